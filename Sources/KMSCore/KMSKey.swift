@@ -1,0 +1,59 @@
+import Foundation
+
+/// A KMS key's metadata and lifecycle state. Holds no key material.
+public struct KMSKey: Sendable, Equatable {
+    public var id: String
+    public var account: String
+    public var region: String
+    public var creationDate: Date
+    public var description: String
+    public var usage: KeyUsage
+    public var spec: KeySpec
+    public var origin: KeyOrigin
+    public var state: KeyState
+    /// Set while the key is `PendingDeletion`: when the background job deletes it.
+    public var deletionDate: Date?
+    public var pendingWindowInDays: Int?
+    /// The key policy document (JSON text).
+    public var policy: String
+    /// The material version new ciphertexts are made with.
+    public var currentMaterialVersion: UInt32
+    /// Incremented by every change; storage refuses a write based on a stale revision.
+    public var revision: Int64
+
+    public init(
+        id: String, account: String, region: String, creationDate: Date, description: String,
+        usage: KeyUsage, spec: KeySpec, origin: KeyOrigin, state: KeyState,
+        deletionDate: Date? = nil, pendingWindowInDays: Int? = nil, policy: String,
+        currentMaterialVersion: UInt32 = 1, revision: Int64 = 0
+    ) {
+        self.id = id
+        self.account = account
+        self.region = region
+        self.creationDate = creationDate
+        self.description = description
+        self.usage = usage
+        self.spec = spec
+        self.origin = origin
+        self.state = state
+        self.deletionDate = deletionDate
+        self.pendingWindowInDays = pendingWindowInDays
+        self.policy = policy
+        self.currentMaterialVersion = currentMaterialVersion
+        self.revision = revision
+    }
+
+    public var arn: String { ResourceName.keyARN(region: region, account: account, keyID: id) }
+    public var enabled: Bool { state == .enabled }
+
+    /// The algorithms DescribeKey reports for this key.
+    public var encryptionAlgorithms: [EncryptionAlgorithm] {
+        switch (spec, usage) {
+        case (.symmetricDefault, _): [.symmetricDefault]
+        case (.rsa2048, .encryptDecrypt), (.rsa3072, .encryptDecrypt), (.rsa4096, .encryptDecrypt):
+            [.rsaesOaepSha1, .rsaesOaepSha256]
+        case (.sm2, .encryptDecrypt): [.sm2pke]
+        default: []
+        }
+    }
+}

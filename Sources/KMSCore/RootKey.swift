@@ -1,0 +1,84 @@
+import Crypto
+import Foundation
+
+/// The 256-bit root of the key hierarchy. Never stored in the database.
+///
+/// It is not used directly: HKDF derives one sub-key per purpose, so that a value wrapped
+/// for one purpose can never be opened as another. Each wrapped value is AES-256-GCM bound
+/// (as AAD) to what it belongs to, so a row swapped in the database fails to unwrap.
+///
+///     wrapped = 0x01 || IV (12) || ciphertext || tag (16)
+public struct RootKey: Sendable {
+    private let materialKey: SymmetricKey
+    private let credentialKey: SymmetricKey
+
+    public static let byteCount = 32
+
+    /// - Parameter rawBytes: exactly 32 bytes.
+    public init(rawBytes: some ContiguousBytes) throws(KMSError) {
+        let root = SymmetricKey(data: rawBytes)
+        guard root.bitCount == 256 else {
+            throw KMSError(.internalFailure, "The root key must be \(Self.byteCount) bytes.")
+        }
+        func derive(_ label: String) -> SymmetricKey {
+            HKDF<SHA256>.deriveKey(inputKeyMaterial: root, info: Array(label.utf8), outputByteCount: 32)
+        }
+        materialKey = derive("swiftkms/root/key-material/v1")
+        credentialKey = derive("swiftkms/root/credentials/v1")
+    }
+
+    /// 32 fresh random bytes for a new root key.
+    public static func generateRawBytes() -> [UInt8] {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+    }
+
+    /// Wraps one version of a key's material, bound to the key's ARN and the version.
+    public func wrapKeyMaterial(_ material: SymmetricKeyMaterial, keyARN: String, version: UInt32) throws(KMSError) -> [UInt8] {
+        let binding = Self.materialBinding(keyARN, version)
+        return try material.withUnsafeRawBytes { raw in
+            Result { () throws(KMSError) in try Self.seal(raw, key: materialKey, binding: binding) }
+        }.get()
+    }
+
+    public func unwrapKeyMaterial(_ wrapped: [UInt8], keyARN: String, version: UInt32) throws(KMSError) -> SymmetricKeyMaterial {
+        let raw = try Self.open(wrapped, key: materialKey, binding: Self.materialBinding(keyARN, version))
+        return try SymmetricKeyMaterial(unsafeRawBytes: raw)
+    }
+
+    /// Encrypts an access key's secret for storage, bound to the access key ID.
+    public func sealCredential(secret: String, accessKeyID: String) throws(KMSError) -> [UInt8] {
+        try Self.seal(Array(secret.utf8), key: credentialKey, binding: Array("credential:\(accessKeyID)".utf8))
+    }
+
+    public func openCredential(_ sealed: [UInt8], accessKeyID: String) throws(KMSError) -> String {
+        let raw = try Self.open(sealed, key: credentialKey, binding: Array("credential:\(accessKeyID)".utf8))
+        return String(decoding: raw, as: UTF8.self)
+    }
+
+    private static func materialBinding(_ keyARN: String, _ version: UInt32) -> [UInt8] {
+        Array("key-material:\(keyARN):\(version)".utf8)
+    }
+
+    private static func seal(_ secret: some DataProtocol, key: SymmetricKey, binding: [UInt8]) throws(KMSError) -> [UInt8] {
+        do {
+            let box = try AES.GCM.seal(secret, using: key, nonce: AES.GCM.Nonce(), authenticating: binding)
+            return [0x01] + Array(box.nonce) + Array(box.ciphertext) + Array(box.tag)
+        } catch {
+            throw KMSError.internalFailure()
+        }
+    }
+
+    /// Fails with `KMSInternalException`: a stored value that does not unwrap is corruption
+    /// or tampering in storage, not the caller's fault.
+    private static func open(_ wrapped: [UInt8], key: SymmetricKey, binding: [UInt8]) throws(KMSError) -> Data {
+        guard wrapped.count >= 1 + 12 + 16, wrapped[0] == 0x01 else { throw KMSError.internalFailure() }
+        do {
+            let box = try AES.GCM.SealedBox(
+                nonce: AES.GCM.Nonce(data: wrapped[1..<13]),
+                ciphertext: wrapped[13..<(wrapped.count - 16)], tag: wrapped[(wrapped.count - 16)...])
+            return try AES.GCM.open(box, using: key, authenticating: binding)
+        } catch {
+            throw KMSError.internalFailure()
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import KMSService
+import Foundation
+
+/// The AWS JSON 1.1 face of the service: takes an authenticated request's `X-Amz-Target`
+/// and body, and returns the status and body to send.
+public struct KMSAPI: Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: Data
+        /// The AWS error name, when the response is an error.
+        public var errorCode: String?
+    }
+
+    let service: KeyManagementService
+    private let validator = RequestValidator(model: .kms)
+
+    public init(service: KeyManagementService) {
+        self.service = service
+    }
+
+    static let handlers: [String: OperationHandler] = [
+        "CancelKeyDeletion": .cancelKeyDeletion,
+        "CreateAlias": .createAlias,
+        "CreateKey": .createKey,
+        "Decrypt": .decrypt,
+        "DeleteAlias": .deleteAlias,
+        "DescribeKey": .describeKey,
+        "DisableKey": .disableKey,
+        "EnableKey": .enableKey,
+        "Encrypt": .encrypt,
+        "GenerateDataKey": .generateDataKey,
+        "GenerateDataKeyWithoutPlaintext": .generateDataKeyWithoutPlaintext,
+        "GenerateRandom": .generateRandom,
+        "ListAliases": .listAliases,
+        "ListKeys": .listKeys,
+        "ListResourceTags": .listResourceTags,
+        "ReEncrypt": .reEncrypt,
+        "ScheduleKeyDeletion": .scheduleKeyDeletion,
+        "TagResource": .tagResource,
+        "UntagResource": .untagResource,
+        "UpdateAlias": .updateAlias,
+        "UpdateKeyDescription": .updateKeyDescription,
+    ]
+
+    /// The operation an `X-Amz-Target` header names, if it is one of the model's.
+    public static func operationName(target: String?) -> String? {
+        guard let target, target.hasPrefix("TrentService.") else { return nil }
+        let name = String(target.dropFirst("TrentService.".count))
+        return ServiceModel.kms.operations.keys.contains(name) ? name : nil
+    }
+
+    /// Runs one operation. Never throws: every failure becomes an AWS error response.
+    public func handle(target: String?, body: Data, context: RequestContext) async -> Response {
+        do {
+            return Response(status: 200, body: try await run(target: target, body: body, context: context))
+        } catch {
+            return Self.errorResponse(error)
+        }
+    }
+
+    private func run(target: String?, body: Data, context: RequestContext) async throws(KMSError) -> Data {
+        guard let name = Self.operationName(target: target) else {
+            throw KMSError(.unknownOperation, "")
+        }
+        guard let handler = Self.handlers[name] else {
+            throw KMSError(.unsupportedOperation, "\(name) is not supported by this server yet.")
+        }
+        let json = try WireCoding.decode(JSONValue.self, from: body.isEmpty ? Data("{}".utf8) : body)
+        if let inputShape = ServiceModel.kms.operations[name] ?? nil {
+            try validator.validate(json, shape: inputShape)
+        }
+        return try await handler.run(body.isEmpty ? Data("{}".utf8) : body, service, context)
+    }
+
+    /// The response AWS sends for an error: `{"__type": ..., "message": ...}`, status 400,
+    /// except 500 for `KMSInternalException` and 503 for `DependencyTimeoutException`.
+    public static func errorResponse(_ error: KMSError) -> Response {
+        let body = try? JSONSerialization.data(withJSONObject: ["__type": error.code.rawValue, "message": error.message], options: [.sortedKeys, .withoutEscapingSlashes])
+        return Response(status: httpStatus(error.code), body: body ?? Data(), errorCode: error.code.rawValue)
+    }
+
+    public static func httpStatus(_ code: KMSError.Code) -> Int {
+        switch code {
+        case .internalFailure: 500
+        case .dependencyTimeout: 503
+        default: 400
+        }
+    }
+}

@@ -1,0 +1,12 @@
+import KMSService
+
+extension OperationHandler {
+    struct DescribeKeyRequest: Decodable {
+        var keyId: String
+        var grantTokens: [String]?
+    }
+
+    static let describeKey = OperationHandler { (r: DescribeKeyRequest, service, context) throws(KMSError) in
+        KeyMetadataResponse(keyMetadata: KeyMetadata(try await service.describeKey(keyID: r.keyId, context)))
+    }
+}

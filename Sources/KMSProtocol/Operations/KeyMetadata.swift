@@ -1,0 +1,66 @@
+import Foundation
+import KMSService
+
+/// `KeyMetadata` as DescribeKey, CreateKey and others return it.
+struct KeyMetadata: Encodable {
+    var awsAccountId: String
+    var keyId: String
+    var arn: String
+    var creationDate: Date
+    var enabled: Bool
+    var description: String
+    var keyUsage: String
+    var keyState: String
+    var deletionDate: Date?
+    var pendingDeletionWindowInDays: Int?
+    var origin: String
+    var keyManager: String
+    var customerMasterKeySpec: String
+    var keySpec: String
+    var encryptionAlgorithms: [String]?
+    var multiRegion: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case awsAccountId = "AWSAccountId"
+        case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate
+        case pendingDeletionWindowInDays, origin, keyManager, customerMasterKeySpec, keySpec
+        case encryptionAlgorithms, multiRegion
+    }
+
+    init(_ key: KMSKey) {
+        awsAccountId = key.account
+        keyId = key.id
+        arn = key.arn
+        creationDate = key.creationDate
+        enabled = key.enabled
+        description = key.description
+        keyUsage = key.usage.rawValue
+        keyState = key.state.rawValue
+        deletionDate = key.deletionDate
+        pendingDeletionWindowInDays = key.pendingWindowInDays
+        origin = key.origin.rawValue
+        keyManager = "CUSTOMER"
+        customerMasterKeySpec = key.spec.rawValue
+        keySpec = key.spec.rawValue
+        let algorithms = key.encryptionAlgorithms.map(\.rawValue)
+        encryptionAlgorithms = algorithms.isEmpty ? nil : algorithms
+        multiRegion = false
+    }
+}
+
+struct KeyMetadataResponse: Encodable {
+    var keyMetadata: KeyMetadata
+}
+
+/// A `Tag` on the wire.
+struct WireTag: Codable {
+    var tagKey: String
+    var tagValue: String
+
+    init(_ tag: Tag) {
+        tagKey = tag.key
+        tagValue = tag.value
+    }
+
+    var tag: Tag { Tag(key: tagKey, value: tagValue) }
+}

@@ -1,0 +1,54 @@
+import KMSService
+import Foundation
+
+/// The constraints of the AWS KMS API model (`kms-2014-11-01.service.json`), trimmed by
+/// `scripts/generate-service-model.py` to what request validation needs.
+struct ServiceModel: Sendable {
+    struct Shape: Sendable {
+        enum Kind: String, Sendable { case structure, string, blob, integer, boolean, timestamp, list, map }
+        var kind: Kind
+        var required: [String] = []
+        var min: Int?
+        var max: Int?
+        var enumValues: [String]?
+        /// Matched against the whole value (Java `matches` semantics, as AWS applies it).
+        var pattern: String?
+        var sensitive = false
+        var members: [String: String] = [:]
+        var member: String?
+        var key: String?
+        var value: String?
+    }
+
+    /// Operation name → input shape name (nil for an operation without input).
+    let operations: [String: String?]
+    let shapes: [String: Shape]
+
+    static let kms: ServiceModel = {
+        struct Raw: Decodable {
+            struct RawShape: Decodable {
+                var type: String
+                var required: [String]?
+                var min: Int?
+                var max: Int?
+                var `enum`: [String]?
+                var pattern: String?
+                var sensitive: Bool?
+                var members: [String: String]?
+                var member: String?
+                var key: String?
+                var value: String?
+            }
+            var operations: [String: String?]
+            var shapes: [String: RawShape]
+        }
+        // The embedded model is generated and checked by tests: failing to read it is a build defect.
+        let raw = try! JSONDecoder().decode(Raw.self, from: Data(json.utf8))
+        let shapes = raw.shapes.mapValues { s in
+            Shape(kind: Shape.Kind(rawValue: s.type)!, required: s.required ?? [], min: s.min, max: s.max,
+                  enumValues: s.enum, pattern: s.pattern, sensitive: s.sensitive ?? false,
+                  members: s.members ?? [:], member: s.member, key: s.key, value: s.value)
+        }
+        return ServiceModel(operations: raw.operations, shapes: shapes)
+    }()
+}

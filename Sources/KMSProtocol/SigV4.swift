@@ -1,0 +1,256 @@
+import Crypto
+import Foundation
+import KMSService
+
+/// AWS Signature Version 4: the canonical request, string to sign and signature of an
+/// HTTP request, and verification of a request's `Authorization` header.
+public enum SigV4 {
+    public static let algorithm = "AWS4-HMAC-SHA256"
+    /// How far a request's `X-Amz-Date` may be from the server clock.
+    public static let allowedSkew: TimeInterval = 15 * 60
+
+    /// An HTTP request as signed: header names in any case, the query undecoded.
+    public struct HTTPRequest: Sendable {
+        public var method: String
+        public var path: String
+        public var query: String
+        public var headers: [(name: String, value: String)]
+        public var body: Data
+
+        public init(method: String, path: String, query: String, headers: [(name: String, value: String)], body: Data) {
+            self.method = method
+            self.path = path
+            self.query = query
+            self.headers = headers
+            self.body = body
+        }
+
+        /// All values of a header (name compared case-insensitively), in order.
+        func values(of name: String) -> [String] {
+            headers.filter { $0.name.lowercased() == name }.map(\.value)
+        }
+    }
+
+    /// The parsed `Authorization` header.
+    public struct Authorization: Sendable, Equatable {
+        public var accessKeyID: String
+        public var date: String
+        public var region: String
+        public var service: String
+        public var terminator: String
+        public var signedHeaders: [String]
+        /// Lowercase hex, as sent.
+        public var signature: String
+
+        public var scope: String { "\(date)/\(region)/\(service)/\(terminator)" }
+    }
+
+    // MARK: Signing
+
+    public static func canonicalRequest(_ request: HTTPRequest, signedHeaders: [String]) -> String {
+        let headers = signedHeaders.map { name in
+            "\(name):" + request.values(of: name).map(normalizedHeaderValue).joined(separator: ",") + "\n"
+        }.joined()
+        return [
+            request.method,
+            canonicalURI(request.path),
+            canonicalQuery(request.query),
+            headers,
+            signedHeaders.joined(separator: ";"),
+            hex(SHA256.hash(data: request.body)),
+        ].joined(separator: "\n")
+    }
+
+    public static func stringToSign(canonicalRequest: String, amzDate: String, scope: String) -> String {
+        [algorithm, amzDate, scope, hex(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
+    }
+
+    public static func signingKey(secret: String, date: String, region: String, service: String) -> SymmetricKey {
+        var key = SymmetricKey(data: Data("AWS4\(secret)".utf8))
+        for part in [date, region, service, "aws4_request"] {
+            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
+        }
+        return key
+    }
+
+    public static func signature(stringToSign: String, signingKey: SymmetricKey) -> String {
+        hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey))
+    }
+
+    // MARK: Verification
+
+    /// Parses `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request,
+    /// SignedHeaders=a;b, Signature=HEX`. A malformed header is `IncompleteSignatureException`.
+    public static func parseAuthorization(_ header: String) throws(KMSError) -> Authorization {
+        guard header.hasPrefix(algorithm + " ") else {
+            throw KMSError(.incompleteSignature, "Unsupported authorization type; only \(algorithm) is accepted.")
+        }
+        var fields: [String: String] = [:]
+        for part in header.dropFirst(algorithm.count + 1).split(separator: ",") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
+        }
+        let missing = ["Credential", "SignedHeaders", "Signature"].filter { fields[$0] == nil }
+        guard missing.isEmpty, let credential = fields["Credential"], let signedHeaders = fields["SignedHeaders"],
+              let signature = fields["Signature"]
+        else {
+            throw KMSError(.incompleteSignature, missing.map { "Authorization header requires '\($0)' parameter." }.joined(separator: " "))
+        }
+        let scope = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard scope.count == 5, !scope[0].isEmpty else {
+            throw KMSError(.incompleteSignature, "Authorization header requires a Credential of the form ACCESS_KEY/DATE/REGION/SERVICE/aws4_request.")
+        }
+        return Authorization(accessKeyID: scope[0], date: scope[1], region: scope[2], service: scope[3], terminator: scope[4],
+                             signedHeaders: signedHeaders.split(separator: ";").map(String.init), signature: signature)
+    }
+
+    /// Verifies a request signed for service `kms`.
+    ///
+    /// - Parameter secret: looks up an access key's principal and secret; nil when unknown.
+    /// - Returns: the signing principal and the region of the credential scope.
+    public static func verify(
+        _ request: HTTPRequest, now: Date,
+        secret lookup: (String) async throws(KMSError) -> (principal: Principal, secret: String)?
+    ) async throws(KMSError) -> (principal: Principal, region: String) {
+        guard let header = request.values(of: "authorization").first else {
+            throw KMSError(.missingAuthenticationToken, "Missing Authentication Token")
+        }
+        let auth = try parseAuthorization(header)
+        guard let amzDate = request.values(of: "x-amz-date").first else {
+            throw KMSError(.incompleteSignature, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+        }
+        guard let requestDate = parseAmzDate(amzDate) else {
+            throw KMSError(.incompleteSignature, "Date must be in ISO-8601 'basic format'. Got '\(amzDate)'. See http://en.wikipedia.org/wiki/ISO_8601")
+        }
+        guard auth.service == "kms" else {
+            throw KMSError(.invalidSignature, "Credential should be scoped to correct service: 'kms'.")
+        }
+        guard auth.terminator == "aws4_request" else {
+            throw KMSError(.invalidSignature, "Credential should be scoped with a valid terminator: 'aws4_request', not '\(auth.terminator)'.")
+        }
+        guard auth.date == String(amzDate.prefix(8)) else {
+            throw KMSError(.invalidSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '\(auth.date)' != '\(amzDate.prefix(8))', from '\(amzDate)'.")
+        }
+        guard isValidRegion(auth.region) else {
+            throw KMSError(.invalidSignature, "Credential should be scoped to a valid region.")
+        }
+        guard auth.signedHeaders.contains("host"), auth.signedHeaders == auth.signedHeaders.map({ $0.lowercased() }).sorted() else {
+            throw KMSError(.invalidSignature, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+        }
+        if now.timeIntervalSince(requestDate) > allowedSkew {
+            throw KMSError(.invalidSignature, "Signature expired: \(amzDate) is now earlier than \(formatAmzDate(now.addingTimeInterval(-allowedSkew))) (\(formatAmzDate(now)) - 15 min.)")
+        }
+        if requestDate.timeIntervalSince(now) > allowedSkew {
+            throw KMSError(.invalidSignature, "Signature not yet current: \(amzDate) is still later than \(formatAmzDate(now.addingTimeInterval(allowedSkew))) (\(formatAmzDate(now)) + 15 min.)")
+        }
+        // Session credentials (STS) are not issued by this server, so no token is valid.
+        guard request.values(of: "x-amz-security-token").isEmpty, let (principal, secret) = try await lookup(auth.accessKeyID) else {
+            throw KMSError(.unrecognizedClient, "The security token included in the request is invalid.")
+        }
+        let canonical = canonicalRequest(request, signedHeaders: auth.signedHeaders)
+        let toSign = stringToSign(canonicalRequest: canonical, amzDate: amzDate, scope: auth.scope)
+        let key = signingKey(secret: secret, date: auth.date, region: auth.region, service: auth.service)
+        // Constant-time comparison of the MAC, by swift-crypto.
+        guard let provided = unhex(auth.signature), provided.count == SHA256.byteCount,
+              HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: Data(toSign.utf8), using: key)
+        else {
+            throw KMSError(.invalidSignature, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+        }
+        return (principal, auth.region)
+    }
+
+    // MARK: Canonical forms
+
+    /// Trims a header value and collapses runs of whitespace to one space.
+    static func normalizedHeaderValue(_ value: String) -> String {
+        value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+    }
+
+    /// The path with `.` and `..` segments resolved and empty segments removed, each segment
+    /// URI-encoded (non-S3 rules).
+    static func canonicalURI(_ path: String) -> String {
+        var segments: [String] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch segment {
+            case ".": continue
+            case "..": _ = segments.popLast()
+            default: segments.append(uriEncode(String(segment).removingPercentEncoding ?? String(segment)))
+            }
+        }
+        let joined = "/" + segments.joined(separator: "/")
+        return path.hasSuffix("/") && !segments.isEmpty ? joined + "/" : joined
+    }
+
+    /// Parameters sorted by name then value, each name and value URI-encoded.
+    static func canonicalQuery(_ query: String) -> String {
+        func decode(_ part: Substring) -> String { String(part).removingPercentEncoding ?? String(part) }
+        var parameters: [(name: String, value: String)] = []
+        for parameter in query.split(separator: "&") {
+            let pair = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let value = pair.count > 1 ? uriEncode(decode(pair[1])) : ""
+            parameters.append((uriEncode(decode(pair[0])), value))
+        }
+        parameters.sort { a, b in a.name == b.name ? a.value < b.value : a.name < b.name }
+        return parameters.map { p in p.name + "=" + p.value }.joined(separator: "&")
+    }
+
+    /// RFC 3986 encoding: unreserved characters as they are, every other byte as `%XX`.
+    static func uriEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(Character(UnicodeScalar(byte)))
+            default:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
+            }
+        }
+        return out
+    }
+
+    static func isValidRegion(_ region: String) -> Bool {
+        guard !region.isEmpty, region.utf8.count <= 32 else { return false }
+        return region.unicodeScalars.allSatisfy { scalar in
+            ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-"
+        }
+    }
+
+    static func parseAmzDate(_ text: String) -> Date? {
+        amzDateFormat().date(from: text)
+    }
+
+    static func formatAmzDate(_ date: Date) -> String {
+        amzDateFormat().string(from: date)
+    }
+
+    private static func amzDateFormat() -> DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String($0, radix: 16).leftPadded(2) }.joined()
+    }
+
+    static func unhex(_ text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count / 2)
+        for i in stride(from: 0, to: chars.count, by: 2) {
+            guard let byte = UInt8(String(decoding: chars[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
+            out.append(byte)
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

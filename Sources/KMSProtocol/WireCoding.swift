@@ -1,0 +1,50 @@
+import KMSService
+import Foundation
+
+/// JSON coding of AWS JSON 1.1 bodies: PascalCase member names on the wire, lowerCamelCase
+/// properties in Swift; blobs as base64; timestamps as epoch seconds (plain numbers).
+enum WireCoding {
+    static func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(KMSError) -> T {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .custom { path in
+            let key = path.last!.stringValue
+            return WireKey(key.prefix(1).lowercased() + key.dropFirst())
+        }
+        decoder.dateDecodingStrategy = .secondsSince1970
+        do {
+            return try decoder.decode(T.self, from: body)
+        } catch {
+            throw KMSError(.serialization, "The request body could not be read as a \(T.self).")
+        }
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws(KMSError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .custom { path in
+            let key = path.last!.stringValue
+            return WireKey(key.prefix(1).uppercased() + key.dropFirst())
+        }
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            // Millisecond precision, never in exponent notation (SDKs in Java and Go reject it).
+            try container.encode(Decimal(Int64((date.timeIntervalSince1970 * 1000).rounded())) / 1000)
+        }
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        do {
+            return try encoder.encode(value)
+        } catch {
+            throw KMSError.internalFailure()
+        }
+    }
+
+    struct WireKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
+/// The body of an operation that has no output: AWS sends an empty JSON object.
+struct NoOutput: Encodable {}

@@ -1,0 +1,63 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KMSProtocol
+import KMSService
+import Logging
+
+/// `POST /`: authenticates an AWS JSON 1.1 request with SigV4 and runs its operation.
+///
+/// Logs one line per request (operation, status, error name, principal, request ID);
+/// never headers, bodies, plaintexts or keys.
+struct KMSEndpoint: Sendable {
+    static let maximumBodySize = 1 << 20
+    static let contentType = "application/x-amz-json-1.1"
+
+    let api: KMSAPI
+    let credentials: Credentials
+    let clock: any KMSClock
+
+    func handle(_ request: Request, context: KMSRequestContext) async -> Response {
+        let target = request.headers[HTTPField.Name("x-amz-target")!]
+        let result: KMSAPI.Response
+        var principalARN = "-"
+        do {
+            let body = try await collectBody(request)
+            let (principal, region) = try await SigV4.verify(signable(request, body: body), now: clock.now()) { id throws(KMSError) in
+                try await credentials.secret(accessKeyID: id)
+            }
+            principalARN = principal.arn
+            result = await api.handle(target: target, body: body,
+                                      context: RequestContext(principal: principal, region: region, requestID: context.requestID))
+        } catch {
+            result = KMSAPI.errorResponse(error)
+        }
+        context.logger.info("request", metadata: [
+            "operation": "\(KMSAPI.operationName(target: target) ?? "-")",
+            "status": "\(result.status)",
+            "error": "\(result.errorCode ?? "-")",
+            "principal": "\(principalARN)",
+            "requestId": "\(context.requestID)",
+        ])
+        return Response(
+            status: .init(code: result.status),
+            headers: [.contentType: Self.contentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
+    }
+
+    private func collectBody(_ request: Request) async throws(KMSError) -> Data {
+        do {
+            return Data(buffer: try await request.body.collect(upTo: Self.maximumBodySize))
+        } catch {
+            throw KMSError(.serialization, "The request body is larger than \(Self.maximumBodySize) bytes or could not be read.")
+        }
+    }
+
+    /// The request as SigV4 sees it. HTTP/1's Host header arrives as the authority.
+    private func signable(_ request: Request, body: Data) -> SigV4.HTTPRequest {
+        var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
+        return SigV4.HTTPRequest(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+                                 headers: headers, body: body)
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The per-request context: Hummingbird's core storage and the request ID that every
+/// response carries as `x-amzn-RequestId`.
+public struct KMSRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let requestID: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        requestID = UUID().uuidString.lowercased()
+    }
+}
+
+/// Adds `x-amzn-RequestId` to every response, including the framework's own (404, 405).
+struct RequestIDMiddleware: RouterMiddleware {
+    static let header = HTTPField.Name("x-amzn-RequestId")!
+
+    func handle(_ request: Request, context: KMSRequestContext, next: (Request, KMSRequestContext) async throws -> Response) async throws -> Response {
+        do {
+            var response = try await next(request, context)
+            response.headers[Self.header] = context.requestID
+            return response
+        } catch let error as HTTPError {
+            var response = Response(status: error.status, headers: error.headers)
+            response.headers[Self.header] = context.requestID
+            return response
+        }
+    }
+}

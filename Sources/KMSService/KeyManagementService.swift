@@ -1,0 +1,161 @@
+import Foundation
+import KMSStorage
+import Logging
+import Synchronization
+
+/// The KMS operations, one per file in `Operations/`, over one store and one root key.
+///
+/// Every operation resolves the key in the caller's account and region, authorizes the
+/// caller, checks the key's state and usage, then does the work; a state change is durable
+/// in the store before the operation returns.
+public final class KeyManagementService: Sendable {
+    let store: any Store
+    let rootKey: RootKey
+    let clock: any KMSClock
+    let logger: Logger
+    /// Unwrapped material by "keyID#version". Material of a version never changes; a deleted
+    /// key is refused by the key lookup that always precedes a material lookup.
+    private let materialCache = Mutex<[String: SymmetricKeyMaterial]>([:])
+    private static let materialCacheLimit = 10_000
+
+    public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), logger: Logger = Logger(label: "swiftkms.service")) {
+        self.store = store
+        self.rootKey = rootKey
+        self.clock = clock
+        self.logger = logger
+    }
+
+    // MARK: Resolving keys
+
+    /// Finds the key a `KeyId` member names, in the caller's account and region.
+    ///
+    /// - Parameter allowAlias: whether the operation accepts alias names and alias ARNs
+    ///   (cryptographic operations and DescribeKey do; management operations don't).
+    func resolveKey(_ keyIdText: String, _ context: RequestContext, allowAlias: Bool, action: String) async throws(KMSError) -> KMSKey {
+        let reference = try KeyReference.parse(keyIdText)
+        let keyID: String
+        switch reference {
+        case .keyID(let id):
+            guard ResourceName.isWellFormedKeyID(id) else { throw KMSError.notFound("Invalid keyId '\(keyIdText)'") }
+            keyID = id
+        case .keyARN(let region, let account, let id):
+            try checkScope(region: region, account: account, context, resource: keyIdText, action: action)
+            guard ResourceName.isWellFormedKeyID(id) else { throw KMSError.keyNotFound(keyIdText) }
+            keyID = id
+        case .aliasName(let name), .aliasARN(_, _, let name):
+            guard allowAlias else { throw KMSError.notFound("Invalid keyId '\(keyIdText)'") }
+            if case .aliasARN(let region, let account, _) = reference {
+                try checkScope(region: region, account: account, context, resource: keyIdText, action: action)
+            }
+            guard let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: context.account, region: context.region, name: name) }) else {
+                throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
+            }
+            keyID = alias.targetKeyID
+        }
+        guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: keyID) }),
+              key.account == context.account, key.region == context.region
+        else { throw KMSError.keyNotFound(ResourceName.keyARN(region: context.region, account: context.account, keyID: keyID)) }
+        return key
+    }
+
+    /// An ARN in another region names no key here; one in another account is refused, since
+    /// a key's default policy admits only its own account.
+    private func checkScope(region: String, account: String, _ context: RequestContext, resource: String, action: String) throws(KMSError) {
+        if account != context.account {
+            throw Authorization.denied(context, action: action, resource: resource)
+        }
+        if region != context.region {
+            throw KMSError.notFound("Invalid arn \(resource): the region does not match the request's region \(context.region)")
+        }
+    }
+
+    // MARK: Key state
+
+    /// The key-state rule of cryptographic operations: only `Enabled` keys work.
+    func requireEnabled(_ key: KMSKey) throws(KMSError) {
+        switch key.state {
+        case .enabled: return
+        case .disabled: throw KMSError(.disabled, "\(key.arn) is disabled.")
+        case .pendingDeletion, .pendingReplicaDeletion: throw KMSError.invalidState("\(key.arn) is pending deletion.")
+        case .pendingImport: throw KMSError.invalidState("\(key.arn) is pending import.")
+        case .unavailable: throw KMSError(.keyUnavailable, "\(key.arn) is unavailable.")
+        case .creating, .updating: throw KMSError.invalidState("\(key.arn) is \(key.state.rawValue.lowercased()).")
+        }
+    }
+
+    /// The key-state rule of management operations that may not touch a key pending deletion.
+    func requireNotPendingDeletion(_ key: KMSKey) throws(KMSError) {
+        if key.state == .pendingDeletion || key.state == .pendingReplicaDeletion {
+            throw KMSError.invalidState("\(key.arn) is pending deletion.")
+        }
+    }
+
+    func requireUsage(_ key: KMSKey, _ usage: KeyUsage, operation: String) throws(KMSError) {
+        guard key.usage == usage else {
+            throw KMSError(.invalidKeyUsage, "\(key.arn) key usage is \(key.usage.rawValue) which is not valid for \(operation).")
+        }
+    }
+
+    func requireSymmetricAlgorithm(_ algorithm: EncryptionAlgorithm?, _ key: KMSKey) throws(KMSError) {
+        let algorithm = algorithm ?? .symmetricDefault
+        guard key.encryptionAlgorithms.contains(algorithm) else {
+            throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the encryption algorithm \(algorithm.rawValue).")
+        }
+    }
+
+    /// Refuses a request whose `DryRun` is set, once every check has passed.
+    func finishDryRun(_ dryRun: Bool?) throws(KMSError) {
+        if dryRun == true {
+            throw KMSError(.dryRunOperation, "The request would have succeeded, but the DryRun option is set.")
+        }
+    }
+
+    // MARK: Material
+
+    /// The material of one version of a symmetric key, unwrapped. `nil` when that version doesn't exist.
+    func material(of key: KMSKey, version: UInt32) async throws(KMSError) -> SymmetricKeyMaterial? {
+        let cacheKey = "\(key.id)#\(version)"
+        if let cached = materialCache.withLock({ $0[cacheKey] }) { return cached }
+        guard let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, version: version) }) else { return nil }
+        let material = try rootKey.unwrapKeyMaterial(record.wrapped, keyARN: key.arn, version: version)
+        materialCache.withLock { cache in
+            if cache.count >= Self.materialCacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[cacheKey] = material
+        }
+        return material
+    }
+
+    // MARK: Store access
+
+    /// Runs a store call, reporting a storage failure as `KMSInternalException`.
+    func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(KMSError) -> T {
+        do {
+            return try await body()
+        } catch {
+            logger.error("store failure", metadata: ["error": "\(error)"])
+            throw KMSError.internalFailure()
+        }
+    }
+
+    /// Reads a key, builds mutations from it and commits them; when the key changed in
+    /// between (a revision conflict), reads it again and retries.
+    func updatingKey<T>(
+        _ keyIdText: String, _ context: RequestContext, action: String,
+        _ body: (KMSKey) async throws(KMSError) -> (mutations: [Mutation], result: T)
+    ) async throws(KMSError) -> T {
+        for _ in 0..<8 {
+            let key = try await resolveKey(keyIdText, context, allowAlias: false, action: action)
+            let (mutations, result) = try await body(key)
+            do {
+                try await store.commit(mutations)
+                return result
+            } catch .conflict {
+                continue
+            } catch {
+                logger.error("store failure", metadata: ["error": "\(error)"])
+                throw KMSError.internalFailure()
+            }
+        }
+        throw KMSError.internalFailure()
+    }
+}

@@ -1,0 +1,30 @@
+import KMSStorage
+
+extension KeyManagementService {
+    /// Creates `alias/...` for a key of the caller's account and region.
+    /// `targetKeyID` is a key ID or key ARN (not an alias).
+    public func createAlias(name: String, targetKeyID: String, _ context: RequestContext) async throws(KMSError) {
+        try Alias.validateCustomerAliasName(name)
+        let action = "kms:CreateAlias"
+        for _ in 0..<8 {
+            let key = try await resolveKey(targetKeyID, context, allowAlias: false, action: action)
+            try Authorization.authorize(context, action: action, key: key)
+            try requireNotPendingDeletion(key)
+            let now = clock.now()
+            let alias = Alias(name: name, account: context.account, region: context.region, targetKeyID: key.id,
+                              creationDate: now, lastUpdatedDate: now)
+            do {
+                // The key's update is the guard that it was not deleted or scheduled for deletion meanwhile.
+                try await store.commit([.updateKey(key), .insertAlias(alias)])
+                return
+            } catch .alreadyExists {
+                throw KMSError(.alreadyExists, "An alias with the name \(alias.arn) already exists")
+            } catch .conflict {
+                continue
+            } catch {
+                throw KMSError.internalFailure()
+            }
+        }
+        throw KMSError.internalFailure()
+    }
+}

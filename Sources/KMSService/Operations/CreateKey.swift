@@ -1,0 +1,103 @@
+import Foundation
+import KMSStorage
+
+extension KeyManagementService {
+    public struct CreateKeyInput: Sendable {
+        public var policy: String?
+        public var description: String?
+        public var keyUsage: KeyUsage?
+        public var keySpec: KeySpec?
+        public var customerMasterKeySpec: KeySpec?
+        public var origin: KeyOrigin?
+        public var customKeyStoreID: String?
+        public var tags: [Tag]
+        public var multiRegion: Bool?
+        public var xksKeyID: String?
+
+        public init(policy: String? = nil, description: String? = nil, keyUsage: KeyUsage? = nil, keySpec: KeySpec? = nil,
+                    customerMasterKeySpec: KeySpec? = nil, origin: KeyOrigin? = nil, customKeyStoreID: String? = nil,
+                    tags: [Tag] = [], multiRegion: Bool? = nil, xksKeyID: String? = nil) {
+            self.policy = policy
+            self.description = description
+            self.keyUsage = keyUsage
+            self.keySpec = keySpec
+            self.customerMasterKeySpec = customerMasterKeySpec
+            self.origin = origin
+            self.customKeyStoreID = customKeyStoreID
+            self.tags = tags
+            self.multiRegion = multiRegion
+            self.xksKeyID = xksKeyID
+        }
+    }
+
+    /// Creates a customer managed key with fresh material (version 1), enabled.
+    public func createKey(_ input: CreateKeyInput, _ context: RequestContext) async throws(KMSError) -> KMSKey {
+        if input.keySpec != nil, input.customerMasterKeySpec != nil {
+            throw KMSError.validation("You cannot specify both KeySpec and CustomerMasterKeySpec. Use KeySpec.")
+        }
+        let spec = input.keySpec ?? input.customerMasterKeySpec ?? .symmetricDefault
+        let usage = input.keyUsage ?? spec.allowedUsages[0]
+        guard spec.allowedUsages.contains(usage) else {
+            throw KMSError.validation("KeyUsage \(usage.rawValue) is not compatible with KeySpec \(spec.rawValue).")
+        }
+        guard spec == .symmetricDefault else {
+            throw KMSError(.unsupportedOperation, "KeySpec \(spec.rawValue) is not supported by this server yet.")
+        }
+        if let origin = input.origin, origin != .awsKMS {
+            throw KMSError(.unsupportedOperation, "Origin \(origin.rawValue) is not supported by this server yet.")
+        }
+        if input.customKeyStoreID != nil || input.xksKeyID != nil {
+            throw KMSError(.unsupportedOperation, "Custom key stores are not supported by this server yet.")
+        }
+        if input.multiRegion == true {
+            throw KMSError(.unsupportedOperation, "Multi-Region keys are not supported by this server yet.")
+        }
+        try Tag.validate(input.tags)
+        guard input.tags.count <= Tag.maximumPerKey else {
+            throw KMSError(.limitExceeded, "A key can have at most \(Tag.maximumPerKey) tags.")
+        }
+        let policy = try input.policy.map(Self.checkedPolicy) ?? Self.defaultPolicy(account: context.account)
+
+        let now = clock.now()
+        let key = KMSKey(
+            id: UUID().uuidString.lowercased(), account: context.account, region: context.region, creationDate: now,
+            description: input.description ?? "", usage: usage, spec: spec, origin: .awsKMS, state: .enabled,
+            policy: policy, currentMaterialVersion: 1)
+        let wrapped = try rootKey.wrapKeyMaterial(.generate(), keyARN: key.arn, version: 1)
+        var mutations: [Mutation] = [
+            .insertKey(key),
+            .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now)),
+        ]
+        if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, tags: input.tags)) }
+        try await storeCall { () throws(StoreError) in try await store.commit(mutations) }
+        logger.info("key created", metadata: ["keyId": "\(key.id)", "requestId": "\(context.requestID)"])
+        return key
+    }
+
+    /// The policy AWS gives a key created without one: the account may do everything.
+    static func defaultPolicy(account: String) -> String {
+        """
+        {
+          "Version" : "2012-10-17",
+          "Id" : "key-default-1",
+          "Statement" : [ {
+            "Sid" : "Enable IAM User Permissions",
+            "Effect" : "Allow",
+            "Principal" : {
+              "AWS" : "arn:aws:iam::\(account):root"
+            },
+            "Action" : "kms:*",
+            "Resource" : "*"
+          } ]
+        }
+        """
+    }
+
+    /// A key policy must be a JSON object with a `Statement`.
+    static func checkedPolicy(_ text: String) throws(KMSError) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+              object["Statement"] != nil
+        else { throw KMSError(.malformedPolicyDocument, "The new key policy will not allow you to update the key policy in the future.") }
+        return text
+    }
+}

@@ -1,0 +1,45 @@
+import KMSStorage
+import Crypto
+import Foundation
+
+extension KeyManagementService {
+    public struct DataKeyOutput: Sendable {
+        public var ciphertextBlob: [UInt8]
+        /// The data key in the clear: a secret. Never log or store it.
+        public var plaintext: Data
+        public var keyARN: String
+    }
+
+    /// A fresh data key, returned in the clear and encrypted under the KMS key.
+    ///
+    /// Exactly one of `keySpec` and `numberOfBytes` (1–1024) must be given.
+    public func generateDataKey(
+        keyID: String, keySpec: DataKeySpec?, numberOfBytes: Int?, context encryptionContext: EncryptionContext,
+        dryRun: Bool?, _ context: RequestContext
+    ) async throws(KMSError) -> DataKeyOutput {
+        try await generateDataKey(keyID: keyID, keySpec: keySpec, numberOfBytes: numberOfBytes, context: encryptionContext,
+                                  dryRun: dryRun, context, action: "kms:GenerateDataKey", operation: "GenerateDataKey")
+    }
+
+    func generateDataKey(
+        keyID: String, keySpec: DataKeySpec?, numberOfBytes: Int?, context encryptionContext: EncryptionContext,
+        dryRun: Bool?, _ context: RequestContext, action: String, operation: String
+    ) async throws(KMSError) -> DataKeyOutput {
+        let length: Int
+        switch (keySpec, numberOfBytes) {
+        case (let spec?, nil): length = spec.byteCount
+        case (nil, let count?): length = count
+        default: throw KMSError.validation("Please specify either number of bytes or key spec.")
+        }
+        let key = try await usableKey(keyID, context, action: action, operation: operation)
+        try finishDryRun(dryRun)
+        let dataKey = Self.randomBytes(length)
+        let blob = try await seal(dataKey, under: key, context: encryptionContext)
+        return DataKeyOutput(ciphertextBlob: blob, plaintext: dataKey, keyARN: key.arn)
+    }
+
+    /// `count` bytes from the system CSPRNG.
+    static func randomBytes(_ count: Int) -> Data {
+        SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Data($0) }
+    }
+}

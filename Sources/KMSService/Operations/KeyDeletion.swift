@@ -1,0 +1,27 @@
+import Foundation
+import KMSStorage
+
+extension KeyManagementService {
+    /// Deletes every key whose deletion window has ended, with its material, aliases and
+    /// tags. A key whose deletion was cancelled meanwhile is left alone (revision conflict).
+    ///
+    /// - Returns: the IDs of the keys deleted.
+    @discardableResult
+    public func deleteKeysDueForDeletion() async throws(KMSError) -> [String] {
+        let due = try await storeCall { () throws(StoreError) in try await store.keysDueForDeletion(at: clock.now()) }
+        var deleted: [String] = []
+        for key in due {
+            do {
+                try await store.commit([.deleteKey(id: key.id, revision: key.revision)])
+                deleted.append(key.id)
+                logger.info("key deleted at the end of its deletion window", metadata: ["keyId": "\(key.id)"])
+            } catch .conflict {
+                continue
+            } catch {
+                logger.error("store failure", metadata: ["error": "\(error)"])
+                throw KMSError.internalFailure()
+            }
+        }
+        return deleted
+    }
+}

@@ -1,0 +1,25 @@
+import KMSStorage
+import Foundation
+
+extension KeyManagementService {
+    /// Puts the key in `PendingDeletion`; `KeyDeletion.run` deletes it when the window ends.
+    ///
+    /// - Parameter pendingWindowInDays: 7–30, default 30.
+    public func scheduleKeyDeletion(keyID: String, pendingWindowInDays: Int?, _ context: RequestContext) async throws(KMSError) -> KMSKey {
+        let days = pendingWindowInDays ?? 30
+        guard (7...30).contains(days) else {
+            let bound = days < 7 ? "greater than or equal to 7" : "less than or equal to 30"
+            throw KMSError.validation("1 validation error detected: Value '\(days)' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value \(bound)")
+        }
+        let action = "kms:ScheduleKeyDeletion"
+        return try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
+            try Authorization.authorize(context, action: action, key: key)
+            try requireNotPendingDeletion(key)
+            var updated = key
+            updated.state = .pendingDeletion
+            updated.deletionDate = clock.now().addingTimeInterval(Double(days) * 86_400)
+            updated.pendingWindowInDays = days
+            return ([.updateKey(updated)], updated)
+        }
+    }
+}

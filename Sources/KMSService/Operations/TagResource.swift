@@ -1,0 +1,17 @@
+import KMSStorage
+extension KeyManagementService {
+    /// Adds tags to a key, overwriting the values of tag keys it already has.
+    public func tagResource(keyID: String, tags: [Tag], _ context: RequestContext) async throws(KMSError) {
+        try Tag.validate(tags)
+        let action = "kms:TagResource"
+        try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
+            try Authorization.authorize(context, action: action, key: key)
+            try requireNotPendingDeletion(key)
+            let existing = Set(try await storeCall { () throws(StoreError) in try await store.tags(keyID: key.id) }.map(\.key))
+            guard existing.union(tags.map(\.key)).count <= Tag.maximumPerKey else {
+                throw KMSError(.limitExceeded, "A key can have at most \(Tag.maximumPerKey) tags.")
+            }
+            return ([.updateKey(key), .putTags(keyID: key.id, tags: tags)], ())
+        }
+    }
+}

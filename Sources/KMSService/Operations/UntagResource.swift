@@ -1,0 +1,12 @@
+import KMSStorage
+extension KeyManagementService {
+    /// Removes tags from a key; tag keys it doesn't have are ignored.
+    public func untagResource(keyID: String, tagKeys: [String], _ context: RequestContext) async throws(KMSError) {
+        let action = "kms:UntagResource"
+        try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
+            try Authorization.authorize(context, action: action, key: key)
+            try requireNotPendingDeletion(key)
+            return ([.updateKey(key), .removeTags(keyID: key.id, tagKeys: tagKeys)], ())
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import KMSStorage
+
+extension KeyManagementService {
+    /// Points an existing alias at another key of the same kind (key spec family and usage).
+    public func updateAlias(name: String, targetKeyID: String, _ context: RequestContext) async throws(KMSError) {
+        let action = "kms:UpdateAlias"
+        for _ in 0..<8 {
+            guard let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: context.account, region: context.region, name: name) }) else {
+                throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
+            }
+            let key = try await resolveKey(targetKeyID, context, allowAlias: false, action: action)
+            try Authorization.authorize(context, action: action, key: key)
+            try requireNotPendingDeletion(key)
+            if let current = try await storeCall({ () throws(StoreError) in try await store.key(id: alias.targetKeyID) }),
+               current.usage != key.usage || (current.spec == .symmetricDefault) != (key.spec == .symmetricDefault) {
+                throw KMSError.validation("\(alias.arn) points to a key of a different type or usage than \(key.arn).")
+            }
+            var updated = alias
+            updated.targetKeyID = key.id
+            updated.lastUpdatedDate = clock.now()
+            do {
+                try await store.commit([.updateKey(key), .updateAlias(updated)])
+                return
+            } catch .notFound {
+                throw KMSError.aliasNotFound(alias.arn)
+            } catch .conflict {
+                continue
+            } catch {
+                throw KMSError.internalFailure()
+            }
+        }
+        throw KMSError.internalFailure()
+    }
+}

@@ -1,0 +1,13 @@
+import KMSStorage
+extension KeyManagementService {
+    public func updateKeyDescription(keyID: String, description: String, _ context: RequestContext) async throws(KMSError) {
+        let action = "kms:UpdateKeyDescription"
+        try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
+            try Authorization.authorize(context, action: action, key: key)
+            try requireNotPendingDeletion(key)
+            var updated = key
+            updated.description = description
+            return ([.updateKey(updated)], ())
+        }
+    }
+}

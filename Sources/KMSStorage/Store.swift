@@ -1,0 +1,84 @@
+import Foundation
+import KMSCore
+
+/// One version of a key's material, as stored: wrapped under the root key, never in the clear.
+public struct KeyMaterialRecord: Sendable, Equatable {
+    public var keyID: String
+    public var version: UInt32
+    /// `RootKey.wrapKeyMaterial` output, bound to the key ARN and version.
+    public var wrapped: [UInt8]
+    public var creationDate: Date
+
+    public init(keyID: String, version: UInt32, wrapped: [UInt8], creationDate: Date) {
+        self.keyID = keyID
+        self.version = version
+        self.wrapped = wrapped
+        self.creationDate = creationDate
+    }
+}
+
+/// A change to the store. A `commit` applies a list of them in one transaction.
+public enum Mutation: Sendable {
+    case insertKey(KMSKey)
+    /// Replaces the key's row. The given `revision` must be the stored one (else
+    /// `StoreError.conflict`); the stored revision becomes `revision + 1`.
+    case updateKey(KMSKey)
+    /// Deletes the key with its material, tags and the aliases that point to it.
+    /// `revision` must be the stored one.
+    case deleteKey(id: String, revision: Int64)
+    case insertKeyMaterial(KeyMaterialRecord)
+    /// `StoreError.alreadyExists` when the name is taken in the alias's account and region.
+    case insertAlias(Alias)
+    /// Replaces an existing alias; `StoreError.notFound` when there is none.
+    case updateAlias(Alias)
+    /// `StoreError.notFound` when there is none.
+    case deleteAlias(account: String, region: String, name: String)
+    /// Adds or overwrites tags of a key.
+    case putTags(keyID: String, tags: [Tag])
+    /// Removes tags of a key; absent keys are ignored.
+    case removeTags(keyID: String, tagKeys: [String])
+    /// `StoreError.alreadyExists` when the principal exists.
+    case insertPrincipal(Principal, creationDate: Date)
+    case insertAccessKey(AccessKey, creationDate: Date)
+    /// `StoreError.notFound` when there is none.
+    case deleteAccessKey(id: String)
+}
+
+public enum StoreError: Error, Sendable, Equatable {
+    /// A precondition of a mutation did not hold (a revision changed underneath).
+    case conflict
+    case alreadyExists
+    case notFound
+    /// The database failed; the detail is logged by the store, not carried here.
+    case unavailable
+}
+
+/// Durable storage for everything SwiftKMS keeps. Implementations are the embedded SQLite
+/// store and the multi-node PostgreSQL store; both pass `StoreConformance`.
+///
+/// Writes go through `commit`, which applies all of its mutations atomically and returns
+/// only once they are durable (the caller may then acknowledge them). Reads see committed
+/// data only.
+public protocol Store: Sendable {
+    func commit(_ mutations: [Mutation]) async throws(StoreError)
+
+    func key(id: String) async throws(StoreError) -> KMSKey?
+    /// Keys of an account in a region, ordered by key ID, starting after `afterID`.
+    func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey]
+    /// Keys in `PendingDeletion` whose deletion date is at or before `date`.
+    func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey]
+
+    func keyMaterial(keyID: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord?
+
+    func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias?
+    /// Aliases of an account in a region (only those of `targetKeyID` when given),
+    /// ordered by name, starting after `afterName`.
+    func aliases(account: String, region: String, targetKeyID: String?, afterName: String?, limit: Int) async throws(StoreError) -> [Alias]
+
+    /// Tags of a key, ordered by tag key.
+    func tags(keyID: String) async throws(StoreError) -> [Tag]
+
+    func principals(account: String) async throws(StoreError) -> [Principal]
+    func accessKey(id: String) async throws(StoreError) -> AccessKey?
+    func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey]
+}

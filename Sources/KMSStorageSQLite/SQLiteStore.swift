@@ -1,0 +1,233 @@
+import Foundation
+import GRDB
+import KMSCore
+import KMSStorage
+import Logging
+
+/// The embedded default store: one SQLite database in WAL mode with `synchronous=FULL`,
+/// so a committed transaction survives a crash or power loss before `commit` returns.
+public final class SQLiteStore: Store {
+    private let pool: DatabasePool
+    private let logger: Logger
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    /// The file is created with mode 0600.
+    public init(path: String, logger: Logger = Logger(label: "swiftkms.sqlite")) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let existed = FileManager.default.fileExists(atPath: path)
+        if !existed {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw StoreError.unavailable
+            }
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        self.logger = logger
+        try Schema.migrator.migrate(pool)
+    }
+
+    // MARK: Writes
+
+    public func commit(_ mutations: [Mutation]) async throws(StoreError) {
+        try await run { [pool] in
+            try await pool.write { db in
+                for mutation in mutations { try Self.apply(mutation, db) }
+            }
+        }
+    }
+
+    private static func apply(_ mutation: Mutation, _ db: Database) throws {
+        switch mutation {
+        case .insertKey(let key):
+            try db.execute(sql: """
+                INSERT INTO kms_key (id, account, region, creation_ms, description, usage, spec, origin, state,
+                    deletion_ms, pending_window_days, policy, current_material_version, revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [key.id, key.account, key.region, key.creationDate.millis, key.description,
+                                 key.usage.rawValue, key.spec.rawValue, key.origin.rawValue, key.state.rawValue,
+                                 key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
+                                 Int64(key.currentMaterialVersion), key.revision])
+        case .updateKey(let key):
+            try db.execute(sql: """
+                UPDATE kms_key SET description = ?, usage = ?, spec = ?, origin = ?, state = ?, deletion_ms = ?,
+                    pending_window_days = ?, policy = ?, current_material_version = ?, revision = revision + 1
+                WHERE id = ? AND revision = ?
+                """, arguments: [key.description, key.usage.rawValue, key.spec.rawValue, key.origin.rawValue,
+                                 key.state.rawValue, key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
+                                 Int64(key.currentMaterialVersion), key.id, key.revision])
+            guard db.changesCount == 1 else { throw StoreError.conflict }
+        case .deleteKey(let id, let revision):
+            try db.execute(sql: "DELETE FROM alias WHERE target_key_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM key_tag WHERE key_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM key_material WHERE key_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM kms_key WHERE id = ? AND revision = ?", arguments: [id, revision])
+            guard db.changesCount == 1 else { throw StoreError.conflict }
+        case .insertKeyMaterial(let m):
+            try db.execute(sql: "INSERT INTO key_material (key_id, version, wrapped, creation_ms) VALUES (?, ?, ?, ?)",
+                           arguments: [m.keyID, Int64(m.version), Data(m.wrapped), m.creationDate.millis])
+        case .insertAlias(let a):
+            try db.execute(sql: """
+                INSERT INTO alias (account, region, name, target_key_id, creation_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [a.account, a.region, a.name, a.targetKeyID, a.creationDate.millis, a.lastUpdatedDate.millis])
+        case .updateAlias(let a):
+            try db.execute(sql: "UPDATE alias SET target_key_id = ?, updated_ms = ? WHERE account = ? AND region = ? AND name = ?",
+                           arguments: [a.targetKeyID, a.lastUpdatedDate.millis, a.account, a.region, a.name])
+            guard db.changesCount == 1 else { throw StoreError.notFound }
+        case .deleteAlias(let account, let region, let name):
+            try db.execute(sql: "DELETE FROM alias WHERE account = ? AND region = ? AND name = ?", arguments: [account, region, name])
+            guard db.changesCount == 1 else { throw StoreError.notFound }
+        case .putTags(let keyID, let tags):
+            for tag in tags {
+                try db.execute(sql: """
+                    INSERT INTO key_tag (key_id, tag_key, tag_value) VALUES (?, ?, ?)
+                    ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value
+                    """, arguments: [keyID, tag.key, tag.value])
+            }
+        case .removeTags(let keyID, let tagKeys):
+            for tagKey in tagKeys {
+                try db.execute(sql: "DELETE FROM key_tag WHERE key_id = ? AND tag_key = ?", arguments: [keyID, tagKey])
+            }
+        case .insertPrincipal(let p, let date):
+            try db.execute(sql: "INSERT INTO principal (account, name, creation_ms) VALUES (?, ?, ?)",
+                           arguments: [p.account, p.name, date.millis])
+        case .insertAccessKey(let k, let date):
+            try db.execute(sql: "INSERT INTO access_key (id, account, name, sealed_secret, creation_ms) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [k.id, k.principal.account, k.principal.name, Data(k.sealedSecret), date.millis])
+        case .deleteAccessKey(let id):
+            try db.execute(sql: "DELETE FROM access_key WHERE id = ?", arguments: [id])
+            guard db.changesCount == 1 else { throw StoreError.notFound }
+        }
+    }
+
+    // MARK: Reads
+
+    public func key(id: String) async throws(StoreError) -> KMSKey? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM kms_key WHERE id = ?", arguments: [id]).map(Self.key) }
+    }
+
+    public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM kms_key WHERE account = ? AND region = ? AND id > ? ORDER BY id LIMIT ?
+                """, arguments: [account, region, afterID ?? "", limit]).map(Self.key)
+        }
+    }
+
+    public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM kms_key WHERE state = ? AND deletion_ms <= ? ORDER BY deletion_ms",
+                             arguments: [KeyState.pendingDeletion.rawValue, date.millis]).map(Self.key)
+        }
+    }
+
+    public func keyMaterial(keyID: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM key_material WHERE key_id = ? AND version = ?",
+                             arguments: [keyID, Int64(version)]).map { row in
+                KeyMaterialRecord(keyID: row["key_id"], version: UInt32(row["version"] as Int64),
+                                  wrapped: Array(row["wrapped"] as Data), creationDate: Date(millis: row["creation_ms"]))
+            }
+        }
+    }
+
+    public func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM alias WHERE account = ? AND region = ? AND name = ?",
+                             arguments: [account, region, name]).map(Self.alias)
+        }
+    }
+
+    public func aliases(account: String, region: String, targetKeyID: String?, afterName: String?, limit: Int) async throws(StoreError) -> [Alias] {
+        try await read { db in
+            if let targetKeyID {
+                return try Row.fetchAll(db, sql: """
+                    SELECT * FROM alias WHERE account = ? AND region = ? AND target_key_id = ? AND name > ? ORDER BY name LIMIT ?
+                    """, arguments: [account, region, targetKeyID, afterName ?? "", limit]).map(Self.alias)
+            }
+            return try Row.fetchAll(db, sql: """
+                SELECT * FROM alias WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?
+                """, arguments: [account, region, afterName ?? "", limit]).map(Self.alias)
+        }
+    }
+
+    public func tags(keyID: String) async throws(StoreError) -> [Tag] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT tag_key, tag_value FROM key_tag WHERE key_id = ? ORDER BY tag_key", arguments: [keyID])
+                .map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
+        }
+    }
+
+    public func principals(account: String) async throws(StoreError) -> [Principal] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT account, name FROM principal WHERE account = ? ORDER BY name", arguments: [account])
+                .map { Principal(account: $0["account"], name: $0["name"]) }
+        }
+    }
+
+    public func accessKey(id: String) async throws(StoreError) -> AccessKey? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM access_key WHERE id = ?", arguments: [id]).map(Self.accessKey)
+        }
+    }
+
+    public func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM access_key WHERE account = ? AND name = ? ORDER BY id",
+                             arguments: [principal.account, principal.name]).map(Self.accessKey)
+        }
+    }
+
+    // MARK: Plumbing
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        try await run { [pool] in try await pool.read(body) }
+    }
+
+    /// Runs a database call, mapping its failures to `StoreError` and logging the detail
+    /// (SQL errors hold no secrets: values are bound parameters, never in the SQL text).
+    private func run<T>(_ body: () async throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw .alreadyExists
+        } catch let error as DatabaseError {
+            logger.error("database failure", metadata: ["code": "\(error.resultCode)", "message": "\(error.message ?? "")"])
+            throw .unavailable
+        } catch {
+            logger.error("database failure", metadata: ["error": "\(type(of: error))"])
+            throw .unavailable
+        }
+    }
+
+    private static func key(_ row: Row) throws -> KMSKey {
+        guard let usage = KeyUsage(rawValue: row["usage"]), let spec = KeySpec(rawValue: row["spec"]),
+              let origin = KeyOrigin(rawValue: row["origin"]), let state = KeyState(rawValue: row["state"])
+        else { throw StoreError.unavailable }
+        return KMSKey(
+            id: row["id"], account: row["account"], region: row["region"], creationDate: Date(millis: row["creation_ms"]),
+            description: row["description"], usage: usage, spec: spec, origin: origin, state: state,
+            deletionDate: (row["deletion_ms"] as Int64?).map(Date.init(millis:)), pendingWindowInDays: row["pending_window_days"],
+            policy: row["policy"], currentMaterialVersion: UInt32(row["current_material_version"] as Int64), revision: row["revision"])
+    }
+
+    private static func alias(_ row: Row) -> Alias {
+        Alias(name: row["name"], account: row["account"], region: row["region"], targetKeyID: row["target_key_id"],
+              creationDate: Date(millis: row["creation_ms"]), lastUpdatedDate: Date(millis: row["updated_ms"]))
+    }
+
+    private static func accessKey(_ row: Row) -> AccessKey {
+        AccessKey(id: row["id"], principal: Principal(account: row["account"], name: row["name"]),
+                  sealedSecret: Array(row["sealed_secret"] as Data))
+    }
+}
+
+extension Date {
+    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import KMSService
+import KMSStorageSQLite
+import Logging
+
+/// The files of a data directory: created on first use with owner-only permissions,
+/// reused as they are afterwards.
+///
+///     DATA_DIR/             0700
+///         swiftkms.sqlite3  0600  (and its -wal, -shm)
+///         root.key          0600  unless --root-key-file points elsewhere
+///         root-credentials  0600  generated root credentials, written once
+struct DataDirectory {
+    let path: String
+    let store: SQLiteStore
+    let rootKey: RootKey
+
+    init(options: DataDirectoryOptions, logger: Logger) throws {
+        path = options.resolvedDataDir
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: path) {
+            try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            logger.info("created data directory", metadata: ["path": "\(path)"])
+        }
+        rootKey = try Self.loadOrCreateRootKey(at: options.resolvedRootKeyFile, logger: logger)
+        store = try SQLiteStore(path: path + "/swiftkms.sqlite3", logger: logger)
+    }
+
+    /// Reads the root key, or creates it (32 random bytes, base64, mode 0600) when absent.
+    /// Refuses a key file that group or others may read.
+    static func loadOrCreateRootKey(at file: String, logger: Logger) throws -> RootKey {
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: file) {
+            let encoded = Data(RootKey.generateRawBytes()).base64EncodedString() + "\n"
+            try writeOwnerOnly(file, contents: encoded)
+            logger.notice("created root key; back it up, every key is lost without it", metadata: ["path": "\(file)"])
+        }
+        let mode = (try fm.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue ?? 0
+        guard mode & 0o077 == 0 else {
+            throw CommandFailure("\(file) may be read by other users (mode \(String(mode, radix: 8))); run chmod 600 on it.")
+        }
+        let text = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let raw = Data(base64Encoded: text), raw.count == RootKey.byteCount else {
+            throw CommandFailure("\(file) does not hold a base64-encoded \(RootKey.byteCount)-byte root key.")
+        }
+        return try RootKey(rawBytes: raw)
+    }
+
+    /// Creates `file` with mode 0600 and writes `contents`; fails if it exists.
+    static func writeOwnerOnly(_ file: String, contents: String) throws {
+        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw CommandFailure("cannot create \(file): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array(contents.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
+            throw CommandFailure("cannot write \(file): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// A failure reported to the person at the terminal.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
