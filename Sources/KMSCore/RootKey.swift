@@ -20,11 +20,11 @@ public struct RootKey: Sendable {
         guard root.bitCount == 256 else {
             throw KMSError(.internalFailure, "The root key must be \(Self.byteCount) bytes.")
         }
-        func derive(_ label: String) -> SymmetricKey {
-            HKDF<SHA256>.deriveKey(inputKeyMaterial: root, info: Array(label.utf8), outputByteCount: 32)
+        func derive(_ label: String) throws(KMSError) -> SymmetricKey {
+            try HKDFSHA256.derive(root, salt: [UInt8](), info: Array(label.utf8), length: 32)
         }
-        materialKey = derive("swiftkms/root/key-material/v1")
-        credentialKey = derive("swiftkms/root/credentials/v1")
+        materialKey = try derive("swiftkms/root/key-material/v1")
+        credentialKey = try derive("swiftkms/root/credentials/v1")
     }
 
     /// 32 fresh random bytes for a new root key.
@@ -60,12 +60,9 @@ public struct RootKey: Sendable {
     }
 
     private static func seal(_ secret: some DataProtocol, key: SymmetricKey, binding: [UInt8]) throws(KMSError) -> [UInt8] {
-        do {
-            let box = try AES.GCM.seal(secret, using: key, nonce: AES.GCM.Nonce(), authenticating: binding)
-            return [0x01] + Array(box.nonce) + Array(box.ciphertext) + Array(box.tag)
-        } catch {
-            throw KMSError.internalFailure()
-        }
+        let iv = AES256GCM.randomIV()
+        let sealed = try AES256GCM.seal(secret, key: key, iv: iv, aad: binding)
+        return [0x01] + iv + sealed.ciphertext + sealed.tag
     }
 
     /// Fails with `KMSInternalException`: a stored value that does not unwrap is corruption
@@ -73,10 +70,8 @@ public struct RootKey: Sendable {
     private static func open(_ wrapped: [UInt8], key: SymmetricKey, binding: [UInt8]) throws(KMSError) -> Data {
         guard wrapped.count >= 1 + 12 + 16, wrapped[0] == 0x01 else { throw KMSError.internalFailure() }
         do {
-            let box = try AES.GCM.SealedBox(
-                nonce: AES.GCM.Nonce(data: wrapped[1..<13]),
-                ciphertext: wrapped[13..<(wrapped.count - 16)], tag: wrapped[(wrapped.count - 16)...])
-            return try AES.GCM.open(box, using: key, authenticating: binding)
+            return try AES256GCM.open(wrapped[13..<(wrapped.count - 16)], tag: wrapped[(wrapped.count - 16)...],
+                                      key: key, iv: wrapped[1..<13], aad: binding)
         } catch {
             throw KMSError.internalFailure()
         }

@@ -35,13 +35,10 @@ public struct SymmetricKeyMaterial: Sendable {
         _ plaintext: some DataProtocol, context: EncryptionContext,
         account: String, keyID: String, materialVersion: UInt32
     ) throws(KMSError) -> [UInt8] {
-        var nonce = [UInt8](repeating: 0, count: SymmetricCiphertext.derivationNonceLength)
-        var iv = [UInt8](repeating: 0, count: SymmetricCiphertext.ivLength)
         var rng = SystemRandomNumberGenerator()
-        for i in nonce.indices { nonce[i] = rng.next() }
-        for i in iv.indices { iv[i] = rng.next() }
+        let nonce = (0..<SymmetricCiphertext.derivationNonceLength).map { _ in rng.next() as UInt8 }
         return try encrypt(plaintext, context: context, account: account, keyID: keyID,
-                           materialVersion: materialVersion, derivationNonce: nonce, iv: iv)
+                           materialVersion: materialVersion, derivationNonce: nonce, iv: AES256GCM.randomIV())
     }
 
     /// Deterministic form of `encrypt` for golden-blob tests; production code draws fresh values.
@@ -53,14 +50,9 @@ public struct SymmetricKeyMaterial: Sendable {
         var blob = SymmetricCiphertext(account: account, keyID: keyID, materialVersion: materialVersion,
                                        derivationNonce: derivationNonce, iv: iv, sealedBox: [])
         let header = blob.header
-        do {
-            let sealed = try AES.GCM.seal(
-                plaintext, using: derivedKey(header: header, nonce: derivationNonce),
-                nonce: AES.GCM.Nonce(data: iv), authenticating: header + context.canonicalBytes)
-            blob.sealedBox = Array(sealed.ciphertext) + Array(sealed.tag)
-        } catch {
-            throw KMSError.internalFailure()
-        }
+        let sealed = try AES256GCM.seal(plaintext, key: derivedKey(header: header, nonce: derivationNonce),
+                                        iv: iv, aad: header + context.canonicalBytes)
+        blob.sealedBox = sealed.ciphertext + sealed.tag
         return blob.serialized
     }
 
@@ -69,21 +61,13 @@ public struct SymmetricKeyMaterial: Sendable {
     public func decrypt(_ blob: SymmetricCiphertext, context: EncryptionContext) throws(KMSError) -> Data {
         let header = blob.header
         let split = blob.sealedBox.count - SymmetricCiphertext.tagLength
-        do {
-            let box = try AES.GCM.SealedBox(
-                nonce: AES.GCM.Nonce(data: blob.iv),
-                ciphertext: blob.sealedBox[..<split], tag: blob.sealedBox[split...])
-            return try AES.GCM.open(box, using: derivedKey(header: header, nonce: blob.derivationNonce),
-                                    authenticating: header + context.canonicalBytes)
-        } catch {
-            throw .invalidCiphertext
-        }
+        return try AES256GCM.open(blob.sealedBox[..<split], tag: blob.sealedBox[split...],
+                                  key: derivedKey(header: header, nonce: blob.derivationNonce),
+                                  iv: blob.iv, aad: header + context.canonicalBytes)
     }
 
     /// HKDF-SHA256(material, salt: nonce, info: label || header[0..<34]) → 32 bytes.
-    private func derivedKey(header: [UInt8], nonce: [UInt8]) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: key, salt: nonce,
-            info: Array("swiftkms/symmetric/v1".utf8) + header[0..<34], outputByteCount: 32)
+    private func derivedKey(header: [UInt8], nonce: [UInt8]) throws(KMSError) -> SymmetricKey {
+        try HKDFSHA256.derive(key, salt: nonce, info: Array("swiftkms/symmetric/v1".utf8) + header[0..<34], length: 32)
     }
 }

@@ -104,12 +104,12 @@ public enum SigV4 {
                              signedHeaders: signedHeaders.split(separator: ";").map(String.init), signature: signature)
     }
 
-    /// Verifies a request signed for service `kms`.
+    /// Verifies a request signed for `service` (`kms` for every request the server takes).
     ///
     /// - Parameter secret: looks up an access key's principal and secret; nil when unknown.
     /// - Returns: the signing principal and the region of the credential scope.
     public static func verify(
-        _ request: HTTPRequest, now: Date,
+        _ request: HTTPRequest, now: Date, service: String = "kms",
         secret lookup: (String) async throws(KMSError) -> (principal: Principal, secret: String)?
     ) async throws(KMSError) -> (principal: Principal, region: String) {
         guard let header = request.values(of: "authorization").first else {
@@ -122,8 +122,8 @@ public enum SigV4 {
         guard let requestDate = parseAmzDate(amzDate) else {
             throw KMSError(.incompleteSignature, "Date must be in ISO-8601 'basic format'. Got '\(amzDate)'. See http://en.wikipedia.org/wiki/ISO_8601")
         }
-        guard auth.service == "kms" else {
-            throw KMSError(.invalidSignature, "Credential should be scoped to correct service: 'kms'.")
+        guard auth.service == service else {
+            throw KMSError(.invalidSignature, "Credential should be scoped to correct service: '\(service)'.")
         }
         guard auth.terminator == "aws4_request" else {
             throw KMSError(.invalidSignature, "Credential should be scoped with a valid terminator: 'aws4_request', not '\(auth.terminator)'.")

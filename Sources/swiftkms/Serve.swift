@@ -69,12 +69,12 @@ struct Serve: AsyncParsableCommand {
             """)
         // Printed once, on the terminal of the person who started the server, as the issue of
         // credentials requires; never logged.
-        print("""
+        FileHandle.standardOutput.write(Data("""
             Root credentials of account \(account) (also in \(file)):
               export AWS_ACCESS_KEY_ID=\(issued.accessKeyID)
               export AWS_SECRET_ACCESS_KEY=\(issued.secretAccessKey)
-            """)
-        fflush(stdout)
+
+            """.utf8))
         logger.notice("generated root credentials", metadata: ["accessKeyId": "\(issued.accessKeyID)", "file": "\(file)"])
     }
 }

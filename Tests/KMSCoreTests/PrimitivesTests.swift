@@ -1,0 +1,52 @@
+import Crypto
+import Foundation
+import Testing
+@testable import KMSCore
+
+/// Published vectors through our own AES-GCM and HKDF wrappers.
+@Suite struct PrimitivesTests {
+    @Test func aesGCMWycheproof() throws {
+        var checked = 0, refused = 0
+        for group in try Wycheproof.load("aes_gcm_test").testGroups {
+            for test in group.tests {
+                let key = SymmetricKey(data: test.bytes("key"))
+                let (iv, aad, msg, ct, tag) = (test.bytes("iv"), test.bytes("aad"), test.bytes("msg"), test.bytes("ct"), test.bytes("tag"))
+                guard group.keySize == 256, group.ivSize == 96, group.tagSize == 128 else {
+                    // Our wrapper takes only AES-256 with 96-bit IVs and 128-bit tags.
+                    #expect(throws: KMSError.self, "tcId \(test.tcId)") { try AES256GCM.open(ct, tag: tag, key: key, iv: iv, aad: aad) }
+                    refused += 1
+                    continue
+                }
+                if test.result == "valid" {
+                    let sealed = try AES256GCM.seal(msg, key: key, iv: iv, aad: aad)
+                    #expect(sealed.ciphertext == ct && sealed.tag == tag, "tcId \(test.tcId)")
+                    #expect(try Array(AES256GCM.open(ct, tag: tag, key: key, iv: iv, aad: aad)) == msg, "tcId \(test.tcId)")
+                } else {
+                    #expect(throws: KMSError.invalidCiphertext, "tcId \(test.tcId)") { try AES256GCM.open(ct, tag: tag, key: key, iv: iv, aad: aad) }
+                }
+                checked += 1
+            }
+        }
+        #expect(checked > 50 && refused > 50)
+    }
+
+    @Test func hkdfSHA256Wycheproof() throws {
+        var checked = 0
+        for group in try Wycheproof.load("hkdf_sha256_test").testGroups {
+            for test in group.tests {
+                let size = try #require(test.size)
+                let ikm = SymmetricKey(data: test.bytes("ikm"))
+                if test.result == "valid" {
+                    let okm = try HKDFSHA256.derive(ikm, salt: test.bytes("salt"), info: test.bytes("info"), length: size)
+                    #expect(okm.withUnsafeBytes { Array($0) } == test.bytes("okm"), "tcId \(test.tcId)")
+                } else {
+                    #expect(throws: KMSError.self, "tcId \(test.tcId)") {
+                        try HKDFSHA256.derive(ikm, salt: test.bytes("salt"), info: test.bytes("info"), length: size)
+                    }
+                }
+                checked += 1
+            }
+        }
+        #expect(checked > 50)
+    }
+}

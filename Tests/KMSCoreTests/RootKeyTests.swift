@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+@testable import KMSCore
+
+@Suite struct RootKeyTests {
+    let root = try! RootKey(rawBytes: RootKey.generateRawBytes())
+    let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+    @Test func wrappedMaterialUnwrapsOnlyForItsKeyAndVersion() throws {
+        let material = SymmetricKeyMaterial.generate()
+        let wrapped = try root.wrapKeyMaterial(material, keyARN: arn, version: 2)
+        let raw = material.withUnsafeRawBytes { Array($0) }
+        #expect(try root.unwrapKeyMaterial(wrapped, keyARN: arn, version: 2).withUnsafeRawBytes { Array($0) } == raw)
+        #expect(wrapped.count == 1 + 12 + 32 + 16)
+        #expect(!wrapped.windows(ofCount: 8).contains { Array($0) == Array(raw[0..<8]) })
+        #expect(throws: KMSError.self) { try root.unwrapKeyMaterial(wrapped, keyARN: arn, version: 1) }
+        #expect(throws: KMSError.self) { try root.unwrapKeyMaterial(wrapped, keyARN: arn + "0", version: 2) }
+        let other = try RootKey(rawBytes: RootKey.generateRawBytes())
+        #expect(throws: KMSError.self) { try other.unwrapKeyMaterial(wrapped, keyARN: arn, version: 2) }
+    }
+
+    @Test func credentialsAreBoundToTheirAccessKeyID() throws {
+        let sealed = try root.sealCredential(secret: "s3cr3t-s3cr3t-s3cr3t", accessKeyID: "AKIAEXAMPLE")
+        #expect(try root.openCredential(sealed, accessKeyID: "AKIAEXAMPLE") == "s3cr3t-s3cr3t-s3cr3t")
+        #expect(throws: KMSError.self) { try root.openCredential(sealed, accessKeyID: "AKIAOTHER") }
+        // A wrapped credential is no wrapped key material: separate derived keys.
+        #expect(throws: KMSError.self) { try root.unwrapKeyMaterial(sealed, keyARN: "AKIAEXAMPLE", version: 0) }
+    }
+
+    @Test func rootKeyMustBe32Bytes() {
+        #expect(throws: KMSError.self) { try RootKey(rawBytes: [UInt8](repeating: 1, count: 16)) }
+    }
+}
+
+extension Array {
+    func windows(ofCount n: Int) -> [ArraySlice<Element>] {
+        count < n ? [] : (0...(count - n)).map { self[$0..<($0 + n)] }
+    }
+}

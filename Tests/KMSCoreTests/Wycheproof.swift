@@ -1,0 +1,47 @@
+import Foundation
+
+/// Loads a Wycheproof test file from the test bundle: groups of cases, each with a
+/// `result` of `valid`, `acceptable` or `invalid`. Case fields are read as strings or numbers.
+struct Wycheproof: Decodable {
+    struct Group: Decodable {
+        var keySize: Int?
+        var ivSize: Int?
+        var tagSize: Int?
+        var tests: [Case]
+    }
+
+    struct Case: Decodable {
+        var tcId: Int
+        var result: String
+        var fields: [String: String]
+        var size: Int?
+
+        private struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: AnyKey.self)
+            var fields: [String: String] = [:]
+            for key in container.allKeys {
+                if let text = try? container.decode(String.self, forKey: key) { fields[key.stringValue] = text }
+            }
+            self.fields = fields
+            tcId = try container.decode(Int.self, forKey: AnyKey(stringValue: "tcId")!)
+            result = try container.decode(String.self, forKey: AnyKey(stringValue: "result")!)
+            size = try? container.decode(Int.self, forKey: AnyKey(stringValue: "size")!)
+        }
+
+        func bytes(_ name: String) -> [UInt8] { [UInt8](hex: fields[name] ?? "") }
+    }
+
+    var testGroups: [Group]
+
+    static func load(_ name: String) throws -> Wycheproof {
+        let url = Bundle.module.url(forResource: "Resources/wycheproof/\(name)", withExtension: "json")!
+        return try JSONDecoder().decode(Wycheproof.self, from: Data(contentsOf: url))
+    }
+}

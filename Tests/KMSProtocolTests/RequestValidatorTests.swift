@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import KMSProtocol
+import KMSService
+
+@Suite struct RequestValidatorTests {
+    let validator = RequestValidator(model: .kms)
+
+    func validate(_ json: String, _ operation: String) throws(KMSError) {
+        let value = try WireCoding.decode(JSONValue.self, from: Data(json.utf8))
+        try validator.validate(value, shape: ServiceModel.kms.operations[operation]!!)
+    }
+
+    func message(_ json: String, _ operation: String) -> String? {
+        do {
+            try validate(json, operation)
+            return nil
+        } catch {
+            return error.code == .validation ? error.message : "\(error.code)"
+        }
+    }
+
+    @Test func modelCoversEveryOperation() {
+        #expect(ServiceModel.kms.operations.count == 54)
+        for name in KMSAPI.handlers.keys { #expect(ServiceModel.kms.operations[name] != nil, "\(name)") }
+    }
+
+    @Test func lengthOfABlobNeverEchoesIt() {
+        let big = Data(repeating: 0x41, count: 4097).base64EncodedString()
+        #expect(message(#"{"KeyId":"k","Plaintext":"\#(big)"}"#, "Encrypt")
+                == "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096")
+    }
+
+    @Test func requiredMembers() {
+        #expect(message(#"{"Plaintext":"AA=="}"#, "Encrypt")
+                == "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
+        #expect(message(#"{"KeyId":null,"Plaintext":"AA=="}"#, "Encrypt")?.contains("Value null at 'keyId'") == true)
+    }
+
+    @Test func enumsRangesPatternsAndSeveralErrors() {
+        #expect(message(#"{"KeyId":"k","KeySpec":"AES_512"}"#, "GenerateDataKey")
+                == "1 validation error detected: Value 'AES_512' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]")
+        #expect(message(#"{"NumberOfBytes":1025}"#, "GenerateRandom")
+                == "1 validation error detected: Value '1025' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024")
+        #expect(message(#"{"AliasName":"alias/bad name!","TargetKeyId":"k"}"#, "CreateAlias")
+                == "1 validation error detected: Value 'alias/bad name!' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$")
+        #expect(message(#"{"KeyId":"","NumberOfBytes":0}"#, "GenerateDataKey")
+                == "2 validation errors detected: Value '' at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1; Value '0' at 'numberOfBytes' failed to satisfy constraint: Member must have value greater than or equal to 1")
+        #expect(message(#"{"KeyId":"k","Tags":[{"TagKey":"","TagValue":"v"}]}"#, "TagResource")?
+                    .contains("Value '' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length greater than or equal to 1") == true)
+        #expect(message(#"{"KeyId":"k","Plaintext":"AA==","EncryptionContext":{"a":"b"},"GrantTokens":["t"]}"#, "Encrypt") == nil)
+    }
+
+    @Test func wrongTypesAndBadBase64AreSerializationErrors() {
+        #expect(message(#"{"KeyId":5,"Plaintext":"AA=="}"#, "Encrypt") == "serialization")
+        #expect(message(#"{"KeyId":"k","Plaintext":"not base64!"}"#, "Encrypt") == "serialization")
+        #expect(message(#"{"NumberOfBytes":1.5}"#, "GenerateRandom") == "serialization")
+        #expect(message(#"[1]"#, "GenerateRandom") == "serialization")
+        #expect(throws: KMSError.self) { try validate("{", "GenerateRandom") }
+    }
+
+    @Test func errorStatusesAndBody() throws {
+        for code in KMSError.Code.allCases {
+            let response = KMSAPI.errorResponse(KMSError(code, "m"))
+            #expect(response.status == (code == .internalFailure ? 500 : code == .dependencyTimeout ? 503 : 400))
+            let body = try JSONSerialization.jsonObject(with: response.body) as? [String: String]
+            #expect(body == ["__type": code.rawValue, "message": "m"])
+        }
+    }
+
+    @Test func operationNames() {
+        #expect(KMSAPI.operationName(target: "TrentService.Encrypt") == "Encrypt")
+        #expect(KMSAPI.operationName(target: "TrentService.Bogus") == nil)
+        #expect(KMSAPI.operationName(target: "OtherService.Encrypt") == nil)
+        #expect(KMSAPI.operationName(target: nil) == nil)
+    }
+
+    @Test func timestampsAreEpochSecondsWithoutExponent() throws {
+        struct T: Encodable { var creationDate: Date }
+        let text = String(decoding: try WireCoding.encode(T(creationDate: Date(timeIntervalSince1970: 1_795_357_803.803))), as: UTF8.self)
+        #expect(text == #"{"CreationDate":1795357803.803}"#)
+    }
+}
