@@ -1,5 +1,5 @@
 import Foundation
-import KMSCore
+@_exported import KMSCore
 
 /// One version of a key's material, as stored: wrapped under the root key, never in the clear.
 public struct KeyMaterialRecord: Sendable, Equatable {

@@ -6,6 +6,7 @@ import Logging
 
 /// The embedded default store: one SQLite database in WAL mode with `synchronous=FULL`,
 /// so a committed transaction survives a crash or power loss before `commit` returns.
+/// The file is created with mode 0600.
 public final class SQLiteStore: Store {
     private let pool: DatabasePool
     private let logger: Logger
@@ -15,7 +16,6 @@ public final class SQLiteStore: Store {
     public init(path: String, logger: Logger = Logger(label: "swiftkms.sqlite")) throws {
         var config = Configuration()
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         let existed = FileManager.default.fileExists(atPath: path)
@@ -26,6 +26,14 @@ public final class SQLiteStore: Store {
         }
         pool = try DatabasePool(path: path, configuration: config)
         self.logger = logger
+        // GRDB sets `synchronous = NORMAL` when it opens a pool in WAL mode, after
+        // `prepareDatabase`; a commit is then not durable against power loss. All writes go
+        // through the pool's one writer connection, so setting FULL there covers them all.
+        let synchronous = try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
+        guard synchronous == 2 else { throw StoreError.unavailable }
         try Schema.migrator.migrate(pool)
     }
 
@@ -230,4 +238,11 @@ public final class SQLiteStore: Store {
 extension Date {
     var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
     init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
+}
+
+extension SQLiteStore {
+    /// The value of a PRAGMA as the writer connection sees it (for tests and diagnostics).
+    func pragma(_ name: String) async throws -> String? {
+        try await pool.write { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
 }

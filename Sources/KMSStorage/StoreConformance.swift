@@ -1,0 +1,155 @@
+import Foundation
+import KMSCore
+
+/// The behaviour every `Store` must have. A store's test target runs each check against a
+/// fresh, empty store of its kind:
+///
+///     for check in StoreConformance.checks { try await check.run(makeStore()) }
+public enum StoreConformance {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public struct Check: Sendable, CustomStringConvertible {
+        public let name: String
+        public let run: @Sendable (any Store) async throws -> Void
+        public var description: String { name }
+    }
+
+    static func expect(_ condition: Bool, _ message: @autoclosure () -> String, line: Int = #line) throws {
+        if !condition { throw Failure(description: "StoreConformance.swift:\(line): \(message())") }
+    }
+
+    static func expectError(_ expected: StoreError, _ body: () async throws -> Void, line: Int = #line) async throws {
+        do {
+            try await body()
+        } catch {
+            try expect(error as? StoreError == expected, "expected \(expected), got \(error)", line: line)
+            return
+        }
+        throw Failure(description: "StoreConformance.swift:\(line): expected \(expected), nothing thrown")
+    }
+
+    static func key(_ id: String = UUID().uuidString.lowercased(), account: String = "111122223333", region: String = "us-east-1") -> KMSKey {
+        KMSKey(id: id, account: account, region: region, creationDate: Date(timeIntervalSince1970: 1_700_000_000.123),
+               description: "d", usage: .encryptDecrypt, spec: .symmetricDefault, origin: .awsKMS, state: .enabled, policy: "{}")
+    }
+
+    public static let checks: [Check] = [
+        Check(name: "keys round-trip with every field") { store in
+            var key = key()
+            key.state = .pendingDeletion
+            key.deletionDate = Date(timeIntervalSince1970: 1_800_000_000.5)
+            key.pendingWindowInDays = 7
+            key.currentMaterialVersion = 3
+            try await store.commit([.insertKey(key)])
+            try expect(try await store.key(id: key.id) == key, "read back differs")
+            try expect(try await store.key(id: "missing") == nil, "missing key found")
+        },
+        Check(name: "updates are refused on a stale revision and bump the revision") { store in
+            let key = key()
+            try await store.commit([.insertKey(key)])
+            var changed = key
+            changed.description = "new"
+            try await store.commit([.updateKey(changed)])
+            let stored = try await store.key(id: key.id)
+            try expect(stored?.description == "new" && stored?.revision == key.revision + 1, "update not applied")
+            try await expectError(.conflict) { try await store.commit([.updateKey(changed)]) }
+        },
+        Check(name: "a failed commit changes nothing") { store in
+            let key = key()
+            try await store.commit([.insertKey(key)])
+            let other = Self.key()
+            var stale = key
+            stale.revision = 41
+            try await expectError(.conflict) { try await store.commit([.insertKey(other), .putTags(keyID: key.id, tags: [Tag(key: "a", value: "b")]), .updateKey(stale)]) }
+            try expect(try await store.key(id: other.id) == nil, "partial commit: key inserted")
+            try expect(try await store.tags(keyID: key.id).isEmpty, "partial commit: tags written")
+        },
+        Check(name: "key listing is per account and region, ordered, paged") { store in
+            let ids = (0..<5).map { "0000000\($0)-0000-0000-0000-000000000000" }
+            try await store.commit(ids.map { .insertKey(key($0)) } + [.insertKey(key(account: "444455556666")), .insertKey(key(region: "eu-west-1"))])
+            let first = try await store.keys(account: "111122223333", region: "us-east-1", afterID: nil, limit: 3)
+            try expect(first.map(\.id) == Array(ids[0..<3]), "first page \(first.map(\.id))")
+            let rest = try await store.keys(account: "111122223333", region: "us-east-1", afterID: ids[2], limit: 3)
+            try expect(rest.map(\.id) == Array(ids[3...]), "second page \(rest.map(\.id))")
+        },
+        Check(name: "material versions are stored per key and version") { store in
+            let key = key()
+            let v1 = KeyMaterialRecord(keyID: key.id, version: 1, wrapped: [1, 2, 3], creationDate: Date(timeIntervalSince1970: 1_700_000_000))
+            let v2 = KeyMaterialRecord(keyID: key.id, version: 2, wrapped: [4, 5], creationDate: Date(timeIntervalSince1970: 1_700_000_001))
+            try await store.commit([.insertKey(key), .insertKeyMaterial(v1), .insertKeyMaterial(v2)])
+            try expect(try await store.keyMaterial(keyID: key.id, version: 1) == v1, "v1")
+            try expect(try await store.keyMaterial(keyID: key.id, version: 2) == v2, "v2")
+            try expect(try await store.keyMaterial(keyID: key.id, version: 3) == nil, "v3")
+            try await expectError(.alreadyExists) { try await store.commit([.insertKeyMaterial(v1)]) }
+        },
+        Check(name: "aliases: unique per account and region, update, delete, filter, page") { store in
+            let (a, b) = (key(), key())
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            let alias = Alias(name: "alias/x", account: a.account, region: a.region, targetKeyID: a.id, creationDate: now, lastUpdatedDate: now)
+            var second = alias
+            second.name = "alias/y"
+            second.targetKeyID = b.id
+            try await store.commit([.insertKey(a), .insertKey(b), .insertAlias(alias), .insertAlias(second)])
+            try await expectError(.alreadyExists) { try await store.commit([.insertAlias(alias)]) }
+            var elsewhere = alias
+            elsewhere.region = "eu-west-1"
+            try await store.commit([.insertAlias(elsewhere)])
+            try expect(try await store.alias(account: a.account, region: a.region, name: "alias/x") == alias, "read")
+            try expect(try await store.aliases(account: a.account, region: a.region, targetKeyID: b.id, afterName: nil, limit: 10).map(\.name) == ["alias/y"], "filter")
+            try expect(try await store.aliases(account: a.account, region: a.region, targetKeyID: nil, afterName: "alias/x", limit: 10).map(\.name) == ["alias/y"], "page")
+            var moved = alias
+            moved.targetKeyID = b.id
+            moved.lastUpdatedDate = now.addingTimeInterval(5)
+            try await store.commit([.updateAlias(moved)])
+            try expect(try await store.alias(account: a.account, region: a.region, name: "alias/x") == moved, "update")
+            try await store.commit([.deleteAlias(account: a.account, region: a.region, name: "alias/x")])
+            try await expectError(.notFound) { try await store.commit([.deleteAlias(account: a.account, region: a.region, name: "alias/x")]) }
+            try await expectError(.notFound) { try await store.commit([.updateAlias(moved)]) }
+        },
+        Check(name: "tags: put overwrites, remove ignores absent keys, ordered by key") { store in
+            let key = key()
+            try await store.commit([.insertKey(key), .putTags(keyID: key.id, tags: [Tag(key: "b", value: "1"), Tag(key: "a", value: "2")])])
+            try await store.commit([.putTags(keyID: key.id, tags: [Tag(key: "b", value: "3")]), .removeTags(keyID: key.id, tagKeys: ["a", "zz"])])
+            try expect(try await store.tags(keyID: key.id) == [Tag(key: "b", value: "3")], "tags")
+        },
+        Check(name: "deleting a key removes its material, tags and aliases") { store in
+            let key = key()
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            try await store.commit([
+                .insertKey(key), .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: [1], creationDate: now)),
+                .putTags(keyID: key.id, tags: [Tag(key: "a", value: "b")]),
+                .insertAlias(Alias(name: "alias/gone", account: key.account, region: key.region, targetKeyID: key.id, creationDate: now, lastUpdatedDate: now)),
+            ])
+            try await expectError(.conflict) { try await store.commit([.deleteKey(id: key.id, revision: 9)]) }
+            try await store.commit([.deleteKey(id: key.id, revision: key.revision)])
+            try expect(try await store.key(id: key.id) == nil, "key")
+            try expect(try await store.keyMaterial(keyID: key.id, version: 1) == nil, "material")
+            try expect(try await store.tags(keyID: key.id).isEmpty, "tags")
+            try expect(try await store.alias(account: key.account, region: key.region, name: "alias/gone") == nil, "alias")
+        },
+        Check(name: "keys due for deletion") { store in
+            var due = key()
+            due.state = .pendingDeletion
+            due.deletionDate = Date(timeIntervalSince1970: 1_000)
+            var later = key()
+            later.state = .pendingDeletion
+            later.deletionDate = Date(timeIntervalSince1970: 5_000)
+            try await store.commit([.insertKey(due), .insertKey(later), .insertKey(key())])
+            try expect(try await store.keysDueForDeletion(at: Date(timeIntervalSince1970: 1_000)).map(\.id) == [due.id], "due")
+        },
+        Check(name: "principals and access keys") { store in
+            let alice = Principal(account: "111122223333", name: "alice")
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            try await store.commit([.insertPrincipal(alice, creationDate: now), .insertAccessKey(AccessKey(id: "AKIA1", principal: alice, sealedSecret: [9]), creationDate: now)])
+            try await expectError(.alreadyExists) { try await store.commit([.insertPrincipal(alice, creationDate: now)]) }
+            try expect(try await store.principals(account: "111122223333") == [alice], "principals")
+            try expect(try await store.accessKey(id: "AKIA1") == AccessKey(id: "AKIA1", principal: alice, sealedSecret: [9]), "access key")
+            try expect(try await store.accessKeys(of: alice).map(\.id) == ["AKIA1"], "keys of")
+            try await store.commit([.deleteAccessKey(id: "AKIA1")])
+            try expect(try await store.accessKey(id: "AKIA1") == nil, "deleted")
+            try await expectError(.notFound) { try await store.commit([.deleteAccessKey(id: "AKIA1")]) }
+        },
+    ]
+}
