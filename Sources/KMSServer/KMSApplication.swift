@@ -45,15 +45,16 @@ struct KeyDeletionJob: Service {
     let interval: Duration
     let logger: Logger
 
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
+    /// Returns (without error) when cancelled: cancellation is how a graceful shutdown ends it.
+    func run() async {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await service.deleteKeysDueForDeletion()
                 } catch {
                     logger.error("key deletion job failed", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: interval)
+                try? await Task.sleep(for: interval)
             }
         }
     }

@@ -1,0 +1,156 @@
+"""Harness for the interoperability tests: real `swiftkms serve` processes on free ports,
+driven by boto3 and the AWS CLI. The binary is $SWIFTKMS_BIN (default .build/debug/swiftkms)."""
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("SWIFTKMS_BIN", os.path.join(ROOT, ".build", "debug", "swiftkms"))
+ACCOUNT = "111122223333"
+ACCESS_KEY = "AKIAINTEROPTEST00001"
+SECRET_KEY = "interop/Secret+Key/0123456789abcdefghijk"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One `swiftkms serve` process on a data directory; can be killed and restarted on it."""
+
+    def __init__(self, data_dir, env=None, args=()):
+        self.data_dir = str(data_dir)
+        self.port = free_port()
+        self.env = dict(os.environ, SWIFTKMS_ROOT_ACCESS_KEY_ID=ACCESS_KEY, SWIFTKMS_ROOT_SECRET_ACCESS_KEY=SECRET_KEY)
+        if env is not None:
+            self.env = dict(os.environ, **env)
+        self.args = list(args)
+        self.proc = None
+        self.stdout_path = os.path.join(os.path.dirname(self.data_dir), f"serve-{os.path.basename(self.data_dir)}.out")
+        self.stderr_path = self.stdout_path[:-4] + ".err"
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [BINARY, "serve", "--data-dir", self.data_dir, "--port", str(self.port), *self.args],
+            env=self.env, stdout=open(self.stdout_path, "ab"), stderr=open(self.stderr_path, "ab"))
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.stderr()}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.1)
+        raise RuntimeError("server did not become healthy")
+
+    def kill(self):
+        """SIGKILL: no shutdown code runs."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            return self.proc.wait(timeout=30)
+        return self.proc.returncode if self.proc else None
+
+    def stdout(self):
+        return open(self.stdout_path, encoding="utf-8", errors="replace").read()
+
+    def stderr(self):
+        return open(self.stderr_path, encoding="utf-8", errors="replace").read()
+
+    def client(self, region="us-east-1", access_key=ACCESS_KEY, secret_key=SECRET_KEY, validate=True):
+        return boto3.client(
+            "kms", endpoint_url=self.url, region_name=region,
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            config=Config(retries={"max_attempts": 1}, parameter_validation=validate))
+
+    def admin(self, *args):
+        out = subprocess.run([BINARY, "admin", *args, "--data-dir", self.data_dir], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    def raw(self, target, body, access_key=ACCESS_KEY, secret_key=SECRET_KEY, region="us-east-1",
+            amz_date=None, authorization=None, sign=True):
+        """POSTs `body` (bytes) with `X-Amz-Target: target`, signed by `sigv4` below.
+        Returns (status, headers, parsed JSON body or None)."""
+        amz_date = amz_date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Date": amz_date, "Host": f"127.0.0.1:{self.port}"}
+        if target is not None:
+            headers["X-Amz-Target"] = target
+        if sign:
+            headers["Authorization"] = authorization or sigv4(headers, body, access_key, secret_key, region, amz_date)
+        request = urllib.request.Request(self.url + "/", data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                status, hdrs, data = r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            status, hdrs, data = e.code, dict(e.headers), e.read()
+        return status, hdrs, (json.loads(data) if data else None)
+
+
+def sigv4(headers, body, access_key, secret_key, region, amz_date, service="kms"):
+    """An independent SigV4 signer (Python standard library only) for raw requests."""
+    names = sorted(h.lower() for h in headers)
+    lower = {k.lower(): v for k, v in headers.items()}
+    canonical_headers = "".join(f"{n}:{' '.join(lower[n].split())}\n" for n in names)
+    creq = "\n".join(["POST", "/", "", canonical_headers, ";".join(names), hashlib.sha256(body).hexdigest()])
+    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
+    key = ("AWS4" + secret_key).encode()
+    for part in (amz_date[:8], region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    return f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, SignedHeaders={';'.join(names)}, Signature={signature}"
+
+
+def error_code(call, *args, **kwargs):
+    """Runs a boto3 call that must fail; returns the error's __type as boto3 reports it."""
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    return info.value.response["Error"]["Code"]
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("kms") / "data").start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def kms(server):
+    return server.client()
+
+
+@pytest.fixture(scope="module")
+def kms_raw(server):
+    """A client that skips boto3's own parameter checks, so the server's are exercised."""
+    return server.client(validate=False)

@@ -1,0 +1,58 @@
+"""SigV4 authentication and the admin commands, against a real server."""
+import datetime
+import json
+
+from conftest import ACCESS_KEY, SECRET_KEY, error_code
+
+
+def test_authentication_errors(server):
+    status, _, body = server.raw("TrentService.ListKeys", b"{}", sign=False)
+    assert (status, body["__type"]) == (400, "MissingAuthenticationTokenException")
+    _, _, body = server.raw("TrentService.ListKeys", b"{}", access_key="AKIANOSUCHKEY0000000")
+    assert body["__type"] == "UnrecognizedClientException"
+    _, _, body = server.raw("TrentService.ListKeys", b"{}", secret_key="wrong" + SECRET_KEY)
+    assert body["__type"] == "InvalidSignatureException"
+    _, _, body = server.raw("TrentService.ListKeys", b"{}", authorization="AWS4-HMAC-SHA256 Credential=x")
+    assert body["__type"] == "IncompleteSignatureException"
+    _, _, body = server.raw("TrentService.ListKeys", b"{}", authorization="Basic Zm9vOmJhcg==")
+    assert body["__type"] == "IncompleteSignatureException"
+    stale = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=20)).strftime("%Y%m%dT%H%M%SZ")
+    _, _, body = server.raw("TrentService.ListKeys", b"{}", amz_date=stale)
+    assert body["__type"] == "InvalidSignatureException" and body["message"].startswith(f"Signature expired: {stale} is now earlier than")
+    future = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=20)).strftime("%Y%m%dT%H%M%SZ")
+    _, _, body = server.raw("TrentService.ListKeys", b"{}", amz_date=future)
+    assert body["__type"] == "InvalidSignatureException"
+    status, _, body = server.raw("TrentService.ListKeys", b"{}")
+    assert status == 200 and "Keys" in body
+
+
+def test_boto3_reports_auth_errors(server):
+    assert error_code(server.client(secret_key="x" * 40).list_keys) == "InvalidSignatureException"
+    assert error_code(server.client(access_key="AKIAUNKNOWN000000000").list_keys) == "UnrecognizedClientException"
+
+
+def test_admin_users_authenticate_and_lose_access_when_key_deleted(server, kms):
+    alice = json.loads(server.admin("create-user", "--name", "alice"))
+    assert alice["UserArn"] == "arn:aws:iam::111122223333:user/alice"
+    as_alice = server.client(access_key=alice["AccessKeyId"], secret_key=alice["SecretAccessKey"])
+    meta = as_alice.create_key(Description="alice's")["KeyMetadata"]
+    assert kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]["Description"] == "alice's"
+    second = json.loads(server.admin("create-access-key", "--user-name", "alice"))
+    listing = server.admin("list-users")
+    assert "arn:aws:iam::111122223333:user/alice\t" in listing and second["AccessKeyId"] in listing
+    assert alice["SecretAccessKey"] not in listing and ACCESS_KEY in listing
+    server.admin("delete-access-key", "--access-key-id", alice["AccessKeyId"])
+    assert error_code(as_alice.list_keys) == "UnrecognizedClientException"
+    server.client(access_key=second["AccessKeyId"], secret_key=second["SecretAccessKey"]).list_keys()
+
+
+def test_other_accounts_are_denied(server, kms):
+    meta = kms.create_key()["KeyMetadata"]
+    blob = kms.encrypt(KeyId=meta["KeyId"], Plaintext=b"mine")["CiphertextBlob"]
+    eve = json.loads(server.admin("create-user", "--name", "eve", "--account-id", "444455556666"))
+    as_eve = server.client(access_key=eve["AccessKeyId"], secret_key=eve["SecretAccessKey"])
+    assert error_code(as_eve.describe_key, KeyId=meta["Arn"]) == "AccessDeniedException"
+    assert error_code(as_eve.encrypt, KeyId=meta["Arn"], Plaintext=b"x") == "AccessDeniedException"
+    assert error_code(as_eve.decrypt, CiphertextBlob=blob) == "AccessDeniedException"
+    assert error_code(as_eve.describe_key, KeyId=meta["KeyId"]) == "NotFoundException"
+    assert meta["KeyId"] not in [k["KeyId"] for k in as_eve.list_keys()["Keys"]]

@@ -1,0 +1,40 @@
+"""The README's session, with the AWS CLI as a user runs it."""
+import base64
+import json
+import os
+import subprocess
+
+from conftest import ACCESS_KEY, SECRET_KEY
+
+
+def aws(server, *args, check=True):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+               AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL_KMS=server.url, AWS_CONFIG_FILE="/dev/null",
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    out = subprocess.run(["aws", "kms", *args], capture_output=True, text=True, env=env, timeout=120)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_readme_session(server, tmp_path):
+    key_id = json.loads(aws(server, "create-key", "--description", "demo").stdout)["KeyMetadata"]["KeyId"]
+    aws(server, "create-alias", "--alias-name", "alias/demo", "--target-key-id", key_id)
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"the launch codes\n")
+    blob_b64 = aws(server, "encrypt", "--key-id", "alias/demo", "--plaintext", f"fileb://{secret}",
+                   "--encryption-context", "app=demo", "--query", "CiphertextBlob", "--output", "text").stdout.strip()
+    enc = tmp_path / "secret.enc"
+    enc.write_bytes(base64.b64decode(blob_b64))
+    out = json.loads(aws(server, "decrypt", "--ciphertext-blob", f"fileb://{enc}", "--encryption-context", "app=demo").stdout)
+    assert base64.b64decode(out["Plaintext"]) == b"the launch codes\n"
+    assert out["KeyId"].endswith(key_id)
+    wrong = aws(server, "decrypt", "--ciphertext-blob", f"fileb://{enc}", "--encryption-context", "app=other", check=False)
+    assert wrong.returncode != 0 and "InvalidCiphertextException" in wrong.stderr
+    described = json.loads(aws(server, "describe-key", "--key-id", "alias/demo").stdout)["KeyMetadata"]
+    assert described["KeyId"] == key_id and described["Description"] == "demo"
+    aliases = json.loads(aws(server, "list-aliases", "--key-id", key_id).stdout)["Aliases"]
+    assert [a["AliasName"] for a in aliases] == ["alias/demo"]
+    disabled = aws(server, "disable-key", "--key-id", key_id)
+    failed = aws(server, "encrypt", "--key-id", "alias/demo", "--plaintext", f"fileb://{secret}", check=False)
+    assert disabled.returncode == 0 and "DisabledException" in failed.stderr
