@@ -18,6 +18,7 @@ public struct KMSError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidCiphertext = "InvalidCiphertextException"
         case invalidGrantToken = "InvalidGrantTokenException"
         case invalidKeyUsage = "InvalidKeyUsageException"
+        case invalidMac = "KMSInvalidMacException"
         case invalidMarker = "InvalidMarkerException"
         case invalidSignature = "InvalidSignatureException"
         case invalidState = "KMSInvalidStateException"

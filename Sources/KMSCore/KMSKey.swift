@@ -56,4 +56,9 @@ public struct KMSKey: Sendable, Equatable {
         default: []
         }
     }
+
+    /// The MAC algorithms DescribeKey reports for this key (HMAC keys only).
+    public var macAlgorithms: [MacAlgorithm] {
+        spec.macAlgorithm.map { [$0] } ?? []
+    }
 }

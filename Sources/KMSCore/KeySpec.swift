@@ -9,7 +9,18 @@ public enum KeySpec: String, Sendable, CaseIterable, Codable {
     case sm2 = "SM2"
     case mlDsa44 = "ML_DSA_44", mlDsa65 = "ML_DSA_65", mlDsa87 = "ML_DSA_87"
 
-    /// Key usages AWS allows for this spec; the first is the default when CreateKey names none.
+    /// The one MAC algorithm of an HMAC key spec; nil for other specs.
+    public var macAlgorithm: MacAlgorithm? {
+        switch self {
+        case .hmac224: .hmacSHA224
+        case .hmac256: .hmacSHA256
+        case .hmac384: .hmacSHA384
+        case .hmac512: .hmacSHA512
+        default: nil
+        }
+    }
+
+    /// Key usages AWS allows for this spec.
     public var allowedUsages: [KeyUsage] {
         switch self {
         case .symmetricDefault: [.encryptDecrypt]

@@ -33,16 +33,18 @@ public struct RootKey: Sendable {
     }
 
     /// Wraps one version of a key's material, bound to the key's ARN and the version.
-    public func wrapKeyMaterial(_ material: SymmetricKeyMaterial, keyARN: String, version: UInt32) throws(KMSError) -> [UInt8] {
+    public func wrapKeyMaterial(_ material: some KeyMaterial, keyARN: String, version: UInt32) throws(KMSError) -> [UInt8] {
         let binding = Self.materialBinding(keyARN, version)
         return try material.withUnsafeRawBytes { raw in
             Result { () throws(KMSError) in try Self.seal(raw, key: materialKey, binding: binding) }
         }.get()
     }
 
-    public func unwrapKeyMaterial(_ wrapped: [UInt8], keyARN: String, version: UInt32) throws(KMSError) -> SymmetricKeyMaterial {
+    public func unwrapKeyMaterial<Material: KeyMaterial>(
+        _ wrapped: [UInt8], as type: Material.Type, keyARN: String, version: UInt32
+    ) throws(KMSError) -> Material {
         let raw = try Self.open(wrapped, key: materialKey, binding: Self.materialBinding(keyARN, version))
-        return try SymmetricKeyMaterial(unsafeRawBytes: raw)
+        return try Material(unsafeRawBytes: raw)
     }
 
     /// Encrypts an access key's secret for storage, bound to the access key ID.

@@ -30,6 +30,7 @@ public struct KMSAPI: Sendable {
         "Encrypt": .encrypt,
         "GenerateDataKey": .generateDataKey,
         "GenerateDataKeyWithoutPlaintext": .generateDataKeyWithoutPlaintext,
+        "GenerateMac": .generateMac,
         "GenerateRandom": .generateRandom,
         "ListAliases": .listAliases,
         "ListKeys": .listKeys,
@@ -40,6 +41,7 @@ public struct KMSAPI: Sendable {
         "UntagResource": .untagResource,
         "UpdateAlias": .updateAlias,
         "UpdateKeyDescription": .updateKeyDescription,
+        "VerifyMac": .verifyMac,
     ]
 
     /// The operation an `X-Amz-Target` header names, if it is one of the model's.

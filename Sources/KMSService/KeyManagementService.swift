@@ -15,7 +15,7 @@ public final class KeyManagementService: Sendable {
     let logger: Logger
     /// Unwrapped material by "keyID#version". Material of a version never changes; a deleted
     /// key is refused by the key lookup that always precedes a material lookup.
-    private let materialCache = Mutex<[String: SymmetricKeyMaterial]>([:])
+    private let materialCache = Mutex<[String: any KeyMaterial]>([:])
     private static let materialCacheLimit = 10_000
 
     public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), logger: Logger = Logger(label: "swiftkms.service")) {
@@ -112,12 +112,16 @@ public final class KeyManagementService: Sendable {
 
     // MARK: Material
 
-    /// The material of one version of a symmetric key, unwrapped. `nil` when that version doesn't exist.
-    func material(of key: KMSKey, version: UInt32) async throws(KMSError) -> SymmetricKeyMaterial? {
+    /// The material of one version of a key, unwrapped as `type` (which the caller chose from
+    /// the key's spec). `nil` when that version doesn't exist.
+    func material<Material: KeyMaterial>(of key: KMSKey, version: UInt32, as type: Material.Type) async throws(KMSError) -> Material? {
         let cacheKey = "\(key.id)#\(version)"
-        if let cached = materialCache.withLock({ $0[cacheKey] }) { return cached }
+        if let cached = materialCache.withLock({ $0[cacheKey] }) {
+            guard let typed = cached as? Material else { throw KMSError.internalFailure() }
+            return typed
+        }
         guard let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, version: version) }) else { return nil }
-        let material = try rootKey.unwrapKeyMaterial(record.wrapped, keyARN: key.arn, version: version)
+        let material = try rootKey.unwrapKeyMaterial(record.wrapped, as: type, keyARN: key.arn, version: version)
         materialCache.withLock { cache in
             if cache.count >= Self.materialCacheLimit { cache.removeAll(keepingCapacity: true) }
             cache[cacheKey] = material

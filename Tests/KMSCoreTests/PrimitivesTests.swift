@@ -49,4 +49,30 @@ import Testing
         }
         #expect(checked > 50)
     }
+
+    /// Full-length tags must verify (valid) or be refused (invalid); a truncated tag is never
+    /// accepted (AWS's VerifyMac compares whole MACs), but must be a prefix of our MAC when valid.
+    @Test(arguments: MacAlgorithm.allCases)
+    func hmacWycheproof(algorithm: MacAlgorithm) throws {
+        let file = "hmac_sha\(algorithm.byteCount * 8)_test"
+        var full = 0, truncated = 0
+        for group in try Wycheproof.load(file).testGroups {
+            for test in group.tests {
+                let material = try HMACKeyMaterial(unsafeRawBytes: test.bytes("key"))
+                let (msg, tag) = (test.bytes("msg"), test.bytes("tag"))
+                let mac = try material.mac(msg, algorithm: algorithm)
+                #expect(mac.count == algorithm.byteCount)
+                if group.tagSize == algorithm.byteCount * 8 {
+                    #expect(try material.isValid(tag, for: msg, algorithm: algorithm) == (test.result == "valid"), "tcId \(test.tcId)")
+                    if test.result == "valid" { #expect(mac == tag, "tcId \(test.tcId)") }
+                    full += 1
+                } else {
+                    #expect(try !material.isValid(tag, for: msg, algorithm: algorithm), "tcId \(test.tcId)")
+                    if test.result == "valid" { #expect(Array(mac.prefix(tag.count)) == tag, "tcId \(test.tcId)") }
+                    truncated += 1
+                }
+            }
+        }
+        #expect(full > 20 && truncated > 20)
+    }
 }

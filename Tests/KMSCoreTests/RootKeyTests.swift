@@ -10,13 +10,13 @@ import Testing
         let material = SymmetricKeyMaterial.generate()
         let wrapped = try root.wrapKeyMaterial(material, keyARN: arn, version: 2)
         let raw = material.withUnsafeRawBytes { Array($0) }
-        #expect(try root.unwrapKeyMaterial(wrapped, keyARN: arn, version: 2).withUnsafeRawBytes { Array($0) } == raw)
+        #expect(try root.unwrapKeyMaterial(wrapped, as: SymmetricKeyMaterial.self, keyARN: arn, version: 2).withUnsafeRawBytes { Array($0) } == raw)
         #expect(wrapped.count == 1 + 12 + 32 + 16)
         #expect(!wrapped.windows(ofCount: 8).contains { Array($0) == Array(raw[0..<8]) })
-        #expect(throws: KMSError.self) { try root.unwrapKeyMaterial(wrapped, keyARN: arn, version: 1) }
-        #expect(throws: KMSError.self) { try root.unwrapKeyMaterial(wrapped, keyARN: arn + "0", version: 2) }
+        #expect(throws: KMSError.self) { try root.unwrapKeyMaterial(wrapped, as: SymmetricKeyMaterial.self, keyARN: arn, version: 1) }
+        #expect(throws: KMSError.self) { try root.unwrapKeyMaterial(wrapped, as: SymmetricKeyMaterial.self, keyARN: arn + "0", version: 2) }
         let other = try RootKey(rawBytes: RootKey.generateRawBytes())
-        #expect(throws: KMSError.self) { try other.unwrapKeyMaterial(wrapped, keyARN: arn, version: 2) }
+        #expect(throws: KMSError.self) { try other.unwrapKeyMaterial(wrapped, as: SymmetricKeyMaterial.self, keyARN: arn, version: 2) }
     }
 
     @Test func credentialsAreBoundToTheirAccessKeyID() throws {
@@ -24,7 +24,7 @@ import Testing
         #expect(try root.openCredential(sealed, accessKeyID: "AKIAEXAMPLE") == "s3cr3t-s3cr3t-s3cr3t")
         #expect(throws: KMSError.self) { try root.openCredential(sealed, accessKeyID: "AKIAOTHER") }
         // A wrapped credential is no wrapped key material: separate derived keys.
-        #expect(throws: KMSError.self) { try root.unwrapKeyMaterial(sealed, keyARN: "AKIAEXAMPLE", version: 0) }
+        #expect(throws: KMSError.self) { try root.unwrapKeyMaterial(sealed, as: HMACKeyMaterial.self, keyARN: "AKIAEXAMPLE", version: 0) }
     }
 
     @Test func rootKeyMustBe32Bytes() {

@@ -12,7 +12,7 @@ import Testing
         for _ in 0..<5 {
             let key = try await f.createKey()
             _ = try await f.encrypt(key.id)
-            let material = try #require(try await f.service.material(of: key, version: 1))
+            let material = try #require(try await f.service.material(of: key, version: 1, as: SymmetricKeyMaterial.self))
             secrets.append(material.withUnsafeRawBytes { Array($0) })
         }
         // Sanity: the scanner finds bytes that are there.

@@ -18,13 +18,14 @@ struct KeyMetadata: Encodable {
     var customerMasterKeySpec: String
     var keySpec: String
     var encryptionAlgorithms: [String]?
+    var macAlgorithms: [String]?
     var multiRegion: Bool
 
     enum CodingKeys: String, CodingKey {
         case awsAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate
         case pendingDeletionWindowInDays, origin, keyManager, customerMasterKeySpec, keySpec
-        case encryptionAlgorithms, multiRegion
+        case encryptionAlgorithms, macAlgorithms, multiRegion
     }
 
     init(_ key: KMSKey) {
@@ -44,6 +45,8 @@ struct KeyMetadata: Encodable {
         keySpec = key.spec.rawValue
         let algorithms = key.encryptionAlgorithms.map(\.rawValue)
         encryptionAlgorithms = algorithms.isEmpty ? nil : algorithms
+        let macs = key.macAlgorithms.map(\.rawValue)
+        macAlgorithms = macs.isEmpty ? nil : macs
         multiRegion = false
     }
 }

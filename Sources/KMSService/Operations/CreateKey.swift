@@ -30,17 +30,19 @@ extension KeyManagementService {
         }
     }
 
-    /// Creates a customer managed key with fresh material (version 1), enabled.
+    /// Creates a customer managed key with fresh material (version 1), enabled: symmetric
+    /// (`SYMMETRIC_DEFAULT`) or HMAC (`HMAC_224` … `HMAC_512`).
     public func createKey(_ input: CreateKeyInput, _ context: RequestContext) async throws(KMSError) -> KMSKey {
         if input.keySpec != nil, input.customerMasterKeySpec != nil {
             throw KMSError.validation("You cannot specify both KeySpec and CustomerMasterKeySpec. Use KeySpec.")
         }
         let spec = input.keySpec ?? input.customerMasterKeySpec ?? .symmetricDefault
-        let usage = input.keyUsage ?? spec.allowedUsages[0]
+        // As AWS: the default usage is ENCRYPT_DECRYPT whatever the spec, so other specs must name theirs.
+        let usage = input.keyUsage ?? .encryptDecrypt
         guard spec.allowedUsages.contains(usage) else {
             throw KMSError.validation("KeyUsage \(usage.rawValue) is not compatible with KeySpec \(spec.rawValue).")
         }
-        guard spec == .symmetricDefault else {
+        guard spec == .symmetricDefault || spec.macAlgorithm != nil else {
             throw KMSError(.unsupportedOperation, "KeySpec \(spec.rawValue) is not supported by this server yet.")
         }
         if let origin = input.origin, origin != .awsKMS {
@@ -63,7 +65,7 @@ extension KeyManagementService {
             id: UUID().uuidString.lowercased(), account: context.account, region: context.region, creationDate: now,
             description: input.description ?? "", usage: usage, spec: spec, origin: .awsKMS, state: .enabled,
             policy: policy, currentMaterialVersion: 1)
-        let wrapped = try rootKey.wrapKeyMaterial(.generate(), keyARN: key.arn, version: 1)
+        let wrapped = try Self.newWrappedMaterial(for: key, rootKey: rootKey)
         var mutations: [Mutation] = [
             .insertKey(key),
             .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now)),
@@ -72,6 +74,14 @@ extension KeyManagementService {
         try await storeCall { () throws(StoreError) in try await store.commit(mutations) }
         logger.info("key created", metadata: ["keyId": "\(key.id)", "requestId": "\(context.requestID)"])
         return key
+    }
+
+    /// Fresh material (version 1) for `key`'s spec, wrapped under the root key.
+    static func newWrappedMaterial(for key: KMSKey, rootKey: RootKey) throws(KMSError) -> [UInt8] {
+        if let algorithm = key.spec.macAlgorithm {
+            return try rootKey.wrapKeyMaterial(HMACKeyMaterial.generate(for: algorithm), keyARN: key.arn, version: 1)
+        }
+        return try rootKey.wrapKeyMaterial(SymmetricKeyMaterial.generate(), keyARN: key.arn, version: 1)
     }
 
     /// The policy AWS gives a key created without one: the account may do everything.

@@ -43,7 +43,7 @@ extension KeyManagementService {
     }
 
     func open(_ blob: SymmetricCiphertext, with key: KMSKey, context: EncryptionContext) async throws(KMSError) -> Data {
-        guard let material = try await material(of: key, version: blob.materialVersion) else { throw KMSError.invalidCiphertext }
+        guard let material = try await material(of: key, version: blob.materialVersion, as: SymmetricKeyMaterial.self) else { throw KMSError.invalidCiphertext }
         return try material.decrypt(blob, context: context)
     }
 }

@@ -32,7 +32,7 @@ extension KeyManagementService {
 
     /// Encrypts with the key's current material version.
     func seal(_ plaintext: some DataProtocol, under key: KMSKey, context: EncryptionContext) async throws(KMSError) -> [UInt8] {
-        guard let material = try await material(of: key, version: key.currentMaterialVersion) else {
+        guard let material = try await material(of: key, version: key.currentMaterialVersion, as: SymmetricKeyMaterial.self) else {
             logger.error("current key material missing", metadata: ["keyId": "\(key.id)"])
             throw KMSError.internalFailure()
         }

@@ -1,0 +1,26 @@
+import Foundation
+import KMSStorage
+
+extension KeyManagementService {
+    /// The HMAC of `message` (1–4096 bytes) with an HMAC key, for the key's one algorithm.
+    public func generateMac(keyID: String, message: Data, algorithm: MacAlgorithm, dryRun: Bool?, _ context: RequestContext) async throws(KMSError) -> (mac: [UInt8], keyARN: String) {
+        let (key, material) = try await macKey(keyID, algorithm: algorithm, context, action: "kms:GenerateMac", operation: "GenerateMac")
+        try finishDryRun(dryRun)
+        return (try material.mac(message, algorithm: algorithm), key.arn)
+    }
+
+    /// Resolves an HMAC key usable with `algorithm`, authorizes `action`, and unwraps its material.
+    func macKey(_ keyID: String, algorithm: MacAlgorithm, _ context: RequestContext, action: String, operation: String) async throws(KMSError) -> (KMSKey, HMACKeyMaterial) {
+        let key = try await resolveKey(keyID, context, allowAlias: true, action: action)
+        try Authorization.authorize(context, action: action, key: key)
+        try requireEnabled(key)
+        try requireUsage(key, .generateVerifyMac, operation: operation)
+        guard key.macAlgorithms.contains(algorithm) else {
+            throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the MAC algorithm \(algorithm.rawValue).")
+        }
+        guard let material = try await material(of: key, version: key.currentMaterialVersion, as: HMACKeyMaterial.self) else {
+            throw KMSError.internalFailure()
+        }
+        return (key, material)
+    }
+}
