@@ -6,7 +6,7 @@ public protocol KeyMaterial: Sendable {
     /// Material from its raw form (unwrapped from storage, or imported).
     init(unsafeRawBytes bytes: some ContiguousBytes) throws(KMSError)
     /// The raw form. Only for wrapping under the root key; never log or return it.
-    func withUnsafeRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+    func withUnsafeRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
 }
 
 extension SymmetricKeyMaterial: KeyMaterial {}

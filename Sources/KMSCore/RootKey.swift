@@ -35,9 +35,11 @@ public struct RootKey: Sendable {
     /// Wraps one version of a key's material, bound to the key's ARN and the version.
     public func wrapKeyMaterial(_ material: some KeyMaterial, keyARN: String, version: UInt32) throws(KMSError) -> [UInt8] {
         let binding = Self.materialBinding(keyARN, version)
-        return try material.withUnsafeRawBytes { raw in
-            Result { () throws(KMSError) in try Self.seal(raw, key: materialKey, binding: binding) }
-        }.get()
+        do {
+            return try material.withUnsafeRawBytes { raw in try Self.seal(raw, key: materialKey, binding: binding) }
+        } catch {
+            throw KMSError.internalFailure()
+        }
     }
 
     public func unwrapKeyMaterial<Material: KeyMaterial>(

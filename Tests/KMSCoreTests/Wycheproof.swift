@@ -8,6 +8,33 @@ struct Wycheproof: Decodable {
         var ivSize: Int?
         var tagSize: Int?
         var tests: [Case]
+        /// The group's string fields (`publicKeyDer`, `privateKeyPkcs8`, `sha`, ...).
+        var fields: [String: String]
+
+        private enum Keys: String, CodingKey { case keySize, ivSize, tagSize, tests }
+
+        init(from decoder: any Decoder) throws {
+            let known = try decoder.container(keyedBy: Keys.self)
+            keySize = try known.decodeIfPresent(Int.self, forKey: .keySize)
+            ivSize = try known.decodeIfPresent(Int.self, forKey: .ivSize)
+            tagSize = try known.decodeIfPresent(Int.self, forKey: .tagSize)
+            tests = try known.decode([Case].self, forKey: .tests)
+            let all = try decoder.container(keyedBy: AnyKey.self)
+            var fields: [String: String] = [:]
+            for key in all.allKeys {
+                if let text = try? all.decode(String.self, forKey: key) { fields[key.stringValue] = text }
+            }
+            self.fields = fields
+        }
+
+        func bytes(_ name: String) -> [UInt8] { [UInt8](hex: fields[name] ?? "") }
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     struct Case: Decodable {
@@ -15,13 +42,6 @@ struct Wycheproof: Decodable {
         var result: String
         var fields: [String: String]
         var size: Int?
-
-        private struct AnyKey: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init?(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: AnyKey.self)

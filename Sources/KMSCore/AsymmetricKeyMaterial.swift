@@ -1,0 +1,145 @@
+import COpenSSL
+import Foundation
+
+/// The private key of an asymmetric KMS key (RSA, NIST and secp256k1 curves, Ed25519),
+/// stored as DER PKCS#8 wrapped under the root key. The private key never leaves it except
+/// through `withUnsafeRawBytes`, for wrapping.
+public struct AsymmetricKeyMaterial: KeyMaterial {
+    let keyPair: OpenSSLKeyPair
+
+    /// The key specs this type generates.
+    public static let specs: Set<KeySpec> = [.rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .eccNistEdwards25519]
+
+    public static func generate(_ spec: KeySpec) throws(KMSError) -> AsymmetricKeyMaterial {
+        let kind: OpenSSLKeyPair.Kind
+        switch spec {
+        case .rsa2048: kind = .rsa(bits: 2048)
+        case .rsa3072: kind = .rsa(bits: 3072)
+        case .rsa4096: kind = .rsa(bits: 4096)
+        case .eccNistP256: kind = .ec(curve: NID_X9_62_prime256v1)
+        case .eccNistP384: kind = .ec(curve: NID_secp384r1)
+        case .eccNistP521: kind = .ec(curve: NID_secp521r1)
+        case .eccSecgP256k1: kind = .ec(curve: NID_secp256k1)
+        case .eccNistEdwards25519: kind = .ed25519
+        default: throw KMSError.internalFailure()
+        }
+        return AsymmetricKeyMaterial(keyPair: try .generate(kind))
+    }
+
+    init(keyPair: OpenSSLKeyPair) {
+        self.keyPair = keyPair
+    }
+
+    /// - Parameter bytes: DER PKCS#8.
+    public init(unsafeRawBytes bytes: some ContiguousBytes) throws(KMSError) {
+        let der = bytes.withUnsafeBytes { Array($0) }
+        keyPair = try OpenSSLKeyPair(privateKeyDER: der)
+    }
+
+    /// The private key as DER PKCS#8: for wrapping only.
+    public func withUnsafeRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        var der = try keyPair.pkcs8DER()
+        defer { for i in der.indices { der[i] = 0 } }
+        return try der.withUnsafeBytes(body)
+    }
+
+    /// DER SubjectPublicKeyInfo.
+    public func publicKeyDER() throws(KMSError) -> [UInt8] {
+        try keyPair.spkiDER()
+    }
+
+    // MARK: Signatures
+
+    /// Signs per AWS's rules for `type`: RAW is hashed with the algorithm's hash (EdDSA signs
+    /// it whole); DIGEST must have the hash's length and is signed as it is.
+    public func sign(_ message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> [UInt8] {
+        if algorithm == .ed25519SHA512 {
+            guard type == .raw else { throw Self.messageTypeError(type, algorithm) }
+            return try keyPair.sign(message: message)
+        }
+        let (digest, hash) = try Self.digest(message, type: type, algorithm: algorithm)
+        return try keyPair.sign(digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: Self.padding(algorithm))
+    }
+
+    public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
+        if algorithm == .ed25519SHA512 {
+            guard type == .raw else { throw Self.messageTypeError(type, algorithm) }
+            return keyPair.isValidSignature(signature, message: message)
+        }
+        let (digest, hash) = try Self.digest(message, type: type, algorithm: algorithm)
+        return keyPair.isValidSignature(signature, digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: Self.padding(algorithm))
+    }
+
+    static func digest(_ message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> ([UInt8], HashAlgorithm) {
+        guard let hash = algorithm.hash else { throw KMSError.internalFailure() }
+        switch type {
+        case .raw: return (hash.hash(message), hash)
+        case .digest:
+            guard message.count == hash.byteCount else {
+                throw KMSError.validation("Digest is invalid length for algorithm \(algorithm.rawValue).")
+            }
+            return (message, hash)
+        case .externalMu: throw messageTypeError(type, algorithm)
+        }
+    }
+
+    static func padding(_ algorithm: SigningAlgorithm) -> OpenSSLKeyPair.RSAPadding? {
+        switch algorithm {
+        case .rsassaPSSSHA256, .rsassaPSSSHA384, .rsassaPSSSHA512: .pss
+        case .rsassaPKCS1SHA256, .rsassaPKCS1SHA384, .rsassaPKCS1SHA512: .pkcs1
+        default: nil
+        }
+    }
+
+    static func messageTypeError(_ type: MessageType, _ algorithm: SigningAlgorithm) -> KMSError {
+        KMSError.validation("MessageType \(type.rawValue) is not supported with signing algorithm \(algorithm.rawValue).")
+    }
+
+    // MARK: Encryption (RSA)
+
+    /// The longest plaintext RSAES-OAEP takes with this key and algorithm: k − 2·hLen − 2.
+    public func maximumPlaintextLength(_ algorithm: EncryptionAlgorithm) -> Int? {
+        guard keyPair.baseID == EVP_PKEY_RSA, let hash = Self.oaepHash(algorithm) else { return nil }
+        return Int(keyPair.bits) / 8 - 2 * hash.byteCount - 2
+    }
+
+    /// Bare RSAES-OAEP output, decryptable with the private key anywhere.
+    public func encrypt(_ plaintext: [UInt8], algorithm: EncryptionAlgorithm) throws(KMSError) -> [UInt8] {
+        guard let hash = Self.oaepHash(algorithm), let limit = maximumPlaintextLength(algorithm) else { throw KMSError.internalFailure() }
+        guard plaintext.count <= limit else {
+            throw KMSError.validation("Plaintext of \(plaintext.count) bytes is longer than the \(limit) bytes \(algorithm.rawValue) allows with this key.")
+        }
+        return try keyPair.encryptOAEP(plaintext, digest: hash.openSSL)
+    }
+
+    /// Any ciphertext that does not decrypt is `InvalidCiphertextException`.
+    public func decrypt(_ ciphertext: [UInt8], algorithm: EncryptionAlgorithm) throws(KMSError) -> [UInt8] {
+        guard let hash = Self.oaepHash(algorithm), let plaintext = keyPair.decryptOAEP(ciphertext, digest: hash.openSSL) else {
+            throw .invalidCiphertext
+        }
+        return plaintext
+    }
+
+    static func oaepHash(_ algorithm: EncryptionAlgorithm) -> HashAlgorithm? {
+        switch algorithm {
+        case .rsaesOaepSha1: .sha1
+        case .rsaesOaepSha256: .sha256
+        default: nil
+        }
+    }
+}
+
+/// A public key received from outside (Wycheproof vectors; later, DeriveSharedSecret peers).
+public struct PublicKeyDER: Sendable {
+    let keyPair: OpenSSLKeyPair
+
+    /// nil when `der` is not a DER SubjectPublicKeyInfo OpenSSL can read.
+    public init?(_ der: [UInt8]) {
+        guard let keyPair = OpenSSLKeyPair.publicKey(spki: der) else { return nil }
+        self.keyPair = keyPair
+    }
+
+    public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
+        try AsymmetricKeyMaterial(keyPair: keyPair).isValidSignature(signature, for: message, type: type, algorithm: algorithm)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import KMSCore
+
+/// Wycheproof signature and RSA-OAEP vectors through our OpenSSL-backed key types: every
+/// `valid` case accepted, every `invalid` one rejected (`acceptable` cases may go either way).
+@Suite struct AsymmetricWycheproofTests {
+    static let signatureFiles: [(file: String, algorithm: SigningAlgorithm)] = [
+        ("rsa_pss_2048_sha256_mgf1_32_test", .rsassaPSSSHA256), ("rsa_pss_2048_sha384_mgf1_48_test", .rsassaPSSSHA384),
+        ("rsa_pss_4096_sha512_mgf1_64_test", .rsassaPSSSHA512),
+        ("rsa_signature_2048_sha256_test", .rsassaPKCS1SHA256), ("rsa_signature_2048_sha384_test", .rsassaPKCS1SHA384),
+        ("rsa_signature_2048_sha512_test", .rsassaPKCS1SHA512), ("rsa_signature_3072_sha256_test", .rsassaPKCS1SHA256),
+        ("rsa_signature_3072_sha384_test", .rsassaPKCS1SHA384), ("rsa_signature_3072_sha512_test", .rsassaPKCS1SHA512),
+        ("rsa_signature_4096_sha256_test", .rsassaPKCS1SHA256), ("rsa_signature_4096_sha384_test", .rsassaPKCS1SHA384),
+        ("rsa_signature_4096_sha512_test", .rsassaPKCS1SHA512),
+        ("ecdsa_secp256r1_sha256_test", .ecdsaSHA256), ("ecdsa_secp384r1_sha384_test", .ecdsaSHA384),
+        ("ecdsa_secp521r1_sha512_test", .ecdsaSHA512), ("ecdsa_secp256k1_sha256_test", .ecdsaSHA256),
+        ("ed25519_test", .ed25519SHA512),
+    ]
+
+    @Test(arguments: signatureFiles.map(\.file))
+    func signatureVectors(file: String) throws {
+        let algorithm = Self.signatureFiles.first { $0.file == file }!.algorithm
+        var valid = 0, invalid = 0
+        for group in try Wycheproof.load(file).testGroups {
+            let key = try #require(PublicKeyDER(group.bytes("publicKeyDer")), "\(file): key not read")
+            for test in group.tests where test.result != "acceptable" {
+                let ok = try key.isValidSignature(test.bytes("sig"), for: test.bytes("msg"), type: .raw, algorithm: algorithm)
+                #expect(ok == (test.result == "valid"), "\(file) tcId \(test.tcId)")
+                if test.result == "valid" {
+                    valid += 1
+                    // The same signature over the caller-made digest (MessageType DIGEST).
+                    if let hash = algorithm.hash {
+                        #expect(try key.isValidSignature(test.bytes("sig"), for: hash.hash(test.bytes("msg")), type: .digest, algorithm: algorithm))
+                    }
+                } else {
+                    invalid += 1
+                }
+            }
+        }
+        #expect(valid > 0 && invalid > 0)
+    }
+
+    @Test(arguments: ["rsa_oaep_2048_sha1_mgf1sha1_test", "rsa_oaep_2048_sha256_mgf1sha256_test",
+                      "rsa_oaep_3072_sha256_mgf1sha256_test", "rsa_oaep_4096_sha256_mgf1sha256_test"])
+    func oaepVectors(file: String) throws {
+        let algorithm: EncryptionAlgorithm = file.contains("sha1") ? .rsaesOaepSha1 : .rsaesOaepSha256
+        var valid = 0, invalid = 0
+        for group in try Wycheproof.load(file).testGroups {
+            let key = try AsymmetricKeyMaterial(unsafeRawBytes: group.bytes("privateKeyPkcs8"))
+            for test in group.tests where test.result != "acceptable" {
+                // AWS KMS uses the empty OAEP label: a ciphertext made with another label must fail.
+                let expectValid = test.result == "valid" && test.fields["label"] == ""
+                if expectValid {
+                    #expect(try key.decrypt(test.bytes("ct"), algorithm: algorithm) == test.bytes("msg"), "\(file) tcId \(test.tcId)")
+                    valid += 1
+                } else {
+                    #expect(throws: KMSError.invalidCiphertext, "\(file) tcId \(test.tcId)") { try key.decrypt(test.bytes("ct"), algorithm: algorithm) }
+                    invalid += 1
+                }
+            }
+        }
+        #expect(valid > 0 && invalid > 0)
+    }
+
+    @Test(arguments: Array(AsymmetricKeyMaterial.specs).sorted { $0.rawValue < $1.rawValue })
+    func generatedKeysRoundTrip(spec: KeySpec) throws {
+        let material = try AsymmetricKeyMaterial.generate(spec)
+        let restored = try material.withUnsafeRawBytes { try AsymmetricKeyMaterial(unsafeRawBytes: Array($0)) }
+        #expect(try restored.publicKeyDER() == material.publicKeyDER())
+        let public_ = try #require(PublicKeyDER(try material.publicKeyDER()))
+        let algorithms: [SigningAlgorithm] = switch spec {
+        case .eccNistP256, .eccSecgP256k1: [.ecdsaSHA256]
+        case .eccNistP384: [.ecdsaSHA384]
+        case .eccNistP521: [.ecdsaSHA512]
+        case .eccNistEdwards25519: [.ed25519SHA512]
+        default: [.rsassaPSSSHA256, .rsassaPKCS1SHA512]
+        }
+        for algorithm in algorithms {
+            let signature = try restored.sign(Array("message".utf8), type: .raw, algorithm: algorithm)
+            #expect(try public_.isValidSignature(signature, for: Array("message".utf8), type: .raw, algorithm: algorithm))
+            #expect(try !public_.isValidSignature(signature, for: Array("massage".utf8), type: .raw, algorithm: algorithm))
+        }
+        if spec == .rsa2048 {
+            #expect(material.maximumPlaintextLength(.rsaesOaepSha1) == 214 && material.maximumPlaintextLength(.rsaesOaepSha256) == 190)
+            let ciphertext = try material.encrypt([1, 2, 3], algorithm: .rsaesOaepSha256)
+            #expect(try restored.decrypt(ciphertext, algorithm: .rsaesOaepSha256) == [1, 2, 3])
+            #expect(throws: KMSError.invalidCiphertext) { try restored.decrypt(ciphertext, algorithm: .rsaesOaepSha1) }
+            #expect(throws: KMSError.self) { try material.encrypt([UInt8](repeating: 0, count: 191), algorithm: .rsaesOaepSha256) }
+        }
+    }
+}
