@@ -20,6 +20,8 @@ public struct KMSError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidKeyUsage = "InvalidKeyUsageException"
         case invalidMac = "KMSInvalidMacException"
         case invalidMarker = "InvalidMarkerException"
+        /// A signature Verify finds wrong (unlike SigV4's `InvalidSignatureException`).
+        case kmsInvalidSignature = "KMSInvalidSignatureException"
         case invalidSignature = "InvalidSignatureException"
         case invalidState = "KMSInvalidStateException"
         case keyUnavailable = "KeyUnavailableException"

@@ -48,12 +48,27 @@ public struct KMSKey: Sendable, Equatable {
 
     /// The algorithms DescribeKey reports for this key.
     public var encryptionAlgorithms: [EncryptionAlgorithm] {
-        switch (spec, usage) {
+        guard usage == .encryptDecrypt else { return [] }
+        return switch (spec, usage) {
         case (.symmetricDefault, _): [.symmetricDefault]
         case (.rsa2048, .encryptDecrypt), (.rsa3072, .encryptDecrypt), (.rsa4096, .encryptDecrypt):
             [.rsaesOaepSha1, .rsaesOaepSha256]
         case (.sm2, .encryptDecrypt): [.sm2pke]
         default: []
+        }
+    }
+
+    /// The signing algorithms DescribeKey and GetPublicKey report for this key.
+    public var signingAlgorithms: [SigningAlgorithm] {
+        guard usage == .signVerify else { return [] }
+        switch spec {
+        case .rsa2048, .rsa3072, .rsa4096:
+            return [.rsassaPSSSHA256, .rsassaPSSSHA384, .rsassaPSSSHA512, .rsassaPKCS1SHA256, .rsassaPKCS1SHA384, .rsassaPKCS1SHA512]
+        case .eccNistP256, .eccSecgP256k1: return [.ecdsaSHA256]
+        case .eccNistP384: return [.ecdsaSHA384]
+        case .eccNistP521: return [.ecdsaSHA512]
+        case .eccNistEdwards25519: return [.ed25519SHA512]
+        default: return []
         }
     }
 

@@ -32,15 +32,18 @@ public struct KMSAPI: Sendable {
         "GenerateDataKeyWithoutPlaintext": .generateDataKeyWithoutPlaintext,
         "GenerateMac": .generateMac,
         "GenerateRandom": .generateRandom,
+        "GetPublicKey": .getPublicKey,
         "ListAliases": .listAliases,
         "ListKeys": .listKeys,
         "ListResourceTags": .listResourceTags,
         "ReEncrypt": .reEncrypt,
         "ScheduleKeyDeletion": .scheduleKeyDeletion,
+        "Sign": .sign,
         "TagResource": .tagResource,
         "UntagResource": .untagResource,
         "UpdateAlias": .updateAlias,
         "UpdateKeyDescription": .updateKeyDescription,
+        "Verify": .verify,
         "VerifyMac": .verifyMac,
     ]
 

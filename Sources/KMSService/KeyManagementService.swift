@@ -96,10 +96,20 @@ public final class KeyManagementService: Sendable {
         }
     }
 
-    func requireSymmetricAlgorithm(_ algorithm: EncryptionAlgorithm?, _ key: KMSKey) throws(KMSError) {
+    /// The algorithm (default `SYMMETRIC_DEFAULT`) must be one the key supports.
+    @discardableResult
+    func requireEncryptionAlgorithm(_ algorithm: EncryptionAlgorithm?, _ key: KMSKey) throws(KMSError) -> EncryptionAlgorithm {
         let algorithm = algorithm ?? .symmetricDefault
         guard key.encryptionAlgorithms.contains(algorithm) else {
             throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the encryption algorithm \(algorithm.rawValue).")
+        }
+        return algorithm
+    }
+
+    /// Data keys and symmetric blobs need a symmetric encryption key.
+    func requireSymmetric(_ key: KMSKey, operation: String) throws(KMSError) {
+        guard key.spec == .symmetricDefault else {
+            throw KMSError(.invalidKeyUsage, "\(key.arn) is not a symmetric encryption key, which \(operation) requires.")
         }
     }
 

@@ -15,6 +15,15 @@ import Testing
             let material = try #require(try await f.service.material(of: key, version: 1, as: SymmetricKeyMaterial.self))
             secrets.append(material.withUnsafeRawBytes { Array($0) })
         }
+        for spec in [KeySpec.rsa2048, .eccNistP256, .eccNistEdwards25519] {
+            let key = try await f.createKey(.init(keyUsage: .signVerify, keySpec: spec))
+            let material = try #require(try await f.service.material(of: key, version: 1, as: AsymmetricKeyMaterial.self))
+            let pkcs8 = try material.withUnsafeRawBytes { Array($0) }
+            // PKCS#8 whole, and its last 32 bytes alone.
+            secrets += [pkcs8, Array(pkcs8.suffix(32))]
+        }
+        let hmac = try await f.createKey(.init(keyUsage: .generateVerifyMac, keySpec: .hmac512))
+        secrets.append(try #require(try await f.service.material(of: hmac, version: 1, as: HMACKeyMaterial.self)).withUnsafeRawBytes { Array($0) })
         // Sanity: the scanner finds bytes that are there.
         let files = try FileManager.default.contentsOfDirectory(at: f.directory, includingPropertiesForKeys: nil)
         #expect(files.map(\.lastPathComponent).contains("db.sqlite3-wal"))

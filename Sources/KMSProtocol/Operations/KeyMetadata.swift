@@ -18,6 +18,7 @@ struct KeyMetadata: Encodable {
     var customerMasterKeySpec: String
     var keySpec: String
     var encryptionAlgorithms: [String]?
+    var signingAlgorithms: [String]?
     var macAlgorithms: [String]?
     var multiRegion: Bool
 
@@ -25,7 +26,7 @@ struct KeyMetadata: Encodable {
         case awsAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate
         case pendingDeletionWindowInDays, origin, keyManager, customerMasterKeySpec, keySpec
-        case encryptionAlgorithms, macAlgorithms, multiRegion
+        case encryptionAlgorithms, signingAlgorithms, macAlgorithms, multiRegion
     }
 
     init(_ key: KMSKey) {
@@ -45,6 +46,8 @@ struct KeyMetadata: Encodable {
         keySpec = key.spec.rawValue
         let algorithms = key.encryptionAlgorithms.map(\.rawValue)
         encryptionAlgorithms = algorithms.isEmpty ? nil : algorithms
+        let signing = key.signingAlgorithms.map(\.rawValue)
+        signingAlgorithms = signing.isEmpty ? nil : signing
         let macs = key.macAlgorithms.map(\.rawValue)
         macAlgorithms = macs.isEmpty ? nil : macs
         multiRegion = false

@@ -31,7 +31,8 @@ extension KeyManagementService {
     }
 
     /// Creates a customer managed key with fresh material (version 1), enabled: symmetric
-    /// (`SYMMETRIC_DEFAULT`) or HMAC (`HMAC_224` … `HMAC_512`).
+    /// (`SYMMETRIC_DEFAULT`), HMAC (`HMAC_224` … `HMAC_512`), or an asymmetric spec of
+    /// `AsymmetricKeyMaterial.specs` for signing (and RSA for encryption).
     public func createKey(_ input: CreateKeyInput, _ context: RequestContext) async throws(KMSError) -> KMSKey {
         if input.keySpec != nil, input.customerMasterKeySpec != nil {
             throw KMSError.validation("You cannot specify both KeySpec and CustomerMasterKeySpec. Use KeySpec.")
@@ -42,8 +43,11 @@ extension KeyManagementService {
         guard spec.allowedUsages.contains(usage) else {
             throw KMSError.validation("KeyUsage \(usage.rawValue) is not compatible with KeySpec \(spec.rawValue).")
         }
-        guard spec == .symmetricDefault || spec.macAlgorithm != nil else {
+        guard spec == .symmetricDefault || spec.macAlgorithm != nil || AsymmetricKeyMaterial.specs.contains(spec) else {
             throw KMSError(.unsupportedOperation, "KeySpec \(spec.rawValue) is not supported by this server yet.")
+        }
+        if usage == .keyAgreement {
+            throw KMSError(.unsupportedOperation, "KeyUsage KEY_AGREEMENT is not supported by this server yet.")
         }
         if let origin = input.origin, origin != .awsKMS {
             throw KMSError(.unsupportedOperation, "Origin \(origin.rawValue) is not supported by this server yet.")
@@ -80,6 +84,9 @@ extension KeyManagementService {
     static func newWrappedMaterial(for key: KMSKey, rootKey: RootKey) throws(KMSError) -> [UInt8] {
         if let algorithm = key.spec.macAlgorithm {
             return try rootKey.wrapKeyMaterial(HMACKeyMaterial.generate(for: algorithm), keyARN: key.arn, version: 1)
+        }
+        if AsymmetricKeyMaterial.specs.contains(key.spec) {
+            return try rootKey.wrapKeyMaterial(AsymmetricKeyMaterial.generate(key.spec), keyARN: key.arn, version: 1)
         }
         return try rootKey.wrapKeyMaterial(SymmetricKeyMaterial.generate(), keyARN: key.arn, version: 1)
     }

@@ -1,5 +1,5 @@
-import KMSStorage
 import Foundation
+import KMSStorage
 
 extension KeyManagementService {
     public struct DecryptOutput: Sendable {
@@ -9,17 +9,41 @@ extension KeyManagementService {
         public var algorithm: EncryptionAlgorithm
     }
 
-    /// Decrypts a symmetric ciphertext. `keyID`, when given, must name the key the blob was
-    /// made with (else `IncorrectKeyException`). Every kind of bad blob, including a wrong
-    /// encryption context or a key that doesn't exist any more, is `InvalidCiphertextException`.
+    /// Decrypts a symmetric blob (`keyID` optional; when given it must name the blob's key,
+    /// else `IncorrectKeyException`), or an RSAES-OAEP ciphertext (`keyID` and `algorithm`
+    /// required, as in AWS KMS). Every kind of bad ciphertext, including a wrong encryption
+    /// context or a key that doesn't exist any more, is `InvalidCiphertextException`.
     public func decrypt(
         ciphertext: Data, context encryptionContext: EncryptionContext, keyID: String?,
         algorithm: EncryptionAlgorithm?, dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> DecryptOutput {
-        let (key, blob) = try await ciphertextKey(ciphertext, requestedKeyID: keyID, context, action: "kms:Decrypt")
+        try await decrypt(ciphertext, context: encryptionContext, keyID: keyID, algorithm: algorithm, dryRun: dryRun,
+                          context, action: "kms:Decrypt", operation: "Decrypt")
+    }
+
+    func decrypt(
+        _ ciphertext: Data, context encryptionContext: EncryptionContext, keyID: String?, algorithm: EncryptionAlgorithm?,
+        dryRun: Bool?, _ context: RequestContext, action: String, operation: String
+    ) async throws(KMSError) -> DecryptOutput {
+        if let keyID {
+            let key = try await resolveKey(keyID, context, allowAlias: true, action: action)
+            if key.spec != .symmetricDefault {
+                try Authorization.authorize(context, action: action, key: key)
+                try requireEnabled(key)
+                try requireUsage(key, .encryptDecrypt, operation: operation)
+                let algorithm = try requireEncryptionAlgorithm(algorithm, key)
+                try Self.refuseContext(encryptionContext, key)
+                try finishDryRun(dryRun)
+                guard let material = try await material(of: key, version: key.currentMaterialVersion, as: AsymmetricKeyMaterial.self) else {
+                    throw KMSError.internalFailure()
+                }
+                return DecryptOutput(plaintext: Data(try material.decrypt(Array(ciphertext), algorithm: algorithm)), keyARN: key.arn, algorithm: algorithm)
+            }
+        }
+        let (key, blob) = try await ciphertextKey(ciphertext, requestedKeyID: keyID, context, action: action)
         try requireEnabled(key)
-        try requireUsage(key, .encryptDecrypt, operation: "Decrypt")
-        try requireSymmetricAlgorithm(algorithm, key)
+        try requireUsage(key, .encryptDecrypt, operation: operation)
+        try requireEncryptionAlgorithm(algorithm, key)
         try finishDryRun(dryRun)
         let plaintext = try await open(blob, with: key, context: encryptionContext)
         return DecryptOutput(plaintext: plaintext, keyARN: key.arn, algorithm: .symmetricDefault)
@@ -36,7 +60,7 @@ extension KeyManagementService {
             }
         }
         guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: blob.keyID) }),
-              key.account == blob.account, key.region == context.region
+              key.account == blob.account, key.region == context.region, key.spec == .symmetricDefault
         else { throw KMSError.invalidCiphertext }
         try Authorization.authorize(context, action: action, key: key)
         return (key, blob)

@@ -1,24 +1,26 @@
-import KMSStorage
 import Foundation
+import KMSStorage
 
 extension KeyManagementService {
     public struct EncryptOutput: Sendable {
-        /// The format-1 blob; contains no plaintext or key material.
+        /// A format-1 blob (symmetric keys) or bare RSAES-OAEP output (RSA keys); contains no
+        /// plaintext or key material.
         public var ciphertextBlob: [UInt8]
         public var keyARN: String
         public var algorithm: EncryptionAlgorithm
     }
 
-    /// Encrypts up to 4096 bytes under the key's current material version, binding `context`.
+    /// Encrypts up to 4096 bytes under a symmetric key's current material version, binding
+    /// `context`; or, with an RSA key and an RSAES-OAEP algorithm, up to the key's OAEP limit.
     public func encrypt(
         keyID: String, plaintext: Data, context encryptionContext: EncryptionContext,
         algorithm: EncryptionAlgorithm?, dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> EncryptOutput {
         let key = try await usableKey(keyID, context, action: "kms:Encrypt", operation: "Encrypt")
-        try requireSymmetricAlgorithm(algorithm, key)
+        let algorithm = try requireEncryptionAlgorithm(algorithm, key)
         try finishDryRun(dryRun)
-        let blob = try await seal(plaintext, under: key, context: encryptionContext)
-        return EncryptOutput(ciphertextBlob: blob, keyARN: key.arn, algorithm: .symmetricDefault)
+        let blob = try await encrypt(plaintext, under: key, algorithm: algorithm, context: encryptionContext)
+        return EncryptOutput(ciphertextBlob: blob, keyARN: key.arn, algorithm: algorithm)
     }
 
     /// Resolves a key (aliases allowed), authorizes `action`, and requires it `Enabled` with usage `ENCRYPT_DECRYPT`.
@@ -30,7 +32,17 @@ extension KeyManagementService {
         return key
     }
 
-    /// Encrypts with the key's current material version.
+    /// Encrypts with the key's current material version; `algorithm` is one the key supports.
+    func encrypt(_ plaintext: Data, under key: KMSKey, algorithm: EncryptionAlgorithm, context: EncryptionContext) async throws(KMSError) -> [UInt8] {
+        if key.spec == .symmetricDefault { return try await seal(plaintext, under: key, context: context) }
+        try Self.refuseContext(context, key)
+        guard let material = try await material(of: key, version: key.currentMaterialVersion, as: AsymmetricKeyMaterial.self) else {
+            throw KMSError.internalFailure()
+        }
+        return try material.encrypt(Array(plaintext), algorithm: algorithm)
+    }
+
+    /// Encrypts with a symmetric key's current material version.
     func seal(_ plaintext: some DataProtocol, under key: KMSKey, context: EncryptionContext) async throws(KMSError) -> [UInt8] {
         guard let material = try await material(of: key, version: key.currentMaterialVersion, as: SymmetricKeyMaterial.self) else {
             logger.error("current key material missing", metadata: ["keyId": "\(key.id)"])
@@ -38,5 +50,12 @@ extension KeyManagementService {
         }
         return try material.encrypt(plaintext, context: context, account: key.account, keyID: key.id,
                                     materialVersion: key.currentMaterialVersion)
+    }
+
+    /// Encryption context binds only to symmetric ciphertexts; AWS refuses it with other keys.
+    static func refuseContext(_ context: EncryptionContext, _ key: KMSKey) throws(KMSError) {
+        guard context.isEmpty else {
+            throw KMSError.validation("EncryptionContext is not supported with asymmetric KMS keys (\(key.arn)).")
+        }
     }
 }

@@ -32,6 +32,7 @@ extension KeyManagementService {
         default: throw KMSError.validation("Please specify either number of bytes or key spec.")
         }
         let key = try await usableKey(keyID, context, action: action, operation: operation)
+        try requireSymmetric(key, operation: operation)
         try finishDryRun(dryRun)
         let dataKey = Self.randomBytes(length)
         let blob = try await seal(dataKey, under: key, context: encryptionContext)

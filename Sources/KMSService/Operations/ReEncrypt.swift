@@ -1,5 +1,5 @@
-import KMSStorage
 import Foundation
+import KMSStorage
 
 extension KeyManagementService {
     public struct ReEncryptOutput: Sendable {
@@ -10,24 +10,20 @@ extension KeyManagementService {
         public var destinationAlgorithm: EncryptionAlgorithm
     }
 
-    /// Decrypts under the source key and encrypts under the destination key; the plaintext
-    /// never leaves the service.
+    /// Decrypts under the source key and encrypts under the destination key, each symmetric
+    /// or RSA; the plaintext never leaves the service.
     public func reEncrypt(
         ciphertext: Data, sourceContext: EncryptionContext, sourceKeyID: String?,
         destinationKeyID: String, destinationContext: EncryptionContext,
         sourceAlgorithm: EncryptionAlgorithm?, destinationAlgorithm: EncryptionAlgorithm?,
         dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> ReEncryptOutput {
-        let (source, blob) = try await ciphertextKey(ciphertext, requestedKeyID: sourceKeyID, context, action: "kms:ReEncryptFrom")
-        try requireEnabled(source)
-        try requireUsage(source, .encryptDecrypt, operation: "ReEncrypt")
-        try requireSymmetricAlgorithm(sourceAlgorithm, source)
         let destination = try await usableKey(destinationKeyID, context, action: "kms:ReEncryptTo", operation: "ReEncrypt")
-        try requireSymmetricAlgorithm(destinationAlgorithm, destination)
-        try finishDryRun(dryRun)
-        let plaintext = try await open(blob, with: source, context: sourceContext)
-        let sealed = try await seal(plaintext, under: destination, context: destinationContext)
-        return ReEncryptOutput(ciphertextBlob: sealed, sourceKeyARN: source.arn, keyARN: destination.arn,
-                               sourceAlgorithm: .symmetricDefault, destinationAlgorithm: .symmetricDefault)
+        let destinationAlgorithm = try requireEncryptionAlgorithm(destinationAlgorithm, destination)
+        let source = try await decrypt(ciphertext, context: sourceContext, keyID: sourceKeyID, algorithm: sourceAlgorithm,
+                                       dryRun: dryRun, context, action: "kms:ReEncryptFrom", operation: "ReEncrypt")
+        let sealed = try await encrypt(source.plaintext, under: destination, algorithm: destinationAlgorithm, context: destinationContext)
+        return ReEncryptOutput(ciphertextBlob: sealed, sourceKeyARN: source.keyARN, keyARN: destination.arn,
+                               sourceAlgorithm: source.algorithm, destinationAlgorithm: destinationAlgorithm)
     }
 }

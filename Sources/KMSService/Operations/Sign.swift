@@ -1,0 +1,23 @@
+import Foundation
+import KMSStorage
+
+extension KeyManagementService {
+    /// Signs a message (`RAW`, hashed here) or a digest (`DIGEST`, signed as it is) with an
+    /// asymmetric `SIGN_VERIFY` key. ECDSA signatures are DER-encoded.
+    public func sign(keyID: String, message: Data, messageType: MessageType?, algorithm: SigningAlgorithm, dryRun: Bool?, _ context: RequestContext) async throws(KMSError) -> (signature: [UInt8], keyARN: String) {
+        let (key, material) = try await signingKey(keyID, algorithm: algorithm, context, action: "kms:Sign", operation: "Sign")
+        try finishDryRun(dryRun)
+        return (try material.sign(Array(message), type: messageType ?? .raw, algorithm: algorithm), key.arn)
+    }
+
+    func signingKey(_ keyID: String, algorithm: SigningAlgorithm, _ context: RequestContext, action: String, operation: String) async throws(KMSError) -> (KMSKey, AsymmetricKeyMaterial) {
+        let key = try await resolveKey(keyID, context, allowAlias: true, action: action)
+        try Authorization.authorize(context, action: action, key: key)
+        try requireEnabled(key)
+        try requireUsage(key, .signVerify, operation: operation)
+        guard key.signingAlgorithms.contains(algorithm) else {
+            throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the signing algorithm \(algorithm.rawValue).")
+        }
+        return (key, try await asymmetricMaterial(of: key, operation: operation))
+    }
+}
