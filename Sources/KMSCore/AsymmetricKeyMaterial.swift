@@ -129,6 +129,18 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     }
 }
 
+extension AsymmetricKeyMaterial {
+    /// The raw ECDH shared secret with a peer's DER SubjectPublicKeyInfo, as AWS returns it
+    /// (no KDF applied). A peer key that is malformed, not on this key's curve or not a valid
+    /// point is a `ValidationException`.
+    public func deriveSharedSecret(peerPublicKey der: [UInt8]) throws(KMSError) -> [UInt8] {
+        guard let peer = OpenSSLKeyPair.publicKey(spki: der), let secret = keyPair.deriveSharedSecret(with: peer) else {
+            throw KMSError.validation("PublicKey is not a valid DER-encoded SubjectPublicKeyInfo of a point on the key's curve.")
+        }
+        return secret
+    }
+}
+
 /// A public key received from outside (Wycheproof vectors; later, DeriveSharedSecret peers).
 public struct PublicKeyDER: Sendable {
     let keyPair: OpenSSLKeyPair

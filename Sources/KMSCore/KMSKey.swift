@@ -72,6 +72,11 @@ public struct KMSKey: Sendable, Equatable {
         }
     }
 
+    /// The key agreement algorithms DescribeKey and GetPublicKey report for this key.
+    public var keyAgreementAlgorithms: [KeyAgreementAlgorithm] {
+        usage == .keyAgreement ? [.ecdh] : []
+    }
+
     /// The MAC algorithms DescribeKey reports for this key (HMAC keys only).
     public var macAlgorithms: [MacAlgorithm] {
         spec.macAlgorithm.map { [$0] } ?? []

@@ -52,7 +52,9 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         self.init(pkey)
     }
 
-    /// A public key from DER SubjectPublicKeyInfo; nil when the bytes are not one.
+    /// A public key from DER SubjectPublicKeyInfo; nil when the bytes are not one, or name an
+    /// EC curve by explicit parameters rather than by OID (which hides bad orders and
+    /// cofactors: Wycheproof's "UnnamedCurve" cases).
     static func publicKey(spki der: [UInt8]) -> OpenSSLKeyPair? {
         let pkey: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
             var pointer: UnsafePointer<UInt8>? = buffer.baseAddress
@@ -64,7 +66,17 @@ final class OpenSSLKeyPair: @unchecked Sendable {
             ERR_clear_error()
             return nil
         }
-        return OpenSSLKeyPair(pkey)
+        let key = OpenSSLKeyPair(pkey)
+        guard key.baseID != EVP_PKEY_EC || key.hasNamedCurve else { return clear(nil) }
+        return key
+    }
+
+    /// Whether an EC key's curve is encoded by name (OpenSSL's "encoding" parameter).
+    private var hasNamedCurve: Bool {
+        var value = [CChar](repeating: 0, count: 32)
+        var length = 0
+        guard EVP_PKEY_get_utf8_string_param(pkey, "encoding", &value, value.count, &length) == 1 else { return false }
+        return String(cString: value) == "named_curve"
     }
 
     /// The private key as DER PKCS#8. A secret: only for wrapping under the root key, or
@@ -179,6 +191,21 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1
             && EVP_PKEY_CTX_set_rsa_oaep_md(ctx, digest) == 1
             && EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, digest) == 1
+    }
+
+    // MARK: Key agreement
+
+    /// The raw ECDH shared secret (the x-coordinate, no KDF) with `peer`'s public key; nil when
+    /// the peer's key is not a valid point of this key's curve.
+    func deriveSharedSecret(with peer: OpenSSLKeyPair) -> [UInt8]? {
+        guard let curve, peer.curve == curve, let ctx = EVP_PKEY_CTX_new(pkey, nil) else { return Self.clear(nil) }
+        defer { EVP_PKEY_CTX_free(ctx) }
+        guard EVP_PKEY_derive_init(ctx) == 1, EVP_PKEY_derive_set_peer(ctx, peer.pkey) == 1 else { return Self.clear(nil) }
+        var length = 0
+        guard EVP_PKEY_derive(ctx, nil, &length) == 1 else { return Self.clear(nil) }
+        var secret = [UInt8](repeating: 0, count: length)
+        guard EVP_PKEY_derive(ctx, &secret, &length) == 1 else { return Self.clear(nil) }
+        return Array(secret.prefix(length))
     }
 
     // MARK: Plumbing

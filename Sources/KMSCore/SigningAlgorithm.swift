@@ -34,3 +34,8 @@ public enum MessageType: String, Sendable, CaseIterable, Codable {
     /// ML-DSA's external mu (64 bytes).
     case externalMu = "EXTERNAL_MU"
 }
+
+/// A key agreement algorithm (`KeyAgreementAlgorithmSpec`).
+public enum KeyAgreementAlgorithm: String, Sendable, CaseIterable, Codable {
+    case ecdh = "ECDH"
+}

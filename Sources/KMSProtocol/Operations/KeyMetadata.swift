@@ -19,6 +19,7 @@ struct KeyMetadata: Encodable {
     var keySpec: String
     var encryptionAlgorithms: [String]?
     var signingAlgorithms: [String]?
+    var keyAgreementAlgorithms: [String]?
     var macAlgorithms: [String]?
     var multiRegion: Bool
 
@@ -26,7 +27,7 @@ struct KeyMetadata: Encodable {
         case awsAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate
         case pendingDeletionWindowInDays, origin, keyManager, customerMasterKeySpec, keySpec
-        case encryptionAlgorithms, signingAlgorithms, macAlgorithms, multiRegion
+        case encryptionAlgorithms, signingAlgorithms, keyAgreementAlgorithms, macAlgorithms, multiRegion
     }
 
     init(_ key: KMSKey) {
@@ -48,6 +49,8 @@ struct KeyMetadata: Encodable {
         encryptionAlgorithms = algorithms.isEmpty ? nil : algorithms
         let signing = key.signingAlgorithms.map(\.rawValue)
         signingAlgorithms = signing.isEmpty ? nil : signing
+        let agreement = key.keyAgreementAlgorithms.map(\.rawValue)
+        keyAgreementAlgorithms = agreement.isEmpty ? nil : agreement
         let macs = key.macAlgorithms.map(\.rawValue)
         macAlgorithms = macs.isEmpty ? nil : macs
         multiRegion = false

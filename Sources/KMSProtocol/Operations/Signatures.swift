@@ -15,6 +15,7 @@ extension OperationHandler {
         var keyUsage: String
         var encryptionAlgorithms: [String]?
         var signingAlgorithms: [String]?
+        var keyAgreementAlgorithms: [String]?
     }
 
     static let getPublicKey = OperationHandler { (r: GetPublicKeyRequest, service, context) throws(KMSError) in
@@ -23,7 +24,8 @@ extension OperationHandler {
         return GetPublicKeyResponse(keyId: key.arn, publicKey: Data(publicKey), customerMasterKeySpec: key.spec.rawValue,
                                     keySpec: key.spec.rawValue, keyUsage: key.usage.rawValue,
                                     encryptionAlgorithms: encryption.isEmpty ? nil : encryption,
-                                    signingAlgorithms: signing.isEmpty ? nil : signing)
+                                    signingAlgorithms: signing.isEmpty ? nil : signing,
+                                    keyAgreementAlgorithms: key.keyAgreementAlgorithms.isEmpty ? nil : key.keyAgreementAlgorithms.map(\.rawValue))
     }
 
     struct SignRequest: Decodable {

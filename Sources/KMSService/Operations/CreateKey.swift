@@ -46,9 +46,6 @@ extension KeyManagementService {
         guard spec == .symmetricDefault || spec.macAlgorithm != nil || AsymmetricKeyMaterial.specs.contains(spec) else {
             throw KMSError(.unsupportedOperation, "KeySpec \(spec.rawValue) is not supported by this server yet.")
         }
-        if usage == .keyAgreement {
-            throw KMSError(.unsupportedOperation, "KeyUsage KEY_AGREEMENT is not supported by this server yet.")
-        }
         if let origin = input.origin, origin != .awsKMS {
             throw KMSError(.unsupportedOperation, "Origin \(origin.rawValue) is not supported by this server yet.")
         }

@@ -1,0 +1,57 @@
+import Foundation
+import KMSService
+
+extension OperationHandler {
+    struct DeriveSharedSecretRequest: Decodable {
+        var keyId: String
+        var keyAgreementAlgorithm: KeyAgreementAlgorithm
+        var publicKey: Data
+        var grantTokens: [String]?
+        var dryRun: Bool?
+        var recipient: IgnoredMember?
+    }
+
+    struct DeriveSharedSecretResponse: Encodable {
+        var keyId: String
+        var sharedSecret: Data
+        var keyAgreementAlgorithm: String
+        var keyOrigin: String
+    }
+
+    static let deriveSharedSecret = OperationHandler { (r: DeriveSharedSecretRequest, service, context) throws(KMSError) in
+        try rejectRecipient(r.recipient)
+        let out = try await service.deriveSharedSecret(keyID: r.keyId, algorithm: r.keyAgreementAlgorithm, peerPublicKey: r.publicKey, dryRun: r.dryRun, context)
+        return DeriveSharedSecretResponse(keyId: out.key.arn, sharedSecret: Data(out.secret),
+                                          keyAgreementAlgorithm: r.keyAgreementAlgorithm.rawValue, keyOrigin: out.key.origin.rawValue)
+    }
+
+    struct GenerateDataKeyPairRequest: Decodable {
+        var encryptionContext: [String: String]?
+        var keyId: String
+        var keyPairSpec: KeySpec
+        var grantTokens: [String]?
+        var recipient: IgnoredMember?
+        var dryRun: Bool?
+    }
+
+    struct GenerateDataKeyPairResponse: Encodable {
+        var privateKeyCiphertextBlob: Data
+        var privateKeyPlaintext: Data?
+        var publicKey: Data
+        var keyId: String
+        var keyPairSpec: String
+    }
+
+    static let generateDataKeyPair = OperationHandler { (r: GenerateDataKeyPairRequest, service, context) throws(KMSError) in
+        try rejectRecipient(r.recipient)
+        let out = try await service.generateDataKeyPair(keyID: r.keyId, spec: r.keyPairSpec, context: EncryptionContext(r.encryptionContext ?? [:]), dryRun: r.dryRun, context)
+        return GenerateDataKeyPairResponse(privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: out.privateKeyPlaintext,
+                                           publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue)
+    }
+
+    static let generateDataKeyPairWithoutPlaintext = OperationHandler { (r: GenerateDataKeyPairRequest, service, context) throws(KMSError) in
+        let out = try await service.generateDataKeyPairWithoutPlaintext(keyID: r.keyId, spec: r.keyPairSpec, context: EncryptionContext(r.encryptionContext ?? [:]), dryRun: r.dryRun, context)
+        return GenerateDataKeyPairResponse(privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: nil,
+                                           publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue)
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+import KMSStorage
+
+extension KeyManagementService {
+    /// ECDH between a `KEY_AGREEMENT` key's private key and a peer's public key (DER SPKI on
+    /// the same curve). Returns the raw shared secret, as AWS does: no KDF applied.
+    public func deriveSharedSecret(keyID: String, algorithm: KeyAgreementAlgorithm, peerPublicKey: Data, dryRun: Bool?, _ context: RequestContext) async throws(KMSError) -> (secret: [UInt8], key: KMSKey) {
+        let action = "kms:DeriveSharedSecret"
+        let key = try await resolveKey(keyID, context, allowAlias: true, action: action)
+        try Authorization.authorize(context, action: action, key: key)
+        try requireEnabled(key)
+        try requireUsage(key, .keyAgreement, operation: "DeriveSharedSecret")
+        guard key.keyAgreementAlgorithms.contains(algorithm) else {
+            throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the key agreement algorithm \(algorithm.rawValue).")
+        }
+        let material = try await asymmetricMaterial(of: key, operation: "DeriveSharedSecret")
+        try finishDryRun(dryRun)
+        return (try material.deriveSharedSecret(peerPublicKey: Array(peerPublicKey)), key)
+    }
+}

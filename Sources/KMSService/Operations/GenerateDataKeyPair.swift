@@ -1,0 +1,48 @@
+import Foundation
+import KMSStorage
+
+extension KeyManagementService {
+    public struct DataKeyPairOutput: Sendable {
+        /// The private key (DER PKCS#8) encrypted under the symmetric KMS key, with the context.
+        public var privateKeyCiphertextBlob: [UInt8]
+        /// The private key in the clear (DER PKCS#8): a secret. Nil for ...WithoutPlaintext.
+        public var privateKeyPlaintext: Data?
+        /// DER SubjectPublicKeyInfo.
+        public var publicKey: [UInt8]
+        public var keyARN: String
+    }
+
+    /// A fresh key pair of `spec`, its private key encrypted under a symmetric encryption key.
+    public func generateDataKeyPair(keyID: String, spec: KeySpec, context encryptionContext: EncryptionContext, dryRun: Bool?, _ context: RequestContext) async throws(KMSError) -> DataKeyPairOutput {
+        try await generateDataKeyPair(keyID: keyID, spec: spec, context: encryptionContext, dryRun: dryRun, context,
+                                      action: "kms:GenerateDataKeyPair", operation: "GenerateDataKeyPair", withPlaintext: true)
+    }
+
+    func generateDataKeyPair(
+        keyID: String, spec: KeySpec, context encryptionContext: EncryptionContext, dryRun: Bool?, _ context: RequestContext,
+        action: String, operation: String, withPlaintext: Bool
+    ) async throws(KMSError) -> DataKeyPairOutput {
+        let key = try await usableKey(keyID, context, action: action, operation: operation)
+        try requireSymmetric(key, operation: operation)
+        guard AsymmetricKeyMaterial.specs.contains(spec) else {
+            throw KMSError(.unsupportedOperation, "KeyPairSpec \(spec.rawValue) is not supported by this server yet.")
+        }
+        try finishDryRun(dryRun)
+        let pair = try AsymmetricKeyMaterial.generate(spec)
+        let (blob, plaintext) = try await pair.withPKCS8 { pkcs8 throws(KMSError) in
+            (try await seal(pkcs8, under: key, context: encryptionContext), withPlaintext ? Data(pkcs8) : nil)
+        }
+        return DataKeyPairOutput(privateKeyCiphertextBlob: blob, privateKeyPlaintext: plaintext,
+                                 publicKey: try pair.publicKeyDER(), keyARN: key.arn)
+    }
+}
+
+extension AsymmetricKeyMaterial {
+    /// Runs `body` with the private key as DER PKCS#8, zeroed afterwards.
+    func withPKCS8<R>(_ body: ([UInt8]) async throws(KMSError) -> R) async throws(KMSError) -> R {
+        var der: [UInt8]
+        do { der = try withUnsafeRawBytes { Array($0) } } catch { throw KMSError.internalFailure() }
+        defer { for i in der.indices { der[i] = 0 } }
+        return try await body(der)
+    }
+}
