@@ -1,16 +1,30 @@
 import COpenSSL
 import Foundation
 
-/// The private key of an asymmetric KMS key (RSA, NIST and secp256k1 curves, Ed25519),
-/// stored as DER PKCS#8 wrapped under the root key. The private key never leaves it except
-/// through `withUnsafeRawBytes`, for wrapping.
+/// The private key of an asymmetric KMS key (RSA, NIST and secp256k1 curves, Ed25519 through
+/// OpenSSL; ML-DSA-65/87 through swift-crypto), stored as DER PKCS#8 wrapped under the root
+/// key. The private key never leaves it except through `withUnsafeRawBytes`, for wrapping.
 public struct AsymmetricKeyMaterial: KeyMaterial {
-    let keyPair: OpenSSLKeyPair
+    private let backend: Backend
+
+    private enum Backend: Sendable {
+        case openSSL(OpenSSLKeyPair)
+        case mlDSA(MLDSAKey)
+    }
 
     /// The key specs this type generates.
-    public static let specs: Set<KeySpec> = [.rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .eccNistEdwards25519]
+    public static let specs: Set<KeySpec> = [.rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .eccNistEdwards25519, .mlDsa65, .mlDsa87]
+
+    /// The OpenSSL key pair; `KMSInternalException` for an ML-DSA key (callers check usage first).
+    var keyPair: OpenSSLKeyPair {
+        get throws(KMSError) {
+            guard case .openSSL(let keyPair) = backend else { throw KMSError.internalFailure() }
+            return keyPair
+        }
+    }
 
     public static func generate(_ spec: KeySpec) throws(KMSError) -> AsymmetricKeyMaterial {
+        if spec == .mlDsa65 || spec == .mlDsa87 { return AsymmetricKeyMaterial(backend: .mlDSA(try .generate(spec))) }
         let kind: OpenSSLKeyPair.Kind
         switch spec {
         case .rsa2048: kind = .rsa(bits: 2048)
@@ -27,25 +41,40 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     }
 
     init(keyPair: OpenSSLKeyPair) {
-        self.keyPair = keyPair
+        backend = .openSSL(keyPair)
+    }
+
+    private init(backend: Backend) {
+        self.backend = backend
     }
 
     /// - Parameter bytes: DER PKCS#8.
     public init(unsafeRawBytes bytes: some ContiguousBytes) throws(KMSError) {
         let der = bytes.withUnsafeBytes { Array($0) }
-        keyPair = try OpenSSLKeyPair(privateKeyDER: der)
+        if let key = MLDSAKey(pkcs8: der) {
+            backend = .mlDSA(key)
+        } else {
+            backend = .openSSL(try OpenSSLKeyPair(privateKeyDER: der))
+        }
     }
 
     /// The private key as DER PKCS#8: for wrapping only.
     public func withUnsafeRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        var der = try keyPair.pkcs8DER()
+        var der: [UInt8]
+        switch backend {
+        case .openSSL(let keyPair): der = try keyPair.pkcs8DER()
+        case .mlDSA(let key): der = key.pkcs8
+        }
         defer { for i in der.indices { der[i] = 0 } }
         return try der.withUnsafeBytes(body)
     }
 
     /// DER SubjectPublicKeyInfo.
     public func publicKeyDER() throws(KMSError) -> [UInt8] {
-        try keyPair.spkiDER()
+        switch backend {
+        case .openSSL(let keyPair): try keyPair.spkiDER()
+        case .mlDSA(let key): key.spki
+        }
     }
 
     // MARK: Signatures
@@ -53,6 +82,11 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     /// Signs per AWS's rules for `type`: RAW is hashed with the algorithm's hash (EdDSA signs
     /// it whole); DIGEST must have the hash's length and is signed as it is.
     public func sign(_ message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> [UInt8] {
+        if case .mlDSA(let key) = backend {
+            try Self.requireMLDSA(type, algorithm)
+            return try key.sign(message)
+        }
+        let keyPair = try keyPair
         if algorithm == .ed25519SHA512 {
             guard type == .raw else { throw Self.messageTypeError(type, algorithm) }
             return try keyPair.sign(message: message)
@@ -62,6 +96,11 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     }
 
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
+        if case .mlDSA(let key) = backend {
+            try Self.requireMLDSA(type, algorithm)
+            return key.isValidSignature(signature, for: message)
+        }
+        let keyPair = try keyPair
         if algorithm == .ed25519SHA512 {
             guard type == .raw else { throw Self.messageTypeError(type, algorithm) }
             return keyPair.isValidSignature(signature, message: message)
@@ -83,6 +122,16 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
         }
     }
 
+    /// ML-DSA signs RAW messages; EXTERNAL_MU needs a library that exposes it (not yet).
+    static func requireMLDSA(_ type: MessageType, _ algorithm: SigningAlgorithm) throws(KMSError) {
+        guard algorithm == .mlDSASHAKE256 else { throw KMSError.internalFailure() }
+        switch type {
+        case .raw: return
+        case .externalMu: throw KMSError(.unsupportedOperation, "MessageType EXTERNAL_MU is not supported by this server yet.")
+        case .digest: throw messageTypeError(type, algorithm)
+        }
+    }
+
     static func padding(_ algorithm: SigningAlgorithm) -> OpenSSLKeyPair.RSAPadding? {
         switch algorithm {
         case .rsassaPSSSHA256, .rsassaPSSSHA384, .rsassaPSSSHA512: .pss
@@ -99,7 +148,7 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
 
     /// The longest plaintext RSAES-OAEP takes with this key and algorithm: k − 2·hLen − 2.
     public func maximumPlaintextLength(_ algorithm: EncryptionAlgorithm) -> Int? {
-        guard keyPair.baseID == EVP_PKEY_RSA, let hash = Self.oaepHash(algorithm) else { return nil }
+        guard case .openSSL(let keyPair) = backend, keyPair.baseID == EVP_PKEY_RSA, let hash = Self.oaepHash(algorithm) else { return nil }
         return Int(keyPair.bits) / 8 - 2 * hash.byteCount - 2
     }
 
@@ -114,7 +163,8 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
 
     /// Any ciphertext that does not decrypt is `InvalidCiphertextException`.
     public func decrypt(_ ciphertext: [UInt8], algorithm: EncryptionAlgorithm) throws(KMSError) -> [UInt8] {
-        guard let hash = Self.oaepHash(algorithm), let plaintext = keyPair.decryptOAEP(ciphertext, digest: hash.openSSL) else {
+        guard let hash = Self.oaepHash(algorithm), case .openSSL(let keyPair) = backend,
+              let plaintext = keyPair.decryptOAEP(ciphertext, digest: hash.openSSL) else {
             throw .invalidCiphertext
         }
         return plaintext
@@ -134,7 +184,7 @@ extension AsymmetricKeyMaterial {
     /// (no KDF applied). A peer key that is malformed, not on this key's curve or not a valid
     /// point is a `ValidationException`.
     public func deriveSharedSecret(peerPublicKey der: [UInt8]) throws(KMSError) -> [UInt8] {
-        guard let peer = OpenSSLKeyPair.publicKey(spki: der), let secret = keyPair.deriveSharedSecret(with: peer) else {
+        guard let peer = OpenSSLKeyPair.publicKey(spki: der), let secret = try keyPair.deriveSharedSecret(with: peer) else {
             throw KMSError.validation("PublicKey is not a valid DER-encoded SubjectPublicKeyInfo of a point on the key's curve.")
         }
         return secret
@@ -143,15 +193,21 @@ extension AsymmetricKeyMaterial {
 
 /// A public key received from outside (Wycheproof vectors; later, DeriveSharedSecret peers).
 public struct PublicKeyDER: Sendable {
-    let keyPair: OpenSSLKeyPair
+    private let der: [UInt8]
+    private let keyPair: OpenSSLKeyPair?
 
-    /// nil when `der` is not a DER SubjectPublicKeyInfo OpenSSL can read.
+    /// nil when `der` is not a DER SubjectPublicKeyInfo of a key SwiftKMS can use.
     public init?(_ der: [UInt8]) {
-        guard let keyPair = OpenSSLKeyPair.publicKey(spki: der) else { return nil }
-        self.keyPair = keyPair
+        self.der = der
+        keyPair = OpenSSLKeyPair.publicKey(spki: der)
+        guard keyPair != nil || MLDSAKey.isValidSignature([], for: [], spki: der) != nil else { return nil }
     }
 
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
-        try AsymmetricKeyMaterial(keyPair: keyPair).isValidSignature(signature, for: message, type: type, algorithm: algorithm)
+        guard let keyPair else {
+            try AsymmetricKeyMaterial.requireMLDSA(type, algorithm)
+            return MLDSAKey.isValidSignature(signature, for: message, spki: der) ?? false
+        }
+        return try AsymmetricKeyMaterial(keyPair: keyPair).isValidSignature(signature, for: message, type: type, algorithm: algorithm)
     }
 }

@@ -68,6 +68,7 @@ public struct KMSKey: Sendable, Equatable {
         case .eccNistP384: return [.ecdsaSHA384]
         case .eccNistP521: return [.ecdsaSHA512]
         case .eccNistEdwards25519: return [.ed25519SHA512]
+        case .mlDsa65, .mlDsa87: return [.mlDSASHAKE256]
         default: return []
         }
     }

@@ -74,6 +74,7 @@ import Testing
         case .eccNistP384: [.ecdsaSHA384]
         case .eccNistP521: [.ecdsaSHA512]
         case .eccNistEdwards25519: [.ed25519SHA512]
+        case .mlDsa65, .mlDsa87: [.mlDSASHAKE256]
         default: [.rsassaPSSSHA256, .rsassaPKCS1SHA512]
         }
         for algorithm in algorithms {
@@ -88,5 +89,46 @@ import Testing
             #expect(throws: KMSError.invalidCiphertext) { try restored.decrypt(ciphertext, algorithm: .rsaesOaepSha1) }
             #expect(throws: KMSError.self) { try material.encrypt([UInt8](repeating: 0, count: 191), algorithm: .rsaesOaepSha256) }
         }
+    }
+
+    /// Pure ML-DSA with the empty context, as AWS signs RAW messages: a vector made with another
+    /// context must not verify.
+    @Test(arguments: ["mldsa_65_verify_test", "mldsa_87_verify_test"])
+    func mlDSAVerifyVectors(file: String) throws {
+        var valid = 0, invalid = 0
+        for group in try Wycheproof.load(file).testGroups {
+            guard let key = PublicKeyDER(group.bytes("publicKeyDer")) else {
+                // A malformed public key: every case of the group must be invalid.
+                #expect(group.tests.allSatisfy { $0.result == "invalid" }, "\(file): key not read")
+                invalid += group.tests.count
+                continue
+            }
+            for test in group.tests {
+                let expected = test.result == "valid" && (test.fields["ctx"] ?? "").isEmpty
+                #expect(try key.isValidSignature(test.bytes("sig"), for: test.bytes("msg"), type: .raw, algorithm: .mlDSASHAKE256) == expected, "\(file) tcId \(test.tcId)")
+                if expected { valid += 1 } else { invalid += 1 }
+            }
+        }
+        #expect(valid > 10 && invalid > 10)
+    }
+
+    /// Keys from the PKCS#8 seed form give the vector's public key; their (hedged) signatures
+    /// verify, and so do the vector's.
+    @Test(arguments: ["mldsa_65_sign_seed_test", "mldsa_87_sign_seed_test"])
+    func mlDSASeedVectors(file: String) throws {
+        var checked = 0
+        for group in try Wycheproof.load(file).testGroups {
+            guard let key = try? AsymmetricKeyMaterial(unsafeRawBytes: group.bytes("privateKeyPkcs8")) else { continue }
+            let spki = try key.publicKeyDER()
+            #expect(Array(spki.suffix(group.bytes("publicKey").count)) == group.bytes("publicKey"), "\(file)")
+            let verifier = try #require(PublicKeyDER(spki))
+            for test in group.tests where test.result == "valid" && (test.fields["ctx"] ?? "").isEmpty && test.fields["msg"] != nil {
+                let signature = try key.sign(test.bytes("msg"), type: .raw, algorithm: .mlDSASHAKE256)
+                #expect(try verifier.isValidSignature(signature, for: test.bytes("msg"), type: .raw, algorithm: .mlDSASHAKE256))
+                #expect(try verifier.isValidSignature(test.bytes("sig"), for: test.bytes("msg"), type: .raw, algorithm: .mlDSASHAKE256), "\(file) tcId \(test.tcId)")
+                checked += 1
+            }
+        }
+        #expect(checked > 10)
     }
 }

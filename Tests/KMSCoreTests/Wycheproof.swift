@@ -50,7 +50,8 @@ struct Wycheproof: Decodable {
                 if let text = try? container.decode(String.self, forKey: key) { fields[key.stringValue] = text }
             }
             self.fields = fields
-            tcId = try container.decode(Int.self, forKey: AnyKey(stringValue: "tcId")!)
+            let id = AnyKey(stringValue: "tcId")!
+            tcId = try (try? container.decode(Int.self, forKey: id)) ?? Int(container.decode(String.self, forKey: id)) ?? -1
             result = try container.decode(String.self, forKey: AnyKey(stringValue: "result")!)
             size = try? container.decode(Int.self, forKey: AnyKey(stringValue: "size")!)
         }
