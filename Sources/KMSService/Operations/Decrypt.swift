@@ -25,12 +25,12 @@ extension KeyManagementService {
         _ ciphertext: Data, context encryptionContext: EncryptionContext, keyID: String?, algorithm: EncryptionAlgorithm?,
         dryRun: Bool?, _ context: RequestContext, action: String, operation: String
     ) async throws(KMSError) -> DecryptOutput {
+        var requested: KMSKey?
         if let keyID {
             let key = try await resolveKey(keyID, context, allowAlias: true, action: action)
+            requested = key
             if key.spec != .symmetricDefault {
-                try Authorization.authorize(context, action: action, key: key)
-                try requireEnabled(key)
-                try requireUsage(key, .encryptDecrypt, operation: operation)
+                _ = try usable(key, context, action: action, operation: operation, usage: .encryptDecrypt)
                 let algorithm = try requireEncryptionAlgorithm(algorithm, key)
                 try Self.refuseContext(encryptionContext, key)
                 try finishDryRun(dryRun)
@@ -40,7 +40,7 @@ extension KeyManagementService {
                 return DecryptOutput(plaintext: Data(try material.decrypt(Array(ciphertext), algorithm: algorithm)), keyARN: key.arn, algorithm: algorithm)
             }
         }
-        let (key, blob) = try await ciphertextKey(ciphertext, requestedKeyID: keyID, context, action: action)
+        let (key, blob) = try await ciphertextKey(ciphertext, requested: requested, context, action: action)
         try requireEnabled(key)
         try requireUsage(key, .encryptDecrypt, operation: operation)
         try requireEncryptionAlgorithm(algorithm, key)
@@ -50,11 +50,10 @@ extension KeyManagementService {
     }
 
     /// Parses a blob and finds the key it names, checking it against the key the request
-    /// names (if any) and authorizing `action` on it.
-    func ciphertextKey(_ ciphertext: Data, requestedKeyID: String?, _ context: RequestContext, action: String) async throws(KMSError) -> (KMSKey, SymmetricCiphertext) {
+    /// named (if any) and authorizing `action` on it.
+    func ciphertextKey(_ ciphertext: Data, requested: KMSKey?, _ context: RequestContext, action: String) async throws(KMSError) -> (KMSKey, SymmetricCiphertext) {
         let blob = try SymmetricCiphertext(parsing: ciphertext)
-        if let requestedKeyID {
-            let requested = try await resolveKey(requestedKeyID, context, allowAlias: true, action: action)
+        if let requested {
             guard requested.id == blob.keyID, requested.account == blob.account else {
                 throw KMSError(.incorrectKey, "The key ID in the request does not identify a CMK that can perform this operation.")
             }

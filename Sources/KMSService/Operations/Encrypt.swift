@@ -23,12 +23,16 @@ extension KeyManagementService {
         return EncryptOutput(ciphertextBlob: blob, keyARN: key.arn, algorithm: algorithm)
     }
 
-    /// Resolves a key (aliases allowed), authorizes `action`, and requires it `Enabled` with usage `ENCRYPT_DECRYPT`.
-    func usableKey(_ keyID: String, _ context: RequestContext, action: String, operation: String) async throws(KMSError) -> KMSKey {
-        let key = try await resolveKey(keyID, context, allowAlias: true, action: action)
+    /// Resolves a key (aliases allowed), authorizes `action`, and requires it `Enabled` with `usage`.
+    func usableKey(_ keyID: String, _ context: RequestContext, action: String, operation: String, usage: KeyUsage = .encryptDecrypt) async throws(KMSError) -> KMSKey {
+        try usable(try await resolveKey(keyID, context, allowAlias: true, action: action), context, action: action, operation: operation, usage: usage)
+    }
+
+    /// Authorizes `action` on a resolved key and requires it `Enabled` with `usage`.
+    func usable(_ key: KMSKey, _ context: RequestContext, action: String, operation: String, usage: KeyUsage) throws(KMSError) -> KMSKey {
         try Authorization.authorize(context, action: action, key: key)
         try requireEnabled(key)
-        try requireUsage(key, .encryptDecrypt, operation: operation)
+        try requireUsage(key, usage, operation: operation)
         return key
     }
 

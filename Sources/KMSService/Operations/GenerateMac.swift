@@ -11,10 +11,7 @@ extension KeyManagementService {
 
     /// Resolves an HMAC key usable with `algorithm`, authorizes `action`, and unwraps its material.
     func macKey(_ keyID: String, algorithm: MacAlgorithm, _ context: RequestContext, action: String, operation: String) async throws(KMSError) -> (KMSKey, HMACKeyMaterial) {
-        let key = try await resolveKey(keyID, context, allowAlias: true, action: action)
-        try Authorization.authorize(context, action: action, key: key)
-        try requireEnabled(key)
-        try requireUsage(key, .generateVerifyMac, operation: operation)
+        let key = try await usableKey(keyID, context, action: action, operation: operation, usage: .generateVerifyMac)
         guard key.macAlgorithms.contains(algorithm) else {
             throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the MAC algorithm \(algorithm.rawValue).")
         }

@@ -11,10 +11,7 @@ extension KeyManagementService {
     }
 
     func signingKey(_ keyID: String, algorithm: SigningAlgorithm, _ context: RequestContext, action: String, operation: String) async throws(KMSError) -> (KMSKey, AsymmetricKeyMaterial) {
-        let key = try await resolveKey(keyID, context, allowAlias: true, action: action)
-        try Authorization.authorize(context, action: action, key: key)
-        try requireEnabled(key)
-        try requireUsage(key, .signVerify, operation: operation)
+        let key = try await usableKey(keyID, context, action: action, operation: operation, usage: .signVerify)
         guard key.signingAlgorithms.contains(algorithm) else {
             throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the signing algorithm \(algorithm.rawValue).")
         }
