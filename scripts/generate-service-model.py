@@ -3,11 +3,12 @@
 
 Keeps only what request validation needs: each operation's input shape and, for every shape
 reachable from an input, its type, members, required members, min/max, pattern, enum and
-whether it is sensitive. Java-style \\uXXXX escapes in patterns become Swift's \\u{XXXX}.
+whether it is sensitive. Patterns stay as AWS wrote them (Java syntax, which ICU's
+NSRegularExpression reads as it is).
 
 Usage: scripts/generate-service-model.py [path/to/kms-2014-11-01.service.json]
 """
-import json, os, re, sys
+import json, os, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "shared", "spec", "kms-2014-11-01.service.json")
@@ -41,7 +42,7 @@ for name in sorted(keep):
         if field in shape:
             slim[field] = shape[field]
     if "pattern" in shape:
-        slim["pattern"] = re.sub(r"\\u([0-9A-Fa-f]{4})", r"\\u{\1}", shape["pattern"])
+        slim["pattern"] = shape["pattern"]
     if "members" in shape:
         slim["members"] = {m: v["shape"] for m, v in shape["members"].items()}
     for ref in ("member", "key", "value"):

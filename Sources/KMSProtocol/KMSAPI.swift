@@ -73,11 +73,11 @@ public struct KMSAPI: Sendable {
         guard let handler = Self.handlers[name] else {
             throw KMSError(.unsupportedOperation, "\(name) is not supported by this server yet.")
         }
-        let json = try WireCoding.decode(JSONValue.self, from: body.isEmpty ? Data("{}".utf8) : body)
+        let body = body.isEmpty ? Data("{}".utf8) : body
         if let inputShape = ServiceModel.kms.operations[name] ?? nil {
-            try validator.validate(json, shape: inputShape)
+            try validator.validate(try WireCoding.decode(JSONValue.self, from: body), shape: inputShape)
         }
-        return try await handler.run(body.isEmpty ? Data("{}".utf8) : body, service, context)
+        return try await handler.run(body, service, context)
     }
 
     /// The response AWS sends for an error: `{"__type": ..., "message": ...}`, status 400,

@@ -44,8 +44,9 @@ struct RequestValidator {
             if let values = shape.enumValues, !values.contains(text) {
                 violation(shown, "satisfy enum value set: [\(values.joined(separator: ", "))]")
             }
-            if let pattern = shape.pattern, (try? Regex(pattern).wholeMatch(in: text)) == nil {
-                violation(shown, "satisfy regular expression pattern: \(pattern)")
+            if let pattern = shape.pattern,
+               pattern.regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
+                violation(shown, "satisfy regular expression pattern: \(pattern.source)")
             }
         case (.blob, .string(let base64)):
             guard let data = Data(base64Encoded: base64) else {

@@ -11,8 +11,9 @@ struct ServiceModel: Sendable {
         var min: Int?
         var max: Int?
         var enumValues: [String]?
-        /// Matched against the whole value (Java `matches` semantics, as AWS applies it).
-        var pattern: String?
+        /// The model's pattern as AWS wrote it (for messages), and compiled to match the whole
+        /// value (Java `matches` semantics, as AWS applies it). Compiled once, with the model.
+        var pattern: (source: String, regex: NSRegularExpression)?
         var sensitive = false
         var members: [String: String] = [:]
         var member: String?
@@ -46,7 +47,8 @@ struct ServiceModel: Sendable {
         let raw = try! JSONDecoder().decode(Raw.self, from: Data(json.utf8))
         let shapes = raw.shapes.mapValues { s in
             Shape(kind: Shape.Kind(rawValue: s.type)!, required: s.required ?? [], min: s.min, max: s.max,
-                  enumValues: s.enum, pattern: s.pattern, sensitive: s.sensitive ?? false,
+                  enumValues: s.enum, pattern: s.pattern.map { ($0, try! NSRegularExpression(pattern: "\\A(?:\($0))\\z")) },
+                  sensitive: s.sensitive ?? false,
                   members: s.members ?? [:], member: s.member, key: s.key, value: s.value)
         }
         return ServiceModel(operations: raw.operations, shapes: shapes)

@@ -216,20 +216,16 @@ public enum SigV4 {
         }
     }
 
+    /// `X-Amz-Date`'s ISO 8601 basic format, `20150830T123600Z`.
+    private static let amzDateFormat = Date.ISO8601FormatStyle(
+        dateSeparator: .omitted, dateTimeSeparator: .standard, timeSeparator: .omitted, timeZone: .gmt)
+
     static func parseAmzDate(_ text: String) -> Date? {
-        amzDateFormat().date(from: text)
+        try? Date(text, strategy: amzDateFormat)
     }
 
     static func formatAmzDate(_ date: Date) -> String {
-        amzDateFormat().string(from: date)
-    }
-
-    private static func amzDateFormat() -> DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter
+        date.formatted(amzDateFormat)
     }
 
     static func hex(_ bytes: some Sequence<UInt8>) -> String {

@@ -4,21 +4,18 @@ import Foundation
 /// JSON coding of AWS JSON 1.1 bodies: PascalCase member names on the wire, lowerCamelCase
 /// properties in Swift; blobs as base64; timestamps as epoch seconds (plain numbers).
 enum WireCoding {
-    static func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(KMSError) -> T {
+    /// Configured once; JSONDecoder and JSONEncoder are safe to share across requests.
+    private static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .custom { path in
             let key = path.last!.stringValue
             return WireKey(key.prefix(1).lowercased() + key.dropFirst())
         }
         decoder.dateDecodingStrategy = .secondsSince1970
-        do {
-            return try decoder.decode(T.self, from: body)
-        } catch {
-            throw KMSError(.serialization, "The request body could not be read as a \(T.self).")
-        }
-    }
+        return decoder
+    }()
 
-    static func encode<T: Encodable>(_ value: T) throws(KMSError) -> Data {
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .custom { path in
             let key = path.last!.stringValue
@@ -30,6 +27,18 @@ enum WireCoding {
             try container.encode(Decimal(Int64((date.timeIntervalSince1970 * 1000).rounded())) / 1000)
         }
         encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(KMSError) -> T {
+        do {
+            return try decoder.decode(T.self, from: body)
+        } catch {
+            throw KMSError(.serialization, "The request body could not be read as a \(T.self).")
+        }
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws(KMSError) -> Data {
         do {
             return try encoder.encode(value)
         } catch {

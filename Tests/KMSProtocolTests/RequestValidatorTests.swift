@@ -49,6 +49,10 @@ import KMSService
         #expect(message(#"{"KeyId":"k","Tags":[{"TagKey":"","TagValue":"v"}]}"#, "TagResource")?
                     .contains("Value '' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length greater than or equal to 1") == true)
         #expect(message(#"{"KeyId":"k","Plaintext":"AA==","EncryptionContext":{"a":"b"},"GrantTokens":["t"]}"#, "Encrypt") == nil)
+        // Java-style \uXXXX ranges in the model's patterns, read as AWS reads them.
+        #expect(message(#"{"Marker":"caf\u00e9"}"#, "ListKeys") == nil)
+        #expect(message(#"{"Marker":"\u20ac"}"#, "ListKeys")
+                == #"1 validation error detected: Value '€' at 'marker' failed to satisfy constraint: Member must satisfy regular expression pattern: [\u0020-\u00FF]*"#)
     }
 
     @Test func wrongTypesAndBadBase64AreSerializationErrors() {
