@@ -6,7 +6,7 @@ import signal
 import threading
 import time
 
-from conftest import ACCESS_KEY, SECRET_KEY, Server, error_code
+from conftest import SECRET_KEY, Server
 
 
 def test_sigkill_after_acknowledged_changes(tmp_path):
@@ -132,4 +132,5 @@ def test_no_plaintext_data_key_or_secret_in_data_dir_or_logs(tmp_path):
     logs = server.stderr().encode() + server.stdout().encode()
     assert [n for n in needles if n in logs] == []
     assert b"Authorization" not in logs and b"AWS4-HMAC-SHA256" not in logs
-    assert ACCESS_KEY.encode() not in logs or b"principal" in logs
+    # The scans above mean something only if the requests were logged at all.
+    assert logs.count(b"principal=arn:aws:iam::111122223333:root") >= 3

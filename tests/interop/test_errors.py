@@ -1,5 +1,4 @@
 """Every error of the foundation issue, checked by its __type as boto3 reports it."""
-import base64
 import json
 
 import pytest
