@@ -49,11 +49,10 @@ public struct KMSKey: Sendable, Equatable {
     /// The algorithms DescribeKey reports for this key.
     public var encryptionAlgorithms: [EncryptionAlgorithm] {
         guard usage == .encryptDecrypt else { return [] }
-        return switch (spec, usage) {
-        case (.symmetricDefault, _): [.symmetricDefault]
-        case (.rsa2048, .encryptDecrypt), (.rsa3072, .encryptDecrypt), (.rsa4096, .encryptDecrypt):
-            [.rsaesOaepSha1, .rsaesOaepSha256]
-        case (.sm2, .encryptDecrypt): [.sm2pke]
+        return switch spec {
+        case .symmetricDefault: [.symmetricDefault]
+        case .rsa2048, .rsa3072, .rsa4096: [.rsaesOaepSha1, .rsaesOaepSha256]
+        case .sm2: [.sm2pke]
         default: []
         }
     }

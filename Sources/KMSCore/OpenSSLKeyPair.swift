@@ -56,18 +56,17 @@ final class OpenSSLKeyPair: @unchecked Sendable {
     /// EC curve by explicit parameters rather than by OID (which hides bad orders and
     /// cofactors: Wycheproof's "UnnamedCurve" cases).
     static func publicKey(spki der: [UInt8]) -> OpenSSLKeyPair? {
+        var consumed = 0
         let pkey: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
             var pointer: UnsafePointer<UInt8>? = buffer.baseAddress
             let key = d2i_PUBKEY(nil, &pointer, buffer.count)
-            // Trailing bytes after the structure make it no SPKI.
-            return pointer == buffer.baseAddress.map { $0 + buffer.count } ? key : { EVP_PKEY_free(key); return nil }()
+            if let start = buffer.baseAddress, let pointer { consumed = pointer - start }
+            return key
         }
-        guard let pkey else {
-            ERR_clear_error()
-            return nil
-        }
-        let key = OpenSSLKeyPair(pkey)
-        guard key.baseID != EVP_PKEY_EC || key.hasNamedCurve else { return clear(nil) }
+        guard let pkey else { return clear(nil) }
+        let key = OpenSSLKeyPair(pkey)  // frees the EVP_PKEY when dropped below
+        // Trailing bytes after the structure make it no SPKI.
+        guard consumed == der.count, key.baseID != EVP_PKEY_EC || key.hasNamedCurve else { return clear(nil) }
         return key
     }
 

@@ -93,7 +93,8 @@ public struct SymmetricCiphertext: Sendable, Equatable {
 }
 
 extension String {
-    func leftPadded(to length: Int) -> String {
+    /// Zero-padded on the left to `length` characters (for hex digits).
+    package func leftPadded(to length: Int) -> String {
         count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }

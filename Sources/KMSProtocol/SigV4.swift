@@ -203,7 +203,7 @@ public enum SigV4 {
                  UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(Character(UnicodeScalar(byte)))
             default:
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
             }
         }
         return out
@@ -229,7 +229,7 @@ public enum SigV4 {
     }
 
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String($0, radix: 16).leftPadded(2) }.joined()
+        bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 
     static func unhex(_ text: String) -> [UInt8]? {
@@ -242,11 +242,5 @@ public enum SigV4 {
             out.append(byte)
         }
         return out
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(_ length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }

@@ -42,16 +42,20 @@ extension OperationHandler {
         var keyPairSpec: String
     }
 
-    static let generateDataKeyPair = OperationHandler { (r: GenerateDataKeyPairRequest, service, context) throws(KMSError) in
-        try rejectRecipient(r.recipient)
-        let out = try await service.generateDataKeyPair(keyID: r.keyId, spec: r.keyPairSpec, context: EncryptionContext(r.encryptionContext ?? [:]), dryRun: r.dryRun, context)
-        return GenerateDataKeyPairResponse(privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: out.privateKeyPlaintext,
-                                           publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue)
-    }
+    static let generateDataKeyPair = dataKeyPair(withPlaintext: true)
+    static let generateDataKeyPairWithoutPlaintext = dataKeyPair(withPlaintext: false)
 
-    static let generateDataKeyPairWithoutPlaintext = OperationHandler { (r: GenerateDataKeyPairRequest, service, context) throws(KMSError) in
-        let out = try await service.generateDataKeyPairWithoutPlaintext(keyID: r.keyId, spec: r.keyPairSpec, context: EncryptionContext(r.encryptionContext ?? [:]), dryRun: r.dryRun, context)
-        return GenerateDataKeyPairResponse(privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: nil,
-                                           publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue)
+    /// GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext share their shapes; the
+    /// second's response has no `PrivateKeyPlaintext`.
+    static func dataKeyPair(withPlaintext: Bool) -> OperationHandler {
+        OperationHandler { (r: GenerateDataKeyPairRequest, service, context) throws(KMSError) in
+            try rejectRecipient(r.recipient)
+            let encryptionContext = EncryptionContext(r.encryptionContext ?? [:])
+            let out = withPlaintext
+                ? try await service.generateDataKeyPair(keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
+                : try await service.generateDataKeyPairWithoutPlaintext(keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
+            return GenerateDataKeyPairResponse(privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: out.privateKeyPlaintext,
+                                               publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue)
+        }
     }
 }

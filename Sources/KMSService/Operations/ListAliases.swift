@@ -1,3 +1,5 @@
+import KMSStorage
+
 extension KeyManagementService {
     /// Aliases of the caller's account and region, or of one key (`keyID`: key ID or key ARN).
     public func listAliases(keyID: String?, limit: Int?, marker: String?, _ context: RequestContext) async throws(KMSError) -> (aliases: [Alias], nextMarker: String?) {
@@ -16,5 +18,3 @@ extension KeyManagementService {
         return (page.items, page.nextMarker)
     }
 }
-
-import KMSStorage

@@ -7,7 +7,7 @@ extension KeyManagementService {
         let limit = limit ?? 50
         let after = try Pagination.position(from: marker)
         let all = try await storeCall { () throws(StoreError) in try await store.tags(keyID: key.id) }
-        let remaining = all.filter { after == nil || $0.key > after! }
+        let remaining = after.map { after in all.filter { $0.key > after } } ?? all
         let page = Pagination.page(Array(remaining.prefix(limit + 1)), limit: limit, sortKey: \.key)
         return (page.items, page.nextMarker)
     }
