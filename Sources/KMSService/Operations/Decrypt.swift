@@ -53,13 +53,16 @@ extension KeyManagementService {
     /// named (if any) and authorizing `action` on it.
     func ciphertextKey(_ ciphertext: Data, requested: KMSKey?, _ context: RequestContext, action: String) async throws(KMSError) -> (KMSKey, SymmetricCiphertext) {
         let blob = try SymmetricCiphertext(parsing: ciphertext)
+        let found: KMSKey?
         if let requested {
             guard requested.id == blob.keyID, requested.account == blob.account else {
                 throw KMSError(.incorrectKey, "The key ID in the request does not identify a CMK that can perform this operation.")
             }
+            found = requested
+        } else {
+            found = try await storeCall { () throws(StoreError) in try await store.key(id: blob.keyID) }
         }
-        guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: blob.keyID) }),
-              key.account == blob.account, key.region == context.region, key.spec == .symmetricDefault
+        guard let key = found, key.account == blob.account, key.region == context.region, key.spec == .symmetricDefault
         else { throw KMSError.invalidCiphertext }
         try Authorization.authorize(context, action: action, key: key)
         return (key, blob)
