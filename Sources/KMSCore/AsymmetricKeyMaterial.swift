@@ -1,8 +1,8 @@
 import COpenSSL
 import Foundation
 
-/// The private key of an asymmetric KMS key (RSA, NIST and secp256k1 curves, Ed25519 through
-/// OpenSSL; ML-DSA-65/87 through swift-crypto), stored as DER PKCS#8 wrapped under the root
+/// The private key of an asymmetric KMS key (RSA, NIST and secp256k1 curves, Ed25519, SM2
+/// through OpenSSL; ML-DSA-65/87 through swift-crypto), stored as DER PKCS#8 wrapped under the root
 /// key. The private key never leaves it except through `withUnsafeRawBytes`, for wrapping.
 public struct AsymmetricKeyMaterial: KeyMaterial {
     private let backend: Backend
@@ -13,7 +13,7 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     }
 
     /// The key specs this type generates.
-    public static let specs: Set<KeySpec> = [.rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .eccNistEdwards25519, .mlDsa65, .mlDsa87]
+    public static let specs: Set<KeySpec> = [.rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .eccNistEdwards25519, .sm2, .mlDsa65, .mlDsa87]
 
     /// The OpenSSL key pair; `KMSInternalException` for an ML-DSA key (callers check usage first).
     var keyPair: OpenSSLKeyPair {
@@ -35,6 +35,7 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
         case .eccNistP521: kind = .ec(curve: NID_secp521r1)
         case .eccSecgP256k1: kind = .ec(curve: NID_secp256k1)
         case .eccNistEdwards25519: kind = .ed25519
+        case .sm2: kind = .sm2
         default: throw KMSError.internalFailure()
         }
         return AsymmetricKeyMaterial(keyPair: try .generate(kind))
@@ -80,7 +81,8 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     // MARK: Signatures
 
     /// Signs per AWS's rules for `type`: RAW is hashed with the algorithm's hash (EdDSA signs
-    /// it whole); DIGEST must have the hash's length and is signed as it is.
+    /// it whole; SM2DSA hashes Z and the message); DIGEST must have the hash's length and is
+    /// signed as it is.
     public func sign(_ message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> [UInt8] {
         if case .mlDSA(let key) = backend {
             try Self.requireMLDSA(type, algorithm)
@@ -91,6 +93,7 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
             guard type == .raw else { throw Self.messageTypeError(type, algorithm) }
             return try keyPair.sign(message: message)
         }
+        if algorithm == .sm2DSA, type == .raw { return try keyPair.signSM2(message: message) }
         let (digest, hash) = try Self.digest(message, type: type, algorithm: algorithm)
         return try keyPair.sign(digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: Self.padding(algorithm))
     }
@@ -105,6 +108,7 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
             guard type == .raw else { throw Self.messageTypeError(type, algorithm) }
             return keyPair.isValidSignature(signature, message: message)
         }
+        if algorithm == .sm2DSA, type == .raw { return keyPair.isValidSM2Signature(signature, message: message) }
         let (digest, hash) = try Self.digest(message, type: type, algorithm: algorithm)
         return keyPair.isValidSignature(signature, digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: Self.padding(algorithm))
     }
@@ -112,7 +116,7 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     static func digest(_ message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> ([UInt8], HashAlgorithm) {
         guard let hash = algorithm.hash else { throw KMSError.internalFailure() }
         switch type {
-        case .raw: return (hash.hash(message), hash)
+        case .raw: return (try hash.hash(message), hash)
         case .digest:
             guard message.count == hash.byteCount else {
                 throw KMSError.validation("Digest is invalid length for algorithm \(algorithm.rawValue).")
@@ -144,29 +148,38 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
         KMSError.validation("MessageType \(type.rawValue) is not supported with signing algorithm \(algorithm.rawValue).")
     }
 
-    // MARK: Encryption (RSA)
+    // MARK: Encryption (RSA, SM2)
 
-    /// The longest plaintext RSAES-OAEP takes with this key and algorithm: k − 2·hLen − 2.
+    /// The longest plaintext this key takes with `algorithm`: k − 2·hLen − 2 for RSAES-OAEP,
+    /// 1024 bytes for SM2PKE (AWS's limit); nil when the key can't use the algorithm.
     public func maximumPlaintextLength(_ algorithm: EncryptionAlgorithm) -> Int? {
-        guard case .openSSL(let keyPair) = backend, keyPair.baseID == EVP_PKEY_RSA, let hash = Self.oaepHash(algorithm) else { return nil }
+        guard case .openSSL(let keyPair) = backend else { return nil }
+        if algorithm == .sm2pke { return keyPair.isSM2 ? 1024 : nil }
+        guard keyPair.baseID == EVP_PKEY_RSA, let hash = Self.oaepHash(algorithm) else { return nil }
         return Int(keyPair.bits) / 8 - 2 * hash.byteCount - 2
     }
 
-    /// Bare RSAES-OAEP output, decryptable with the private key anywhere.
+    /// Bare RSAES-OAEP output, or SM2PKE in GM/T 0009's ASN.1 form: decryptable with the
+    /// private key anywhere.
     public func encrypt(_ plaintext: [UInt8], algorithm: EncryptionAlgorithm) throws(KMSError) -> [UInt8] {
-        guard let hash = Self.oaepHash(algorithm), let limit = maximumPlaintextLength(algorithm) else { throw KMSError.internalFailure() }
+        guard let limit = maximumPlaintextLength(algorithm) else { throw KMSError.internalFailure() }
         guard plaintext.count <= limit else {
             throw KMSError.validation("Plaintext of \(plaintext.count) bytes is longer than the \(limit) bytes \(algorithm.rawValue) allows with this key.")
         }
+        if algorithm == .sm2pke { return try keyPair.encryptSM2(plaintext) }
+        guard let hash = Self.oaepHash(algorithm) else { throw KMSError.internalFailure() }
         return try keyPair.encryptOAEP(plaintext, digest: hash.openSSL)
     }
 
     /// Any ciphertext that does not decrypt is `InvalidCiphertextException`.
     public func decrypt(_ ciphertext: [UInt8], algorithm: EncryptionAlgorithm) throws(KMSError) -> [UInt8] {
-        guard let hash = Self.oaepHash(algorithm), case .openSSL(let keyPair) = backend,
-              let plaintext = keyPair.decryptOAEP(ciphertext, digest: hash.openSSL) else {
-            throw .invalidCiphertext
+        guard case .openSSL(let keyPair) = backend else { throw .invalidCiphertext }
+        let plaintext = if algorithm == .sm2pke {
+            keyPair.decryptSM2(ciphertext)
+        } else {
+            Self.oaepHash(algorithm).flatMap { keyPair.decryptOAEP(ciphertext, digest: $0.openSSL) }
         }
+        guard let plaintext else { throw .invalidCiphertext }
         return plaintext
     }
 

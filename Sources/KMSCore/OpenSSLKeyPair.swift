@@ -20,6 +20,8 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         /// A named curve, by OpenSSL NID.
         case ec(curve: Int32)
         case ed25519
+        /// SM2 (GB/T 32918) on its own curve: signatures, encryption, ECDH.
+        case sm2
     }
 
     /// A fresh key pair from OpenSSL's CSPRNG.
@@ -28,6 +30,7 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         case .rsa: EVP_PKEY_RSA
         case .ec: EVP_PKEY_EC
         case .ed25519: EVP_PKEY_ED25519
+        case .sm2: EVP_PKEY_SM2
         }
         guard let ctx = EVP_PKEY_CTX_new_id(id, nil) else { throw failure() }
         defer { EVP_PKEY_CTX_free(ctx) }
@@ -35,7 +38,7 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         switch kind {
         case .rsa(let bits): guard EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) == 1 else { throw failure() }
         case .ec(let curve): guard EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx, curve) == 1 else { throw failure() }
-        case .ed25519: break
+        case .ed25519, .sm2: break
         }
         var pkey: OpaquePointer?
         guard EVP_PKEY_keygen(ctx, &pkey) == 1, let pkey else { throw failure() }
@@ -75,7 +78,7 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         var value = [CChar](repeating: 0, count: 32)
         var length = 0
         guard EVP_PKEY_get_utf8_string_param(pkey, "encoding", &value, value.count, &length) == 1 else { return false }
-        return String(cString: value) == "named_curve"
+        return value.prefix(length).map { UInt8(bitPattern: $0) } == Array("named_curve".utf8)
     }
 
     /// The private key as DER PKCS#8. A secret: only for wrapping under the root key, or
@@ -92,6 +95,8 @@ final class OpenSSLKeyPair: @unchecked Sendable {
     }
 
     var baseID: Int32 { EVP_PKEY_get_base_id(pkey) }
+    /// OpenSSL 3 types a key on the SM2 curve as SM2 (its base ID is not EC).
+    var isSM2: Bool { EVP_PKEY_is_a(pkey, "SM2") == 1 }
     var bits: Int32 { EVP_PKEY_get_bits(pkey) }
 
     /// The curve of an EC key (OpenSSL NID); nil for other keys.
@@ -197,6 +202,7 @@ final class OpenSSLKeyPair: @unchecked Sendable {
     /// The raw ECDH shared secret (the x-coordinate, no KDF) with `peer`'s public key; nil when
     /// the peer's key is not a valid point of this key's curve.
     func deriveSharedSecret(with peer: OpenSSLKeyPair) -> [UInt8]? {
+        if isSM2 { return deriveSM2SharedSecret(with: peer) }
         guard let curve, peer.curve == curve, let ctx = EVP_PKEY_CTX_new(pkey, nil) else { return Self.clear(nil) }
         defer { EVP_PKEY_CTX_free(ctx) }
         guard EVP_PKEY_derive_init(ctx) == 1, EVP_PKEY_derive_set_peer(ctx, peer.pkey) == 1 else { return Self.clear(nil) }
@@ -205,6 +211,91 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         var secret = [UInt8](repeating: 0, count: length)
         guard EVP_PKEY_derive(ctx, &secret, &length) == 1 else { return Self.clear(nil) }
         return Array(secret.prefix(length))
+    }
+
+    // MARK: SM2 (as AWS KMS in China Regions)
+
+    /// The distinguishing ID AWS KMS uses for SM2DSA over RAW messages: GM/T 0009-2012's default.
+    static let sm2DistinguishingID = Array("1234567812345678".utf8)
+
+    /// SM2DSA over a whole message: signs SM3(Z || message), Z from the default distinguishing
+    /// ID and this public key. DER-encoded (r, s). (A DIGEST, SM3(Z || message) made by the
+    /// caller, goes through `sign(digest:...)` with SM3.)
+    func signSM2(message: [UInt8]) throws(KMSError) -> [UInt8] {
+        guard let md = EVP_MD_CTX_new() else { throw Self.failure() }
+        defer { EVP_MD_CTX_free(md) }
+        guard initSM2(md, sign: true) else { throw Self.failure() }
+        var length = 0
+        guard EVP_DigestSign(md, nil, &length, message, message.count) == 1 else { throw Self.failure() }
+        var signature = [UInt8](repeating: 0, count: length)
+        guard EVP_DigestSign(md, &signature, &length, message, message.count) == 1 else { throw Self.failure() }
+        return Array(signature.prefix(length))
+    }
+
+    func isValidSM2Signature(_ signature: [UInt8], message: [UInt8]) -> Bool {
+        guard let md = EVP_MD_CTX_new() else { return Self.clear(false) }
+        defer { EVP_MD_CTX_free(md) }
+        guard initSM2(md, sign: false) else { return Self.clear(false) }
+        return Self.clear(EVP_DigestVerify(md, signature, signature.count, message, message.count) == 1)
+    }
+
+    private func initSM2(_ md: OpaquePointer, sign: Bool) -> Bool {
+        var ctx: OpaquePointer?
+        let initialized = sign ? EVP_DigestSignInit(md, &ctx, EVP_sm3(), nil, pkey) : EVP_DigestVerifyInit(md, &ctx, EVP_sm3(), nil, pkey)
+        guard isSM2, initialized == 1, let ctx else { return false }
+        let id = Self.sm2DistinguishingID
+        return EVP_PKEY_CTX_set1_id(ctx, id, Int32(id.count)) == 1
+    }
+
+    /// SM2PKE with SM3, in the ASN.1 form of GM/T 0009 (x, y, C3, C2) that AWS KMS uses.
+    func encryptSM2(_ plaintext: [UInt8]) throws(KMSError) -> [UInt8] {
+        guard isSM2, let ctx = EVP_PKEY_CTX_new(pkey, nil) else { throw Self.failure() }
+        defer { EVP_PKEY_CTX_free(ctx) }
+        guard EVP_PKEY_encrypt_init(ctx) == 1 else { throw Self.failure() }
+        var length = 0
+        guard EVP_PKEY_encrypt(ctx, nil, &length, plaintext, plaintext.count) == 1 else { throw Self.failure() }
+        var out = [UInt8](repeating: 0, count: length)
+        guard EVP_PKEY_encrypt(ctx, &out, &length, plaintext, plaintext.count) == 1 else { throw Self.failure() }
+        return Array(out.prefix(length))
+    }
+
+    /// nil for any ciphertext that does not decrypt.
+    func decryptSM2(_ ciphertext: [UInt8]) -> [UInt8]? {
+        guard isSM2, let ctx = EVP_PKEY_CTX_new(pkey, nil) else { return Self.clear(nil) }
+        defer { EVP_PKEY_CTX_free(ctx) }
+        guard EVP_PKEY_decrypt_init(ctx) == 1 else { return Self.clear(nil) }
+        var length = 0
+        guard EVP_PKEY_decrypt(ctx, nil, &length, ciphertext, ciphertext.count) == 1 else { return Self.clear(nil) }
+        var out = [UInt8](repeating: 0, count: length)
+        guard EVP_PKEY_decrypt(ctx, &out, &length, ciphertext, ciphertext.count) == 1 else { return Self.clear(nil) }
+        return Array(out.prefix(length))
+    }
+
+    /// Raw ECDH on the SM2 curve (the x-coordinate of d·Q). OpenSSL 3.0 offers no key exchange
+    /// for SM2 keys and refuses to type them as EC, so this takes the peer's point and our
+    /// scalar out and multiplies with `EC_POINT_mul`, the constant-time ladder its ECDH uses.
+    /// The point decoder rejects points off the curve; the cofactor is 1.
+    private func deriveSM2SharedSecret(with peer: OpenSSLKeyPair) -> [UInt8]? {
+        guard peer.isSM2, let group = EC_GROUP_new_by_curve_name(NID_sm2) else { return Self.clear(nil) }
+        defer { EC_GROUP_free(group) }
+        var scalar: OpaquePointer?
+        guard EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &scalar) == 1, let scalar else { return Self.clear(nil) }
+        defer { BN_clear_free(scalar) }
+        var length = 0
+        guard EVP_PKEY_get_octet_string_param(peer.pkey, OSSL_PKEY_PARAM_PUB_KEY, nil, 0, &length) == 1 else { return Self.clear(nil) }
+        var encoded = [UInt8](repeating: 0, count: length)
+        guard EVP_PKEY_get_octet_string_param(peer.pkey, OSSL_PKEY_PARAM_PUB_KEY, &encoded, length, &length) == 1,
+              let point = EC_POINT_new(group) else { return Self.clear(nil) }
+        defer { EC_POINT_free(point) }
+        guard EC_POINT_oct2point(group, point, encoded, length, nil) == 1, EC_POINT_is_at_infinity(group, point) == 0,
+              let product = EC_POINT_new(group) else { return Self.clear(nil) }
+        defer { EC_POINT_clear_free(product) }
+        guard EC_POINT_mul(group, product, nil, point, scalar, nil) == 1, EC_POINT_is_at_infinity(group, product) == 0,
+              let x = BN_new() else { return Self.clear(nil) }
+        defer { BN_clear_free(x) }
+        var secret = [UInt8](repeating: 0, count: 32)
+        guard EC_POINT_get_affine_coordinates(group, product, x, nil, nil) == 1, BN_bn2binpad(x, &secret, 32) == 32 else { return Self.clear(nil) }
+        return secret
     }
 
     // MARK: Plumbing

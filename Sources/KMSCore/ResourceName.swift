@@ -8,6 +8,11 @@ public enum ResourceName {
         return "aws"
     }
 
+    /// Whether AWS offers the SM2 key spec in `region`: only in China Regions.
+    public static func offersSM2(region: String) -> Bool {
+        partition(region: region) == "aws-cn"
+    }
+
     public static func keyARN(region: String, account: String, keyID: String) -> String {
         "arn:\(partition(region: region)):kms:\(region):\(account):key/\(keyID)"
     }

@@ -20,7 +20,8 @@ public enum SigningAlgorithm: String, Sendable, CaseIterable, Codable {
         case .rsassaPSSSHA256, .rsassaPKCS1SHA256, .ecdsaSHA256: .sha256
         case .rsassaPSSSHA384, .rsassaPKCS1SHA384, .ecdsaSHA384: .sha384
         case .rsassaPSSSHA512, .rsassaPKCS1SHA512, .ecdsaSHA512, .ed25519PHSHA512: .sha512
-        case .ed25519SHA512, .mlDSASHAKE256, .sm2DSA: nil
+        case .sm2DSA: .sm3
+        case .ed25519SHA512, .mlDSASHAKE256: nil
         }
     }
 }

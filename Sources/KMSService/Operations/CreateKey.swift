@@ -43,6 +43,7 @@ extension KeyManagementService {
         guard spec.allowedUsages.contains(usage) else {
             throw KMSError.validation("KeyUsage \(usage.rawValue) is not compatible with KeySpec \(spec.rawValue).")
         }
+        try Self.requireOffered(spec, context, member: "KeySpec")
         guard spec == .symmetricDefault || spec.macAlgorithm != nil || AsymmetricKeyMaterial.specs.contains(spec) else {
             throw KMSError(.unsupportedOperation, "KeySpec \(spec.rawValue) is not supported by this server yet.")
         }
@@ -75,6 +76,13 @@ extension KeyManagementService {
         try await storeCall { () throws(StoreError) in try await store.commit(mutations) }
         logger.info("key created", metadata: ["keyId": "\(key.id)", "requestId": "\(context.requestID)"])
         return key
+    }
+
+    /// SM2 exists only in China Regions; elsewhere AWS answers UnsupportedOperationException.
+    static func requireOffered(_ spec: KeySpec, _ context: RequestContext, member: String) throws(KMSError) {
+        if spec == .sm2, !ResourceName.offersSM2(region: context.region) {
+            throw KMSError(.unsupportedOperation, "\(member) SM2 is not supported in this Region")
+        }
     }
 
     /// Fresh material (version 1) for `key`'s spec, wrapped under the root key.

@@ -24,6 +24,7 @@ extension KeyManagementService {
     ) async throws(KMSError) -> DataKeyPairOutput {
         let key = try await usableKey(keyID, context, action: action, operation: operation)
         try requireSymmetric(key, operation: operation)
+        try Self.requireOffered(spec, context, member: "KeyPairSpec")
         guard AsymmetricKeyMaterial.specs.contains(spec) else {
             throw KMSError(.unsupportedOperation, "KeyPairSpec \(spec.rawValue) is not supported by this server yet.")
         }
