@@ -22,10 +22,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .target(
             name: "KMSCore",
             dependencies: [
-                "COpenSSL",
+                "COpenSSL", "CSodium",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -94,6 +94,12 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
             return try keyPair.sign(message: message)
         }
         if algorithm == .sm2DSA, type == .raw { return try keyPair.signSM2(message: message) }
+        if algorithm == .ed25519PHSHA512 {
+            let (digest, _) = try Self.digest(message, type: try Self.requireDigest(type, algorithm), algorithm: algorithm)
+            var seed = try keyPair.rawPrivateKey()
+            defer { for i in seed.indices { seed[i] = 0 } }
+            return try Ed25519ph.sign(digest, seed: seed)
+        }
         let (digest, hash) = try Self.digest(message, type: type, algorithm: algorithm)
         return try keyPair.sign(digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: Self.padding(algorithm))
     }
@@ -109,6 +115,11 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
             return keyPair.isValidSignature(signature, message: message)
         }
         if algorithm == .sm2DSA, type == .raw { return keyPair.isValidSM2Signature(signature, message: message) }
+        if algorithm == .ed25519PHSHA512 {
+            let (digest, _) = try Self.digest(message, type: try Self.requireDigest(type, algorithm), algorithm: algorithm)
+            guard let publicKey = keyPair.rawPublicKey() else { throw KMSError.internalFailure() }
+            return Ed25519ph.isValidSignature(signature, for: digest, publicKey: publicKey)
+        }
         let (digest, hash) = try Self.digest(message, type: type, algorithm: algorithm)
         return keyPair.isValidSignature(signature, digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: Self.padding(algorithm))
     }
@@ -124,6 +135,12 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
             return (message, hash)
         case .externalMu: throw messageTypeError(type, algorithm)
         }
+    }
+
+    /// ED25519_PH_SHA_512 takes a SHA-512 digest only, as AWS KMS.
+    static func requireDigest(_ type: MessageType, _ algorithm: SigningAlgorithm) throws(KMSError) -> MessageType {
+        guard type == .digest else { throw messageTypeError(type, algorithm) }
+        return type
     }
 
     /// ML-DSA signs RAW messages; EXTERNAL_MU needs a library that exposes it (not yet).

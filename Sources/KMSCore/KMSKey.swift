@@ -66,7 +66,7 @@ public struct KMSKey: Sendable, Equatable {
         case .eccNistP256, .eccSecgP256k1: return [.ecdsaSHA256]
         case .eccNistP384: return [.ecdsaSHA384]
         case .eccNistP521: return [.ecdsaSHA512]
-        case .eccNistEdwards25519: return [.ed25519SHA512]
+        case .eccNistEdwards25519: return [.ed25519SHA512, .ed25519PHSHA512]
         case .mlDsa65, .mlDsa87: return [.mlDSASHAKE256]
         case .sm2: return [.sm2DSA]
         default: return []

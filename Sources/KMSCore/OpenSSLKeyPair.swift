@@ -89,6 +89,22 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         return try Self.encode { i2d_PKCS8_PRIV_KEY_INFO(info, $0) }
     }
 
+    /// An Ed25519 key's 32-byte private key: a secret, for libsodium's Ed25519ph only.
+    func rawPrivateKey() throws(KMSError) -> [UInt8] {
+        var key = [UInt8](repeating: 0, count: 32)
+        var length = key.count
+        guard EVP_PKEY_get_raw_private_key(pkey, &key, &length) == 1, length == 32 else { throw Self.failure() }
+        return key
+    }
+
+    /// An Ed25519 key's 32-byte public key; nil for other keys.
+    func rawPublicKey() -> [UInt8]? {
+        var key = [UInt8](repeating: 0, count: 32)
+        var length = key.count
+        guard baseID == EVP_PKEY_ED25519, EVP_PKEY_get_raw_public_key(pkey, &key, &length) == 1, length == 32 else { return Self.clear(nil) }
+        return key
+    }
+
     /// The public key as DER SubjectPublicKeyInfo.
     func spkiDER() throws(KMSError) -> [UInt8] {
         try Self.encode { i2d_PUBKEY(pkey, $0) }

@@ -69,18 +69,28 @@ import Testing
         let restored = try material.withUnsafeRawBytes { try AsymmetricKeyMaterial(unsafeRawBytes: Array($0)) }
         #expect(try restored.publicKeyDER() == material.publicKeyDER())
         let public_ = try #require(PublicKeyDER(try material.publicKeyDER()))
-        let algorithms: [SigningAlgorithm] = switch spec {
-        case .eccNistP256, .eccSecgP256k1: [.ecdsaSHA256]
-        case .eccNistP384: [.ecdsaSHA384]
-        case .eccNistP521: [.ecdsaSHA512]
-        case .eccNistEdwards25519: [.ed25519SHA512]
-        case .mlDsa65, .mlDsa87: [.mlDSASHAKE256]
-        default: [.rsassaPSSSHA256, .rsassaPKCS1SHA512]
+        let algorithms: [(SigningAlgorithm, MessageType)] = switch spec {
+        case .eccNistP256, .eccSecgP256k1: [(.ecdsaSHA256, .raw)]
+        case .eccNistP384: [(.ecdsaSHA384, .raw)]
+        case .eccNistP521: [(.ecdsaSHA512, .raw)]
+        case .eccNistEdwards25519: [(.ed25519SHA512, .raw), (.ed25519PHSHA512, .digest)]
+        case .mlDsa65, .mlDsa87: [(.mlDSASHAKE256, .raw)]
+        case .sm2: [(.sm2DSA, .raw), (.sm2DSA, .digest)]
+        default: [(.rsassaPSSSHA256, .raw), (.rsassaPKCS1SHA512, .raw)]
         }
-        for algorithm in algorithms {
-            let signature = try restored.sign(Array("message".utf8), type: .raw, algorithm: algorithm)
-            #expect(try public_.isValidSignature(signature, for: Array("message".utf8), type: .raw, algorithm: algorithm))
-            #expect(try !public_.isValidSignature(signature, for: Array("massage".utf8), type: .raw, algorithm: algorithm))
+        for (algorithm, type) in algorithms {
+            let message = Array((type == .digest ? String(repeating: "m", count: algorithm.hash!.byteCount) : "message").utf8)
+            var other = message
+            other[0] ^= 1
+            let signature = try restored.sign(message, type: type, algorithm: algorithm)
+            #expect(try public_.isValidSignature(signature, for: message, type: type, algorithm: algorithm), "\(algorithm)")
+            #expect(try !public_.isValidSignature(signature, for: other, type: type, algorithm: algorithm), "\(algorithm)")
+        }
+        if spec == .sm2 {
+            #expect(material.maximumPlaintextLength(.sm2pke) == 1024 && material.maximumPlaintextLength(.rsaesOaepSha256) == nil)
+            let ciphertext = try material.encrypt([1, 2, 3], algorithm: .sm2pke)
+            #expect(try restored.decrypt(ciphertext, algorithm: .sm2pke) == [1, 2, 3])
+            #expect(throws: KMSError.invalidCiphertext) { try restored.decrypt(ciphertext, algorithm: .rsaesOaepSha256) }
         }
         if spec == .rsa2048 {
             #expect(material.maximumPlaintextLength(.rsaesOaepSha1) == 214 && material.maximumPlaintextLength(.rsaesOaepSha256) == 190)
@@ -130,5 +140,23 @@ import Testing
             }
         }
         #expect(checked > 10)
+    }
+
+    /// RFC 8032 §7.3's Ed25519ph vector ("abc"): libsodium's HashEdDSA is deterministic.
+    @Test func ed25519phKnownAnswer() throws {
+        let seed = [UInt8](hex: "833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42")
+        let publicKey = [UInt8](hex: "ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf")
+        let expected = [UInt8](hex: "98a70222f0b8121aa9d30f813d683f809e462b469c7ff87639499bb94e6dae41"
+                                  + "31f85042463c2a355a2003d062adf5aaa10b8c61e636062aaad11c2a26083406")
+        #expect(try Ed25519ph.sign(Array("abc".utf8), seed: seed) == expected)
+        #expect(Ed25519ph.isValidSignature(expected, for: Array("abc".utf8), publicKey: publicKey))
+        #expect(!Ed25519ph.isValidSignature(expected, for: Array("abd".utf8), publicKey: publicKey))
+        // The same key as a KMS key: PKCS#8 of the seed; DIGEST input is hashed again.
+        let key = try AsymmetricKeyMaterial(unsafeRawBytes: [UInt8](hex: "302e020100300506032b657004220420") + seed)
+        let digest = [UInt8](repeating: 7, count: 64)
+        let signature = try key.sign(digest, type: .digest, algorithm: .ed25519PHSHA512)
+        #expect(Ed25519ph.isValidSignature(signature, for: digest, publicKey: publicKey))
+        #expect(throws: KMSError.self) { try key.sign(digest, type: .raw, algorithm: .ed25519PHSHA512) }
+        #expect(throws: KMSError.self) { try key.sign(Array(digest.dropLast()), type: .digest, algorithm: .ed25519PHSHA512) }
     }
 }

@@ -1,10 +1,14 @@
-"""Asymmetric keys through a real server, every result checked by Python's `cryptography`."""
+"""Asymmetric keys through a real server, every result checked by Python's `cryptography` (and
+pycryptodome for Ed25519ph, which `cryptography` lacks)."""
 import hashlib
 
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from Crypto.Hash import SHA512
+from Crypto.PublicKey import ECC
+from Crypto.Signature import eddsa
 
 from blobformat import unwrap_material
 from conftest import error_code
@@ -14,7 +18,7 @@ RSA_ALGORITHMS = [f"RSASSA_{p}_SHA_{n}" for p in ("PSS", "PKCS1_V1_5") for n in 
 SIGNING = {
     "RSA_2048": RSA_ALGORITHMS, "RSA_3072": RSA_ALGORITHMS, "RSA_4096": RSA_ALGORITHMS,
     "ECC_NIST_P256": ["ECDSA_SHA_256"], "ECC_NIST_P384": ["ECDSA_SHA_384"], "ECC_NIST_P521": ["ECDSA_SHA_512"],
-    "ECC_SECG_P256K1": ["ECDSA_SHA_256"], "ECC_NIST_EDWARDS25519": ["ED25519_SHA_512"],
+    "ECC_SECG_P256K1": ["ECDSA_SHA_256"], "ECC_NIST_EDWARDS25519": ["ED25519_SHA_512", "ED25519_PH_SHA_512"],
 }
 CURVES = {"ECC_NIST_P256": ec.SECP256R1, "ECC_NIST_P384": ec.SECP384R1, "ECC_NIST_P521": ec.SECP521R1, "ECC_SECG_P256K1": ec.SECP256K1}
 
@@ -23,6 +27,14 @@ def independent_verify(public_key, algorithm, message, signature):
     """Raises InvalidSignature unless `cryptography` accepts the signature over `message`."""
     if algorithm == "ED25519_SHA_512":
         public_key.verify(signature, message)
+        return
+    if algorithm == "ED25519_PH_SHA_512":
+        # HashEdDSA over the caller's SHA-512 digest, which it prehashes again (as AWS documents).
+        verifier = eddsa.new(eddsa.import_public_key(public_key.public_bytes_raw()), "rfc8032")
+        try:
+            verifier.verify(SHA512.new(hashlib.sha512(message).digest()), signature)
+        except ValueError:
+            raise InvalidSignature() from None
         return
     chosen, _ = HASHES[algorithm[-3:]]
     if algorithm.startswith("RSASSA_PSS"):
@@ -54,7 +66,7 @@ def test_signatures_verify_with_cryptography(kms, signing_keys, spec):
         assert isinstance(public_key, ed25519.Ed25519PublicKey)
     message = b"sign me, " + spec.encode()
     for algorithm in SIGNING[spec]:
-        types = ["RAW"] if algorithm.startswith("ED25519") else ["RAW", "DIGEST"]
+        types = {"ED25519_SHA_512": ["RAW"], "ED25519_PH_SHA_512": ["DIGEST"]}.get(algorithm, ["RAW", "DIGEST"])
         for message_type in types:
             signed = message if message_type == "RAW" else HASHES[algorithm[-3:]][1](message).digest()
             sig = kms.sign(KeyId=meta["KeyId"], Message=signed, MessageType=message_type, SigningAlgorithm=algorithm)
@@ -76,6 +88,9 @@ def test_signature_errors(kms, signing_keys):
     assert error_code(kms.sign, KeyId=p256, Message=b"short", MessageType="DIGEST", SigningAlgorithm="ECDSA_SHA_256") == "ValidationException"
     assert error_code(kms.sign, KeyId=signing_keys["ECC_NIST_EDWARDS25519"]["KeyId"], Message=b"x" * 64, MessageType="DIGEST",
                       SigningAlgorithm="ED25519_SHA_512") == "ValidationException"
+    edwards = signing_keys["ECC_NIST_EDWARDS25519"]["KeyId"]
+    assert error_code(kms.sign, KeyId=edwards, Message=b"m", MessageType="RAW", SigningAlgorithm="ED25519_PH_SHA_512") == "ValidationException"
+    assert error_code(kms.sign, KeyId=edwards, Message=b"x" * 32, MessageType="DIGEST", SigningAlgorithm="ED25519_PH_SHA_512") == "ValidationException"
     assert error_code(kms.encrypt, KeyId=p256, Plaintext=b"m") == "InvalidKeyUsageException"
     symmetric = kms.create_key()["KeyMetadata"]["KeyId"]
     assert error_code(kms.get_public_key, KeyId=symmetric) == "UnsupportedOperationException"
@@ -122,3 +137,17 @@ def test_reencrypt_between_symmetric_and_rsa(kms):
                           DestinationKeyId=symmetric["KeyId"], DestinationEncryptionContext={"c": "2"})
     assert back["SourceKeyId"] == rsa_key["Arn"] and back["SourceEncryptionAlgorithm"] == "RSAES_OAEP_SHA_256"
     assert kms.decrypt(CiphertextBlob=back["CiphertextBlob"], EncryptionContext={"c": "2"})["Plaintext"] == b"journey"
+
+
+def test_ed25519ph_signature_made_elsewhere_verifies(server, kms, signing_keys):
+    """pycryptodome signs Ed25519ph with the stored private key (unwrapped independently)."""
+    meta = signing_keys["ECC_NIST_EDWARDS25519"]
+    private_key = ECC.import_key(unwrap_material(server.data_dir, meta["Arn"]))
+    digest = hashlib.sha512(b"signed by pycryptodome").digest()
+    signature = eddsa.new(private_key, "rfc8032").sign(SHA512.new(digest))
+    assert kms.verify(KeyId=meta["KeyId"], Message=digest, MessageType="DIGEST", Signature=signature,
+                      SigningAlgorithm="ED25519_PH_SHA_512")["SignatureValid"]
+    # Pure Ed25519 over the same bytes is another signature.
+    pure = eddsa.new(private_key, "rfc8032").sign(digest)
+    assert error_code(kms.verify, KeyId=meta["KeyId"], Message=digest, MessageType="DIGEST", Signature=pure,
+                      SigningAlgorithm="ED25519_PH_SHA_512") == "KMSInvalidSignatureException"
