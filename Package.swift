@@ -12,7 +12,8 @@ let package = Package(
         .executable(name: "swiftkms", targets: ["swiftkms"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        // Exact: Sources/CBoringMLDSA calls the C functions of the BoringSSL it bundles.
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -23,10 +24,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .target(name: "CBoringMLDSA", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "KMSCore",
             dependencies: [
-                "COpenSSL", "CSodium",
+                "CBoringMLDSA", "COpenSSL", "CSodium",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -2,7 +2,7 @@ import COpenSSL
 import Foundation
 
 /// The private key of an asymmetric KMS key (RSA, NIST and secp256k1 curves, Ed25519, SM2
-/// through OpenSSL; ML-DSA-65/87 through swift-crypto), stored as DER PKCS#8 wrapped under the root
+/// through OpenSSL; ML-DSA through swift-crypto's BoringSSL), stored as DER PKCS#8 wrapped under the root
 /// key. The private key never leaves it except through `withUnsafeRawBytes`, for wrapping.
 public struct AsymmetricKeyMaterial: KeyMaterial {
     private let backend: Backend
@@ -13,7 +13,7 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     }
 
     /// The key specs this type generates.
-    public static let specs: Set<KeySpec> = [.rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .eccNistEdwards25519, .sm2, .mlDsa65, .mlDsa87]
+    public static let specs: Set<KeySpec> = [.rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .eccNistEdwards25519, .sm2, .mlDsa44, .mlDsa65, .mlDsa87]
 
     /// The OpenSSL key pair; `KMSInternalException` for an ML-DSA key (callers check usage first).
     var keyPair: OpenSSLKeyPair {
@@ -24,7 +24,7 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     }
 
     public static func generate(_ spec: KeySpec) throws(KMSError) -> AsymmetricKeyMaterial {
-        if spec == .mlDsa65 || spec == .mlDsa87 { return AsymmetricKeyMaterial(backend: .mlDSA(try .generate(spec))) }
+        if MLDSAKey.specs.contains(spec) { return AsymmetricKeyMaterial(backend: .mlDSA(try .generate(spec))) }
         let kind: OpenSSLKeyPair.Kind
         switch spec {
         case .rsa2048: kind = .rsa(bits: 2048)
@@ -85,8 +85,12 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     /// signed as it is.
     public func sign(_ message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> [UInt8] {
         if case .mlDSA(let key) = backend {
-            try Self.requireMLDSA(type, algorithm)
-            return try key.sign(message)
+            switch try Self.requireMLDSA(type, algorithm) {
+            case .externalMu:
+                guard message.count == 64 else { throw KMSError.validation("Message of MessageType EXTERNAL_MU must be 64 bytes.") }
+                return try key.sign(mu: message)
+            default: return try key.sign(message)
+            }
         }
         let keyPair = try keyPair
         if algorithm == .ed25519SHA512 {
@@ -106,7 +110,7 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
 
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
         if case .mlDSA(let key) = backend {
-            try Self.requireMLDSA(type, algorithm)
+            try Self.requireMLDSAVerification(type, algorithm)
             return key.isValidSignature(signature, for: message)
         }
         let keyPair = try keyPair
@@ -143,13 +147,18 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
         return type
     }
 
-    /// ML-DSA signs RAW messages; EXTERNAL_MU needs a library that exposes it (not yet).
-    static func requireMLDSA(_ type: MessageType, _ algorithm: SigningAlgorithm) throws(KMSError) {
+    /// ML-DSA signs RAW messages and 64-byte external μ; DIGEST is not an ML-DSA message type.
+    static func requireMLDSA(_ type: MessageType, _ algorithm: SigningAlgorithm) throws(KMSError) -> MessageType {
         guard algorithm == .mlDSASHAKE256 else { throw KMSError.internalFailure() }
-        switch type {
-        case .raw: return
-        case .externalMu: throw KMSError(.unsupportedOperation, "MessageType EXTERNAL_MU is not supported by this server yet.")
-        case .digest: throw messageTypeError(type, algorithm)
+        guard type != .digest else { throw messageTypeError(type, algorithm) }
+        return type
+    }
+
+    /// Verification from μ needs a library that offers it (BoringSSL does not): a signature
+    /// made over μ verifies as RAW against its message.
+    static func requireMLDSAVerification(_ type: MessageType, _ algorithm: SigningAlgorithm) throws(KMSError) {
+        if try requireMLDSA(type, algorithm) == .externalMu {
+            throw KMSError(.unsupportedOperation, "Verify with MessageType EXTERNAL_MU is not supported by this server; verify the signature with MessageType RAW and the message.")
         }
     }
 
@@ -235,7 +244,7 @@ public struct PublicKeyDER: Sendable {
 
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
         guard let keyPair else {
-            try AsymmetricKeyMaterial.requireMLDSA(type, algorithm)
+            try AsymmetricKeyMaterial.requireMLDSAVerification(type, algorithm)
             return MLDSAKey.isValidSignature(signature, for: message, spki: der) ?? false
         }
         return try AsymmetricKeyMaterial(keyPair: keyPair).isValidSignature(signature, for: message, type: type, algorithm: algorithm)

@@ -67,7 +67,7 @@ public struct KMSKey: Sendable, Equatable {
         case .eccNistP384: return [.ecdsaSHA384]
         case .eccNistP521: return [.ecdsaSHA512]
         case .eccNistEdwards25519: return [.ed25519SHA512, .ed25519PHSHA512]
-        case .mlDsa65, .mlDsa87: return [.mlDSASHAKE256]
+        case .mlDsa44, .mlDsa65, .mlDsa87: return [.mlDSASHAKE256]
         case .sm2: return [.sm2DSA]
         default: return []
         }

@@ -185,9 +185,19 @@ final class OpenSSLKeyPair: @unchecked Sendable {
 
     /// RSAES-OAEP with `digest` for both the label hash and MGF1, empty label.
     func encryptOAEP(_ plaintext: [UInt8], digest: OpaquePointer) throws(KMSError) -> [UInt8] {
+        try encrypt(plaintext) { Self.configureOAEP($0, digest) }
+    }
+
+    /// nil for any ciphertext that does not decrypt (no detail: no padding oracle).
+    func decryptOAEP(_ ciphertext: [UInt8], digest: OpaquePointer) -> [UInt8]? {
+        decrypt(ciphertext) { Self.configureOAEP($0, digest) }
+    }
+
+    /// EVP_PKEY_encrypt, configured by `configure`, with the usual call for the length first.
+    private func encrypt(_ plaintext: [UInt8], configure: (OpaquePointer) -> Bool) throws(KMSError) -> [UInt8] {
         guard let ctx = EVP_PKEY_CTX_new(pkey, nil) else { throw Self.failure() }
         defer { EVP_PKEY_CTX_free(ctx) }
-        guard EVP_PKEY_encrypt_init(ctx) == 1, Self.configureOAEP(ctx, digest) else { throw Self.failure() }
+        guard EVP_PKEY_encrypt_init(ctx) == 1, configure(ctx) else { throw Self.failure() }
         var length = 0
         guard EVP_PKEY_encrypt(ctx, nil, &length, plaintext, plaintext.count) == 1 else { throw Self.failure() }
         var out = [UInt8](repeating: 0, count: length)
@@ -195,11 +205,10 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         return Array(out.prefix(length))
     }
 
-    /// nil for any ciphertext that does not decrypt (no detail: no padding oracle).
-    func decryptOAEP(_ ciphertext: [UInt8], digest: OpaquePointer) -> [UInt8]? {
+    private func decrypt(_ ciphertext: [UInt8], configure: (OpaquePointer) -> Bool) -> [UInt8]? {
         guard let ctx = EVP_PKEY_CTX_new(pkey, nil) else { return Self.clear(nil) }
         defer { EVP_PKEY_CTX_free(ctx) }
-        guard EVP_PKEY_decrypt_init(ctx) == 1, Self.configureOAEP(ctx, digest) else { return Self.clear(nil) }
+        guard EVP_PKEY_decrypt_init(ctx) == 1, configure(ctx) else { return Self.clear(nil) }
         var length = 0
         guard EVP_PKEY_decrypt(ctx, nil, &length, ciphertext, ciphertext.count) == 1 else { return Self.clear(nil) }
         var out = [UInt8](repeating: 0, count: length)
@@ -265,52 +274,19 @@ final class OpenSSLKeyPair: @unchecked Sendable {
 
     /// SM2PKE with SM3, in the ASN.1 form of GM/T 0009 (x, y, C3, C2) that AWS KMS uses.
     func encryptSM2(_ plaintext: [UInt8]) throws(KMSError) -> [UInt8] {
-        guard isSM2, let ctx = EVP_PKEY_CTX_new(pkey, nil) else { throw Self.failure() }
-        defer { EVP_PKEY_CTX_free(ctx) }
-        guard EVP_PKEY_encrypt_init(ctx) == 1 else { throw Self.failure() }
-        var length = 0
-        guard EVP_PKEY_encrypt(ctx, nil, &length, plaintext, plaintext.count) == 1 else { throw Self.failure() }
-        var out = [UInt8](repeating: 0, count: length)
-        guard EVP_PKEY_encrypt(ctx, &out, &length, plaintext, plaintext.count) == 1 else { throw Self.failure() }
-        return Array(out.prefix(length))
+        guard isSM2 else { throw Self.failure() }
+        return try encrypt(plaintext) { _ in true }
     }
 
     /// nil for any ciphertext that does not decrypt.
     func decryptSM2(_ ciphertext: [UInt8]) -> [UInt8]? {
-        guard isSM2, let ctx = EVP_PKEY_CTX_new(pkey, nil) else { return Self.clear(nil) }
-        defer { EVP_PKEY_CTX_free(ctx) }
-        guard EVP_PKEY_decrypt_init(ctx) == 1 else { return Self.clear(nil) }
-        var length = 0
-        guard EVP_PKEY_decrypt(ctx, nil, &length, ciphertext, ciphertext.count) == 1 else { return Self.clear(nil) }
-        var out = [UInt8](repeating: 0, count: length)
-        guard EVP_PKEY_decrypt(ctx, &out, &length, ciphertext, ciphertext.count) == 1 else { return Self.clear(nil) }
-        return Array(out.prefix(length))
+        isSM2 ? decrypt(ciphertext) { _ in true } : nil
     }
 
-    /// Raw ECDH on the SM2 curve (the x-coordinate of d·Q). OpenSSL 3.0 offers no key exchange
-    /// for SM2 keys and refuses to type them as EC, so this takes the peer's point and our
-    /// scalar out and multiplies with `EC_POINT_mul`, the constant-time ladder its ECDH uses.
-    /// The point decoder rejects points off the curve; the cofactor is 1.
+    /// Raw ECDH on the SM2 curve (the x-coordinate of d·Q): see `swiftkms_sm2_ecdh`.
     private func deriveSM2SharedSecret(with peer: OpenSSLKeyPair) -> [UInt8]? {
-        guard peer.isSM2, let group = EC_GROUP_new_by_curve_name(NID_sm2) else { return Self.clear(nil) }
-        defer { EC_GROUP_free(group) }
-        var scalar: OpaquePointer?
-        guard EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &scalar) == 1, let scalar else { return Self.clear(nil) }
-        defer { BN_clear_free(scalar) }
-        var length = 0
-        guard EVP_PKEY_get_octet_string_param(peer.pkey, OSSL_PKEY_PARAM_PUB_KEY, nil, 0, &length) == 1 else { return Self.clear(nil) }
-        var encoded = [UInt8](repeating: 0, count: length)
-        guard EVP_PKEY_get_octet_string_param(peer.pkey, OSSL_PKEY_PARAM_PUB_KEY, &encoded, length, &length) == 1,
-              let point = EC_POINT_new(group) else { return Self.clear(nil) }
-        defer { EC_POINT_free(point) }
-        guard EC_POINT_oct2point(group, point, encoded, length, nil) == 1, EC_POINT_is_at_infinity(group, point) == 0,
-              let product = EC_POINT_new(group) else { return Self.clear(nil) }
-        defer { EC_POINT_clear_free(product) }
-        guard EC_POINT_mul(group, product, nil, point, scalar, nil) == 1, EC_POINT_is_at_infinity(group, product) == 0,
-              let x = BN_new() else { return Self.clear(nil) }
-        defer { BN_clear_free(x) }
         var secret = [UInt8](repeating: 0, count: 32)
-        guard EC_POINT_get_affine_coordinates(group, product, x, nil, nil) == 1, BN_bn2binpad(x, &secret, 32) == 32 else { return Self.clear(nil) }
+        guard peer.isSM2, swiftkms_sm2_ecdh(pkey, peer.pkey, &secret) == 1 else { return Self.clear(nil) }
         return secret
     }
 

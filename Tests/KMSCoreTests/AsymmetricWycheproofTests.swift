@@ -74,7 +74,7 @@ import Testing
         case .eccNistP384: [(.ecdsaSHA384, .raw)]
         case .eccNistP521: [(.ecdsaSHA512, .raw)]
         case .eccNistEdwards25519: [(.ed25519SHA512, .raw), (.ed25519PHSHA512, .digest)]
-        case .mlDsa65, .mlDsa87: [(.mlDSASHAKE256, .raw)]
+        case .mlDsa44, .mlDsa65, .mlDsa87: [(.mlDSASHAKE256, .raw)]
         case .sm2: [(.sm2DSA, .raw), (.sm2DSA, .digest)]
         default: [(.rsassaPSSSHA256, .raw), (.rsassaPKCS1SHA512, .raw)]
         }
@@ -103,7 +103,7 @@ import Testing
 
     /// Pure ML-DSA with the empty context, as AWS signs RAW messages: a vector made with another
     /// context must not verify.
-    @Test(arguments: ["mldsa_65_verify_test", "mldsa_87_verify_test"])
+    @Test(arguments: ["mldsa_44_verify_test", "mldsa_65_verify_test", "mldsa_87_verify_test"])
     func mlDSAVerifyVectors(file: String) throws {
         var valid = 0, invalid = 0
         for group in try Wycheproof.load(file).testGroups {
@@ -124,7 +124,7 @@ import Testing
 
     /// Keys from the PKCS#8 seed form give the vector's public key; their (hedged) signatures
     /// verify, and so do the vector's.
-    @Test(arguments: ["mldsa_65_sign_seed_test", "mldsa_87_sign_seed_test"])
+    @Test(arguments: ["mldsa_44_sign_seed_test", "mldsa_65_sign_seed_test", "mldsa_87_sign_seed_test"])
     func mlDSASeedVectors(file: String) throws {
         var checked = 0
         for group in try Wycheproof.load(file).testGroups {

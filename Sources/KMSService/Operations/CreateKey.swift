@@ -30,9 +30,8 @@ extension KeyManagementService {
         }
     }
 
-    /// Creates a customer managed key with fresh material (version 1), enabled: symmetric
-    /// (`SYMMETRIC_DEFAULT`), HMAC (`HMAC_224` … `HMAC_512`), or an asymmetric spec of
-    /// `AsymmetricKeyMaterial.specs` for signing (and RSA for encryption).
+    /// Creates a customer managed key with fresh material (version 1), enabled, of any key spec
+    /// with a usage AWS allows for it (SM2 in China Regions only).
     public func createKey(_ input: CreateKeyInput, _ context: RequestContext) async throws(KMSError) -> KMSKey {
         if input.keySpec != nil, input.customerMasterKeySpec != nil {
             throw KMSError.validation("You cannot specify both KeySpec and CustomerMasterKeySpec. Use KeySpec.")
@@ -44,9 +43,6 @@ extension KeyManagementService {
             throw KMSError.validation("KeyUsage \(usage.rawValue) is not compatible with KeySpec \(spec.rawValue).")
         }
         try Self.requireOffered(spec, context, member: "KeySpec")
-        guard spec == .symmetricDefault || spec.macAlgorithm != nil || AsymmetricKeyMaterial.specs.contains(spec) else {
-            throw KMSError(.unsupportedOperation, "KeySpec \(spec.rawValue) is not supported by this server yet.")
-        }
         if let origin = input.origin, origin != .awsKMS {
             throw KMSError(.unsupportedOperation, "Origin \(origin.rawValue) is not supported by this server yet.")
         }

@@ -25,9 +25,6 @@ extension KeyManagementService {
         let key = try await usableKey(keyID, context, action: action, operation: operation)
         try requireSymmetric(key, operation: operation)
         try Self.requireOffered(spec, context, member: "KeyPairSpec")
-        guard AsymmetricKeyMaterial.specs.contains(spec) else {
-            throw KMSError(.unsupportedOperation, "KeyPairSpec \(spec.rawValue) is not supported by this server yet.")
-        }
         try finishDryRun(dryRun)
         let pair = try AsymmetricKeyMaterial.generate(spec)
         let (blob, plaintext) = try await pair.withPKCS8 { pkcs8 throws(KMSError) in
