@@ -171,3 +171,23 @@ def asn1_sm2_ciphertext(x, y, c3, c2):
         return tlv(0x02, (b"\x00" + b) if b[0] & 0x80 else b)
 
     return tlv(0x30, integer(x) + integer(y) + tlv(0x04, c3) + tlv(0x04, c2))
+
+
+def test_reencrypt_between_symmetric_rsa_and_sm2(kms_cn):
+    symmetric = kms_cn.create_key()["KeyMetadata"]["KeyId"]
+    sm2_key = create(kms_cn, "ENCRYPT_DECRYPT")
+    rsa_key = kms_cn.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+    blob = kms_cn.encrypt(KeyId=symmetric, Plaintext=b"journey", EncryptionContext={"c": "1"})["CiphertextBlob"]
+    to_sm2 = kms_cn.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext={"c": "1"}, DestinationKeyId=sm2_key["KeyId"],
+                               DestinationEncryptionAlgorithm="SM2PKE")
+    assert to_sm2["DestinationEncryptionAlgorithm"] == "SM2PKE"
+    parse_asn1_sm2_ciphertext(to_sm2["CiphertextBlob"])  # GM/T 0009 form
+    to_rsa = kms_cn.re_encrypt(CiphertextBlob=to_sm2["CiphertextBlob"], SourceKeyId=sm2_key["Arn"], SourceEncryptionAlgorithm="SM2PKE",
+                               DestinationKeyId=rsa_key, DestinationEncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    back = kms_cn.re_encrypt(CiphertextBlob=to_rsa["CiphertextBlob"], SourceKeyId=rsa_key, SourceEncryptionAlgorithm="RSAES_OAEP_SHA_1",
+                             DestinationKeyId=sm2_key["KeyId"], DestinationEncryptionAlgorithm="SM2PKE")
+    last = kms_cn.re_encrypt(CiphertextBlob=back["CiphertextBlob"], SourceKeyId=sm2_key["KeyId"], SourceEncryptionAlgorithm="SM2PKE",
+                             DestinationKeyId=symmetric, DestinationEncryptionContext={"c": "2"})
+    assert kms_cn.decrypt(CiphertextBlob=last["CiphertextBlob"], EncryptionContext={"c": "2"})["Plaintext"] == b"journey"
+    assert error_code(kms_cn.re_encrypt, CiphertextBlob=to_sm2["CiphertextBlob"], SourceKeyId=sm2_key["KeyId"],
+                      SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256", DestinationKeyId=symmetric) == "InvalidKeyUsageException"
