@@ -63,7 +63,7 @@ extension KeyManagementService {
             id: UUID().uuidString.lowercased(), account: context.account, region: context.region, creationDate: now,
             description: input.description ?? "", usage: usage, spec: spec, origin: .awsKMS, state: .enabled,
             policy: policy, currentMaterialVersion: 1)
-        let wrapped = try Self.newWrappedMaterial(for: key, rootKey: rootKey)
+        let wrapped = try await KeyGeneration.offloaded { [rootKey] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
         var mutations: [Mutation] = [
             .insertKey(key),
             .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now)),

@@ -26,7 +26,7 @@ extension KeyManagementService {
         try requireSymmetric(key, operation: operation)
         try Self.requireOffered(spec, context, member: "KeyPairSpec")
         try finishDryRun(dryRun)
-        let pair = try AsymmetricKeyMaterial.generate(spec)
+        let pair = try await KeyGeneration.offloaded { () throws(KMSError) in try AsymmetricKeyMaterial.generate(spec) }
         let (blob, plaintext) = try await pair.withPKCS8 { pkcs8 throws(KMSError) in
             (try await seal(pkcs8, under: key, context: encryptionContext), withPlaintext ? Data(pkcs8) : nil)
         }
