@@ -23,6 +23,14 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
         }
     }
 
+    /// The half that verifies.
+    private var publicKey: PublicKeyDER.Key {
+        switch backend {
+        case .openSSL(let keyPair): .openSSL(keyPair)
+        case .mlDSA(let key): .mlDSA(key.publicKey)
+        }
+    }
+
     public static func generate(_ spec: KeySpec) throws(KMSError) -> AsymmetricKeyMaterial {
         if MLDSAKey.specs.contains(spec) { return AsymmetricKeyMaterial(backend: .mlDSA(try .generate(spec))) }
         let kind: OpenSSLKeyPair.Kind
@@ -74,92 +82,77 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     public func publicKeyDER() throws(KMSError) -> [UInt8] {
         switch backend {
         case .openSSL(let keyPair): try keyPair.spkiDER()
-        case .mlDSA(let key): key.spki
+        case .mlDSA(let key): key.publicKey.spki
         }
     }
 
     // MARK: Signatures
 
-    /// Signs per AWS's rules for `type`: RAW is hashed with the algorithm's hash (EdDSA signs
-    /// it whole; SM2DSA hashes Z and the message); DIGEST must have the hash's length and is
-    /// signed as it is.
-    public func sign(_ message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> [UInt8] {
-        if case .mlDSA(let key) = backend {
-            switch try Self.requireMLDSA(type, algorithm) {
-            case .externalMu:
+    /// What an algorithm signs for a message of a MessageType, by AWS's rules: RAW is hashed
+    /// with the algorithm's hash (EdDSA and ML-DSA take it whole; SM2DSA hashes Z and the
+    /// message); DIGEST must have the hash's length and is signed as it is (Ed25519ph prehashes
+    /// it again); EXTERNAL_MU is ML-DSA's 64-byte μ. Sign and Verify read it alike.
+    enum SigningInput {
+        /// Hashed, if at all, by the key's own scheme (PureEdDSA, ML-DSA, SM2DSA with Z).
+        case whole([UInt8])
+        case mlDSAMu([UInt8])
+        case ed25519ph([UInt8])
+        case digest([UInt8], HashAlgorithm)
+
+        init(_ message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) {
+            switch (algorithm, type) {
+            case (.ed25519SHA512, .raw), (.mlDSASHAKE256, .raw), (.sm2DSA, .raw): self = .whole(message)
+            case (.mlDSASHAKE256, .externalMu):
                 guard message.count == 64 else { throw KMSError.validation("Message of MessageType EXTERNAL_MU must be 64 bytes.") }
-                return try key.sign(mu: message)
-            default: return try key.sign(message)
+                self = .mlDSAMu(message)
+            case (.ed25519PHSHA512, .digest): self = .ed25519ph(try Self.checkedDigest(message, algorithm))
+            case (_, .digest) where ![.ed25519SHA512, .mlDSASHAKE256].contains(algorithm):
+                self = .digest(try Self.checkedDigest(message, algorithm), try Self.hash(algorithm))
+            case (_, .raw) where ![.ed25519PHSHA512].contains(algorithm):
+                let hash = try Self.hash(algorithm)
+                self = .digest(try hash.hash(message), hash)
+            default:
+                throw KMSError.validation("MessageType \(type.rawValue) is not supported with signing algorithm \(algorithm.rawValue).")
+            }
+        }
+
+        private static func hash(_ algorithm: SigningAlgorithm) throws(KMSError) -> HashAlgorithm {
+            guard let hash = algorithm.hash else { throw KMSError.internalFailure() }
+            return hash
+        }
+
+        private static func checkedDigest(_ message: [UInt8], _ algorithm: SigningAlgorithm) throws(KMSError) -> [UInt8] {
+            guard message.count == (try hash(algorithm)).byteCount else {
+                throw KMSError.validation("Digest is invalid length for algorithm \(algorithm.rawValue).")
+            }
+            return message
+        }
+    }
+
+    public func sign(_ message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> [UInt8] {
+        let input = try SigningInput(message, type: type, algorithm: algorithm)
+        if case .mlDSA(let key) = backend {
+            switch input {
+            case .whole(let message): return try key.sign(message)
+            case .mlDSAMu(let mu): return try key.sign(mu: mu)
+            default: throw KMSError.internalFailure()
             }
         }
         let keyPair = try keyPair
-        if algorithm == .ed25519SHA512 {
-            guard type == .raw else { throw Self.messageTypeError(type, algorithm) }
-            return try keyPair.sign(message: message)
-        }
-        if algorithm == .sm2DSA, type == .raw { return try keyPair.signSM2(message: message) }
-        if algorithm == .ed25519PHSHA512 {
-            let (digest, _) = try Self.digest(message, type: try Self.requireDigest(type, algorithm), algorithm: algorithm)
+        switch input {
+        case .whole(let message): return try keyPair.sign(message: message)
+        case .ed25519ph(let digest):
             var seed = try keyPair.rawPrivateKey()
             defer { for i in seed.indices { seed[i] = 0 } }
             return try Ed25519ph.sign(digest, seed: seed)
+        case .digest(let digest, let hash):
+            return try keyPair.sign(digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: Self.padding(algorithm))
+        case .mlDSAMu: throw KMSError.internalFailure()
         }
-        let (digest, hash) = try Self.digest(message, type: type, algorithm: algorithm)
-        return try keyPair.sign(digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: Self.padding(algorithm))
     }
 
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
-        if case .mlDSA(let key) = backend {
-            try Self.requireMLDSAVerification(type, algorithm)
-            return key.isValidSignature(signature, for: message)
-        }
-        let keyPair = try keyPair
-        if algorithm == .ed25519SHA512 {
-            guard type == .raw else { throw Self.messageTypeError(type, algorithm) }
-            return keyPair.isValidSignature(signature, message: message)
-        }
-        if algorithm == .sm2DSA, type == .raw { return keyPair.isValidSM2Signature(signature, message: message) }
-        if algorithm == .ed25519PHSHA512 {
-            let (digest, _) = try Self.digest(message, type: try Self.requireDigest(type, algorithm), algorithm: algorithm)
-            guard let publicKey = keyPair.rawPublicKey() else { throw KMSError.internalFailure() }
-            return Ed25519ph.isValidSignature(signature, for: digest, publicKey: publicKey)
-        }
-        let (digest, hash) = try Self.digest(message, type: type, algorithm: algorithm)
-        return keyPair.isValidSignature(signature, digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: Self.padding(algorithm))
-    }
-
-    static func digest(_ message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> ([UInt8], HashAlgorithm) {
-        guard let hash = algorithm.hash else { throw KMSError.internalFailure() }
-        switch type {
-        case .raw: return (try hash.hash(message), hash)
-        case .digest:
-            guard message.count == hash.byteCount else {
-                throw KMSError.validation("Digest is invalid length for algorithm \(algorithm.rawValue).")
-            }
-            return (message, hash)
-        case .externalMu: throw messageTypeError(type, algorithm)
-        }
-    }
-
-    /// ED25519_PH_SHA_512 takes a SHA-512 digest only, as AWS KMS.
-    static func requireDigest(_ type: MessageType, _ algorithm: SigningAlgorithm) throws(KMSError) -> MessageType {
-        guard type == .digest else { throw messageTypeError(type, algorithm) }
-        return type
-    }
-
-    /// ML-DSA signs RAW messages and 64-byte external μ; DIGEST is not an ML-DSA message type.
-    static func requireMLDSA(_ type: MessageType, _ algorithm: SigningAlgorithm) throws(KMSError) -> MessageType {
-        guard algorithm == .mlDSASHAKE256 else { throw KMSError.internalFailure() }
-        guard type != .digest else { throw messageTypeError(type, algorithm) }
-        return type
-    }
-
-    /// Verification from μ needs a library that offers it (BoringSSL does not): a signature
-    /// made over μ verifies as RAW against its message.
-    static func requireMLDSAVerification(_ type: MessageType, _ algorithm: SigningAlgorithm) throws(KMSError) {
-        if try requireMLDSA(type, algorithm) == .externalMu {
-            throw KMSError(.unsupportedOperation, "Verify with MessageType EXTERNAL_MU is not supported by this server; verify the signature with MessageType RAW and the message.")
-        }
+        try publicKey.isValidSignature(signature, for: message, type: type, algorithm: algorithm)
     }
 
     static func padding(_ algorithm: SigningAlgorithm) -> OpenSSLKeyPair.RSAPadding? {
@@ -168,10 +161,6 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
         case .rsassaPKCS1SHA256, .rsassaPKCS1SHA384, .rsassaPKCS1SHA512: .pkcs1
         default: nil
         }
-    }
-
-    static func messageTypeError(_ type: MessageType, _ algorithm: SigningAlgorithm) -> KMSError {
-        KMSError.validation("MessageType \(type.rawValue) is not supported with signing algorithm \(algorithm.rawValue).")
     }
 
     // MARK: Encryption (RSA, SM2)
@@ -230,23 +219,46 @@ extension AsymmetricKeyMaterial {
     }
 }
 
-/// A public key received from outside (Wycheproof vectors; later, DeriveSharedSecret peers).
+/// A public key: of a KMS key, or received from outside (Wycheproof vectors).
 public struct PublicKeyDER: Sendable {
-    private let der: [UInt8]
-    private let keyPair: OpenSSLKeyPair?
+    enum Key: Sendable {
+        case openSSL(OpenSSLKeyPair)
+        case mlDSA(MLDSAPublicKey)
+
+        /// A signature that does not check out is `false`; a MessageType the algorithm does not
+        /// take is a `ValidationException`.
+        func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
+            let input = try AsymmetricKeyMaterial.SigningInput(message, type: type, algorithm: algorithm)
+            switch (self, input) {
+            case (.mlDSA(let key), .whole(let message)): return key.isValidSignature(signature, for: message)
+            case (.mlDSA, .mlDSAMu):
+                // Verification from μ needs a library that offers it (BoringSSL does not).
+                throw KMSError(.unsupportedOperation, "Verify with MessageType EXTERNAL_MU is not supported by this server; verify the signature with MessageType RAW and the message.")
+            case (.openSSL(let keyPair), .whole(let message)): return keyPair.isValidSignature(signature, message: message)
+            case (.openSSL(let keyPair), .ed25519ph(let digest)):
+                guard let publicKey = keyPair.rawPublicKey() else { throw KMSError.internalFailure() }
+                return Ed25519ph.isValidSignature(signature, for: digest, publicKey: publicKey)
+            case (.openSSL(let keyPair), .digest(let digest, let hash)):
+                return keyPair.isValidSignature(signature, digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: AsymmetricKeyMaterial.padding(algorithm))
+            default: throw KMSError.internalFailure()
+            }
+        }
+    }
+
+    private let key: Key
 
     /// nil when `der` is not a DER SubjectPublicKeyInfo of a key SwiftKMS can use.
     public init?(_ der: [UInt8]) {
-        self.der = der
-        keyPair = OpenSSLKeyPair.publicKey(spki: der)
-        guard keyPair != nil || MLDSAKey.isValidSignature([], for: [], spki: der) != nil else { return nil }
+        if let keyPair = OpenSSLKeyPair.publicKey(spki: der) {
+            key = .openSSL(keyPair)
+        } else if let mlDSA = MLDSAPublicKey(spki: der) {
+            key = .mlDSA(mlDSA)
+        } else {
+            return nil
+        }
     }
 
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
-        guard let keyPair else {
-            try AsymmetricKeyMaterial.requireMLDSAVerification(type, algorithm)
-            return MLDSAKey.isValidSignature(signature, for: message, spki: der) ?? false
-        }
-        return try AsymmetricKeyMaterial(keyPair: keyPair).isValidSignature(signature, for: message, type: type, algorithm: algorithm)
+        try key.isValidSignature(signature, for: message, type: type, algorithm: algorithm)
     }
 }

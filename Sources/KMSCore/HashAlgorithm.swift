@@ -1,8 +1,7 @@
 import COpenSSL
-import Crypto
 
-/// The hashes of signing algorithms: swift-crypto computes the SHA-2 family, OpenSSL SM3; the
-/// OpenSSL digest object tells OpenSSL which one a digest was made with.
+/// The hashes of signing algorithms, computed by OpenSSL, whose digest object also tells
+/// OpenSSL which hash a digest was made with.
 enum HashAlgorithm: Sendable {
     case sha1, sha256, sha384, sha512, sm3
 
@@ -12,16 +11,6 @@ enum HashAlgorithm: Sendable {
         case .sha256, .sm3: 32
         case .sha384: 48
         case .sha512: 64
-        }
-    }
-
-    func hash(_ message: [UInt8]) throws(KMSError) -> [UInt8] {
-        switch self {
-        case .sha1: Array(Insecure.SHA1.hash(data: message))
-        case .sha256: Array(SHA256.hash(data: message))
-        case .sha384: Array(SHA384.hash(data: message))
-        case .sha512: Array(SHA512.hash(data: message))
-        case .sm3: try Self.sm3(message)
         }
     }
 
@@ -35,10 +24,10 @@ enum HashAlgorithm: Sendable {
         }
     }
 
-    private static func sm3(_ message: [UInt8]) throws(KMSError) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 32)
+    func hash(_ message: [UInt8]) throws(KMSError) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: byteCount)
         var length: UInt32 = 0
-        guard EVP_Digest(message, message.count, &digest, &length, EVP_sm3(), nil) == 1, length == 32 else {
+        guard EVP_Digest(message, message.count, &digest, &length, openSSL, nil) == 1, length == byteCount else {
             ERR_clear_error()
             throw KMSError.internalFailure()
         }

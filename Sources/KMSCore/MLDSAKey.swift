@@ -9,12 +9,10 @@ import CBoringMLDSA
 ///
 ///     30 34 02 01 00 30 0b 06 09 <OID 2.16.840.1.101.3.4.3.{17,18,19}> 04 22 80 20 <seed (32)>
 final class MLDSAKey: @unchecked Sendable {
-    let spec: KeySpec
-    private let level: Int32
+    let publicKey: MLDSAPublicKey
     /// Zeroed and freed with the object; BoringSSL only reads it.
     private let key: OpaquePointer
     private let seed: [UInt8]
-    private let publicKey: [UInt8]
 
     static let specs: [KeySpec] = [.mlDsa44, .mlDsa65, .mlDsa87]
 
@@ -59,58 +57,74 @@ final class MLDSAKey: @unchecked Sendable {
 
     private init?(spec: KeySpec, seed: [UInt8]) {
         guard let level = Self.level(spec), seed.count == 32, let key = swiftkms_mldsa_key_new(level, seed) else { return nil }
-        var publicKey = [UInt8](repeating: 0, count: swiftkms_mldsa_public_key_bytes(level))
-        guard swiftkms_mldsa_public_key(key, &publicKey) == 1 else {
+        var raw = [UInt8](repeating: 0, count: swiftkms_mldsa_public_key_bytes(level))
+        guard swiftkms_mldsa_public_key(key, &raw) == 1 else {
             swiftkms_mldsa_key_free(key)
             return nil
         }
-        (self.spec, self.level, self.key, self.seed, self.publicKey) = (spec, level, key, seed, publicKey)
+        (self.publicKey, self.key, self.seed) = (MLDSAPublicKey(spec: spec, raw: raw), key, seed)
     }
 
     deinit { swiftkms_mldsa_key_free(key) }
 
+    var spec: KeySpec { publicKey.spec }
+
     /// A secret: only for wrapping under the root key.
     var pkcs8: [UInt8] { Self.pkcs8Prefix(spec) + seed }
 
-    /// SubjectPublicKeyInfo: SEQUENCE { SEQUENCE { OID }, BIT STRING (0 unused bits) key }.
-    var spki: [UInt8] {
-        let oid = Self.oid(spec)!
-        let algorithm: [UInt8] = [0x30, UInt8(oid.count)] + oid
-        let bitString: [UInt8] = [0x03] + DER.length(publicKey.count + 1) + [0x00] + publicKey
-        return [0x30] + DER.length(algorithm.count + bitString.count) + algorithm + bitString
-    }
-
     /// Hedged ML-DSA signature of `message`.
     func sign(_ message: [UInt8]) throws(KMSError) -> [UInt8] {
-        var signature = [UInt8](repeating: 0, count: swiftkms_mldsa_signature_bytes(level))
+        var signature = [UInt8](repeating: 0, count: swiftkms_mldsa_signature_bytes(publicKey.level))
         guard swiftkms_mldsa_sign(key, message, message.count, &signature) == 1 else { throw KMSError.internalFailure() }
         return signature
     }
 
     /// Hedged ML-DSA signature of the message a 64-byte μ represents.
     func sign(mu: [UInt8]) throws(KMSError) -> [UInt8] {
-        var signature = [UInt8](repeating: 0, count: swiftkms_mldsa_signature_bytes(level))
+        var signature = [UInt8](repeating: 0, count: swiftkms_mldsa_signature_bytes(publicKey.level))
         guard mu.count == 64, swiftkms_mldsa_sign_mu(key, mu, &signature) == 1 else { throw KMSError.internalFailure() }
         return signature
     }
+}
 
-    func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
-        swiftkms_mldsa_verify(level, publicKey, publicKey.count, signature, signature.count, message, message.count) == 1
-    }
+/// An ML-DSA public key (FIPS 204 pkEncode) and its SubjectPublicKeyInfo:
+/// SEQUENCE { SEQUENCE { OID }, BIT STRING (0 unused bits) key }.
+struct MLDSAPublicKey: Sendable {
+    let spec: KeySpec
+    let raw: [UInt8]
 
-    /// Verifies with a public key alone, given as DER SPKI; nil when the SPKI is not ML-DSA.
-    static func isValidSignature(_ signature: [UInt8], for message: [UInt8], spki: [UInt8]) -> Bool? {
-        for spec in specs {
-            let algorithm: [UInt8] = [0x30, UInt8(oid(spec)!.count)] + oid(spec)!
-            guard let start = spki.firstRange(of: algorithm)?.upperBound, spki.count > start + 1 else { continue }
-            // BIT STRING header: 03, length (long form), 00 unused bits.
-            let lengthBytes = spki[start + 1] & 0x80 != 0 ? Int(spki[start + 1] & 0x7f) : 0
-            let keyStart = start + 2 + lengthBytes + 1
-            guard keyStart <= spki.count, let level = level(spec) else { return false }
-            let raw = Array(spki[keyStart...])
-            return swiftkms_mldsa_verify(level, raw, raw.count, signature, signature.count, message, message.count) == 1
+    var level: Int32 { MLDSAKey.level(spec)! }
+
+    /// nil unless `der` is exactly the SPKI of an ML-DSA key of its parameter set's size.
+    init?(spki der: [UInt8]) {
+        for spec in MLDSAKey.specs {
+            let keyLength = swiftkms_mldsa_public_key_bytes(MLDSAKey.level(spec)!)
+            let header = Self.spkiHeader(spec, keyLength: keyLength)
+            if der.count == header.count + keyLength, der.starts(with: header) {
+                self.init(spec: spec, raw: Array(der.dropFirst(header.count)))
+                return
+            }
         }
         return nil
+    }
+
+    init(spec: KeySpec, raw: [UInt8]) {
+        self.spec = spec
+        self.raw = raw
+    }
+
+    var spki: [UInt8] { Self.spkiHeader(spec, keyLength: raw.count) + raw }
+
+    private static func spkiHeader(_ spec: KeySpec, keyLength: Int) -> [UInt8] {
+        let oid = MLDSAKey.oid(spec)!
+        let algorithm: [UInt8] = [0x30, UInt8(oid.count)] + oid
+        let bitString: [UInt8] = [0x03] + DER.length(keyLength + 1) + [0x00]
+        return [0x30] + DER.length(algorithm.count + bitString.count + keyLength) + algorithm + bitString
+    }
+
+    /// Pure ML-DSA with the empty context.
+    func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
+        swiftkms_mldsa_verify(level, raw, raw.count, signature, signature.count, message, message.count) == 1
     }
 }
 

@@ -149,11 +149,13 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         return Self.clear(EVP_PKEY_verify(ctx, signature, signature.count, digest, digest.count) == 1)
     }
 
-    /// PureEdDSA over the whole message (Ed25519).
+    /// Signs a whole message by the key type's own scheme: PureEdDSA for Ed25519; for SM2,
+    /// SM2DSA over SM3(Z ‖ message), Z from the default distinguishing ID and this public key
+    /// (a DIGEST, SM3(Z ‖ message) made by the caller, goes through `sign(digest:...)`).
     func sign(message: [UInt8]) throws(KMSError) -> [UInt8] {
         guard let md = EVP_MD_CTX_new() else { throw Self.failure() }
         defer { EVP_MD_CTX_free(md) }
-        guard EVP_DigestSignInit(md, nil, nil, nil, pkey) == 1 else { throw Self.failure() }
+        guard initWholeMessage(md, sign: true) else { throw Self.failure() }
         var length = 0
         guard EVP_DigestSign(md, nil, &length, message, message.count) == 1 else { throw Self.failure() }
         var signature = [UInt8](repeating: 0, count: length)
@@ -164,8 +166,21 @@ final class OpenSSLKeyPair: @unchecked Sendable {
     func isValidSignature(_ signature: [UInt8], message: [UInt8]) -> Bool {
         guard let md = EVP_MD_CTX_new() else { return Self.clear(false) }
         defer { EVP_MD_CTX_free(md) }
-        guard EVP_DigestVerifyInit(md, nil, nil, nil, pkey) == 1 else { return Self.clear(false) }
+        guard initWholeMessage(md, sign: false) else { return Self.clear(false) }
         return Self.clear(EVP_DigestVerify(md, signature, signature.count, message, message.count) == 1)
+    }
+
+    /// The distinguishing ID AWS KMS uses for SM2DSA over RAW messages: GM/T 0009-2012's default.
+    static let sm2DistinguishingID = Array("1234567812345678".utf8)
+
+    private func initWholeMessage(_ md: OpaquePointer, sign: Bool) -> Bool {
+        var ctx: OpaquePointer?
+        let digest = isSM2 ? EVP_sm3() : nil
+        let initialized = sign ? EVP_DigestSignInit(md, &ctx, digest, nil, pkey) : EVP_DigestVerifyInit(md, &ctx, digest, nil, pkey)
+        guard initialized == 1 else { return false }
+        guard isSM2 else { return true }
+        let id = Self.sm2DistinguishingID
+        return ctx.map { EVP_PKEY_CTX_set1_id($0, id, Int32(id.count)) == 1 } ?? false
     }
 
     private static func configure(_ ctx: OpaquePointer, _ digest: OpaquePointer, _ padding: RSAPadding?) -> Bool {
@@ -238,39 +253,7 @@ final class OpenSSLKeyPair: @unchecked Sendable {
         return Array(secret.prefix(length))
     }
 
-    // MARK: SM2 (as AWS KMS in China Regions)
-
-    /// The distinguishing ID AWS KMS uses for SM2DSA over RAW messages: GM/T 0009-2012's default.
-    static let sm2DistinguishingID = Array("1234567812345678".utf8)
-
-    /// SM2DSA over a whole message: signs SM3(Z || message), Z from the default distinguishing
-    /// ID and this public key. DER-encoded (r, s). (A DIGEST, SM3(Z || message) made by the
-    /// caller, goes through `sign(digest:...)` with SM3.)
-    func signSM2(message: [UInt8]) throws(KMSError) -> [UInt8] {
-        guard let md = EVP_MD_CTX_new() else { throw Self.failure() }
-        defer { EVP_MD_CTX_free(md) }
-        guard initSM2(md, sign: true) else { throw Self.failure() }
-        var length = 0
-        guard EVP_DigestSign(md, nil, &length, message, message.count) == 1 else { throw Self.failure() }
-        var signature = [UInt8](repeating: 0, count: length)
-        guard EVP_DigestSign(md, &signature, &length, message, message.count) == 1 else { throw Self.failure() }
-        return Array(signature.prefix(length))
-    }
-
-    func isValidSM2Signature(_ signature: [UInt8], message: [UInt8]) -> Bool {
-        guard let md = EVP_MD_CTX_new() else { return Self.clear(false) }
-        defer { EVP_MD_CTX_free(md) }
-        guard initSM2(md, sign: false) else { return Self.clear(false) }
-        return Self.clear(EVP_DigestVerify(md, signature, signature.count, message, message.count) == 1)
-    }
-
-    private func initSM2(_ md: OpaquePointer, sign: Bool) -> Bool {
-        var ctx: OpaquePointer?
-        let initialized = sign ? EVP_DigestSignInit(md, &ctx, EVP_sm3(), nil, pkey) : EVP_DigestVerifyInit(md, &ctx, EVP_sm3(), nil, pkey)
-        guard isSM2, initialized == 1, let ctx else { return false }
-        let id = Self.sm2DistinguishingID
-        return EVP_PKEY_CTX_set1_id(ctx, id, Int32(id.count)) == 1
-    }
+    // MARK: SM2 encryption and key agreement (as AWS KMS in China Regions)
 
     /// SM2PKE with SM3, in the ASN.1 form of GM/T 0009 (x, y, C3, C2) that AWS KMS uses.
     func encryptSM2(_ plaintext: [UInt8]) throws(KMSError) -> [UInt8] {

@@ -139,6 +139,16 @@ public final class KeyManagementService: Sendable {
         return material
     }
 
+    /// The key's current material version; a missing one is `KMSInternalException` (logged):
+    /// a key's current version is written with the key.
+    func currentMaterial<Material: KeyMaterial>(of key: KMSKey, as type: Material.Type) async throws(KMSError) -> Material {
+        guard let material = try await material(of: key, version: key.currentMaterialVersion, as: type) else {
+            logger.error("current key material missing", metadata: ["keyId": "\(key.id)"])
+            throw KMSError.internalFailure()
+        }
+        return material
+    }
+
     // MARK: Store access
 
     /// Runs a store call, reporting a storage failure as `KMSInternalException`.

@@ -45,15 +45,16 @@ struct KeyMetadata: Encodable {
         keyManager = "CUSTOMER"
         customerMasterKeySpec = key.spec.rawValue
         keySpec = key.spec.rawValue
-        let algorithms = key.encryptionAlgorithms.map(\.rawValue)
-        encryptionAlgorithms = algorithms.isEmpty ? nil : algorithms
-        let signing = key.signingAlgorithms.map(\.rawValue)
-        signingAlgorithms = signing.isEmpty ? nil : signing
-        let agreement = key.keyAgreementAlgorithms.map(\.rawValue)
-        keyAgreementAlgorithms = agreement.isEmpty ? nil : agreement
-        let macs = key.macAlgorithms.map(\.rawValue)
-        macAlgorithms = macs.isEmpty ? nil : macs
+        encryptionAlgorithms = Self.names(key.encryptionAlgorithms)
+        signingAlgorithms = Self.names(key.signingAlgorithms)
+        keyAgreementAlgorithms = Self.names(key.keyAgreementAlgorithms)
+        macAlgorithms = Self.names(key.macAlgorithms)
         multiRegion = false
+    }
+
+    /// An algorithm list as AWS returns it: absent rather than empty.
+    static func names<A: RawRepresentable<String>>(_ algorithms: [A]) -> [String]? {
+        algorithms.isEmpty ? nil : algorithms.map(\.rawValue)
     }
 }
 

@@ -20,12 +20,11 @@ extension OperationHandler {
 
     static let getPublicKey = OperationHandler { (r: GetPublicKeyRequest, service, context) throws(KMSError) in
         let (key, publicKey) = try await service.getPublicKey(keyID: r.keyId, context)
-        let encryption = key.encryptionAlgorithms.map(\.rawValue), signing = key.signingAlgorithms.map(\.rawValue)
         return GetPublicKeyResponse(keyId: key.arn, publicKey: Data(publicKey), customerMasterKeySpec: key.spec.rawValue,
                                     keySpec: key.spec.rawValue, keyUsage: key.usage.rawValue,
-                                    encryptionAlgorithms: encryption.isEmpty ? nil : encryption,
-                                    signingAlgorithms: signing.isEmpty ? nil : signing,
-                                    keyAgreementAlgorithms: key.keyAgreementAlgorithms.isEmpty ? nil : key.keyAgreementAlgorithms.map(\.rawValue))
+                                    encryptionAlgorithms: KeyMetadata.names(key.encryptionAlgorithms),
+                                    signingAlgorithms: KeyMetadata.names(key.signingAlgorithms),
+                                    keyAgreementAlgorithms: KeyMetadata.names(key.keyAgreementAlgorithms))
     }
 
     struct SignRequest: Decodable {

@@ -34,9 +34,7 @@ extension KeyManagementService {
                 let algorithm = try requireEncryptionAlgorithm(algorithm, key)
                 try Self.refuseContext(encryptionContext, key)
                 try finishDryRun(dryRun)
-                guard let material = try await material(of: key, version: key.currentMaterialVersion, as: AsymmetricKeyMaterial.self) else {
-                    throw KMSError.internalFailure()
-                }
+                let material = try await currentMaterial(of: key, as: AsymmetricKeyMaterial.self)
                 return DecryptOutput(plaintext: Data(try material.decrypt(Array(ciphertext), algorithm: algorithm)), keyARN: key.arn, algorithm: algorithm)
             }
         }

@@ -40,18 +40,12 @@ extension KeyManagementService {
     func encrypt(_ plaintext: Data, under key: KMSKey, algorithm: EncryptionAlgorithm, context: EncryptionContext) async throws(KMSError) -> [UInt8] {
         if key.spec == .symmetricDefault { return try await seal(plaintext, under: key, context: context) }
         try Self.refuseContext(context, key)
-        guard let material = try await material(of: key, version: key.currentMaterialVersion, as: AsymmetricKeyMaterial.self) else {
-            throw KMSError.internalFailure()
-        }
-        return try material.encrypt(Array(plaintext), algorithm: algorithm)
+        return try await currentMaterial(of: key, as: AsymmetricKeyMaterial.self).encrypt(Array(plaintext), algorithm: algorithm)
     }
 
     /// Encrypts with a symmetric key's current material version.
     func seal(_ plaintext: some DataProtocol, under key: KMSKey, context: EncryptionContext) async throws(KMSError) -> [UInt8] {
-        guard let material = try await material(of: key, version: key.currentMaterialVersion, as: SymmetricKeyMaterial.self) else {
-            logger.error("current key material missing", metadata: ["keyId": "\(key.id)"])
-            throw KMSError.internalFailure()
-        }
+        let material = try await currentMaterial(of: key, as: SymmetricKeyMaterial.self)
         return try material.encrypt(plaintext, context: context, account: key.account, keyID: key.id,
                                     materialVersion: key.currentMaterialVersion)
     }

@@ -15,9 +15,6 @@ extension KeyManagementService {
         guard key.macAlgorithms.contains(algorithm) else {
             throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the MAC algorithm \(algorithm.rawValue).")
         }
-        guard let material = try await material(of: key, version: key.currentMaterialVersion, as: HMACKeyMaterial.self) else {
-            throw KMSError.internalFailure()
-        }
-        return (key, material)
+        return (key, try await currentMaterial(of: key, as: HMACKeyMaterial.self))
     }
 }

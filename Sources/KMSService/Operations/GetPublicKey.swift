@@ -16,9 +16,6 @@ extension KeyManagementService {
         guard AsymmetricKeyMaterial.specs.contains(key.spec) else {
             throw KMSError(.unsupportedOperation, "\(operation) is not supported for \(key.spec.rawValue) key \(key.arn).")
         }
-        guard let material = try await material(of: key, version: key.currentMaterialVersion, as: AsymmetricKeyMaterial.self) else {
-            throw KMSError.internalFailure()
-        }
-        return material
+        return try await currentMaterial(of: key, as: AsymmetricKeyMaterial.self)
     }
 }
