@@ -63,6 +63,11 @@ def test_usage_algorithm_and_option_errors(kms):
     assert error_code(kms.encrypt, KeyId=meta["KeyId"], Plaintext=b"x", DryRun=True) == "DryRunOperationException"
     assert error_code(kms.create_key, KeyUsage="SIGN_VERIFY") == "ValidationException"
     assert error_code(kms.create_key, Policy="not json") == "MalformedPolicyDocumentException"
+    statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}
+    for broken in ({k: v for k, v in statement.items() if k != "Resource"}, {**statement, "Principal": {"AWS": "alice"}},
+                   {**statement, "Condition": {"StringEqualz": {"kms:CallerAccount": "111122223333"}}}, {**statement, "Effect": "Permit"}):
+        assert error_code(kms.create_key, Policy=json.dumps({"Version": "2012-10-17", "Statement": [broken]})) == "MalformedPolicyDocumentException"
+    assert kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))["KeyMetadata"]["Enabled"]
     assert error_code(kms.create_key, Tags=[{"TagKey": "aws:reserved", "TagValue": "x"}]) == "TagException"
     assert error_code(kms.generate_data_key, KeyId=meta["KeyId"]) == "ValidationException"
     assert error_code(kms.generate_data_key, KeyId=meta["KeyId"], KeySpec="AES_256", NumberOfBytes=32) == "ValidationException"

@@ -111,11 +111,9 @@ extension KeyManagementService {
         """
     }
 
-    /// A key policy must be a JSON object with a `Statement`.
+    /// A key policy must parse as one (`PolicyDocument`); it is stored as given.
     static func checkedPolicy(_ text: String) throws(KMSError) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-              object["Statement"] != nil
-        else { throw KMSError(.malformedPolicyDocument, "The new key policy will not allow you to update the key policy in the future.") }
+        _ = try PolicyDocument.parse(text, as: .keyPolicy)
         return text
     }
 }

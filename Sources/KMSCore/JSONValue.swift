@@ -1,7 +1,9 @@
-import KMSService
-/// A parsed JSON document, as Foundation's `JSONDecoder` reads it; used to validate a
-/// request against the model before decoding it into its typed shape.
-indirect enum JSONValue: Decodable, Sendable {
+import Foundation
+
+/// A parsed JSON document, as Foundation's `JSONDecoder` reads it: requests are validated
+/// against the model in this form, and policy documents parsed from it. Unlike
+/// `JSONSerialization`, it tells `true` from `1`.
+public indirect enum JSONValue: Decodable, Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -9,7 +11,7 @@ indirect enum JSONValue: Decodable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
         else if let value = try? container.decode(Bool.self) { self = .bool(value) }
@@ -17,5 +19,11 @@ indirect enum JSONValue: Decodable, Sendable {
         else if let value = try? container.decode(String.self) { self = .string(value) }
         else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
         else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+}
+
+extension JSONValue {
+    public static func parse(_ text: String) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
     }
 }

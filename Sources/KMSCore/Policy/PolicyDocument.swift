@@ -1,0 +1,170 @@
+/// An IAM JSON policy document as KMS reads it: a key policy (every statement names a
+/// `Principal` or `NotPrincipal`) or an identity policy (no statement does).
+///
+/// Parsing is strict: an element AWS does not define, a missing `Effect`, `Action` or
+/// `Resource`, an unknown condition operator or a malformed principal is a
+/// `MalformedPolicyDocumentException`, so a policy that is stored is one that evaluates.
+public struct PolicyDocument: Sendable, Equatable {
+    public enum Kind: Sendable {
+        case keyPolicy, identityPolicy
+    }
+
+    public var version: String?
+    public var id: String?
+    public var statements: [PolicyStatement]
+
+    public static func parse(_ text: String, as kind: Kind) throws(KMSError) -> PolicyDocument {
+        guard case .object(let object)? = JSONValue.parse(text) else {
+            throw malformed("The policy is not a JSON object.")
+        }
+        try requireOnly(["Version", "Id", "Statement"], in: object, what: "policy")
+        var document = PolicyDocument(statements: [])
+        if let version = object["Version"] {
+            guard case .string(let version) = version, version == "2012-10-17" || version == "2008-10-17" else {
+                throw malformed("Version must be 2012-10-17 or 2008-10-17.")
+            }
+            document.version = version
+        }
+        if let id = object["Id"] {
+            guard case .string(let id) = id else { throw malformed("Id must be a string.") }
+            document.id = id
+        }
+        let statements: [JSONValue] = switch object["Statement"] {
+        case .array(let list): list
+        case let one?: [one]
+        case nil: []
+        }
+        guard !statements.isEmpty else { throw malformed("The policy has no Statement.") }
+        document.statements = try statements.map { (element: JSONValue) throws(KMSError) -> PolicyStatement in
+            guard case .object(let statement) = element else { throw malformed("A Statement must be a JSON object.") }
+            return try PolicyStatement(parsing: statement, kind: kind)
+        }
+        return document
+    }
+
+    static func malformed(_ message: String) -> KMSError {
+        KMSError(.malformedPolicyDocument, message)
+    }
+
+    static func requireOnly(_ names: Set<String>, in object: [String: JSONValue], what: String) throws(KMSError) {
+        if let unknown = object.keys.sorted().first(where: { !names.contains($0) }) {
+            throw malformed("The \(what) contains an unsupported element: \(unknown).")
+        }
+    }
+
+    /// A string or a non-empty list of strings.
+    static func strings(_ value: JSONValue, _ element: String) throws(KMSError) -> [String] {
+        switch value {
+        case .string(let one): return [one]
+        case .array(let list) where !list.isEmpty:
+            return try list.map { (item: JSONValue) throws(KMSError) -> String in
+                guard case .string(let text) = item else { throw malformed("\(element) must hold strings.") }
+                return text
+            }
+        default: throw malformed("\(element) must be a string or a non-empty list of strings.")
+        }
+    }
+}
+
+/// One statement. Exactly one of each pair (Principal/NotPrincipal, Action/NotAction,
+/// Resource/NotResource) is set; a negated element matches what its list does not.
+public struct PolicyStatement: Sendable, Equatable {
+    public enum Effect: String, Sendable {
+        case allow = "Allow", deny = "Deny"
+    }
+
+    public var sid: String?
+    public var effect: Effect
+    /// nil in identity policies.
+    public var principal: PrincipalSet?
+    public var notPrincipal = false
+    public var actions: [String]
+    public var notAction = false
+    public var resources: [String]
+    public var notResource = false
+    public var conditions: [PolicyCondition]
+
+    init(parsing object: [String: JSONValue], kind: PolicyDocument.Kind) throws(KMSError) {
+        try PolicyDocument.requireOnly(["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"],
+                                       in: object, what: "statement")
+        if let sid = object["Sid"] {
+            guard case .string(let sid) = sid else { throw PolicyDocument.malformed("Sid must be a string.") }
+            self.sid = sid
+        }
+        guard case .string(let effectName)? = object["Effect"], let effect = Effect(rawValue: effectName) else {
+            throw PolicyDocument.malformed("Effect must be Allow or Deny.")
+        }
+        self.effect = effect
+        (actions, notAction) = try Self.pair(object, "Action", "NotAction")
+        (resources, notResource) = try Self.pair(object, "Resource", "NotResource")
+        switch (object["Principal"], object["NotPrincipal"], kind) {
+        case (nil, nil, .identityPolicy): principal = nil
+        case (_, _, .identityPolicy): throw PolicyDocument.malformed("An identity policy cannot name a Principal.")
+        case (let value?, nil, .keyPolicy): principal = try PrincipalSet(parsing: value)
+        case (nil, let value?, .keyPolicy):
+            principal = try PrincipalSet(parsing: value)
+            notPrincipal = true
+        case (nil, nil, .keyPolicy): throw PolicyDocument.malformed("Policy contains a statement with no principal.")
+        case (_?, _?, .keyPolicy): throw PolicyDocument.malformed("A statement cannot have both Principal and NotPrincipal.")
+        }
+        conditions = try PolicyCondition.parse(object["Condition"])
+    }
+
+    private static func pair(_ object: [String: JSONValue], _ name: String, _ negated: String) throws(KMSError) -> ([String], Bool) {
+        switch (object[name], object[negated]) {
+        case (let value?, nil): (try PolicyDocument.strings(value, name), false)
+        case (nil, let value?): (try PolicyDocument.strings(value, negated), true)
+        case (nil, nil): throw PolicyDocument.malformed("A statement must have \(name) or \(negated).")
+        case (_?, _?): throw PolicyDocument.malformed("A statement cannot have both \(name) and \(negated).")
+        }
+    }
+}
+
+/// The principals a statement names: everyone (`"*"`, `{"AWS": "*"}`), AWS principals by ARN
+/// (an account ID stands for its root, `arn:aws:iam::ACCOUNT:root`), or service principals.
+public struct PrincipalSet: Sendable, Equatable {
+    public var everyone = false
+    public var aws: [String] = []
+    public var services: [String] = []
+
+    init(parsing value: JSONValue) throws(KMSError) {
+        if case .string(let text) = value {
+            guard text == "*" else { throw PolicyDocument.malformed("Policy contains a statement with one or more invalid principals.") }
+            everyone = true
+            return
+        }
+        guard case .object(let object) = value, !object.isEmpty else {
+            throw PolicyDocument.malformed("Policy contains a statement with one or more invalid principals.")
+        }
+        try PolicyDocument.requireOnly(["AWS", "Service"], in: object, what: "Principal")
+        for entry in try object["AWS"].map({ (value: JSONValue) throws(KMSError) in try PolicyDocument.strings(value, "Principal") }) ?? [] {
+            if entry == "*" {
+                everyone = true
+            } else if let arn = Self.awsPrincipalARN(entry) {
+                aws.append(arn)
+            } else {
+                throw PolicyDocument.malformed("Policy contains a statement with one or more invalid principals.")
+            }
+        }
+        services = try object["Service"].map { (value: JSONValue) throws(KMSError) in try PolicyDocument.strings(value, "Principal") } ?? []
+        guard services.allSatisfy({ $0.hasSuffix(".amazonaws.com") && $0.count > 14 }) else {
+            throw PolicyDocument.malformed("Policy contains a statement with one or more invalid principals.")
+        }
+    }
+
+    /// The canonical ARN of an AWS principal entry, or nil when it is none: a 12-digit account
+    /// ID, or `arn:PARTITION:iam::ACCOUNT:root|user/NAME|role/NAME`, or an STS assumed role.
+    static func awsPrincipalARN(_ entry: String) -> String? {
+        if entry.count == 12, entry.allSatisfy({ $0.isASCII && $0.isNumber }) { return "arn:aws:iam::\(entry):root" }
+        let parts = entry.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"), parts[3].isEmpty,
+              parts[4].count == 12, parts[4].allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let resource = parts[5]
+        switch parts[2] {
+        case "iam": guard resource == "root" || resource.hasPrefix("user/") || resource.hasPrefix("role/"), resource.count > 5 || resource == "root" else { return nil }
+        case "sts": guard resource.hasPrefix("assumed-role/") else { return nil }
+        default: return nil
+        }
+        return entry
+    }
+}
