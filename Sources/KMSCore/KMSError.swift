@@ -16,6 +16,7 @@ public struct KMSError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidAliasName = "InvalidAliasNameException"
         case invalidArn = "InvalidArnException"
         case invalidCiphertext = "InvalidCiphertextException"
+        case invalidGrantID = "InvalidGrantIdException"
         case invalidGrantToken = "InvalidGrantTokenException"
         case invalidKeyUsage = "InvalidKeyUsageException"
         case invalidMac = "KMSInvalidMacException"

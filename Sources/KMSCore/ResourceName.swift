@@ -23,6 +23,11 @@ public enum ResourceName {
     }
 
     /// True for the forms AWS issues: a lowercase UUID, or `mrk-` and 32 lowercase hex digits.
+    /// Grant IDs are 64 lowercase hex digits.
+    public static func isWellFormedGrantID(_ id: String) -> Bool {
+        id.utf8.count == 64 && id.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
     public static func isWellFormedKeyID(_ id: String) -> Bool {
         let bytes = Array(id.utf8)
         func isHex(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66) }

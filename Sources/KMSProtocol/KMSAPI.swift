@@ -21,6 +21,7 @@ public struct KMSAPI: Sendable {
     static let handlers: [String: OperationHandler] = [
         "CancelKeyDeletion": .cancelKeyDeletion,
         "CreateAlias": .createAlias,
+        "CreateGrant": .createGrant,
         "CreateKey": .createKey,
         "Decrypt": .decrypt,
         "DeleteAlias": .deleteAlias,
@@ -35,11 +36,18 @@ public struct KMSAPI: Sendable {
         "GenerateDataKeyWithoutPlaintext": .generateDataKeyWithoutPlaintext,
         "GenerateMac": .generateMac,
         "GenerateRandom": .generateRandom,
+        "GetKeyPolicy": .getKeyPolicy,
         "GetPublicKey": .getPublicKey,
         "ListAliases": .listAliases,
+        "ListGrants": .listGrants,
+        "ListKeyPolicies": .listKeyPolicies,
         "ListKeys": .listKeys,
         "ListResourceTags": .listResourceTags,
+        "ListRetirableGrants": .listRetirableGrants,
+        "PutKeyPolicy": .putKeyPolicy,
         "ReEncrypt": .reEncrypt,
+        "RetireGrant": .retireGrant,
+        "RevokeGrant": .revokeGrant,
         "ScheduleKeyDeletion": .scheduleKeyDeletion,
         "Sign": .sign,
         "TagResource": .tagResource,
@@ -74,8 +82,14 @@ public struct KMSAPI: Sendable {
             throw KMSError(.unsupportedOperation, "\(name) is not supported by this server yet.")
         }
         let body = body.isEmpty ? Data("{}".utf8) : body
+        var context = context
         if let inputShape = ServiceModel.kms.operations[name] ?? nil {
-            try validator.validate(try WireCoding.decode(JSONValue.self, from: body), shape: inputShape)
+            let input = try WireCoding.decode(JSONValue.self, from: body)
+            try validator.validate(input, shape: inputShape)
+            // Grant tokens matter to authorization only, whatever the operation.
+            if case .object(let members) = input, case .array(let tokens)? = members["GrantTokens"] {
+                context.grantTokens = tokens.compactMap { if case .string(let token) = $0 { token } else { nil } }
+            }
         }
         return try await handler.run(body, service, context)
     }

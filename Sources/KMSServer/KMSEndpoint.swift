@@ -28,7 +28,7 @@ struct KMSEndpoint: Sendable {
             }
             principalARN = principal.arn
             result = await api.handle(target: target, body: body,
-                                      context: RequestContext(principal: principal, region: region, requestID: context.requestID))
+                                      context: RequestContext(principal: principal, region: region, requestID: context.requestID, sourceIP: context.sourceIP))
         } catch {
             result = KMSAPI.errorResponse(error)
         }

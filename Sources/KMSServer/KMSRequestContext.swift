@@ -7,10 +7,13 @@ import Hummingbird
 public struct KMSRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let requestID: String
+    /// The client's IP address (`aws:SourceIp`).
+    public let sourceIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         requestID = UUID().uuidString.lowercased()
+        sourceIP = source.channel.remoteAddress?.ipAddress
     }
 }
 

@@ -1,16 +1,213 @@
-/// Decides whether a caller may perform an action on a key.
+import Foundation
+import KMSStorage
+
+/// What an operation tells authorization about its request, beyond the caller and the key.
+struct AccessRequest: Sendable {
+    /// `kms:Encrypt`, …
+    var action: String
+    /// The `KeyId` text the request named the key with (gives `kms:RequestAlias`).
+    var keyReference: String?
+    /// The encryption context of a cryptographic request on a symmetric key: grant
+    /// constraints and `kms:EncryptionContext:*` / `kms:EncryptionContextKeys` read it.
+    var encryptionContext: EncryptionContext?
+    /// Operation-specific condition keys (`kms:EncryptionAlgorithm`, `kms:GrantOperations`, …).
+    var conditions: [String: [String]] = [:]
+    /// For CreateGrant: the grant asked for. A grant allowing CreateGrant allows only grants
+    /// with a subset of its operations and constraints at least as strict as its own.
+    var newGrant: (operations: [GrantOperation], constraints: GrantConstraints?)?
+
+    init(_ action: String, keyReference: String? = nil, encryptionContext: EncryptionContext? = nil, conditions: [String: [String]] = [:]) {
+        self.action = action
+        self.keyReference = keyReference
+        self.encryptionContext = encryptionContext
+        self.conditions = conditions
+    }
+
+    /// The grant operation the action is, if grants can allow it.
+    var grantOperation: GrantOperation? {
+        action.hasPrefix("kms:") ? GrantOperation(rawValue: String(action.dropFirst(4))) : nil
+    }
+}
+
+/// Decides requests the way AWS KMS does. The request's grant tokens (`RequestContext.grantTokens`)
+/// must each be one of ours (else `InvalidGrantTokenException`); grants are effective as soon as
+/// CreateGrant returns, so a token adds no permission of its own.
 ///
-/// Until key policies, identity policies and grants are evaluated, this applies what every
-/// key's default policy says: the key's own account (its root and its users) may do
-/// everything; any other account nothing.
-enum Authorization {
-    static func authorize(_ context: RequestContext, action: String, key: KMSKey) throws(KMSError) {
-        guard context.account == key.account else {
-            throw denied(context, action: action, resource: key.arn)
+///
+/// 1. An explicit `Deny` in the key policy or in one of the caller's identity policies wins.
+/// 2. Otherwise the key policy allowing the caller allows the request; for a caller in
+///    another account its identity policies must allow it too (an account root's implicitly do).
+/// 3. Otherwise the key policy allowing the caller's account (`arn:aws:iam::ACCOUNT:root`)
+///    hands the decision to the caller's identity policies.
+/// 4. Otherwise a grant on the key for the caller (or for its account, with an identity policy
+///    allowing the action) whose operations include the action and whose constraints hold.
+///
+/// Actions on no key (`kms:CreateKey`, `kms:ListKeys`, …) are decided by identity policies
+/// alone; an account root may do them all.
+extension KeyManagementService {
+    func authorize(_ context: RequestContext, _ request: AccessRequest, key: KMSKey) async throws(KMSError) {
+        try Self.checkGrantTokens(context.grantTokens)
+        let keyPolicy = try storedPolicy(of: key)
+        let identity = try await identity(of: context.principal)
+        let referenced = keyPolicy.conditionKeys.union(identity.policies.flatMap(\.conditionKeys))
+        let values = try await conditionValues(context, request, key: key, identity: identity, referenced: referenced)
+        let question = AuthorizationRequest(principal: context.principal, action: request.action, resource: key.arn, conditionValues: values)
+
+        let resource = keyPolicy.evaluate(question)
+        let identityDecision = identity.evaluate(question)
+        if resource.explicitDeny { throw Self.denied(context, request.action, key.arn, .explicitDenyInResourcePolicy) }
+        if identityDecision.explicitDeny { throw Self.denied(context, request.action, key.arn, .explicitDenyInIdentityPolicy) }
+        let identityAllows = context.principal.kind == .root || context.principal.kind == .service || identityDecision.allowsCaller
+        if resource.allowsCaller, context.account == key.account || identityAllows { return }
+        if resource.allowsCallersAccount, identityAllows { return }
+        if try await grantAllows(context, request, key: key, identityAllows: identityDecision.allowsCaller) { return }
+        let reason: DenialReason = resource.allowsCaller || resource.allowsCallersAccount ? .noIdentityPolicy : .noResourcePolicy
+        throw Self.denied(context, request.action, key.arn, reason)
+    }
+
+    /// Authorizes an action on no particular key (resource `*`): identity policies decide.
+    func authorizeAccountAction(_ context: RequestContext, _ request: AccessRequest) async throws(KMSError) {
+        try Self.checkGrantTokens(context.grantTokens)
+        if context.principal.kind == .root { return }
+        let identity = try await identity(of: context.principal)
+        let values = try await conditionValues(context, request, key: nil, identity: identity, referenced: [])
+        let decision = identity.evaluate(AuthorizationRequest(principal: context.principal, action: request.action, resource: "*", conditionValues: values))
+        if decision.explicitDeny { throw Self.denied(context, request.action, "*", .explicitDenyInIdentityPolicy) }
+        guard decision.allowsCaller else { throw Self.denied(context, request.action, "*", .noIdentityPolicy) }
+    }
+
+    /// Whether the caller may perform `action` on the key, without throwing the denial.
+    func isAuthorized(_ context: RequestContext, _ request: AccessRequest, key: KMSKey) async throws(KMSError) -> Bool {
+        do {
+            try await authorize(context, request, key: key)
+            return true
+        } catch where error.code == .accessDenied {
+            return false
         }
     }
 
-    static func denied(_ context: RequestContext, action: String, resource: String) -> KMSError {
-        KMSError(.accessDenied, "User: \(context.principal.arn) is not authorized to perform: \(action) on resource: \(resource) because no resource-based policy allows the \(action) action")
+    enum DenialReason {
+        case noResourcePolicy, noIdentityPolicy, explicitDenyInResourcePolicy, explicitDenyInIdentityPolicy
+    }
+
+    /// AWS's message: "User: ARN is not authorized to perform: ACTION on resource: ARN because …".
+    static func denied(_ context: RequestContext, _ action: String, _ resource: String, _ reason: DenialReason) -> KMSError {
+        let why = switch reason {
+        case .noResourcePolicy: "because no resource-based policy allows the \(action) action"
+        case .noIdentityPolicy: "because no identity-based policy allows the \(action) action"
+        case .explicitDenyInResourcePolicy: "with an explicit deny in a resource-based policy"
+        case .explicitDenyInIdentityPolicy: "with an explicit deny in an identity-based policy"
+        }
+        return KMSError(.accessDenied, "User: \(context.principal.arn) is not authorized to perform: \(action) on resource: \(resource) \(why)")
+    }
+
+    // MARK: Policies
+
+    /// The key's policy, parsed. Stored policies were validated when set, so a failure here is
+    /// damage to the store (`KMSInternalException`, logged).
+    func storedPolicy(of key: KMSKey) throws(KMSError) -> PolicyDocument {
+        let cacheKey = "\(key.id)#\(key.revision)"
+        if let cached = policyCache.withLock({ $0[cacheKey] }) { return cached }
+        do {
+            let document = try PolicyDocument.parse(key.policy, as: .keyPolicy)
+            policyCache.withLock { cache in
+                if cache.count >= Self.policyCacheLimit { cache.removeAll(keepingCapacity: true) }
+                cache[cacheKey] = document
+            }
+            return document
+        } catch {
+            logger.error("stored key policy does not parse", metadata: ["keyId": "\(key.id)"])
+            throw KMSError.internalFailure()
+        }
+    }
+
+    /// A principal's identity policies and tags, as authorization reads them.
+    struct Identity: Sendable {
+        var policies: [PolicyDocument] = []
+        var tags: [Tag] = []
+
+        /// The union of the identity policies' answers (they never delegate to an account).
+        func evaluate(_ request: AuthorizationRequest) -> PolicyDecision {
+            policies.reduce(into: PolicyDecision()) { decision, policy in
+                let one = policy.evaluate(request)
+                decision.explicitDeny = decision.explicitDeny || one.explicitDeny
+                decision.allowsCaller = decision.allowsCaller || one.allowsCaller
+            }
+        }
+    }
+
+    func identity(of principal: Principal) async throws(KMSError) -> Identity {
+        guard principal.kind == .user || principal.kind == .role else { return Identity() }
+        let stored = try await storeCall { () throws(StoreError) in try await store.identityPolicies(of: principal) }
+        let tags = try await storeCall { () throws(StoreError) in try await store.principalTags(of: principal) }
+        var policies: [PolicyDocument] = []
+        for policy in stored {
+            do {
+                policies.append(try PolicyDocument.parse(policy.document, as: .identityPolicy))
+            } catch {
+                logger.error("stored identity policy does not parse", metadata: ["principal": "\(principal.arn)", "policy": "\(policy.name)"])
+                throw KMSError.internalFailure()
+            }
+        }
+        return Identity(policies: policies, tags: tags)
+    }
+
+    // MARK: Condition values
+
+    /// The condition keys of a request: the global `aws:` keys, the key's `kms:` keys, the
+    /// encryption context and the operation's own. Tags and aliases of the key are read only
+    /// when a policy refers to them.
+    func conditionValues(_ context: RequestContext, _ request: AccessRequest, key: KMSKey?, identity: Identity, referenced: Set<String>) async throws(KMSError) -> [String: [String]] {
+        let principal = context.principal
+        let now = clock.now()
+        var values = request.conditions
+        values["aws:PrincipalType"] = [principal.typeName]
+        values["aws:userid"] = [principal.uniqueID]
+        if principal.kind == .service {
+            values["aws:PrincipalServiceName"] = [principal.name]
+        } else {
+            values["aws:PrincipalArn"] = [principal.arn]
+            values["aws:PrincipalAccount"] = [principal.account]
+            values["kms:CallerAccount"] = [principal.account]
+        }
+        if principal.kind == .user { values["aws:username"] = [principal.name] }
+        for tag in identity.tags { values["aws:PrincipalTag/\(tag.key)"] = [tag.value] }
+        if let ip = context.sourceIP { values["aws:SourceIp"] = [ip] }
+        values["aws:SecureTransport"] = [context.secureTransport ? "true" : "false"]
+        values["aws:CurrentTime"] = [Self.iso8601(now)]
+        values["aws:EpochTime"] = [String(Int64(now.timeIntervalSince1970))]
+        values["aws:RequestedRegion"] = [context.region]
+        if let pairs = request.encryptionContext?.pairs, !pairs.isEmpty {
+            for (name, value) in pairs { values["kms:EncryptionContext:\(name)"] = [value] }
+            values["kms:EncryptionContextKeys"] = pairs.keys.sorted()
+        }
+        if let reference = request.keyReference, case .aliasName(let name)? = try? KeyReference.parse(reference) {
+            values["kms:RequestAlias"] = [name]
+        } else if let reference = request.keyReference, case .aliasARN(_, _, let name)? = try? KeyReference.parse(reference) {
+            values["kms:RequestAlias"] = [name]
+        }
+        guard let key else { return values }
+        values["kms:KeySpec"] = [key.spec.rawValue]
+        values["kms:CustomerMasterKeySpec"] = [key.spec.rawValue]
+        values["kms:KeyUsage"] = [key.usage.rawValue]
+        values["kms:CustomerMasterKeyUsage"] = [key.usage.rawValue]
+        values["kms:KeyOrigin"] = [key.origin.rawValue]
+        values["kms:MultiRegion"] = ["false"]
+        if referenced.contains(where: { $0.hasPrefix("aws:resourcetag/") }) {
+            for tag in try await storeCall({ () throws(StoreError) in try await store.tags(keyID: key.id) }) {
+                values["aws:ResourceTag/\(tag.key)"] = [tag.value]
+            }
+        }
+        if referenced.contains("kms:resourcealiases") {
+            let aliases = try await storeCall { () throws(StoreError) in
+                try await store.aliases(account: key.account, region: key.region, targetKeyID: key.id, afterName: nil, limit: 1000)
+            }
+            if !aliases.isEmpty { values["kms:ResourceAliases"] = aliases.map(\.name) }
+        }
+        return values
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        date.formatted(.iso8601)
     }
 }

@@ -50,39 +50,120 @@ public struct Credentials: Sendable {
         return try await createAccessKey(for: root)
     }
 
-    /// Creates an IAM-style user `arn:aws:iam::ACCOUNT:user/NAME` with one access key.
-    public func createUser(account: String, name: String) async throws(KMSError) -> IssuedAccessKey {
-        guard Self.isValidUserName(name) else {
-            throw KMSError.validation("User names are 1–64 characters of letters, digits and +=,.@_-, and not 'root'.")
+    /// Creates a user (`arn:aws:iam::ACCOUNT:user/NAME`), a role (`…:role/NAME`, which signs
+    /// with credentials of its own, as a session of the role would) or a service principal
+    /// (`dynamodb.amazonaws.com`), with one access key. A new user or role may do nothing until
+    /// an identity policy (or a key policy, or a grant) allows it.
+    public func createPrincipal(_ kind: Principal.Kind, account: String, name: String) async throws(KMSError) -> IssuedAccessKey {
+        switch kind {
+        case .root: throw KMSError.validation("The account root exists with the account.")
+        case .user, .role:
+            guard Self.isValidUserName(name) else {
+                throw KMSError.validation("User and role names are 1–64 characters of letters, digits and +=,.@_-, and not 'root'.")
+            }
+        case .service:
+            guard Self.isValidServiceName(name) else {
+                throw KMSError.validation("A service principal is a name like dynamodb.amazonaws.com.")
+            }
         }
-        let user = Principal(account: account, name: name)
+        let principal = Principal(account: account, kind: kind, name: name)
         do {
-            try await store.commit([.insertPrincipal(user, creationDate: clock.now())])
+            try await store.commit([.insertPrincipal(principal, creationDate: clock.now())])
         } catch .alreadyExists {
-            throw KMSError(.alreadyExists, "User \(user.arn) already exists.")
+            throw KMSError(.alreadyExists, "\(principal.arn) already exists in account \(account).")
         } catch {
             throw KMSError.internalFailure()
-        }
-        return try await createAccessKey(for: user)
-    }
-
-    /// Adds an access key to an existing principal.
-    public func createAccessKey(account: String, userName: String) async throws(KMSError) -> IssuedAccessKey {
-        let principal = Principal(account: account, name: userName)
-        guard try await call({ () throws(StoreError) in try await store.principals(account: account) }).contains(principal) else {
-            throw KMSError.notFound("No user \(principal.arn).")
         }
         return try await createAccessKey(for: principal)
     }
 
+    /// Deletes a user, role or service principal with its access keys, policies and tags.
+    public func deletePrincipal(_ principal: Principal) async throws(KMSError) {
+        guard !principal.isRoot else { throw KMSError.validation("The account root cannot be deleted.") }
+        do {
+            try await store.commit([.deletePrincipal(principal)])
+        } catch .notFound {
+            throw KMSError.notFound("No principal \(principal.arn) in account \(principal.account).")
+        } catch {
+            throw KMSError.internalFailure()
+        }
+    }
+
+    /// Adds an access key to an existing principal.
+    /// An account's root exists once it is asked for: this is how another account gets its
+    /// first credentials.
+    public func createAccessKey(for principal: Principal) async throws(KMSError) -> IssuedAccessKey {
+        if principal.isRoot { try await ensurePrincipal(principal) }
+        try await requireExisting(principal)
+        let id = "AKIA" + Self.randomString(length: 16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        let secret = Self.randomString(length: 40, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        try await insert(AccessKey(id: id, principal: principal, sealedSecret: rootKey.sealCredential(secret: secret, accessKeyID: id)))
+        return IssuedAccessKey(accessKeyID: id, secretAccessKey: secret, principal: principal)
+    }
+
     /// Principals of an account with the IDs (never the secrets) of their access keys.
-    public func listUsers(account: String) async throws(KMSError) -> [(principal: Principal, accessKeyIDs: [String])] {
+    public func listPrincipals(account: String) async throws(KMSError) -> [(principal: Principal, accessKeyIDs: [String])] {
         var result: [(Principal, [String])] = []
         for principal in try await call({ () throws(StoreError) in try await store.principals(account: account) }) {
             let keys = try await call { () throws(StoreError) in try await store.accessKeys(of: principal) }
             result.append((principal, keys.map(\.id)))
         }
         return result
+    }
+
+    // MARK: Identity policies and tags
+
+    /// Attaches (or replaces) a named identity policy of a user or role. The document must be a
+    /// valid identity policy (`MalformedPolicyDocumentException`), at most 6,144 characters as IAM allows.
+    public func attachPolicy(to principal: Principal, name: String, document: String) async throws(KMSError) {
+        guard principal.kind == .user || principal.kind == .role else {
+            throw KMSError.validation("Identity policies attach to users and roles.")
+        }
+        guard (1...128).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+=,.@_-".contains($0)) }) else {
+            throw KMSError.validation("Policy names are 1–128 characters of letters, digits and +=,.@_-.")
+        }
+        guard document.count <= 6_144 else { throw KMSError(.limitExceeded, "An identity policy is at most 6,144 characters.") }
+        _ = try PolicyDocument.parse(document, as: .identityPolicy)
+        try await requireExisting(principal)
+        try await call { () throws(StoreError) in try await store.commit([.putIdentityPolicy(principal, IdentityPolicy(name: name, document: document))]) }
+    }
+
+    public func identityPolicies(of principal: Principal) async throws(KMSError) -> [IdentityPolicy] {
+        try await requireExisting(principal)
+        return try await call { () throws(StoreError) in try await store.identityPolicies(of: principal) }
+    }
+
+    public func detachPolicy(from principal: Principal, name: String) async throws(KMSError) {
+        do {
+            try await store.commit([.deleteIdentityPolicy(principal, name: name)])
+        } catch .notFound {
+            throw KMSError.notFound("\(principal.arn) has no policy named \(name).")
+        } catch {
+            throw KMSError.internalFailure()
+        }
+    }
+
+    /// Sets tags of a principal (`aws:PrincipalTag/KEY` in policies).
+    public func tagPrincipal(_ principal: Principal, tags: [Tag]) async throws(KMSError) {
+        try Tag.validate(tags)
+        try await requireExisting(principal)
+        try await call { () throws(StoreError) in try await store.commit([.putPrincipalTags(principal, tags: tags)]) }
+    }
+
+    public func untagPrincipal(_ principal: Principal, tagKeys: [String]) async throws(KMSError) {
+        try await requireExisting(principal)
+        try await call { () throws(StoreError) in try await store.commit([.removePrincipalTags(principal, tagKeys: tagKeys)]) }
+    }
+
+    public func principalTags(of principal: Principal) async throws(KMSError) -> [Tag] {
+        try await requireExisting(principal)
+        return try await call { () throws(StoreError) in try await store.principalTags(of: principal) }
+    }
+
+    private func requireExisting(_ principal: Principal) async throws(KMSError) {
+        guard try await call({ () throws(StoreError) in try await store.hasPrincipal(principal) }) else {
+            throw KMSError.notFound("No principal \(principal.arn) in account \(principal.account).")
+        }
     }
 
     public func deleteAccessKey(id: String) async throws(KMSError) {
@@ -93,13 +174,6 @@ public struct Credentials: Sendable {
         } catch {
             throw KMSError.internalFailure()
         }
-    }
-
-    private func createAccessKey(for principal: Principal) async throws(KMSError) -> IssuedAccessKey {
-        let id = "AKIA" + Self.randomString(length: 16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        let secret = Self.randomString(length: 40, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        try await insert(AccessKey(id: id, principal: principal, sealedSecret: rootKey.sealCredential(secret: secret, accessKeyID: id)))
-        return IssuedAccessKey(accessKeyID: id, secretAccessKey: secret, principal: principal)
     }
 
     private func ensurePrincipal(_ principal: Principal) async throws(KMSError) {
@@ -130,6 +204,11 @@ public struct Credentials: Sendable {
 
     static func isValidAccessKeyID(_ id: String) -> Bool {
         (16...128).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+
+    static func isValidServiceName(_ name: String) -> Bool {
+        name.hasSuffix(".amazonaws.com") && name.count > 14 && name.count <= 128
+            && name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || ".-".contains($0)) }
     }
 
     static func isValidUserName(_ name: String) -> Bool {

@@ -17,6 +17,9 @@ public final class KeyManagementService: Sendable {
     /// key is refused by the key lookup that always precedes a material lookup.
     private let materialCache = Mutex<[String: any KeyMaterial]>([:])
     private static let materialCacheLimit = 10_000
+    /// Parsed key policies by "keyID#revision" (every policy change bumps the revision).
+    let policyCache = Mutex<[String: PolicyDocument]>([:])
+    static let policyCacheLimit = 10_000
 
     public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), logger: Logger = Logger(label: "swiftkms.service")) {
         self.store = store
@@ -27,42 +30,48 @@ public final class KeyManagementService: Sendable {
 
     // MARK: Resolving keys
 
-    /// Finds the key a `KeyId` member names, in the caller's account and region.
+    /// Finds the key a `KeyId` member names.
     ///
-    /// - Parameter allowAlias: whether the operation accepts alias names and alias ARNs
-    ///   (cryptographic operations and DescribeKey do; management operations don't).
-    func resolveKey(_ keyIdText: String, _ context: RequestContext, allowAlias: Bool, action: String) async throws(KMSError) -> KMSKey {
+    /// - Parameters:
+    ///   - allowAlias: whether the operation accepts alias names and alias ARNs
+    ///     (cryptographic operations and DescribeKey do; management operations don't).
+    ///   - crossAccount: whether the operation may name a key of another account by key ARN
+    ///     or alias ARN (authorization then decides); other operations refuse such ARNs.
+    func resolveKey(_ keyIdText: String, _ context: RequestContext, allowAlias: Bool, action: String, crossAccount: Bool = false) async throws(KMSError) -> KMSKey {
         let reference = try KeyReference.parse(keyIdText)
+        var account = context.account
         let keyID: String
         switch reference {
         case .keyID(let id):
             guard ResourceName.isWellFormedKeyID(id) else { throw KMSError.notFound("Invalid keyId '\(keyIdText)'") }
             keyID = id
-        case .keyARN(let region, let account, let id):
-            try checkScope(region: region, account: account, context, resource: keyIdText, action: action)
+        case .keyARN(let region, let arnAccount, let id):
+            try checkScope(region: region, account: arnAccount, context, resource: keyIdText, action: action, crossAccount: crossAccount)
             guard ResourceName.isWellFormedKeyID(id) else { throw KMSError.keyNotFound(keyIdText) }
+            account = arnAccount
             keyID = id
         case .aliasName(let name), .aliasARN(_, _, let name):
             guard allowAlias else { throw KMSError.notFound("Invalid keyId '\(keyIdText)'") }
-            if case .aliasARN(let region, let account, _) = reference {
-                try checkScope(region: region, account: account, context, resource: keyIdText, action: action)
+            if case .aliasARN(let region, let arnAccount, _) = reference {
+                try checkScope(region: region, account: arnAccount, context, resource: keyIdText, action: action, crossAccount: crossAccount)
+                account = arnAccount
             }
-            guard let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: context.account, region: context.region, name: name) }) else {
-                throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
+            guard let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: account, region: context.region, name: name) }) else {
+                throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: account, aliasName: name))
             }
             keyID = alias.targetKeyID
         }
         guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: keyID) }),
-              key.account == context.account, key.region == context.region
-        else { throw KMSError.keyNotFound(ResourceName.keyARN(region: context.region, account: context.account, keyID: keyID)) }
+              key.account == account, key.region == context.region
+        else { throw KMSError.keyNotFound(ResourceName.keyARN(region: context.region, account: account, keyID: keyID)) }
         return key
     }
 
-    /// An ARN in another region names no key here; one in another account is refused, since
-    /// a key's default policy admits only its own account.
-    private func checkScope(region: String, account: String, _ context: RequestContext, resource: String, action: String) throws(KMSError) {
-        if account != context.account {
-            throw Authorization.denied(context, action: action, resource: resource)
+    /// An ARN in another region names no key here; one in another account is refused unless
+    /// the operation works across accounts.
+    private func checkScope(region: String, account: String, _ context: RequestContext, resource: String, action: String, crossAccount: Bool) throws(KMSError) {
+        if account != context.account, !crossAccount {
+            throw Self.denied(context, action, resource, .noResourcePolicy)
         }
         if region != context.region {
             throw KMSError.notFound("Invalid arn \(resource): the region does not match the request's region \(context.region)")

@@ -23,7 +23,7 @@ public enum Mutation: Sendable {
     /// Replaces the key's row. The given `revision` must be the stored one (else
     /// `StoreError.conflict`); the stored revision becomes `revision + 1`.
     case updateKey(KMSKey)
-    /// Deletes the key with its material, tags and the aliases that point to it.
+    /// Deletes the key with its material, tags, grants and the aliases that point to it.
     /// `revision` must be the stored one.
     case deleteKey(id: String, revision: Int64)
     case insertKeyMaterial(KeyMaterialRecord)
@@ -42,6 +42,19 @@ public enum Mutation: Sendable {
     case insertAccessKey(AccessKey, creationDate: Date)
     /// `StoreError.notFound` when there is none.
     case deleteAccessKey(id: String)
+    /// Deletes a principal with its access keys, identity policies and tags;
+    /// `StoreError.notFound` when there is none.
+    case deletePrincipal(Principal)
+    /// Adds or replaces the principal's identity policy of that name.
+    case putIdentityPolicy(Principal, IdentityPolicy)
+    /// `StoreError.notFound` when there is none.
+    case deleteIdentityPolicy(Principal, name: String)
+    /// Adds or overwrites tags of a principal (`aws:PrincipalTag/*`).
+    case putPrincipalTags(Principal, tags: [Tag])
+    case removePrincipalTags(Principal, tagKeys: [String])
+    case insertGrant(Grant)
+    /// `StoreError.notFound` when there is none.
+    case deleteGrant(id: String)
 }
 
 public enum StoreError: Error, Sendable, Equatable {
@@ -81,4 +94,16 @@ public protocol Store: Sendable {
     func principals(account: String) async throws(StoreError) -> [Principal]
     func accessKey(id: String) async throws(StoreError) -> AccessKey?
     func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey]
+    func hasPrincipal(_ principal: Principal) async throws(StoreError) -> Bool
+    /// Identity policies of a principal, ordered by name.
+    func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy]
+    /// Tags of a principal, ordered by tag key.
+    func principalTags(of principal: Principal) async throws(StoreError) -> [Tag]
+
+    func grant(id: String) async throws(StoreError) -> Grant?
+    /// Grants of a key, ordered by grant ID.
+    func grants(keyID: String) async throws(StoreError) -> [Grant]
+    /// Grants in any key whose retiring principal is `retiringPrincipal`, ordered by grant ID,
+    /// starting after `afterID`.
+    func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant]
 }

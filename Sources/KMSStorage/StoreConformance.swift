@@ -140,7 +140,7 @@ public enum StoreConformance {
             try expect(try await store.keysDueForDeletion(at: Date(timeIntervalSince1970: 1_000)).map(\.id) == [due.id], "due")
         },
         Check(name: "principals and access keys") { store in
-            let alice = Principal(account: "111122223333", name: "alice")
+            let alice = Principal.user(account: "111122223333", "alice")
             let now = Date(timeIntervalSince1970: 1_700_000_000)
             try await store.commit([.insertPrincipal(alice, creationDate: now), .insertAccessKey(AccessKey(id: "AKIA1", principal: alice, sealedSecret: [9]), creationDate: now)])
             try await expectError(.alreadyExists) { try await store.commit([.insertPrincipal(alice, creationDate: now)]) }
@@ -150,6 +150,50 @@ public enum StoreConformance {
             try await store.commit([.deleteAccessKey(id: "AKIA1")])
             try expect(try await store.accessKey(id: "AKIA1") == nil, "deleted")
             try await expectError(.notFound) { try await store.commit([.deleteAccessKey(id: "AKIA1")]) }
+            let role = Principal.role(account: "111122223333", "alice")
+            try await store.commit([.insertPrincipal(role, creationDate: now)])
+            let hasRole = try await store.hasPrincipal(role), hasBob = try await store.hasPrincipal(.user(account: "111122223333", "bob"))
+            try expect(hasRole && !hasBob, "has principal")
+        },
+        Check(name: "identity policies and principal tags go with their principal") { store in
+            let bob = Principal.user(account: "111122223333", "bob")
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            try await store.commit([.insertPrincipal(bob, creationDate: now),
+                                    .putIdentityPolicy(bob, IdentityPolicy(name: "b", document: "{}")),
+                                    .putIdentityPolicy(bob, IdentityPolicy(name: "a", document: "{1}")),
+                                    .putIdentityPolicy(bob, IdentityPolicy(name: "a", document: "{2}")),
+                                    .putPrincipalTags(bob, tags: [Tag(key: "team", value: "x"), Tag(key: "cost", value: "1")]),
+                                    .putPrincipalTags(bob, tags: [Tag(key: "team", value: "y")]),
+                                    .insertAccessKey(AccessKey(id: "AKIA2", principal: bob, sealedSecret: [1]), creationDate: now)])
+            try expect(try await store.identityPolicies(of: bob) == [IdentityPolicy(name: "a", document: "{2}"), IdentityPolicy(name: "b", document: "{}")], "policies")
+            try expect(try await store.principalTags(of: bob) == [Tag(key: "cost", value: "1"), Tag(key: "team", value: "y")], "tags")
+            try await store.commit([.deleteIdentityPolicy(bob, name: "b"), .removePrincipalTags(bob, tagKeys: ["cost", "absent"])])
+            try expect(try await store.identityPolicies(of: bob).map(\.name) == ["a"], "policy deleted")
+            try expect(try await store.principalTags(of: bob).map(\.key) == ["team"], "tag removed")
+            try await expectError(.notFound) { try await store.commit([.deleteIdentityPolicy(bob, name: "b")]) }
+            try await store.commit([.deletePrincipal(bob)])
+            let policiesLeft = try await store.identityPolicies(of: bob), tagsLeft = try await store.principalTags(of: bob)
+            try expect(policiesLeft.isEmpty && tagsLeft.isEmpty, "cascade")
+            try expect(try await store.accessKey(id: "AKIA2") == nil, "access key cascade")
+            try await expectError(.notFound) { try await store.commit([.deletePrincipal(bob)]) }
+        },
+        Check(name: "grants: by key, by retiring principal, deleted with their key") { store in
+            let k = key()
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            func grant(_ id: String, retiring: String?) -> Grant {
+                Grant(id: id, keyID: k.id, keyARN: k.arn, name: id == "g1" ? "n" : nil, granteePrincipal: "arn:aws:iam::111122223333:user/a",
+                      retiringPrincipal: retiring, operations: [.decrypt, .retireGrant],
+                      constraints: id == "g1" ? GrantConstraints(encryptionContextSubset: ["Department": "IT"]) : nil,
+                      issuingAccount: "arn:aws:iam::111122223333:root", creationDate: now)
+            }
+            try await store.commit([.insertKey(k), .insertGrant(grant("g2", retiring: "r")), .insertGrant(grant("g1", retiring: "r")), .insertGrant(grant("g3", retiring: nil))])
+            try expect(try await store.grant(id: "g1") == grant("g1", retiring: "r"), "round trip")
+            try expect(try await store.grants(keyID: k.id).map(\.id) == ["g1", "g2", "g3"], "by key")
+            try expect(try await store.grants(retiringPrincipal: "r", afterID: "g1", limit: 5).map(\.id) == ["g2"], "by retiring")
+            try await store.commit([.deleteGrant(id: "g2")])
+            try await expectError(.notFound) { try await store.commit([.deleteGrant(id: "g2")]) }
+            try await store.commit([.deleteKey(id: k.id, revision: k.revision)])
+            try expect(try await store.grant(id: "g1") == nil, "deleted with key")
         },
     ]
 }

@@ -70,6 +70,7 @@ public final class SQLiteStore: Store {
         case .deleteKey(let id, let revision):
             try db.execute(sql: "DELETE FROM alias WHERE target_key_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM key_tag WHERE key_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM key_grant WHERE key_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM key_material WHERE key_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM kms_key WHERE id = ? AND revision = ?", arguments: [id, revision])
             guard db.changesCount == 1 else { throw StoreError.conflict }
@@ -100,12 +101,49 @@ public final class SQLiteStore: Store {
             }
         case .insertPrincipal(let p, let date):
             try db.execute(sql: "INSERT INTO principal (account, name, creation_ms) VALUES (?, ?, ?)",
-                           arguments: [p.account, p.name, date.millis])
+                           arguments: [p.account, p.path, date.millis])
         case .insertAccessKey(let k, let date):
             try db.execute(sql: "INSERT INTO access_key (id, account, name, sealed_secret, creation_ms) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [k.id, k.principal.account, k.principal.name, Data(k.sealedSecret), date.millis])
+                           arguments: [k.id, k.principal.account, k.principal.path, Data(k.sealedSecret), date.millis])
         case .deleteAccessKey(let id):
             try db.execute(sql: "DELETE FROM access_key WHERE id = ?", arguments: [id])
+            guard db.changesCount == 1 else { throw StoreError.notFound }
+        case .deletePrincipal(let p):
+            for table in ["access_key", "identity_policy", "principal_tag"] {
+                let column = table == "access_key" ? "name" : "principal"
+                try db.execute(sql: "DELETE FROM \(table) WHERE account = ? AND \(column) = ?", arguments: [p.account, p.path])
+            }
+            try db.execute(sql: "DELETE FROM principal WHERE account = ? AND name = ?", arguments: [p.account, p.path])
+            guard db.changesCount == 1 else { throw StoreError.notFound }
+        case .putIdentityPolicy(let p, let policy):
+            try db.execute(sql: """
+                INSERT INTO identity_policy (account, principal, name, document) VALUES (?, ?, ?, ?)
+                ON CONFLICT (account, principal, name) DO UPDATE SET document = excluded.document
+                """, arguments: [p.account, p.path, policy.name, policy.document])
+        case .deleteIdentityPolicy(let p, let name):
+            try db.execute(sql: "DELETE FROM identity_policy WHERE account = ? AND principal = ? AND name = ?", arguments: [p.account, p.path, name])
+            guard db.changesCount == 1 else { throw StoreError.notFound }
+        case .putPrincipalTags(let p, let tags):
+            for tag in tags {
+                try db.execute(sql: """
+                    INSERT INTO principal_tag (account, principal, tag_key, tag_value) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (account, principal, tag_key) DO UPDATE SET tag_value = excluded.tag_value
+                    """, arguments: [p.account, p.path, tag.key, tag.value])
+            }
+        case .removePrincipalTags(let p, let tagKeys):
+            for tagKey in tagKeys {
+                try db.execute(sql: "DELETE FROM principal_tag WHERE account = ? AND principal = ? AND tag_key = ?", arguments: [p.account, p.path, tagKey])
+            }
+        case .insertGrant(let g):
+            try db.execute(sql: """
+                INSERT INTO key_grant (id, key_id, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [g.id, g.keyID, g.keyARN, g.name, g.granteePrincipal, g.retiringPrincipal,
+                                 g.operations.map(\.rawValue).joined(separator: ","),
+                                 try g.constraints.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
+                                 g.issuingAccount, g.creationDate.millis])
+        case .deleteGrant(let id):
+            try db.execute(sql: "DELETE FROM key_grant WHERE id = ?", arguments: [id])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         }
     }
@@ -171,7 +209,43 @@ public final class SQLiteStore: Store {
     public func principals(account: String) async throws(StoreError) -> [Principal] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT account, name FROM principal WHERE account = ? ORDER BY name", arguments: [account])
-                .map { Principal(account: $0["account"], name: $0["name"]) }
+                .compactMap { Principal(account: $0["account"], path: $0["name"]) }
+        }
+    }
+
+    public func hasPrincipal(_ principal: Principal) async throws(StoreError) -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM principal WHERE account = ? AND name = ?)",
+                              arguments: [principal.account, principal.path]) ?? false
+        }
+    }
+
+    public func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT name, document FROM identity_policy WHERE account = ? AND principal = ? ORDER BY name",
+                             arguments: [principal.account, principal.path]).map { IdentityPolicy(name: $0["name"], document: $0["document"]) }
+        }
+    }
+
+    public func principalTags(of principal: Principal) async throws(StoreError) -> [Tag] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT tag_key, tag_value FROM principal_tag WHERE account = ? AND principal = ? ORDER BY tag_key",
+                             arguments: [principal.account, principal.path]).map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
+        }
+    }
+
+    public func grant(id: String) async throws(StoreError) -> Grant? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM key_grant WHERE id = ?", arguments: [id]).map(Self.grant) }
+    }
+
+    public func grants(keyID: String) async throws(StoreError) -> [Grant] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE key_id = ? ORDER BY id", arguments: [keyID]).map(Self.grant) }
+    }
+
+    public func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE retiring = ? AND id > ? ORDER BY id LIMIT ?",
+                             arguments: [retiringPrincipal, afterID ?? "", limit]).map(Self.grant)
         }
     }
 
@@ -184,7 +258,7 @@ public final class SQLiteStore: Store {
     public func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM access_key WHERE account = ? AND name = ? ORDER BY id",
-                             arguments: [principal.account, principal.name]).map(Self.accessKey)
+                             arguments: [principal.account, principal.path]).map(Self.accessKey)
         }
     }
 
@@ -229,9 +303,17 @@ public final class SQLiteStore: Store {
               creationDate: Date(millis: row["creation_ms"]), lastUpdatedDate: Date(millis: row["updated_ms"]))
     }
 
-    private static func accessKey(_ row: Row) -> AccessKey {
-        AccessKey(id: row["id"], principal: Principal(account: row["account"], name: row["name"]),
-                  sealedSecret: Array(row["sealed_secret"] as Data))
+    private static func accessKey(_ row: Row) throws -> AccessKey {
+        guard let principal = Principal(account: row["account"], path: row["name"]) else { throw StoreError.unavailable }
+        return AccessKey(id: row["id"], principal: principal, sealedSecret: Array(row["sealed_secret"] as Data))
+    }
+
+    private static func grant(_ row: Row) throws -> Grant {
+        let operations = (row["operations"] as String).split(separator: ",").compactMap { GrantOperation(rawValue: String($0)) }
+        let constraints = try (row["constraints"] as String?).map { try JSONDecoder().decode(GrantConstraints.self, from: Data($0.utf8)) }
+        return Grant(id: row["id"], keyID: row["key_id"], keyARN: row["key_arn"], name: row["name"], granteePrincipal: row["grantee"],
+                     retiringPrincipal: row["retiring"], operations: operations, constraints: constraints,
+                     issuingAccount: row["issuing_account"], creationDate: Date(millis: row["creation_ms"]))
     }
 }
 

@@ -64,6 +64,44 @@ enum Schema {
                 );
                 """)
         }
+        // Principals by path (`root`, `user/NAME`, `role/NAME`, `service/NAME`); identity
+        // policies, principal tags and grants.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                UPDATE principal SET name = 'user/' || name WHERE name <> 'root';
+                UPDATE access_key SET name = 'user/' || name WHERE name <> 'root';
+                CREATE TABLE identity_policy (
+                    account TEXT NOT NULL,
+                    principal TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    document TEXT NOT NULL,
+                    PRIMARY KEY (account, principal, name),
+                    FOREIGN KEY (account, principal) REFERENCES principal (account, name)
+                );
+                CREATE TABLE principal_tag (
+                    account TEXT NOT NULL,
+                    principal TEXT NOT NULL,
+                    tag_key TEXT NOT NULL,
+                    tag_value TEXT NOT NULL,
+                    PRIMARY KEY (account, principal, tag_key),
+                    FOREIGN KEY (account, principal) REFERENCES principal (account, name)
+                );
+                CREATE TABLE key_grant (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    key_id TEXT NOT NULL REFERENCES kms_key (id),
+                    key_arn TEXT NOT NULL,
+                    name TEXT,
+                    grantee TEXT NOT NULL,
+                    retiring TEXT,
+                    operations TEXT NOT NULL,
+                    constraints TEXT,
+                    issuing_account TEXT NOT NULL,
+                    creation_ms INTEGER NOT NULL
+                );
+                CREATE INDEX key_grant_by_key ON key_grant (key_id, id);
+                CREATE INDEX key_grant_by_retiring ON key_grant (retiring, id);
+                """)
+        }
         return migrator
     }
 }

@@ -5,9 +5,9 @@ import Testing
 /// The policy language: parsing (what is malformed) and evaluation (which statements apply).
 @Suite struct PolicyTests {
     static let keyARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    static let alice = Principal(account: "111122223333", name: "alice")
+    static let alice = Principal.user(account: "111122223333", "alice")
     static let root = Principal.root(account: "111122223333")
-    static let mallory = Principal(account: "444455556666", name: "mallory")
+    static let mallory = Principal.user(account: "444455556666", "mallory")
 
     static func keyPolicy(_ statements: String) throws -> PolicyDocument {
         try PolicyDocument.parse(#"{"Version": "2012-10-17", "Statement": [\#(statements)]}"#, as: .keyPolicy)
@@ -87,7 +87,7 @@ import Testing
     static let cases: [Case] = [
         // Principals
         Case(name: "user by ARN", statements: statement(), expected: allow),
-        Case(name: "other user", statements: statement(), principal: Principal(account: "111122223333", name: "bob"), expected: none),
+        Case(name: "other user", statements: statement(), principal: Principal.user(account: "111122223333", "bob"), expected: none),
         Case(name: "everyone", statements: statement(principal: #""Principal": "*""#), principal: mallory, expected: allow),
         Case(name: "AWS *", statements: statement(principal: #""Principal": {"AWS": "*"}"#), principal: mallory, expected: allow),
         Case(name: "account root delegates for users", statements: statement(principal: #""Principal": {"AWS": "arn:aws:iam::111122223333:root"}"#), expected: account),
@@ -98,7 +98,7 @@ import Testing
         Case(name: "China partition ARN", statements: statement(principal: #""Principal": {"AWS": "arn:aws-cn:iam::111122223333:user/alice"}"#), expected: allow),
         Case(name: "service principal is not a user", statements: statement(principal: #""Principal": {"Service": "dynamodb.amazonaws.com"}"#), expected: none),
         Case(name: "NotPrincipal excludes", statements: statement("Deny", principal: #""NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/alice"}"#), expected: none),
-        Case(name: "NotPrincipal applies to others", statements: statement("Deny", principal: #""NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/alice"}"#), principal: Principal(account: "111122223333", name: "bob"), expected: deny),
+        Case(name: "NotPrincipal applies to others", statements: statement("Deny", principal: #""NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/alice"}"#), principal: Principal.user(account: "111122223333", "bob"), expected: deny),
         // Actions and resources
         Case(name: "action wildcard", statements: statement(action: #""Action": "kms:Re*""#), action: "kms:ReEncryptFrom", expected: allow),
         Case(name: "action case", statements: statement(action: #""Action": "KMS:encrypt""#), expected: allow),
@@ -115,7 +115,9 @@ import Testing
         // String operators
         Case(name: "StringEquals", statements: condition(#"{"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp"}}"#), values: ["kms:EncryptionContext:AppName": ["ExampleApp"]], expected: allow),
         Case(name: "StringEquals case", statements: condition(#"{"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp"}}"#), values: ["kms:EncryptionContext:AppName": ["exampleapp"]], expected: none),
-        Case(name: "condition key case", statements: condition(#"{"StringEquals": {"KMS:ENCRYPTIONCONTEXT:APPNAME": "ExampleApp"}}"#), values: ["kms:encryptioncontext:appname": ["ExampleApp"]], expected: allow),
+        Case(name: "condition key case", statements: condition(#"{"StringEquals": {"KMS:ENCRYPTIONCONTEXT:AppName": "ExampleApp"}}"#), values: ["kms:encryptioncontext:AppName": ["ExampleApp"]], expected: allow),
+        Case(name: "context key is case-sensitive", statements: condition(#"{"StringEquals": {"kms:EncryptionContext:appname": "ExampleApp"}}"#), values: ["kms:EncryptionContext:AppName": ["ExampleApp"]], expected: none),
+        Case(name: "other key case", statements: condition(#"{"StringEquals": {"AWS:PRINCIPALACCOUNT": "111122223333"}}"#), values: ["aws:PrincipalAccount": ["111122223333"]], expected: allow),
         Case(name: "StringEquals missing", statements: condition(#"{"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp"}}"#), expected: none),
         Case(name: "StringEquals any of", statements: condition(#"{"StringEquals": {"kms:CallerAccount": ["1", "111122223333"]}}"#), values: ["kms:CallerAccount": ["111122223333"]], expected: allow),
         Case(name: "StringNotEquals", statements: condition(#"{"StringNotEquals": {"kms:CallerAccount": ["1", "2"]}}"#), values: ["kms:CallerAccount": ["111122223333"]], expected: allow),

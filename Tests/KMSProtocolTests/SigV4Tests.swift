@@ -7,7 +7,7 @@ import KMSService
 /// AWS's Signature Version 4 test suite, and the ways a signature can be wrong.
 @Suite struct SigV4Tests {
     static let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-    static let principal = Principal(account: "111122223333", name: "alice")
+    static let principal = Principal.user(account: "111122223333", "alice")
     static let suiteDate = SigV4.parseAmzDate("20150830T123600Z")!
 
     struct Vector: CustomStringConvertible {

@@ -84,7 +84,7 @@ import Testing
         #expect(await errorCode { _ = try await f.service.generateDataKey(keyID: key.id, keySpec: .aes128, numberOfBytes: 16, context: EncryptionContext(), dryRun: nil, f.context) } == .validation)
         #expect(await errorCode { _ = try await f.service.generateDataKey(keyID: key.id, keySpec: nil, numberOfBytes: nil, context: EncryptionContext(), dryRun: nil, f.context) } == .validation)
         #expect(await errorCode { _ = try await f.service.generateDataKey(keyID: key.id, keySpec: .aes128, numberOfBytes: nil, context: EncryptionContext(), dryRun: true, f.context) } == .dryRunOperation)
-        #expect(try f.service.generateRandom(numberOfBytes: 1024, customKeyStoreID: nil, f.context).count == 1024)
+        #expect(try await f.service.generateRandom(numberOfBytes: 1024, customKeyStoreID: nil, f.context).count == 1024)
     }
 
     @Test func reEncryptMovesBetweenKeysAndContexts() async throws {

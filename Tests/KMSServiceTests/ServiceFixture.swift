@@ -15,7 +15,7 @@ struct ServiceFixture {
     let service: KeyManagementService
     let clock = ManualClock()
     let directory: URL
-    let context = RequestContext(principal: Principal(account: "111122223333", name: "alice"), region: "us-east-1", requestID: "test")
+    let context = RequestContext(principal: .root(account: "111122223333"), region: "us-east-1", requestID: "test")
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftkms-service-\(UUID().uuidString)")
@@ -25,7 +25,7 @@ struct ServiceFixture {
     }
 
     func context(account: String = "111122223333", region: String = "us-east-1") -> RequestContext {
-        RequestContext(principal: Principal(account: account, name: "bob"), region: region, requestID: "test")
+        RequestContext(principal: .root(account: account), region: region, requestID: "test")
     }
 
     func createKey(_ input: KeyManagementService.CreateKeyInput = .init()) async throws -> KMSKey {

@@ -126,6 +126,17 @@ def sigv4(headers, body, access_key, secret_key, region, amz_date, service="kms"
     return f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, SignedHeaders={';'.join(names)}, Signature={signature}"
 
 
+def aws_cli(server, *args, access_key=ACCESS_KEY, secret_key=SECRET_KEY, check=True):
+    """Runs `aws kms ARGS` against the server with the given credentials and no config files."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=access_key, AWS_SECRET_ACCESS_KEY=secret_key,
+               AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL_KMS=server.url, AWS_CONFIG_FILE="/dev/null",
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    out = subprocess.run(["aws", "kms", *args], capture_output=True, text=True, env=env, timeout=120)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
 def error_code(call, *args, **kwargs):
     """Runs a boto3 call that must fail; returns the error's __type as boto3 reports it."""
     from botocore.exceptions import ClientError

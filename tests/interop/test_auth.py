@@ -31,14 +31,20 @@ def test_boto3_reports_auth_errors(server):
     assert error_code(server.client(access_key="AKIAUNKNOWN000000000").list_keys) == "UnrecognizedClientException"
 
 
+ALL_OF_KMS = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]})
+
+
 def test_admin_users_authenticate_and_lose_access_when_key_deleted(server, kms):
     alice = json.loads(server.admin("create-user", "--name", "alice"))
-    assert alice["UserArn"] == "arn:aws:iam::111122223333:user/alice"
+    assert alice["Arn"] == "arn:aws:iam::111122223333:user/alice"
     as_alice = server.client(access_key=alice["AccessKeyId"], secret_key=alice["SecretAccessKey"])
+    # A new user may do nothing until a policy allows it.
+    assert error_code(as_alice.create_key) == "AccessDeniedException"
+    server.admin("attach-policy", "--principal", "user/alice", "--policy-name", "all-kms", "--policy-document", ALL_OF_KMS)
     meta = as_alice.create_key(Description="alice's")["KeyMetadata"]
     assert kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]["Description"] == "alice's"
-    second = json.loads(server.admin("create-access-key", "--user-name", "alice"))
-    listing = server.admin("list-users")
+    second = json.loads(server.admin("create-access-key", "--principal", "user/alice"))
+    listing = server.admin("list-principals")
     assert "arn:aws:iam::111122223333:user/alice\t" in listing and second["AccessKeyId"] in listing
     assert alice["SecretAccessKey"] not in listing and ACCESS_KEY in listing
     server.admin("delete-access-key", "--access-key-id", alice["AccessKeyId"])
@@ -50,6 +56,7 @@ def test_other_accounts_are_denied(server, kms):
     meta = kms.create_key()["KeyMetadata"]
     blob = kms.encrypt(KeyId=meta["KeyId"], Plaintext=b"mine")["CiphertextBlob"]
     eve = json.loads(server.admin("create-user", "--name", "eve", "--account-id", "444455556666"))
+    server.admin("attach-policy", "--principal", "arn:aws:iam::444455556666:user/eve", "--policy-name", "all-kms", "--policy-document", ALL_OF_KMS)
     as_eve = server.client(access_key=eve["AccessKeyId"], secret_key=eve["SecretAccessKey"])
     assert error_code(as_eve.describe_key, KeyId=meta["Arn"]) == "AccessDeniedException"
     assert error_code(as_eve.encrypt, KeyId=meta["Arn"], Plaintext=b"x") == "AccessDeniedException"

@@ -1,20 +1,12 @@
 """The README's session, with the AWS CLI as a user runs it."""
 import base64
 import json
-import os
-import subprocess
 
-from conftest import ACCESS_KEY, SECRET_KEY
+from conftest import aws_cli
 
 
 def aws(server, *args, check=True):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
-               AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL_KMS=server.url, AWS_CONFIG_FILE="/dev/null",
-               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-    out = subprocess.run(["aws", "kms", *args], capture_output=True, text=True, env=env, timeout=120)
-    if check:
-        assert out.returncode == 0, out.stderr
-    return out
+    return aws_cli(server, *args, check=check)
 
 
 def test_readme_session(server, tmp_path):

@@ -14,7 +14,7 @@ public struct PolicyCondition: Sendable, Equatable {
     public var test: ConditionTest
     /// `...IfExists`: true when the key is absent.
     public var ifExists: Bool
-    /// The condition key, lowercased (keys are case-insensitive).
+    /// The condition key as `ConditionKey.normalized` gives it.
     public var key: String
     public var values: [String]
 
@@ -43,7 +43,7 @@ public struct PolicyCondition: Sendable, Equatable {
             for (key, raw) in keys.sorted(by: { $0.key < $1.key }) {
                 let values = try Self.values(raw, name)
                 try test.validate(values, operator: name)
-                conditions.append(PolicyCondition(qualifier: qualifier, test: test, ifExists: ifExists, key: key.lowercased(), values: values))
+                conditions.append(PolicyCondition(qualifier: qualifier, test: test, ifExists: ifExists, key: ConditionKey.normalized(key), values: values))
             }
         }
         return conditions

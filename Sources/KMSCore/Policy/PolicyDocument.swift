@@ -42,6 +42,11 @@ public struct PolicyDocument: Sendable, Equatable {
         return document
     }
 
+    /// The condition keys the statements test (normalized).
+    public var conditionKeys: Set<String> {
+        Set(statements.flatMap { $0.conditions.map(\.key) })
+    }
+
     static func malformed(_ message: String) -> KMSError {
         KMSError(.malformedPolicyDocument, message)
     }
@@ -154,7 +159,7 @@ public struct PrincipalSet: Sendable, Equatable {
 
     /// The canonical ARN of an AWS principal entry, or nil when it is none: a 12-digit account
     /// ID, or `arn:PARTITION:iam::ACCOUNT:root|user/NAME|role/NAME`, or an STS assumed role.
-    static func awsPrincipalARN(_ entry: String) -> String? {
+    public static func awsPrincipalARN(_ entry: String) -> String? {
         if entry.count == 12, entry.allSatisfy({ $0.isASCII && $0.isNumber }) { return "arn:aws:iam::\(entry):root" }
         let parts = entry.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"), parts[3].isEmpty,

@@ -6,14 +6,32 @@ public struct AuthorizationRequest: Sendable {
     public var action: String
     /// The key ARN (or `*` for actions on no key, such as `kms:CreateKey`).
     public var resource: String
-    /// Condition keys (lowercased) and their values; a key absent here is absent from the request.
-    public var conditionValues: [String: [String]]
+    /// Condition keys (normalized) and their values; a key absent here is absent from the request.
+    public private(set) var conditionValues: [String: [String]]
 
     public init(principal: Principal, action: String, resource: String, conditionValues: [String: [String]] = [:]) {
         self.principal = principal
         self.action = action
         self.resource = resource
-        self.conditionValues = Dictionary(conditionValues.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
+        self.conditionValues = Dictionary(conditionValues.map { (ConditionKey.normalized($0.key), $0.value) }, uniquingKeysWith: { $1 })
+    }
+
+    public subscript(key: String) -> [String]? {
+        get { conditionValues[ConditionKey.normalized(key)] }
+        set { conditionValues[ConditionKey.normalized(key)] = newValue }
+    }
+}
+
+/// Condition key names are case-insensitive, except the context key in
+/// `kms:EncryptionContext:KEY`, which KMS compares case-sensitively (as the encryption context
+/// itself is compared).
+public enum ConditionKey {
+    static let encryptionContextPrefix = "kms:encryptioncontext:"
+
+    public static func normalized(_ key: String) -> String {
+        let lower = key.lowercased()
+        guard lower.hasPrefix(encryptionContextPrefix) else { return lower }
+        return encryptionContextPrefix + key.dropFirst(encryptionContextPrefix.count)
     }
 }
 
@@ -61,22 +79,63 @@ extension PolicyStatement {
     func principalMatch(_ principal: Principal) -> PrincipalMatch? {
         guard let set = self.principal else { return .caller }
         let match = set.match(principal)
-        if notPrincipal { return match == nil ? .caller : nil }
+        // NotPrincipal exempts only the principals it names exactly: naming an account's root
+        // does not exempt the account's users (AWS asks to list both the user and its account).
+        if notPrincipal { return match == .caller ? nil : .caller }
         return match
     }
 
-    /// Action, resource and every condition hold.
+    /// Action, resource and every condition hold. Policy variables (`${aws:username}`) in
+    /// resources and condition values are replaced by the request's value; a pattern whose
+    /// variable the request lacks matches nothing.
     func appliesTo(_ request: AuthorizationRequest) -> Bool {
         let actionListed = actions.contains { Wildcard.matches($0, request.action, ignoringCase: true) }
-        let resourceListed = resources.contains { Wildcard.matches($0, request.resource) }
+        let resourceListed = resources.contains { pattern in
+            PolicyVariables.substitute(pattern, request).map { Wildcard.matches($0, request.resource) } ?? false
+        }
         return actionListed != notAction && resourceListed != notResource
-            && conditions.allSatisfy { $0.holds(for: request.conditionValues[$0.key]) }
+            && conditions.allSatisfy { condition in
+                var condition = condition
+                condition.values = condition.values.compactMap { PolicyVariables.substitute($0, request) }
+                return condition.holds(for: request.conditionValues[condition.key])
+            }
+    }
+}
+
+/// IAM policy variables: `${key}` stands for the request's (single) value of a condition key;
+/// `${*}`, `${?}` and `${$}` stand for the literal characters.
+enum PolicyVariables {
+    static func substitute(_ text: String, _ request: AuthorizationRequest) -> String? {
+        guard text.contains("${") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            result += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { return result + rest[start.lowerBound...] }
+            let name = String(rest[start.upperBound..<end])
+            switch name {
+            case "*", "?", "$": result += name
+            default:
+                // `${key, 'default'}` uses the default when the key is absent.
+                let parts = name.split(separator: ",", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if let values = request[parts[0]], values.count == 1 {
+                    result += values[0]
+                } else if parts.count == 2, parts[1].count >= 2, parts[1].hasPrefix("'"), parts[1].hasSuffix("'") {
+                    result += parts[1].dropFirst().dropLast()
+                } else {
+                    return nil
+                }
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        return result + rest
     }
 }
 
 extension PrincipalSet {
     func match(_ principal: Principal) -> PolicyStatement.PrincipalMatch? {
         if everyone { return .caller }
+        if principal.kind == .service { return services.contains(principal.name) ? .caller : nil }
         var match: PolicyStatement.PrincipalMatch?
         for arn in aws {
             // The partition is not compared: an account's principals are the same in every one.
@@ -85,7 +144,7 @@ extension PrincipalSet {
             if parts[5] == "root" {
                 if principal.isRoot { return .caller }
                 match = .account
-            } else if parts[2] == "iam", parts[5] == "user/\(principal.name)", !principal.isRoot {
+            } else if parts[2] == "iam", parts[5] == principal.path, !principal.isRoot {
                 return .caller
             }
         }

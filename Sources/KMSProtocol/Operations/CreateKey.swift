@@ -19,7 +19,8 @@ extension OperationHandler {
         let key = try await service.createKey(.init(
             policy: r.policy, description: r.description, keyUsage: r.keyUsage, keySpec: r.keySpec,
             customerMasterKeySpec: r.customerMasterKeySpec, origin: r.origin, customKeyStoreID: r.customKeyStoreId,
-            tags: (r.tags ?? []).map(\.tag), multiRegion: r.multiRegion, xksKeyID: r.xksKeyId), context)
+            tags: (r.tags ?? []).map(\.tag), multiRegion: r.multiRegion, xksKeyID: r.xksKeyId,
+            bypassPolicyLockoutSafetyCheck: r.bypassPolicyLockoutSafetyCheck), context)
         return KeyMetadataResponse(keyMetadata: KeyMetadata(key))
     }
 }

@@ -4,7 +4,7 @@ extension KeyManagementService {
     public func cancelKeyDeletion(keyID: String, _ context: RequestContext) async throws(KMSError) -> KMSKey {
         let action = "kms:CancelKeyDeletion"
         return try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
-            try Authorization.authorize(context, action: action, key: key)
+            try await authorize(context, AccessRequest(action), key: key)
             guard key.state == .pendingDeletion else {
                 throw KMSError.invalidState("\(key.arn) is not pending deletion.")
             }

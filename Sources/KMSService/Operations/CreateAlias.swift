@@ -8,7 +8,7 @@ extension KeyManagementService {
         let action = "kms:CreateAlias"
         for _ in 0..<8 {
             let key = try await resolveKey(targetKeyID, context, allowAlias: false, action: action)
-            try Authorization.authorize(context, action: action, key: key)
+            try await authorize(context, AccessRequest(action, conditions: ["kms:RequestAlias": [name]]), key: key)
             try requireNotPendingDeletion(key)
             let now = clock.now()
             let alias = Alias(name: name, account: context.account, region: context.region, targetKeyID: key.id,

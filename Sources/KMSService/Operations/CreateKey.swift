@@ -13,10 +13,12 @@ extension KeyManagementService {
         public var tags: [Tag]
         public var multiRegion: Bool?
         public var xksKeyID: String?
+        public var bypassPolicyLockoutSafetyCheck: Bool?
 
         public init(policy: String? = nil, description: String? = nil, keyUsage: KeyUsage? = nil, keySpec: KeySpec? = nil,
                     customerMasterKeySpec: KeySpec? = nil, origin: KeyOrigin? = nil, customKeyStoreID: String? = nil,
-                    tags: [Tag] = [], multiRegion: Bool? = nil, xksKeyID: String? = nil) {
+                    tags: [Tag] = [], multiRegion: Bool? = nil, xksKeyID: String? = nil, bypassPolicyLockoutSafetyCheck: Bool? = nil) {
+            self.bypassPolicyLockoutSafetyCheck = bypassPolicyLockoutSafetyCheck
             self.policy = policy
             self.description = description
             self.keyUsage = keyUsage
@@ -56,14 +58,23 @@ extension KeyManagementService {
         guard input.tags.count <= Tag.maximumPerKey else {
             throw KMSError(.limitExceeded, "A key can have at most \(Tag.maximumPerKey) tags.")
         }
-        let policy = try input.policy.map(Self.checkedPolicy) ?? Self.defaultPolicy(account: context.account)
+        var conditions = Self.requestTagConditions(input.tags)
+        conditions["kms:KeySpec"] = [spec.rawValue]
+        conditions["kms:KeyUsage"] = [usage.rawValue]
+        conditions["kms:KeyOrigin"] = [(input.origin ?? .awsKMS).rawValue]
+        conditions["kms:MultiRegion"] = [input.multiRegion == true ? "true" : "false"]
+        conditions["kms:BypassPolicyLockoutSafetyCheck"] = [input.bypassPolicyLockoutSafetyCheck == true ? "true" : "false"]
+        try await authorizeAccountAction(context, AccessRequest("kms:CreateKey", conditions: conditions))
 
         let now = clock.now()
-        let key = KMSKey(
+        var key = KMSKey(
             id: UUID().uuidString.lowercased(), account: context.account, region: context.region, creationDate: now,
             description: input.description ?? "", usage: usage, spec: spec, origin: .awsKMS, state: .enabled,
-            policy: policy, currentMaterialVersion: 1)
-        let wrapped = try await KeyGeneration.offloaded { [rootKey] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
+            policy: Self.defaultPolicy(account: context.account), currentMaterialVersion: 1)
+        if let policy = input.policy {
+            key.policy = try await checkedPolicy(policy, for: key, context, bypassLockoutCheck: input.bypassPolicyLockoutSafetyCheck == true)
+        }
+        let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
         var mutations: [Mutation] = [
             .insertKey(key),
             .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now)),
@@ -109,11 +120,5 @@ extension KeyManagementService {
           } ]
         }
         """
-    }
-
-    /// A key policy must parse as one (`PolicyDocument`); it is stored as given.
-    static func checkedPolicy(_ text: String) throws(KMSError) -> String {
-        _ = try PolicyDocument.parse(text, as: .keyPolicy)
-        return text
     }
 }

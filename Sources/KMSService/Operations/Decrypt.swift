@@ -18,19 +18,21 @@ extension KeyManagementService {
         algorithm: EncryptionAlgorithm?, dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> DecryptOutput {
         try await decrypt(ciphertext, context: encryptionContext, keyID: keyID, algorithm: algorithm, dryRun: dryRun,
-                          context, action: "kms:Decrypt", operation: "Decrypt")
+                          context, action: "kms:Decrypt", operation: "Decrypt", conditions: [:])
     }
 
     func decrypt(
         _ ciphertext: Data, context encryptionContext: EncryptionContext, keyID: String?, algorithm: EncryptionAlgorithm?,
-        dryRun: Bool?, _ context: RequestContext, action: String, operation: String
+        dryRun: Bool?, _ context: RequestContext, action: String, operation: String, conditions: [String: [String]]
     ) async throws(KMSError) -> DecryptOutput {
+        var access = AccessRequest(action, keyReference: keyID, encryptionContext: encryptionContext, conditions: conditions)
+        access.conditions["kms:EncryptionAlgorithm"] = [(algorithm ?? .symmetricDefault).rawValue]
         var requested: KMSKey?
         if let keyID {
-            let key = try await resolveKey(keyID, context, allowAlias: true, action: action)
+            let key = try await resolveKey(keyID, context, allowAlias: true, action: action, crossAccount: true)
             requested = key
             if key.spec != .symmetricDefault {
-                _ = try usable(key, context, action: action, operation: operation, usage: .encryptDecrypt)
+                _ = try await usable(key, context, access, operation: operation, usage: .encryptDecrypt)
                 let algorithm = try requireEncryptionAlgorithm(algorithm, key)
                 try Self.refuseContext(encryptionContext, key)
                 try finishDryRun(dryRun)
@@ -38,7 +40,7 @@ extension KeyManagementService {
                 return DecryptOutput(plaintext: Data(try material.decrypt(Array(ciphertext), algorithm: algorithm)), keyARN: key.arn, algorithm: algorithm)
             }
         }
-        let (key, blob) = try await ciphertextKey(ciphertext, requested: requested, context, action: action)
+        let (key, blob) = try await ciphertextKey(ciphertext, requested: requested, context, access)
         try requireEnabled(key)
         try requireUsage(key, .encryptDecrypt, operation: operation)
         try requireEncryptionAlgorithm(algorithm, key)
@@ -48,8 +50,8 @@ extension KeyManagementService {
     }
 
     /// Parses a blob and finds the key it names, checking it against the key the request
-    /// named (if any) and authorizing `action` on it.
-    func ciphertextKey(_ ciphertext: Data, requested: KMSKey?, _ context: RequestContext, action: String) async throws(KMSError) -> (KMSKey, SymmetricCiphertext) {
+    /// named (if any) and authorizing the request on it.
+    func ciphertextKey(_ ciphertext: Data, requested: KMSKey?, _ context: RequestContext, _ access: AccessRequest) async throws(KMSError) -> (KMSKey, SymmetricCiphertext) {
         let blob = try SymmetricCiphertext(parsing: ciphertext)
         let found: KMSKey?
         if let requested {
@@ -62,7 +64,7 @@ extension KeyManagementService {
         }
         guard let key = found, key.account == blob.account, key.region == context.region, key.spec == .symmetricDefault
         else { throw KMSError.invalidCiphertext }
-        try Authorization.authorize(context, action: action, key: key)
+        try await authorize(context, access, key: key)
         return (key, blob)
     }
 

@@ -8,7 +8,7 @@ extension KeyManagementService {
               let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: context.account, region: context.region, name: name) })
         else { throw KMSError.aliasNotFound(arn) }
         if let key = try await storeCall({ () throws(StoreError) in try await store.key(id: alias.targetKeyID) }) {
-            try Authorization.authorize(context, action: "kms:DeleteAlias", key: key)
+            try await authorize(context, AccessRequest("kms:DeleteAlias"), key: key)
         }
         do {
             try await store.commit([.deleteAlias(account: context.account, region: context.region, name: name)])

@@ -6,7 +6,8 @@ extension KeyManagementService {
     /// the same curve). Returns the raw shared secret, as AWS does: no KDF applied.
     public func deriveSharedSecret(keyID: String, algorithm: KeyAgreementAlgorithm, peerPublicKey: Data, dryRun: Bool?, _ context: RequestContext) async throws(KMSError) -> (secret: [UInt8], key: KMSKey) {
         let action = "kms:DeriveSharedSecret"
-        let key = try await usableKey(keyID, context, action: action, operation: "DeriveSharedSecret", usage: .keyAgreement)
+        let key = try await usableKey(keyID, context, AccessRequest(action, keyReference: keyID, conditions: ["kms:KeyAgreementAlgorithm": [algorithm.rawValue]]),
+                                      operation: "DeriveSharedSecret", usage: .keyAgreement)
         guard key.keyAgreementAlgorithms.contains(algorithm) else {
             throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the key agreement algorithm \(algorithm.rawValue).")
         }

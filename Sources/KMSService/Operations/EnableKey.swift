@@ -10,7 +10,7 @@ extension KeyManagementService {
     /// commit when it is there already); any other state is `KMSInvalidStateException`.
     func setEnabledState(_ state: KeyState, keyID: String, _ context: RequestContext, action: String) async throws(KMSError) {
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
-            try Authorization.authorize(context, action: action, key: key)
+            try await authorize(context, AccessRequest(action), key: key)
             try requireNotPendingDeletion(key)
             guard key.state == .enabled || key.state == .disabled else {
                 throw KMSError.invalidState("\(key.arn) is \(key.state.rawValue).")

@@ -16,21 +16,25 @@ extension KeyManagementService {
         keyID: String, plaintext: Data, context encryptionContext: EncryptionContext,
         algorithm: EncryptionAlgorithm?, dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> EncryptOutput {
-        let key = try await usableKey(keyID, context, action: "kms:Encrypt", operation: "Encrypt")
+        let key = try await usableKey(keyID, context, AccessRequest("kms:Encrypt", keyReference: keyID, encryptionContext: encryptionContext,
+                                                                    conditions: ["kms:EncryptionAlgorithm": [(algorithm ?? .symmetricDefault).rawValue]]),
+                                      operation: "Encrypt")
         let algorithm = try requireEncryptionAlgorithm(algorithm, key)
         try finishDryRun(dryRun)
         let blob = try await encrypt(plaintext, under: key, algorithm: algorithm, context: encryptionContext)
         return EncryptOutput(ciphertextBlob: blob, keyARN: key.arn, algorithm: algorithm)
     }
 
-    /// Resolves a key (aliases allowed), authorizes `action`, and requires it `Enabled` with `usage`.
-    func usableKey(_ keyID: String, _ context: RequestContext, action: String, operation: String, usage: KeyUsage = .encryptDecrypt) async throws(KMSError) -> KMSKey {
-        try usable(try await resolveKey(keyID, context, allowAlias: true, action: action), context, action: action, operation: operation, usage: usage)
+    /// Resolves a key (aliases, and other accounts' keys by ARN, allowed), authorizes the
+    /// request, and requires the key `Enabled` with `usage`.
+    func usableKey(_ keyID: String, _ context: RequestContext, _ access: AccessRequest, operation: String, usage: KeyUsage = .encryptDecrypt) async throws(KMSError) -> KMSKey {
+        let key = try await resolveKey(keyID, context, allowAlias: true, action: access.action, crossAccount: true)
+        return try await usable(key, context, access, operation: operation, usage: usage)
     }
 
-    /// Authorizes `action` on a resolved key and requires it `Enabled` with `usage`.
-    func usable(_ key: KMSKey, _ context: RequestContext, action: String, operation: String, usage: KeyUsage) throws(KMSError) -> KMSKey {
-        try Authorization.authorize(context, action: action, key: key)
+    /// Authorizes the request on a resolved key and requires it `Enabled` with `usage`.
+    func usable(_ key: KMSKey, _ context: RequestContext, _ access: AccessRequest, operation: String, usage: KeyUsage) async throws(KMSError) -> KMSKey {
+        try await authorize(context, access, key: key)
         try requireEnabled(key)
         try requireUsage(key, usage, operation: operation)
         return key

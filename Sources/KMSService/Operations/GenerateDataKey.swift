@@ -31,7 +31,9 @@ extension KeyManagementService {
         case (nil, let count?): length = count
         default: throw KMSError.validation("Please specify either number of bytes or key spec.")
         }
-        let key = try await usableKey(keyID, context, action: action, operation: operation)
+        let key = try await usableKey(keyID, context, AccessRequest(action, keyReference: keyID, encryptionContext: encryptionContext,
+                                                                    conditions: ["kms:EncryptionAlgorithm": ["SYMMETRIC_DEFAULT"]]),
+                                      operation: operation)
         try requireSymmetric(key, operation: operation)
         try finishDryRun(dryRun)
         let dataKey = Self.randomBytes(length)

@@ -22,7 +22,9 @@ extension KeyManagementService {
         keyID: String, spec: KeySpec, context encryptionContext: EncryptionContext, dryRun: Bool?, _ context: RequestContext,
         action: String, operation: String, withPlaintext: Bool
     ) async throws(KMSError) -> DataKeyPairOutput {
-        let key = try await usableKey(keyID, context, action: action, operation: operation)
+        let key = try await usableKey(keyID, context, AccessRequest(action, keyReference: keyID, encryptionContext: encryptionContext,
+                                                                    conditions: ["kms:DataKeyPairSpec": [spec.rawValue], "kms:EncryptionAlgorithm": ["SYMMETRIC_DEFAULT"]]),
+                                      operation: operation)
         try requireSymmetric(key, operation: operation)
         try Self.requireOffered(spec, context, member: "KeyPairSpec")
         try finishDryRun(dryRun)

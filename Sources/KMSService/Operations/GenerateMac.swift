@@ -11,7 +11,8 @@ extension KeyManagementService {
 
     /// Resolves an HMAC key usable with `algorithm`, authorizes `action`, and unwraps its material.
     func macKey(_ keyID: String, algorithm: MacAlgorithm, _ context: RequestContext, action: String, operation: String) async throws(KMSError) -> (KMSKey, HMACKeyMaterial) {
-        let key = try await usableKey(keyID, context, action: action, operation: operation, usage: .generateVerifyMac)
+        let key = try await usableKey(keyID, context, AccessRequest(action, keyReference: keyID, conditions: ["kms:MacAlgorithm": [algorithm.rawValue]]),
+                                      operation: operation, usage: .generateVerifyMac)
         guard key.macAlgorithms.contains(algorithm) else {
             throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the MAC algorithm \(algorithm.rawValue).")
         }

@@ -3,6 +3,7 @@ import KMSStorage
 extension KeyManagementService {
     /// Aliases of the caller's account and region, or of one key (`keyID`: key ID or key ARN).
     public func listAliases(keyID: String?, limit: Int?, marker: String?, _ context: RequestContext) async throws(KMSError) -> (aliases: [Alias], nextMarker: String?) {
+        try await authorizeAccountAction(context, AccessRequest("kms:ListAliases"))
         let limit = limit ?? 50
         let after = try Pagination.position(from: marker)
         var target: String?

@@ -13,7 +13,7 @@ extension KeyManagementService {
         }
         let action = "kms:ScheduleKeyDeletion"
         return try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
-            try Authorization.authorize(context, action: action, key: key)
+            try await authorize(context, AccessRequest(action, conditions: ["kms:ScheduleKeyDeletionPendingWindowInDays": [String(days)]]), key: key)
             try requireNotPendingDeletion(key)
             var updated = key
             updated.state = .pendingDeletion

@@ -5,7 +5,7 @@ extension KeyManagementService {
         try Tag.validate(tags)
         let action = "kms:TagResource"
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
-            try Authorization.authorize(context, action: action, key: key)
+            try await authorize(context, AccessRequest(action, conditions: Self.requestTagConditions(tags)), key: key)
             try requireNotPendingDeletion(key)
             let existing = Set(try await storeCall { () throws(StoreError) in try await store.tags(keyID: key.id) }.map(\.key))
             guard existing.union(tags.map(\.key)).count <= Tag.maximumPerKey else {
@@ -13,5 +13,12 @@ extension KeyManagementService {
             }
             return ([.updateKey(key), .putTags(keyID: key.id, tags: tags)], ())
         }
+    }
+
+    /// `aws:RequestTag/KEY` and `aws:TagKeys` of a request that sets tags.
+    static func requestTagConditions(_ tags: [Tag]) -> [String: [String]] {
+        var conditions: [String: [String]] = tags.isEmpty ? [:] : ["aws:TagKeys": tags.map(\.key)]
+        for tag in tags { conditions["aws:RequestTag/\(tag.key)"] = [tag.value] }
+        return conditions
     }
 }

@@ -4,7 +4,7 @@ extension KeyManagementService {
     public func untagResource(keyID: String, tagKeys: [String], _ context: RequestContext) async throws(KMSError) {
         let action = "kms:UntagResource"
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
-            try Authorization.authorize(context, action: action, key: key)
+            try await authorize(context, AccessRequest(action, conditions: ["aws:TagKeys": tagKeys]), key: key)
             try requireNotPendingDeletion(key)
             return ([.updateKey(key), .removeTags(keyID: key.id, tagKeys: tagKeys)], ())
         }

@@ -9,7 +9,7 @@ extension KeyManagementService {
                 throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
             }
             let key = try await resolveKey(targetKeyID, context, allowAlias: false, action: action)
-            try Authorization.authorize(context, action: action, key: key)
+            try await authorize(context, AccessRequest(action, conditions: ["kms:RequestAlias": [name]]), key: key)
             try requireNotPendingDeletion(key)
             if let current = try await storeCall({ () throws(StoreError) in try await store.key(id: alias.targetKeyID) }),
                current.usage != key.usage || (current.spec == .symmetricDefault) != (key.spec == .symmetricDefault) {

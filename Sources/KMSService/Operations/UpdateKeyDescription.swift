@@ -3,7 +3,7 @@ extension KeyManagementService {
     public func updateKeyDescription(keyID: String, description: String, _ context: RequestContext) async throws(KMSError) {
         let action = "kms:UpdateKeyDescription"
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
-            try Authorization.authorize(context, action: action, key: key)
+            try await authorize(context, AccessRequest(action), key: key)
             try requireNotPendingDeletion(key)
             var updated = key
             updated.description = description

@@ -1,0 +1,62 @@
+import Foundation
+import KMSStorage
+
+/// Grant tokens, and how grants answer an authorization question.
+extension KeyManagementService {
+    static let grantTokenPrefix = "swiftkms:grant-token:1:"
+
+    /// A grant's token: names the grant and its key; carries no secret (a grant only ever
+    /// allows its grantee, token or not).
+    static func grantToken(for grant: Grant) -> String {
+        Data((grantTokenPrefix + grant.keyARN + " " + grant.id).utf8).base64EncodedString()
+    }
+
+    /// The (key ARN, grant ID) a token names; `InvalidGrantTokenException` when it is not one of ours.
+    static func parseGrantToken(_ token: String) throws(KMSError) -> (keyARN: String, grantID: String) {
+        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8), text.hasPrefix(grantTokenPrefix) else {
+            throw KMSError(.invalidGrantToken, "The grant token is not valid.")
+        }
+        let parts = text.dropFirst(grantTokenPrefix.count).split(separator: " ")
+        guard parts.count == 2, ResourceName.isWellFormedGrantID(String(parts[1])) else {
+            throw KMSError(.invalidGrantToken, "The grant token is not valid.")
+        }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    static func checkGrantTokens(_ tokens: [String]) throws(KMSError) {
+        guard tokens.count <= 10 else { throw KMSError.validation("A request can include at most 10 grant tokens.") }
+        for token in tokens { _ = try parseGrantToken(token) }
+    }
+
+    /// Whether a grant on the key allows the request: one whose grantee is the caller, or the
+    /// caller's account when the caller's identity policies allow the action.
+    func grantAllows(_ context: RequestContext, _ request: AccessRequest, key: KMSKey, identityAllows: Bool) async throws(KMSError) -> Bool {
+        guard let operation = request.grantOperation else { return false }
+        let grants = try await storeCall { () throws(StoreError) in try await store.grants(keyID: key.id) }
+        let account = Principal.root(account: context.account).arn
+        return grants.contains { grant in
+            let granteeMatches = grant.granteePrincipal == context.principal.arn
+                || (grant.granteePrincipal == account && identityAllows)
+            guard granteeMatches, grant.allows(operation, context: request.encryptionContext) else { return false }
+            if operation == .createGrant, let asked = request.newGrant {
+                guard Set(asked.operations).isSubset(of: grant.operations) else { return false }
+                if let parent = grant.constraints, !parent.isEmpty {
+                    guard let child = asked.constraints, child.isAtLeastAsStrict(as: parent) else { return false }
+                }
+            }
+            return true
+        }
+    }
+
+    /// Deletes a grant; one retired or revoked meanwhile is `NotFoundException`.
+    func delete(_ grant: Grant) async throws(KMSError) {
+        do {
+            try await store.commit([.deleteGrant(id: grant.id)])
+        } catch .notFound {
+            throw KMSError.notFound("Grant not found for \(grant.keyARN).")
+        } catch {
+            logger.error("store failure", metadata: ["error": "\(error)"])
+            throw KMSError.internalFailure()
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import KMSStorage
+
+extension KeyManagementService {
+    /// AWS's default quota of grants on one key.
+    static let maximumGrantsPerKey = 50_000
+
+    public struct CreateGrantInput: Sendable {
+        public var keyID: String
+        public var granteePrincipal: String
+        public var retiringPrincipal: String?
+        public var operations: [GrantOperation]
+        public var constraints: GrantConstraints?
+        public var name: String?
+        public var dryRun: Bool?
+
+        public init(keyID: String, granteePrincipal: String, retiringPrincipal: String? = nil, operations: [GrantOperation],
+                    constraints: GrantConstraints? = nil, name: String? = nil, dryRun: Bool? = nil) {
+            self.keyID = keyID
+            self.granteePrincipal = granteePrincipal
+            self.retiringPrincipal = retiringPrincipal
+            self.operations = operations
+            self.constraints = constraints
+            self.name = name
+            self.dryRun = dryRun
+        }
+    }
+
+    /// Creates a grant on an enabled key (of this account or, by key ARN, another) and returns
+    /// its ID and token. With a `name` and otherwise identical parameters to an existing grant,
+    /// returns that grant again (AWS's idempotency).
+    public func createGrant(_ input: CreateGrantInput, _ context: RequestContext) async throws(KMSError) -> (grantID: String, grantToken: String) {
+        guard !input.operations.isEmpty else { throw KMSError.validation("A grant must allow at least one operation.") }
+        try await requireGrantPrincipal(input.granteePrincipal, member: "GranteePrincipal")
+        if let retiring = input.retiringPrincipal { try await requireGrantPrincipal(retiring, member: "RetiringPrincipal") }
+        let constraints = input.constraints.flatMap { $0.isEmpty ? nil : $0 }
+        if let constraints {
+            for pairs in [constraints.encryptionContextEquals, constraints.encryptionContextSubset].compactMap({ $0 }) {
+                guard pairs.count <= 8, pairs.values.allSatisfy({ $0.count <= 384 }) else {
+                    throw KMSError.validation("A grant constraint holds at most 8 encryption context pairs, each value at most 384 characters.")
+                }
+            }
+        }
+
+        let key = try await resolveKey(input.keyID, context, allowAlias: false, action: "kms:CreateGrant", crossAccount: true)
+        var access = AccessRequest("kms:CreateGrant", conditions: [
+            "kms:GrantOperations": input.operations.map(\.rawValue),
+            "kms:GranteePrincipal": [input.granteePrincipal],
+            "kms:GrantIsForAWSResource": [context.principal.kind == .service ? "true" : "false"],
+        ])
+        if let retiring = input.retiringPrincipal { access.conditions["kms:RetiringPrincipal"] = [retiring] }
+        if let constraints {
+            access.conditions["kms:GrantConstraintType"] = (constraints.encryptionContextEquals != nil ? ["EncryptionContextEquals"] : [])
+                + (constraints.encryptionContextSubset != nil ? ["EncryptionContextSubset"] : [])
+        }
+        access.newGrant = (input.operations, constraints)
+        try await authorize(context, access, key: key)
+        try requireEnabled(key)
+        if let unsupported = input.operations.first(where: { !$0.isSupported(by: key) }) {
+            throw KMSError.validation("Grant operation \(unsupported.rawValue) is not supported by \(key.arn) (\(key.spec.rawValue), \(key.usage.rawValue)).")
+        }
+        if constraints != nil, key.spec != .symmetricDefault {
+            throw KMSError.validation("Grant constraints are supported only with symmetric encryption KMS keys.")
+        }
+
+        let existing = try await storeCall { () throws(StoreError) in try await store.grants(keyID: key.id) }
+        if let name = input.name, let same = existing.first(where: {
+            $0.name == name && $0.granteePrincipal == input.granteePrincipal && $0.retiringPrincipal == input.retiringPrincipal
+                && Set($0.operations) == Set(input.operations) && $0.constraints == constraints
+        }) {
+            try finishDryRun(input.dryRun)
+            return (same.id, Self.grantToken(for: same))
+        }
+        guard existing.count < Self.maximumGrantsPerKey else {
+            throw KMSError(.limitExceeded, "\(key.arn) already has \(Self.maximumGrantsPerKey) grants.")
+        }
+        try finishDryRun(input.dryRun)
+        let grant = Grant(
+            id: Self.randomBytes(32).map { String(format: "%02x", $0) }.joined(), keyID: key.id, keyARN: key.arn, name: input.name,
+            granteePrincipal: input.granteePrincipal, retiringPrincipal: input.retiringPrincipal, operations: input.operations,
+            constraints: constraints, issuingAccount: Principal.root(account: context.account).arn, creationDate: clock.now())
+        do {
+            try await store.commit([.insertGrant(grant)])
+        } catch {
+            // The key was deleted meanwhile (its grants go with it), or the store failed.
+            guard try await storeCall({ () throws(StoreError) in try await store.key(id: key.id) }) != nil else { throw KMSError.keyNotFound(key.arn) }
+            logger.error("store failure", metadata: ["error": "\(error)"])
+            throw KMSError.internalFailure()
+        }
+        return (grant.id, Self.grantToken(for: grant))
+    }
+
+    /// A grantee or retiring principal: the ARN of an account root, user, role or assumed role
+    /// (users and roles of accounts served here must exist), or a service principal.
+    func requireGrantPrincipal(_ text: String, member: String) async throws(KMSError) {
+        if text.hasSuffix(".amazonaws.com"), !text.contains(":") { return }
+        guard PrincipalSet.awsPrincipalARN(text) != nil, text.hasPrefix("arn:") else {
+            throw KMSError(.invalidArn, "\(member) \(text) is not a valid principal ARN.")
+        }
+        if let principal = Self.principal(namedBy: text),
+           !(try await storeCall({ () throws(StoreError) in try await store.hasPrincipal(principal) })) {
+            throw KMSError.validation("\(member) \(text) does not exist.")
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import KMSStorage
+
+extension KeyManagementService {
+    /// AWS's default limit on a key policy's size, in bytes.
+    static let maximumKeyPolicySize = 32_768
+
+    /// Replaces the key policy. The policy is validated (`MalformedPolicyDocumentException`) and,
+    /// unless `bypassPolicyLockoutSafetyCheck`, must let the caller call PutKeyPolicy again.
+    public func putKeyPolicy(keyID: String, policyName: String?, policy: String, bypassPolicyLockoutSafetyCheck: Bool?, _ context: RequestContext) async throws(KMSError) {
+        let action = "kms:PutKeyPolicy"
+        try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
+            try await authorize(context, AccessRequest(action, conditions: [
+                "kms:BypassPolicyLockoutSafetyCheck": [bypassPolicyLockoutSafetyCheck == true ? "true" : "false"],
+            ]), key: key)
+            try Self.requireDefaultPolicyName(policyName)
+            var updated = key
+            updated.policy = try await checkedPolicy(policy, for: key, context, bypassLockoutCheck: bypassPolicyLockoutSafetyCheck == true)
+            return ([.updateKey(updated)], ())
+        }
+    }
+
+    /// A key has one policy, named `default`.
+    static func requireDefaultPolicyName(_ name: String?) throws(KMSError) {
+        guard name == nil || name == "default" else { throw KMSError.notFound("No such policy exists") }
+    }
+
+    /// Validates a key policy for `key` and returns it as given: it must parse (`PolicyDocument`),
+    /// fit AWS's size limit, name only principals that exist (an account root always does), and
+    /// pass the lockout safety check unless bypassed.
+    func checkedPolicy(_ text: String, for key: KMSKey, _ context: RequestContext, bypassLockoutCheck: Bool) async throws(KMSError) -> String {
+        guard text.utf8.count <= Self.maximumKeyPolicySize else {
+            throw KMSError(.limitExceeded, "The key policy is larger than \(Self.maximumKeyPolicySize) bytes.")
+        }
+        let document = try PolicyDocument.parse(text, as: .keyPolicy)
+        for arn in Set(document.statements.flatMap { $0.principal?.aws ?? [] }) {
+            guard let principal = Self.principal(namedBy: arn) else { continue }
+            guard try await storeCall({ () throws(StoreError) in try await store.hasPrincipal(principal) }) else {
+                throw KMSError(.malformedPolicyDocument, "Policy contains a statement with one or more invalid principals.")
+            }
+        }
+        if !bypassLockoutCheck {
+            var candidate = key
+            candidate.policy = text
+            guard try await allowsFuturePolicyChange(candidate, context, document) else {
+                throw KMSError(.malformedPolicyDocument, "The new key policy will not allow you to update the key policy in the future.")
+            }
+        }
+        return text
+    }
+
+    /// The user or role an ARN in a policy names (an STS assumed-role session names its role);
+    /// nil for an account root.
+    static func principal(namedBy arn: String) -> Principal? {
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return nil }
+        let account = String(parts[4]), resource = String(parts[5])
+        if parts[2] == "sts", resource.hasPrefix("assumed-role/") {
+            return resource.split(separator: "/").dropFirst().first.map { .role(account: account, String($0)) }
+        }
+        return resource == "root" ? nil : Principal(account: account, path: resource)
+    }
+
+    /// The lockout safety check: would the caller be allowed kms:PutKeyPolicy under `document`?
+    private func allowsFuturePolicyChange(_ key: KMSKey, _ context: RequestContext, _ document: PolicyDocument) async throws(KMSError) -> Bool {
+        let access = AccessRequest("kms:PutKeyPolicy", conditions: ["kms:BypassPolicyLockoutSafetyCheck": ["false"]])
+        let identity = try await identity(of: context.principal)
+        let values = try await conditionValues(context, access, key: key, identity: identity, referenced: document.conditionKeys)
+        let question = AuthorizationRequest(principal: context.principal, action: access.action, resource: key.arn, conditionValues: values)
+        let resource = document.evaluate(question)
+        let fromIdentity = identity.evaluate(question)
+        if resource.explicitDeny || fromIdentity.explicitDeny { return false }
+        if resource.allowsCaller { return true }
+        return resource.allowsCallersAccount && (context.principal.isRoot || fromIdentity.allowsCaller)
+    }
+}

@@ -1,0 +1,42 @@
+import KMSStorage
+
+extension KeyManagementService {
+    /// Deletes a grant named by its token, or by key and grant ID. Allowed to the grant's
+    /// retiring principal, its grantee when it allows RetireGrant, the root of the account that
+    /// created it, and principals whose policies allow kms:RetireGrant on the key.
+    public func retireGrant(grantToken: String?, keyID: String?, grantID: String?, dryRun: Bool?, _ context: RequestContext) async throws(KMSError) {
+        let named: String
+        var expectedKeyARN: String?
+        switch (grantToken, keyID, grantID) {
+        case (let token?, _, _):
+            let parsed = try Self.parseGrantToken(token)
+            named = parsed.grantID
+            expectedKeyARN = parsed.keyARN
+            if let grantID, grantID != named { throw KMSError(.invalidGrantID, "The grant ID does not match the grant token.") }
+        case (nil, _?, let id?):
+            guard ResourceName.isWellFormedGrantID(id) else { throw KMSError(.invalidGrantID, "Invalid grant ID \(id).") }
+            named = id
+        default:
+            throw KMSError.validation("Specify a GrantToken, or a KeyId and a GrantId.")
+        }
+        var key: KMSKey?
+        if let keyID {
+            let resolved = try await resolveKey(keyID, context, allowAlias: false, action: "kms:RetireGrant", crossAccount: true)
+            if let expectedKeyARN, expectedKeyARN != resolved.arn { throw KMSError.notFound("Grant not found for \(resolved.arn).") }
+            key = resolved
+        }
+        guard let grant = try await storeCall({ () throws(StoreError) in try await store.grant(id: named) }),
+              key == nil || grant.keyID == key?.id
+        else { throw KMSError.notFound("Grant not found.") }
+        let caller = context.principal.arn
+        var allowed = grant.retiringPrincipal == caller
+            || (grant.granteePrincipal == caller && grant.operations.contains(.retireGrant))
+            || (context.principal.isRoot && grant.issuingAccount == caller)
+        if !allowed, let grantKey = try await storeCall({ () throws(StoreError) in try await store.key(id: grant.keyID) }) {
+            allowed = try await isAuthorized(context, AccessRequest("kms:RetireGrant"), key: grantKey)
+        }
+        guard allowed else { throw Self.denied(context, "kms:RetireGrant", grant.keyARN, .noResourcePolicy) }
+        try finishDryRun(dryRun)
+        try await delete(grant)
+    }
+}
