@@ -13,6 +13,7 @@ public final class KeyManagementService: Sendable {
     let rootKey: RootKey
     let clock: any KMSClock
     let logger: Logger
+    let quotas: Quotas
     /// Unwrapped material by "keyID#version". Material of a version never changes; a deleted
     /// key is refused by the key lookup that always precedes a material lookup.
     private let materialCache = Mutex<[String: any KeyMaterial]>([:])
@@ -21,7 +22,22 @@ public final class KeyManagementService: Sendable {
     let policyCache = Mutex<[String: PolicyDocument]>([:])
     static let policyCacheLimit = 10_000
 
-    public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), logger: Logger = Logger(label: "swiftkms.service")) {
+    /// Resource quotas, AWS's defaults unless configured.
+    public struct Quotas: Sendable {
+        /// Grants on one key (AWS: 50,000).
+        public var grantsPerKey = 50_000
+        /// Bytes of a key policy (AWS: 32 KiB).
+        public var keyPolicySize = 32_768
+
+        public init(grantsPerKey: Int = 50_000, keyPolicySize: Int = 32_768) {
+            self.grantsPerKey = grantsPerKey
+            self.keyPolicySize = keyPolicySize
+        }
+    }
+
+    public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), quotas: Quotas = Quotas(),
+                logger: Logger = Logger(label: "swiftkms.service")) {
+        self.quotas = quotas
         self.store = store
         self.rootKey = rootKey
         self.clock = clock

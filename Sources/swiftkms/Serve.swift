@@ -26,8 +26,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between runs of the job that deletes keys whose deletion window ended. [env: SWIFTKMS_DELETION_INTERVAL] (default: 60)")
     var deletionInterval: Int?
 
+    @Option(help: "Quota of grants on one key (LimitExceededException beyond). [env: SWIFTKMS_GRANTS_PER_KEY] (default: 50000, AWS's)")
+    var grantsPerKey: Int?
+
+    @Option(help: "Quota of a key policy's size in bytes. [env: SWIFTKMS_KEY_POLICY_SIZE] (default: 32768, AWS's)")
+    var keyPolicySize: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: SWIFTKMS_LOG_LEVEL] (default: info)")
     var logLevel: String?
+
+    func validate() throws {
+        for (name, value) in [("--grants-per-key", grantsPerKey), ("--key-policy-size", keyPolicySize)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1.") }
+        }
+    }
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel ?? env("SWIFTKMS_LOG_LEVEL") ?? "info") ?? .info
@@ -42,7 +54,10 @@ struct Serve: AsyncParsableCommand {
         let credentials = Credentials(store: directory.store, rootKey: directory.rootKey)
         try await bootstrapRootCredentials(credentials, account: account, directory: directory, logger: logger)
 
-        let service = KeyManagementService(store: directory.store, rootKey: directory.rootKey, logger: logger)
+        let quotas = KeyManagementService.Quotas(
+            grantsPerKey: grantsPerKey ?? env("SWIFTKMS_GRANTS_PER_KEY").flatMap(Int.init) ?? 50_000,
+            keyPolicySize: keyPolicySize ?? env("SWIFTKMS_KEY_POLICY_SIZE").flatMap(Int.init) ?? 32_768)
+        let service = KeyManagementService(store: directory.store, rootKey: directory.rootKey, quotas: quotas, logger: logger)
         let configuration = ServerConfiguration(
             host: host ?? env("SWIFTKMS_HOST") ?? "127.0.0.1",
             port: port ?? env("SWIFTKMS_PORT").flatMap(Int.init) ?? 9600,

@@ -452,6 +452,18 @@ typealias Tag = KMSCore.Tag
         #expect(Set(Self.cases.map(\.name)).count == Self.cases.count)
     }
 
+    @Test func quotasOfGrantsAndPolicySize() async throws {
+        let f = try ServiceFixture(quotas: .init(grantsPerKey: 2, keyPolicySize: 400))
+        let key = try await f.createKey()
+        for _ in 0..<2 {
+            _ = try await f.service.createGrant(.init(keyID: key.id, granteePrincipal: Self.rootB.arn, operations: [.encrypt]), f.context)
+        }
+        #expect(await errorCode { _ = try await f.service.createGrant(.init(keyID: key.id, granteePrincipal: Self.rootB.arn, operations: [.decrypt]), f.context) } == .limitExceeded)
+        let large = #"{"Version": "2012-10-17", "Statement": [{"Sid": "\#(String(repeating: "x", count: 300))", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}"#
+        #expect(await errorCode { try await f.service.putKeyPolicy(keyID: key.id, policyName: nil, policy: large, bypassPolicyLockoutSafetyCheck: nil, f.context) } == .limitExceeded)
+        #expect(await errorCode { _ = try await f.createKey(.init(policy: large)) } == .limitExceeded)
+    }
+
     @Test func denialMessagesHaveAWSShape() async throws {
         let f = try ServiceFixture()
         let credentials = Credentials(store: f.service.store, rootKey: f.service.rootKey)

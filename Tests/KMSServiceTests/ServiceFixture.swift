@@ -17,11 +17,11 @@ struct ServiceFixture {
     let directory: URL
     let context = RequestContext(principal: .root(account: "111122223333"), region: "us-east-1", requestID: "test")
 
-    init() throws {
+    init(quotas: KeyManagementService.Quotas = .init()) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftkms-service-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite3").path)
-        service = KeyManagementService(store: store, rootKey: try RootKey(rawBytes: RootKey.generateRawBytes()), clock: clock)
+        service = KeyManagementService(store: store, rootKey: try RootKey(rawBytes: RootKey.generateRawBytes()), clock: clock, quotas: quotas)
     }
 
     func context(account: String = "111122223333", region: String = "us-east-1") -> RequestContext {

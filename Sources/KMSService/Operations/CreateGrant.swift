@@ -2,9 +2,6 @@ import Foundation
 import KMSStorage
 
 extension KeyManagementService {
-    /// AWS's default quota of grants on one key.
-    static let maximumGrantsPerKey = 50_000
-
     public struct CreateGrantInput: Sendable {
         public var keyID: String
         public var granteePrincipal: String
@@ -71,8 +68,8 @@ extension KeyManagementService {
             try finishDryRun(input.dryRun)
             return (same.id, Self.grantToken(for: same))
         }
-        guard existing.count < Self.maximumGrantsPerKey else {
-            throw KMSError(.limitExceeded, "\(key.arn) already has \(Self.maximumGrantsPerKey) grants.")
+        guard existing.count < quotas.grantsPerKey else {
+            throw KMSError(.limitExceeded, "\(key.arn) already has \(quotas.grantsPerKey) grants.")
         }
         try finishDryRun(input.dryRun)
         let grant = Grant(

@@ -1,9 +1,6 @@
 import KMSStorage
 
 extension KeyManagementService {
-    /// AWS's default limit on a key policy's size, in bytes.
-    static let maximumKeyPolicySize = 32_768
-
     /// Replaces the key policy. The policy is validated (`MalformedPolicyDocumentException`) and,
     /// unless `bypassPolicyLockoutSafetyCheck`, must let the caller call PutKeyPolicy again.
     public func putKeyPolicy(keyID: String, policyName: String?, policy: String, bypassPolicyLockoutSafetyCheck: Bool?, _ context: RequestContext) async throws(KMSError) {
@@ -25,11 +22,11 @@ extension KeyManagementService {
     }
 
     /// Validates a key policy for `key` and returns it as given: it must parse (`PolicyDocument`),
-    /// fit AWS's size limit, name only principals that exist (an account root always does), and
+    /// fit the size quota, name only principals that exist (an account root always does), and
     /// pass the lockout safety check unless bypassed.
     func checkedPolicy(_ text: String, for key: KMSKey, _ context: RequestContext, bypassLockoutCheck: Bool) async throws(KMSError) -> String {
-        guard text.utf8.count <= Self.maximumKeyPolicySize else {
-            throw KMSError(.limitExceeded, "The key policy is larger than \(Self.maximumKeyPolicySize) bytes.")
+        guard text.utf8.count <= quotas.keyPolicySize else {
+            throw KMSError(.limitExceeded, "The key policy is larger than \(quotas.keyPolicySize) bytes.")
         }
         let document = try PolicyDocument.parse(text, as: .keyPolicy)
         for arn in Set(document.statements.flatMap { $0.principal?.aws ?? [] }) {
