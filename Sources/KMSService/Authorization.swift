@@ -47,22 +47,39 @@ struct AccessRequest: Sendable {
 extension KeyManagementService {
     func authorize(_ context: RequestContext, _ request: AccessRequest, key: KMSKey) async throws(KMSError) {
         try Self.checkGrantTokens(context.grantTokens)
-        let keyPolicy = try storedPolicy(of: key)
+        switch try await policyVerdict(context, request, key: key, keyPolicy: try storedPolicy(of: key)) {
+        case .allowed: return
+        case .denied(let reason, let identityAllowsCaller):
+            if reason != .explicitDenyInResourcePolicy, reason != .explicitDenyInIdentityPolicy,
+               try await grantAllows(context, request, key: key, identityAllows: identityAllowsCaller) { return }
+            throw Self.denied(context, request.action, key.arn, reason)
+        }
+    }
+
+    enum PolicyVerdict {
+        case allowed
+        /// Why policies refuse, and whether the caller's identity policies allow the action
+        /// (which a grant to the caller's account needs).
+        case denied(DenialReason, identityAllowsCaller: Bool)
+    }
+
+    /// What the key policy (given, so that a candidate policy can be asked) and the caller's
+    /// identity policies say of a request, grants aside (rules 1–3 above).
+    func policyVerdict(_ context: RequestContext, _ request: AccessRequest, key: KMSKey, keyPolicy: PolicyDocument) async throws(KMSError) -> PolicyVerdict {
         let identity = try await identity(of: context.principal)
-        let referenced = keyPolicy.conditionKeys.union(identity.policies.flatMap(\.conditionKeys))
+        let referenced = keyPolicy.referencedKeys.union(identity.policies.flatMap(\.referencedKeys))
         let values = try await conditionValues(context, request, key: key, identity: identity, referenced: referenced)
         let question = AuthorizationRequest(principal: context.principal, action: request.action, resource: key.arn, conditionValues: values)
 
         let resource = keyPolicy.evaluate(question)
-        let identityDecision = identity.evaluate(question)
-        if resource.explicitDeny { throw Self.denied(context, request.action, key.arn, .explicitDenyInResourcePolicy) }
-        if identityDecision.explicitDeny { throw Self.denied(context, request.action, key.arn, .explicitDenyInIdentityPolicy) }
-        let identityAllows = context.principal.kind == .root || context.principal.kind == .service || identityDecision.allowsCaller
-        if resource.allowsCaller, context.account == key.account || identityAllows { return }
-        if resource.allowsCallersAccount, identityAllows { return }
-        if try await grantAllows(context, request, key: key, identityAllows: identityDecision.allowsCaller) { return }
+        let fromIdentity = identity.evaluate(question)
+        if resource.explicitDeny { return .denied(.explicitDenyInResourcePolicy, identityAllowsCaller: false) }
+        if fromIdentity.explicitDeny { return .denied(.explicitDenyInIdentityPolicy, identityAllowsCaller: false) }
+        let identityAllows = context.principal.kind == .root || context.principal.kind == .service || fromIdentity.allowsCaller
+        if resource.allowsCaller, context.account == key.account || identityAllows { return .allowed }
+        if resource.allowsCallersAccount, identityAllows { return .allowed }
         let reason: DenialReason = resource.allowsCaller || resource.allowsCallersAccount ? .noIdentityPolicy : .noResourcePolicy
-        throw Self.denied(context, request.action, key.arn, reason)
+        return .denied(reason, identityAllowsCaller: fromIdentity.allowsCaller)
     }
 
     /// Authorizes an action on no particular key (resource `*`): identity policies decide.
@@ -70,7 +87,8 @@ extension KeyManagementService {
         try Self.checkGrantTokens(context.grantTokens)
         if context.principal.kind == .root { return }
         let identity = try await identity(of: context.principal)
-        let values = try await conditionValues(context, request, key: nil, identity: identity, referenced: [])
+        let values = try await conditionValues(context, request, key: nil, identity: identity,
+                                               referenced: Set(identity.policies.flatMap(\.referencedKeys)))
         let decision = identity.evaluate(AuthorizationRequest(principal: context.principal, action: request.action, resource: "*", conditionValues: values))
         if decision.explicitDeny { throw Self.denied(context, request.action, "*", .explicitDenyInIdentityPolicy) }
         guard decision.allowsCaller else { throw Self.denied(context, request.action, "*", .noIdentityPolicy) }
@@ -155,14 +173,15 @@ extension KeyManagementService {
     // MARK: Condition values
 
     /// The condition keys of a request: the global `aws:` keys, the key's `kms:` keys, the
-    /// encryption context and the operation's own. Tags and aliases of the key are read only
-    /// when a policy refers to them.
+    /// encryption context and the operation's own. What costs a store read or more than a copy
+    /// (the key's tags and aliases, `aws:userid`, `aws:CurrentTime`) is computed only when a
+    /// policy refers to it (`referenced`: normalized keys).
     func conditionValues(_ context: RequestContext, _ request: AccessRequest, key: KMSKey?, identity: Identity, referenced: Set<String>) async throws(KMSError) -> [String: [String]] {
         let principal = context.principal
         let now = clock.now()
         var values = request.conditions
         values["aws:PrincipalType"] = [principal.typeName]
-        values["aws:userid"] = [principal.uniqueID]
+        if referenced.contains("aws:userid") { values["aws:userid"] = [principal.uniqueID] }
         if principal.kind == .service {
             values["aws:PrincipalServiceName"] = [principal.name]
         } else {
@@ -174,7 +193,7 @@ extension KeyManagementService {
         for tag in identity.tags { values["aws:PrincipalTag/\(tag.key)"] = [tag.value] }
         if let ip = context.sourceIP { values["aws:SourceIp"] = [ip] }
         values["aws:SecureTransport"] = [context.secureTransport ? "true" : "false"]
-        values["aws:CurrentTime"] = [Self.iso8601(now)]
+        if referenced.contains("aws:currenttime") { values["aws:CurrentTime"] = [Self.iso8601(now)] }
         values["aws:EpochTime"] = [String(Int64(now.timeIntervalSince1970))]
         values["aws:RequestedRegion"] = [context.region]
         if let pairs = request.encryptionContext?.pairs, !pairs.isEmpty {

@@ -32,8 +32,10 @@ extension KeyManagementService {
     /// caller's account when the caller's identity policies allow the action.
     func grantAllows(_ context: RequestContext, _ request: AccessRequest, key: KMSKey, identityAllows: Bool) async throws(KMSError) -> Bool {
         guard let operation = request.grantOperation else { return false }
-        let grants = try await storeCall { () throws(StoreError) in try await store.grants(keyID: key.id) }
         let account = Principal.root(account: context.account).arn
+        let grants = try await storeCall { () throws(StoreError) in
+            try await store.grants(keyID: key.id, grantees: [context.principal.arn, account])
+        }
         return grants.contains { grant in
             let granteeMatches = grant.granteePrincipal == context.principal.arn
                 || (grant.granteePrincipal == account && identityAllows)

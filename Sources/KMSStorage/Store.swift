@@ -103,6 +103,8 @@ public protocol Store: Sendable {
     func grant(id: String) async throws(StoreError) -> Grant?
     /// Grants of a key, ordered by grant ID.
     func grants(keyID: String) async throws(StoreError) -> [Grant]
+    /// Grants of a key to any of `grantees`, ordered by grant ID.
+    func grants(keyID: String, grantees: [String]) async throws(StoreError) -> [Grant]
     /// Grants in any key whose retiring principal is `retiringPrincipal`, ordered by grant ID,
     /// starting after `afterID`.
     func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant]

@@ -189,6 +189,8 @@ public enum StoreConformance {
             try await store.commit([.insertKey(k), .insertGrant(grant("g2", retiring: "r")), .insertGrant(grant("g1", retiring: "r")), .insertGrant(grant("g3", retiring: nil))])
             try expect(try await store.grant(id: "g1") == grant("g1", retiring: "r"), "round trip")
             try expect(try await store.grants(keyID: k.id).map(\.id) == ["g1", "g2", "g3"], "by key")
+            try expect(try await store.grants(keyID: k.id, grantees: ["arn:aws:iam::111122223333:user/a", "x"]).map(\.id) == ["g1", "g2", "g3"], "by grantee")
+            try expect(try await store.grants(keyID: k.id, grantees: ["arn:aws:iam::111122223333:user/b"]).isEmpty, "other grantee")
             try expect(try await store.grants(retiringPrincipal: "r", afterID: "g1", limit: 5).map(\.id) == ["g2"], "by retiring")
             try await store.commit([.deleteGrant(id: "g2")])
             try await expectError(.notFound) { try await store.commit([.deleteGrant(id: "g2")]) }

@@ -242,6 +242,15 @@ public final class SQLiteStore: Store {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE key_id = ? ORDER BY id", arguments: [keyID]).map(Self.grant) }
     }
 
+    public func grants(keyID: String, grantees: [String]) async throws(StoreError) -> [Grant] {
+        guard !grantees.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: grantees.count).joined(separator: ", ")
+        return try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE key_id = ? AND grantee IN (\(marks)) ORDER BY id",
+                             arguments: StatementArguments([keyID] + grantees)).map(Self.grant)
+        }
+    }
+
     public func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE retiring = ? AND id > ? ORDER BY id LIMIT ?",

@@ -98,7 +98,7 @@ enum Schema {
                     issuing_account TEXT NOT NULL,
                     creation_ms INTEGER NOT NULL
                 );
-                CREATE INDEX key_grant_by_key ON key_grant (key_id, id);
+                CREATE INDEX key_grant_by_key ON key_grant (key_id, grantee, id);
                 CREATE INDEX key_grant_by_retiring ON key_grant (retiring, id);
                 """)
         }

@@ -23,6 +23,11 @@ struct Admin: AsyncParsableCommand {
         try printJSON(["Arn": issued.principal.arn, "AccessKeyId": issued.accessKeyID, "SecretAccessKey": issued.secretAccessKey])
     }
 
+    /// Creates a principal with an access key and prints the key, secret included, this once.
+    static func create(_ kind: Principal.Kind, _ name: String, _ data: DataDirectoryOptions) async throws {
+        try printIssued(try await credentials(data).createPrincipal(kind, account: data.resolvedAccountID, name: name))
+    }
+
     static func printJSON(_ object: Any) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: data, as: UTF8.self))
@@ -53,7 +58,7 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "User name: 1–64 letters, digits and +=,.@_-") var name: String
 
         func run() async throws {
-            try Admin.printIssued(try await Admin.credentials(data).createPrincipal(.user, account: data.resolvedAccountID, name: name))
+            try await Admin.create(.user, name, data)
         }
     }
 
@@ -63,7 +68,7 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "Role name: 1–64 letters, digits and +=,.@_-") var name: String
 
         func run() async throws {
-            try Admin.printIssued(try await Admin.credentials(data).createPrincipal(.role, account: data.resolvedAccountID, name: name))
+            try await Admin.create(.role, name, data)
         }
     }
 
@@ -73,7 +78,7 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "Service principal name, ending in .amazonaws.com") var service: String
 
         func run() async throws {
-            try Admin.printIssued(try await Admin.credentials(data).createPrincipal(.service, account: data.resolvedAccountID, name: service))
+            try await Admin.create(.service, service, data)
         }
     }
 

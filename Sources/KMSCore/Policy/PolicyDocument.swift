@@ -42,9 +42,18 @@ public struct PolicyDocument: Sendable, Equatable {
         return document
     }
 
-    /// The condition keys the statements test (normalized).
-    public var conditionKeys: Set<String> {
-        Set(statements.flatMap { $0.conditions.map(\.key) })
+    /// The condition keys the statements read (normalized): those they test, and those their
+    /// policy variables (`${aws:username}`) stand for in resources and condition values.
+    public var referencedKeys: Set<String> {
+        var keys = Set<String>()
+        for statement in statements {
+            for condition in statement.conditions {
+                keys.insert(condition.key)
+                condition.values.forEach { keys.formUnion(PolicyVariables.names(in: $0)) }
+            }
+            statement.resources.forEach { keys.formUnion(PolicyVariables.names(in: $0)) }
+        }
+        return keys
     }
 
     static func malformed(_ message: String) -> KMSError {

@@ -105,6 +105,16 @@ extension PolicyStatement {
 /// IAM policy variables: `${key}` stands for the request's (single) value of a condition key;
 /// `${*}`, `${?}` and `${$}` stand for the literal characters.
 enum PolicyVariables {
+    /// The condition keys (normalized) that `${…}` variables in `text` stand for.
+    static func names(in text: String) -> [String] {
+        guard text.contains("${") else { return [] }
+        return text.components(separatedBy: "${").dropFirst().compactMap { part in
+            guard let end = part.firstIndex(of: "}") else { return nil }
+            let name = part[..<end].split(separator: ",", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            return ["*", "?", "$", ""].contains(name) ? nil : ConditionKey.normalized(name)
+        }
+    }
+
     static func substitute(_ text: String, _ request: AuthorizationRequest) -> String? {
         guard text.contains("${") else { return text }
         var result = ""

@@ -38,7 +38,8 @@ extension KeyManagementService {
         if !bypassLockoutCheck {
             var candidate = key
             candidate.policy = text
-            guard try await allowsFuturePolicyChange(candidate, context, document) else {
+            let future = AccessRequest("kms:PutKeyPolicy", conditions: ["kms:BypassPolicyLockoutSafetyCheck": ["false"]])
+            guard case .allowed = try await policyVerdict(context, future, key: candidate, keyPolicy: document) else {
                 throw KMSError(.malformedPolicyDocument, "The new key policy will not allow you to update the key policy in the future.")
             }
         }
@@ -55,18 +56,5 @@ extension KeyManagementService {
             return resource.split(separator: "/").dropFirst().first.map { .role(account: account, String($0)) }
         }
         return resource == "root" ? nil : Principal(account: account, path: resource)
-    }
-
-    /// The lockout safety check: would the caller be allowed kms:PutKeyPolicy under `document`?
-    private func allowsFuturePolicyChange(_ key: KMSKey, _ context: RequestContext, _ document: PolicyDocument) async throws(KMSError) -> Bool {
-        let access = AccessRequest("kms:PutKeyPolicy", conditions: ["kms:BypassPolicyLockoutSafetyCheck": ["false"]])
-        let identity = try await identity(of: context.principal)
-        let values = try await conditionValues(context, access, key: key, identity: identity, referenced: document.conditionKeys)
-        let question = AuthorizationRequest(principal: context.principal, action: access.action, resource: key.arn, conditionValues: values)
-        let resource = document.evaluate(question)
-        let fromIdentity = identity.evaluate(question)
-        if resource.explicitDeny || fromIdentity.explicitDeny { return false }
-        if resource.allowsCaller { return true }
-        return resource.allowsCallersAccount && (context.principal.isRoot || fromIdentity.allowsCaller)
     }
 }
