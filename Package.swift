@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
@@ -60,10 +62,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "KMSAuditExport",
+            dependencies: [
+                "KMSService",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "swiftkms",
             dependencies: [
-                "KMSServer", "KMSStorageSQLite",
+                "KMSServer", "KMSStorageSQLite", "KMSAuditExport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -73,6 +85,7 @@ let package = Package(
         .testTarget(name: "KMSProtocolTests", dependencies: ["KMSProtocol"], resources: [.copy("Resources")], swiftSettings: strict),
         .testTarget(name: "KMSStorageSQLiteTests", dependencies: ["KMSStorageSQLite"], swiftSettings: strict),
         .testTarget(name: "KMSServiceTests", dependencies: ["KMSService", "KMSStorageSQLite"], swiftSettings: strict),
+        .testTarget(name: "KMSAuditExportTests", dependencies: ["KMSAuditExport", "KMSStorageSQLite", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,6 +11,7 @@ import Foundation
 public struct RootKey: Sendable {
     private let materialKey: SymmetricKey
     private let credentialKey: SymmetricKey
+    private let auditKey: SymmetricKey
 
     public static let byteCount = 32
 
@@ -25,6 +26,7 @@ public struct RootKey: Sendable {
         }
         materialKey = try derive("swiftkms/root/key-material/v1")
         credentialKey = try derive("swiftkms/root/credentials/v1")
+        auditKey = try derive("swiftkms/root/audit-signing/v1")
     }
 
     /// 32 fresh random bytes for a new root key.
@@ -57,6 +59,15 @@ public struct RootKey: Sendable {
     public func openCredential(_ sealed: [UInt8], accessKeyID: String) throws(KMSError) -> String {
         let raw = try Self.open(sealed, key: credentialKey, binding: Array("credential:\(accessKeyID)".utf8))
         return String(decoding: raw, as: UTF8.self)
+    }
+
+    /// Wraps the audit signing key's private scalar for storage.
+    public func sealAuditSigningKey(_ key: AuditSigningKey) throws(KMSError) -> [UInt8] {
+        try Self.seal(key.rawRepresentation, key: auditKey, binding: Array("audit-signing-key:1".utf8))
+    }
+
+    public func openAuditSigningKey(_ sealed: [UInt8]) throws(KMSError) -> AuditSigningKey {
+        try AuditSigningKey(rawRepresentation: Self.open(sealed, key: auditKey, binding: Array("audit-signing-key:1".utf8)))
     }
 
     private static func materialBinding(_ keyARN: String, _ version: UInt32) -> [UInt8] {

@@ -85,7 +85,7 @@ public struct SymmetricCiphertext: Sendable, Equatable {
     }
 
     static func keyIDString(_ bytes: [UInt8], multiRegion: Bool) -> String {
-        let hex = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        let hex = Hex.encode(bytes)
         if multiRegion { return "mrk-" + hex }
         let c = Array(hex)
         return [c[0..<8], c[8..<12], c[12..<16], c[16..<20], c[20..<32]].map { String($0) }.joined(separator: "-")

@@ -65,17 +65,60 @@ public struct KMSAPI: Sendable {
         return ServiceModel.kms.operations.keys.contains(name) ? name : nil
     }
 
-    /// Runs one operation. Never throws: every failure becomes an AWS error response.
+    /// Runs one operation and records its audit event, allowed or refused. Never throws:
+    /// every failure becomes an AWS error response. The response is returned only once the
+    /// event is durable; when it cannot be stored, the response is `KMSInternalException`.
     public func handle(target: String?, body: Data, context: RequestContext) async -> Response {
+        var context = context
+        let name = Self.operationName(target: target)
+        context.beginAudit(operation: name ?? Self.auditName(target: target), requestParameters: Self.auditParameters(name, body),
+                           at: service.clock.now())
+        var response: Response
+        var failure: KMSError?
         do {
-            return Response(status: 200, body: try await run(target: target, body: body, context: context))
+            response = Response(status: 200, body: try await run(operation: name, body: body, context: context))
+        } catch {
+            failure = error
+            response = Self.errorResponse(error)
+        }
+        do {
+            try await service.finishAudit(context, error: failure)
         } catch {
             return Self.errorResponse(error)
         }
+        return response
     }
 
-    private func run(target: String?, body: Data, context: RequestContext) async throws(KMSError) -> Data {
-        guard let name = Self.operationName(target: target) else {
+    /// Records the event of a request refused at authentication, naming the identity it
+    /// claimed (`identity`), and returns the refusal once the event is durable.
+    public func refuseUnauthenticated(target: String?, body: Data, error: KMSError, identity: AuditIdentity, region: String?,
+                                      requestID: String, sourceIP: String?, userAgent: String?) async -> Response {
+        let name = Self.operationName(target: target)
+        let recorder = AuditRecorder(.init(
+            eventName: name ?? Self.auditName(target: target), eventTime: service.clock.now(), identity: identity, region: region,
+            sourceIP: sourceIP, userAgent: userAgent, requestParameters: Self.auditParameters(name, body), requestID: requestID,
+            readOnly: name.map(AuditRecorder.isReadOnly) ?? true))
+        do {
+            try await service.audit.record(recorder.event(chain: service.audit.chain, error: error))
+        } catch {
+            return Self.errorResponse(error)
+        }
+        return Self.errorResponse(error)
+    }
+
+    private static func auditParameters(_ operation: String?, _ body: Data) -> JSONValue {
+        guard let operation else { return .null }
+        return ServiceModel.kms.auditParameters(operation: operation, body: body.isEmpty ? .object([:]) : JSONValue.parse(bytes: body))
+    }
+
+    /// The event name of a request for no operation of the model: what its target named, cut short.
+    private static func auditName(target: String?) -> String {
+        guard let target, !target.isEmpty else { return "(no operation)" }
+        return String(target.replacingOccurrences(of: "TrentService.", with: "").prefix(64))
+    }
+
+    private func run(operation name: String?, body: Data, context: RequestContext) async throws(KMSError) -> Data {
+        guard let name else {
             throw KMSError(.unknownOperation, "")
         }
         guard let handler = Self.handlers[name] else {

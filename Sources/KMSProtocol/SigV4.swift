@@ -57,12 +57,12 @@ public enum SigV4 {
             canonicalQuery(request.query),
             headers,
             signedHeaders.joined(separator: ";"),
-            hex(SHA256.hash(data: request.body)),
+            Hex.encode(SHA256.hash(data: request.body)),
         ].joined(separator: "\n")
     }
 
     public static func stringToSign(canonicalRequest: String, amzDate: String, scope: String) -> String {
-        [algorithm, amzDate, scope, hex(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
+        [algorithm, amzDate, scope, Hex.encode(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
     }
 
     public static func signingKey(secret: String, date: String, region: String, service: String) -> SymmetricKey {
@@ -74,7 +74,7 @@ public enum SigV4 {
     }
 
     public static func signature(stringToSign: String, signingKey: SymmetricKey) -> String {
-        hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey))
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey))
     }
 
     // MARK: Verification
@@ -107,11 +107,11 @@ public enum SigV4 {
     /// Verifies a request signed for `service` (`kms` for every request the server takes).
     ///
     /// - Parameter secret: looks up an access key's principal and secret; nil when unknown.
-    /// - Returns: the signing principal and the region of the credential scope.
+    /// - Returns: the signing principal, the region of the credential scope and the access key ID.
     public static func verify(
         _ request: HTTPRequest, now: Date, service: String = "kms",
         secret lookup: (String) async throws(KMSError) -> (principal: Principal, secret: String)?
-    ) async throws(KMSError) -> (principal: Principal, region: String) {
+    ) async throws(KMSError) -> (principal: Principal, region: String, accessKeyID: String) {
         guard let header = request.values(of: "authorization").first else {
             throw KMSError(.missingAuthenticationToken, "Missing Authentication Token")
         }
@@ -151,12 +151,12 @@ public enum SigV4 {
         let toSign = stringToSign(canonicalRequest: canonical, amzDate: amzDate, scope: auth.scope)
         let key = signingKey(secret: secret, date: auth.date, region: auth.region, service: auth.service)
         // Constant-time comparison of the MAC, by swift-crypto.
-        guard let provided = unhex(auth.signature), provided.count == SHA256.byteCount,
+        guard let provided = Hex.decode(auth.signature), provided.count == SHA256.byteCount,
               HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: Data(toSign.utf8), using: key)
         else {
             throw KMSError(.invalidSignature, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
         }
-        return (principal, auth.region)
+        return (principal, auth.region, auth.accessKeyID)
     }
 
     // MARK: Canonical forms
@@ -209,7 +209,7 @@ public enum SigV4 {
         return out
     }
 
-    static func isValidRegion(_ region: String) -> Bool {
+    public static func isValidRegion(_ region: String) -> Bool {
         guard !region.isEmpty, region.utf8.count <= 32 else { return false }
         return region.unicodeScalars.allSatisfy { scalar in
             ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-"
@@ -226,21 +226,5 @@ public enum SigV4 {
 
     static func formatAmzDate(_ date: Date) -> String {
         date.formatted(amzDateFormat)
-    }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
-    }
-
-    static func unhex(_ text: String) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(chars.count / 2)
-        for i in stride(from: 0, to: chars.count, by: 2) {
-            guard let byte = UInt8(String(decoding: chars[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
-            out.append(byte)
-        }
-        return out
     }
 }

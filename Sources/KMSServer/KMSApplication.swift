@@ -11,19 +11,23 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// How often the background job looks for keys whose deletion window has ended.
     public var deletionInterval: Duration
+    /// How often the audit trail's position is signed (when it moved).
+    public var checkpointInterval: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 9600, deletionInterval: Duration = .seconds(60)) {
+    public init(host: String = "127.0.0.1", port: Int = 9600, deletionInterval: Duration = .seconds(60), checkpointInterval: Duration = .seconds(60)) {
         self.host = host
         self.port = port
         self.deletionInterval = deletionInterval
+        self.checkpointInterval = checkpointInterval
     }
 }
 
 /// Builds the HTTP application: `POST /` for the KMS API, `GET /health` for load
-/// balancers, and the key deletion job as a service that stops with the server.
+/// balancers, and as services that stop with the server: the key deletion job, the audit
+/// checkpoint job, and `jobs`.
 public func buildApplication(
-    configuration: ServerConfiguration, service: KeyManagementService, credentials: Credentials,
-    clock: any KMSClock = SystemClock(), logger: Logger
+    configuration: ServerConfiguration, service: KeyManagementService, credentials: Credentials, ledger: AuditLedger,
+    jobs: [any Service] = [], clock: any KMSClock = SystemClock(), logger: Logger
 ) -> some ApplicationProtocol {
     let router = Router(context: KMSRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
@@ -35,8 +39,46 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SwiftKMS"),
-        services: [KeyDeletionJob(service: service, interval: configuration.deletionInterval, logger: logger)],
+        services: [KeyDeletionJob(service: service, interval: configuration.deletionInterval, logger: logger),
+                   PeriodicJob(name: "audit checkpoint", interval: configuration.checkpointInterval, finally: true, logger: logger) { try await ledger.checkpoint() }]
+            + jobs,
         logger: logger)
+}
+
+/// Runs `work` every `interval` until graceful shutdown, and, with `finally`, once more then
+/// (so that a stopped server leaves its last audit events under a signed checkpoint).
+public struct PeriodicJob: Service {
+    let name: String
+    let interval: Duration
+    let finally: Bool
+    let logger: Logger
+    let work: @Sendable () async throws -> Void
+
+    public init(name: String, interval: Duration, finally: Bool = false, logger: Logger, work: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.interval = interval
+        self.finally = finally
+        self.logger = logger
+        self.work = work
+    }
+
+    public func run() async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                await once()
+            }
+        }
+        if finally { await once() }
+    }
+
+    private func once() async {
+        do {
+            try await work()
+        } catch {
+            logger.error("\(name) job failed", metadata: ["error": "\(error)"])
+        }
+    }
 }
 
 /// Deletes keys whose deletion window has ended, every `interval`, until graceful shutdown.

@@ -19,18 +19,23 @@ struct KMSEndpoint: Sendable {
 
     func handle(_ request: Request, context: KMSRequestContext) async -> Response {
         let target = request.headers[HTTPField.Name("x-amz-target")!]
+        let userAgent = request.headers[.userAgent]
         let result: KMSAPI.Response
         var principalARN = "-"
+        var body = Data()
         do {
-            let body = try await collectBody(request)
-            let (principal, region) = try await SigV4.verify(signable(request, body: body), now: clock.now()) { id throws(KMSError) in
+            body = try await collectBody(request)
+            let (principal, region, accessKeyID) = try await SigV4.verify(signable(request, body: body), now: clock.now()) { id throws(KMSError) in
                 try await credentials.secret(accessKeyID: id)
             }
             principalARN = principal.arn
-            result = await api.handle(target: target, body: body,
-                                      context: RequestContext(principal: principal, region: region, requestID: context.requestID, sourceIP: context.sourceIP))
+            result = await api.handle(target: target, body: body, context: RequestContext(
+                principal: principal, region: region, requestID: context.requestID, sourceIP: context.sourceIP,
+                accessKeyID: accessKeyID, userAgent: userAgent))
         } catch {
-            result = KMSAPI.errorResponse(error)
+            let claimed = await claimedIdentity(request)
+            result = await api.refuseUnauthenticated(target: target, body: body, error: error, identity: claimed.identity, region: claimed.region,
+                                                     requestID: context.requestID, sourceIP: context.sourceIP, userAgent: userAgent)
         }
         context.logger.info("request", metadata: [
             "operation": "\(KMSAPI.operationName(target: target) ?? "-")",
@@ -43,6 +48,19 @@ struct KMSEndpoint: Sendable {
             status: .init(code: result.status),
             headers: [.contentType: Self.contentType],
             body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
+    }
+
+    /// Who a request that failed authentication said it was: the access key of its
+    /// Authorization header and, when this server knows the key, its principal.
+    private func claimedIdentity(_ request: Request) async -> (identity: AuditIdentity, region: String?) {
+        guard let header = request.headers[.authorization], let auth = try? SigV4.parseAuthorization(header) else {
+            return (.unknown(accessKeyID: nil), nil)
+        }
+        let region = SigV4.isValidRegion(auth.region) ? auth.region : nil
+        guard let principal = try? await credentials.principal(accessKeyID: auth.accessKeyID) else {
+            return (.unknown(accessKeyID: String(auth.accessKeyID.prefix(128))), region)
+        }
+        return (.principal(principal, accessKeyID: auth.accessKeyID), region)
     }
 
     private func collectBody(_ request: Request) async throws(KMSError) -> Data {

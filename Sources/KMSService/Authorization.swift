@@ -46,6 +46,7 @@ struct AccessRequest: Sendable {
 /// alone; an account root may do them all.
 extension KeyManagementService {
     func authorize(_ context: RequestContext, _ request: AccessRequest, key: KMSKey) async throws(KMSError) {
+        context.audit.noteKey(key)
         try Self.checkGrantTokens(context.grantTokens)
         switch try await policyVerdict(context, request, key: key, keyPolicy: try storedPolicy(of: key)) {
         case .allowed: return

@@ -29,6 +29,11 @@ public struct Credentials: Sendable {
         return (key.principal, try rootKey.openCredential(key.sealedSecret, accessKeyID: key.id))
     }
 
+    /// The principal an access key belongs to, without opening its secret; nil when unknown.
+    public func principal(accessKeyID: String) async throws(KMSError) -> Principal? {
+        try await call { () throws(StoreError) in try await store.accessKey(id: accessKeyID) }?.principal
+    }
+
     /// Makes sure the account's root has an access key. With `given` credentials, adds them
     /// when absent; otherwise generates a key when the root has none.
     ///

@@ -51,9 +51,9 @@ extension KeyManagementService {
     }
 
     /// Deletes a grant; one retired or revoked meanwhile is `NotFoundException`.
-    func delete(_ grant: Grant) async throws(KMSError) {
+    func delete(_ grant: Grant, _ context: RequestContext) async throws(KMSError) {
         do {
-            try await store.commit([.deleteGrant(id: grant.id)])
+            try await commit([.deleteGrant(id: grant.id)], context)
         } catch .notFound {
             throw KMSError.notFound("Grant not found for \(grant.keyARN).")
         } catch {

@@ -11,9 +11,11 @@ import Synchronization
 public final class KeyManagementService: Sendable {
     let store: any Store
     let rootKey: RootKey
-    let clock: any KMSClock
+    public let clock: any KMSClock
     let logger: Logger
     let quotas: Quotas
+    /// Where events of requests that changed nothing go (group commit).
+    public let audit: AuditTrail
     /// Unwrapped material by "keyID#version". Material of a version never changes; a deleted
     /// key is refused by the key lookup that always precedes a material lookup.
     private let materialCache = Mutex<[String: any KeyMaterial]>([:])
@@ -35,9 +37,12 @@ public final class KeyManagementService: Sendable {
         }
     }
 
+    /// - Parameter auditChain: the audit chain this process appends to; give each process
+    ///   over a shared database its own, so that they don't wait on one another.
     public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), quotas: Quotas = Quotas(),
-                logger: Logger = Logger(label: "swiftkms.service")) {
+                auditChain: String = "main", logger: Logger = Logger(label: "swiftkms.service")) {
         self.quotas = quotas
+        audit = AuditTrail(store: store, chain: auditChain, logger: logger)
         self.store = store
         self.rootKey = rootKey
         self.clock = clock
@@ -80,6 +85,7 @@ public final class KeyManagementService: Sendable {
         guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: keyID) }),
               key.account == account, key.region == context.region
         else { throw KMSError.keyNotFound(ResourceName.keyARN(region: context.region, account: account, keyID: keyID)) }
+        context.audit.noteKey(key)
         return key
     }
 
@@ -186,6 +192,21 @@ public final class KeyManagementService: Sendable {
         }
     }
 
+    /// Commits the changes a request made together with its audit event, so that neither is
+    /// durable without the other (a request's later commits, if any, carry no second event).
+    func commit(_ mutations: [Mutation], _ context: RequestContext) async throws(StoreError) {
+        guard !context.audit.isRecorded else { return try await store.commit(mutations) }
+        try await store.commit(mutations + [.appendAuditEvent(context.audit.event(chain: audit.chain, error: nil))])
+        context.audit.markRecorded()
+    }
+
+    /// Records the audit event of a request that ends here, unless it was committed with
+    /// the change the request made; returns once it is durable.
+    public func finishAudit(_ context: RequestContext, error: KMSError?) async throws(KMSError) {
+        guard !context.audit.isRecorded else { return }
+        try await audit.record(context.audit.event(chain: audit.chain, error: error))
+    }
+
     /// Reads a key, builds mutations from it and commits them; when the key changed in
     /// between (a revision conflict), reads it again and retries.
     func updatingKey<T>(
@@ -196,7 +217,7 @@ public final class KeyManagementService: Sendable {
             let key = try await resolveKey(keyIdText, context, allowAlias: false, action: action)
             let (mutations, result) = try await body(key)
             do {
-                try await store.commit(mutations)
+                try await commit(mutations, context)
                 return result
             } catch .conflict {
                 continue

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who made a request and where: established by SigV4 authentication before any operation runs.
 public struct RequestContext: Sendable {
     public var principal: Principal
@@ -10,13 +12,31 @@ public struct RequestContext: Sendable {
     public var secureTransport: Bool
     /// The request's `GrantTokens`, when the operation takes them.
     public var grantTokens: [String] = []
+    /// The access key that signed the request.
+    public var accessKeyID: String
+    public var userAgent: String?
+    /// The request's audit event in the making; the API layer replaces it with one that
+    /// names the operation and its parameters.
+    public var audit: AuditRecorder
 
-    public init(principal: Principal, region: String, requestID: String, sourceIP: String? = nil, secureTransport: Bool = false) {
+    public init(principal: Principal, region: String, requestID: String, sourceIP: String? = nil, secureTransport: Bool = false,
+                accessKeyID: String = "", userAgent: String? = nil) {
         self.principal = principal
         self.region = region
         self.requestID = requestID
         self.sourceIP = sourceIP
         self.secureTransport = secureTransport
+        self.accessKeyID = accessKeyID
+        self.userAgent = userAgent
+        audit = AuditRecorder(.init(eventName: "", eventTime: Date(), identity: .principal(principal, accessKeyID: accessKeyID), region: region,
+                                    sourceIP: sourceIP, userAgent: userAgent, requestParameters: .null, requestID: requestID, readOnly: false))
+    }
+
+    /// Starts the audit event of operation `name` with its CloudTrail `requestParameters`.
+    public mutating func beginAudit(operation name: String, requestParameters: JSONValue, at time: Date) {
+        audit = AuditRecorder(.init(eventName: name, eventTime: time, identity: .principal(principal, accessKeyID: accessKeyID), region: region,
+                                    sourceIP: sourceIP, userAgent: userAgent, requestParameters: requestParameters, requestID: requestID,
+                                    readOnly: AuditRecorder.isReadOnly(name)))
     }
 
     public var account: String { principal.account }

@@ -55,6 +55,41 @@ public enum Mutation: Sendable {
     case insertGrant(Grant)
     /// `StoreError.notFound` when there is none.
     case deleteGrant(id: String)
+    /// Seals the event at the next sequence number of its chain, linked to the chain's head.
+    case appendAuditEvent(AuditEvent)
+    case insertAuditCheckpoint(SignedAuditCheckpoint, creationDate: Date)
+    /// `StoreError.alreadyExists` when there is one: a trail has one signing key.
+    case insertAuditSigningKey(wrapped: [UInt8], publicKey: [UInt8], creationDate: Date)
+    /// Deletes, in each named chain, the events from its start through the given sequence
+    /// number, and moves the chain's base past them, so that what remains still verifies.
+    case pruneAuditEvents(through: [String: Int64])
+}
+
+/// `swiftkms audit lookup`'s filters, as CloudTrail's LookupEvents has them. Nil matches all.
+public struct AuditQuery: Sendable {
+    public var startTime: Date?
+    /// Exclusive.
+    public var endTime: Date?
+    public var eventName: String?
+    public var userName: String?
+    public var keyID: String?
+    public var accessKeyID: String?
+    public var readOnly: Bool?
+    public var errorsOnly = false
+    public var limit = 50
+
+    public init(startTime: Date? = nil, endTime: Date? = nil, eventName: String? = nil, userName: String? = nil, keyID: String? = nil,
+                accessKeyID: String? = nil, readOnly: Bool? = nil, errorsOnly: Bool = false, limit: Int = 50) {
+        self.startTime = startTime
+        self.endTime = endTime
+        self.eventName = eventName
+        self.userName = userName
+        self.keyID = keyID
+        self.accessKeyID = accessKeyID
+        self.readOnly = readOnly
+        self.errorsOnly = errorsOnly
+        self.limit = limit
+    }
 }
 
 public enum StoreError: Error, Sendable, Equatable {
@@ -108,4 +143,14 @@ public protocol Store: Sendable {
     /// Grants in any key whose retiring principal is `retiringPrincipal`, ordered by grant ID,
     /// starting after `afterID`.
     func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant]
+
+    /// Every audit chain, ordered by name.
+    func auditChains() async throws(StoreError) -> [AuditChainState]
+    /// Events of a chain in sequence order, starting after `afterSequence`.
+    func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent]
+    /// Events matching `query`, newest first.
+    func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent]
+    /// Checkpoints, oldest first.
+    func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint]
+    func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])?
 }

@@ -197,5 +197,45 @@ public enum StoreConformance {
             try await store.commit([.deleteKey(id: k.id, revision: k.revision)])
             try expect(try await store.grant(id: "g1") == nil, "deleted with key")
         },
+        Check(name: "audit events: gapless per chain, linked, filtered, pruned from the start, rolled back with their commit") { store in
+            let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+            func event(_ chain: String, _ name: String, at seconds: Double, user: String? = "alice", error: String? = nil, keys: [String] = []) -> AuditEvent {
+                AuditEvent(chain: chain, record: ["eventName": .string(name), "eventID": .string(UUID().uuidString)], eventTime: t0 + seconds,
+                           eventName: name, account: "111122223333", region: "us-east-1", userName: user, accessKeyID: "AKIA1",
+                           readOnly: name != "CreateKey", errorCode: error, keyIDs: keys)
+            }
+            try await store.commit([.appendAuditEvent(event("a", "CreateKey", at: 0, keys: ["k1"])), .appendAuditEvent(event("a", "Encrypt", at: 1, keys: ["k1"]))])
+            try await store.commit([.appendAuditEvent(event("b", "Decrypt", at: 2, user: "bob", error: "AccessDeniedException"))])
+            try await store.commit([.appendAuditEvent(event("a", "Encrypt", at: 3, keys: ["k2"]))])
+            // A failing commit takes its event with it.
+            try await expectError(.notFound) { try await store.commit([.appendAuditEvent(event("a", "DeleteAlias", at: 4)), .deleteGrant(id: "none")]) }
+            let chains = try await store.auditChains()
+            try expect(chains.map(\.chain) == ["a", "b"] && chains.map(\.headSequence) == [3, 1], "chains \(chains)")
+            let a = try await store.auditEvents(chain: "a", afterSequence: 0, limit: 10)
+            try expect(a.map(\.sequence) == [1, 2, 3], "sequences")
+            var verifier = AuditChainVerifier(chain: "a", baseSequence: 0, baseDigest: AuditChain.genesisDigest)
+            for e in a { try expect(verifier.consume(e.bytes, storedSequence: e.sequence) == nil, "link at \(e.sequence)") }
+            try expect(verifier.lastDigest == chains[0].headDigest, "head digest")
+            func names(_ query: AuditQuery) async throws -> [String] {
+                try await store.auditEvents(matching: query).compactMap { JSONValue.parse(bytes: $0.bytes)?[member: "eventName"]?.stringValue }
+            }
+            try expect(try await names(AuditQuery()) == ["Encrypt", "Decrypt", "Encrypt", "CreateKey"], "newest first")
+            try expect(try await names(AuditQuery(keyID: "k1")) == ["Encrypt", "CreateKey"], "by key")
+            try expect(try await names(AuditQuery(userName: "bob")) == ["Decrypt"], "by user")
+            try expect(try await names(AuditQuery(errorsOnly: true)) == ["Decrypt"], "errors")
+            try expect(try await names(AuditQuery(readOnly: false)) == ["CreateKey"], "read-only")
+            try expect(try await names(AuditQuery(startTime: t0 + 1, endTime: t0 + 3)) == ["Decrypt", "Encrypt"], "time range")
+            try await store.commit([.pruneAuditEvents(through: ["a": 2])])
+            let pruned = try await store.auditChains()[0]
+            try expect(pruned.baseSequence == 2 && pruned.baseDigest == a[1].digest && pruned.headSequence == 3, "base moved")
+            try expect(try await store.auditEvents(chain: "a", afterSequence: 0, limit: 10).map(\.sequence) == [3], "prefix gone")
+            try expect(try await names(AuditQuery(keyID: "k1")).isEmpty, "resources pruned")
+            let statement: [UInt8] = Array("{}".utf8)
+            try await store.commit([.insertAuditCheckpoint(SignedAuditCheckpoint(statement: statement, signature: [1]), creationDate: t0)])
+            try expect(try await store.auditCheckpoints() == [SignedAuditCheckpoint(statement: statement, signature: [1])], "checkpoint")
+            try await store.commit([.insertAuditSigningKey(wrapped: [1], publicKey: [2], creationDate: t0)])
+            try await expectError(.alreadyExists) { try await store.commit([.insertAuditSigningKey(wrapped: [3], publicKey: [4], creationDate: t0)]) }
+            try expect(try await store.auditSigningKey()?.wrapped == [1], "one signing key")
+        },
     ]
 }

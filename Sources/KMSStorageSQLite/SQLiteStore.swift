@@ -145,6 +145,58 @@ public final class SQLiteStore: Store {
         case .deleteGrant(let id):
             try db.execute(sql: "DELETE FROM key_grant WHERE id = ?", arguments: [id])
             guard db.changesCount == 1 else { throw StoreError.notFound }
+        case .appendAuditEvent(let event):
+            try appendAuditEvent(event, db)
+        case .insertAuditCheckpoint(let checkpoint, let date):
+            try db.execute(sql: "INSERT INTO audit_checkpoint (creation_ms, statement, signature) VALUES (?, ?, ?)",
+                           arguments: [date.millis, Data(checkpoint.statement), Data(checkpoint.signature)])
+        case .insertAuditSigningKey(let wrapped, let publicKey, let date):
+            try db.execute(sql: "INSERT INTO audit_signing_key (id, wrapped, public_key, creation_ms) VALUES (1, ?, ?, ?)",
+                           arguments: [Data(wrapped), Data(publicKey), date.millis])
+        case .pruneAuditEvents(let through):
+            for state in try auditChains(db) {
+                guard let lastPruned = through[state.chain], lastPruned > state.baseSequence else { continue }
+                guard lastPruned <= state.headSequence else { throw StoreError.conflict }
+                guard let record = try Data.fetchOne(db, sql: "SELECT record FROM audit_event WHERE chain = ? AND seq = ?",
+                                                     arguments: [state.chain, lastPruned]) else { throw StoreError.conflict }
+                try db.execute(sql: "DELETE FROM audit_event WHERE chain = ? AND seq <= ?", arguments: [state.chain, lastPruned])
+                try db.execute(sql: "DELETE FROM audit_resource WHERE chain = ? AND seq <= ?", arguments: [state.chain, lastPruned])
+                try db.execute(sql: "UPDATE audit_chain SET base_seq = ?, base_digest = ? WHERE name = ?",
+                               arguments: [lastPruned, Data(AuditChain.digest(Array(record))), state.chain])
+            }
+        }
+    }
+
+    /// Seals `event` after its chain's head, in the committing transaction: the writer is
+    /// serial, so sequence numbers are gapless and each event links to the one committed
+    /// before it in its chain.
+    private static func appendAuditEvent(_ event: AuditEvent, _ db: Database) throws {
+        let head = try Row.fetchOne(db, sql: "SELECT head_seq, head_digest FROM audit_chain WHERE name = ?", arguments: [event.chain])
+        let previousSequence: Int64 = head?["head_seq"] ?? 0
+        let previousDigest: [UInt8] = head.map { Array($0["head_digest"] as Data) } ?? AuditChain.genesisDigest
+        let sequence = previousSequence + 1
+        let sealed = AuditChain.seal(event, sequence: sequence, previousDigest: previousDigest)
+        try db.execute(sql: """
+            INSERT INTO audit_event (chain, seq, event_ms, event_name, account, region, user_name, access_key_id, read_only, error_code, record)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [event.chain, sequence, event.eventTime.millis, event.eventName, event.account, event.region, event.userName,
+                             event.accessKeyID, event.readOnly, event.errorCode, Data(sealed)])
+        for keyID in Set(event.keyIDs) {
+            try db.execute(sql: "INSERT INTO audit_resource (key_id, chain, seq) VALUES (?, ?, ?)", arguments: [keyID, event.chain, sequence])
+        }
+        let digest = Data(AuditChain.digest(sealed))
+        if head == nil {
+            try db.execute(sql: "INSERT INTO audit_chain (name, base_seq, base_digest, head_seq, head_digest) VALUES (?, 0, ?, ?, ?)",
+                           arguments: [event.chain, Data(AuditChain.genesisDigest), sequence, digest])
+        } else {
+            try db.execute(sql: "UPDATE audit_chain SET head_seq = ?, head_digest = ? WHERE name = ?", arguments: [sequence, digest, event.chain])
+        }
+    }
+
+    private static func auditChains(_ db: Database) throws -> [AuditChainState] {
+        try Row.fetchAll(db, sql: "SELECT * FROM audit_chain ORDER BY name").map { row in
+            AuditChainState(chain: row["name"], baseSequence: row["base_seq"], baseDigest: Array(row["base_digest"] as Data),
+                            headSequence: row["head_seq"], headDigest: Array(row["head_digest"] as Data))
         }
     }
 
@@ -271,6 +323,56 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func auditChains() async throws(StoreError) -> [AuditChainState] {
+        try await read { db in try Self.auditChains(db) }
+    }
+
+    public func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?",
+                             arguments: [chain, afterSequence, limit]).map(Self.auditEvent)
+        }
+    }
+
+    public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
+            guard let value else { return }
+            conditions.append(condition)
+            arguments += [value]
+        }
+        add("e.event_ms >= ?", query.startTime?.millis)
+        add("e.event_ms < ?", query.endTime?.millis)
+        add("e.event_name = ?", query.eventName)
+        add("e.user_name = ?", query.userName)
+        add("e.access_key_id = ?", query.accessKeyID)
+        add("e.read_only = ?", query.readOnly)
+        add("EXISTS (SELECT 1 FROM audit_resource r WHERE r.key_id = ? AND r.chain = e.chain AND r.seq = e.seq)", query.keyID)
+        if query.errorsOnly { conditions.append("e.error_code IS NOT NULL") }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments += [query.limit]
+        let sql = "SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause) ORDER BY e.event_ms DESC, e.chain, e.seq DESC LIMIT ?"
+        let bound = arguments
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.auditEvent) }
+    }
+
+    public func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT statement, signature FROM audit_checkpoint ORDER BY id").map { row in
+                SignedAuditCheckpoint(statement: Array(row["statement"] as Data), signature: Array(row["signature"] as Data))
+            }
+        }
+    }
+
+    public func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT wrapped, public_key FROM audit_signing_key WHERE id = 1").map { row in
+                (Array(row["wrapped"] as Data), Array(row["public_key"] as Data))
+            }
+        }
+    }
+
     // MARK: Plumbing
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
@@ -305,6 +407,10 @@ public final class SQLiteStore: Store {
             description: row["description"], usage: usage, spec: spec, origin: origin, state: state,
             deletionDate: (row["deletion_ms"] as Int64?).map(Date.init(millis:)), pendingWindowInDays: row["pending_window_days"],
             policy: row["policy"], currentMaterialVersion: UInt32(row["current_material_version"] as Int64), revision: row["revision"])
+    }
+
+    private static func auditEvent(_ row: Row) -> StoredAuditEvent {
+        StoredAuditEvent(chain: row["chain"], sequence: row["seq"], eventTime: Date(millis: row["event_ms"]), bytes: Array(row["record"] as Data))
     }
 
     private static func alias(_ row: Row) -> Alias {

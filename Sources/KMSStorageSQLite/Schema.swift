@@ -102,6 +102,52 @@ enum Schema {
                 CREATE INDEX key_grant_by_retiring ON key_grant (retiring, id);
                 """)
         }
+        // The audit trail: events chained per chain (one per server node), where each chain
+        // stands, signed checkpoints and the key that signs them (wrapped by the root key).
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_event (
+                    chain TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    event_ms INTEGER NOT NULL,
+                    event_name TEXT NOT NULL,
+                    account TEXT,
+                    region TEXT,
+                    user_name TEXT,
+                    access_key_id TEXT,
+                    read_only INTEGER NOT NULL,
+                    error_code TEXT,
+                    record BLOB NOT NULL,
+                    PRIMARY KEY (chain, seq)
+                );
+                CREATE INDEX audit_event_by_time ON audit_event (event_ms);
+                CREATE TABLE audit_resource (
+                    key_id TEXT NOT NULL,
+                    chain TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    PRIMARY KEY (key_id, chain, seq)
+                );
+                CREATE TABLE audit_chain (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    base_seq INTEGER NOT NULL,
+                    base_digest BLOB NOT NULL,
+                    head_seq INTEGER NOT NULL,
+                    head_digest BLOB NOT NULL
+                );
+                CREATE TABLE audit_checkpoint (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    creation_ms INTEGER NOT NULL,
+                    statement BLOB NOT NULL,
+                    signature BLOB NOT NULL
+                );
+                CREATE TABLE audit_signing_key (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    wrapped BLOB NOT NULL,
+                    public_key BLOB NOT NULL,
+                    creation_ms INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

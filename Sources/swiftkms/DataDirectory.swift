@@ -26,6 +26,14 @@ struct DataDirectory {
         store = try SQLiteStore(path: path + "/swiftkms.sqlite3", logger: logger)
     }
 
+    /// Opens the database of an existing data directory without touching the root key, for
+    /// commands that only read (audit verify and lookup).
+    static func existingStore(options: DataDirectoryOptions, logger: Logger) throws -> SQLiteStore {
+        let file = options.resolvedDataDir + "/swiftkms.sqlite3"
+        guard FileManager.default.fileExists(atPath: file) else { throw CommandFailure("\(file) does not exist.") }
+        return try SQLiteStore(path: file, logger: logger)
+    }
+
     /// Reads the root key, or creates it (32 random bytes, base64, mode 0600) when absent.
     /// Refuses a key file that group or others may read.
     static func loadOrCreateRootKey(at file: String, logger: Logger) throws -> RootKey {

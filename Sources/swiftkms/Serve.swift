@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import KMSAuditExport
 import KMSServer
 import KMSService
 import Logging
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,12 +34,28 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Quota of a key policy's size in bytes. [env: SWIFTKMS_KEY_POLICY_SIZE] (default: 32768, AWS's)")
     var keyPolicySize: Int?
 
+    @Option(help: "Name of the audit chain this process appends to; give each server over one database its own. [env: SWIFTKMS_AUDIT_CHAIN] (default: main)")
+    var auditChain: String?
+
+    @Option(help: "Seconds between signed audit checkpoints (taken only when events were added). [env: SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL] (default: 60)")
+    var auditCheckpointInterval: Int?
+
+    @Option(help: "Keep audit events this many days in the database; older ones are exported to --audit-export-dir, then pruned (hourly). [env: SWIFTKMS_AUDIT_RETENTION_DAYS] (default: keep all)")
+    var auditRetentionDays: Int?
+
+    @Option(help: "Where --audit-retention-days exports events before pruning them. [env: SWIFTKMS_AUDIT_EXPORT_DIR]")
+    var auditExportDir: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: SWIFTKMS_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
     func validate() throws {
-        for (name, value) in [("--grants-per-key", grantsPerKey), ("--key-policy-size", keyPolicySize)] {
+        for (name, value) in [("--grants-per-key", grantsPerKey), ("--key-policy-size", keyPolicySize),
+                              ("--audit-checkpoint-interval", auditCheckpointInterval), ("--audit-retention-days", auditRetentionDays)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1.") }
+        }
+        if let chain = auditChain, chain.isEmpty || chain.count > 64 || !chain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+            throw ValidationError("--audit-chain must be 1–64 letters, digits or hyphens.")
         }
     }
 
@@ -57,12 +75,27 @@ struct Serve: AsyncParsableCommand {
         let quotas = KeyManagementService.Quotas(
             grantsPerKey: grantsPerKey ?? env("SWIFTKMS_GRANTS_PER_KEY").flatMap(Int.init) ?? 50_000,
             keyPolicySize: keyPolicySize ?? env("SWIFTKMS_KEY_POLICY_SIZE").flatMap(Int.init) ?? 32_768)
-        let service = KeyManagementService(store: directory.store, rootKey: directory.rootKey, quotas: quotas, logger: logger)
+        let service = KeyManagementService(store: directory.store, rootKey: directory.rootKey, quotas: quotas,
+                                           auditChain: auditChain ?? env("SWIFTKMS_AUDIT_CHAIN") ?? "main", logger: logger)
         let configuration = ServerConfiguration(
             host: host ?? env("SWIFTKMS_HOST") ?? "127.0.0.1",
             port: port ?? env("SWIFTKMS_PORT").flatMap(Int.init) ?? 9600,
-            deletionInterval: .seconds(deletionInterval ?? env("SWIFTKMS_DELETION_INTERVAL").flatMap(Int.init) ?? 60))
-        let app = buildApplication(configuration: configuration, service: service, credentials: credentials, logger: logger)
+            deletionInterval: .seconds(deletionInterval ?? env("SWIFTKMS_DELETION_INTERVAL").flatMap(Int.init) ?? 60),
+            checkpointInterval: .seconds(auditCheckpointInterval ?? env("SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL").flatMap(Int.init) ?? 60))
+        let ledger = AuditLedger(store: directory.store, rootKey: directory.rootKey)
+        _ = try await ledger.signingKey()
+        var jobs: [any Service] = []
+        if let days = auditRetentionDays ?? env("SWIFTKMS_AUDIT_RETENTION_DAYS").flatMap(Int.init) {
+            guard let exportDir = auditExportDir ?? env("SWIFTKMS_AUDIT_EXPORT_DIR") else {
+                throw CommandFailure("--audit-retention-days needs --audit-export-dir: events are exported before they are pruned.")
+            }
+            let retention = AuditRetention(ledger: ledger, signingKey: try await ledger.signingKey(), exportDirectory: URL(fileURLWithPath: exportDir))
+            jobs.append(PeriodicJob(name: "audit retention", interval: .seconds(3600), logger: logger) {
+                let pruned = try await retention.run(olderThan: .seconds(Double(days) * 86_400))
+                if pruned > 0 { logger.info("audit events exported and pruned", metadata: ["count": "\(pruned)", "directory": "\(exportDir)"]) }
+            })
+        }
+        let app = buildApplication(configuration: configuration, service: service, credentials: credentials, ledger: ledger, jobs: jobs, logger: logger)
         try await app.runService()
     }
 

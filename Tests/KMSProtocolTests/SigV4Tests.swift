@@ -85,9 +85,11 @@ import KMSService
     // MARK: Negative cases
 
     func verify(_ request: SigV4.HTTPRequest, now: Date = suiteDate, service: String = "service") async throws(KMSError) -> (principal: Principal, region: String) {
-        try await SigV4.verify(request, now: now, service: service) { id throws(KMSError) in
+        let verified = try await SigV4.verify(request, now: now, service: service) { id throws(KMSError) in
             id == "AKIDEXAMPLE" ? (Self.principal, Self.secret) : nil
         }
+        #expect(verified.accessKeyID == "AKIDEXAMPLE")
+        return (verified.principal, verified.region)
     }
 
     /// A KMS request signed with `secret` at `date`.

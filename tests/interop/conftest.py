@@ -24,6 +24,26 @@ ACCESS_KEY = "AKIAINTEROPTEST00001"
 SECRET_KEY = "interop/Secret+Key/0123456789abcdefghijk"
 
 
+# Every data directory a server of this run used, and every secret the run sent or received:
+# `test_zz_audit.py` (last, by name) scans each directory's audit events for them.
+DATA_DIRS = []
+SECRETS = set()
+SECRET_MEMBERS = ("Plaintext", "CiphertextBlob", "PrivateKeyPlaintext", "PrivateKeyCiphertextBlob", "SharedSecret",
+                  "CiphertextForRecipient", "Message", "SecretAccessKey", "GrantToken", "SourceCiphertextBlob")
+
+
+def remember_secrets(params):
+    """Adds the secret members of a request or response (bytes or str) to SECRETS."""
+    if not isinstance(params, dict):
+        return
+    for name in SECRET_MEMBERS:
+        value = params.get(name)
+        if isinstance(value, (bytes, bytearray)) and len(value) >= 8:
+            SECRETS.add(bytes(value))
+        elif isinstance(value, str) and len(value) >= 8:
+            SECRETS.add(value.encode())
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -35,6 +55,8 @@ class Server:
 
     def __init__(self, data_dir, env=None, args=()):
         self.data_dir = str(data_dir)
+        if self.data_dir not in DATA_DIRS:
+            DATA_DIRS.append(self.data_dir)
         self.port = free_port()
         self.env = dict(os.environ, SWIFTKMS_ROOT_ACCESS_KEY_ID=ACCESS_KEY, SWIFTKMS_ROOT_SECRET_ACCESS_KEY=SECRET_KEY)
         if env is not None:
@@ -82,14 +104,22 @@ class Server:
         return open(self.stderr_path, encoding="utf-8", errors="replace").read()
 
     def client(self, region="us-east-1", access_key=ACCESS_KEY, secret_key=SECRET_KEY, validate=True):
-        return boto3.client(
+        SECRETS.add(secret_key.encode())
+        client = boto3.client(
             "kms", endpoint_url=self.url, region_name=region,
             aws_access_key_id=access_key, aws_secret_access_key=secret_key,
             config=Config(retries={"max_attempts": 1}, parameter_validation=validate))
+        client.meta.events.register("provide-client-params.kms.*", lambda params, **_: remember_secrets(params))
+        client.meta.events.register("after-call.kms.*", lambda parsed, **_: remember_secrets(parsed))
+        return client
 
     def admin(self, *args):
         out = subprocess.run([BINARY, "admin", *args, "--data-dir", self.data_dir], capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
+        try:
+            remember_secrets(json.loads(out.stdout))
+        except ValueError:
+            pass
         return out.stdout
 
     def raw(self, target, body, access_key=ACCESS_KEY, secret_key=SECRET_KEY, region="us-east-1",

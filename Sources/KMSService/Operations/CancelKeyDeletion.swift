@@ -12,6 +12,7 @@ extension KeyManagementService {
             updated.state = .disabled
             updated.deletionDate = nil
             updated.pendingWindowInDays = nil
+            context.audit.setResponseElements(["keyId": .string(key.arn)])
             return ([.updateKey(updated)], updated)
         }
     }

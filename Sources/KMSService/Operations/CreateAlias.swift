@@ -15,7 +15,7 @@ extension KeyManagementService {
                               creationDate: now, lastUpdatedDate: now)
             do {
                 // The key's update is the guard that it was not deleted or scheduled for deletion meanwhile.
-                try await store.commit([.updateKey(key), .insertAlias(alias)])
+                try await commit([.updateKey(key), .insertAlias(alias)], context)
                 return
             } catch .alreadyExists {
                 throw KMSError(.alreadyExists, "An alias with the name \(alias.arn) already exists")

@@ -73,11 +73,12 @@ extension KeyManagementService {
         }
         try finishDryRun(input.dryRun)
         let grant = Grant(
-            id: Self.randomBytes(32).map { String(format: "%02x", $0) }.joined(), keyID: key.id, keyARN: key.arn, name: input.name,
+            id: Hex.encode(Self.randomBytes(32)), keyID: key.id, keyARN: key.arn, name: input.name,
             granteePrincipal: input.granteePrincipal, retiringPrincipal: input.retiringPrincipal, operations: input.operations,
             constraints: constraints, issuingAccount: Principal.root(account: context.account).arn, creationDate: clock.now())
+        context.audit.setResponseElements(["grantId": .string(grant.id), "keyId": .string(key.arn)])
         do {
-            try await store.commit([.insertGrant(grant)])
+            try await commit([.insertGrant(grant)], context)
         } catch {
             // The key was deleted meanwhile (its grants go with it), or the store failed.
             guard try await storeCall({ () throws(StoreError) in try await store.key(id: key.id) }) != nil else { throw KMSError.keyNotFound(key.arn) }

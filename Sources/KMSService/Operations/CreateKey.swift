@@ -80,7 +80,9 @@ extension KeyManagementService {
             .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now)),
         ]
         if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, tags: input.tags)) }
-        try await storeCall { () throws(StoreError) in try await store.commit(mutations) }
+        context.audit.noteKey(key)
+        context.audit.setResponseElements(["keyMetadata": key.auditMetadata])
+        try await storeCall { () throws(StoreError) in try await commit(mutations, context) }
         logger.info("key created", metadata: ["keyId": "\(key.id)", "requestId": "\(context.requestID)"])
         return key
     }

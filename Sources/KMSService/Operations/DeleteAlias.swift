@@ -11,7 +11,7 @@ extension KeyManagementService {
             try await authorize(context, AccessRequest("kms:DeleteAlias"), key: key)
         }
         do {
-            try await store.commit([.deleteAlias(account: context.account, region: context.region, name: name)])
+            try await commit([.deleteAlias(account: context.account, region: context.region, name: name)], context)
         } catch .notFound {
             throw KMSError.aliasNotFound(arn)
         } catch {

@@ -3,7 +3,7 @@ import KMSStorage
 
 extension KeyManagementService {
     /// Deletes every key whose deletion window has ended, with its material, aliases and
-    /// tags. A key whose deletion was cancelled meanwhile is left alone (revision conflict).
+    /// tags, and records a `DeleteKey` service event in the same transaction. A key whose deletion was cancelled meanwhile is left alone (revision conflict).
     ///
     /// - Returns: the IDs of the keys deleted.
     @discardableResult
@@ -12,7 +12,8 @@ extension KeyManagementService {
         var deleted: [String] = []
         for key in due {
             do {
-                try await store.commit([.deleteKey(id: key.id, revision: key.revision)])
+                let event = AuditEvent.serviceEvent("DeleteKey", key: key, chain: audit.chain, at: clock.now())
+                try await store.commit([.deleteKey(id: key.id, revision: key.revision), .appendAuditEvent(event)])
                 deleted.append(key.id)
                 logger.info("key deleted at the end of its deletion window", metadata: ["keyId": "\(key.id)"])
             } catch .conflict {

@@ -37,6 +37,6 @@ extension KeyManagementService {
         }
         guard allowed else { throw Self.denied(context, "kms:RetireGrant", grant.keyARN, .noResourcePolicy) }
         try finishDryRun(dryRun)
-        try await delete(grant)
+        try await delete(grant, context)
     }
 }

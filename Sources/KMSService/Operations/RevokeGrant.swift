@@ -10,6 +10,6 @@ extension KeyManagementService {
             throw KMSError.notFound("Grant not found for \(key.arn).")
         }
         try finishDryRun(dryRun)
-        try await delete(grant)
+        try await delete(grant, context)
     }
 }

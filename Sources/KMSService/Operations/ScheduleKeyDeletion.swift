@@ -19,6 +19,10 @@ extension KeyManagementService {
             updated.state = .pendingDeletion
             updated.deletionDate = clock.now().addingTimeInterval(Double(days) * 86_400)
             updated.pendingWindowInDays = days
+            context.audit.setResponseElements([
+                "keyId": .string(key.arn), "keyState": .string(updated.state.rawValue), "pendingWindowInDays": .number(Double(days)),
+                "deletionDate": .string(AuditTime.responseDate(updated.deletionDate ?? clock.now())),
+            ])
             return ([.updateKey(updated)], updated)
         }
     }

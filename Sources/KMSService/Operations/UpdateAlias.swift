@@ -19,7 +19,7 @@ extension KeyManagementService {
             updated.targetKeyID = key.id
             updated.lastUpdatedDate = clock.now()
             do {
-                try await store.commit([.updateKey(key), .updateAlias(updated)])
+                try await commit([.updateKey(key), .updateAlias(updated)], context)
                 return
             } catch .notFound {
                 throw KMSError.aliasNotFound(alias.arn)

@@ -1,0 +1,75 @@
+import Foundation
+
+extension JSONValue {
+    /// The one byte form the audit chain digests: object members sorted by the UTF-8 bytes of
+    /// their names, no whitespace, strings escaped only where JSON requires it (`"`, `\`,
+    /// control characters), integral numbers below 2^53 without a fraction. Parsing these
+    /// bytes with any JSON parser and writing them again with this function gives the same
+    /// bytes, which is what lets a verifier recompute a digest from an exported record.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        Self.write(self, to: &out)
+        return out
+    }
+
+    private static func write(_ value: JSONValue, to out: inout [UInt8]) {
+        switch value {
+        case .null: out += Array("null".utf8)
+        case .bool(let b): out += Array((b ? "true" : "false").utf8)
+        case .number(let n):
+            if n.rounded() == n, abs(n) < 9_007_199_254_740_992 {
+                out += Array(String(Int64(n)).utf8)
+            } else {
+                out += Array("\(n)".utf8)
+            }
+        case .string(let s): writeString(s, to: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                write(item, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (i, (name, member)) in sorted.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                write(member, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20: out += Array(String(format: "\\u%04x", byte).utf8)
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Parses JSON bytes (nil when they are not JSON).
+    public static func parse(bytes: some DataProtocol) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
+
+    /// The member `name` of an object; nil for anything else.
+    public subscript(member name: String) -> JSONValue? {
+        if case .object(let members) = self { members[name] } else { nil }
+    }
+
+    public var stringValue: String? {
+        if case .string(let s) = self { s } else { nil }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Synchronization
+
+/// Who a request's audit event names in `userIdentity`: the authenticated principal, or, for a
+/// request refused at authentication, what it claimed to be.
+public enum AuditIdentity: Sendable {
+    case principal(Principal, accessKeyID: String)
+    /// Signed with an access key this server does not know, or not signed at all.
+    case unknown(accessKeyID: String?)
+
+    var principal: Principal? {
+        if case .principal(let p, _) = self { p } else { nil }
+    }
+
+    var accessKeyID: String? {
+        switch self {
+        case .principal(_, let id): id
+        case .unknown(let id): id
+        }
+    }
+
+    /// CloudTrail's `userIdentity` for the principal.
+    var userIdentity: JSONValue {
+        guard case .principal(let p, let accessKeyID) = self else {
+            return .object(["type": .string("Unknown")].merging(accessKeyID.map { ["accessKeyId": .string($0)] } ?? [:]) { a, _ in a })
+        }
+        var identity: [String: JSONValue] = ["accountId": .string(p.account), "accessKeyId": .string(accessKeyID)]
+        switch p.kind {
+        case .root:
+            identity["type"] = .string("Root")
+            identity["principalId"] = .string(p.account)
+            identity["arn"] = .string(p.arn)
+        case .user:
+            identity["type"] = .string("IAMUser")
+            identity["principalId"] = .string(p.uniqueID)
+            identity["arn"] = .string(p.arn)
+            identity["userName"] = .string(p.name)
+        case .role:
+            identity["type"] = .string("AssumedRole")
+            identity["principalId"] = .string(p.uniqueID)
+            identity["arn"] = .string(p.arn)
+            identity["sessionContext"] = .object(["sessionIssuer": .object([
+                "type": .string("Role"), "principalId": .string(String(p.uniqueID.prefix { $0 != ":" })),
+                "arn": .string(p.arn), "accountId": .string(p.account), "userName": .string(p.name),
+            ])])
+        case .service:
+            identity["type"] = .string("AWSService")
+            identity["invokedBy"] = .string(p.name)
+        }
+        return .object(identity)
+    }
+
+    /// What `audit lookup --username` matches: `root`, or the user, role or service name.
+    var userName: String? {
+        guard let p = principal else { return nil }
+        return p.isRoot ? "root" : p.name
+    }
+}
+
+/// What one request's audit event will say, gathered while the request runs: the request
+/// itself (set before the operation), then the keys it touched and, for a management
+/// operation that changed something, its `responseElements`.
+///
+/// The event is recorded exactly once: in the transaction of the change it reports (see
+/// `KeyManagementService.commit(_:_:)`), or else, allowed or refused, when the request ends.
+public final class AuditRecorder: Sendable {
+    public struct Request: Sendable {
+        public var eventName: String
+        public var eventTime: Date
+        public var identity: AuditIdentity
+        public var region: String?
+        public var sourceIP: String?
+        public var userAgent: String?
+        /// CloudTrail's `requestParameters`: the request without its blobs, secrets and grant tokens.
+        public var requestParameters: JSONValue
+        public var requestID: String
+        public var readOnly: Bool
+
+        public init(eventName: String, eventTime: Date, identity: AuditIdentity, region: String?, sourceIP: String?, userAgent: String?,
+                    requestParameters: JSONValue, requestID: String, readOnly: Bool) {
+            self.eventName = eventName
+            self.eventTime = eventTime
+            self.identity = identity
+            self.region = region
+            self.sourceIP = sourceIP
+            self.userAgent = userAgent
+            self.requestParameters = requestParameters
+            self.requestID = requestID
+            self.readOnly = readOnly
+        }
+    }
+
+    private struct State {
+        var keys: [KMSKey] = []
+        var responseElements: JSONValue = .null
+        var recorded = false
+    }
+
+    public let request: Request
+    let eventID = UUID().uuidString.lowercased()
+    private let state = Mutex(State())
+
+    public init(_ request: Request) {
+        self.request = request
+    }
+
+    /// Records that the request acted on `key` (its `resources`).
+    func noteKey(_ key: KMSKey) {
+        state.withLock { state in
+            if !state.keys.contains(where: { $0.id == key.id }) { state.keys.append(key) }
+        }
+    }
+
+    /// `responseElements` of a management operation that changed something.
+    func setResponseElements(_ elements: [String: JSONValue]) {
+        state.withLock { $0.responseElements = .object(elements) }
+    }
+
+    func markRecorded() {
+        state.withLock { $0.recorded = true }
+    }
+
+    public var isRecorded: Bool { state.withLock { $0.recorded } }
+
+    /// The event, successful (`error` nil) or not.
+    public func event(chain: String, error: KMSError?) -> AuditEvent {
+        let (keys, responseElements) = state.withLock { ($0.keys, $0.responseElements) }
+        let account = keys.first?.account ?? request.identity.principal?.account
+        var record: [String: JSONValue] = [
+            "eventVersion": .string("1.08"),
+            "userIdentity": request.identity.userIdentity,
+            "eventTime": .string(AuditTime.iso8601(request.eventTime)),
+            "eventSource": .string("kms.amazonaws.com"),
+            "eventName": .string(request.eventName),
+            "awsRegion": request.region.map(JSONValue.string) ?? .null,
+            "sourceIPAddress": request.sourceIP.map(JSONValue.string) ?? .null,
+            "userAgent": request.userAgent.map(JSONValue.string) ?? .null,
+            "requestParameters": request.requestParameters,
+            "responseElements": error == nil && !request.readOnly ? responseElements : .null,
+            "requestID": .string(request.requestID),
+            "eventID": .string(eventID),
+            "readOnly": .bool(request.readOnly),
+            "resources": .array(keys.map { key in
+                .object(["accountId": .string(key.account), "type": .string("AWS::KMS::Key"), "ARN": .string(key.arn)])
+            }),
+            "eventType": .string("AwsApiCall"),
+            "managementEvent": .bool(true),
+            "eventCategory": .string("Management"),
+            "recipientAccountId": account.map(JSONValue.string) ?? .null,
+        ]
+        if let error {
+            record["errorCode"] = .string(error.code.rawValue)
+            record["errorMessage"] = .string(error.message)
+        }
+        return AuditEvent(chain: chain, record: record, eventTime: request.eventTime, eventName: request.eventName, account: account,
+                          region: request.region, userName: request.identity.userName, accessKeyID: request.identity.accessKeyID,
+                          readOnly: request.readOnly, errorCode: error?.code.rawValue, keyIDs: keys.map(\.id))
+    }
+
+    /// The operations CloudTrail marks `readOnly`: reads, and every cryptographic operation.
+    public static func isReadOnly(_ operation: String) -> Bool {
+        operation.hasPrefix("Describe") || operation.hasPrefix("Get") || operation.hasPrefix("List") || [
+            "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+            "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom", "GenerateMac", "VerifyMac", "Sign", "Verify", "DeriveSharedSecret",
+        ].contains(operation)
+    }
+}
