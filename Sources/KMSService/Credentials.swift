@@ -5,15 +5,30 @@ import KMSStorage
 ///
 /// Secrets are generated from the system CSPRNG, stored only sealed under the root key,
 /// and returned in the clear only once, to the admin who created them.
+///
+/// Every change is audited, in the same transaction, as an IAM event (`iam.amazonaws.com`)
+/// by the local administrator; secrets never reach the event.
 public struct Credentials: Sendable {
     let store: any Store
     let rootKey: RootKey
     let clock: any KMSClock
+    let auditChain: String
 
-    public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock()) {
+    /// - Parameter auditChain: the audit chain changes are recorded in (`admin` for the
+    ///   admin commands, the server's chain when the server bootstraps credentials).
+    public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), auditChain: String = "admin") {
         self.store = store
         self.rootKey = rootKey
         self.clock = clock
+        self.auditChain = auditChain
+    }
+
+    /// Commits `mutations` with the IAM event that reports them.
+    private func commit(_ mutations: [Mutation], _ eventName: String, _ principal: Principal,
+                        parameters: [String: JSONValue] = [:], response: [String: JSONValue]? = nil) async throws(StoreError) {
+        let event = AuditEvent.administration(eventName, principal: principal, parameters: parameters, response: response,
+                                              chain: auditChain, at: clock.now())
+        try await store.commit(mutations + [.appendAuditEvent(event)])
     }
 
     /// A newly created access key, with its secret in the clear.
@@ -73,7 +88,7 @@ public struct Credentials: Sendable {
         }
         let principal = Principal(account: account, kind: kind, name: name)
         do {
-            try await store.commit([.insertPrincipal(principal, creationDate: clock.now())])
+            try await commit([.insertPrincipal(principal, creationDate: clock.now())], Self.eventName("Create", principal), principal)
         } catch .alreadyExists {
             throw KMSError(.alreadyExists, "\(principal.arn) already exists in account \(account).")
         } catch {
@@ -86,7 +101,7 @@ public struct Credentials: Sendable {
     public func deletePrincipal(_ principal: Principal) async throws(KMSError) {
         guard !principal.isRoot else { throw KMSError.validation("The account root cannot be deleted.") }
         do {
-            try await store.commit([.deletePrincipal(principal)])
+            try await commit([.deletePrincipal(principal)], Self.eventName("Delete", principal), principal)
         } catch .notFound {
             throw KMSError.notFound("No principal \(principal.arn) in account \(principal.account).")
         } catch {
@@ -130,7 +145,10 @@ public struct Credentials: Sendable {
         guard document.count <= 6_144 else { throw KMSError(.limitExceeded, "An identity policy is at most 6,144 characters.") }
         _ = try PolicyDocument.parse(document, as: .identityPolicy)
         try await requireExisting(principal)
-        try await call { () throws(StoreError) in try await store.commit([.putIdentityPolicy(principal, IdentityPolicy(name: name, document: document))]) }
+        try await call { () throws(StoreError) in
+            try await commit([.putIdentityPolicy(principal, IdentityPolicy(name: name, document: document))], Self.eventName("Put", principal, "Policy"),
+                             principal, parameters: ["policyName": .string(name), "policyDocument": .string(document)])
+        }
     }
 
     public func identityPolicies(of principal: Principal) async throws(KMSError) -> [IdentityPolicy] {
@@ -140,7 +158,8 @@ public struct Credentials: Sendable {
 
     public func detachPolicy(from principal: Principal, name: String) async throws(KMSError) {
         do {
-            try await store.commit([.deleteIdentityPolicy(principal, name: name)])
+            try await commit([.deleteIdentityPolicy(principal, name: name)], Self.eventName("Delete", principal, "Policy"), principal,
+                             parameters: ["policyName": .string(name)])
         } catch .notFound {
             throw KMSError.notFound("\(principal.arn) has no policy named \(name).")
         } catch {
@@ -152,12 +171,18 @@ public struct Credentials: Sendable {
     public func tagPrincipal(_ principal: Principal, tags: [Tag]) async throws(KMSError) {
         try Tag.validate(tags)
         try await requireExisting(principal)
-        try await call { () throws(StoreError) in try await store.commit([.putPrincipalTags(principal, tags: tags)]) }
+        try await call { () throws(StoreError) in
+            try await commit([.putPrincipalTags(principal, tags: tags)], Self.eventName("Tag", principal), principal,
+                             parameters: ["tags": .array(tags.map { .object(["key": .string($0.key), "value": .string($0.value)]) })])
+        }
     }
 
     public func untagPrincipal(_ principal: Principal, tagKeys: [String]) async throws(KMSError) {
         try await requireExisting(principal)
-        try await call { () throws(StoreError) in try await store.commit([.removePrincipalTags(principal, tagKeys: tagKeys)]) }
+        try await call { () throws(StoreError) in
+            try await commit([.removePrincipalTags(principal, tagKeys: tagKeys)], Self.eventName("Untag", principal), principal,
+                             parameters: ["tagKeys": .array(tagKeys.map(JSONValue.string))])
+        }
     }
 
     public func principalTags(of principal: Principal) async throws(KMSError) -> [Tag] {
@@ -172,8 +197,11 @@ public struct Credentials: Sendable {
     }
 
     public func deleteAccessKey(id: String) async throws(KMSError) {
+        guard let key = try await call({ () throws(StoreError) in try await store.accessKey(id: id) }) else {
+            throw KMSError.notFound("No access key \(id).")
+        }
         do {
-            try await store.commit([.deleteAccessKey(id: id)])
+            try await commit([.deleteAccessKey(id: id)], "DeleteAccessKey", key.principal, parameters: ["accessKeyId": .string(id)])
         } catch .notFound {
             throw KMSError.notFound("No access key \(id).")
         } catch {
@@ -182,8 +210,9 @@ public struct Credentials: Sendable {
     }
 
     private func ensurePrincipal(_ principal: Principal) async throws(KMSError) {
+        guard !(try await call({ () throws(StoreError) in try await store.hasPrincipal(principal) })) else { return }
         do {
-            try await store.commit([.insertPrincipal(principal, creationDate: clock.now())])
+            try await commit([.insertPrincipal(principal, creationDate: clock.now())], "CreateAccount", principal)
         } catch .alreadyExists {
             return
         } catch {
@@ -192,7 +221,22 @@ public struct Credentials: Sendable {
     }
 
     private func insert(_ key: AccessKey) async throws(KMSError) {
-        try await call { () throws(StoreError) in try await store.commit([.insertAccessKey(key, creationDate: clock.now())]) }
+        try await call { () throws(StoreError) in
+            try await commit([.insertAccessKey(key, creationDate: clock.now())], "CreateAccessKey", key.principal,
+                             response: ["accessKey": .object(["accessKeyId": .string(key.id), "status": .string("Active")])])
+        }
+    }
+
+    /// IAM's event name for an action on a principal: `CreateUser`, `PutRolePolicy`, `TagUser`, …
+    /// (`…ServicePrincipal` and `…Account` for the kinds IAM has no API for).
+    static func eventName(_ verb: String, _ principal: Principal, _ suffix: String = "") -> String {
+        let noun = switch principal.kind {
+        case .root: "Account"
+        case .user: "User"
+        case .role: "Role"
+        case .service: "ServicePrincipal"
+        }
+        return verb + noun + suffix
     }
 
     private func call<T>(_ body: () async throws(StoreError) -> T) async throws(KMSError) -> T {

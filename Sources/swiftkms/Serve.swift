@@ -69,14 +69,15 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "swiftkms")
         let directory = try DataDirectory(options: data, logger: logger)
         let account = data.resolvedAccountID
-        let credentials = Credentials(store: directory.store, rootKey: directory.rootKey)
+        let chain = auditChain ?? env("SWIFTKMS_AUDIT_CHAIN") ?? "main"
+        let credentials = Credentials(store: directory.store, rootKey: directory.rootKey, auditChain: chain)
         try await bootstrapRootCredentials(credentials, account: account, directory: directory, logger: logger)
 
         let quotas = KeyManagementService.Quotas(
             grantsPerKey: grantsPerKey ?? env("SWIFTKMS_GRANTS_PER_KEY").flatMap(Int.init) ?? 50_000,
             keyPolicySize: keyPolicySize ?? env("SWIFTKMS_KEY_POLICY_SIZE").flatMap(Int.init) ?? 32_768)
         let service = KeyManagementService(store: directory.store, rootKey: directory.rootKey, quotas: quotas,
-                                           auditChain: auditChain ?? env("SWIFTKMS_AUDIT_CHAIN") ?? "main", logger: logger)
+                                           auditChain: chain, logger: logger)
         let configuration = ServerConfiguration(
             host: host ?? env("SWIFTKMS_HOST") ?? "127.0.0.1",
             port: port ?? env("SWIFTKMS_PORT").flatMap(Int.init) ?? 9600,

@@ -149,6 +149,21 @@ import Testing
         #expect(events[1][member: "errorCode"]?.stringValue == "ValidationException")
     }
 
+    @Test func administrationIsAuditedWithoutSecrets() async throws {
+        let credentials = Credentials(store: store, rootKey: rootKey)
+        let issued = try await credentials.createPrincipal(.user, account: "111122223333", name: "erin")
+        try await credentials.attachPolicy(to: issued.principal, name: "kms", document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}]}"#)
+        try await credentials.deleteAccessKey(id: issued.accessKeyID)
+        let names = try await ledger.lookup(AuditQuery(userName: "swiftkms-admin")).compactMap { $0[member: "eventName"]?.stringValue }
+        #expect(names == ["DeleteAccessKey", "PutUserPolicy", "CreateAccessKey", "CreateUser"])
+        let put = try #require(try await ledger.lookup(AuditQuery(eventName: "PutUserPolicy")).first)
+        #expect(put[member: "eventSource"]?.stringValue == "iam.amazonaws.com")
+        #expect(put[member: "requestParameters"]?[member: "userName"]?.stringValue == "erin")
+        let all = try await ledger.lookup(AuditQuery(limit: 100)).map { String(decoding: $0.canonicalBytes, as: UTF8.self) }.joined()
+        #expect(all.contains(issued.accessKeyID) && !all.contains(issued.secretAccessKey))
+        #expect(try await ledger.verify().problem == nil)
+    }
+
     @Test func keyDeletedByTheServiceIsAServiceEvent() async throws {
         let clock = TestClock()
         let service = KeyManagementService(store: store, rootKey: rootKey, clock: clock, auditChain: "node-b")

@@ -31,6 +31,41 @@ extension AuditEvent {
     }
 }
 
+extension AuditEvent {
+    /// An event for a change the local administrator made with `swiftkms admin` (principals,
+    /// access keys, identity policies, tags), recorded as IAM records it (`iam.amazonaws.com`).
+    /// `userIdentity` is `{"type": "LocalAdministrator", "invokedBy": "swiftkms admin"}`: the
+    /// change came from someone with the data directory and the root key, not from a signed request.
+    static func administration(_ name: String, principal: Principal, parameters: [String: JSONValue], response: [String: JSONValue]?,
+                               chain: String, at time: Date) -> AuditEvent {
+        var requestParameters = parameters
+        if principal.kind != .root { requestParameters[principal.kind == .role ? "roleName" : principal.kind == .service ? "serviceName" : "userName"] = .string(principal.name) }
+        let record: [String: JSONValue] = [
+            "eventVersion": .string("1.08"),
+            "userIdentity": .object(["type": .string("LocalAdministrator"), "accountId": .string(principal.account),
+                                     "invokedBy": .string("swiftkms admin")]),
+            "eventTime": .string(AuditTime.iso8601(time)),
+            "eventSource": .string("iam.amazonaws.com"),
+            "eventName": .string(name),
+            "awsRegion": .string("us-east-1"),
+            "sourceIPAddress": .string("localhost"),
+            "userAgent": .string("swiftkms admin"),
+            "requestParameters": .object(requestParameters),
+            "responseElements": response.map(JSONValue.object) ?? .null,
+            "eventID": .string(UUID().uuidString.lowercased()),
+            "readOnly": .bool(false),
+            "resources": .array([.object(["accountId": .string(principal.account), "type": .string("AWS::IAM::Principal"),
+                                          "ARN": .string(principal.arn)])]),
+            "eventType": .string("AwsApiCall"),
+            "managementEvent": .bool(true),
+            "eventCategory": .string("Management"),
+            "recipientAccountId": .string(principal.account),
+        ]
+        return AuditEvent(chain: chain, record: record, eventTime: time, eventName: name, account: principal.account, region: "us-east-1",
+                          userName: "swiftkms-admin", accessKeyID: nil, readOnly: false, errorCode: nil, keyIDs: [])
+    }
+}
+
 extension KMSKey {
     /// `keyMetadata` as CloudTrail shows it in `responseElements`: lowerCamelCase members,
     /// dates as `Nov 22, 2026, 10:00:00 AM`.
