@@ -68,7 +68,7 @@ struct Audit: AsyncParsableCommand {
                 return [event[member: "eventTime"]?.stringValue ?? "", event[member: "eventName"]?.stringValue ?? "", who, resource,
                         event[member: "sourceIPAddress"]?.stringValue ?? "-", event[member: "errorCode"]?.stringValue ?? "-"]
             }
-            printTable(["TIME", "EVENT", "WHO", "KEY", "SOURCE IP", "ERROR"], rows)
+            printTable(["TIME", "EVENT", "WHO", "RESOURCE", "SOURCE IP", "ERROR"], rows)
         }
 
         private func printTable(_ header: [String], _ rows: [[String]]) {

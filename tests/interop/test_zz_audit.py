@@ -127,7 +127,7 @@ def test_lookup_filters(server, trail):
     assert times == sorted(times, reverse=True)
     assert lookup(server, "--start-time", "2000-01-01T00:00:00Z", "--end-time", "2000-01-02T00:00:00Z") == []
     table = swiftkms("audit", "lookup", "--data-dir", server.data_dir, "--resource-name", trail["KeyId"]).stdout
-    assert table.splitlines()[0].split() == ["TIME", "EVENT", "WHO", "KEY", "SOURCE", "IP", "ERROR"]
+    assert table.splitlines()[0].split() == ["TIME", "EVENT", "WHO", "RESOURCE", "SOURCE", "IP", "ERROR"]
     assert "DescribeKey" in table and "InvalidCiphertextException" in table
 
 
