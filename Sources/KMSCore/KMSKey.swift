@@ -18,6 +18,8 @@ public struct KMSKey: Sendable, Equatable {
     public var policy: String
     /// The material version new ciphertexts are made with.
     public var currentMaterialVersion: UInt32
+    /// Set while automatic rotation is enabled.
+    public var automaticRotation: AutomaticRotation?
     /// Incremented by every change; storage refuses a write based on a stale revision.
     public var revision: Int64
 
@@ -25,7 +27,7 @@ public struct KMSKey: Sendable, Equatable {
         id: String, account: String, region: String, creationDate: Date, description: String,
         usage: KeyUsage, spec: KeySpec, origin: KeyOrigin, state: KeyState,
         deletionDate: Date? = nil, pendingWindowInDays: Int? = nil, policy: String,
-        currentMaterialVersion: UInt32 = 1, revision: Int64 = 0
+        currentMaterialVersion: UInt32 = 1, automaticRotation: AutomaticRotation? = nil, revision: Int64 = 0
     ) {
         self.id = id
         self.account = account
@@ -40,6 +42,7 @@ public struct KMSKey: Sendable, Equatable {
         self.pendingWindowInDays = pendingWindowInDays
         self.policy = policy
         self.currentMaterialVersion = currentMaterialVersion
+        self.automaticRotation = automaticRotation
         self.revision = revision
     }
 
@@ -82,4 +85,25 @@ public struct KMSKey: Sendable, Equatable {
     public var macAlgorithms: [MacAlgorithm] {
         spec.macAlgorithm.map { [$0] } ?? []
     }
+}
+
+/// Automatic rotation of a key's material: every `periodInDays`, next at `nextDate`.
+public struct AutomaticRotation: Sendable, Equatable {
+    /// 90–2560 days (AWS's range; default 365).
+    public var periodInDays: Int
+    public var nextDate: Date
+
+    public init(periodInDays: Int, nextDate: Date) {
+        self.periodInDays = periodInDays
+        self.nextDate = nextDate
+    }
+
+    public static let defaultPeriodInDays = 365
+    public static let periodRange = 90...2560
+}
+
+/// How a version of key material after the first came to be (`RotationType`).
+public enum RotationType: String, Sendable, Codable {
+    case automatic = "AUTOMATIC"
+    case onDemand = "ON_DEMAND"
 }

@@ -13,18 +13,22 @@ public struct ServerConfiguration: Sendable {
     public var deletionInterval: Duration
     /// How often the audit trail's position is signed (when it moved).
     public var checkpointInterval: Duration
+    /// How often the background job looks for keys whose automatic rotation is due.
+    public var rotationInterval: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 9600, deletionInterval: Duration = .seconds(60), checkpointInterval: Duration = .seconds(60)) {
+    public init(host: String = "127.0.0.1", port: Int = 9600, deletionInterval: Duration = .seconds(60), checkpointInterval: Duration = .seconds(60),
+                rotationInterval: Duration = .seconds(60)) {
         self.host = host
         self.port = port
         self.deletionInterval = deletionInterval
         self.checkpointInterval = checkpointInterval
+        self.rotationInterval = rotationInterval
     }
 }
 
 /// Builds the HTTP application: `POST /` for the KMS API, `GET /health` for load
-/// balancers, and as services that stop with the server: the key deletion job, the audit
-/// checkpoint job, and `jobs`.
+/// balancers, and as services that stop with the server: the key deletion, key rotation and
+/// audit checkpoint jobs, and `jobs`.
 public func buildApplication(
     configuration: ServerConfiguration, service: KeyManagementService, credentials: Credentials, ledger: AuditLedger,
     jobs: [any Service] = [], clock: any KMSClock = SystemClock(), logger: Logger
@@ -40,6 +44,9 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SwiftKMS"),
         services: [KeyDeletionJob(service: service, interval: configuration.deletionInterval, logger: logger),
+                   PeriodicJob(name: "key rotation", interval: configuration.rotationInterval, logger: logger) {
+                       try await service.rotateKeysDueForRotation()
+                   },
                    PeriodicJob(name: "audit checkpoint", interval: configuration.checkpointInterval, finally: true, logger: logger) { try await ledger.checkpoint() }]
             + jobs,
         logger: logger)

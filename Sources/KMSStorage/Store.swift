@@ -7,13 +7,20 @@ public struct KeyMaterialRecord: Sendable, Equatable {
     public var version: UInt32
     /// `RootKey.wrapKeyMaterial` output, bound to the key ARN and version.
     public var wrapped: [UInt8]
+    /// When the version was made: the key's creation, or the rotation (`RotationDate`).
     public var creationDate: Date
+    /// `KeyMaterialId`: 64 lowercase hex characters, random, naming the version (not derived from it).
+    public var materialID: String
+    /// nil for the first version; how a later one was made.
+    public var rotationType: RotationType?
 
-    public init(keyID: String, version: UInt32, wrapped: [UInt8], creationDate: Date) {
+    public init(keyID: String, version: UInt32, wrapped: [UInt8], creationDate: Date, materialID: String, rotationType: RotationType? = nil) {
         self.keyID = keyID
         self.version = version
         self.wrapped = wrapped
         self.creationDate = creationDate
+        self.materialID = materialID
+        self.rotationType = rotationType
     }
 }
 
@@ -117,6 +124,10 @@ public protocol Store: Sendable {
     func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey]
 
     func keyMaterial(keyID: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord?
+    /// Every version of a key's material, oldest first.
+    func keyMaterials(keyID: String) async throws(StoreError) -> [KeyMaterialRecord]
+    /// `Enabled` keys with automatic rotation whose next rotation is at or before `date`.
+    func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey]
 
     func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias?
     /// Aliases of an account in a region (only those of `targetKeyID` when given),

@@ -42,6 +42,7 @@ public enum StoreConformance {
             key.deletionDate = Date(timeIntervalSince1970: 1_800_000_000.5)
             key.pendingWindowInDays = 7
             key.currentMaterialVersion = 3
+            key.automaticRotation = AutomaticRotation(periodInDays: 90, nextDate: Date(timeIntervalSince1970: 1_750_000_000.25))
             try await store.commit([.insertKey(key)])
             try expect(try await store.key(id: key.id) == key, "read back differs")
             try expect(try await store.key(id: "missing") == nil, "missing key found")
@@ -76,13 +77,30 @@ public enum StoreConformance {
         },
         Check(name: "material versions are stored per key and version") { store in
             let key = key()
-            let v1 = KeyMaterialRecord(keyID: key.id, version: 1, wrapped: [1, 2, 3], creationDate: Date(timeIntervalSince1970: 1_700_000_000))
-            let v2 = KeyMaterialRecord(keyID: key.id, version: 2, wrapped: [4, 5], creationDate: Date(timeIntervalSince1970: 1_700_000_001))
+            let v1 = KeyMaterialRecord(keyID: key.id, version: 1, wrapped: [1, 2, 3], creationDate: Date(timeIntervalSince1970: 1_700_000_000),
+                                       materialID: String(repeating: "a", count: 64))
+            let v2 = KeyMaterialRecord(keyID: key.id, version: 2, wrapped: [4, 5], creationDate: Date(timeIntervalSince1970: 1_700_000_001),
+                                       materialID: String(repeating: "b", count: 64), rotationType: .onDemand)
             try await store.commit([.insertKey(key), .insertKeyMaterial(v1), .insertKeyMaterial(v2)])
             try expect(try await store.keyMaterial(keyID: key.id, version: 1) == v1, "v1")
             try expect(try await store.keyMaterial(keyID: key.id, version: 2) == v2, "v2")
             try expect(try await store.keyMaterial(keyID: key.id, version: 3) == nil, "v3")
+            try expect(try await store.keyMaterials(keyID: key.id) == [v1, v2], "all versions, oldest first")
             try await expectError(.alreadyExists) { try await store.commit([.insertKeyMaterial(v1)]) }
+        },
+        Check(name: "keys due for rotation: enabled, with rotation on, due by the date") { store in
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            var due = key(), later = key(), disabled = key(), off = key()
+            due.automaticRotation = AutomaticRotation(periodInDays: 365, nextDate: now - 1)
+            later.automaticRotation = AutomaticRotation(periodInDays: 365, nextDate: now + 1)
+            disabled.automaticRotation = due.automaticRotation
+            disabled.state = .disabled
+            try await store.commit([.insertKey(due), .insertKey(later), .insertKey(disabled), .insertKey(off)])
+            try expect(try await store.keysDueForRotation(at: now).map(\.id) == [due.id], "due")
+            var rotated = due
+            rotated.automaticRotation?.nextDate = now + 86_400
+            try await store.commit([.updateKey(rotated)])
+            try expect(try await store.keysDueForRotation(at: now).isEmpty, "rotated")
         },
         Check(name: "aliases: unique per account and region, update, delete, filter, page") { store in
             let (a, b) = (key(), key())
@@ -118,7 +136,7 @@ public enum StoreConformance {
             let key = key()
             let now = Date(timeIntervalSince1970: 1_700_000_000)
             try await store.commit([
-                .insertKey(key), .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: [1], creationDate: now)),
+                .insertKey(key), .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: [1], creationDate: now, materialID: String(repeating: "c", count: 64))),
                 .putTags(keyID: key.id, tags: [Tag(key: "a", value: "b")]),
                 .insertAlias(Alias(name: "alias/gone", account: key.account, region: key.region, targetKeyID: key.id, creationDate: now, lastUpdatedDate: now)),
             ])

@@ -15,6 +15,9 @@ public final class SQLiteStore: Store {
     /// The file is created with mode 0600.
     public init(path: String, logger: Logger = Logger(label: "swiftkms.sqlite")) throws {
         var config = Configuration()
+        // Another process may write too (`swiftkms admin` and `audit` while the server runs):
+        // wait for its transaction rather than fail.
+        config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
@@ -52,20 +55,23 @@ public final class SQLiteStore: Store {
         case .insertKey(let key):
             try db.execute(sql: """
                 INSERT INTO kms_key (id, account, region, creation_ms, description, usage, spec, origin, state,
-                    deletion_ms, pending_window_days, policy, current_material_version, revision)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    deletion_ms, pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms, revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [key.id, key.account, key.region, key.creationDate.millis, key.description,
                                  key.usage.rawValue, key.spec.rawValue, key.origin.rawValue, key.state.rawValue,
                                  key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
-                                 Int64(key.currentMaterialVersion), key.revision])
+                                 Int64(key.currentMaterialVersion), key.automaticRotation?.periodInDays,
+                                 key.automaticRotation?.nextDate.millis, key.revision])
         case .updateKey(let key):
             try db.execute(sql: """
                 UPDATE kms_key SET description = ?, usage = ?, spec = ?, origin = ?, state = ?, deletion_ms = ?,
-                    pending_window_days = ?, policy = ?, current_material_version = ?, revision = revision + 1
+                    pending_window_days = ?, policy = ?, current_material_version = ?, rotation_period_days = ?,
+                    next_rotation_ms = ?, revision = revision + 1
                 WHERE id = ? AND revision = ?
                 """, arguments: [key.description, key.usage.rawValue, key.spec.rawValue, key.origin.rawValue,
                                  key.state.rawValue, key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
-                                 Int64(key.currentMaterialVersion), key.id, key.revision])
+                                 Int64(key.currentMaterialVersion), key.automaticRotation?.periodInDays,
+                                 key.automaticRotation?.nextDate.millis, key.id, key.revision])
             guard db.changesCount == 1 else { throw StoreError.conflict }
         case .deleteKey(let id, let revision):
             try db.execute(sql: "DELETE FROM alias WHERE target_key_id = ?", arguments: [id])
@@ -75,8 +81,9 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "DELETE FROM kms_key WHERE id = ? AND revision = ?", arguments: [id, revision])
             guard db.changesCount == 1 else { throw StoreError.conflict }
         case .insertKeyMaterial(let m):
-            try db.execute(sql: "INSERT INTO key_material (key_id, version, wrapped, creation_ms) VALUES (?, ?, ?, ?)",
-                           arguments: [m.keyID, Int64(m.version), Data(m.wrapped), m.creationDate.millis])
+            try db.execute(sql: """
+                INSERT INTO key_material (key_id, version, wrapped, creation_ms, material_id, rotation_type) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [m.keyID, Int64(m.version), Data(m.wrapped), m.creationDate.millis, m.materialID, m.rotationType?.rawValue])
         case .insertAlias(let a):
             try db.execute(sql: """
                 INSERT INTO alias (account, region, name, target_key_id, creation_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
@@ -224,11 +231,27 @@ public final class SQLiteStore: Store {
     public func keyMaterial(keyID: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM key_material WHERE key_id = ? AND version = ?",
-                             arguments: [keyID, Int64(version)]).map { row in
-                KeyMaterialRecord(keyID: row["key_id"], version: UInt32(row["version"] as Int64),
-                                  wrapped: Array(row["wrapped"] as Data), creationDate: Date(millis: row["creation_ms"]))
-            }
+                             arguments: [keyID, Int64(version)]).map(Self.keyMaterial)
         }
+    }
+
+    public func keyMaterials(keyID: String) async throws(StoreError) -> [KeyMaterialRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM key_material WHERE key_id = ? ORDER BY version", arguments: [keyID]).map(Self.keyMaterial)
+        }
+    }
+
+    public func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM kms_key WHERE state = ? AND next_rotation_ms <= ? ORDER BY next_rotation_ms",
+                             arguments: [KeyState.enabled.rawValue, date.millis]).map(Self.key)
+        }
+    }
+
+    private static func keyMaterial(_ row: Row) -> KeyMaterialRecord {
+        KeyMaterialRecord(keyID: row["key_id"], version: UInt32(row["version"] as Int64), wrapped: Array(row["wrapped"] as Data),
+                          creationDate: Date(millis: row["creation_ms"]), materialID: row["material_id"],
+                          rotationType: (row["rotation_type"] as String?).flatMap(RotationType.init(rawValue:)))
     }
 
     public func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias? {
@@ -406,7 +429,13 @@ public final class SQLiteStore: Store {
             id: row["id"], account: row["account"], region: row["region"], creationDate: Date(millis: row["creation_ms"]),
             description: row["description"], usage: usage, spec: spec, origin: origin, state: state,
             deletionDate: (row["deletion_ms"] as Int64?).map(Date.init(millis:)), pendingWindowInDays: row["pending_window_days"],
-            policy: row["policy"], currentMaterialVersion: UInt32(row["current_material_version"] as Int64), revision: row["revision"])
+            policy: row["policy"], currentMaterialVersion: UInt32(row["current_material_version"] as Int64),
+            automaticRotation: Self.automaticRotation(row), revision: row["revision"])
+    }
+
+    private static func automaticRotation(_ row: Row) -> AutomaticRotation? {
+        guard let days = row["rotation_period_days"] as Int?, let next = row["next_rotation_ms"] as Int64? else { return nil }
+        return AutomaticRotation(periodInDays: days, nextDate: Date(millis: next))
     }
 
     private static func auditEvent(_ row: Row) -> StoredAuditEvent {

@@ -148,6 +148,17 @@ enum Schema {
                 );
                 """)
         }
+        // Rotation: the key's automatic rotation, and each material version's ID and origin.
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: """
+                ALTER TABLE kms_key ADD COLUMN rotation_period_days INTEGER;
+                ALTER TABLE kms_key ADD COLUMN next_rotation_ms INTEGER;
+                CREATE INDEX kms_key_by_rotation ON kms_key (state, next_rotation_ms) WHERE next_rotation_ms IS NOT NULL;
+                ALTER TABLE key_material ADD COLUMN material_id TEXT NOT NULL DEFAULT '';
+                ALTER TABLE key_material ADD COLUMN rotation_type TEXT;
+                UPDATE key_material SET material_id = lower(hex(randomblob(32)));
+                """)
+        }
         return migrator
     }
 }

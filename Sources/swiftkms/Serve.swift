@@ -28,6 +28,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between runs of the job that deletes keys whose deletion window ended. [env: SWIFTKMS_DELETION_INTERVAL] (default: 60)")
     var deletionInterval: Int?
 
+    @Option(help: "Seconds between runs of the job that rotates keys whose automatic rotation is due. [env: SWIFTKMS_ROTATION_INTERVAL] (default: 60)")
+    var rotationInterval: Int?
+
     @Option(help: "Quota of grants on one key (LimitExceededException beyond). [env: SWIFTKMS_GRANTS_PER_KEY] (default: 50000, AWS's)")
     var grantsPerKey: Int?
 
@@ -51,7 +54,7 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         for (name, value) in [("--grants-per-key", grantsPerKey), ("--key-policy-size", keyPolicySize),
-                              ("--audit-checkpoint-interval", auditCheckpointInterval), ("--audit-retention-days", auditRetentionDays)] {
+                              ("--audit-checkpoint-interval", auditCheckpointInterval), ("--rotation-interval", rotationInterval), ("--audit-retention-days", auditRetentionDays)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1.") }
         }
         if let chain = auditChain, chain.isEmpty || chain.count > 64 || !chain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
@@ -82,7 +85,8 @@ struct Serve: AsyncParsableCommand {
             host: host ?? env("SWIFTKMS_HOST") ?? "127.0.0.1",
             port: port ?? env("SWIFTKMS_PORT").flatMap(Int.init) ?? 9600,
             deletionInterval: .seconds(deletionInterval ?? env("SWIFTKMS_DELETION_INTERVAL").flatMap(Int.init) ?? 60),
-            checkpointInterval: .seconds(auditCheckpointInterval ?? env("SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL").flatMap(Int.init) ?? 60))
+            checkpointInterval: .seconds(auditCheckpointInterval ?? env("SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL").flatMap(Int.init) ?? 60),
+            rotationInterval: .seconds(rotationInterval ?? env("SWIFTKMS_ROTATION_INTERVAL").flatMap(Int.init) ?? 60))
         let ledger = AuditLedger(store: directory.store, rootKey: directory.rootKey)
         _ = try await ledger.signingKey()
         var jobs: [any Service] = []

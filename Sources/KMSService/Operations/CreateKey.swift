@@ -77,7 +77,7 @@ extension KeyManagementService {
         let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
         var mutations: [Mutation] = [
             .insertKey(key),
-            .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now)),
+            .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now, materialID: Self.newMaterialID())),
         ]
         if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, tags: input.tags)) }
         context.audit.noteKey(key)
@@ -103,6 +103,11 @@ extension KeyManagementService {
             return try rootKey.wrapKeyMaterial(AsymmetricKeyMaterial.generate(key.spec), keyARN: key.arn, version: 1)
         }
         return try rootKey.wrapKeyMaterial(SymmetricKeyMaterial.generate(), keyARN: key.arn, version: 1)
+    }
+
+    /// A fresh `KeyMaterialId`: 32 random bytes in hex (it tells nothing about the material).
+    static func newMaterialID() -> String {
+        Hex.encode(randomBytes(32))
     }
 
     /// The policy AWS gives a key created without one: the account may do everything.

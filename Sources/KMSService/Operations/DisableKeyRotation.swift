@@ -1,0 +1,17 @@
+import KMSStorage
+
+extension KeyManagementService {
+    /// Turns off automatic rotation; material made by earlier rotations stays and decrypts.
+    public func disableKeyRotation(keyID: String, _ context: RequestContext) async throws(KMSError) {
+        let action = "kms:DisableKeyRotation"
+        try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
+            try await authorize(context, AccessRequest(action), key: key)
+            try requireEnabled(key)
+            try requireRotatable(key)
+            guard key.automaticRotation != nil else { return ([], ()) }
+            var updated = key
+            updated.automaticRotation = nil
+            return ([.updateKey(updated)], ())
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import KMSStorage
+
+extension KeyManagementService {
+    /// Turns on automatic rotation every `rotationPeriodInDays` (90–2560, default 365). The
+    /// first rotation is one period from now; changing the period of a key that rotates
+    /// already counts from its current material's date (at once when that is past).
+    public func enableKeyRotation(keyID: String, rotationPeriodInDays: Int?, _ context: RequestContext) async throws(KMSError) {
+        let days = rotationPeriodInDays ?? AutomaticRotation.defaultPeriodInDays
+        let action = "kms:EnableKeyRotation"
+        try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
+            try await authorize(context, AccessRequest(action, conditions: ["kms:RotationPeriodInDays": [String(days)]]), key: key)
+            try requireEnabled(key)
+            try requireRotatable(key)
+            let now = clock.now()
+            var next = now + Double(days) * 86_400
+            if key.automaticRotation != nil,
+               let current = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, version: key.currentMaterialVersion) }) {
+                next = max(now, current.creationDate + Double(days) * 86_400)
+            }
+            var updated = key
+            updated.automaticRotation = AutomaticRotation(periodInDays: days, nextDate: next)
+            return ([.updateKey(updated)], ())
+        }
+    }
+}
