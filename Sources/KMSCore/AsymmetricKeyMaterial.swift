@@ -57,6 +57,11 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
         self.backend = backend
     }
 
+    /// The ML-DSA parameter set; nil for an OpenSSL key.
+    var mlDSASpec: KeySpec? {
+        if case .mlDSA(let key) = backend { key.spec } else { nil }
+    }
+
     /// - Parameter bytes: DER PKCS#8.
     public init(unsafeRawBytes bytes: some ContiguousBytes) throws(KMSError) {
         let der = bytes.withUnsafeBytes { Array($0) }

@@ -20,6 +20,8 @@ public struct KMSKey: Sendable, Equatable {
     public var currentMaterialVersion: UInt32
     /// Set while automatic rotation is enabled.
     public var automaticRotation: AutomaticRotation?
+    /// When imported material expires (`ValidTo`); nil when it does not, or none is imported.
+    public var materialValidTo: Date?
     /// Incremented by every change; storage refuses a write based on a stale revision.
     public var revision: Int64
 
@@ -27,7 +29,7 @@ public struct KMSKey: Sendable, Equatable {
         id: String, account: String, region: String, creationDate: Date, description: String,
         usage: KeyUsage, spec: KeySpec, origin: KeyOrigin, state: KeyState,
         deletionDate: Date? = nil, pendingWindowInDays: Int? = nil, policy: String,
-        currentMaterialVersion: UInt32 = 1, automaticRotation: AutomaticRotation? = nil, revision: Int64 = 0
+        currentMaterialVersion: UInt32 = 1, automaticRotation: AutomaticRotation? = nil, materialValidTo: Date? = nil, revision: Int64 = 0
     ) {
         self.id = id
         self.account = account
@@ -43,10 +45,17 @@ public struct KMSKey: Sendable, Equatable {
         self.policy = policy
         self.currentMaterialVersion = currentMaterialVersion
         self.automaticRotation = automaticRotation
+        self.materialValidTo = materialValidTo
         self.revision = revision
     }
 
     public var arn: String { ResourceName.keyARN(region: region, account: account, keyID: id) }
+
+    /// `ExpirationModel` of a key with imported material (`EXTERNAL`); nil for other keys.
+    public var expirationModel: String? {
+        guard origin == .external else { return nil }
+        return materialValidTo == nil ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : "KEY_MATERIAL_EXPIRES"
+    }
     public var enabled: Bool { state == .enabled }
 
     /// The algorithms DescribeKey reports for this key.
@@ -106,4 +115,27 @@ public struct AutomaticRotation: Sendable, Equatable {
 public enum RotationType: String, Sendable, Codable {
     case automatic = "AUTOMATIC"
     case onDemand = "ON_DEMAND"
+}
+
+/// The parameters GetParametersForImport handed out: a wrapping key pair (its private half
+/// wrapped under the root key) and what it may import, until `validTo`.
+public struct ImportParameters: Sendable, Equatable {
+    /// 64 hex characters; the import token carries it.
+    public var id: String
+    public var keyID: String
+    public var algorithm: ImportWrappingAlgorithm
+    /// The wrapping private key, DER PKCS#8, wrapped by the root key (bound to `id`).
+    public var wrappedPrivateKey: [UInt8]
+    public var validTo: Date
+
+    public init(id: String, keyID: String, algorithm: ImportWrappingAlgorithm, wrappedPrivateKey: [UInt8], validTo: Date) {
+        self.id = id
+        self.keyID = keyID
+        self.algorithm = algorithm
+        self.wrappedPrivateKey = wrappedPrivateKey
+        self.validTo = validTo
+    }
+
+    /// The binding under which the private key is wrapped (never a key ARN).
+    public var wrappingBinding: String { "import-parameters:\(id)" }
 }

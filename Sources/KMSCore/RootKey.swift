@@ -12,6 +12,7 @@ public struct RootKey: Sendable {
     private let materialKey: SymmetricKey
     private let credentialKey: SymmetricKey
     private let auditKey: SymmetricKey
+    private let materialIDKey: SymmetricKey
 
     public static let byteCount = 32
 
@@ -27,6 +28,7 @@ public struct RootKey: Sendable {
         materialKey = try derive("swiftkms/root/key-material/v1")
         credentialKey = try derive("swiftkms/root/credentials/v1")
         auditKey = try derive("swiftkms/root/audit-signing/v1")
+        materialIDKey = try derive("swiftkms/root/imported-material-id/v1")
     }
 
     /// 32 fresh random bytes for a new root key.
@@ -59,6 +61,17 @@ public struct RootKey: Sendable {
     public func openCredential(_ sealed: [UInt8], accessKeyID: String) throws(KMSError) -> String {
         let raw = try Self.open(sealed, key: credentialKey, binding: Array("credential:\(accessKeyID)".utf8))
         return String(decoding: raw, as: UTF8.self)
+    }
+
+    /// `KeyMaterialId` of imported material: HMAC-SHA-256 under a root-derived key of the key
+    /// ID and the material, in hex. The same material imported again into the same key gets
+    /// the same ID (that is how a reimport is recognized), and the ID reveals nothing about
+    /// the material to whoever lacks the root key.
+    public func importedMaterialID(keyID: String, material: [UInt8]) -> String {
+        var mac = HMAC<SHA256>(key: materialIDKey)
+        mac.update(data: Array(keyID.utf8) + [0])
+        mac.update(data: material)
+        return Hex.encode(mac.finalize())
     }
 
     /// Wraps the audit signing key's private scalar for storage.

@@ -44,6 +44,9 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SwiftKMS"),
         services: [KeyDeletionJob(service: service, interval: configuration.deletionInterval, logger: logger),
+                   PeriodicJob(name: "imported key material expiry", interval: configuration.deletionInterval, logger: logger) {
+                       try await service.expireImportedKeyMaterial()
+                   },
                    PeriodicJob(name: "key rotation", interval: configuration.rotationInterval, logger: logger) {
                        try await service.rotateKeysDueForRotation()
                    },

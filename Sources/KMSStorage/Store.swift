@@ -13,8 +13,16 @@ public struct KeyMaterialRecord: Sendable, Equatable {
     public var materialID: String
     /// nil for the first version; how a later one was made.
     public var rotationType: RotationType?
+    /// `KeyMaterialDescription` of imported material.
+    public var description: String?
 
-    public init(keyID: String, version: UInt32, wrapped: [UInt8], creationDate: Date, materialID: String, rotationType: RotationType? = nil) {
+    /// Imported material that expired or was deleted: the row stays (its `materialID`
+    /// recognizes a reimport of the same material), without the material.
+    public var isDeleted: Bool { wrapped.isEmpty }
+
+    public init(keyID: String, version: UInt32, wrapped: [UInt8], creationDate: Date, materialID: String, rotationType: RotationType? = nil,
+                description: String? = nil) {
+        self.description = description
         self.keyID = keyID
         self.version = version
         self.wrapped = wrapped
@@ -34,6 +42,12 @@ public enum Mutation: Sendable {
     /// `revision` must be the stored one.
     case deleteKey(id: String, revision: Int64)
     case insertKeyMaterial(KeyMaterialRecord)
+    /// Replaces a stored version's wrapped material and description (reimport, or deletion
+    /// with an empty `wrapped`); `StoreError.notFound` when there is none.
+    case replaceKeyMaterial(KeyMaterialRecord)
+    case insertImportParameters(ImportParameters)
+    /// Deletes import parameters whose `validTo` is at or before the date.
+    case deleteImportParameters(expiredBy: Date)
     /// `StoreError.alreadyExists` when the name is taken in the alias's account and region.
     case insertAlias(Alias)
     /// Replaces an existing alias; `StoreError.notFound` when there is none.
@@ -128,6 +142,9 @@ public protocol Store: Sendable {
     func keyMaterials(keyID: String) async throws(StoreError) -> [KeyMaterialRecord]
     /// `Enabled` keys with automatic rotation whose next rotation is at or before `date`.
     func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey]
+    /// Keys whose imported material's `ValidTo` is at or before `date`.
+    func keysWithMaterialExpired(by date: Date) async throws(StoreError) -> [KMSKey]
+    func importParameters(id: String) async throws(StoreError) -> ImportParameters?
 
     func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias?
     /// Aliases of an account in a region (only those of `targetKeyID` when given),

@@ -55,35 +55,47 @@ public final class SQLiteStore: Store {
         case .insertKey(let key):
             try db.execute(sql: """
                 INSERT INTO kms_key (id, account, region, creation_ms, description, usage, spec, origin, state,
-                    deletion_ms, pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms, revision)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    deletion_ms, pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms,
+                    material_valid_to_ms, revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [key.id, key.account, key.region, key.creationDate.millis, key.description,
                                  key.usage.rawValue, key.spec.rawValue, key.origin.rawValue, key.state.rawValue,
                                  key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
                                  Int64(key.currentMaterialVersion), key.automaticRotation?.periodInDays,
-                                 key.automaticRotation?.nextDate.millis, key.revision])
+                                 key.automaticRotation?.nextDate.millis, key.materialValidTo?.millis, key.revision])
         case .updateKey(let key):
             try db.execute(sql: """
                 UPDATE kms_key SET description = ?, usage = ?, spec = ?, origin = ?, state = ?, deletion_ms = ?,
                     pending_window_days = ?, policy = ?, current_material_version = ?, rotation_period_days = ?,
-                    next_rotation_ms = ?, revision = revision + 1
+                    next_rotation_ms = ?, material_valid_to_ms = ?, revision = revision + 1
                 WHERE id = ? AND revision = ?
                 """, arguments: [key.description, key.usage.rawValue, key.spec.rawValue, key.origin.rawValue,
                                  key.state.rawValue, key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
                                  Int64(key.currentMaterialVersion), key.automaticRotation?.periodInDays,
-                                 key.automaticRotation?.nextDate.millis, key.id, key.revision])
+                                 key.automaticRotation?.nextDate.millis, key.materialValidTo?.millis, key.id, key.revision])
             guard db.changesCount == 1 else { throw StoreError.conflict }
         case .deleteKey(let id, let revision):
             try db.execute(sql: "DELETE FROM alias WHERE target_key_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM key_tag WHERE key_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM key_grant WHERE key_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM key_material WHERE key_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM import_parameters WHERE key_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM kms_key WHERE id = ? AND revision = ?", arguments: [id, revision])
             guard db.changesCount == 1 else { throw StoreError.conflict }
         case .insertKeyMaterial(let m):
             try db.execute(sql: """
-                INSERT INTO key_material (key_id, version, wrapped, creation_ms, material_id, rotation_type) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [m.keyID, Int64(m.version), Data(m.wrapped), m.creationDate.millis, m.materialID, m.rotationType?.rawValue])
+                INSERT INTO key_material (key_id, version, wrapped, creation_ms, material_id, rotation_type, description) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [m.keyID, Int64(m.version), Data(m.wrapped), m.creationDate.millis, m.materialID, m.rotationType?.rawValue,
+                                 m.description])
+        case .replaceKeyMaterial(let m):
+            try db.execute(sql: "UPDATE key_material SET wrapped = ?, description = ? WHERE key_id = ? AND version = ?",
+                           arguments: [Data(m.wrapped), m.description, m.keyID, Int64(m.version)])
+            guard db.changesCount == 1 else { throw StoreError.notFound }
+        case .insertImportParameters(let p):
+            try db.execute(sql: "INSERT INTO import_parameters (id, key_id, algorithm, wrapped_private_key, valid_to_ms) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [p.id, p.keyID, p.algorithm.rawValue, Data(p.wrappedPrivateKey), p.validTo.millis])
+        case .deleteImportParameters(let date):
+            try db.execute(sql: "DELETE FROM import_parameters WHERE valid_to_ms <= ?", arguments: [date.millis])
         case .insertAlias(let a):
             try db.execute(sql: """
                 INSERT INTO alias (account, region, name, target_key_id, creation_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
@@ -248,10 +260,28 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func keysWithMaterialExpired(by date: Date) async throws(StoreError) -> [KMSKey] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM kms_key WHERE material_valid_to_ms <= ? ORDER BY material_valid_to_ms",
+                             arguments: [date.millis]).map(Self.key)
+        }
+    }
+
+    public func importParameters(id: String) async throws(StoreError) -> ImportParameters? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM import_parameters WHERE id = ?", arguments: [id]).flatMap { row in
+                ImportWrappingAlgorithm(rawValue: row["algorithm"]).map { algorithm in
+                    ImportParameters(id: row["id"], keyID: row["key_id"], algorithm: algorithm,
+                                     wrappedPrivateKey: Array(row["wrapped_private_key"] as Data), validTo: Date(millis: row["valid_to_ms"]))
+                }
+            }
+        }
+    }
+
     private static func keyMaterial(_ row: Row) -> KeyMaterialRecord {
         KeyMaterialRecord(keyID: row["key_id"], version: UInt32(row["version"] as Int64), wrapped: Array(row["wrapped"] as Data),
                           creationDate: Date(millis: row["creation_ms"]), materialID: row["material_id"],
-                          rotationType: (row["rotation_type"] as String?).flatMap(RotationType.init(rawValue:)))
+                          rotationType: (row["rotation_type"] as String?).flatMap(RotationType.init(rawValue:)), description: row["description"])
     }
 
     public func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias? {
@@ -430,7 +460,8 @@ public final class SQLiteStore: Store {
             description: row["description"], usage: usage, spec: spec, origin: origin, state: state,
             deletionDate: (row["deletion_ms"] as Int64?).map(Date.init(millis:)), pendingWindowInDays: row["pending_window_days"],
             policy: row["policy"], currentMaterialVersion: UInt32(row["current_material_version"] as Int64),
-            automaticRotation: Self.automaticRotation(row), revision: row["revision"])
+            automaticRotation: Self.automaticRotation(row), materialValidTo: (row["material_valid_to_ms"] as Int64?).map(Date.init(millis:)),
+            revision: row["revision"])
     }
 
     private static func automaticRotation(_ row: Row) -> AutomaticRotation? {

@@ -159,6 +159,22 @@ enum Schema {
                 UPDATE key_material SET material_id = lower(hex(randomblob(32)));
                 """)
         }
+        // Imported key material: its expiry on the key, its description, and import parameters.
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: """
+                ALTER TABLE kms_key ADD COLUMN material_valid_to_ms INTEGER;
+                CREATE INDEX kms_key_by_material_expiry ON kms_key (material_valid_to_ms) WHERE material_valid_to_ms IS NOT NULL;
+                ALTER TABLE key_material ADD COLUMN description TEXT;
+                CREATE TABLE import_parameters (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    key_id TEXT NOT NULL,
+                    algorithm TEXT NOT NULL,
+                    wrapped_private_key BLOB NOT NULL,
+                    valid_to_ms INTEGER NOT NULL
+                );
+                CREATE INDEX import_parameters_by_expiry ON import_parameters (valid_to_ms);
+                """)
+        }
         return migrator
     }
 }

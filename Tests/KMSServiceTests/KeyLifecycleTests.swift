@@ -67,7 +67,7 @@ import Testing
         #expect(await errorCode { _ = try await f.createKey(.init(keySpec: .mlDsa65)) } == .validation) // KeyUsage defaults to ENCRYPT_DECRYPT
         #expect(await errorCode { _ = try await f.createKey(.init(keyUsage: .signVerify, keySpec: .sm2)) } == .unsupportedOperation) // China Regions only
         #expect(await errorCode { _ = try await f.createKey(.init(keyUsage: .keyAgreement, keySpec: .eccNistEdwards25519)) } == .validation)
-        #expect(await errorCode { _ = try await f.createKey(.init(origin: .external)) } == .unsupportedOperation)
+        #expect(await errorCode { _ = try await f.createKey(.init(origin: .awsCloudHSM)) } == .unsupportedOperation)
         #expect(await errorCode { _ = try await f.createKey(.init(policy: "not json")) } == .malformedPolicyDocument)
         #expect(await errorCode { _ = try await f.createKey(.init(tags: [Tag(key: "aws:x", value: "")])) } == .tag)
         #expect(try await f.service.listKeys(limit: nil, marker: nil, f.context).keys.isEmpty)

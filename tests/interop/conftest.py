@@ -29,7 +29,8 @@ SECRET_KEY = "interop/Secret+Key/0123456789abcdefghijk"
 DATA_DIRS = []
 SECRETS = set()
 SECRET_MEMBERS = ("Plaintext", "CiphertextBlob", "PrivateKeyPlaintext", "PrivateKeyCiphertextBlob", "SharedSecret",
-                  "CiphertextForRecipient", "Message", "SecretAccessKey", "GrantToken", "SourceCiphertextBlob")
+                  "CiphertextForRecipient", "Message", "SecretAccessKey", "GrantToken", "SourceCiphertextBlob",
+                  "EncryptedKeyMaterial", "ImportToken")
 
 
 def remember_secrets(params):

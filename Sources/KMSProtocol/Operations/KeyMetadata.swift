@@ -12,6 +12,8 @@ struct KeyMetadata: Encodable {
     var keyUsage: String
     var keyState: String
     var deletionDate: Date?
+    var validTo: Date?
+    var expirationModel: String?
     var pendingDeletionWindowInDays: Int?
     var origin: String
     var keyManager: String
@@ -25,7 +27,7 @@ struct KeyMetadata: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case awsAccountId = "AWSAccountId"
-        case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate
+        case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, validTo, expirationModel
         case pendingDeletionWindowInDays, origin, keyManager, customerMasterKeySpec, keySpec
         case encryptionAlgorithms, signingAlgorithms, keyAgreementAlgorithms, macAlgorithms, multiRegion
     }
@@ -41,6 +43,8 @@ struct KeyMetadata: Encodable {
         keyState = key.state.rawValue
         deletionDate = key.deletionDate
         pendingDeletionWindowInDays = key.pendingWindowInDays
+        validTo = key.materialValidTo
+        expirationModel = key.expirationModel
         origin = key.origin.rawValue
         keyManager = "CUSTOMER"
         customerMasterKeySpec = key.spec.rawValue

@@ -51,6 +51,10 @@ extension OperationHandler {
         var keyMaterialState: String
         var rotationDate: Date?
         var rotationType: String?
+        var importState: String?
+        var expirationModel: String?
+        var validTo: Date?
+        var keyMaterialDescription: String?
     }
 
     struct ListKeyRotationsResponse: Encodable {
@@ -65,7 +69,8 @@ extension OperationHandler {
         return ListKeyRotationsResponse(
             rotations: page.entries.map {
                 RotationsListEntry(keyId: $0.keyID, keyMaterialId: $0.materialID, keyMaterialState: $0.materialState,
-                                   rotationDate: $0.rotationDate, rotationType: $0.rotationType?.rawValue)
+                                   rotationDate: $0.rotationDate, rotationType: $0.rotationType?.rawValue, importState: $0.importState,
+                                   expirationModel: $0.expirationModel, validTo: $0.validTo, keyMaterialDescription: $0.description)
             },
             nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
     }

@@ -79,6 +79,7 @@ extension KMSKey {
         ]
         if let deletionDate { metadata["deletionDate"] = .string(AuditTime.responseDate(deletionDate)) }
         if let pendingWindowInDays { metadata["pendingDeletionWindowInDays"] = .number(Double(pendingWindowInDays)) }
+        if let expirationModel { metadata["expirationModel"] = .string(expirationModel) }
         let lists: [(String, [String])] = [
             ("encryptionAlgorithms", encryptionAlgorithms.map(\.rawValue)), ("signingAlgorithms", signingAlgorithms.map(\.rawValue)),
             ("keyAgreementAlgorithms", keyAgreementAlgorithms.map(\.rawValue)), ("macAlgorithms", macAlgorithms.map(\.rawValue)),

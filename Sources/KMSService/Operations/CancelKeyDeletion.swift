@@ -1,6 +1,7 @@
 import KMSStorage
 extension KeyManagementService {
-    /// Takes a key out of `PendingDeletion`. As in AWS KMS, it comes back `Disabled`.
+    /// Takes a key out of `PendingDeletion`. As in AWS KMS, it comes back `Disabled`, or
+    /// `PendingImport` when it is a key for imported material that has none.
     public func cancelKeyDeletion(keyID: String, _ context: RequestContext) async throws(KMSError) -> KMSKey {
         let action = "kms:CancelKeyDeletion"
         return try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
@@ -9,11 +10,23 @@ extension KeyManagementService {
                 throw KMSError.invalidState("\(key.arn) is not pending deletion.")
             }
             var updated = key
-            updated.state = .disabled
+            updated.state = try await hasUsableMaterial(key) ? .disabled : .pendingImport
             updated.deletionDate = nil
             updated.pendingWindowInDays = nil
             context.audit.setResponseElements(["keyId": .string(key.arn)])
             return ([.updateKey(updated)], updated)
         }
+    }
+}
+
+extension KeyManagementService {
+    /// Whether the key's current material is there (always, unless imported material was
+    /// never imported, expired or was deleted).
+    func hasUsableMaterial(_ key: KMSKey) async throws(KMSError) -> Bool {
+        guard key.origin == .external else { return true }
+        guard key.currentMaterialVersion > 0,
+              let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, version: key.currentMaterialVersion) })
+        else { return false }
+        return !record.isDeleted
     }
 }

@@ -45,7 +45,8 @@ extension KeyManagementService {
             throw KMSError.validation("KeyUsage \(usage.rawValue) is not compatible with KeySpec \(spec.rawValue).")
         }
         try Self.requireOffered(spec, context, member: "KeySpec")
-        if let origin = input.origin, origin != .awsKMS {
+        let origin = input.origin ?? .awsKMS
+        guard origin == .awsKMS || origin == .external else {
             throw KMSError(.unsupportedOperation, "Origin \(origin.rawValue) is not supported by this server yet.")
         }
         if input.customKeyStoreID != nil || input.xksKeyID != nil {
@@ -67,18 +68,19 @@ extension KeyManagementService {
         try await authorizeAccountAction(context, AccessRequest("kms:CreateKey", conditions: conditions))
 
         let now = clock.now()
+        // A key for imported material (EXTERNAL) has none until ImportKeyMaterial: version 0.
         var key = KMSKey(
             id: UUID().uuidString.lowercased(), account: context.account, region: context.region, creationDate: now,
-            description: input.description ?? "", usage: usage, spec: spec, origin: .awsKMS, state: .enabled,
-            policy: Self.defaultPolicy(account: context.account), currentMaterialVersion: 1)
+            description: input.description ?? "", usage: usage, spec: spec, origin: origin, state: origin == .external ? .pendingImport : .enabled,
+            policy: Self.defaultPolicy(account: context.account), currentMaterialVersion: origin == .external ? 0 : 1)
         if let policy = input.policy {
             key.policy = try await checkedPolicy(policy, for: key, context, bypassLockoutCheck: input.bypassPolicyLockoutSafetyCheck == true)
         }
-        let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
-        var mutations: [Mutation] = [
-            .insertKey(key),
-            .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now, materialID: Self.newMaterialID())),
-        ]
+        var mutations: [Mutation] = [.insertKey(key)]
+        if origin == .awsKMS {
+            let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
+            mutations.append(.insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now, materialID: Self.newMaterialID())))
+        }
         if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, tags: input.tags)) }
         context.audit.noteKey(key)
         context.audit.setResponseElements(["keyMetadata": key.auditMetadata])

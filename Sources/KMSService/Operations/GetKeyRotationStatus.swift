@@ -15,8 +15,7 @@ extension KeyManagementService {
     public func getKeyRotationStatus(keyID: String, _ context: RequestContext) async throws(KMSError) -> KeyRotationStatus {
         let key = try await resolveKey(keyID, context, allowAlias: false, action: "kms:GetKeyRotationStatus", crossAccount: true)
         try await authorize(context, AccessRequest("kms:GetKeyRotationStatus"), key: key)
-        try requireRotatable(key)
-        if key.state == .pendingImport { throw KMSError.invalidState("\(key.arn) is pending import.") }
+        try requireRotatable(key, imported: true)
         let schedule = key.state == .pendingDeletion ? nil : key.automaticRotation
         return KeyRotationStatus(keyARN: key.arn, enabled: schedule != nil, periodInDays: schedule?.periodInDays, nextRotationDate: schedule?.nextDate)
     }

@@ -10,6 +10,11 @@ extension KeyManagementService {
         /// nil for the first material.
         public var rotationDate: Date?
         public var rotationType: RotationType?
+        /// For imported material only: `IMPORTED` or `PENDING_IMPORT` (expired or deleted).
+        public var importState: String?
+        public var expirationModel: String?
+        public var validTo: Date?
+        public var description: String?
     }
 
     /// The key's completed rotations, oldest first (`ROTATIONS_ONLY`, the default), or every
@@ -18,16 +23,20 @@ extension KeyManagementService {
                                  _ context: RequestContext) async throws(KMSError) -> (entries: [KeyRotationEntry], nextMarker: String?) {
         let key = try await resolveKey(keyID, context, allowAlias: false, action: "kms:ListKeyRotations")
         try await authorize(context, AccessRequest("kms:ListKeyRotations"), key: key)
-        try requireRotatable(key)
-        if key.state == .pendingImport { throw KMSError.invalidState("\(key.arn) is pending import.") }
+        try requireRotatable(key, imported: true)
         let after = try Pagination.position(from: marker)
         let materials = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id) }
         let entries = materials
             .filter { includeAllMaterial || $0.rotationType != nil }
             .map { m in
-                KeyRotationEntry(keyID: key.id, materialID: m.materialID,
-                                 materialState: m.version == key.currentMaterialVersion ? "CURRENT" : "NON_CURRENT",
-                                 rotationDate: m.rotationType == nil ? nil : m.creationDate, rotationType: m.rotationType)
+                let imported = key.origin == .external
+                let current = m.version == key.currentMaterialVersion
+                return KeyRotationEntry(keyID: key.id, materialID: m.materialID, materialState: current ? "CURRENT" : "NON_CURRENT",
+                                        rotationDate: m.rotationType == nil ? nil : m.creationDate, rotationType: m.rotationType,
+                                        importState: imported ? (m.isDeleted ? "PENDING_IMPORT" : "IMPORTED") : nil,
+                                        expirationModel: imported && current && !m.isDeleted ? key.expirationModel : nil,
+                                        validTo: current && !m.isDeleted ? key.materialValidTo : nil,
+                                        description: imported ? m.description : nil)
             }
         let versionOf = Dictionary(uniqueKeysWithValues: materials.map { ($0.materialID, $0.version) })
         func sortKey(_ e: KeyRotationEntry) -> String { String(format: "%010u", versionOf[e.materialID] ?? 0) }
