@@ -35,6 +35,7 @@ public struct KMSError: Error, Sendable, Equatable, CustomStringConvertible {
         case notFound = "NotFoundException"
         case serialization = "SerializationException"
         case tag = "TagException"
+        case throttling = "ThrottlingException"
         case unknownOperation = "UnknownOperationException"
         case unrecognizedClient = "UnrecognizedClientException"
         case unsupportedOperation = "UnsupportedOperationException"

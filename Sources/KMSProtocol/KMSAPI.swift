@@ -133,6 +133,7 @@ public struct KMSAPI: Sendable {
             throw KMSError(.unsupportedOperation, "\(name) is not supported by this server yet.")
         }
         let body = body.isEmpty ? Data("{}".utf8) : body
+        try service.admit(operation: name, context)
         var context = context
         if let inputShape = ServiceModel.kms.operations[name] ?? nil {
             let input = try WireCoding.decode(JSONValue.self, from: body)

@@ -47,6 +47,7 @@ struct AccessRequest: Sendable {
 extension KeyManagementService {
     func authorize(_ context: RequestContext, _ request: AccessRequest, key: KMSKey) async throws(KMSError) {
         context.audit.noteKey(key)
+        try throttle?.admitCryptographic(action: request.action, key: key, account: context.account)
         try Self.checkGrantTokens(context.grantTokens)
         switch try await policyVerdict(context, request, key: key, keyPolicy: try storedPolicy(of: key)) {
         case .allowed: return

@@ -16,6 +16,7 @@ public final class KeyManagementService: Sendable {
     let quotas: Quotas
     /// Where events of requests that changed nothing go (group commit).
     public let audit: AuditTrail
+    let throttle: RequestThrottle?
     /// Unwrapped material by "keyID#version". Material of a version never changes; a deleted
     /// key is refused by the key lookup that always precedes a material lookup.
     private let materialCache = Mutex<[String: any KeyMaterial]>([:])
@@ -30,10 +31,20 @@ public final class KeyManagementService: Sendable {
         public var grantsPerKey = 50_000
         /// Bytes of a key policy (AWS: 32 KiB).
         public var keyPolicySize = 32_768
+        /// Keys of one account in one region (AWS: 100,000).
+        public var keysPerRegion = 100_000
+        /// Aliases pointing to one key (AWS: 50).
+        public var aliasesPerKey = 50
+        /// Request-rate quotas; nil (the default here) applies none.
+        public var requestRates: RequestRates?
 
-        public init(grantsPerKey: Int = 50_000, keyPolicySize: Int = 32_768) {
+        public init(grantsPerKey: Int = 50_000, keyPolicySize: Int = 32_768, keysPerRegion: Int = 100_000, aliasesPerKey: Int = 50,
+                    requestRates: RequestRates? = nil) {
             self.grantsPerKey = grantsPerKey
             self.keyPolicySize = keyPolicySize
+            self.keysPerRegion = keysPerRegion
+            self.aliasesPerKey = aliasesPerKey
+            self.requestRates = requestRates
         }
     }
 
@@ -43,6 +54,7 @@ public final class KeyManagementService: Sendable {
                 auditChain: String = "main", logger: Logger = Logger(label: "swiftkms.service")) {
         self.quotas = quotas
         audit = AuditTrail(store: store, chain: auditChain, logger: logger)
+        throttle = quotas.requestRates.map { RequestThrottle(rates: $0, clock: clock) }
         self.store = store
         self.rootKey = rootKey
         self.clock = clock

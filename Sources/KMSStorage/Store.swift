@@ -134,6 +134,8 @@ public protocol Store: Sendable {
     func key(id: String) async throws(StoreError) -> KMSKey?
     /// Keys of an account in a region, ordered by key ID, starting after `afterID`.
     func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey]
+    /// How many keys an account has in a region (any state).
+    func keyCount(account: String, region: String) async throws(StoreError) -> Int
     /// Keys in `PendingDeletion` whose deletion date is at or before `date`.
     func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey]
 

@@ -46,6 +46,9 @@ public enum StoreConformance {
             try await store.commit([.insertKey(key)])
             try expect(try await store.key(id: key.id) == key, "read back differs")
             try expect(try await store.key(id: "missing") == nil, "missing key found")
+            try await store.commit([.insertKey(StoreConformance.key()), .insertKey(StoreConformance.key(region: "eu-west-1"))])
+            try expect(try await store.keyCount(account: "111122223333", region: "us-east-1") == 2, "count per region")
+            try expect(try await store.keyCount(account: "444455556666", region: "us-east-1") == 0, "count per account")
         },
         Check(name: "updates are refused on a stale revision and bump the revision") { store in
             let key = key()

@@ -233,6 +233,12 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM kms_key WHERE account = ? AND region = ?", arguments: [account, region]) ?? 0
+        }
+    }
+
     public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM kms_key WHERE state = ? AND deletion_ms <= ? ORDER BY deletion_ms",

@@ -34,6 +34,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Quota of grants on one key (LimitExceededException beyond). [env: SWIFTKMS_GRANTS_PER_KEY] (default: 50000, AWS's)")
     var grantsPerKey: Int?
 
+    @Option(help: "Quota of KMS keys of the account in one region (LimitExceededException beyond). [env: SWIFTKMS_KEYS_PER_REGION] (default: 100000, AWS's)")
+    var keysPerRegion: Int?
+
+    @Option(help: "Quota of aliases pointing to one key. [env: SWIFTKMS_ALIASES_PER_KEY] (default: 50, AWS's)")
+    var aliasesPerKey: Int?
+
+    @Flag(help: "Apply AWS's request-rate quotas (ThrottlingException beyond). [env: SWIFTKMS_REQUEST_RATE_QUOTAS=1] (default: off)")
+    var requestRateQuotas = false
+
+    @Option(help: "Change one request-rate quota, in requests per second: symmetric, rsa, ecc, ml-dsa, or an operation name (e.g. CreateKey=20). Repeatable; implies --request-rate-quotas. [env: SWIFTKMS_REQUEST_RATES=NAME=RPS,NAME=RPS]")
+    var requestRate: [String] = []
+
     @Option(help: "Quota of a key policy's size in bytes. [env: SWIFTKMS_KEY_POLICY_SIZE] (default: 32768, AWS's)")
     var keyPolicySize: Int?
 
@@ -53,7 +65,8 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
 
     func validate() throws {
-        for (name, value) in [("--grants-per-key", grantsPerKey), ("--key-policy-size", keyPolicySize),
+        for (name, value) in [("--grants-per-key", grantsPerKey), ("--key-policy-size", keyPolicySize), ("--keys-per-region", keysPerRegion),
+                              ("--aliases-per-key", aliasesPerKey),
                               ("--audit-checkpoint-interval", auditCheckpointInterval), ("--rotation-interval", rotationInterval), ("--audit-retention-days", auditRetentionDays)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1.") }
         }
@@ -78,7 +91,10 @@ struct Serve: AsyncParsableCommand {
 
         let quotas = KeyManagementService.Quotas(
             grantsPerKey: grantsPerKey ?? env("SWIFTKMS_GRANTS_PER_KEY").flatMap(Int.init) ?? 50_000,
-            keyPolicySize: keyPolicySize ?? env("SWIFTKMS_KEY_POLICY_SIZE").flatMap(Int.init) ?? 32_768)
+            keyPolicySize: keyPolicySize ?? env("SWIFTKMS_KEY_POLICY_SIZE").flatMap(Int.init) ?? 32_768,
+            keysPerRegion: keysPerRegion ?? env("SWIFTKMS_KEYS_PER_REGION").flatMap(Int.init) ?? 100_000,
+            aliasesPerKey: aliasesPerKey ?? env("SWIFTKMS_ALIASES_PER_KEY").flatMap(Int.init) ?? 50,
+            requestRates: try resolvedRequestRates())
         let service = KeyManagementService(store: directory.store, rootKey: directory.rootKey, quotas: quotas,
                                            auditChain: chain, logger: logger)
         let configuration = ServerConfiguration(
@@ -102,6 +118,20 @@ struct Serve: AsyncParsableCommand {
         }
         let app = buildApplication(configuration: configuration, service: service, credentials: credentials, ledger: ledger, jobs: jobs, logger: logger)
         try await app.runService()
+    }
+
+    /// AWS's request-rate quotas with the overrides given, or nil when they are off.
+    private func resolvedRequestRates() throws -> RequestRates? {
+        let overrides = requestRate + (env("SWIFTKMS_REQUEST_RATES")?.split(separator: ",").map(String.init) ?? [])
+        guard requestRateQuotas || env("SWIFTKMS_REQUEST_RATE_QUOTAS") == "1" || !overrides.isEmpty else { return nil }
+        var rates = RequestRates()
+        for item in overrides {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let rate = Double(parts[1]), rate > 0, rates.set(parts[0], rate) else {
+                throw ValidationError("--request-rate takes NAME=RPS with NAME symmetric, rsa, ecc, ml-dsa or a management operation, and RPS > 0; not '\(item)'.")
+            }
+        }
+        return rates
     }
 
     private func bootstrapRootCredentials(_ credentials: Credentials, account: String, directory: DataDirectory, logger: Logger) async throws {

@@ -10,6 +10,7 @@ extension KeyManagementService {
             let key = try await resolveKey(targetKeyID, context, allowAlias: false, action: action)
             try await authorize(context, AccessRequest(action, conditions: ["kms:RequestAlias": [name]]), key: key)
             try requireNotPendingDeletion(key)
+            try await requireAliasRoom(on: key, context)
             let now = clock.now()
             let alias = Alias(name: name, account: context.account, region: context.region, targetKeyID: key.id,
                               creationDate: now, lastUpdatedDate: now)
@@ -26,5 +27,18 @@ extension KeyManagementService {
             }
         }
         throw KMSError.internalFailure()
+    }
+}
+
+extension KeyManagementService {
+    /// The aliases-per-key quota (`LimitExceededException`). The commit that adds the alias
+    /// also updates the key, so two aliases added at once cannot both pass on a stale count.
+    func requireAliasRoom(on key: KMSKey, _ context: RequestContext) async throws(KMSError) {
+        let aliases = try await storeCall { () throws(StoreError) in
+            try await store.aliases(account: key.account, region: key.region, targetKeyID: key.id, afterName: nil, limit: quotas.aliasesPerKey)
+        }
+        guard aliases.count < quotas.aliasesPerKey else {
+            throw KMSError(.limitExceeded, "\(key.arn) already has \(quotas.aliasesPerKey) aliases.")
+        }
     }
 }

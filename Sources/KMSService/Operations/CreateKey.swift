@@ -76,6 +76,12 @@ extension KeyManagementService {
         if let policy = input.policy {
             key.policy = try await checkedPolicy(policy, for: key, context, bypassLockoutCheck: input.bypassPolicyLockoutSafetyCheck == true)
         }
+        // Checked before the insert, not in its transaction: concurrent creations at the quota
+        // can pass it together, as with AWS's eventually consistent count.
+        let existing = try await storeCall { () throws(StoreError) in try await store.keyCount(account: context.account, region: context.region) }
+        guard existing < quotas.keysPerRegion else {
+            throw KMSError(.limitExceeded, "Account \(context.account) already has \(quotas.keysPerRegion) KMS keys in \(context.region).")
+        }
         var mutations: [Mutation] = [.insertKey(key)]
         if origin == .awsKMS {
             let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }

@@ -15,6 +15,7 @@ extension KeyManagementService {
                current.usage != key.usage || (current.spec == .symmetricDefault) != (key.spec == .symmetricDefault) {
                 throw KMSError.validation("\(alias.arn) points to a key of a different type or usage than \(key.arn).")
             }
+            if alias.targetKeyID != key.id { try await requireAliasRoom(on: key, context) }
             var updated = alias
             updated.targetKeyID = key.id
             updated.lastUpdatedDate = clock.now()
