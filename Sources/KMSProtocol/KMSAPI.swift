@@ -39,6 +39,7 @@ public struct KMSAPI: Sendable {
         "GenerateDataKeyWithoutPlaintext": .generateDataKeyWithoutPlaintext,
         "GenerateMac": .generateMac,
         "GenerateRandom": .generateRandom,
+        "GetKeyLastUsage": .getKeyLastUsage,
         "GetKeyPolicy": .getKeyPolicy,
         "GetParametersForImport": .getParametersForImport,
         "GetKeyRotationStatus": .getKeyRotationStatus,

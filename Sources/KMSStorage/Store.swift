@@ -97,10 +97,20 @@ public struct AuditQuery: Sendable {
     public var accessKeyID: String?
     public var readOnly: Bool?
     public var errorsOnly = false
+    /// Only requests that succeeded (no `errorCode`).
+    public var succeededOnly = false
+    /// Any of these event names.
+    public var eventNames: [String]?
+    /// Oldest first instead of newest first.
+    public var oldestFirst = false
     public var limit = 50
 
     public init(startTime: Date? = nil, endTime: Date? = nil, eventName: String? = nil, userName: String? = nil, keyID: String? = nil,
-                accessKeyID: String? = nil, readOnly: Bool? = nil, errorsOnly: Bool = false, limit: Int = 50) {
+                accessKeyID: String? = nil, readOnly: Bool? = nil, errorsOnly: Bool = false, succeededOnly: Bool = false,
+                eventNames: [String]? = nil, oldestFirst: Bool = false, limit: Int = 50) {
+        self.succeededOnly = succeededOnly
+        self.eventNames = eventNames
+        self.oldestFirst = oldestFirst
         self.startTime = startTime
         self.endTime = endTime
         self.eventName = eventName

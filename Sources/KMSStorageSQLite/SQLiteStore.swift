@@ -409,9 +409,14 @@ public final class SQLiteStore: Store {
         add("e.read_only = ?", query.readOnly)
         add("EXISTS (SELECT 1 FROM audit_resource r WHERE r.key_id = ? AND r.chain = e.chain AND r.seq = e.seq)", query.keyID)
         if query.errorsOnly { conditions.append("e.error_code IS NOT NULL") }
+        if query.succeededOnly { conditions.append("e.error_code IS NULL") }
+        if let names = query.eventNames {
+            conditions.append("e.event_name IN (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))")
+            for name in names { arguments += [name] }
+        }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [query.limit]
-        let sql = "SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause) ORDER BY e.event_ms DESC, e.chain, e.seq DESC LIMIT ?"
+        let sql = "SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause) ORDER BY e.event_ms \(query.oldestFirst ? "ASC" : "DESC"), e.chain, e.seq \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?"
         let bound = arguments
         return try await read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.auditEvent) }
     }

@@ -177,3 +177,18 @@ def test_events_of_acknowledged_requests_survive_sigkill(tmp_path):
                                  "--max-results", "100").stdout)
     assert sorted(int(e["requestParameters"]["encryptionContext"]["n"]) for e in events) == list(range(25))
     assert swiftkms("audit", "verify", "--data-dir", s.data_dir).stdout.startswith("OK:")
+
+
+def test_key_last_usage_comes_from_the_audit_trail(server, kms, trail):
+    fresh = kms.create_key()["KeyMetadata"]
+    unused = kms.get_key_last_usage(KeyId=fresh["KeyId"])
+    assert unused["KeyId"] == fresh["Arn"] and "KeyLastUsage" not in unused
+    assert unused["KeyCreationDate"] == fresh["CreationDate"] and unused["TrackingStartDate"] >= fresh["CreationDate"]
+    # The trail's key: its last successful cryptographic operation was the Encrypt (the
+    # Decrypt after it failed, and DescribeKey is no cryptographic operation).
+    usage = kms.get_key_last_usage(KeyId=trail["KeyId"])["KeyLastUsage"]
+    encrypt = lookup(server, "--event-name", "Encrypt", "--resource-name", trail["KeyId"])[0]
+    assert usage["Operation"] == "Encrypt"
+    assert usage["CloudTrailEventId"] == encrypt["eventID"] and usage["KmsRequestId"] == encrypt["requestID"]
+    kms.generate_data_key(KeyId=trail["KeyId"], KeySpec="AES_256")
+    assert kms.get_key_last_usage(KeyId=trail["KeyId"])["KeyLastUsage"]["Operation"] == "GenerateDataKey"
