@@ -68,10 +68,18 @@ public struct RootKey: Sendable {
     /// the same ID (that is how a reimport is recognized), and the ID reveals nothing about
     /// the material to whoever lacks the root key.
     public func importedMaterialID(keyID: String, material: [UInt8]) -> String {
-        var mac = HMAC<SHA256>(key: materialIDKey)
-        mac.update(data: Array(keyID.utf8) + [0])
-        mac.update(data: material)
-        return Hex.encode(mac.finalize())
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Self.materialIDInput(keyID, material), using: materialIDKey))
+    }
+
+    /// Whether `id` is the `KeyMaterialId` of `material` in that key, compared in constant
+    /// time (by swift-crypto).
+    public func isImportedMaterialID(_ id: String, keyID: String, material: [UInt8]) -> Bool {
+        guard let mac = Hex.decode(id) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.materialIDInput(keyID, material), using: materialIDKey)
+    }
+
+    private static func materialIDInput(_ keyID: String, _ material: [UInt8]) -> [UInt8] {
+        Array(keyID.utf8) + [0] + material
     }
 
     /// Wraps the audit signing key's private scalar for storage.

@@ -109,10 +109,10 @@ public struct KMSAPI: Sendable {
             readOnly: name.map(AuditRecorder.isReadOnly) ?? true))
         do {
             try await service.audit.record(recorder.event(chain: service.audit.chain, error: error))
-        } catch {
             return Self.errorResponse(error)
+        } catch {
+            return Self.errorResponse(error)  // the event could not be stored: KMSInternalException
         }
-        return Self.errorResponse(error)
     }
 
     private static func auditParameters(_ operation: String?, _ body: Data) -> JSONValue {

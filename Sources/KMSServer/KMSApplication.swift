@@ -27,8 +27,8 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// Builds the HTTP application: `POST /` for the KMS API, `GET /health` for load
-/// balancers, and as services that stop with the server: the key deletion, key rotation and
-/// audit checkpoint jobs, and `jobs`.
+/// balancers, and as services that stop with the server: the key deletion, imported material
+/// expiry, key rotation and audit checkpoint jobs, and `jobs`.
 public func buildApplication(
     configuration: ServerConfiguration, service: KeyManagementService, credentials: Credentials, ledger: AuditLedger,
     jobs: [any Service] = [], clock: any KMSClock = SystemClock(), logger: Logger
@@ -43,7 +43,9 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SwiftKMS"),
-        services: [KeyDeletionJob(service: service, interval: configuration.deletionInterval, logger: logger),
+        services: [PeriodicJob(name: "key deletion", interval: configuration.deletionInterval, logger: logger) {
+                       try await service.deleteKeysDueForDeletion()
+                   },
                    PeriodicJob(name: "imported key material expiry", interval: configuration.deletionInterval, logger: logger) {
                        try await service.expireImportedKeyMaterial()
                    },
@@ -55,8 +57,9 @@ public func buildApplication(
         logger: logger)
 }
 
-/// Runs `work` every `interval` until graceful shutdown, and, with `finally`, once more then
-/// (so that a stopped server leaves its last audit events under a signed checkpoint).
+/// Runs `work` at start and then every `interval` until graceful shutdown, and, with
+/// `finally`, once more then (so that a stopped server leaves its last audit events under a
+/// signed checkpoint). A failure is logged; the next run comes as scheduled.
 public struct PeriodicJob: Service {
     let name: String
     let interval: Duration
@@ -75,8 +78,8 @@ public struct PeriodicJob: Service {
     public func run() async {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
                 await once()
+                try? await Task.sleep(for: interval)
             }
         }
         if finally { await once() }
@@ -87,27 +90,6 @@ public struct PeriodicJob: Service {
             try await work()
         } catch {
             logger.error("\(name) job failed", metadata: ["error": "\(error)"])
-        }
-    }
-}
-
-/// Deletes keys whose deletion window has ended, every `interval`, until graceful shutdown.
-struct KeyDeletionJob: Service {
-    let service: KeyManagementService
-    let interval: Duration
-    let logger: Logger
-
-    /// Returns (without error) when cancelled: cancellation is how a graceful shutdown ends it.
-    func run() async {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await service.deleteKeysDueForDeletion()
-                } catch {
-                    logger.error("key deletion job failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
-            }
         }
     }
 }

@@ -4,6 +4,9 @@ independent implementation of the blob format over material unwrapped from the d
 import datetime
 import json
 
+import pytest
+from cryptography.exceptions import InvalidTag
+
 from blobformat import open_blob, unwrap_material
 from conftest import aws_cli, error_code
 
@@ -21,12 +24,8 @@ def test_rotate_on_demand_three_times_and_every_old_ciphertext_decrypts(server, 
         material = unwrap_material(server.data_dir, key["Arn"], version=i + 1)
         assert open_blob(material, blob, {"n": str(i)}) == f"secret {i}".encode()
         if i:
-            other = unwrap_material(server.data_dir, key["Arn"], version=i)
-            try:
-                open_blob(other, blob, {"n": str(i)})
-                raise AssertionError("an older version opened a newer blob")
-            except Exception as e:
-                assert not isinstance(e, AssertionError)
+            with pytest.raises(InvalidTag):
+                open_blob(unwrap_material(server.data_dir, key["Arn"], version=i), blob, {"n": str(i)})
     # ReEncrypt moves the oldest ciphertext to the newest material.
     moved = kms.re_encrypt(CiphertextBlob=blobs[0], SourceEncryptionContext={"n": "0"}, DestinationKeyId=key["KeyId"],
                            DestinationEncryptionContext={"n": "0"})["CiphertextBlob"]

@@ -3,6 +3,7 @@ server's events verify, none holds a secret the run used, lookups answer as Clou
 LookupEvents, and tampering with the database or an export is caught."""
 import base64
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -39,6 +40,11 @@ def run_dirs():
     return dirs
 
 
+def canonical(value):
+    """The canonical JSON of docs/audit.md, written by Python's json rather than our code."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def test_every_server_of_the_run_has_a_trail_that_verifies():
     dirs = run_dirs()
     total = 0
@@ -47,6 +53,26 @@ def test_every_server_of_the_run_has_a_trail_that_verifies():
         assert out.stdout.startswith("OK:"), out.stdout
         total += len(records(d))
     assert total > 1000
+
+
+def test_chains_check_out_with_pythons_json_and_hashlib():
+    """Each stored record is canonical JSON as Python writes it, and names the SHA-256 of the
+    record before it in its chain: the chain format, checked by code that shares none of ours."""
+    for d in run_dirs():
+        db = sqlite3.connect(os.path.join(d, "swiftkms.sqlite3"))
+        rows = db.execute("SELECT chain, seq, record FROM audit_event ORDER BY chain, seq").fetchall()
+        bases = dict(db.execute("SELECT name, hex(base_digest) FROM audit_chain").fetchall())
+        db.close()
+        previous = {}
+        for chain, seq, record in rows:
+            record = bytes(record)
+            parsed = json.loads(record)
+            assert canonical(parsed) == record, f"{d} {chain}/{seq} is not canonical"
+            links = parsed["additionalEventData"]
+            assert links["auditChain"] == chain and links["auditSequence"] == seq
+            expected = previous.get(chain, bases[chain].lower())
+            assert links["previousEventDigest"] == expected, f"{d} {chain}/{seq}"
+            previous[chain] = hashlib.sha256(record).hexdigest()
 
 
 def test_no_event_of_the_run_holds_a_secret():
@@ -151,6 +177,17 @@ def test_export_is_cloudtrail_files_that_verify_with_the_public_key_alone(server
     pem.write_text(swiftkms("audit", "public-key", "--data-dir", server.data_dir).stdout)
     verified = swiftkms("audit", "verify", "--export", str(out), "--public-key", str(pem))
     assert verified.stdout.startswith("OK:")
+    # The digest file checks out with `cryptography` and hashlib too: its ECDSA signature over
+    # its canonical JSON, and the SHA-256 of every log file it lists.
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    digest_path = next(os.path.join(d, f) for d, _, fs in os.walk(out) for f in fs if "_CloudTrail-Digest_" in f)
+    digest = json.loads(gzip.decompress(open(digest_path, "rb").read()))
+    signature = base64.b64decode(digest.pop("digestSignature"))
+    serialization.load_pem_public_key(pem.read_bytes()).verify(signature, canonical(digest), ec.ECDSA(hashes.SHA256()))
+    for entry in digest["logFiles"]:
+        content = gzip.decompress(open(out / entry["s3Object"], "rb").read())
+        assert hashlib.sha256(content).hexdigest() == entry["hashValue"]
     logs = [os.path.join(d, f) for d, _, fs in os.walk(out) for f in fs if "_CloudTrail_" in f]
     assert logs and all(os.path.basename(p).startswith("111122223333_CloudTrail_us-east-1_") for p in logs
                         if "/111122223333/" in p)

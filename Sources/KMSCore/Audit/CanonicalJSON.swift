@@ -3,7 +3,9 @@ import Foundation
 extension JSONValue {
     /// The one byte form the audit chain digests: object members sorted by the UTF-8 bytes of
     /// their names, no whitespace, strings escaped only where JSON requires it (`"`, `\`,
-    /// control characters), integral numbers below 2^53 without a fraction. Parsing these
+    /// control characters: `\n \r \t \b \f`, others `\u00xx`), integral numbers below 2^53
+    /// without a fraction. It is what Python's `json.dumps(value, sort_keys=True,
+    /// separators=(",", ":"), ensure_ascii=False)` writes, so a verifier needs no code of ours. Parsing these
     /// bytes with any JSON parser and writing them again with this function gives the same
     /// bytes, which is what lets a verifier recompute a digest from an exported record.
     public var canonicalBytes: [UInt8] {
@@ -52,6 +54,8 @@ extension JSONValue {
             case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
             case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
             case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
             case 0..<0x20: out += Array(String(format: "\\u%04x", byte).utf8)
             default: out.append(byte)
             }

@@ -22,7 +22,9 @@ public enum AuditIdentity: Sendable {
     /// CloudTrail's `userIdentity` for the principal.
     var userIdentity: JSONValue {
         guard case .principal(let p, let accessKeyID) = self else {
-            return .object(["type": .string("Unknown")].merging(accessKeyID.map { ["accessKeyId": .string($0)] } ?? [:]) { a, _ in a })
+            var identity: [String: JSONValue] = ["type": .string("Unknown")]
+            if let accessKeyID = self.accessKeyID { identity["accessKeyId"] = .string(accessKeyID) }
+            return .object(identity)
         }
         var identity: [String: JSONValue] = ["accountId": .string(p.account), "accessKeyId": .string(accessKeyID)]
         switch p.kind {
@@ -94,10 +96,12 @@ public final class AuditRecorder: Sendable {
         var keys: [KMSKey] = []
         var responseElements: JSONValue = .null
         var recorded = false
+        /// Made with the first event, and kept: a commit retried after a conflict builds its
+        /// event again, with the same ID.
+        var eventID: String?
     }
 
     public let request: Request
-    let eventID = UUID().uuidString.lowercased()
     private let state = Mutex(State())
 
     public init(_ request: Request) {
@@ -124,7 +128,11 @@ public final class AuditRecorder: Sendable {
 
     /// The event, successful (`error` nil) or not.
     public func event(chain: String, error: KMSError?) -> AuditEvent {
-        let (keys, responseElements) = state.withLock { ($0.keys, $0.responseElements) }
+        let (keys, responseElements, eventID) = state.withLock { state in
+            let id = state.eventID ?? UUID().uuidString.lowercased()
+            state.eventID = id
+            return (state.keys, state.responseElements, id)
+        }
         let account = keys.first?.account ?? request.identity.principal?.account
         var record: [String: JSONValue] = [
             "eventVersion": .string("1.08"),

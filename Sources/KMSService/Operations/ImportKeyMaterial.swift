@@ -80,9 +80,9 @@ extension KeyManagementService {
             case (_, nil):
                 throw KMSError(.incorrectKeyMaterial, "No key material has been imported into \(key.arn) yet; import it with ImportType NEW_KEY_MATERIAL.")
             case (_, var record?):
-                // The same material again: its ID (a MAC of key ID and material) must match, in constant time.
-                guard Self.constantTimeEqual(record.materialID, materialID),
-                      input.keyMaterialID.map({ Self.constantTimeEqual($0, materialID) }) ?? true
+                // The same material again: its ID (a MAC of key ID and material) must match.
+                guard rootKey.isImportedMaterialID(record.materialID, keyID: key.id, material: material),
+                      input.keyMaterialID.map({ rootKey.isImportedMaterialID($0, keyID: key.id, material: material) }) ?? true
                 else { throw KMSError(.incorrectKeyMaterial, "The key material is not the key material previously imported into \(key.arn).") }
                 record.wrapped = try rootKey.wrapKeyMaterial(validated, keyARN: key.arn, version: record.version)
                 if let description = input.keyMaterialDescription { record.description = description }
@@ -109,11 +109,5 @@ extension KeyManagementService {
             throw KMSError.invalidCiphertext
         }
         return material
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let (x, y) = (Array(a.utf8), Array(b.utf8))
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

@@ -22,7 +22,7 @@ extension KeyManagementService {
     /// The mutations of one rotation of `key`: a new material version, made current. Committed
     /// against the key's revision, so that of two processes rotating the same key at once one
     /// wins and the other gets a conflict (the scheduler skips it; a request retries).
-    func rotation(of key: KMSKey, _ type: RotationType, at now: Date) async throws(KMSError) -> (key: KMSKey, mutations: [Mutation]) {
+    func rotation(of key: KMSKey, _ type: RotationType, at now: Date) throws(KMSError) -> (key: KMSKey, mutations: [Mutation]) {
         var rotated = key
         rotated.currentMaterialVersion = key.currentMaterialVersion + 1
         let wrapped = try rootKey.wrapKeyMaterial(SymmetricKeyMaterial.generate(), keyARN: key.arn, version: rotated.currentMaterialVersion)
@@ -44,13 +44,13 @@ extension KeyManagementService {
         var rotatedIDs: [String] = []
         for key in due {
             guard let schedule = key.automaticRotation else { continue }
-            var (rotated, mutations) = try await rotation(of: key, .automatic, at: now)
             // The next date follows the schedule; one missed while the key was disabled or the
             // server down is not made up several times over.
             var next = schedule.nextDate
             while next <= now { next += Double(schedule.periodInDays) * 86_400 }
-            rotated.automaticRotation?.nextDate = next
-            mutations[0] = .updateKey(rotated)
+            var rescheduled = key
+            rescheduled.automaticRotation = AutomaticRotation(periodInDays: schedule.periodInDays, nextDate: next)
+            let (rotated, mutations) = try rotation(of: rescheduled, .automatic, at: now)
             let event = AuditEvent.serviceEvent("RotateKey", key: key, chain: audit.chain, at: now,
                                                 details: ["rotationType": .string(RotationType.automatic.rawValue)])
             do {

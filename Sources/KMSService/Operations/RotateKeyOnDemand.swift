@@ -17,7 +17,7 @@ extension KeyManagementService {
             guard materials.count(where: { $0.rotationType == .onDemand }) < Self.onDemandRotationLimit else {
                 throw KMSError(.limitExceeded, "\(key.arn) has been rotated on demand \(Self.onDemandRotationLimit) times, the most allowed.")
             }
-            let (_, mutations) = try await rotation(of: key, .onDemand, at: clock.now())
+            let (_, mutations) = try rotation(of: key, .onDemand, at: clock.now())
             context.audit.setResponseElements(["keyId": .string(key.arn)])
             return (mutations, key.arn)
         }
