@@ -83,7 +83,7 @@ let package = Package(
         ),
         .testTarget(name: "KMSCoreTests", dependencies: ["KMSCore"], resources: [.copy("Resources")], swiftSettings: strict),
         .testTarget(name: "KMSProtocolTests", dependencies: ["KMSProtocol"], resources: [.copy("Resources")], swiftSettings: strict),
-        .testTarget(name: "KMSStorageSQLiteTests", dependencies: ["KMSStorageSQLite"], swiftSettings: strict),
+        .testTarget(name: "KMSStorageSQLiteTests", dependencies: ["KMSStorageSQLite", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(name: "KMSServiceTests", dependencies: ["KMSService", "KMSStorageSQLite"], swiftSettings: strict),
         .testTarget(name: "KMSAuditExportTests", dependencies: ["KMSAuditExport", "KMSStorageSQLite", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
     ],

@@ -102,6 +102,12 @@ public struct Grant: Sendable, Equatable {
         self.creationDate = creationDate
     }
 
+    /// The region of the key (from `keyARN`, which is always a key ARN).
+    public var keyRegion: String {
+        guard case .keyARN(let region, _, _)? = try? KeyReference.parse(keyARN) else { return "" }
+        return region
+    }
+
     /// Whether the grant lets it perform `operation` with `context` (for operations that take one).
     public func allows(_ operation: GrantOperation, context: EncryptionContext?) -> Bool {
         guard operations.contains(operation) else { return false }

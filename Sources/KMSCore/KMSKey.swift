@@ -22,6 +22,9 @@ public struct KMSKey: Sendable, Equatable {
     public var automaticRotation: AutomaticRotation?
     /// When imported material expires (`ValidTo`); nil when it does not, or none is imported.
     public var materialValidTo: Date?
+    /// The region of the primary key of a multi-Region key (this key's own region when it is
+    /// the primary); nil for a single-Region key.
+    public var primaryRegion: String?
     /// Incremented by every change; storage refuses a write based on a stale revision.
     public var revision: Int64
 
@@ -29,7 +32,8 @@ public struct KMSKey: Sendable, Equatable {
         id: String, account: String, region: String, creationDate: Date, description: String,
         usage: KeyUsage, spec: KeySpec, origin: KeyOrigin, state: KeyState,
         deletionDate: Date? = nil, pendingWindowInDays: Int? = nil, policy: String,
-        currentMaterialVersion: UInt32 = 1, automaticRotation: AutomaticRotation? = nil, materialValidTo: Date? = nil, revision: Int64 = 0
+        currentMaterialVersion: UInt32 = 1, automaticRotation: AutomaticRotation? = nil, materialValidTo: Date? = nil, primaryRegion: String? = nil,
+        revision: Int64 = 0
     ) {
         self.id = id
         self.account = account
@@ -46,6 +50,7 @@ public struct KMSKey: Sendable, Equatable {
         self.currentMaterialVersion = currentMaterialVersion
         self.automaticRotation = automaticRotation
         self.materialValidTo = materialValidTo
+        self.primaryRegion = primaryRegion
         self.revision = revision
     }
 
@@ -57,6 +62,17 @@ public struct KMSKey: Sendable, Equatable {
         return materialValidTo == nil ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : "KEY_MATERIAL_EXPIRES"
     }
     public var enabled: Bool { state == .enabled }
+
+    /// Whether this is a primary or replica of a multi-Region key (key ID `mrk-…`).
+    public var isMultiRegion: Bool { primaryRegion != nil }
+    /// A multi-Region key's role: the one key of its set that can be replicated and rotated.
+    public var isPrimary: Bool { primaryRegion == region }
+    public var isReplica: Bool { primaryRegion != nil && primaryRegion != region }
+    /// `MultiRegionKeyType`: `PRIMARY` or `REPLICA`; nil for a single-Region key.
+    public var multiRegionKeyType: String? {
+        guard isMultiRegion else { return nil }
+        return isPrimary ? "PRIMARY" : "REPLICA"
+    }
 
     /// The algorithms DescribeKey reports for this key.
     public var encryptionAlgorithms: [EncryptionAlgorithm] {
@@ -123,14 +139,17 @@ public struct ImportParameters: Sendable, Equatable {
     /// 64 hex characters; the import token carries it.
     public var id: String
     public var keyID: String
+    /// The region of the key (replicas of a multi-Region key share its ID).
+    public var region: String
     public var algorithm: ImportWrappingAlgorithm
     /// The wrapping private key, DER PKCS#8, wrapped by the root key (bound to `id`).
     public var wrappedPrivateKey: [UInt8]
     public var validTo: Date
 
-    public init(id: String, keyID: String, algorithm: ImportWrappingAlgorithm, wrappedPrivateKey: [UInt8], validTo: Date) {
+    public init(id: String, keyID: String, region: String, algorithm: ImportWrappingAlgorithm, wrappedPrivateKey: [UInt8], validTo: Date) {
         self.id = id
         self.keyID = keyID
+        self.region = region
         self.algorithm = algorithm
         self.wrappedPrivateKey = wrappedPrivateKey
         self.validTo = validTo

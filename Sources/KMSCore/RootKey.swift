@@ -53,6 +53,14 @@ public struct RootKey: Sendable {
         return try Material(unsafeRawBytes: raw)
     }
 
+    /// Rewraps one version of material for another key ARN (a multi-Region replica's); the
+    /// material is zeroed before this returns.
+    public func rewrapKeyMaterial(_ wrapped: [UInt8], from sourceARN: String, to targetARN: String, version: UInt32) throws(KMSError) -> [UInt8] {
+        var raw = try Self.open(wrapped, key: materialKey, binding: Self.materialBinding(sourceARN, version))
+        defer { raw.resetBytes(in: 0..<raw.count) }
+        return try Self.seal(raw, key: materialKey, binding: Self.materialBinding(targetARN, version))
+    }
+
     /// Encrypts an access key's secret for storage, bound to the access key ID.
     public func sealCredential(secret: String, accessKeyID: String) throws(KMSError) -> [UInt8] {
         try Self.seal(Array(secret.utf8), key: credentialKey, binding: Array("credential:\(accessKeyID)".utf8))

@@ -54,6 +54,7 @@ public struct KMSAPI: Sendable {
         "ListRetirableGrants": .listRetirableGrants,
         "PutKeyPolicy": .putKeyPolicy,
         "ReEncrypt": .reEncrypt,
+        "ReplicateKey": .replicateKey,
         "RetireGrant": .retireGrant,
         "RevokeGrant": .revokeGrant,
         "RotateKeyOnDemand": .rotateKeyOnDemand,
@@ -63,6 +64,7 @@ public struct KMSAPI: Sendable {
         "UntagResource": .untagResource,
         "UpdateAlias": .updateAlias,
         "UpdateKeyDescription": .updateKeyDescription,
+        "UpdatePrimaryRegion": .updatePrimaryRegion,
         "Verify": .verify,
         "VerifyMac": .verifyMac,
     ]

@@ -213,9 +213,10 @@ extension KeyManagementService {
         values["kms:KeyUsage"] = [key.usage.rawValue]
         values["kms:CustomerMasterKeyUsage"] = [key.usage.rawValue]
         values["kms:KeyOrigin"] = [key.origin.rawValue]
-        values["kms:MultiRegion"] = ["false"]
+        values["kms:MultiRegion"] = [key.isMultiRegion ? "true" : "false"]
+        if let type = key.multiRegionKeyType { values["kms:MultiRegionKeyType"] = [type] }
         if referenced.contains(where: { $0.hasPrefix("aws:resourcetag/") }) {
-            for tag in try await storeCall({ () throws(StoreError) in try await store.tags(keyID: key.id) }) {
+            for tag in try await storeCall({ () throws(StoreError) in try await store.tags(keyID: key.id, region: key.region) }) {
                 values["aws:ResourceTag/\(tag.key)"] = [tag.value]
             }
         }

@@ -34,7 +34,7 @@ extension KeyManagementService {
         guard let operation = request.grantOperation else { return false }
         let account = Principal.root(account: context.account).arn
         let grants = try await storeCall { () throws(StoreError) in
-            try await store.grants(keyID: key.id, grantees: [context.principal.arn, account])
+            try await store.grants(keyID: key.id, region: key.region, grantees: [context.principal.arn, account])
         }
         return grants.contains { grant in
             let granteeMatches = grant.granteePrincipal == context.principal.arn

@@ -17,7 +17,7 @@ public final class KeyManagementService: Sendable {
     /// Where events of requests that changed nothing go (group commit).
     public let audit: AuditTrail
     let throttle: RequestThrottle?
-    /// Unwrapped material by "keyID#version". Material of a version never changes; a deleted
+    /// Unwrapped material by "keyARN#version". Material of a version never changes; a deleted
     /// key is refused by the key lookup that always precedes a material lookup.
     private let materialCache = Mutex<[String: any KeyMaterial]>([:])
     private static let materialCacheLimit = 10_000
@@ -94,7 +94,7 @@ public final class KeyManagementService: Sendable {
             }
             keyID = alias.targetKeyID
         }
-        guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: keyID) }),
+        guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: keyID, region: context.region) }),
               key.account == account, key.region == context.region
         else { throw KMSError.keyNotFound(ResourceName.keyARN(region: context.region, account: account, keyID: keyID)) }
         context.audit.noteKey(key)
@@ -168,12 +168,12 @@ public final class KeyManagementService: Sendable {
     /// The material of one version of a key, unwrapped as `type` (which the caller chose from
     /// the key's spec). `nil` when that version doesn't exist.
     func material<Material: KeyMaterial>(of key: KMSKey, version: UInt32, as type: Material.Type) async throws(KMSError) -> Material? {
-        let cacheKey = "\(key.id)#\(version)"
+        let cacheKey = "\(key.arn)#\(version)"
         if let cached = materialCache.withLock({ $0[cacheKey] }) {
             guard let typed = cached as? Material else { throw KMSError.internalFailure() }
             return typed
         }
-        guard let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, version: version) }) else { return nil }
+        guard let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: version) }) else { return nil }
         let material = try rootKey.unwrapKeyMaterial(record.wrapped, as: type, keyARN: key.arn, version: version)
         materialCache.withLock { cache in
             if cache.count >= Self.materialCacheLimit { cache.removeAll(keepingCapacity: true) }

@@ -4,6 +4,8 @@ import Foundation
 /// One version of a key's material, as stored: wrapped under the root key, never in the clear.
 public struct KeyMaterialRecord: Sendable, Equatable {
     public var keyID: String
+    /// The key's region: each key of a multi-Region set holds its own copy, wrapped for its ARN.
+    public var region: String
     public var version: UInt32
     /// `RootKey.wrapKeyMaterial` output, bound to the key ARN and version.
     public var wrapped: [UInt8]
@@ -20,10 +22,11 @@ public struct KeyMaterialRecord: Sendable, Equatable {
     /// recognizes a reimport of the same material), without the material.
     public var isDeleted: Bool { wrapped.isEmpty }
 
-    public init(keyID: String, version: UInt32, wrapped: [UInt8], creationDate: Date, materialID: String, rotationType: RotationType? = nil,
-                description: String? = nil) {
+    public init(keyID: String, region: String, version: UInt32, wrapped: [UInt8], creationDate: Date, materialID: String,
+                rotationType: RotationType? = nil, description: String? = nil) {
         self.description = description
         self.keyID = keyID
+        self.region = region
         self.version = version
         self.wrapped = wrapped
         self.creationDate = creationDate
@@ -38,9 +41,9 @@ public enum Mutation: Sendable {
     /// Replaces the key's row. The given `revision` must be the stored one (else
     /// `StoreError.conflict`); the stored revision becomes `revision + 1`.
     case updateKey(KMSKey)
-    /// Deletes the key with its material, tags, grants and the aliases that point to it.
-    /// `revision` must be the stored one.
-    case deleteKey(id: String, revision: Int64)
+    /// Deletes the key (of that ID in that region) with its material, tags, grants, import
+    /// parameters and the aliases that point to it. `revision` must be the stored one.
+    case deleteKey(id: String, region: String, revision: Int64)
     case insertKeyMaterial(KeyMaterialRecord)
     /// Replaces a stored version's wrapped material and description (reimport, or deletion
     /// with an empty `wrapped`); `StoreError.notFound` when there is none.
@@ -55,9 +58,9 @@ public enum Mutation: Sendable {
     /// `StoreError.notFound` when there is none.
     case deleteAlias(account: String, region: String, name: String)
     /// Adds or overwrites tags of a key.
-    case putTags(keyID: String, tags: [Tag])
+    case putTags(keyID: String, region: String, tags: [Tag])
     /// Removes tags of a key; absent keys are ignored.
-    case removeTags(keyID: String, tagKeys: [String])
+    case removeTags(keyID: String, region: String, tagKeys: [String])
     /// `StoreError.alreadyExists` when the principal exists.
     case insertPrincipal(Principal, creationDate: Date)
     case insertAccessKey(AccessKey, creationDate: Date)
@@ -141,7 +144,11 @@ public enum StoreError: Error, Sendable, Equatable {
 public protocol Store: Sendable {
     func commit(_ mutations: [Mutation]) async throws(StoreError)
 
-    func key(id: String) async throws(StoreError) -> KMSKey?
+    /// The key of that ID in that region. (Key IDs are unique, except that the primary and
+    /// replicas of a multi-Region key share theirs, one key per region.)
+    func key(id: String, region: String) async throws(StoreError) -> KMSKey?
+    /// Every key of that ID: a multi-Region key's primary and replicas, ordered by region.
+    func relatedKeys(id: String) async throws(StoreError) -> [KMSKey]
     /// Keys of an account in a region, ordered by key ID, starting after `afterID`.
     func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey]
     /// How many keys an account has in a region (any state).
@@ -149,10 +156,11 @@ public protocol Store: Sendable {
     /// Keys in `PendingDeletion` whose deletion date is at or before `date`.
     func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey]
 
-    func keyMaterial(keyID: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord?
+    func keyMaterial(keyID: String, region: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord?
     /// Every version of a key's material, oldest first.
-    func keyMaterials(keyID: String) async throws(StoreError) -> [KeyMaterialRecord]
-    /// `Enabled` keys with automatic rotation whose next rotation is at or before `date`.
+    func keyMaterials(keyID: String, region: String) async throws(StoreError) -> [KeyMaterialRecord]
+    /// `Enabled` keys with automatic rotation whose next rotation is at or before `date`
+    /// (single-Region and primary keys: a replica rotates with its primary).
     func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey]
     /// Keys whose imported material's `ValidTo` is at or before `date`.
     func keysWithMaterialExpired(by date: Date) async throws(StoreError) -> [KMSKey]
@@ -164,7 +172,7 @@ public protocol Store: Sendable {
     func aliases(account: String, region: String, targetKeyID: String?, afterName: String?, limit: Int) async throws(StoreError) -> [Alias]
 
     /// Tags of a key, ordered by tag key.
-    func tags(keyID: String) async throws(StoreError) -> [Tag]
+    func tags(keyID: String, region: String) async throws(StoreError) -> [Tag]
 
     func principals(account: String) async throws(StoreError) -> [Principal]
     func accessKey(id: String) async throws(StoreError) -> AccessKey?
@@ -177,9 +185,9 @@ public protocol Store: Sendable {
 
     func grant(id: String) async throws(StoreError) -> Grant?
     /// Grants of a key, ordered by grant ID.
-    func grants(keyID: String) async throws(StoreError) -> [Grant]
+    func grants(keyID: String, region: String) async throws(StoreError) -> [Grant]
     /// Grants of a key to any of `grantees`, ordered by grant ID.
-    func grants(keyID: String, grantees: [String]) async throws(StoreError) -> [Grant]
+    func grants(keyID: String, region: String, grantees: [String]) async throws(StoreError) -> [Grant]
     /// Grants in any key whose retiring principal is `retiringPrincipal`, ordered by grant ID,
     /// starting after `afterID`.
     func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant]

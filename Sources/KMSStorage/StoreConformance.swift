@@ -43,9 +43,10 @@ public enum StoreConformance {
             key.pendingWindowInDays = 7
             key.currentMaterialVersion = 3
             key.automaticRotation = AutomaticRotation(periodInDays: 90, nextDate: Date(timeIntervalSince1970: 1_750_000_000.25))
+            key.primaryRegion = "eu-west-1"
             try await store.commit([.insertKey(key)])
-            try expect(try await store.key(id: key.id) == key, "read back differs")
-            try expect(try await store.key(id: "missing") == nil, "missing key found")
+            try expect(try await store.key(id: key.id, region: key.region) == key, "read back differs")
+            try expect(try await store.key(id: "missing", region: key.region) == nil, "missing key found")
             try await store.commit([.insertKey(StoreConformance.key()), .insertKey(StoreConformance.key(region: "eu-west-1"))])
             try expect(try await store.keyCount(account: "111122223333", region: "us-east-1") == 2, "count per region")
             try expect(try await store.keyCount(account: "444455556666", region: "us-east-1") == 0, "count per account")
@@ -56,7 +57,7 @@ public enum StoreConformance {
             var changed = key
             changed.description = "new"
             try await store.commit([.updateKey(changed)])
-            let stored = try await store.key(id: key.id)
+            let stored = try await store.key(id: key.id, region: key.region)
             try expect(stored?.description == "new" && stored?.revision == key.revision + 1, "update not applied")
             try await expectError(.conflict) { try await store.commit([.updateKey(changed)]) }
         },
@@ -66,9 +67,9 @@ public enum StoreConformance {
             let other = Self.key()
             var stale = key
             stale.revision = 41
-            try await expectError(.conflict) { try await store.commit([.insertKey(other), .putTags(keyID: key.id, tags: [Tag(key: "a", value: "b")]), .updateKey(stale)]) }
-            try expect(try await store.key(id: other.id) == nil, "partial commit: key inserted")
-            try expect(try await store.tags(keyID: key.id).isEmpty, "partial commit: tags written")
+            try await expectError(.conflict) { try await store.commit([.insertKey(other), .putTags(keyID: key.id, region: key.region, tags: [Tag(key: "a", value: "b")]), .updateKey(stale)]) }
+            try expect(try await store.key(id: other.id, region: other.region) == nil, "partial commit: key inserted")
+            try expect(try await store.tags(keyID: key.id, region: key.region).isEmpty, "partial commit: tags written")
         },
         Check(name: "key listing is per account and region, ordered, paged") { store in
             let ids = (0..<5).map { "0000000\($0)-0000-0000-0000-000000000000" }
@@ -80,15 +81,15 @@ public enum StoreConformance {
         },
         Check(name: "material versions are stored per key and version") { store in
             let key = key()
-            let v1 = KeyMaterialRecord(keyID: key.id, version: 1, wrapped: [1, 2, 3], creationDate: Date(timeIntervalSince1970: 1_700_000_000),
+            let v1 = KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: [1, 2, 3], creationDate: Date(timeIntervalSince1970: 1_700_000_000),
                                        materialID: String(repeating: "a", count: 64))
-            let v2 = KeyMaterialRecord(keyID: key.id, version: 2, wrapped: [4, 5], creationDate: Date(timeIntervalSince1970: 1_700_000_001),
+            let v2 = KeyMaterialRecord(keyID: key.id, region: key.region, version: 2, wrapped: [4, 5], creationDate: Date(timeIntervalSince1970: 1_700_000_001),
                                        materialID: String(repeating: "b", count: 64), rotationType: .onDemand)
             try await store.commit([.insertKey(key), .insertKeyMaterial(v1), .insertKeyMaterial(v2)])
-            try expect(try await store.keyMaterial(keyID: key.id, version: 1) == v1, "v1")
-            try expect(try await store.keyMaterial(keyID: key.id, version: 2) == v2, "v2")
-            try expect(try await store.keyMaterial(keyID: key.id, version: 3) == nil, "v3")
-            try expect(try await store.keyMaterials(keyID: key.id) == [v1, v2], "all versions, oldest first")
+            try expect(try await store.keyMaterial(keyID: key.id, region: key.region, version: 1) == v1, "v1")
+            try expect(try await store.keyMaterial(keyID: key.id, region: key.region, version: 2) == v2, "v2")
+            try expect(try await store.keyMaterial(keyID: key.id, region: key.region, version: 3) == nil, "v3")
+            try expect(try await store.keyMaterials(keyID: key.id, region: key.region) == [v1, v2], "all versions, oldest first")
             try await expectError(.alreadyExists) { try await store.commit([.insertKeyMaterial(v1)]) }
         },
         Check(name: "keys due for rotation: enabled, with rotation on, due by the date") { store in
@@ -114,9 +115,10 @@ public enum StoreConformance {
             second.targetKeyID = b.id
             try await store.commit([.insertKey(a), .insertKey(b), .insertAlias(alias), .insertAlias(second)])
             try await expectError(.alreadyExists) { try await store.commit([.insertAlias(alias)]) }
+            // The same name in another region, for the key of that region (a replica of `a`'s ID).
             var elsewhere = alias
             elsewhere.region = "eu-west-1"
-            try await store.commit([.insertAlias(elsewhere)])
+            try await store.commit([.insertKey(key(a.id, region: "eu-west-1")), .insertAlias(elsewhere)])
             try expect(try await store.alias(account: a.account, region: a.region, name: "alias/x") == alias, "read")
             try expect(try await store.aliases(account: a.account, region: a.region, targetKeyID: b.id, afterName: nil, limit: 10).map(\.name) == ["alias/y"], "filter")
             try expect(try await store.aliases(account: a.account, region: a.region, targetKeyID: nil, afterName: "alias/x", limit: 10).map(\.name) == ["alias/y"], "page")
@@ -131,24 +133,65 @@ public enum StoreConformance {
         },
         Check(name: "tags: put overwrites, remove ignores absent keys, ordered by key") { store in
             let key = key()
-            try await store.commit([.insertKey(key), .putTags(keyID: key.id, tags: [Tag(key: "b", value: "1"), Tag(key: "a", value: "2")])])
-            try await store.commit([.putTags(keyID: key.id, tags: [Tag(key: "b", value: "3")]), .removeTags(keyID: key.id, tagKeys: ["a", "zz"])])
-            try expect(try await store.tags(keyID: key.id) == [Tag(key: "b", value: "3")], "tags")
+            try await store.commit([.insertKey(key), .putTags(keyID: key.id, region: key.region, tags: [Tag(key: "b", value: "1"), Tag(key: "a", value: "2")])])
+            try await store.commit([.putTags(keyID: key.id, region: key.region, tags: [Tag(key: "b", value: "3")]), .removeTags(keyID: key.id, region: key.region, tagKeys: ["a", "zz"])])
+            try expect(try await store.tags(keyID: key.id, region: key.region) == [Tag(key: "b", value: "3")], "tags")
         },
         Check(name: "deleting a key removes its material, tags and aliases") { store in
             let key = key()
             let now = Date(timeIntervalSince1970: 1_700_000_000)
             try await store.commit([
-                .insertKey(key), .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: [1], creationDate: now, materialID: String(repeating: "c", count: 64))),
-                .putTags(keyID: key.id, tags: [Tag(key: "a", value: "b")]),
+                .insertKey(key), .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: [1], creationDate: now, materialID: String(repeating: "c", count: 64))),
+                .putTags(keyID: key.id, region: key.region, tags: [Tag(key: "a", value: "b")]),
                 .insertAlias(Alias(name: "alias/gone", account: key.account, region: key.region, targetKeyID: key.id, creationDate: now, lastUpdatedDate: now)),
             ])
-            try await expectError(.conflict) { try await store.commit([.deleteKey(id: key.id, revision: 9)]) }
-            try await store.commit([.deleteKey(id: key.id, revision: key.revision)])
-            try expect(try await store.key(id: key.id) == nil, "key")
-            try expect(try await store.keyMaterial(keyID: key.id, version: 1) == nil, "material")
-            try expect(try await store.tags(keyID: key.id).isEmpty, "tags")
+            try await expectError(.conflict) { try await store.commit([.deleteKey(id: key.id, region: key.region, revision: 9)]) }
+            try await store.commit([.deleteKey(id: key.id, region: key.region, revision: key.revision)])
+            try expect(try await store.key(id: key.id, region: key.region) == nil, "key")
+            try expect(try await store.keyMaterial(keyID: key.id, region: key.region, version: 1) == nil, "material")
+            try expect(try await store.tags(keyID: key.id, region: key.region).isEmpty, "tags")
             try expect(try await store.alias(account: key.account, region: key.region, name: "alias/gone") == nil, "alias")
+        },
+        Check(name: "multi-Region keys: one key ID in several regions, each with its own material, tags and grants") { store in
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            var primary = key("mrk-" + String(repeating: "ab", count: 16))
+            primary.primaryRegion = primary.region
+            var replica = primary
+            replica.region = "eu-west-1"
+            var single = key()
+            single.automaticRotation = AutomaticRotation(periodInDays: 90, nextDate: now)
+            primary.automaticRotation = single.automaticRotation
+            replica.automaticRotation = single.automaticRotation
+            func material(_ k: KMSKey, _ byte: UInt8) -> KeyMaterialRecord {
+                KeyMaterialRecord(keyID: k.id, region: k.region, version: 1, wrapped: [byte], creationDate: now, materialID: String(repeating: "d", count: 64))
+            }
+            func grant(_ id: String, _ k: KMSKey) -> Grant {
+                Grant(id: id, keyID: k.id, keyARN: k.arn, name: nil, granteePrincipal: "arn:aws:iam::111122223333:user/a", retiringPrincipal: nil,
+                      operations: [.decrypt], constraints: nil, issuingAccount: "111122223333", creationDate: now)
+            }
+            try await store.commit([
+                .insertKey(primary), .insertKey(replica), .insertKey(single), .insertKeyMaterial(material(primary, 1)), .insertKeyMaterial(material(replica, 2)),
+                .putTags(keyID: primary.id, region: primary.region, tags: [Tag(key: "side", value: "primary")]),
+                .putTags(keyID: replica.id, region: replica.region, tags: [Tag(key: "side", value: "replica")]),
+                .insertGrant(grant("gp", primary)), .insertGrant(grant("gr", replica)),
+            ])
+            try await expectError(.alreadyExists) { try await store.commit([.insertKey(replica)]) }
+            try expect(try await store.key(id: primary.id, region: "eu-west-1") == replica, "replica by region")
+            try expect(try await store.relatedKeys(id: primary.id) == [replica, primary], "related keys, by region")
+            try expect(try await store.keyMaterial(keyID: primary.id, region: replica.region, version: 1)?.wrapped == [2], "replica material")
+            try expect(try await store.tags(keyID: primary.id, region: primary.region) == [Tag(key: "side", value: "primary")], "primary tags")
+            try expect(try await store.grants(keyID: primary.id, region: replica.region).map(\.id) == ["gr"], "replica grants")
+            try expect(try await store.grants(keyID: primary.id, region: replica.region, grantees: ["arn:aws:iam::111122223333:user/a"]).map(\.id) == ["gr"],
+                       "replica grants by grantee")
+            // A replica rotates with its primary: only single-Region and primary keys are due.
+            try expect(Set(try await store.keysDueForRotation(at: now).map(\.region)) == ["us-east-1"], "due for rotation")
+            try expect(try await store.keysDueForRotation(at: now).count == 2, "primary and single-Region key due")
+            // Deleting one region's key leaves the others whole.
+            try await store.commit([.deleteKey(id: replica.id, region: replica.region, revision: replica.revision)])
+            try expect(try await store.relatedKeys(id: primary.id) == [primary], "primary left")
+            try expect(try await store.keyMaterial(keyID: primary.id, region: primary.region, version: 1)?.wrapped == [1], "primary material left")
+            try expect(try await store.grants(keyID: primary.id, region: primary.region).map(\.id) == ["gp"], "primary grants left")
+            try expect(try await store.grant(id: "gr") == nil, "replica grant deleted")
         },
         Check(name: "keys due for deletion") { store in
             var due = key()
@@ -209,13 +252,13 @@ public enum StoreConformance {
             }
             try await store.commit([.insertKey(k), .insertGrant(grant("g2", retiring: "r")), .insertGrant(grant("g1", retiring: "r")), .insertGrant(grant("g3", retiring: nil))])
             try expect(try await store.grant(id: "g1") == grant("g1", retiring: "r"), "round trip")
-            try expect(try await store.grants(keyID: k.id).map(\.id) == ["g1", "g2", "g3"], "by key")
-            try expect(try await store.grants(keyID: k.id, grantees: ["arn:aws:iam::111122223333:user/a", "x"]).map(\.id) == ["g1", "g2", "g3"], "by grantee")
-            try expect(try await store.grants(keyID: k.id, grantees: ["arn:aws:iam::111122223333:user/b"]).isEmpty, "other grantee")
+            try expect(try await store.grants(keyID: k.id, region: k.region).map(\.id) == ["g1", "g2", "g3"], "by key")
+            try expect(try await store.grants(keyID: k.id, region: k.region, grantees: ["arn:aws:iam::111122223333:user/a", "x"]).map(\.id) == ["g1", "g2", "g3"], "by grantee")
+            try expect(try await store.grants(keyID: k.id, region: k.region, grantees: ["arn:aws:iam::111122223333:user/b"]).isEmpty, "other grantee")
             try expect(try await store.grants(retiringPrincipal: "r", afterID: "g1", limit: 5).map(\.id) == ["g2"], "by retiring")
             try await store.commit([.deleteGrant(id: "g2")])
             try await expectError(.notFound) { try await store.commit([.deleteGrant(id: "g2")]) }
-            try await store.commit([.deleteKey(id: k.id, revision: k.revision)])
+            try await store.commit([.deleteKey(id: k.id, region: k.region, revision: k.revision)])
             try expect(try await store.grant(id: "g1") == nil, "deleted with key")
         },
         Check(name: "audit events: gapless per chain, linked, filtered, pruned from the start, rolled back with their commit") { store in

@@ -56,44 +56,45 @@ public final class SQLiteStore: Store {
             try db.execute(sql: """
                 INSERT INTO kms_key (id, account, region, creation_ms, description, usage, spec, origin, state,
                     deletion_ms, pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms,
-                    material_valid_to_ms, revision)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    material_valid_to_ms, primary_region, revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [key.id, key.account, key.region, key.creationDate.millis, key.description,
                                  key.usage.rawValue, key.spec.rawValue, key.origin.rawValue, key.state.rawValue,
                                  key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
                                  Int64(key.currentMaterialVersion), key.automaticRotation?.periodInDays,
-                                 key.automaticRotation?.nextDate.millis, key.materialValidTo?.millis, key.revision])
+                                 key.automaticRotation?.nextDate.millis, key.materialValidTo?.millis, key.primaryRegion, key.revision])
         case .updateKey(let key):
             try db.execute(sql: """
                 UPDATE kms_key SET description = ?, usage = ?, spec = ?, origin = ?, state = ?, deletion_ms = ?,
                     pending_window_days = ?, policy = ?, current_material_version = ?, rotation_period_days = ?,
-                    next_rotation_ms = ?, material_valid_to_ms = ?, revision = revision + 1
-                WHERE id = ? AND revision = ?
+                    next_rotation_ms = ?, material_valid_to_ms = ?, primary_region = ?, revision = revision + 1
+                WHERE id = ? AND region = ? AND revision = ?
                 """, arguments: [key.description, key.usage.rawValue, key.spec.rawValue, key.origin.rawValue,
                                  key.state.rawValue, key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
                                  Int64(key.currentMaterialVersion), key.automaticRotation?.periodInDays,
-                                 key.automaticRotation?.nextDate.millis, key.materialValidTo?.millis, key.id, key.revision])
+                                 key.automaticRotation?.nextDate.millis, key.materialValidTo?.millis, key.primaryRegion, key.id, key.region,
+                                 key.revision])
             guard db.changesCount == 1 else { throw StoreError.conflict }
-        case .deleteKey(let id, let revision):
-            try db.execute(sql: "DELETE FROM alias WHERE target_key_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM key_tag WHERE key_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM key_grant WHERE key_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM key_material WHERE key_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM import_parameters WHERE key_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM kms_key WHERE id = ? AND revision = ?", arguments: [id, revision])
+        case .deleteKey(let id, let region, let revision):
+            try db.execute(sql: "DELETE FROM alias WHERE target_key_id = ? AND region = ?", arguments: [id, region])
+            for table in ["key_tag", "key_grant", "key_material", "import_parameters"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE key_id = ? AND region = ?", arguments: [id, region])
+            }
+            try db.execute(sql: "DELETE FROM kms_key WHERE id = ? AND region = ? AND revision = ?", arguments: [id, region, revision])
             guard db.changesCount == 1 else { throw StoreError.conflict }
         case .insertKeyMaterial(let m):
             try db.execute(sql: """
-                INSERT INTO key_material (key_id, version, wrapped, creation_ms, material_id, rotation_type, description) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [m.keyID, Int64(m.version), Data(m.wrapped), m.creationDate.millis, m.materialID, m.rotationType?.rawValue,
+                INSERT INTO key_material (key_id, region, version, wrapped, creation_ms, material_id, rotation_type, description)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [m.keyID, m.region, Int64(m.version), Data(m.wrapped), m.creationDate.millis, m.materialID, m.rotationType?.rawValue,
                                  m.description])
         case .replaceKeyMaterial(let m):
-            try db.execute(sql: "UPDATE key_material SET wrapped = ?, description = ? WHERE key_id = ? AND version = ?",
-                           arguments: [Data(m.wrapped), m.description, m.keyID, Int64(m.version)])
+            try db.execute(sql: "UPDATE key_material SET wrapped = ?, description = ? WHERE key_id = ? AND region = ? AND version = ?",
+                           arguments: [Data(m.wrapped), m.description, m.keyID, m.region, Int64(m.version)])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .insertImportParameters(let p):
-            try db.execute(sql: "INSERT INTO import_parameters (id, key_id, algorithm, wrapped_private_key, valid_to_ms) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [p.id, p.keyID, p.algorithm.rawValue, Data(p.wrappedPrivateKey), p.validTo.millis])
+            try db.execute(sql: "INSERT INTO import_parameters (id, key_id, region, algorithm, wrapped_private_key, valid_to_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [p.id, p.keyID, p.region, p.algorithm.rawValue, Data(p.wrappedPrivateKey), p.validTo.millis])
         case .deleteImportParameters(let date):
             try db.execute(sql: "DELETE FROM import_parameters WHERE valid_to_ms <= ?", arguments: [date.millis])
         case .insertAlias(let a):
@@ -107,16 +108,16 @@ public final class SQLiteStore: Store {
         case .deleteAlias(let account, let region, let name):
             try db.execute(sql: "DELETE FROM alias WHERE account = ? AND region = ? AND name = ?", arguments: [account, region, name])
             guard db.changesCount == 1 else { throw StoreError.notFound }
-        case .putTags(let keyID, let tags):
+        case .putTags(let keyID, let region, let tags):
             for tag in tags {
                 try db.execute(sql: """
-                    INSERT INTO key_tag (key_id, tag_key, tag_value) VALUES (?, ?, ?)
-                    ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value
-                    """, arguments: [keyID, tag.key, tag.value])
+                    INSERT INTO key_tag (key_id, region, tag_key, tag_value) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (key_id, region, tag_key) DO UPDATE SET tag_value = excluded.tag_value
+                    """, arguments: [keyID, region, tag.key, tag.value])
             }
-        case .removeTags(let keyID, let tagKeys):
+        case .removeTags(let keyID, let region, let tagKeys):
             for tagKey in tagKeys {
-                try db.execute(sql: "DELETE FROM key_tag WHERE key_id = ? AND tag_key = ?", arguments: [keyID, tagKey])
+                try db.execute(sql: "DELETE FROM key_tag WHERE key_id = ? AND region = ? AND tag_key = ?", arguments: [keyID, region, tagKey])
             }
         case .insertPrincipal(let p, let date):
             try db.execute(sql: "INSERT INTO principal (account, name, creation_ms) VALUES (?, ?, ?)",
@@ -155,9 +156,9 @@ public final class SQLiteStore: Store {
             }
         case .insertGrant(let g):
             try db.execute(sql: """
-                INSERT INTO key_grant (id, key_id, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [g.id, g.keyID, g.keyARN, g.name, g.granteePrincipal, g.retiringPrincipal,
+                INSERT INTO key_grant (id, key_id, region, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [g.id, g.keyID, g.keyRegion, g.keyARN, g.name, g.granteePrincipal, g.retiringPrincipal,
                                  g.operations.map(\.rawValue).joined(separator: ","),
                                  try g.constraints.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
                                  g.issuingAccount, g.creationDate.millis])
@@ -221,8 +222,12 @@ public final class SQLiteStore: Store {
 
     // MARK: Reads
 
-    public func key(id: String) async throws(StoreError) -> KMSKey? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM kms_key WHERE id = ?", arguments: [id]).map(Self.key) }
+    public func key(id: String, region: String) async throws(StoreError) -> KMSKey? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM kms_key WHERE id = ? AND region = ?", arguments: [id, region]).map(Self.key) }
+    }
+
+    public func relatedKeys(id: String) async throws(StoreError) -> [KMSKey] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM kms_key WHERE id = ? ORDER BY region", arguments: [id]).map(Self.key) }
     }
 
     public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
@@ -246,23 +251,26 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func keyMaterial(keyID: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
+    public func keyMaterial(keyID: String, region: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM key_material WHERE key_id = ? AND version = ?",
-                             arguments: [keyID, Int64(version)]).map(Self.keyMaterial)
+            try Row.fetchOne(db, sql: "SELECT * FROM key_material WHERE key_id = ? AND region = ? AND version = ?",
+                             arguments: [keyID, region, Int64(version)]).map(Self.keyMaterial)
         }
     }
 
-    public func keyMaterials(keyID: String) async throws(StoreError) -> [KeyMaterialRecord] {
+    public func keyMaterials(keyID: String, region: String) async throws(StoreError) -> [KeyMaterialRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM key_material WHERE key_id = ? ORDER BY version", arguments: [keyID]).map(Self.keyMaterial)
+            try Row.fetchAll(db, sql: "SELECT * FROM key_material WHERE key_id = ? AND region = ? ORDER BY version",
+                             arguments: [keyID, region]).map(Self.keyMaterial)
         }
     }
 
     public func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM kms_key WHERE state = ? AND next_rotation_ms <= ? ORDER BY next_rotation_ms",
-                             arguments: [KeyState.enabled.rawValue, date.millis]).map(Self.key)
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM kms_key WHERE state = ? AND next_rotation_ms <= ? AND (primary_region IS NULL OR primary_region = region)
+                ORDER BY next_rotation_ms
+                """, arguments: [KeyState.enabled.rawValue, date.millis]).map(Self.key)
         }
     }
 
@@ -277,7 +285,7 @@ public final class SQLiteStore: Store {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM import_parameters WHERE id = ?", arguments: [id]).flatMap { row in
                 ImportWrappingAlgorithm(rawValue: row["algorithm"]).map { algorithm in
-                    ImportParameters(id: row["id"], keyID: row["key_id"], algorithm: algorithm,
+                    ImportParameters(id: row["id"], keyID: row["key_id"], region: row["region"], algorithm: algorithm,
                                      wrappedPrivateKey: Array(row["wrapped_private_key"] as Data), validTo: Date(millis: row["valid_to_ms"]))
                 }
             }
@@ -285,7 +293,7 @@ public final class SQLiteStore: Store {
     }
 
     private static func keyMaterial(_ row: Row) -> KeyMaterialRecord {
-        KeyMaterialRecord(keyID: row["key_id"], version: UInt32(row["version"] as Int64), wrapped: Array(row["wrapped"] as Data),
+        KeyMaterialRecord(keyID: row["key_id"], region: row["region"], version: UInt32(row["version"] as Int64), wrapped: Array(row["wrapped"] as Data),
                           creationDate: Date(millis: row["creation_ms"]), materialID: row["material_id"],
                           rotationType: (row["rotation_type"] as String?).flatMap(RotationType.init(rawValue:)), description: row["description"])
     }
@@ -310,9 +318,9 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func tags(keyID: String) async throws(StoreError) -> [Tag] {
+    public func tags(keyID: String, region: String) async throws(StoreError) -> [Tag] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT tag_key, tag_value FROM key_tag WHERE key_id = ? ORDER BY tag_key", arguments: [keyID])
+            try Row.fetchAll(db, sql: "SELECT tag_key, tag_value FROM key_tag WHERE key_id = ? AND region = ? ORDER BY tag_key", arguments: [keyID, region])
                 .map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
         }
     }
@@ -349,16 +357,18 @@ public final class SQLiteStore: Store {
         try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM key_grant WHERE id = ?", arguments: [id]).map(Self.grant) }
     }
 
-    public func grants(keyID: String) async throws(StoreError) -> [Grant] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE key_id = ? ORDER BY id", arguments: [keyID]).map(Self.grant) }
+    public func grants(keyID: String, region: String) async throws(StoreError) -> [Grant] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE key_id = ? AND region = ? ORDER BY id", arguments: [keyID, region]).map(Self.grant)
+        }
     }
 
-    public func grants(keyID: String, grantees: [String]) async throws(StoreError) -> [Grant] {
+    public func grants(keyID: String, region: String, grantees: [String]) async throws(StoreError) -> [Grant] {
         guard !grantees.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: grantees.count).joined(separator: ", ")
         return try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE key_id = ? AND grantee IN (\(marks)) ORDER BY id",
-                             arguments: StatementArguments([keyID] + grantees)).map(Self.grant)
+            try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE key_id = ? AND region = ? AND grantee IN (\(marks)) ORDER BY id",
+                             arguments: StatementArguments([keyID, region] + grantees)).map(Self.grant)
         }
     }
 
@@ -472,7 +482,7 @@ public final class SQLiteStore: Store {
             deletionDate: (row["deletion_ms"] as Int64?).map(Date.init(millis:)), pendingWindowInDays: row["pending_window_days"],
             policy: row["policy"], currentMaterialVersion: UInt32(row["current_material_version"] as Int64),
             automaticRotation: Self.automaticRotation(row), materialValidTo: (row["material_valid_to_ms"] as Int64?).map(Date.init(millis:)),
-            revision: row["revision"])
+            primaryRegion: row["primary_region"], revision: row["revision"])
     }
 
     private static func automaticRotation(_ row: Row) -> AutomaticRotation? {

@@ -175,6 +175,116 @@ enum Schema {
                 CREATE INDEX import_parameters_by_expiry ON import_parameters (valid_to_ms);
                 """)
         }
+        // Multi-Region keys: the primary and replicas of one share a key ID, one per region, so
+        // a key is (id, region), and everything that belongs to one key names its region too.
+        // SQLite cannot change a primary key in place: the key tables are rebuilt and copied.
+        migrator.registerMigration("v6") { db in
+            try db.execute(sql: """
+                CREATE TABLE kms_key_v6 (
+                    id TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    account TEXT NOT NULL,
+                    creation_ms INTEGER NOT NULL,
+                    description TEXT NOT NULL,
+                    usage TEXT NOT NULL,
+                    spec TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    deletion_ms INTEGER,
+                    pending_window_days INTEGER,
+                    policy TEXT NOT NULL,
+                    current_material_version INTEGER NOT NULL,
+                    rotation_period_days INTEGER,
+                    next_rotation_ms INTEGER,
+                    material_valid_to_ms INTEGER,
+                    primary_region TEXT,
+                    revision INTEGER NOT NULL,
+                    PRIMARY KEY (id, region)
+                );
+                INSERT INTO kms_key_v6 (id, region, account, creation_ms, description, usage, spec, origin, state, deletion_ms,
+                    pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms, material_valid_to_ms, revision)
+                SELECT id, region, account, creation_ms, description, usage, spec, origin, state, deletion_ms,
+                    pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms, material_valid_to_ms, revision
+                FROM kms_key;
+
+                CREATE TABLE key_material_v6 (
+                    key_id TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    wrapped BLOB NOT NULL,
+                    creation_ms INTEGER NOT NULL,
+                    material_id TEXT NOT NULL,
+                    rotation_type TEXT,
+                    description TEXT,
+                    PRIMARY KEY (key_id, region, version),
+                    FOREIGN KEY (key_id, region) REFERENCES kms_key (id, region)
+                );
+                INSERT INTO key_material_v6 SELECT m.key_id, k.region, m.version, m.wrapped, m.creation_ms, m.material_id, m.rotation_type, m.description
+                FROM key_material m JOIN kms_key k ON k.id = m.key_id;
+
+                CREATE TABLE alias_v6 (
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    target_key_id TEXT NOT NULL,
+                    creation_ms INTEGER NOT NULL,
+                    updated_ms INTEGER NOT NULL,
+                    PRIMARY KEY (account, region, name),
+                    FOREIGN KEY (target_key_id, region) REFERENCES kms_key (id, region)
+                );
+                INSERT INTO alias_v6 SELECT account, region, name, target_key_id, creation_ms, updated_ms FROM alias;
+
+                CREATE TABLE key_tag_v6 (
+                    key_id TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    tag_key TEXT NOT NULL,
+                    tag_value TEXT NOT NULL,
+                    PRIMARY KEY (key_id, region, tag_key),
+                    FOREIGN KEY (key_id, region) REFERENCES kms_key (id, region)
+                );
+                INSERT INTO key_tag_v6 SELECT t.key_id, k.region, t.tag_key, t.tag_value FROM key_tag t JOIN kms_key k ON k.id = t.key_id;
+
+                CREATE TABLE key_grant_v6 (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    key_id TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    key_arn TEXT NOT NULL,
+                    name TEXT,
+                    grantee TEXT NOT NULL,
+                    retiring TEXT,
+                    operations TEXT NOT NULL,
+                    constraints TEXT,
+                    issuing_account TEXT NOT NULL,
+                    creation_ms INTEGER NOT NULL,
+                    FOREIGN KEY (key_id, region) REFERENCES kms_key (id, region)
+                );
+                INSERT INTO key_grant_v6 SELECT g.id, g.key_id, k.region, g.key_arn, g.name, g.grantee, g.retiring, g.operations, g.constraints,
+                    g.issuing_account, g.creation_ms
+                FROM key_grant g JOIN kms_key k ON k.id = g.key_id;
+
+                ALTER TABLE import_parameters ADD COLUMN region TEXT NOT NULL DEFAULT '';
+                UPDATE import_parameters SET region = coalesce((SELECT region FROM kms_key WHERE id = import_parameters.key_id), '');
+
+                DROP TABLE key_grant;
+                DROP TABLE key_tag;
+                DROP TABLE alias;
+                DROP TABLE key_material;
+                DROP TABLE kms_key;
+                ALTER TABLE kms_key_v6 RENAME TO kms_key;
+                ALTER TABLE key_material_v6 RENAME TO key_material;
+                ALTER TABLE alias_v6 RENAME TO alias;
+                ALTER TABLE key_tag_v6 RENAME TO key_tag;
+                ALTER TABLE key_grant_v6 RENAME TO key_grant;
+
+                CREATE INDEX kms_key_by_account ON kms_key (account, region, id);
+                CREATE INDEX kms_key_by_deletion ON kms_key (state, deletion_ms);
+                CREATE INDEX kms_key_by_rotation ON kms_key (state, next_rotation_ms) WHERE next_rotation_ms IS NOT NULL;
+                CREATE INDEX kms_key_by_material_expiry ON kms_key (material_valid_to_ms) WHERE material_valid_to_ms IS NOT NULL;
+                CREATE INDEX alias_by_target ON alias (target_key_id, region);
+                CREATE INDEX key_grant_by_key ON key_grant (key_id, region, grantee, id);
+                CREATE INDEX key_grant_by_retiring ON key_grant (retiring, id);
+                """)
+        }
         return migrator
     }
 }

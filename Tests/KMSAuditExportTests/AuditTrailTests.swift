@@ -138,7 +138,7 @@ import Testing
         } catch {
             try await service.finishAudit(schedule, error: error)
         }
-        #expect(try await store.key(id: key.id)?.state == .enabled)
+        #expect(try await store.key(id: key.id, region: key.region)?.state == .enabled)
         let ok = context("ScheduleKeyDeletion")
         _ = try await service.scheduleKeyDeletion(keyID: key.id, pendingWindowInDays: 7, ok)
         #expect(ok.audit.isRecorded)  // committed with the change, not after it

@@ -435,13 +435,13 @@ typealias Tag = KMSCore.Tag
         // What a request that reports a change left behind.
         switch test.request {
         case .retireGrant, .revokeGrant:
-            let remaining = try await service.store.grants(keyID: key.id).map(\.id)
+            let remaining = try await service.store.grants(keyID: key.id, region: key.region).map(\.id)
             #expect(remaining.contains(tokens[0].id) == (outcome != nil), "the grant is gone exactly when the call succeeded")
         case .createGrant:
-            let count = try await service.store.grants(keyID: key.id).count
+            let count = try await service.store.grants(keyID: key.id, region: key.region).count
             #expect(count == test.grants.count + (outcome == nil ? 1 : 0), "a refused or dry-run CreateGrant creates nothing")
         case .putPolicy:
-            let stored = try await service.store.key(id: key.id)?.policy
+            let stored = try await service.store.key(id: key.id, region: key.region)?.policy
             #expect((stored == key.policy) == (outcome != nil), "the policy changes exactly when the call succeeded")
         default: break
         }

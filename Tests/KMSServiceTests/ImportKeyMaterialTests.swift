@@ -65,7 +65,7 @@ import Testing
         #expect(await attempt(a, token: p.importToken, try Self.wrap([1, 2, 3], p, .rsaesOAEPSHA256)) == .incorrectKeyMaterial)
         f.clock.advance(days: 1.01)
         #expect(await attempt(a, token: p.importToken, wrapped) == .expiredImportToken)
-        #expect(try await f.service.store.key(id: a.id)?.state == .pendingImport)
+        #expect(try await f.service.store.key(id: a.id, region: a.region)?.state == .pendingImport)
     }
 
     @Test func expiredMaterialIsDeletedAndOnlyTheSameMaterialRestoresTheKey() async throws {

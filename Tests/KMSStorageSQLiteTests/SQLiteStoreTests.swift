@@ -30,7 +30,7 @@ func temporaryDatabase() throws -> (path: String, directory: URL) {
         }
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber
         #expect(mode?.intValue == 0o600)
-        #expect(try await SQLiteStore(path: path).key(id: key.id) == key)
+        #expect(try await SQLiteStore(path: path).key(id: key.id, region: key.region) == key)
     }
 }
 

@@ -59,7 +59,9 @@ def unwrap_material(data_dir, key_arn, version=1):
     wrapping_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                         info=b"swiftkms/root/key-material/v1").derive(root)
     key_id = key_arn.split("/", 1)[1]
+    region = key_arn.split(":")[3]
     with _sqlite3.connect(f"file:{_os.path.join(data_dir, 'swiftkms.sqlite3')}?mode=ro", uri=True) as db:
-        (wrapped,) = db.execute("SELECT wrapped FROM key_material WHERE key_id = ? AND version = ?", (key_id, version)).fetchone()
+        (wrapped,) = db.execute("SELECT wrapped FROM key_material WHERE key_id = ? AND region = ? AND version = ?",
+                                (key_id, region, version)).fetchone()
     assert wrapped[0] == 1
     return AESGCM(wrapping_key).decrypt(wrapped[1:13], wrapped[13:], f"key-material:{key_arn}:{version}".encode())

@@ -21,6 +21,6 @@ extension OperationHandler {
             customerMasterKeySpec: r.customerMasterKeySpec, origin: r.origin, customKeyStoreID: r.customKeyStoreId,
             tags: (r.tags ?? []).map(\.tag), multiRegion: r.multiRegion, xksKeyID: r.xksKeyId,
             bypassPolicyLockoutSafetyCheck: r.bypassPolicyLockoutSafetyCheck), context)
-        return KeyMetadataResponse(keyMetadata: KeyMetadata(key))
+        return KeyMetadataResponse(keyMetadata: try await .of(key, service))
     }
 }

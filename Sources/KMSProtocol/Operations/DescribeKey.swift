@@ -7,6 +7,6 @@ extension OperationHandler {
     }
 
     static let describeKey = OperationHandler { (r: DescribeKeyRequest, service, context) throws(KMSError) in
-        KeyMetadataResponse(keyMetadata: KeyMetadata(try await service.describeKey(keyID: r.keyId, context)))
+        KeyMetadataResponse(keyMetadata: try await .of(try await service.describeKey(keyID: r.keyId, context), service))
     }
 }

@@ -24,15 +24,17 @@ struct KeyMetadata: Encodable {
     var keyAgreementAlgorithms: [String]?
     var macAlgorithms: [String]?
     var multiRegion: Bool
+    var multiRegionConfiguration: WireMultiRegionConfiguration?
 
     enum CodingKeys: String, CodingKey {
         case awsAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, validTo, expirationModel
         case pendingDeletionWindowInDays, origin, keyManager, customerMasterKeySpec, keySpec
-        case encryptionAlgorithms, signingAlgorithms, keyAgreementAlgorithms, macAlgorithms, multiRegion
+        case encryptionAlgorithms, signingAlgorithms, keyAgreementAlgorithms, macAlgorithms, multiRegion, multiRegionConfiguration
     }
 
-    init(_ key: KMSKey) {
+    /// - Parameter multiRegion: the key's configuration when it is a multi-Region key.
+    init(_ key: KMSKey, multiRegion configuration: MultiRegionConfiguration? = nil) {
         awsAccountId = key.account
         keyId = key.id
         arn = key.arn
@@ -53,12 +55,36 @@ struct KeyMetadata: Encodable {
         signingAlgorithms = Self.names(key.signingAlgorithms)
         keyAgreementAlgorithms = Self.names(key.keyAgreementAlgorithms)
         macAlgorithms = Self.names(key.macAlgorithms)
-        multiRegion = false
+        multiRegion = key.isMultiRegion
+        multiRegionConfiguration = configuration.map(WireMultiRegionConfiguration.init)
+    }
+
+    /// The metadata of `key`, with its multi-Region configuration.
+    static func of(_ key: KMSKey, _ service: KeyManagementService) async throws(KMSError) -> KeyMetadata {
+        KeyMetadata(key, multiRegion: try await service.multiRegionConfiguration(of: key))
     }
 
     /// An algorithm list as AWS returns it: absent rather than empty.
     static func names<A: RawRepresentable<String>>(_ algorithms: [A]) -> [String]? {
         algorithms.isEmpty ? nil : algorithms.map(\.rawValue)
+    }
+}
+
+/// `MultiRegionConfiguration` on the wire.
+struct WireMultiRegionConfiguration: Encodable {
+    struct Member: Encodable {
+        var arn: String
+        var region: String
+    }
+
+    var multiRegionKeyType: String
+    var primaryKey: Member
+    var replicaKeys: [Member]
+
+    init(_ configuration: MultiRegionConfiguration) {
+        multiRegionKeyType = configuration.keyType
+        primaryKey = Member(arn: configuration.primaryKey.arn, region: configuration.primaryKey.region)
+        replicaKeys = configuration.replicaKeys.map { Member(arn: $0.arn, region: $0.region) }
     }
 }
 

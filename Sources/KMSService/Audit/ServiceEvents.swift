@@ -75,11 +75,16 @@ extension KMSKey {
             "creationDate": .string(AuditTime.responseDate(creationDate)), "enabled": .bool(enabled),
             "description": .string(description), "keyUsage": .string(usage.rawValue), "keyState": .string(state.rawValue),
             "origin": .string(origin.rawValue), "keyManager": .string("CUSTOMER"), "customerMasterKeySpec": .string(spec.rawValue),
-            "keySpec": .string(spec.rawValue), "multiRegion": .bool(false),
+            "keySpec": .string(spec.rawValue), "multiRegion": .bool(isMultiRegion),
         ]
         if let deletionDate { metadata["deletionDate"] = .string(AuditTime.responseDate(deletionDate)) }
         if let pendingWindowInDays { metadata["pendingDeletionWindowInDays"] = .number(Double(pendingWindowInDays)) }
         if let expirationModel { metadata["expirationModel"] = .string(expirationModel) }
+        if let primaryRegion, let keyType = multiRegionKeyType {
+            let primary: JSONValue = .object(["arn": .string(ResourceName.keyARN(region: primaryRegion, account: account, keyID: id)),
+                                              "region": .string(primaryRegion)])
+            metadata["multiRegionConfiguration"] = .object(["multiRegionKeyType": .string(keyType), "primaryKey": primary])
+        }
         let lists: [(String, [String])] = [
             ("encryptionAlgorithms", encryptionAlgorithms.map(\.rawValue)), ("signingAlgorithms", signingAlgorithms.map(\.rawValue)),
             ("keyAgreementAlgorithms", keyAgreementAlgorithms.map(\.rawValue)), ("macAlgorithms", macAlgorithms.map(\.rawValue)),

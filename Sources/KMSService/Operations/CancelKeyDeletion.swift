@@ -1,12 +1,12 @@
 import KMSStorage
 extension KeyManagementService {
-    /// Takes a key out of `PendingDeletion`. As in AWS KMS, it comes back `Disabled`, or
+    /// Takes a key out of `PendingDeletion` (or `PendingReplicaDeletion`). As in AWS KMS, it comes back `Disabled`, or
     /// `PendingImport` when it is a key for imported material that has none.
     public func cancelKeyDeletion(keyID: String, _ context: RequestContext) async throws(KMSError) -> KMSKey {
         let action = "kms:CancelKeyDeletion"
         return try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action), key: key)
-            guard key.state == .pendingDeletion else {
+            guard key.state == .pendingDeletion || key.state == .pendingReplicaDeletion else {
                 throw KMSError.invalidState("\(key.arn) is not pending deletion.")
             }
             var updated = key
@@ -25,7 +25,7 @@ extension KeyManagementService {
     func hasUsableMaterial(_ key: KMSKey) async throws(KMSError) -> Bool {
         guard key.origin == .external else { return true }
         guard key.currentMaterialVersion > 0,
-              let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, version: key.currentMaterialVersion) })
+              let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion) })
         else { return false }
         return !record.isDeleted
     }

@@ -60,7 +60,7 @@ extension KeyManagementService {
             throw KMSError.validation("Grant constraints are supported only with symmetric encryption KMS keys.")
         }
 
-        let existing = try await storeCall { () throws(StoreError) in try await store.grants(keyID: key.id) }
+        let existing = try await storeCall { () throws(StoreError) in try await store.grants(keyID: key.id, region: key.region) }
         if let name = input.name, let same = existing.first(where: {
             $0.name == name && $0.granteePrincipal == input.granteePrincipal && $0.retiringPrincipal == input.retiringPrincipal
                 && Set($0.operations) == Set(input.operations) && $0.constraints == constraints
@@ -81,7 +81,7 @@ extension KeyManagementService {
             try await commit([.insertGrant(grant)], context)
         } catch {
             // The key was deleted meanwhile (its grants go with it), or the store failed.
-            guard try await storeCall({ () throws(StoreError) in try await store.key(id: key.id) }) != nil else { throw KMSError.keyNotFound(key.arn) }
+            guard try await storeCall({ () throws(StoreError) in try await store.key(id: key.id, region: key.region) }) != nil else { throw KMSError.keyNotFound(key.arn) }
             logger.error("store failure", metadata: ["error": "\(error)"])
             throw KMSError.internalFailure()
         }

@@ -33,7 +33,8 @@ extension KeyManagementService {
     }
 
     /// Creates a customer managed key with fresh material (version 1), enabled, of any key spec
-    /// with a usage AWS allows for it (SM2 in China Regions only).
+    /// with a usage AWS allows for it (SM2 in China Regions only). With `multiRegion`, the key
+    /// is the primary of a multi-Region key (ReplicateKey copies it to other regions).
     public func createKey(_ input: CreateKeyInput, _ context: RequestContext) async throws(KMSError) -> KMSKey {
         if input.keySpec != nil, input.customerMasterKeySpec != nil {
             throw KMSError.validation("You cannot specify both KeySpec and CustomerMasterKeySpec. Use KeySpec.")
@@ -52,9 +53,6 @@ extension KeyManagementService {
         if input.customKeyStoreID != nil || input.xksKeyID != nil {
             throw KMSError(.unsupportedOperation, "Custom key stores are not supported by this server yet.")
         }
-        if input.multiRegion == true {
-            throw KMSError(.unsupportedOperation, "Multi-Region keys are not supported by this server yet.")
-        }
         try Tag.validate(input.tags)
         guard input.tags.count <= Tag.maximumPerKey else {
             throw KMSError(.limitExceeded, "A key can have at most \(Tag.maximumPerKey) tags.")
@@ -69,10 +67,13 @@ extension KeyManagementService {
 
         let now = clock.now()
         // A key for imported material (EXTERNAL) has none until ImportKeyMaterial: version 0.
+        // A multi-Region key's ID is `mrk-` and 32 hex digits; its replicas will share it.
+        let multiRegion = input.multiRegion == true
         var key = KMSKey(
-            id: UUID().uuidString.lowercased(), account: context.account, region: context.region, creationDate: now,
+            id: multiRegion ? "mrk-" + Hex.encode(Self.randomBytes(16)) : UUID().uuidString.lowercased(), account: context.account, region: context.region, creationDate: now,
             description: input.description ?? "", usage: usage, spec: spec, origin: origin, state: origin == .external ? .pendingImport : .enabled,
-            policy: Self.defaultPolicy(account: context.account), currentMaterialVersion: origin == .external ? 0 : 1)
+            policy: Self.defaultPolicy(account: context.account), currentMaterialVersion: origin == .external ? 0 : 1,
+            primaryRegion: multiRegion ? context.region : nil)
         if let policy = input.policy {
             key.policy = try await checkedPolicy(policy, for: key, context, bypassLockoutCheck: input.bypassPolicyLockoutSafetyCheck == true)
         }
@@ -85,9 +86,9 @@ extension KeyManagementService {
         var mutations: [Mutation] = [.insertKey(key)]
         if origin == .awsKMS {
             let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
-            mutations.append(.insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now, materialID: Self.newMaterialID())))
+            mutations.append(.insertKeyMaterial(KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: wrapped, creationDate: now, materialID: Self.newMaterialID())))
         }
-        if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, tags: input.tags)) }
+        if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, region: key.region, tags: input.tags)) }
         context.audit.noteKey(key)
         context.audit.setResponseElements(["keyMetadata": key.auditMetadata])
         try await storeCall { () throws(StoreError) in try await commit(mutations, context) }

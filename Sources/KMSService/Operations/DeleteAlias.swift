@@ -7,7 +7,7 @@ extension KeyManagementService {
         guard name.hasPrefix("alias/"),
               let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: context.account, region: context.region, name: name) })
         else { throw KMSError.aliasNotFound(arn) }
-        if let key = try await storeCall({ () throws(StoreError) in try await store.key(id: alias.targetKeyID) }) {
+        if let key = try await storeCall({ () throws(StoreError) in try await store.key(id: alias.targetKeyID, region: alias.region) }) {
             try await authorize(context, AccessRequest("kms:DeleteAlias"), key: key)
         }
         do {

@@ -12,7 +12,7 @@ extension KeyManagementService {
             try await authorize(context, AccessRequest("kms:DeleteImportedKeyMaterial"), key: key)
             try requireImportable(key)
             let record = key.currentMaterialVersion == 0 ? nil
-                : try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, version: key.currentMaterialVersion) }
+                : try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion) }
             if let materialID, record?.materialID != materialID {
                 throw KMSError.notFound("\(key.arn) has no key material \(materialID).")
             }
@@ -46,7 +46,7 @@ extension KeyManagementService {
         let expired = try await storeCall { () throws(StoreError) in try await store.keysWithMaterialExpired(by: now) }
         var done: [String] = []
         for key in expired {
-            let record = try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, version: key.currentMaterialVersion) }
+            let record = try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion) }
             let event = AuditEvent.serviceEvent("DeleteExpiredKeyMaterial", key: key, chain: audit.chain, at: now)
             do {
                 try await store.commit(Self.materialDeletion(key, record).mutations + [.appendAuditEvent(event)])

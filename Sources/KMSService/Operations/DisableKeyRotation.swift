@@ -8,10 +8,11 @@ extension KeyManagementService {
             try await authorize(context, AccessRequest(action), key: key)
             try requireEnabled(key)
             try requireRotatable(key)
+            try requireNotReplica(key, operation: "DisableKeyRotation")
             guard key.automaticRotation != nil else { return ([], ()) }
             var updated = key
             updated.automaticRotation = nil
-            return ([.updateKey(updated)], ())
+            return ([.updateKey(updated)] + sharedUpdates(from: updated, to: try await relatedKeys(of: key)), ())
         }
     }
 }

@@ -62,7 +62,7 @@ extension KeyManagementService {
             let materialID = rootKey.importedMaterialID(keyID: key.id, material: material)
             let validated = try ImportedKeyMaterial.validated(material, for: key.spec)
             let current = key.currentMaterialVersion == 0 ? nil
-                : try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, version: key.currentMaterialVersion) }
+                : try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion) }
             let importType = input.importType ?? (current == nil ? "NEW_KEY_MATERIAL" : "EXISTING_KEY_MATERIAL")
             var updated = key
             updated.state = key.state == .pendingImport ? .enabled : key.state
@@ -73,7 +73,7 @@ extension KeyManagementService {
                 guard input.keyMaterialID == nil else { throw KMSError.validation("KeyMaterialId cannot be given with ImportType NEW_KEY_MATERIAL.") }
                 updated.currentMaterialVersion = 1
                 let wrapped = try rootKey.wrapKeyMaterial(validated, keyARN: key.arn, version: 1)
-                mutations = [.insertKeyMaterial(KeyMaterialRecord(keyID: key.id, version: 1, wrapped: wrapped, creationDate: now,
+                mutations = [.insertKeyMaterial(KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: wrapped, creationDate: now,
                                                                   materialID: materialID, description: input.keyMaterialDescription))]
             case ("NEW_KEY_MATERIAL", .some):
                 throw KMSError(.unsupportedOperation, "Importing new key material into \(key.arn) for on-demand rotation is not supported by this server yet.")
@@ -98,7 +98,7 @@ extension KeyManagementService {
         let invalidToken = KMSError(.invalidImportToken, "The import token is invalid for \(key.arn).")
         guard let id = Self.importParametersID(input.importToken),
               let parameters = try await storeCall({ () throws(StoreError) in try await store.importParameters(id: id) }),
-              parameters.keyID == key.id
+              parameters.keyID == key.id, parameters.region == key.region
         else { throw invalidToken }
         guard parameters.validTo > now else {
             throw KMSError(.expiredImportToken, "The import token expired at \(AuditTime.iso8601(parameters.validTo)); get new parameters with GetParametersForImport.")

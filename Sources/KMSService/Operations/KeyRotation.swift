@@ -19,16 +19,22 @@ extension KeyManagementService {
         }
     }
 
-    /// The mutations of one rotation of `key`: a new material version, made current. Committed
-    /// against the key's revision, so that of two processes rotating the same key at once one
-    /// wins and the other gets a conflict (the scheduler skips it; a request retries).
-    func rotation(of key: KMSKey, _ type: RotationType, at now: Date) throws(KMSError) -> (key: KMSKey, mutations: [Mutation]) {
+    /// The mutations of one rotation of `key`: a new material version, made current in the key
+    /// and (for a multi-Region primary) in each of its replicas. Committed against the keys'
+    /// revisions, so that of two processes rotating the same key at once one wins and the other
+    /// gets a conflict (the scheduler skips it; a request retries).
+    func rotation(of key: KMSKey, replicas: [KMSKey], _ type: RotationType, at now: Date) throws(KMSError) -> (key: KMSKey, mutations: [Mutation]) {
         var rotated = key
         rotated.currentMaterialVersion = key.currentMaterialVersion + 1
-        let wrapped = try rootKey.wrapKeyMaterial(SymmetricKeyMaterial.generate(), keyARN: key.arn, version: rotated.currentMaterialVersion)
-        let record = KeyMaterialRecord(keyID: key.id, version: rotated.currentMaterialVersion, wrapped: wrapped, creationDate: now,
-                                       materialID: Self.newMaterialID(), rotationType: type)
-        return (rotated, [.updateKey(rotated), .insertKeyMaterial(record)])
+        let material = SymmetricKeyMaterial.generate()
+        let materialID = Self.newMaterialID()
+        var mutations: [Mutation] = [.updateKey(rotated)] + sharedUpdates(from: rotated, to: replicas)
+        for member in [key] + replicas {
+            let wrapped = try rootKey.wrapKeyMaterial(material, keyARN: member.arn, version: rotated.currentMaterialVersion)
+            mutations.append(.insertKeyMaterial(KeyMaterialRecord(keyID: member.id, region: member.region, version: rotated.currentMaterialVersion,
+                                                                  wrapped: wrapped, creationDate: now, materialID: materialID, rotationType: type)))
+        }
+        return (rotated, mutations)
     }
 
     /// Rotates every `Enabled` key whose automatic rotation is due, each in one transaction
@@ -50,7 +56,8 @@ extension KeyManagementService {
             while next <= now { next += Double(schedule.periodInDays) * 86_400 }
             var rescheduled = key
             rescheduled.automaticRotation = AutomaticRotation(periodInDays: schedule.periodInDays, nextDate: next)
-            let (rotated, mutations) = try rotation(of: rescheduled, .automatic, at: now)
+            let replicas = try await relatedKeys(of: key)
+            let (rotated, mutations) = try rotation(of: rescheduled, replicas: replicas, .automatic, at: now)
             let event = AuditEvent.serviceEvent("RotateKey", key: key, chain: audit.chain, at: now,
                                                 details: ["rotationType": .string(RotationType.automatic.rawValue)])
             do {

@@ -25,7 +25,7 @@ extension KeyManagementService {
         try await authorize(context, AccessRequest("kms:ListKeyRotations"), key: key)
         try requireRotatable(key, imported: true)
         let after = try Pagination.position(from: marker)
-        let materials = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id) }
+        let materials = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }
         let entries = materials
             .filter { includeAllMaterial || $0.rotationType != nil }
             .map { m in

@@ -26,13 +26,13 @@ extension KeyManagementService {
             key = resolved
         }
         guard let grant = try await storeCall({ () throws(StoreError) in try await store.grant(id: named) }),
-              key == nil || grant.keyID == key?.id
+              key == nil || (grant.keyID == key?.id && grant.keyRegion == key?.region)
         else { throw KMSError.notFound("Grant not found.") }
         let caller = context.principal.arn
         var allowed = grant.retiringPrincipal == caller
             || (grant.granteePrincipal == caller && grant.operations.contains(.retireGrant))
             || (context.principal.isRoot && grant.issuingAccount == caller)
-        if !allowed, let grantKey = try await storeCall({ () throws(StoreError) in try await store.key(id: grant.keyID) }) {
+        if !allowed, let grantKey = try await storeCall({ () throws(StoreError) in try await store.key(id: grant.keyID, region: grant.keyRegion) }) {
             allowed = try await isAuthorized(context, AccessRequest("kms:RetireGrant"), key: grantKey)
         }
         guard allowed else { throw Self.denied(context, "kms:RetireGrant", grant.keyARN, .noResourcePolicy) }

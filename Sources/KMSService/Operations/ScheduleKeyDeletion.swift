@@ -2,7 +2,9 @@ import KMSStorage
 import Foundation
 
 extension KeyManagementService {
-    /// Puts the key in `PendingDeletion`; `KeyDeletion.run` deletes it when the window ends.
+    /// Puts the key in `PendingDeletion`; `deleteKeysDueForDeletion` deletes it when the window
+    /// ends. A multi-Region primary with replicas goes `PendingReplicaDeletion` instead, without
+    /// a deletion date: its window starts when its last replica is deleted.
     ///
     /// - Parameter pendingWindowInDays: 7–30, default 30.
     public func scheduleKeyDeletion(keyID: String, pendingWindowInDays: Int?, _ context: RequestContext) async throws(KMSError) -> KMSKey {
@@ -16,13 +18,20 @@ extension KeyManagementService {
             try await authorize(context, AccessRequest(action, conditions: ["kms:ScheduleKeyDeletionPendingWindowInDays": [String(days)]]), key: key)
             try requireNotPendingDeletion(key)
             var updated = key
-            updated.state = .pendingDeletion
-            updated.deletionDate = clock.now().addingTimeInterval(Double(days) * 86_400)
             updated.pendingWindowInDays = days
-            context.audit.setResponseElements([
+            // A multi-Region primary outlives its replicas: its window starts when the last is deleted.
+            if key.isPrimary, !(try await relatedKeys(of: key)).isEmpty {
+                updated.state = .pendingReplicaDeletion
+                updated.deletionDate = nil
+            } else {
+                updated.state = .pendingDeletion
+                updated.deletionDate = clock.now().addingTimeInterval(Double(days) * 86_400)
+            }
+            var elements: [String: JSONValue] = [
                 "keyId": .string(key.arn), "keyState": .string(updated.state.rawValue), "pendingWindowInDays": .number(Double(days)),
-                "deletionDate": .string(AuditTime.responseDate(updated.deletionDate ?? clock.now())),
-            ])
+            ]
+            if let date = updated.deletionDate { elements["deletionDate"] = .string(AuditTime.responseDate(date)) }
+            context.audit.setResponseElements(elements)
             return ([.updateKey(updated)], updated)
         }
     }

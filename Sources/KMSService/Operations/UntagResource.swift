@@ -6,7 +6,7 @@ extension KeyManagementService {
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action, conditions: ["aws:TagKeys": tagKeys]), key: key)
             try requireNotPendingDeletion(key)
-            return ([.updateKey(key), .removeTags(keyID: key.id, tagKeys: tagKeys)], ())
+            return ([.updateKey(key), .removeTags(keyID: key.id, region: key.region, tagKeys: tagKeys)], ())
         }
     }
 }

@@ -11,7 +11,7 @@ extension KeyManagementService {
             let key = try await resolveKey(targetKeyID, context, allowAlias: false, action: action)
             try await authorize(context, AccessRequest(action, conditions: ["kms:RequestAlias": [name]]), key: key)
             try requireNotPendingDeletion(key)
-            if let current = try await storeCall({ () throws(StoreError) in try await store.key(id: alias.targetKeyID) }),
+            if let current = try await storeCall({ () throws(StoreError) in try await store.key(id: alias.targetKeyID, region: alias.region) }),
                current.usage != key.usage || (current.spec == .symmetricDefault) != (key.spec == .symmetricDefault) {
                 throw KMSError.validation("\(alias.arn) points to a key of a different type or usage than \(key.arn).")
             }
