@@ -25,6 +25,9 @@ public struct KMSKey: Sendable, Equatable {
     /// The region of the primary key of a multi-Region key (this key's own region when it is
     /// the primary); nil for a single-Region key.
     public var primaryRegion: String?
+    /// `AWS` for an AWS managed key (alias `alias/aws/SERVICE`, made for a service); customers
+    /// view and use those only through the service, and cannot change them.
+    public var keyManager: KeyManager
     /// Incremented by every change; storage refuses a write based on a stale revision.
     public var revision: Int64
 
@@ -33,7 +36,7 @@ public struct KMSKey: Sendable, Equatable {
         usage: KeyUsage, spec: KeySpec, origin: KeyOrigin, state: KeyState,
         deletionDate: Date? = nil, pendingWindowInDays: Int? = nil, policy: String,
         currentMaterialVersion: UInt32 = 1, automaticRotation: AutomaticRotation? = nil, materialValidTo: Date? = nil, primaryRegion: String? = nil,
-        revision: Int64 = 0
+        keyManager: KeyManager = .customer, revision: Int64 = 0
     ) {
         self.id = id
         self.account = account
@@ -51,6 +54,7 @@ public struct KMSKey: Sendable, Equatable {
         self.automaticRotation = automaticRotation
         self.materialValidTo = materialValidTo
         self.primaryRegion = primaryRegion
+        self.keyManager = keyManager
         self.revision = revision
     }
 
@@ -110,6 +114,12 @@ public struct KMSKey: Sendable, Equatable {
     public var macAlgorithms: [MacAlgorithm] {
         spec.macAlgorithm.map { [$0] } ?? []
     }
+}
+
+/// Who manages a key (`KeyManager`).
+public enum KeyManager: String, Sendable, Codable {
+    case customer = "CUSTOMER"
+    case aws = "AWS"
 }
 
 /// Automatic rotation of a key's material: every `periodInDays`, next at `nextDate`.

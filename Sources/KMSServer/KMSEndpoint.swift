@@ -12,6 +12,9 @@ import Logging
 struct KMSEndpoint: Sendable {
     static let maximumBodySize = 1 << 20
     static let contentType = "application/x-amz-json-1.1"
+    /// Set by a registered service principal acting for a principal of its account (the
+    /// principal's ARN; must be signed): see `Credentials.forwarded`.
+    static let onBehalfOfHeader = HTTPField.Name("x-swiftkms-on-behalf-of")!
 
     let api: KMSAPI
     let credentials: Credentials
@@ -23,15 +26,23 @@ struct KMSEndpoint: Sendable {
         let result: KMSAPI.Response
         var principalARN = "-"
         var body = Data()
-        do {
+        do throws(KMSError) {
             body = try await collectBody(request)
             let (principal, region, accessKeyID) = try await SigV4.verify(signable(request, body: body), now: clock.now()) { id throws(KMSError) in
                 try await credentials.secret(accessKeyID: id)
             }
             principalARN = principal.arn
-            result = await api.handle(target: target, body: body, context: RequestContext(
-                principal: principal, region: region, requestID: context.requestID, sourceIP: context.sourceIP,
-                accessKeyID: accessKeyID, userAgent: userAgent))
+            var requestContext = RequestContext(principal: principal, region: region, requestID: context.requestID, sourceIP: context.sourceIP,
+                                                accessKeyID: accessKeyID, userAgent: userAgent)
+            if let onBehalfOf = request.headers[Self.onBehalfOfHeader] {
+                // Only as signed: a header outside the signature could be added by anyone on the way.
+                guard let header = request.headers[.authorization],
+                      try SigV4.parseAuthorization(header).signedHeaders.contains(Self.onBehalfOfHeader.canonicalName)
+                else { throw KMSError(.accessDenied, "The \(Self.onBehalfOfHeader.canonicalName) header must be signed.") }
+                requestContext = try await credentials.forwarded(requestContext, onBehalfOf: onBehalfOf)
+                principalARN += " for " + requestContext.principal.arn
+            }
+            result = await api.handle(target: target, body: body, context: requestContext)
         } catch {
             let claimed = await claimedIdentity(request)
             result = await api.refuseUnauthenticated(target: target, body: body, error: error, identity: claimed.identity, region: claimed.region,

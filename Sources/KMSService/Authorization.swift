@@ -198,6 +198,7 @@ extension KeyManagementService {
         if referenced.contains("aws:currenttime") { values["aws:CurrentTime"] = [Self.iso8601(now)] }
         values["aws:EpochTime"] = [String(Int64(now.timeIntervalSince1970))]
         values["aws:RequestedRegion"] = [context.region]
+        if let via = context.viaService { values["kms:ViaService"] = [via] }
         if let pairs = request.encryptionContext?.pairs, !pairs.isEmpty {
             for (name, value) in pairs { values["kms:EncryptionContext:\(name)"] = [value] }
             values["kms:EncryptionContextKeys"] = pairs.keys.sorted()

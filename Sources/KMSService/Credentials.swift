@@ -49,6 +49,21 @@ public struct Credentials: Sendable {
         try await call { () throws(StoreError) in try await store.accessKey(id: accessKeyID) }?.principal
     }
 
+    /// A request that a registered service principal makes on behalf of a principal of its
+    /// account (`arn`: a root, user or role ARN), as AWS services do with their callers'
+    /// identity: it is then authorized as that principal, with `kms:ViaService` naming the
+    /// service, and audited with `invokedBy`. Anyone else asking is `AccessDeniedException`.
+    public func forwarded(_ context: RequestContext, onBehalfOf arn: String) async throws(KMSError) -> RequestContext {
+        let refused = KMSError(.accessDenied, "\(context.principal.arn) is not allowed to make requests on behalf of \(arn.prefix(256)).")
+        guard context.principal.kind == .service else { throw refused }
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[2] == "iam", String(parts[4]) == context.account,
+              let principal = Principal(account: context.account, path: String(parts[5])), principal.kind != .service,
+              try await call({ () throws(StoreError) in try await store.hasPrincipal(principal) }) || principal.isRoot
+        else { throw refused }
+        return context.forwarded(by: context.principal.name, onBehalfOf: principal)
+    }
+
     /// Makes sure the account's root has an access key. With `given` credentials, adds them
     /// when absent; otherwise generates a key when the root has none.
     ///

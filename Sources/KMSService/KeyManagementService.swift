@@ -89,10 +89,13 @@ public final class KeyManagementService: Sendable {
                 try checkScope(region: region, account: arnAccount, context, resource: keyIdText, action: action, crossAccount: crossAccount)
                 account = arnAccount
             }
-            guard let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: account, region: context.region, name: name) }) else {
+            if let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: account, region: context.region, name: name) }) {
+                keyID = alias.targetKeyID
+            } else if account == context.account, let managed = try await awsManagedKeyOnFirstUse(aliasName: name, context) {
+                keyID = managed.id
+            } else {
                 throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: account, aliasName: name))
             }
-            keyID = alias.targetKeyID
         }
         guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: keyID, region: context.region) }),
               key.account == account, key.region == context.region

@@ -15,6 +15,9 @@ public struct RequestContext: Sendable {
     /// The access key that signed the request.
     public var accessKeyID: String
     public var userAgent: String?
+    /// The service principal (`s3.amazonaws.com`) that made this request on `principal`'s
+    /// behalf, as an AWS service does with the caller's identity; nil for direct requests.
+    public var invokedBy: String?
     /// The request's audit event in the making; the API layer replaces it with one that
     /// names the operation and its parameters.
     public var audit: AuditRecorder
@@ -34,12 +37,30 @@ public struct RequestContext: Sendable {
 
     /// Starts the audit event of operation `name` with its CloudTrail `requestParameters`.
     public mutating func beginAudit(operation name: String, requestParameters: JSONValue, at time: Date) {
-        audit = AuditRecorder(.init(eventName: name, eventTime: time, identity: .principal(principal, accessKeyID: accessKeyID), region: region,
+        audit = AuditRecorder(.init(eventName: name, eventTime: time, identity: auditIdentity, region: region,
                                     sourceIP: sourceIP, userAgent: userAgent, requestParameters: requestParameters, requestID: requestID,
                                     readOnly: AuditRecorder.isReadOnly(name)))
     }
 
     public var account: String { principal.account }
+
+    /// `kms:ViaService`: `SERVICE.REGION.amazonaws.com` for a request made through a service.
+    public var viaService: String? {
+        guard let invokedBy, invokedBy.hasSuffix(".amazonaws.com") else { return nil }
+        return "\(invokedBy.dropLast(".amazonaws.com".count)).\(region).amazonaws.com"
+    }
+
+    /// This request as made by service principal `service` on behalf of `principal`.
+    public func forwarded(by service: String, onBehalfOf principal: Principal) -> RequestContext {
+        var forwarded = self
+        forwarded.principal = principal
+        forwarded.invokedBy = service
+        forwarded.audit = AuditRecorder(.init(eventName: "", eventTime: Date(), identity: forwarded.auditIdentity, region: region, sourceIP: sourceIP,
+                                              userAgent: userAgent, requestParameters: .null, requestID: requestID, readOnly: false))
+        return forwarded
+    }
+
+    var auditIdentity: AuditIdentity { .principal(principal, accessKeyID: accessKeyID, invokedBy: invokedBy) }
 }
 
 @_exported import KMSCore

@@ -44,6 +44,7 @@ public enum StoreConformance {
             key.currentMaterialVersion = 3
             key.automaticRotation = AutomaticRotation(periodInDays: 90, nextDate: Date(timeIntervalSince1970: 1_750_000_000.25))
             key.primaryRegion = "eu-west-1"
+            key.keyManager = .aws
             try await store.commit([.insertKey(key)])
             try expect(try await store.key(id: key.id, region: key.region) == key, "read back differs")
             try expect(try await store.key(id: "missing", region: key.region) == nil, "missing key found")

@@ -56,13 +56,14 @@ public final class SQLiteStore: Store {
             try db.execute(sql: """
                 INSERT INTO kms_key (id, account, region, creation_ms, description, usage, spec, origin, state,
                     deletion_ms, pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms,
-                    material_valid_to_ms, primary_region, revision)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    material_valid_to_ms, primary_region, key_manager, revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [key.id, key.account, key.region, key.creationDate.millis, key.description,
                                  key.usage.rawValue, key.spec.rawValue, key.origin.rawValue, key.state.rawValue,
                                  key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
                                  Int64(key.currentMaterialVersion), key.automaticRotation?.periodInDays,
-                                 key.automaticRotation?.nextDate.millis, key.materialValidTo?.millis, key.primaryRegion, key.revision])
+                                 key.automaticRotation?.nextDate.millis, key.materialValidTo?.millis, key.primaryRegion,
+                                 key.keyManager.rawValue, key.revision])
         case .updateKey(let key):
             try db.execute(sql: """
                 UPDATE kms_key SET description = ?, usage = ?, spec = ?, origin = ?, state = ?, deletion_ms = ?,
@@ -474,7 +475,8 @@ public final class SQLiteStore: Store {
 
     private static func key(_ row: Row) throws -> KMSKey {
         guard let usage = KeyUsage(rawValue: row["usage"]), let spec = KeySpec(rawValue: row["spec"]),
-              let origin = KeyOrigin(rawValue: row["origin"]), let state = KeyState(rawValue: row["state"])
+              let origin = KeyOrigin(rawValue: row["origin"]), let state = KeyState(rawValue: row["state"]),
+              let manager = KeyManager(rawValue: row["key_manager"])
         else { throw StoreError.unavailable }
         return KMSKey(
             id: row["id"], account: row["account"], region: row["region"], creationDate: Date(millis: row["creation_ms"]),
@@ -482,7 +484,7 @@ public final class SQLiteStore: Store {
             deletionDate: (row["deletion_ms"] as Int64?).map(Date.init(millis:)), pendingWindowInDays: row["pending_window_days"],
             policy: row["policy"], currentMaterialVersion: UInt32(row["current_material_version"] as Int64),
             automaticRotation: Self.automaticRotation(row), materialValidTo: (row["material_valid_to_ms"] as Int64?).map(Date.init(millis:)),
-            primaryRegion: row["primary_region"], revision: row["revision"])
+            primaryRegion: row["primary_region"], keyManager: manager, revision: row["revision"])
     }
 
     private static func automaticRotation(_ row: Row) -> AutomaticRotation? {

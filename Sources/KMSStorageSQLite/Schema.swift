@@ -285,6 +285,10 @@ enum Schema {
                 CREATE INDEX key_grant_by_retiring ON key_grant (retiring, id);
                 """)
         }
+        // AWS managed keys.
+        migrator.registerMigration("v7") { db in
+            try db.execute(sql: "ALTER TABLE kms_key ADD COLUMN key_manager TEXT NOT NULL DEFAULT 'CUSTOMER'")
+        }
         return migrator
     }
 }

@@ -5,11 +5,11 @@ import Logging
 
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage the principals of an account (users, roles, service principals), their access keys, identity policies and tags, working on the data directory (the server may be running).",
+        abstract: "Manage the principals of an account (users, roles, service principals), their access keys, identity policies and tags, and AWS managed keys, working on the data directory (the server may be running).",
         subcommands: [CreateUser.self, CreateRole.self, CreateServicePrincipal.self, ListPrincipals.self, DeletePrincipal.self,
                       CreateAccessKey.self, DeleteAccessKey.self,
                       AttachPolicy.self, ListPolicies.self, DetachPolicy.self,
-                      TagPrincipal.self, UntagPrincipal.self, ListPrincipalTags.self])
+                      TagPrincipal.self, UntagPrincipal.self, ListPrincipalTags.self, CreateAWSManagedKey.self])
 
     /// Opens the data directory quietly (admin output is for the terminal, not logs).
     static func credentials(_ data: DataDirectoryOptions) throws -> Credentials {
@@ -110,6 +110,24 @@ struct Admin: AsyncParsableCommand {
 
         func run() async throws {
             try Admin.printIssued(try await Admin.credentials(options.data).createAccessKey(for: try options.resolved()))
+        }
+    }
+
+    struct CreateAWSManagedKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-aws-managed-key",
+            abstract: "Make the AWS managed key of a service (alias/aws/SERVICE) in the account and region, as the service does on first use; prints it (an existing one is printed as it is).")
+        @OptionGroup var data: DataDirectoryOptions
+        @Option(help: "Service name, as in its alias: s3, dynamodb, secretsmanager, …") var service: String
+        @Option(help: "Region of the key") var region = "us-east-1"
+
+        func run() async throws {
+            var logger = Logger(label: "swiftkms.admin")
+            logger.logLevel = .warning
+            let directory = try DataDirectory(options: data, logger: logger)
+            let service = KeyManagementService(store: directory.store, rootKey: directory.rootKey, auditChain: "admin", logger: logger)
+            let key = try await service.awsManagedKey(service: self.service, account: data.resolvedAccountID, region: region)
+            try Admin.printJSON(["KeyId": key.id, "Arn": key.arn, "AliasName": "alias/aws/\(self.service)", "KeyManager": key.keyManager.rawValue])
         }
     }
 

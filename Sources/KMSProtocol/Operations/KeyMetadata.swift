@@ -48,7 +48,7 @@ struct KeyMetadata: Encodable {
         validTo = key.materialValidTo
         expirationModel = key.expirationModel
         origin = key.origin.rawValue
-        keyManager = "CUSTOMER"
+        keyManager = key.keyManager.rawValue
         customerMasterKeySpec = key.spec.rawValue
         keySpec = key.spec.rawValue
         encryptionAlgorithms = Self.names(key.encryptionAlgorithms)

@@ -4,24 +4,25 @@ import Synchronization
 /// Who a request's audit event names in `userIdentity`: the authenticated principal, or, for a
 /// request refused at authentication, what it claimed to be.
 public enum AuditIdentity: Sendable {
-    case principal(Principal, accessKeyID: String)
+    /// `invokedBy`: the service principal that made the request on the principal's behalf.
+    case principal(Principal, accessKeyID: String, invokedBy: String? = nil)
     /// Signed with an access key this server does not know, or not signed at all.
     case unknown(accessKeyID: String?)
 
     var principal: Principal? {
-        if case .principal(let p, _) = self { p } else { nil }
+        if case .principal(let p, _, _) = self { p } else { nil }
     }
 
     var accessKeyID: String? {
         switch self {
-        case .principal(_, let id): id
+        case .principal(_, let id, _): id
         case .unknown(let id): id
         }
     }
 
     /// CloudTrail's `userIdentity` for the principal.
     var userIdentity: JSONValue {
-        guard case .principal(let p, let accessKeyID) = self else {
+        guard case .principal(let p, let accessKeyID, let invokedBy) = self else {
             var identity: [String: JSONValue] = ["type": .string("Unknown")]
             if let accessKeyID = self.accessKeyID { identity["accessKeyId"] = .string(accessKeyID) }
             return .object(identity)
@@ -49,6 +50,7 @@ public enum AuditIdentity: Sendable {
             identity["type"] = .string("AWSService")
             identity["invokedBy"] = .string(p.name)
         }
+        if let invokedBy { identity["invokedBy"] = .string(invokedBy) }
         return .object(identity)
     }
 

@@ -74,7 +74,7 @@ extension KMSKey {
             "aWSAccountId": .string(account), "keyId": .string(id), "arn": .string(arn),
             "creationDate": .string(AuditTime.responseDate(creationDate)), "enabled": .bool(enabled),
             "description": .string(description), "keyUsage": .string(usage.rawValue), "keyState": .string(state.rawValue),
-            "origin": .string(origin.rawValue), "keyManager": .string("CUSTOMER"), "customerMasterKeySpec": .string(spec.rawValue),
+            "origin": .string(origin.rawValue), "keyManager": .string(keyManager.rawValue), "customerMasterKeySpec": .string(spec.rawValue),
             "keySpec": .string(spec.rawValue), "multiRegion": .bool(isMultiRegion),
         ]
         if let deletionDate { metadata["deletionDate"] = .string(AuditTime.responseDate(deletionDate)) }

@@ -4,6 +4,8 @@ extension KeyManagementService {
     /// Points an existing alias at another key of the same kind (key spec family and usage).
     public func updateAlias(name: String, targetKeyID: String, _ context: RequestContext) async throws(KMSError) {
         let action = "kms:UpdateAlias"
+        // AWS managed keys' aliases (`alias/aws/…`) are AWS's to keep.
+        try Alias.validateCustomerAliasName(name)
         for _ in 0..<8 {
             guard let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: context.account, region: context.region, name: name) }) else {
                 throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
