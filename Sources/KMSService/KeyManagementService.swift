@@ -17,9 +17,10 @@ public final class KeyManagementService: Sendable {
     /// Where events of requests that changed nothing go (group commit).
     public let audit: AuditTrail
     let throttle: RequestThrottle?
-    /// Unwrapped material by "keyARN#version". Material of a version never changes; a deleted
-    /// key is refused by the key lookup that always precedes a material lookup.
-    private let materialCache = Mutex<[String: any KeyMaterial]>([:])
+    /// Unwrapped material and its `KeyMaterialId` by "keyARN#version". Material of a version
+    /// never changes; a deleted key is refused by the key lookup that always precedes a
+    /// material lookup.
+    private let materialCache = Mutex<[String: (material: any KeyMaterial, materialID: String)]>([:])
     private static let materialCacheLimit = 10_000
     /// Parsed key policies by "keyID#revision" (every policy change bumps the revision).
     let policyCache = Mutex<[String: PolicyDocument]>([:])
@@ -173,16 +174,29 @@ public final class KeyManagementService: Sendable {
     func material<Material: KeyMaterial>(of key: KMSKey, version: UInt32, as type: Material.Type) async throws(KMSError) -> Material? {
         let cacheKey = "\(key.arn)#\(version)"
         if let cached = materialCache.withLock({ $0[cacheKey] }) {
-            guard let typed = cached as? Material else { throw KMSError.internalFailure() }
+            guard let typed = cached.material as? Material else { throw KMSError.internalFailure() }
             return typed
         }
         guard let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: version) }) else { return nil }
         let material = try rootKey.unwrapKeyMaterial(record.wrapped, as: type, keyARN: key.arn, version: version)
         materialCache.withLock { cache in
             if cache.count >= Self.materialCacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[cacheKey] = material
+            cache[cacheKey] = (material, record.materialID)
         }
         return material
+    }
+
+    /// The `KeyMaterialId` of one version of a key's material (from the cache when the version
+    /// was used; nil when the version doesn't exist).
+    func materialID(of key: KMSKey, version: UInt32) async throws(KMSError) -> String? {
+        if let cached = materialCache.withLock({ $0["\(key.arn)#\(version)"] }) { return cached.materialID }
+        return try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: version) }?.materialID
+    }
+
+    /// `CurrentKeyMaterialId` of DescribeKey: for symmetric encryption keys that have material.
+    public func currentMaterialID(of key: KMSKey) async throws(KMSError) -> String? {
+        guard key.spec == .symmetricDefault, key.currentMaterialVersion > 0 else { return nil }
+        return try await materialID(of: key, version: key.currentMaterialVersion)
     }
 
     /// The key's current material version; a missing one is `KMSInternalException` (logged):

@@ -77,3 +77,23 @@ def test_rotation_from_the_cli(server):
     aws_cli(server, "rotate-key-on-demand", "--key-id", key)
     rotations = json.loads(aws_cli(server, "list-key-rotations", "--key-id", key).stdout)["Rotations"]
     assert len(rotations) == 1 and rotations[0]["RotationType"] == "ON_DEMAND"
+
+
+def test_responses_name_the_key_material_they_used(kms):
+    key = kms.create_key()["KeyMetadata"]
+    first = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["CurrentKeyMaterialId"]
+    assert len(first) == 64 and key["CurrentKeyMaterialId"] == first
+    old = kms.generate_data_key(KeyId=key["KeyId"], KeySpec="AES_256")
+    assert old["KeyMaterialId"] == first
+    kms.rotate_key_on_demand(KeyId=key["KeyId"])
+    second = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["CurrentKeyMaterialId"]
+    assert second != first
+    assert [r["KeyMaterialId"] for r in kms.list_key_rotations(KeyId=key["KeyId"], IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]] == [first, second]
+    assert kms.decrypt(CiphertextBlob=old["CiphertextBlob"])["KeyMaterialId"] == first
+    assert kms.generate_data_key_without_plaintext(KeyId=key["KeyId"], KeySpec="AES_256")["KeyMaterialId"] == second
+    moved = kms.re_encrypt(CiphertextBlob=old["CiphertextBlob"], DestinationKeyId=key["KeyId"])
+    assert (moved["SourceKeyMaterialId"], moved["DestinationKeyMaterialId"]) == (first, second)
+    assert kms.generate_data_key_pair(KeyId=key["KeyId"], KeyPairSpec="ECC_NIST_P256")["KeyMaterialId"] == second
+    # Asymmetric and HMAC keys have none.
+    signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    assert "CurrentKeyMaterialId" not in signing

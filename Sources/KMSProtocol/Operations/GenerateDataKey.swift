@@ -16,25 +16,27 @@ extension OperationHandler {
         var ciphertextBlob: Data
         var plaintext: Data
         var keyId: String
+        var keyMaterialId: String?
     }
 
     static let generateDataKey = OperationHandler { (r: GenerateDataKeyRequest, service, context) throws(KMSError) in
         try rejectRecipient(r.recipient)
         let out = try await service.generateDataKey(keyID: r.keyId, keySpec: r.keySpec, numberOfBytes: r.numberOfBytes,
                                                     context: EncryptionContext(r.encryptionContext ?? [:]), dryRun: r.dryRun, context)
-        return GenerateDataKeyResponse(ciphertextBlob: Data(out.ciphertextBlob), plaintext: out.plaintext, keyId: out.keyARN)
+        return GenerateDataKeyResponse(ciphertextBlob: Data(out.ciphertextBlob), plaintext: out.plaintext, keyId: out.keyARN, keyMaterialId: out.materialID)
     }
 
     struct GenerateDataKeyWithoutPlaintextResponse: Encodable {
         var ciphertextBlob: Data
         var keyId: String
+        var keyMaterialId: String?
     }
 
     static let generateDataKeyWithoutPlaintext = OperationHandler { (r: GenerateDataKeyRequest, service, context) throws(KMSError) in
         let out = try await service.generateDataKeyWithoutPlaintext(
             keyID: r.keyId, keySpec: r.keySpec, numberOfBytes: r.numberOfBytes,
             context: EncryptionContext(r.encryptionContext ?? [:]), dryRun: r.dryRun, context)
-        return GenerateDataKeyWithoutPlaintextResponse(ciphertextBlob: Data(out.ciphertextBlob), keyId: out.keyARN)
+        return GenerateDataKeyWithoutPlaintextResponse(ciphertextBlob: Data(out.ciphertextBlob), keyId: out.keyARN, keyMaterialId: out.materialID)
     }
 
     /// Nitro Enclaves attestation (`Recipient`) is not available: refuse it rather than

@@ -25,16 +25,18 @@ struct KeyMetadata: Encodable {
     var macAlgorithms: [String]?
     var multiRegion: Bool
     var multiRegionConfiguration: WireMultiRegionConfiguration?
+    var currentKeyMaterialId: String?
 
     enum CodingKeys: String, CodingKey {
         case awsAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, validTo, expirationModel
         case pendingDeletionWindowInDays, origin, keyManager, customerMasterKeySpec, keySpec
         case encryptionAlgorithms, signingAlgorithms, keyAgreementAlgorithms, macAlgorithms, multiRegion, multiRegionConfiguration
+        case currentKeyMaterialId
     }
 
     /// - Parameter multiRegion: the key's configuration when it is a multi-Region key.
-    init(_ key: KMSKey, multiRegion configuration: MultiRegionConfiguration? = nil) {
+    init(_ key: KMSKey, multiRegion configuration: MultiRegionConfiguration? = nil, currentMaterialID: String? = nil) {
         awsAccountId = key.account
         keyId = key.id
         arn = key.arn
@@ -57,11 +59,12 @@ struct KeyMetadata: Encodable {
         macAlgorithms = Self.names(key.macAlgorithms)
         multiRegion = key.isMultiRegion
         multiRegionConfiguration = configuration.map(WireMultiRegionConfiguration.init)
+        currentKeyMaterialId = currentMaterialID
     }
 
-    /// The metadata of `key`, with its multi-Region configuration.
+    /// The metadata of `key`, with its multi-Region configuration and current material's ID.
     static func of(_ key: KMSKey, _ service: KeyManagementService) async throws(KMSError) -> KeyMetadata {
-        KeyMetadata(key, multiRegion: try await service.multiRegionConfiguration(of: key))
+        KeyMetadata(key, multiRegion: try await service.multiRegionConfiguration(of: key), currentMaterialID: try await service.currentMaterialID(of: key))
     }
 
     /// An algorithm list as AWS returns it: absent rather than empty.

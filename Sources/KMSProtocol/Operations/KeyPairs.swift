@@ -40,6 +40,7 @@ extension OperationHandler {
         var publicKey: Data
         var keyId: String
         var keyPairSpec: String
+        var keyMaterialId: String?
     }
 
     static let generateDataKeyPair = dataKeyPair(withPlaintext: true)
@@ -55,7 +56,8 @@ extension OperationHandler {
                 ? try await service.generateDataKeyPair(keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
                 : try await service.generateDataKeyPairWithoutPlaintext(keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
             return GenerateDataKeyPairResponse(privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: out.privateKeyPlaintext,
-                                               publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue)
+                                               publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue,
+                                               keyMaterialId: out.materialID)
         }
     }
 }

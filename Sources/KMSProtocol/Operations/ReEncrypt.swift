@@ -20,6 +20,8 @@ extension OperationHandler {
         var keyId: String
         var sourceEncryptionAlgorithm: String
         var destinationEncryptionAlgorithm: String
+        var sourceKeyMaterialId: String?
+        var destinationKeyMaterialId: String?
     }
 
     static let reEncrypt = OperationHandler { (r: ReEncryptRequest, service, context) throws(KMSError) in
@@ -31,6 +33,7 @@ extension OperationHandler {
             dryRun: r.dryRun, context)
         return ReEncryptResponse(ciphertextBlob: Data(out.ciphertextBlob), sourceKeyId: out.sourceKeyARN, keyId: out.keyARN,
                                  sourceEncryptionAlgorithm: out.sourceAlgorithm.rawValue,
-                                 destinationEncryptionAlgorithm: out.destinationAlgorithm.rawValue)
+                                 destinationEncryptionAlgorithm: out.destinationAlgorithm.rawValue,
+                                 sourceKeyMaterialId: out.sourceMaterialID, destinationKeyMaterialId: out.destinationMaterialID)
     }
 }

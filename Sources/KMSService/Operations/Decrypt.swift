@@ -7,6 +7,8 @@ extension KeyManagementService {
         public var plaintext: Data
         public var keyARN: String
         public var algorithm: EncryptionAlgorithm
+        /// `KeyMaterialId` of the material that opened a symmetric ciphertext.
+        public var materialID: String? = nil
     }
 
     /// Decrypts a symmetric blob (`keyID` optional; when given it must name the blob's key,
@@ -46,7 +48,8 @@ extension KeyManagementService {
         try requireEncryptionAlgorithm(algorithm, key)
         try finishDryRun(dryRun)
         let plaintext = try await open(blob, with: key, context: encryptionContext)
-        return DecryptOutput(plaintext: plaintext, keyARN: key.arn, algorithm: .symmetricDefault)
+        return DecryptOutput(plaintext: plaintext, keyARN: key.arn, algorithm: .symmetricDefault,
+                             materialID: try await materialID(of: key, version: blob.materialVersion))
     }
 
     /// Parses a blob and finds the key it names, checking it against the key the request

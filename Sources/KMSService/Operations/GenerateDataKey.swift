@@ -8,6 +8,8 @@ extension KeyManagementService {
         /// The data key in the clear: a secret. Never log or store it.
         public var plaintext: Data
         public var keyARN: String
+        /// `KeyMaterialId` of the material that encrypted the data key.
+        public var materialID: String?
     }
 
     /// A fresh data key, returned in the clear and encrypted under the KMS key.
@@ -38,7 +40,7 @@ extension KeyManagementService {
         try finishDryRun(dryRun)
         let dataKey = Self.randomBytes(length)
         let blob = try await seal(dataKey, under: key, context: encryptionContext)
-        return DataKeyOutput(ciphertextBlob: blob, plaintext: dataKey, keyARN: key.arn)
+        return DataKeyOutput(ciphertextBlob: blob, plaintext: dataKey, keyARN: key.arn, materialID: try await currentMaterialID(of: key))
     }
 
     /// `count` bytes from the system CSPRNG.

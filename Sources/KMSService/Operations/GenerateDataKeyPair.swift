@@ -10,6 +10,8 @@ extension KeyManagementService {
         /// DER SubjectPublicKeyInfo.
         public var publicKey: [UInt8]
         public var keyARN: String
+        /// `KeyMaterialId` of the material that encrypted the private key.
+        public var materialID: String?
     }
 
     /// A fresh key pair of `spec`, its private key encrypted under a symmetric encryption key.
@@ -33,7 +35,7 @@ extension KeyManagementService {
             (try await seal(pkcs8, under: key, context: encryptionContext), withPlaintext ? Data(pkcs8) : nil)
         }
         return DataKeyPairOutput(privateKeyCiphertextBlob: blob, privateKeyPlaintext: plaintext,
-                                 publicKey: try pair.publicKeyDER(), keyARN: key.arn)
+                                 publicKey: try pair.publicKeyDER(), keyARN: key.arn, materialID: try await currentMaterialID(of: key))
     }
 }
 

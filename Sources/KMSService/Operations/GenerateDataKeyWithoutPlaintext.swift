@@ -4,10 +4,10 @@ extension KeyManagementService {
     public func generateDataKeyWithoutPlaintext(
         keyID: String, keySpec: DataKeySpec?, numberOfBytes: Int?, context encryptionContext: EncryptionContext,
         dryRun: Bool?, _ context: RequestContext
-    ) async throws(KMSError) -> (ciphertextBlob: [UInt8], keyARN: String) {
+    ) async throws(KMSError) -> (ciphertextBlob: [UInt8], keyARN: String, materialID: String?) {
         let output = try await generateDataKey(
             keyID: keyID, keySpec: keySpec, numberOfBytes: numberOfBytes, context: encryptionContext, dryRun: dryRun,
             context, action: "kms:GenerateDataKeyWithoutPlaintext", operation: "GenerateDataKeyWithoutPlaintext")
-        return (output.ciphertextBlob, output.keyARN)
+        return (output.ciphertextBlob, output.keyARN, output.materialID)
     }
 }

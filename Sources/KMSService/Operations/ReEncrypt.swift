@@ -8,6 +8,9 @@ extension KeyManagementService {
         public var keyARN: String
         public var sourceAlgorithm: EncryptionAlgorithm
         public var destinationAlgorithm: EncryptionAlgorithm
+        /// `KeyMaterialId`s of the source and destination material (symmetric keys only).
+        public var sourceMaterialID: String?
+        public var destinationMaterialID: String?
     }
 
     /// Decrypts under the source key and encrypts under the destination key, each symmetric
@@ -31,6 +34,7 @@ extension KeyManagementService {
                                        conditions: ["kms:ReEncryptOnSameKey": conditions["kms:ReEncryptOnSameKey"]!])
         let sealed = try await encrypt(source.plaintext, under: destination, algorithm: destinationAlgorithm, context: destinationContext)
         return ReEncryptOutput(ciphertextBlob: sealed, sourceKeyARN: source.keyARN, keyARN: destination.arn,
-                               sourceAlgorithm: source.algorithm, destinationAlgorithm: destinationAlgorithm)
+                               sourceAlgorithm: source.algorithm, destinationAlgorithm: destinationAlgorithm,
+                               sourceMaterialID: source.materialID, destinationMaterialID: try await currentMaterialID(of: destination))
     }
 }
