@@ -17,9 +17,10 @@ public final class KeyManagementService: Sendable {
     /// Where events of requests that changed nothing go (group commit).
     public let audit: AuditTrail
     let throttle: RequestThrottle?
-    /// Unwrapped material and its `KeyMaterialId` by "keyARN#version". Material of a version
-    /// never changes; a deleted key is refused by the key lookup that always precedes a
-    /// material lookup.
+    /// Unwrapped material and its `KeyMaterialId` by `materialCacheKey`. Generated material
+    /// of a version never changes, and a deleted key is refused by the key lookup that always
+    /// precedes a material lookup. Imported material can be deleted (or expire) while its key
+    /// stays usable: every such deletion bumps the key's revision, which is in its cache key.
     private let materialCache = Mutex<[String: (material: any KeyMaterial, materialID: String)]>([:])
     private static let materialCacheLimit = 10_000
     /// Parsed key policies by "keyID#revision" (every policy change bumps the revision).
@@ -170,14 +171,16 @@ public final class KeyManagementService: Sendable {
     // MARK: Material
 
     /// The material of one version of a key, unwrapped as `type` (which the caller chose from
-    /// the key's spec). `nil` when that version doesn't exist.
+    /// the key's spec). `nil` when that version doesn't exist, or its imported material was deleted.
     func material<Material: KeyMaterial>(of key: KMSKey, version: UInt32, as type: Material.Type) async throws(KMSError) -> Material? {
-        let cacheKey = "\(key.arn)#\(version)"
+        let cacheKey = Self.materialCacheKey(key, version)
         if let cached = materialCache.withLock({ $0[cacheKey] }) {
             guard let typed = cached.material as? Material else { throw KMSError.internalFailure() }
             return typed
         }
-        guard let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: version) }) else { return nil }
+        guard let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: version) }),
+              !record.isDeleted
+        else { return nil }
         let material = try rootKey.unwrapKeyMaterial(record.wrapped, as: type, keyARN: key.arn, version: version)
         materialCache.withLock { cache in
             if cache.count >= Self.materialCacheLimit { cache.removeAll(keepingCapacity: true) }
@@ -186,10 +189,14 @@ public final class KeyManagementService: Sendable {
         return material
     }
 
+    private static func materialCacheKey(_ key: KMSKey, _ version: UInt32) -> String {
+        key.origin == .external ? "\(key.arn)#\(version)#\(key.revision)" : "\(key.arn)#\(version)"
+    }
+
     /// The `KeyMaterialId` of one version of a key's material (from the cache when the version
     /// was used; nil when the version doesn't exist).
     func materialID(of key: KMSKey, version: UInt32) async throws(KMSError) -> String? {
-        if let cached = materialCache.withLock({ $0["\(key.arn)#\(version)"] }) { return cached.materialID }
+        if let cached = materialCache.withLock({ $0[Self.materialCacheKey(key, version)] }) { return cached.materialID }
         return try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: version) }?.materialID
     }
 

@@ -17,14 +17,17 @@ public struct KeyMaterialRecord: Sendable, Equatable {
     public var rotationType: RotationType?
     /// `KeyMaterialDescription` of imported material.
     public var description: String?
+    /// When imported material expires (`ValidTo`); nil when it does not.
+    public var validTo: Date?
 
     /// Imported material that expired or was deleted: the row stays (its `materialID`
     /// recognizes a reimport of the same material), without the material.
     public var isDeleted: Bool { wrapped.isEmpty }
 
     public init(keyID: String, region: String, version: UInt32, wrapped: [UInt8], creationDate: Date, materialID: String,
-                rotationType: RotationType? = nil, description: String? = nil) {
+                rotationType: RotationType? = nil, description: String? = nil, validTo: Date? = nil) {
         self.description = description
+        self.validTo = validTo
         self.keyID = keyID
         self.region = region
         self.version = version
@@ -45,8 +48,9 @@ public enum Mutation: Sendable {
     /// parameters and the aliases that point to it. `revision` must be the stored one.
     case deleteKey(id: String, region: String, revision: Int64)
     case insertKeyMaterial(KeyMaterialRecord)
-    /// Replaces a stored version's wrapped material and description (reimport, or deletion
-    /// with an empty `wrapped`); `StoreError.notFound` when there is none.
+    /// Replaces a stored version's wrapped material, description, rotation type, date and
+    /// expiry (reimport, rotation to imported material, or deletion with an empty `wrapped`);
+    /// `StoreError.notFound` when there is none.
     case replaceKeyMaterial(KeyMaterialRecord)
     case insertImportParameters(ImportParameters)
     /// Deletes import parameters whose `validTo` is at or before the date.
@@ -162,8 +166,8 @@ public protocol Store: Sendable {
     /// `Enabled` keys with automatic rotation whose next rotation is at or before `date`
     /// (single-Region and primary keys: a replica rotates with its primary).
     func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey]
-    /// Keys whose imported material's `ValidTo` is at or before `date`.
-    func keysWithMaterialExpired(by date: Date) async throws(StoreError) -> [KMSKey]
+    /// Versions of imported material, not yet deleted, whose `ValidTo` is at or before `date`.
+    func expiredKeyMaterials(by date: Date) async throws(StoreError) -> [KeyMaterialRecord]
     func importParameters(id: String) async throws(StoreError) -> ImportParameters?
 
     func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias?

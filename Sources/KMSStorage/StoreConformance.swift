@@ -93,6 +93,26 @@ public enum StoreConformance {
             try expect(try await store.keyMaterials(keyID: key.id, region: key.region) == [v1, v2], "all versions, oldest first")
             try await expectError(.alreadyExists) { try await store.commit([.insertKeyMaterial(v1)]) }
         },
+        Check(name: "imported material: replaced whole, found when its ValidTo has passed unless deleted") { store in
+            let key = key()
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            var v1 = KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: [1], creationDate: now,
+                                       materialID: String(repeating: "a", count: 64), validTo: now + 10)
+            var v2 = KeyMaterialRecord(keyID: key.id, region: key.region, version: 2, wrapped: [2], creationDate: now,
+                                       materialID: String(repeating: "b", count: 64), validTo: now + 20)
+            let v3 = KeyMaterialRecord(keyID: key.id, region: key.region, version: 3, wrapped: [3], creationDate: now, materialID: String(repeating: "c", count: 64))
+            try await store.commit([.insertKey(key), .insertKeyMaterial(v1), .insertKeyMaterial(v2), .insertKeyMaterial(v3)])
+            try expect(try await store.expiredKeyMaterials(by: now + 9).isEmpty, "none yet")
+            try expect(try await store.expiredKeyMaterials(by: now + 20) == [v1, v2], "both, soonest first")
+            v1.wrapped = []
+            v2.rotationType = .onDemand
+            v2.creationDate = now + 5
+            v2.description = "rotated"
+            v2.validTo = now + 30
+            try await store.commit([.replaceKeyMaterial(v1), .replaceKeyMaterial(v2)])
+            try expect(try await store.keyMaterials(keyID: key.id, region: key.region) == [v1, v2, v3], "replaced")
+            try expect(try await store.expiredKeyMaterials(by: now + 20).isEmpty, "deleted and moved ones are not")
+        },
         Check(name: "keys due for rotation: enabled, with rotation on, due by the date") { store in
             let now = Date(timeIntervalSince1970: 1_700_000_000)
             var due = key(), later = key(), disabled = key(), off = key()

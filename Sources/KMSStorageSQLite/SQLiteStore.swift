@@ -85,13 +85,16 @@ public final class SQLiteStore: Store {
             guard db.changesCount == 1 else { throw StoreError.conflict }
         case .insertKeyMaterial(let m):
             try db.execute(sql: """
-                INSERT INTO key_material (key_id, region, version, wrapped, creation_ms, material_id, rotation_type, description)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO key_material (key_id, region, version, wrapped, creation_ms, material_id, rotation_type, description, valid_to_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [m.keyID, m.region, Int64(m.version), Data(m.wrapped), m.creationDate.millis, m.materialID, m.rotationType?.rawValue,
-                                 m.description])
+                                 m.description, m.validTo?.millis])
         case .replaceKeyMaterial(let m):
-            try db.execute(sql: "UPDATE key_material SET wrapped = ?, description = ? WHERE key_id = ? AND region = ? AND version = ?",
-                           arguments: [Data(m.wrapped), m.description, m.keyID, m.region, Int64(m.version)])
+            try db.execute(sql: """
+                UPDATE key_material SET wrapped = ?, description = ?, rotation_type = ?, creation_ms = ?, valid_to_ms = ?
+                WHERE key_id = ? AND region = ? AND version = ?
+                """, arguments: [Data(m.wrapped), m.description, m.rotationType?.rawValue, m.creationDate.millis, m.validTo?.millis,
+                                 m.keyID, m.region, Int64(m.version)])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .insertImportParameters(let p):
             try db.execute(sql: "INSERT INTO import_parameters (id, key_id, region, algorithm, wrapped_private_key, valid_to_ms) VALUES (?, ?, ?, ?, ?, ?)",
@@ -275,10 +278,10 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func keysWithMaterialExpired(by date: Date) async throws(StoreError) -> [KMSKey] {
+    public func expiredKeyMaterials(by date: Date) async throws(StoreError) -> [KeyMaterialRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM kms_key WHERE material_valid_to_ms <= ? ORDER BY material_valid_to_ms",
-                             arguments: [date.millis]).map(Self.key)
+            try Row.fetchAll(db, sql: "SELECT * FROM key_material WHERE valid_to_ms <= ? AND length(wrapped) > 0 ORDER BY valid_to_ms",
+                             arguments: [date.millis]).map(Self.keyMaterial)
         }
     }
 
@@ -296,7 +299,8 @@ public final class SQLiteStore: Store {
     private static func keyMaterial(_ row: Row) -> KeyMaterialRecord {
         KeyMaterialRecord(keyID: row["key_id"], region: row["region"], version: UInt32(row["version"] as Int64), wrapped: Array(row["wrapped"] as Data),
                           creationDate: Date(millis: row["creation_ms"]), materialID: row["material_id"],
-                          rotationType: (row["rotation_type"] as String?).flatMap(RotationType.init(rawValue:)), description: row["description"])
+                          rotationType: (row["rotation_type"] as String?).flatMap(RotationType.init(rawValue:)), description: row["description"],
+                          validTo: (row["valid_to_ms"] as Int64?).map(Date.init(millis:)))
     }
 
     public func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias? {

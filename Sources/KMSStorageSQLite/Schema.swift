@@ -289,6 +289,17 @@ enum Schema {
         migrator.registerMigration("v7") { db in
             try db.execute(sql: "ALTER TABLE kms_key ADD COLUMN key_manager TEXT NOT NULL DEFAULT 'CUSTOMER'")
         }
+        // Imported material expires version by version (each import has its own ValidTo).
+        migrator.registerMigration("v8") { db in
+            try db.execute(sql: """
+                ALTER TABLE key_material ADD COLUMN valid_to_ms INTEGER;
+                UPDATE key_material SET valid_to_ms = (
+                    SELECT k.material_valid_to_ms FROM kms_key k
+                    WHERE k.id = key_material.key_id AND k.region = key_material.region AND k.current_material_version = key_material.version);
+                CREATE INDEX key_material_by_expiry ON key_material (valid_to_ms) WHERE valid_to_ms IS NOT NULL;
+                DROP INDEX kms_key_by_material_expiry;
+                """)
+        }
         return migrator
     }
 }

@@ -95,6 +95,94 @@ import Testing
         #expect(entries.count == 1 && entries[0].importState == "IMPORTED" && entries[0].materialID == id)
     }
 
+    func importNew(_ f: ServiceFixture, _ key: KMSKey, _ material: [UInt8], validTo: Date? = nil, context: RequestContext? = nil) async throws -> String {
+        let context = context ?? f.context
+        let p = try await f.service.getParametersForImport(keyID: key.id, algorithm: "RSAES_OAEP_SHA_256", wrappingKeySpec: "RSA_2048", context)
+        return try await f.service.importKeyMaterial(.init(
+            keyID: key.id, importToken: p.importToken, encryptedKeyMaterial: try Self.wrap(material, p, .rsaesOAEPSHA256), validTo: validTo,
+            expirationModel: validTo == nil ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : nil, importType: "NEW_KEY_MATERIAL"), context).materialID
+    }
+
+    @Test func newImportedMaterialWaitsForAnOnDemandRotation() async throws {
+        let f = try ServiceFixture()
+        let key = try await external(f)
+        let (m1, m2, m3) = ((0..<32).map { _ in UInt8.random(in: 0...255) }, (0..<32).map { _ in UInt8.random(in: 0...255) }, [UInt8](repeating: 3, count: 32))
+        let id1 = try await importMaterial(f, key, m1)
+        let blob1 = try await f.encrypt(key.id, "first")
+        #expect(await errorCode { _ = try await f.service.rotateKeyOnDemand(keyID: key.id, f.context) } == .invalidState)
+        #expect(await errorCode { _ = try await importNew(f, key, m1) } == .incorrectKeyMaterial)
+        let id2 = try await importNew(f, key, m2, validTo: f.clock.now() + 10 * 86_400)
+        #expect(await errorCode { _ = try await importNew(f, key, m3) } == .invalidState)
+        var entries = try await f.service.listKeyRotations(keyID: key.id, includeAllMaterial: true, limit: nil, marker: nil, f.context).entries
+        #expect(entries.map(\.materialID) == [id1, id2] && entries.map(\.materialState) == ["CURRENT", "PENDING_ROTATION"])
+        #expect(entries[1].validTo == f.clock.now() + 10 * 86_400 && entries[1].expirationModel == "KEY_MATERIAL_EXPIRES")
+        // Until the rotation, the first material encrypts.
+        #expect(try SymmetricCiphertext(parsing: [UInt8](try await f.encrypt(key.id))).materialVersion == 1)
+
+        #expect(try await f.service.rotateKeyOnDemand(keyID: key.id, f.context) == key.arn)
+        let blob2 = try await f.encrypt(key.id, "second")
+        let opened = try SymmetricKeyMaterial(unsafeRawBytes: m2).decrypt(try SymmetricCiphertext(parsing: [UInt8](blob2)), context: EncryptionContext([:]))
+        #expect(String(decoding: opened, as: UTF8.self) == "second")
+        #expect(try await f.decrypt(blob1) == "first")
+        entries = try await f.service.listKeyRotations(keyID: key.id, includeAllMaterial: false, limit: nil, marker: nil, f.context).entries
+        #expect(entries.count == 1 && entries[0].materialID == id2 && entries[0].rotationType == .onDemand && entries[0].materialState == "CURRENT")
+        #expect(try await f.service.describeKey(keyID: key.id, f.context).materialValidTo == f.clock.now() + 10 * 86_400)
+        #expect(await errorCode { _ = try await f.service.rotateKeyOnDemand(keyID: key.id, f.context) } == .invalidState)
+
+        // Non-current material expires on its own: its ciphertexts stop decrypting, the key stays usable.
+        _ = try await importMaterial(f, key, m1, validTo: f.clock.now() + 5 * 86_400)
+        f.clock.advance(days: 6)
+        #expect(try await f.service.expireImportedKeyMaterial() == [key.id])
+        #expect(try await f.service.describeKey(keyID: key.id, f.context).state == .enabled)
+        #expect(await errorCode { _ = try await f.decrypt(blob1) } == .invalidCiphertext)
+        #expect(try await f.decrypt(blob2) == "second")
+        // The current one's expiry takes the key to PendingImport.
+        f.clock.advance(days: 5)
+        #expect(try await f.service.expireImportedKeyMaterial() == [key.id])
+        #expect(try await f.service.describeKey(keyID: key.id, f.context).state == .pendingImport)
+        // Reimporting the current material restores the key; the older one, its ciphertexts.
+        _ = try await importMaterial(f, key, m1)
+        #expect(try await f.service.describeKey(keyID: key.id, f.context).state == .pendingImport)
+        _ = try await importMaterial(f, key, m2)
+        #expect(try await f.decrypt(blob1) == "first")
+        #expect(try await f.decrypt(blob2) == "second")
+        // Deleting a named version.
+        #expect(try await f.service.deleteImportedKeyMaterial(keyID: key.id, materialID: id1, f.context).materialID == id1)
+        #expect(await errorCode { _ = try await f.decrypt(blob1) } == .invalidCiphertext)
+    }
+
+    @Test func aMultiRegionKeyRotatesToImportedMaterialOnceEveryReplicaHasIt() async throws {
+        let f = try ServiceFixture()
+        let west = f.context(region: "eu-west-1")
+        let primary = try await f.createKey(.init(origin: .external, multiRegion: true))
+        let (m1, m2) = ((0..<32).map { _ in UInt8.random(in: 0...255) }, (0..<32).map { _ in UInt8.random(in: 0...255) })
+        _ = try await importMaterial(f, primary, m1)
+        let replica = try await f.service.replicateKey(.init(keyID: primary.id, replicaRegion: "eu-west-1"), f.context).replica
+        func importExisting(_ material: [UInt8]) async throws {
+            let p = try await f.service.getParametersForImport(keyID: replica.id, algorithm: "RSAES_OAEP_SHA_256", wrappingKeySpec: "RSA_2048", west)
+            _ = try await f.service.importKeyMaterial(.init(keyID: replica.id, importToken: p.importToken,
+                                                            encryptedKeyMaterial: try Self.wrap(material, p, .rsaesOAEPSHA256),
+                                                            expirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE", importType: "EXISTING_KEY_MATERIAL"), west)
+        }
+        try await importExisting(m1)
+        #expect(try await f.service.describeKey(keyID: replica.id, west).state == .enabled)
+        // NEW_KEY_MATERIAL goes to the primary; each replica takes the same with EXISTING_KEY_MATERIAL.
+        #expect(await errorCode { _ = try await importNew(f, replica, m2, context: west) } == .unsupportedOperation)
+        let id2 = try await importNew(f, primary, m2)
+        var states = try await f.service.listKeyRotations(keyID: primary.id, includeAllMaterial: true, limit: nil, marker: nil, f.context).entries.map(\.materialState)
+        #expect(states == ["CURRENT", "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"])
+        #expect(await errorCode { _ = try await f.service.rotateKeyOnDemand(keyID: primary.id, f.context) } == .invalidState)
+        try await importExisting(m2)
+        states = try await f.service.listKeyRotations(keyID: primary.id, includeAllMaterial: true, limit: nil, marker: nil, f.context).entries.map(\.materialState)
+        #expect(states == ["CURRENT", "PENDING_ROTATION"])
+        _ = try await f.service.rotateKeyOnDemand(keyID: primary.id, f.context)
+        let blob = try await f.service.encrypt(keyID: replica.id, plaintext: Data("rotated in both".utf8), context: EncryptionContext([:]), algorithm: nil,
+                                               dryRun: nil, west).ciphertextBlob
+        #expect(try SymmetricCiphertext(parsing: blob).materialVersion == 2)
+        #expect(try await f.decrypt(Data(blob)) == "rotated in both")
+        #expect(try await f.service.listKeyRotations(keyID: replica.id, includeAllMaterial: false, limit: nil, marker: nil, west).entries.map(\.materialID) == [id2])
+    }
+
     @Test func validationOfExpiryAndWhereImportIsRefused() async throws {
         let f = try ServiceFixture()
         let key = try await external(f)

@@ -118,3 +118,25 @@ def test_import_errors(server, kms):
     generated = kms.create_key()["KeyMetadata"]["KeyId"]
     assert error_code(kms.get_parameters_for_import, KeyId=generated, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048") == "UnsupportedOperationException"
     assert error_code(kms.delete_imported_key_material, KeyId=generated) == "UnsupportedOperationException"
+
+
+def test_new_imported_material_becomes_current_with_an_on_demand_rotation(server, kms):
+    from blobformat import open_blob
+    key = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    first, second = os.urandom(32), os.urandom(32)
+    first_id = import_material(kms, key, first)["KeyMaterialId"]
+    old = kms.encrypt(KeyId=key, Plaintext=b"under the first")["CiphertextBlob"]
+    assert error_code(kms.rotate_key_on_demand, KeyId=key) == "KMSInvalidStateException"
+    second_id = import_material(kms, key, second, ImportType="NEW_KEY_MATERIAL", KeyMaterialDescription="second import")["KeyMaterialId"]
+    rotations = kms.list_key_rotations(KeyId=key, IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]
+    assert [(r["KeyMaterialId"], r["KeyMaterialState"]) for r in rotations] == [(first_id, "CURRENT"), (second_id, "PENDING_ROTATION")]
+    kms.rotate_key_on_demand(KeyId=key)
+    new = kms.encrypt(KeyId=key, Plaintext=b"under the second")
+    assert new["KeyId"].endswith(key)
+    # Independently: the second imported material opens the new blob, the first the old one.
+    assert open_blob(second, new["CiphertextBlob"], {}) == b"under the second"
+    assert open_blob(first, old, {}) == b"under the first"
+    assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"under the first"
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["CurrentKeyMaterialId"] == second_id
+    rotation = kms.list_key_rotations(KeyId=key)["Rotations"]
+    assert [(r["KeyMaterialId"], r["RotationType"], r["KeyMaterialDescription"]) for r in rotation] == [(second_id, "ON_DEMAND", "second import")]

@@ -26,8 +26,11 @@ extension KeyManagementService {
     }
 
     /// Imports material into a key whose origin is `EXTERNAL` (`PendingImport` or `Enabled`),
-    /// or reimports the same material (after it expired or was deleted, or to change its
-    /// expiry). The key becomes `Enabled`.
+    /// or reimports material imported before (after it expired or was deleted, or to change
+    /// its expiry). `NEW_KEY_MATERIAL` into a symmetric key that has material makes the next
+    /// version, `PENDING_ROTATION` until RotateKeyOnDemand makes it current; a multi-Region
+    /// primary's replicas then take the same material with `EXISTING_KEY_MATERIAL`. Importing
+    /// the current material makes the key `Enabled`. The plaintext material is zeroed once wrapped.
     ///
     /// Errors: `InvalidImportTokenException` (not a token of this key),
     /// `ExpiredImportTokenException`, `InvalidCiphertextException` (does not unwrap with the
@@ -58,35 +61,59 @@ extension KeyManagementService {
             if input.importType != nil || input.keyMaterialID != nil, key.spec != .symmetricDefault {
                 throw KMSError.validation("ImportType and KeyMaterialId are only valid with symmetric encryption keys.")
             }
-            let material = try await unwrapImported(input, for: key, now: now)
+            var material = try await unwrapImported(input, for: key, now: now)
+            defer { material.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
             let materialID = rootKey.importedMaterialID(keyID: key.id, material: material)
             let validated = try ImportedKeyMaterial.validated(material, for: key.spec)
-            let current = key.currentMaterialVersion == 0 ? nil
-                : try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion) }
-            let importType = input.importType ?? (current == nil ? "NEW_KEY_MATERIAL" : "EXISTING_KEY_MATERIAL")
+            let records = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }
+            let importType = input.importType ?? (key.currentMaterialVersion == 0 ? "NEW_KEY_MATERIAL" : "EXISTING_KEY_MATERIAL")
             var updated = key
-            updated.state = key.state == .pendingImport ? .enabled : key.state
-            updated.materialValidTo = input.validTo
             var mutations: [Mutation]
-            switch (importType, current) {
-            case ("NEW_KEY_MATERIAL", nil):
+            // The same material again: its ID (a MAC of key ID and material) names the version.
+            let same = records.first { rootKey.isImportedMaterialID($0.materialID, keyID: key.id, material: material) }
+            switch (importType, key.currentMaterialVersion) {
+            case ("NEW_KEY_MATERIAL", let current):
                 guard input.keyMaterialID == nil else { throw KMSError.validation("KeyMaterialId cannot be given with ImportType NEW_KEY_MATERIAL.") }
-                updated.currentMaterialVersion = 1
-                let wrapped = try rootKey.wrapKeyMaterial(validated, keyARN: key.arn, version: 1)
-                mutations = [.insertKeyMaterial(KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: wrapped, creationDate: now,
-                                                                  materialID: materialID, description: input.keyMaterialDescription))]
-            case ("NEW_KEY_MATERIAL", .some):
-                throw KMSError(.unsupportedOperation, "Importing new key material into \(key.arn) for on-demand rotation is not supported by this server yet.")
-            case (_, nil):
+                try requireNotReplica(key, operation: "ImportKeyMaterial with ImportType NEW_KEY_MATERIAL")
+                guard same == nil else {
+                    throw KMSError(.incorrectKeyMaterial, "This key material was imported into \(key.arn) before; import it with ImportType EXISTING_KEY_MATERIAL.")
+                }
+                // After the first: material for the next on-demand rotation (PENDING_ROTATION).
+                guard !records.contains(where: { $0.version > current }) else {
+                    throw KMSError.invalidState("\(key.arn) already has key material pending rotation; rotate to it with RotateKeyOnDemand first.")
+                }
+                let version = current + 1
+                let wrapped = try rootKey.wrapKeyMaterial(validated, keyARN: key.arn, version: version)
+                let record = KeyMaterialRecord(keyID: key.id, region: key.region, version: version, wrapped: wrapped, creationDate: now,
+                                               materialID: materialID, description: input.keyMaterialDescription, validTo: input.validTo)
+                mutations = [.insertKeyMaterial(record)]
+                if current == 0 {
+                    updated.currentMaterialVersion = version
+                    updated.materialValidTo = input.validTo
+                    updated.state = key.state == .pendingImport ? .enabled : key.state
+                } else {
+                    // Each replica takes the same material later (EXISTING_KEY_MATERIAL): it gets the version's ID now.
+                    for replica in try await relatedKeys(of: key) {
+                        var placeholder = record
+                        placeholder.region = replica.region
+                        placeholder.wrapped = []
+                        mutations += [.updateKey(replica), .insertKeyMaterial(placeholder)]
+                    }
+                }
+            case (_, 0):
                 throw KMSError(.incorrectKeyMaterial, "No key material has been imported into \(key.arn) yet; import it with ImportType NEW_KEY_MATERIAL.")
-            case (_, var record?):
-                // The same material again: its ID (a MAC of key ID and material) must match.
-                guard rootKey.isImportedMaterialID(record.materialID, keyID: key.id, material: material),
+            default:
+                guard var record = same,
                       input.keyMaterialID.map({ rootKey.isImportedMaterialID($0, keyID: key.id, material: material) }) ?? true
                 else { throw KMSError(.incorrectKeyMaterial, "The key material is not the key material previously imported into \(key.arn).") }
                 record.wrapped = try rootKey.wrapKeyMaterial(validated, keyARN: key.arn, version: record.version)
+                record.validTo = input.validTo
                 if let description = input.keyMaterialDescription { record.description = description }
                 mutations = [.replaceKeyMaterial(record)]
+                if record.version == key.currentMaterialVersion {
+                    updated.materialValidTo = input.validTo
+                    updated.state = key.state == .pendingImport ? .enabled : key.state
+                }
             }
             context.audit.setResponseElements(["keyId": .string(key.arn), "keyMaterialId": .string(materialID)])
             return ([.updateKey(updated)] + mutations, (key.arn, materialID))

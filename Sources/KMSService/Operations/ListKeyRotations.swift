@@ -5,7 +5,8 @@ extension KeyManagementService {
     public struct KeyRotationEntry: Sendable {
         public var keyID: String
         public var materialID: String
-        /// `CURRENT` or `NON_CURRENT`.
+        /// `CURRENT`, `NON_CURRENT`, `PENDING_ROTATION` (imported for the next on-demand
+        /// rotation) or `PENDING_MULTI_REGION_IMPORT_AND_ROTATION` (a replica has yet to import it).
         public var materialState: String
         /// nil for the first material.
         public var rotationDate: Date?
@@ -26,16 +27,27 @@ extension KeyManagementService {
         try requireRotatable(key, imported: true)
         let after = try Pagination.position(from: marker)
         let materials = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }
+        // Material imported for the next rotation that some replica still has to import.
+        var awaitingReplicas = false
+        if key.isPrimary, let pending = materials.first(where: { $0.version > key.currentMaterialVersion }) {
+            for replica in try await relatedKeys(of: key) {
+                let copy = try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: replica.id, region: replica.region, version: pending.version) }
+                if copy?.isDeleted ?? true { awaitingReplicas = true }
+            }
+        }
         let entries = materials
             .filter { includeAllMaterial || $0.rotationType != nil }
             .map { m in
                 let imported = key.origin == .external
-                let current = m.version == key.currentMaterialVersion
-                return KeyRotationEntry(keyID: key.id, materialID: m.materialID, materialState: current ? "CURRENT" : "NON_CURRENT",
+                let state = m.version == key.currentMaterialVersion ? "CURRENT"
+                    : m.version < key.currentMaterialVersion ? "NON_CURRENT"
+                    : awaitingReplicas ? "PENDING_MULTI_REGION_IMPORT_AND_ROTATION" : "PENDING_ROTATION"
+                let present = imported && !m.isDeleted
+                return KeyRotationEntry(keyID: key.id, materialID: m.materialID, materialState: state,
                                         rotationDate: m.rotationType == nil ? nil : m.creationDate, rotationType: m.rotationType,
                                         importState: imported ? (m.isDeleted ? "PENDING_IMPORT" : "IMPORTED") : nil,
-                                        expirationModel: imported && current && !m.isDeleted ? key.expirationModel : nil,
-                                        validTo: current && !m.isDeleted ? key.materialValidTo : nil,
+                                        expirationModel: present ? (m.validTo == nil ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : "KEY_MATERIAL_EXPIRES") : nil,
+                                        validTo: present ? m.validTo : nil,
                                         description: imported ? m.description : nil)
             }
         let versionOf = Dictionary(uniqueKeysWithValues: materials.map { ($0.materialID, $0.version) })
