@@ -101,6 +101,8 @@ public struct AuditQuery: Sendable {
     public var eventName: String?
     public var userName: String?
     public var keyID: String?
+    /// The event's `awsRegion` (the keys of a multi-Region key share their ID).
+    public var region: String?
     public var accessKeyID: String?
     public var readOnly: Bool?
     public var errorsOnly = false
@@ -113,7 +115,7 @@ public struct AuditQuery: Sendable {
     public var limit = 50
 
     public init(startTime: Date? = nil, endTime: Date? = nil, eventName: String? = nil, userName: String? = nil, keyID: String? = nil,
-                accessKeyID: String? = nil, readOnly: Bool? = nil, errorsOnly: Bool = false, succeededOnly: Bool = false,
+                region: String? = nil, accessKeyID: String? = nil, readOnly: Bool? = nil, errorsOnly: Bool = false, succeededOnly: Bool = false,
                 eventNames: [String]? = nil, oldestFirst: Bool = false, limit: Int = 50) {
         self.succeededOnly = succeededOnly
         self.eventNames = eventNames
@@ -123,6 +125,7 @@ public struct AuditQuery: Sendable {
         self.eventName = eventName
         self.userName = userName
         self.keyID = keyID
+        self.region = region
         self.accessKeyID = accessKeyID
         self.readOnly = readOnly
         self.errorsOnly = errorsOnly

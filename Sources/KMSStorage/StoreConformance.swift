@@ -306,6 +306,8 @@ public enum StoreConformance {
             }
             try expect(try await names(AuditQuery()) == ["Encrypt", "Decrypt", "Encrypt", "CreateKey"], "newest first")
             try expect(try await names(AuditQuery(keyID: "k1")) == ["Encrypt", "CreateKey"], "by key")
+            try expect(try await names(AuditQuery(keyID: "k1", region: "us-east-1")) == ["Encrypt", "CreateKey"], "by key and region")
+            try expect(try await names(AuditQuery(keyID: "k1", region: "eu-west-1")).isEmpty, "by key in another region")
             try expect(try await names(AuditQuery(userName: "bob")) == ["Decrypt"], "by user")
             try expect(try await names(AuditQuery(errorsOnly: true)) == ["Decrypt"], "errors")
             try expect(try await names(AuditQuery(readOnly: false)) == ["CreateKey"], "read-only")

@@ -421,6 +421,7 @@ public final class SQLiteStore: Store {
         add("e.event_name = ?", query.eventName)
         add("e.user_name = ?", query.userName)
         add("e.access_key_id = ?", query.accessKeyID)
+        add("e.region = ?", query.region)
         add("e.read_only = ?", query.readOnly)
         add("EXISTS (SELECT 1 FROM audit_resource r WHERE r.key_id = ? AND r.chain = e.chain AND r.seq = e.seq)", query.keyID)
         if query.errorsOnly { conditions.append("e.error_code IS NOT NULL") }

@@ -51,6 +51,10 @@ def test_a_multi_region_round_trip_across_two_regions(server):
     status = west.get_key_rotation_status(KeyId=replica["KeyId"])
     assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 180
 
+    # Last usage is each region's own.
+    assert west.get_key_last_usage(KeyId=replica["KeyId"])["KeyLastUsage"]["Operation"] == "Decrypt"
+    assert east.get_key_last_usage(KeyId=primary["KeyId"])["KeyLastUsage"]["Operation"] == "Encrypt"
+
     # The replica in its region is a key of its own: an alias there, its own state.
     west.create_alias(AliasName="alias/europe", TargetKeyId=replica["KeyId"])
     assert west.describe_key(KeyId="alias/europe")["KeyMetadata"]["Arn"] == replica["Arn"]

@@ -25,7 +25,7 @@ extension KeyManagementService {
         let key = try await resolveKey(keyID, context, allowAlias: false, action: "kms:GetKeyLastUsage")
         try await authorize(context, AccessRequest("kms:GetKeyLastUsage"), key: key)
         let last = try await storeCall { () throws(StoreError) in
-            try await store.auditEvents(matching: AuditQuery(keyID: key.id, succeededOnly: true, eventNames: Self.trackedOperations, limit: 1))
+            try await store.auditEvents(matching: AuditQuery(keyID: key.id, region: key.region, succeededOnly: true, eventNames: Self.trackedOperations, limit: 1))
         }.first
         let oldest = try await storeCall { () throws(StoreError) in try await store.auditEvents(matching: AuditQuery(oldestFirst: true, limit: 1)) }.first
         var usage = KeyLastUsage(keyARN: key.arn, keyCreationDate: key.creationDate,
