@@ -1,6 +1,7 @@
 """Turns a `scripts/benchmark` run (JSON lines from kms-load, plus the run's facts) into
 docs/benchmarks.md (tables, ratios, the issue's targets) and a plot of throughput and p99."""
 import json
+import os
 import sys
 
 import matplotlib
@@ -74,6 +75,10 @@ if moto_ratios:
     for r in skipped:
         out.append(f"\nmoto answered {r['scenario']} with errors ({r.get('first_error', '')[:120]}); not compared.")
     out.append("")
+
+changes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Benchmarks", "CHANGES.md")
+if os.path.exists(changes):
+    out.append(open(changes).read())
 
 out.append("## Every run\n")
 out.append("| server | scenario | concurrency | keys | req/s | p50 ms | p99 ms | p99.9 ms | errors |")

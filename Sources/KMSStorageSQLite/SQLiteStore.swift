@@ -53,140 +53,133 @@ public final class SQLiteStore: Store {
     private static func apply(_ mutation: Mutation, _ db: Database) throws {
         switch mutation {
         case .insertKey(let key):
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO kms_key (id, account, region, creation_ms, description, usage, spec, origin, state,
                     deletion_ms, pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms,
                     material_valid_to_ms, primary_region, key_manager, revision)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [key.id, key.account, key.region, key.creationDate.millis, key.description,
+                """).execute(arguments: [key.id, key.account, key.region, key.creationDate.millis, key.description,
                                  key.usage.rawValue, key.spec.rawValue, key.origin.rawValue, key.state.rawValue,
                                  key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
                                  Int64(key.currentMaterialVersion), key.automaticRotation?.periodInDays,
                                  key.automaticRotation?.nextDate.millis, key.materialValidTo?.millis, key.primaryRegion,
                                  key.keyManager.rawValue, key.revision])
         case .updateKey(let key):
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE kms_key SET description = ?, usage = ?, spec = ?, origin = ?, state = ?, deletion_ms = ?,
                     pending_window_days = ?, policy = ?, current_material_version = ?, rotation_period_days = ?,
                     next_rotation_ms = ?, material_valid_to_ms = ?, primary_region = ?, revision = revision + 1
                 WHERE id = ? AND region = ? AND revision = ?
-                """, arguments: [key.description, key.usage.rawValue, key.spec.rawValue, key.origin.rawValue,
+                """).execute(arguments: [key.description, key.usage.rawValue, key.spec.rawValue, key.origin.rawValue,
                                  key.state.rawValue, key.deletionDate?.millis, key.pendingWindowInDays, key.policy,
                                  Int64(key.currentMaterialVersion), key.automaticRotation?.periodInDays,
                                  key.automaticRotation?.nextDate.millis, key.materialValidTo?.millis, key.primaryRegion, key.id, key.region,
                                  key.revision])
             guard db.changesCount == 1 else { throw StoreError.conflict }
         case .deleteKey(let id, let region, let revision):
-            try db.execute(sql: "DELETE FROM alias WHERE target_key_id = ? AND region = ?", arguments: [id, region])
+            try db.cachedStatement(sql: "DELETE FROM alias WHERE target_key_id = ? AND region = ?").execute(arguments: [id, region])
             for table in ["key_tag", "key_grant", "key_material", "import_parameters"] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE key_id = ? AND region = ?", arguments: [id, region])
+                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE key_id = ? AND region = ?").execute(arguments: [id, region])
             }
-            try db.execute(sql: "DELETE FROM kms_key WHERE id = ? AND region = ? AND revision = ?", arguments: [id, region, revision])
+            try db.cachedStatement(sql: "DELETE FROM kms_key WHERE id = ? AND region = ? AND revision = ?").execute(arguments: [id, region, revision])
             guard db.changesCount == 1 else { throw StoreError.conflict }
         case .insertKeyMaterial(let m):
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO key_material (key_id, region, version, wrapped, creation_ms, material_id, rotation_type, description, valid_to_ms)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [m.keyID, m.region, Int64(m.version), Data(m.wrapped), m.creationDate.millis, m.materialID, m.rotationType?.rawValue,
+                """).execute(arguments: [m.keyID, m.region, Int64(m.version), Data(m.wrapped), m.creationDate.millis, m.materialID, m.rotationType?.rawValue,
                                  m.description, m.validTo?.millis])
         case .replaceKeyMaterial(let m):
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE key_material SET wrapped = ?, description = ?, rotation_type = ?, creation_ms = ?, valid_to_ms = ?
                 WHERE key_id = ? AND region = ? AND version = ?
-                """, arguments: [Data(m.wrapped), m.description, m.rotationType?.rawValue, m.creationDate.millis, m.validTo?.millis,
+                """).execute(arguments: [Data(m.wrapped), m.description, m.rotationType?.rawValue, m.creationDate.millis, m.validTo?.millis,
                                  m.keyID, m.region, Int64(m.version)])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .insertImportParameters(let p):
-            try db.execute(sql: "INSERT INTO import_parameters (id, key_id, region, algorithm, wrapped_private_key, valid_to_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [p.id, p.keyID, p.region, p.algorithm.rawValue, Data(p.wrappedPrivateKey), p.validTo.millis])
+            try db.cachedStatement(sql: "INSERT INTO import_parameters (id, key_id, region, algorithm, wrapped_private_key, valid_to_ms) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [p.id, p.keyID, p.region, p.algorithm.rawValue, Data(p.wrappedPrivateKey), p.validTo.millis])
         case .deleteImportParameters(let date):
-            try db.execute(sql: "DELETE FROM import_parameters WHERE valid_to_ms <= ?", arguments: [date.millis])
+            try db.cachedStatement(sql: "DELETE FROM import_parameters WHERE valid_to_ms <= ?").execute(arguments: [date.millis])
         case .insertAlias(let a):
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO alias (account, region, name, target_key_id, creation_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [a.account, a.region, a.name, a.targetKeyID, a.creationDate.millis, a.lastUpdatedDate.millis])
+                """).execute(arguments: [a.account, a.region, a.name, a.targetKeyID, a.creationDate.millis, a.lastUpdatedDate.millis])
         case .updateAlias(let a):
-            try db.execute(sql: "UPDATE alias SET target_key_id = ?, updated_ms = ? WHERE account = ? AND region = ? AND name = ?",
-                           arguments: [a.targetKeyID, a.lastUpdatedDate.millis, a.account, a.region, a.name])
+            try db.cachedStatement(sql: "UPDATE alias SET target_key_id = ?, updated_ms = ? WHERE account = ? AND region = ? AND name = ?").execute(arguments: [a.targetKeyID, a.lastUpdatedDate.millis, a.account, a.region, a.name])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .deleteAlias(let account, let region, let name):
-            try db.execute(sql: "DELETE FROM alias WHERE account = ? AND region = ? AND name = ?", arguments: [account, region, name])
+            try db.cachedStatement(sql: "DELETE FROM alias WHERE account = ? AND region = ? AND name = ?").execute(arguments: [account, region, name])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .putTags(let keyID, let region, let tags):
             for tag in tags {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO key_tag (key_id, region, tag_key, tag_value) VALUES (?, ?, ?, ?)
                     ON CONFLICT (key_id, region, tag_key) DO UPDATE SET tag_value = excluded.tag_value
-                    """, arguments: [keyID, region, tag.key, tag.value])
+                    """).execute(arguments: [keyID, region, tag.key, tag.value])
             }
         case .removeTags(let keyID, let region, let tagKeys):
             for tagKey in tagKeys {
-                try db.execute(sql: "DELETE FROM key_tag WHERE key_id = ? AND region = ? AND tag_key = ?", arguments: [keyID, region, tagKey])
+                try db.cachedStatement(sql: "DELETE FROM key_tag WHERE key_id = ? AND region = ? AND tag_key = ?").execute(arguments: [keyID, region, tagKey])
             }
         case .insertPrincipal(let p, let date):
-            try db.execute(sql: "INSERT INTO principal (account, name, creation_ms) VALUES (?, ?, ?)",
-                           arguments: [p.account, p.path, date.millis])
+            try db.cachedStatement(sql: "INSERT INTO principal (account, name, creation_ms) VALUES (?, ?, ?)").execute(arguments: [p.account, p.path, date.millis])
         case .insertAccessKey(let k, let date):
-            try db.execute(sql: "INSERT INTO access_key (id, account, name, sealed_secret, creation_ms) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [k.id, k.principal.account, k.principal.path, Data(k.sealedSecret), date.millis])
+            try db.cachedStatement(sql: "INSERT INTO access_key (id, account, name, sealed_secret, creation_ms) VALUES (?, ?, ?, ?, ?)").execute(arguments: [k.id, k.principal.account, k.principal.path, Data(k.sealedSecret), date.millis])
         case .deleteAccessKey(let id):
-            try db.execute(sql: "DELETE FROM access_key WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM access_key WHERE id = ?").execute(arguments: [id])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .deletePrincipal(let p):
             for table in ["access_key", "identity_policy", "principal_tag"] {
                 let column = table == "access_key" ? "name" : "principal"
-                try db.execute(sql: "DELETE FROM \(table) WHERE account = ? AND \(column) = ?", arguments: [p.account, p.path])
+                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE account = ? AND \(column) = ?").execute(arguments: [p.account, p.path])
             }
-            try db.execute(sql: "DELETE FROM principal WHERE account = ? AND name = ?", arguments: [p.account, p.path])
+            try db.cachedStatement(sql: "DELETE FROM principal WHERE account = ? AND name = ?").execute(arguments: [p.account, p.path])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .putIdentityPolicy(let p, let policy):
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO identity_policy (account, principal, name, document) VALUES (?, ?, ?, ?)
                 ON CONFLICT (account, principal, name) DO UPDATE SET document = excluded.document
-                """, arguments: [p.account, p.path, policy.name, policy.document])
+                """).execute(arguments: [p.account, p.path, policy.name, policy.document])
         case .deleteIdentityPolicy(let p, let name):
-            try db.execute(sql: "DELETE FROM identity_policy WHERE account = ? AND principal = ? AND name = ?", arguments: [p.account, p.path, name])
+            try db.cachedStatement(sql: "DELETE FROM identity_policy WHERE account = ? AND principal = ? AND name = ?").execute(arguments: [p.account, p.path, name])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .putPrincipalTags(let p, let tags):
             for tag in tags {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO principal_tag (account, principal, tag_key, tag_value) VALUES (?, ?, ?, ?)
                     ON CONFLICT (account, principal, tag_key) DO UPDATE SET tag_value = excluded.tag_value
-                    """, arguments: [p.account, p.path, tag.key, tag.value])
+                    """).execute(arguments: [p.account, p.path, tag.key, tag.value])
             }
         case .removePrincipalTags(let p, let tagKeys):
             for tagKey in tagKeys {
-                try db.execute(sql: "DELETE FROM principal_tag WHERE account = ? AND principal = ? AND tag_key = ?", arguments: [p.account, p.path, tagKey])
+                try db.cachedStatement(sql: "DELETE FROM principal_tag WHERE account = ? AND principal = ? AND tag_key = ?").execute(arguments: [p.account, p.path, tagKey])
             }
         case .insertGrant(let g):
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO key_grant (id, key_id, region, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [g.id, g.keyID, g.keyRegion, g.keyARN, g.name, g.granteePrincipal, g.retiringPrincipal,
+                """).execute(arguments: [g.id, g.keyID, g.keyRegion, g.keyARN, g.name, g.granteePrincipal, g.retiringPrincipal,
                                  g.operations.map(\.rawValue).joined(separator: ","),
                                  try g.constraints.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
                                  g.issuingAccount, g.creationDate.millis])
         case .deleteGrant(let id):
-            try db.execute(sql: "DELETE FROM key_grant WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM key_grant WHERE id = ?").execute(arguments: [id])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .appendAuditEvent(let event):
             try appendAuditEvent(event, db)
         case .insertAuditCheckpoint(let checkpoint, let date):
-            try db.execute(sql: "INSERT INTO audit_checkpoint (creation_ms, statement, signature) VALUES (?, ?, ?)",
-                           arguments: [date.millis, Data(checkpoint.statement), Data(checkpoint.signature)])
+            try db.cachedStatement(sql: "INSERT INTO audit_checkpoint (creation_ms, statement, signature) VALUES (?, ?, ?)").execute(arguments: [date.millis, Data(checkpoint.statement), Data(checkpoint.signature)])
         case .insertAuditSigningKey(let wrapped, let publicKey, let date):
-            try db.execute(sql: "INSERT INTO audit_signing_key (id, wrapped, public_key, creation_ms) VALUES (1, ?, ?, ?)",
-                           arguments: [Data(wrapped), Data(publicKey), date.millis])
+            try db.cachedStatement(sql: "INSERT INTO audit_signing_key (id, wrapped, public_key, creation_ms) VALUES (1, ?, ?, ?)").execute(arguments: [Data(wrapped), Data(publicKey), date.millis])
         case .pruneAuditEvents(let through):
             for state in try auditChains(db) {
                 guard let lastPruned = through[state.chain], lastPruned > state.baseSequence else { continue }
                 guard lastPruned <= state.headSequence else { throw StoreError.conflict }
-                guard let record = try Data.fetchOne(db, sql: "SELECT record FROM audit_event WHERE chain = ? AND seq = ?",
+                guard let record = try Data.fetchOne(db.cachedStatement(sql: "SELECT record FROM audit_event WHERE chain = ? AND seq = ?"),
                                                      arguments: [state.chain, lastPruned]) else { throw StoreError.conflict }
-                try db.execute(sql: "DELETE FROM audit_event WHERE chain = ? AND seq <= ?", arguments: [state.chain, lastPruned])
-                try db.execute(sql: "DELETE FROM audit_resource WHERE chain = ? AND seq <= ?", arguments: [state.chain, lastPruned])
-                try db.execute(sql: "UPDATE audit_chain SET base_seq = ?, base_digest = ? WHERE name = ?",
-                               arguments: [lastPruned, Data(AuditChain.digest(Array(record))), state.chain])
+                try db.cachedStatement(sql: "DELETE FROM audit_event WHERE chain = ? AND seq <= ?").execute(arguments: [state.chain, lastPruned])
+                try db.cachedStatement(sql: "DELETE FROM audit_resource WHERE chain = ? AND seq <= ?").execute(arguments: [state.chain, lastPruned])
+                try db.cachedStatement(sql: "UPDATE audit_chain SET base_seq = ?, base_digest = ? WHERE name = ?").execute(arguments: [lastPruned, Data(AuditChain.digest(Array(record))), state.chain])
             }
         }
     }
@@ -195,30 +188,29 @@ public final class SQLiteStore: Store {
     /// serial, so sequence numbers are gapless and each event links to the one committed
     /// before it in its chain.
     private static func appendAuditEvent(_ event: AuditEvent, _ db: Database) throws {
-        let head = try Row.fetchOne(db, sql: "SELECT head_seq, head_digest FROM audit_chain WHERE name = ?", arguments: [event.chain])
+        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT head_seq, head_digest FROM audit_chain WHERE name = ?"), arguments: [event.chain])
         let previousSequence: Int64 = head?["head_seq"] ?? 0
         let previousDigest: [UInt8] = head.map { Array($0["head_digest"] as Data) } ?? AuditChain.genesisDigest
         let sequence = previousSequence + 1
         let sealed = AuditChain.seal(event, sequence: sequence, previousDigest: previousDigest)
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO audit_event (chain, seq, event_ms, event_name, account, region, user_name, access_key_id, read_only, error_code, record)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [event.chain, sequence, event.eventTime.millis, event.eventName, event.account, event.region, event.userName,
+            """).execute(arguments: [event.chain, sequence, event.eventTime.millis, event.eventName, event.account, event.region, event.userName,
                              event.accessKeyID, event.readOnly, event.errorCode, Data(sealed)])
         for keyID in Set(event.keyIDs) {
-            try db.execute(sql: "INSERT INTO audit_resource (key_id, chain, seq) VALUES (?, ?, ?)", arguments: [keyID, event.chain, sequence])
+            try db.cachedStatement(sql: "INSERT INTO audit_resource (key_id, chain, seq) VALUES (?, ?, ?)").execute(arguments: [keyID, event.chain, sequence])
         }
         let digest = Data(AuditChain.digest(sealed))
         if head == nil {
-            try db.execute(sql: "INSERT INTO audit_chain (name, base_seq, base_digest, head_seq, head_digest) VALUES (?, 0, ?, ?, ?)",
-                           arguments: [event.chain, Data(AuditChain.genesisDigest), sequence, digest])
+            try db.cachedStatement(sql: "INSERT INTO audit_chain (name, base_seq, base_digest, head_seq, head_digest) VALUES (?, 0, ?, ?, ?)").execute(arguments: [event.chain, Data(AuditChain.genesisDigest), sequence, digest])
         } else {
-            try db.execute(sql: "UPDATE audit_chain SET head_seq = ?, head_digest = ? WHERE name = ?", arguments: [sequence, digest, event.chain])
+            try db.cachedStatement(sql: "UPDATE audit_chain SET head_seq = ?, head_digest = ? WHERE name = ?").execute(arguments: [sequence, digest, event.chain])
         }
     }
 
     private static func auditChains(_ db: Database) throws -> [AuditChainState] {
-        try Row.fetchAll(db, sql: "SELECT * FROM audit_chain ORDER BY name").map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM audit_chain ORDER BY name")).map { row in
             AuditChainState(chain: row["name"], baseSequence: row["base_seq"], baseDigest: Array(row["base_digest"] as Data),
                             headSequence: row["head_seq"], headDigest: Array(row["head_digest"] as Data))
         }
@@ -227,67 +219,67 @@ public final class SQLiteStore: Store {
     // MARK: Reads
 
     public func key(id: String, region: String) async throws(StoreError) -> KMSKey? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM kms_key WHERE id = ? AND region = ?", arguments: [id, region]).map(Self.key) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM kms_key WHERE id = ? AND region = ?"), arguments: [id, region]).map(Self.key) }
     }
 
     public func relatedKeys(id: String) async throws(StoreError) -> [KMSKey] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM kms_key WHERE id = ? ORDER BY region", arguments: [id]).map(Self.key) }
+        try await read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM kms_key WHERE id = ? ORDER BY region"), arguments: [id]).map(Self.key) }
     }
 
     public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM kms_key WHERE account = ? AND region = ? AND id > ? ORDER BY id LIMIT ?
-                """, arguments: [account, region, afterID ?? "", limit]).map(Self.key)
+                """), arguments: [account, region, afterID ?? "", limit]).map(Self.key)
         }
     }
 
     public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
         try await read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM kms_key WHERE account = ? AND region = ?", arguments: [account, region]) ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM kms_key WHERE account = ? AND region = ?"), arguments: [account, region]) ?? 0
         }
     }
 
     public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM kms_key WHERE state = ? AND deletion_ms <= ? ORDER BY deletion_ms",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM kms_key WHERE state = ? AND deletion_ms <= ? ORDER BY deletion_ms"),
                              arguments: [KeyState.pendingDeletion.rawValue, date.millis]).map(Self.key)
         }
     }
 
     public func keyMaterial(keyID: String, region: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM key_material WHERE key_id = ? AND region = ? AND version = ?",
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM key_material WHERE key_id = ? AND region = ? AND version = ?"),
                              arguments: [keyID, region, Int64(version)]).map(Self.keyMaterial)
         }
     }
 
     public func keyMaterials(keyID: String, region: String) async throws(StoreError) -> [KeyMaterialRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM key_material WHERE key_id = ? AND region = ? ORDER BY version",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_material WHERE key_id = ? AND region = ? ORDER BY version"),
                              arguments: [keyID, region]).map(Self.keyMaterial)
         }
     }
 
     public func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM kms_key WHERE state = ? AND next_rotation_ms <= ? AND (primary_region IS NULL OR primary_region = region)
                 ORDER BY next_rotation_ms
-                """, arguments: [KeyState.enabled.rawValue, date.millis]).map(Self.key)
+                """), arguments: [KeyState.enabled.rawValue, date.millis]).map(Self.key)
         }
     }
 
     public func expiredKeyMaterials(by date: Date) async throws(StoreError) -> [KeyMaterialRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM key_material WHERE valid_to_ms <= ? AND length(wrapped) > 0 ORDER BY valid_to_ms",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_material WHERE valid_to_ms <= ? AND length(wrapped) > 0 ORDER BY valid_to_ms"),
                              arguments: [date.millis]).map(Self.keyMaterial)
         }
     }
 
     public func importParameters(id: String) async throws(StoreError) -> ImportParameters? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM import_parameters WHERE id = ?", arguments: [id]).flatMap { row in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM import_parameters WHERE id = ?"), arguments: [id]).flatMap { row in
                 ImportWrappingAlgorithm(rawValue: row["algorithm"]).map { algorithm in
                     ImportParameters(id: row["id"], keyID: row["key_id"], region: row["region"], algorithm: algorithm,
                                      wrappedPrivateKey: Array(row["wrapped_private_key"] as Data), validTo: Date(millis: row["valid_to_ms"]))
@@ -305,7 +297,7 @@ public final class SQLiteStore: Store {
 
     public func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM alias WHERE account = ? AND region = ? AND name = ?",
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM alias WHERE account = ? AND region = ? AND name = ?"),
                              arguments: [account, region, name]).map(Self.alias)
         }
     }
@@ -313,58 +305,58 @@ public final class SQLiteStore: Store {
     public func aliases(account: String, region: String, targetKeyID: String?, afterName: String?, limit: Int) async throws(StoreError) -> [Alias] {
         try await read { db in
             if let targetKeyID {
-                return try Row.fetchAll(db, sql: """
+                return try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT * FROM alias WHERE account = ? AND region = ? AND target_key_id = ? AND name > ? ORDER BY name LIMIT ?
-                    """, arguments: [account, region, targetKeyID, afterName ?? "", limit]).map(Self.alias)
+                    """), arguments: [account, region, targetKeyID, afterName ?? "", limit]).map(Self.alias)
             }
-            return try Row.fetchAll(db, sql: """
+            return try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM alias WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?
-                """, arguments: [account, region, afterName ?? "", limit]).map(Self.alias)
+                """), arguments: [account, region, afterName ?? "", limit]).map(Self.alias)
         }
     }
 
     public func tags(keyID: String, region: String) async throws(StoreError) -> [Tag] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT tag_key, tag_value FROM key_tag WHERE key_id = ? AND region = ? ORDER BY tag_key", arguments: [keyID, region])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT tag_key, tag_value FROM key_tag WHERE key_id = ? AND region = ? ORDER BY tag_key"), arguments: [keyID, region])
                 .map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
         }
     }
 
     public func principals(account: String) async throws(StoreError) -> [Principal] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT account, name FROM principal WHERE account = ? ORDER BY name", arguments: [account])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT account, name FROM principal WHERE account = ? ORDER BY name"), arguments: [account])
                 .compactMap { Principal(account: $0["account"], path: $0["name"]) }
         }
     }
 
     public func hasPrincipal(_ principal: Principal) async throws(StoreError) -> Bool {
         try await read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM principal WHERE account = ? AND name = ?)",
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM principal WHERE account = ? AND name = ?)"),
                               arguments: [principal.account, principal.path]) ?? false
         }
     }
 
     public func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT name, document FROM identity_policy WHERE account = ? AND principal = ? ORDER BY name",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT name, document FROM identity_policy WHERE account = ? AND principal = ? ORDER BY name"),
                              arguments: [principal.account, principal.path]).map { IdentityPolicy(name: $0["name"], document: $0["document"]) }
         }
     }
 
     public func principalTags(of principal: Principal) async throws(StoreError) -> [Tag] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT tag_key, tag_value FROM principal_tag WHERE account = ? AND principal = ? ORDER BY tag_key",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT tag_key, tag_value FROM principal_tag WHERE account = ? AND principal = ? ORDER BY tag_key"),
                              arguments: [principal.account, principal.path]).map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
         }
     }
 
     public func grant(id: String) async throws(StoreError) -> Grant? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM key_grant WHERE id = ?", arguments: [id]).map(Self.grant) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM key_grant WHERE id = ?"), arguments: [id]).map(Self.grant) }
     }
 
     public func grants(keyID: String, region: String) async throws(StoreError) -> [Grant] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE key_id = ? AND region = ? ORDER BY id", arguments: [keyID, region]).map(Self.grant)
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_grant WHERE key_id = ? AND region = ? ORDER BY id"), arguments: [keyID, region]).map(Self.grant)
         }
     }
 
@@ -379,20 +371,20 @@ public final class SQLiteStore: Store {
 
     public func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE retiring = ? AND id > ? ORDER BY id LIMIT ?",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_grant WHERE retiring = ? AND id > ? ORDER BY id LIMIT ?"),
                              arguments: [retiringPrincipal, afterID ?? "", limit]).map(Self.grant)
         }
     }
 
     public func accessKey(id: String) async throws(StoreError) -> AccessKey? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM access_key WHERE id = ?", arguments: [id]).map(Self.accessKey)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM access_key WHERE id = ?"), arguments: [id]).map(Self.accessKey)
         }
     }
 
     public func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM access_key WHERE account = ? AND name = ? ORDER BY id",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM access_key WHERE account = ? AND name = ? ORDER BY id"),
                              arguments: [principal.account, principal.path]).map(Self.accessKey)
         }
     }
@@ -403,7 +395,7 @@ public final class SQLiteStore: Store {
 
     public func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?"),
                              arguments: [chain, afterSequence, limit]).map(Self.auditEvent)
         }
     }
@@ -439,7 +431,7 @@ public final class SQLiteStore: Store {
 
     public func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT statement, signature FROM audit_checkpoint ORDER BY id").map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT statement, signature FROM audit_checkpoint ORDER BY id")).map { row in
                 SignedAuditCheckpoint(statement: Array(row["statement"] as Data), signature: Array(row["signature"] as Data))
             }
         }
@@ -447,7 +439,7 @@ public final class SQLiteStore: Store {
 
     public func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT wrapped, public_key FROM audit_signing_key WHERE id = 1").map { row in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT wrapped, public_key FROM audit_signing_key WHERE id = 1")).map { row in
                 (Array(row["wrapped"] as Data), Array(row["public_key"] as Data))
             }
         }
@@ -470,7 +462,7 @@ public final class SQLiteStore: Store {
             || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw .alreadyExists
         } catch let error as DatabaseError {
-            logger.error("database failure", metadata: ["code": "\(error.resultCode)", "message": "\(error.message ?? "")"])
+            logger.error("database failure", metadata: ["code": "\(error.resultCode)", "message": "\(error.message ?? "")", "sql": "\(error.sql ?? "")"])
             throw .unavailable
         } catch {
             logger.error("database failure", metadata: ["error": "\(type(of: error))"])
