@@ -36,6 +36,24 @@ public struct Principal: Sendable, Hashable {
         self.init(account: account, kind: kind, name: name)
     }
 
+    /// The root, user or role an IAM ARN names (`arn:PARTITION:iam::ACCOUNT:root|user/NAME|role/NAME`),
+    /// or the role of an STS assumed-role ARN; nil for anything else.
+    public init?(arn: String) {
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn" else { return nil }
+        let account = String(parts[4]), resource = String(parts[5])
+        switch parts[2] {
+        case "sts" where resource.hasPrefix("assumed-role/"):
+            guard let role = resource.split(separator: "/").dropFirst().first else { return nil }
+            self = .role(account: account, String(role))
+        case "iam":
+            guard let principal = Principal(account: account, path: resource), principal.kind != .service else { return nil }
+            self = principal
+        default:
+            return nil
+        }
+    }
+
     /// What policies and grants name it by: `arn:aws:iam::ACCOUNT:root|user/NAME|role/NAME`, or
     /// for a service principal its name (`dynamodb.amazonaws.com`).
     public var arn: String { kind == .service ? name : "arn:aws:iam::\(account):\(path)" }

@@ -56,9 +56,7 @@ public struct Credentials: Sendable {
     public func forwarded(_ context: RequestContext, onBehalfOf arn: String) async throws(KMSError) -> RequestContext {
         let refused = KMSError(.accessDenied, "\(context.principal.arn) is not allowed to make requests on behalf of \(arn.prefix(256)).")
         guard context.principal.kind == .service else { throw refused }
-        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "iam", String(parts[4]) == context.account,
-              let principal = Principal(account: context.account, path: String(parts[5])), principal.kind != .service,
+        guard let principal = Principal(arn: arn), principal.account == context.account,
               try await call({ () throws(StoreError) in try await store.hasPrincipal(principal) }) || principal.isRoot
         else { throw refused }
         return context.forwarded(by: context.principal.name, onBehalfOf: principal)

@@ -173,10 +173,17 @@ public final class KeyManagementService: Sendable {
     /// The material of one version of a key, unwrapped as `type` (which the caller chose from
     /// the key's spec). `nil` when that version doesn't exist, or its imported material was deleted.
     func material<Material: KeyMaterial>(of key: KMSKey, version: UInt32, as type: Material.Type) async throws(KMSError) -> Material? {
+        try await cachedMaterial(of: key, version: version, as: type)?.material
+    }
+
+    /// The material of a version with its `KeyMaterialId`, from the cache or unwrapped into it.
+    private func cachedMaterial<Material: KeyMaterial>(
+        of key: KMSKey, version: UInt32, as type: Material.Type
+    ) async throws(KMSError) -> (material: Material, materialID: String)? {
         let cacheKey = Self.materialCacheKey(key, version)
         if let cached = materialCache.withLock({ $0[cacheKey] }) {
             guard let typed = cached.material as? Material else { throw KMSError.internalFailure() }
-            return typed
+            return (typed, cached.materialID)
         }
         guard let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: version) }),
               !record.isDeleted
@@ -186,17 +193,18 @@ public final class KeyManagementService: Sendable {
             if cache.count >= Self.materialCacheLimit { cache.removeAll(keepingCapacity: true) }
             cache[cacheKey] = (material, record.materialID)
         }
-        return material
+        return (material, record.materialID)
     }
 
     private static func materialCacheKey(_ key: KMSKey, _ version: UInt32) -> String {
         key.origin == .external ? "\(key.arn)#\(version)#\(key.revision)" : "\(key.arn)#\(version)"
     }
 
-    /// The `KeyMaterialId` of one version of a key's material (from the cache when the version
-    /// was used; nil when the version doesn't exist).
+    /// The `KeyMaterialId` of one version of a symmetric key's material, through the material
+    /// cache, so that repeated requests (DescribeKey included) read the store once; for deleted
+    /// imported material, from its stored row. Nil when the version doesn't exist.
     func materialID(of key: KMSKey, version: UInt32) async throws(KMSError) -> String? {
-        if let cached = materialCache.withLock({ $0[Self.materialCacheKey(key, version)] }) { return cached.materialID }
+        if let cached = try await cachedMaterial(of: key, version: version, as: SymmetricKeyMaterial.self) { return cached.materialID }
         return try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: version) }?.materialID
     }
 

@@ -49,12 +49,6 @@ extension KeyManagementService {
     /// The user or role an ARN in a policy names (an STS assumed-role session names its role);
     /// nil for an account root.
     static func principal(namedBy arn: String) -> Principal? {
-        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6 else { return nil }
-        let account = String(parts[4]), resource = String(parts[5])
-        if parts[2] == "sts", resource.hasPrefix("assumed-role/") {
-            return resource.split(separator: "/").dropFirst().first.map { .role(account: account, String($0)) }
-        }
-        return resource == "root" ? nil : Principal(account: account, path: resource)
+        Principal(arn: arn).flatMap { $0.isRoot ? nil : $0 }
     }
 }
