@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import KMSService
+import Synchronization
 
 /// AWS Signature Version 4: the canonical request, string to sign and signature of an
 /// HTTP request, and verification of a request's `Authorization` header.
@@ -73,6 +74,27 @@ public enum SigV4 {
         return key
     }
 
+    /// Signing keys already derived (four HMACs each), by access key and credential scope, as
+    /// SDKs keep them. An entry serves only the secret it was derived from; both secrets come
+    /// from the store, never from a request.
+    public final class SigningKeys: Sendable {
+        private let keys = Mutex<[String: (secret: String, key: SymmetricKey)]>([:])
+        private static let limit = 10_000
+
+        public init() {}
+
+        func key(accessKeyID: String, secret: String, date: String, region: String, service: String) -> SymmetricKey {
+            let scope = "\(accessKeyID)/\(date)/\(region)/\(service)"
+            if let hit = keys.withLock({ $0[scope] }), hit.secret == secret { return hit.key }
+            let key = SigV4.signingKey(secret: secret, date: date, region: region, service: service)
+            keys.withLock { keys in
+                if keys.count >= Self.limit { keys = [:] }
+                keys[scope] = (secret, key)
+            }
+            return key
+        }
+    }
+
     public static func signature(stringToSign: String, signingKey: SymmetricKey) -> String {
         Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey))
     }
@@ -87,7 +109,10 @@ public enum SigV4 {
         }
         var fields: [String: String] = [:]
         for part in header.dropFirst(algorithm.count + 1).split(separator: ",") {
-            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            // Blanks around a field trimmed by hand: Foundation's trimmingCharacters(in:) was 5 % of a request.
+            var field = part.drop { $0 == " " || $0 == "\t" }
+            while field.last == " " || field.last == "\t" { field = field.dropLast() }
+            let pair = field.split(separator: "=", maxSplits: 1)
             if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
         }
         let missing = ["Credential", "SignedHeaders", "Signature"].filter { fields[$0] == nil }
@@ -109,7 +134,7 @@ public enum SigV4 {
     /// - Parameter secret: looks up an access key's principal and secret; nil when unknown.
     /// - Returns: the signing principal, the region of the credential scope and the access key ID.
     public static func verify(
-        _ request: HTTPRequest, now: Date, service: String = "kms",
+        _ request: HTTPRequest, now: Date, service: String = "kms", signingKeys: SigningKeys? = nil,
         secret lookup: (String) async throws(KMSError) -> (principal: Principal, secret: String)?
     ) async throws(KMSError) -> (principal: Principal, region: String, accessKeyID: String) {
         guard let header = request.values(of: "authorization").first else {
@@ -149,7 +174,8 @@ public enum SigV4 {
         }
         let canonical = canonicalRequest(request, signedHeaders: auth.signedHeaders)
         let toSign = stringToSign(canonicalRequest: canonical, amzDate: amzDate, scope: auth.scope)
-        let key = signingKey(secret: secret, date: auth.date, region: auth.region, service: auth.service)
+        let key = signingKeys?.key(accessKeyID: auth.accessKeyID, secret: secret, date: auth.date, region: auth.region, service: auth.service)
+            ?? signingKey(secret: secret, date: auth.date, region: auth.region, service: auth.service)
         // Constant-time comparison of the MAC, by swift-crypto.
         guard let provided = Hex.decode(auth.signature), provided.count == SHA256.byteCount,
               HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: Data(toSign.utf8), using: key)

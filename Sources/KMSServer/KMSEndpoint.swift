@@ -19,6 +19,7 @@ struct KMSEndpoint: Sendable {
     let api: KMSAPI
     let credentials: Credentials
     let clock: any KMSClock
+    let signingKeys = SigV4.SigningKeys()
 
     func handle(_ request: Request, context: KMSRequestContext) async -> Response {
         let target = request.headers[HTTPField.Name("x-amz-target")!]
@@ -28,7 +29,7 @@ struct KMSEndpoint: Sendable {
         var body = Data()
         do throws(KMSError) {
             body = try await collectBody(request)
-            let (principal, region, accessKeyID) = try await SigV4.verify(signable(request, body: body), now: clock.now()) { id throws(KMSError) in
+            let (principal, region, accessKeyID) = try await SigV4.verify(signable(request, body: body), now: clock.now(), signingKeys: signingKeys) { id throws(KMSError) in
                 try await credentials.secret(accessKeyID: id)
             }
             principalARN = principal.arn

@@ -93,6 +93,24 @@ public enum Mutation: Sendable {
     case pruneAuditEvents(through: [String: Int64])
 }
 
+extension Mutation {
+    /// Whether the mutation changes or removes rows that a read made before it returned
+    /// (so that a cached read is stale). Insertions of new keys, material versions, aliases,
+    /// principals, access keys and import parameters don't: no cache holds a row that does not
+    /// exist yet. Neither do audit records, which are never cached. A new grant does: the
+    /// grants of a key are cached as a list.
+    public var changesStoredRows: Bool {
+        switch self {
+        case .insertKey, .insertKeyMaterial, .insertImportParameters, .deleteImportParameters, .insertAlias, .insertPrincipal,
+             .insertAccessKey, .appendAuditEvent, .insertAuditCheckpoint, .insertAuditSigningKey, .pruneAuditEvents:
+            false
+        case .updateKey, .deleteKey, .replaceKeyMaterial, .updateAlias, .deleteAlias, .putTags, .removeTags, .deleteAccessKey,
+             .deletePrincipal, .putIdentityPolicy, .deleteIdentityPolicy, .putPrincipalTags, .removePrincipalTags, .insertGrant, .deleteGrant:
+            true
+        }
+    }
+}
+
 /// `swiftkms audit lookup`'s filters, as CloudTrail's LookupEvents has them. Nil matches all.
 public struct AuditQuery: Sendable {
     public var startTime: Date?
@@ -150,6 +168,11 @@ public enum StoreError: Error, Sendable, Equatable {
 /// data only.
 public protocol Store: Sendable {
     func commit(_ mutations: [Mutation]) async throws(StoreError)
+
+    /// A number that changes with every commit, by this process or any other, that contains
+    /// a mutation for which `Mutation.changesStoredRows` holds. `CachingStore` reads it before
+    /// each cached read, so it must be cheap: no thread hop, one indexed row.
+    func changeGeneration() throws(StoreError) -> Int64
 
     /// The key of that ID in that region. (Key IDs are unique, except that the primary and
     /// replicas of a multi-Region key share theirs, one key per region.)

@@ -51,6 +51,9 @@ public enum StoreConformance {
             try await store.commit([.insertKey(StoreConformance.key()), .insertKey(StoreConformance.key(region: "eu-west-1"))])
             try expect(try await store.keyCount(account: "111122223333", region: "us-east-1") == 2, "count per region")
             try expect(try await store.keyCount(account: "444455556666", region: "us-east-1") == 0, "count per account")
+            try await store.commit([.deleteKey(id: key.id, region: key.region, revision: key.revision)])
+            try await expectError(.conflict) { try await store.commit([.deleteKey(id: key.id, region: key.region, revision: key.revision)]) }
+            try expect(try await store.keyCount(account: "111122223333", region: "us-east-1") == 1, "count after a deletion")
         },
         Check(name: "updates are refused on a stale revision and bump the revision") { store in
             let key = key()
@@ -323,6 +326,60 @@ public enum StoreConformance {
             try await store.commit([.insertAuditSigningKey(wrapped: [1], publicKey: [2], creationDate: t0)])
             try await expectError(.alreadyExists) { try await store.commit([.insertAuditSigningKey(wrapped: [3], publicKey: [4], creationDate: t0)]) }
             try expect(try await store.auditSigningKey()?.wrapped == [1], "one signing key")
+        },
+        Check(name: "the change generation moves with a commit that changes a stored row, only then") { store in
+            let key = key()
+            let g0 = try store.changeGeneration()
+            let event = AuditEvent(chain: "g", record: [:], eventTime: key.creationDate, eventName: "Encrypt", account: key.account,
+                                   region: key.region, userName: nil, accessKeyID: nil, readOnly: true, errorCode: nil, keyIDs: [])
+            try await store.commit([.insertKey(key), .appendAuditEvent(event)])
+            try expect(try store.changeGeneration() == g0, "moved on inserting a new key")
+            var changed = key
+            changed.state = .disabled
+            try await store.commit([.updateKey(changed)])
+            let g1 = try store.changeGeneration()
+            try expect(g1 != g0, "did not move on a key update")
+            try await expectError(.conflict) { try await store.commit([.updateKey(changed)]) }
+            try expect(try store.changeGeneration() == g1, "moved on a failed commit")
+            try await store.commit([.insertGrant(Grant(id: "gg", keyID: key.id, keyARN: key.arn, name: nil, granteePrincipal: "arn:aws:iam::111122223333:user/a",
+                                                       retiringPrincipal: nil, operations: [.decrypt], constraints: nil,
+                                                       issuingAccount: "arn:aws:iam::111122223333:root", creationDate: key.creationDate))])
+            try expect(try store.changeGeneration() != g1, "did not move on a new grant")
+        },
+        Check(name: "concurrent commits: each durable or refused on its own") { store in
+            let keys = (0..<64).map { _ in key() }
+            let results = await withTaskGroup(of: (Int, StoreError?).self) { group in
+                for (i, key) in keys.enumerated() {
+                    group.addTask {
+                        do {
+                            // Every eighth commit fails on its last mutation; the rest succeed.
+                            var mutations: [Mutation] = [.insertKey(key)]
+                            if i % 8 == 0 { mutations.append(.deleteGrant(id: "none-\(i)")) }
+                            try await store.commit(mutations)
+                            return (i, nil)
+                        } catch {
+                            return (i, error as? StoreError ?? .unavailable)
+                        }
+                    }
+                }
+                var results: [Int: StoreError?] = [:]
+                for await (i, error) in group { results[i] = error }
+                return results
+            }
+            for (i, key) in keys.enumerated() {
+                let stored = try await store.key(id: key.id, region: key.region)
+                if i % 8 == 0 {
+                    try expect(results[i] == .some(.notFound) && stored == nil, "commit \(i) should have failed alone: \(String(describing: results[i]))")
+                } else {
+                    try expect(results[i] == .some(nil) && stored == key, "commit \(i) lost: \(String(describing: results[i]))")
+                }
+            }
+            try await expectError(.alreadyExists) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 { group.addTask { try await store.commit([.insertKey(keys[1])]) } }
+                    try await group.waitForAll()
+                }
+            }
         },
     ]
 }

@@ -3,12 +3,17 @@ import GRDB
 import KMSCore
 import KMSStorage
 import Logging
+import Synchronization
 
 /// The embedded default store: one SQLite database in WAL mode with `synchronous=FULL`,
 /// so a committed transaction survives a crash or power loss before `commit` returns.
 /// The file is created with mode 0600.
 public final class SQLiteStore: Store {
     private let pool: DatabasePool
+    /// A connection of its own for `changeGeneration`, read synchronously: the pool's readers
+    /// are shared with async reads, and a thread of Swift's small cooperative pool blocked on
+    /// one of them could wait for a read that needs that very thread to finish.
+    private let generationReader: DatabaseQueue
     private let logger: Logger
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
@@ -38,15 +43,104 @@ public final class SQLiteStore: Store {
         }
         guard synchronous == 2 else { throw StoreError.unavailable }
         try Schema.migrator.migrate(pool)
+        var readOnly = Configuration()
+        readOnly.readonly = true
+        readOnly.busyMode = .timeout(10)
+        generationReader = try DatabaseQueue(path: path, configuration: readOnly)
     }
 
     // MARK: Writes
 
+    /// Commits waiting for the writer, and whether a writer task is running.
+    private let queue = Mutex<(waiting: [WaitingCommit], writing: Bool)>(([], false))
+    /// Commits per transaction at most, so that one transaction stays short.
+    private static let batchLimit = 512
+
+    private struct WaitingCommit {
+        var mutations: [Mutation]
+        var done: CheckedContinuation<Result<Void, StoreError>, Never>
+    }
+
+    /// Group commit: a commit waits for the transaction being written, then goes with every
+    /// commit that arrived meanwhile in the next one, each in its own savepoint. One sync makes
+    /// them all durable; each fails or succeeds on its own (a commit whose mutation throws is
+    /// rolled back to its savepoint, the others stay). Returns once the transaction is durable.
     public func commit(_ mutations: [Mutation]) async throws(StoreError) {
-        try await run { [pool] in
-            try await pool.write { db in
-                for mutation in mutations { try Self.apply(mutation, db) }
+        let result = await withCheckedContinuation { continuation in
+            let startWriter = queue.withLock { queue in
+                queue.waiting.append(WaitingCommit(mutations: mutations, done: continuation))
+                defer { queue.writing = true }
+                return !queue.writing
             }
+            if startWriter { Task { await writeWaitingCommits() } }
+        }
+        try result.get()
+    }
+
+    private func writeWaitingCommits() async {
+        while true {
+            let batch = queue.withLock { queue in
+                let batch = Array(queue.waiting.prefix(Self.batchLimit))
+                queue.waiting.removeFirst(batch.count)
+                if batch.isEmpty { queue.writing = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            let results = await write(batch.map(\.mutations))
+            for (commit, result) in zip(batch, results) { commit.done.resume(returning: result) }
+        }
+    }
+
+    /// Writes the commits in one transaction, a savepoint each. A failure that is not a
+    /// commit's own (`StoreError`, a duplicate row) fails the transaction: each commit is then
+    /// written alone, so that none fails for another's sake.
+    private func write(_ commits: [[Mutation]]) async -> [Result<Void, StoreError>] {
+        do {
+            return try await run { [pool] in
+                try await pool.write { db in
+                    var results: [Result<Void, StoreError>] = []
+                    var changesStoredRows = false
+                    for mutations in commits {
+                        do {
+                            try db.inSavepoint {
+                                for mutation in mutations { try Self.apply(mutation, db) }
+                                return .commit
+                            }
+                            results.append(.success(()))
+                            changesStoredRows = changesStoredRows || mutations.contains { $0.changesStoredRows }
+                        } catch let error as StoreError where commits.count > 1 {
+                            results.append(.failure(error))
+                        } catch let error as DatabaseError where commits.count > 1 && Self.isDuplicate(error) {
+                            results.append(.failure(.alreadyExists))
+                        }
+                    }
+                    if changesStoredRows {
+                        try db.cachedStatement(sql: "UPDATE change_generation SET value = value + 1 WHERE id = 1").execute()
+                    }
+                    return results
+                }
+            }
+        } catch {
+            guard commits.count > 1 else { return [.failure(error)] }
+            var results: [Result<Void, StoreError>] = []
+            for mutations in commits { results += await write([mutations]) }
+            return results
+        }
+    }
+
+    public func changeGeneration() throws(StoreError) -> Int64 {
+        do {
+            return try readGeneration()
+        } catch {
+            logger.error("database failure", metadata: ["error": "\(error)"])
+            throw .unavailable
+        }
+    }
+
+    /// Synchronous on purpose: one indexed row, read on the calling thread.
+    private func readGeneration() throws -> Int64 {
+        try generationReader.inDatabase { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM change_generation WHERE id = 1")) ?? 0
         }
     }
 
@@ -236,7 +330,7 @@ public final class SQLiteStore: Store {
 
     public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
         try await read { db in
-            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM kms_key WHERE account = ? AND region = ?"), arguments: [account, region]) ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT count FROM key_count WHERE account = ? AND region = ?"), arguments: [account, region]) ?? 0
         }
     }
 
@@ -458,8 +552,7 @@ public final class SQLiteStore: Store {
             return try await body()
         } catch let error as StoreError {
             throw error
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
-            || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+        } catch let error as DatabaseError where Self.isDuplicate(error) {
             throw .alreadyExists
         } catch let error as DatabaseError {
             logger.error("database failure", metadata: ["code": "\(error.resultCode)", "message": "\(error.message ?? "")", "sql": "\(error.sql ?? "")"])
@@ -468,6 +561,10 @@ public final class SQLiteStore: Store {
             logger.error("database failure", metadata: ["error": "\(type(of: error))"])
             throw .unavailable
         }
+    }
+
+    private static func isDuplicate(_ error: DatabaseError) -> Bool {
+        error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
     }
 
     private static func key(_ row: Row) throws -> KMSKey {

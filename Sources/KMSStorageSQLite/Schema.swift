@@ -300,6 +300,25 @@ enum Schema {
                 DROP INDEX kms_key_by_material_expiry;
                 """)
         }
+        // What cached reads check (`Store.changeGeneration`), and keys counted as they are
+        // inserted and deleted: CreateKey's quota check read COUNT(*), a scan of every key.
+        migrator.registerMigration("v9") { db in
+            try db.execute(sql: """
+                CREATE TABLE change_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+                INSERT INTO change_generation (id, value) VALUES (1, 0);
+                CREATE TABLE key_count (
+                    account TEXT NOT NULL, region TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (account, region)
+                ) WITHOUT ROWID;
+                INSERT INTO key_count (account, region, count) SELECT account, region, COUNT(*) FROM kms_key GROUP BY account, region;
+                CREATE TRIGGER key_counted AFTER INSERT ON kms_key BEGIN
+                    INSERT INTO key_count (account, region, count) VALUES (NEW.account, NEW.region, 1)
+                    ON CONFLICT (account, region) DO UPDATE SET count = count + 1;
+                END;
+                CREATE TRIGGER key_uncounted AFTER DELETE ON kms_key BEGIN
+                    UPDATE key_count SET count = count - 1 WHERE account = OLD.account AND region = OLD.region;
+                END;
+                """)
+        }
         return migrator
     }
 }

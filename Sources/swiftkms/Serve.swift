@@ -4,6 +4,7 @@ import Hummingbird
 import KMSAuditExport
 import KMSServer
 import KMSService
+import KMSStorage
 import Logging
 import ServiceLifecycle
 
@@ -86,7 +87,10 @@ struct Serve: AsyncParsableCommand {
         let directory = try DataDirectory(options: data, logger: logger)
         let account = data.resolvedAccountID
         let chain = auditChain ?? env("SWIFTKMS_AUDIT_CHAIN") ?? "main"
-        let credentials = Credentials(store: directory.store, rootKey: directory.rootKey, auditChain: chain)
+        // What every request reads, kept in memory and checked against the database's change
+        // generation before each use (CachingStore): never stale, also across processes.
+        let store = CachingStore(directory.store)
+        let credentials = Credentials(store: store, rootKey: directory.rootKey, auditChain: chain)
         try await bootstrapRootCredentials(credentials, account: account, directory: directory, logger: logger)
 
         let quotas = KeyManagementService.Quotas(
@@ -95,7 +99,7 @@ struct Serve: AsyncParsableCommand {
             keysPerRegion: keysPerRegion ?? env("SWIFTKMS_KEYS_PER_REGION").flatMap(Int.init) ?? 100_000,
             aliasesPerKey: aliasesPerKey ?? env("SWIFTKMS_ALIASES_PER_KEY").flatMap(Int.init) ?? 50,
             requestRates: try resolvedRequestRates())
-        let service = KeyManagementService(store: directory.store, rootKey: directory.rootKey, quotas: quotas,
+        let service = KeyManagementService(store: store, rootKey: directory.rootKey, quotas: quotas,
                                            auditChain: chain, logger: logger)
         let configuration = ServerConfiguration(
             host: host ?? env("SWIFTKMS_HOST") ?? "127.0.0.1",

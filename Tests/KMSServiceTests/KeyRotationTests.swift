@@ -92,8 +92,8 @@ import Testing
         let path = directory.appendingPathComponent("db.sqlite3").path
         let rootKey = try RootKey(rawBytes: RootKey.generateRawBytes())
         let clock = ManualClock()
-        let a = KeyManagementService(store: try SQLiteStore(path: path), rootKey: rootKey, clock: clock, auditChain: "a")
-        let b = KeyManagementService(store: try SQLiteStore(path: path), rootKey: rootKey, clock: clock, auditChain: "b")
+        let a = KeyManagementService(store: CachingStore(try SQLiteStore(path: path)), rootKey: rootKey, clock: clock, auditChain: "a")
+        let b = KeyManagementService(store: CachingStore(try SQLiteStore(path: path)), rootKey: rootKey, clock: clock, auditChain: "b")
         let context = RequestContext(principal: .root(account: "111122223333"), region: "us-east-1", requestID: "t")
         var keys: [KMSKey] = []
         for _ in 0..<20 {

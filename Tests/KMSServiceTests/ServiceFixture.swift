@@ -1,4 +1,5 @@
 import Foundation
+import KMSStorage
 import KMSStorageSQLite
 import Synchronization
 @testable import KMSService
@@ -20,7 +21,8 @@ struct ServiceFixture {
     init(quotas: KeyManagementService.Quotas = .init()) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftkms-service-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite3").path)
+        // As the server runs it: behind the cache of what every request reads.
+        let store = CachingStore(try SQLiteStore(path: directory.appendingPathComponent("db.sqlite3").path))
         service = KeyManagementService(store: store, rootKey: try RootKey(rawBytes: RootKey.generateRawBytes()), clock: clock, quotas: quotas)
     }
 

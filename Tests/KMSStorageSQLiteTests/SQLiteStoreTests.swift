@@ -18,6 +18,46 @@ func temporaryDatabase() throws -> (path: String, directory: URL) {
         try await check.run(try SQLiteStore(path: path))
     }
 
+    @Test(arguments: StoreConformance.checks)
+    func conformanceBehindTheCache(_ check: StoreConformance.Check) async throws {
+        let (path, directory) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await check.run(CachingStore(try SQLiteStore(path: path)))
+    }
+
+    /// Two connections to one file stand for the server and another process (`swiftkms admin`,
+    /// a second node): what the other commits is what the cache serves at the next read.
+    @Test func cachedReadsSeeAnotherProcessesChangesAtOnce() async throws {
+        let (path, directory) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = CachingStore(try SQLiteStore(path: path))
+        let other = try SQLiteStore(path: path)
+        let alice = Principal.user(account: "111122223333", "alice")
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        var key = StoreConformanceFixtures.key()
+        try await other.commit([.insertKey(key), .insertPrincipal(alice, creationDate: now),
+                                .insertAccessKey(AccessKey(id: "AKIAALICE", principal: alice, sealedSecret: [1]), creationDate: now)])
+        #expect(try await server.key(id: key.id, region: key.region)?.state == .enabled)
+        #expect(try await server.accessKey(id: "AKIAALICE") != nil)
+        #expect(try await server.identityPolicies(of: alice).isEmpty)
+        #expect(try await server.grants(keyID: key.id, region: key.region, grantees: [alice.arn]).isEmpty)
+
+        key.state = .disabled
+        try await other.commit([.updateKey(key)])
+        #expect(try await server.key(id: key.id, region: key.region)?.state == .disabled)
+        try await other.commit([.putIdentityPolicy(alice, IdentityPolicy(name: "p", document: "{}"))])
+        #expect(try await server.identityPolicies(of: alice).map(\.name) == ["p"])
+        try await other.commit([.insertGrant(Grant(id: "g", keyID: key.id, keyARN: key.arn, name: nil, granteePrincipal: alice.arn,
+                                                   retiringPrincipal: nil, operations: [.decrypt], constraints: nil,
+                                                   issuingAccount: "arn:aws:iam::111122223333:root", creationDate: now))])
+        #expect(try await server.grants(keyID: key.id, region: key.region, grantees: [alice.arn]).map(\.id) == ["g"])
+        try await other.commit([.deleteAccessKey(id: "AKIAALICE")])
+        #expect(try await server.accessKey(id: "AKIAALICE") == nil)
+        key.revision += 1
+        try await other.commit([.deleteKey(id: key.id, region: key.region, revision: key.revision)])
+        #expect(try await server.key(id: key.id, region: key.region) == nil)
+    }
+
     @Test func databaseIsPrivateDurableAndSurvivesReopening() async throws {
         let (path, directory) = try temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -38,6 +38,7 @@ import Testing
         #expect(materials.map(\.wrapped) == [[1, 2], [3, 4]] && materials.map(\.materialID) == ["aa", "bb"] && materials[1].rotationType == .onDemand)
         #expect(try await store.alias(account: "111122223333", region: "us-west-2", name: "alias/kept")?.targetKeyID == id)
         #expect(try await store.tags(keyID: id, region: "us-west-2") == [Tag(key: "k", value: "v")])
+        #expect(try await store.keyCount(account: "111122223333", region: "us-west-2") == 1)
         #expect(try await store.grants(keyID: id, region: "us-west-2").map(\.id) == ["g1"])
         #expect(try await store.importParameters(id: "p1")?.region == "us-west-2")
         // Foreign keys hold on the rebuilt tables: a key with dependents deletes whole.

@@ -1,0 +1,164 @@
+import Foundation
+import Synchronization
+
+/// A store that keeps the rows every request reads (keys, aliases, access keys, identity
+/// policies, principal and key tags, a key's grants to a caller) in memory, and never serves
+/// one that may be stale.
+///
+/// Before each cached read it asks the underlying store for its `changeGeneration`. A commit
+/// anywhere (this process, `swiftkms admin`, another node) that changes or removes a stored
+/// row moves the generation, which empties the cache; the next reads go to the store. So a
+/// disabled key, a deleted access key or a revoked grant is refused at the very next request,
+/// everywhere. Only rows that exist are cached: a lookup that found nothing always asks again.
+///
+/// Everything else, including every write, goes to the underlying store as it is.
+public final class CachingStore: Store {
+    let base: any Store
+    private let state: Mutex<State>
+    /// Entries per kind; beyond it that kind is emptied (a cache, not an index).
+    private let limit: Int
+
+    private struct State {
+        var generation: Int64 = .min
+        var keys: [KeyRef: KMSKey] = [:]
+        var aliases: [String: Alias] = [:]
+        var accessKeys: [String: AccessKey] = [:]
+        var principals: Set<String> = []
+        var identityPolicies: [String: [IdentityPolicy]] = [:]
+        var principalTags: [String: [Tag]] = [:]
+        var keyTags: [KeyRef: [Tag]] = [:]
+        var grants: [GrantsRef: [Grant]] = [:]
+
+        mutating func clear(generation: Int64) {
+            self = State()
+            self.generation = generation
+        }
+    }
+
+    private struct KeyRef: Hashable {
+        var id: String
+        var region: String
+    }
+
+    private struct GrantsRef: Hashable {
+        var key: KeyRef
+        var grantees: [String]
+    }
+
+    public init(_ base: any Store, limit: Int = 100_000) {
+        self.base = base
+        self.limit = limit
+        state = Mutex(State())
+    }
+
+    /// The cached value, or the base store's (then cached when it exists).
+    ///
+    /// The generation is read before the base store: a value read after a change, filed
+    /// under the generation before it, is dropped at the next check (never the reverse).
+    private func cached<K: Hashable, V: Sendable>(
+        _ path: WritableKeyPath<State, [K: V]>, _ key: K, _ fetch: () async throws(StoreError) -> V?
+    ) async throws(StoreError) -> V? {
+        let generation = try base.changeGeneration()
+        let hit = state.withLock { state -> V? in
+            if state.generation != generation { state.clear(generation: generation) }
+            return state[keyPath: path][key]
+        }
+        if let hit { return hit }
+        guard let value = try await fetch() else { return nil }
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state[keyPath: path].count >= limit { state[keyPath: path] = [:] }
+            state[keyPath: path][key] = value
+        }
+        return value
+    }
+
+    // MARK: Cached reads
+
+    public func key(id: String, region: String) async throws(StoreError) -> KMSKey? {
+        try await cached(\.keys, KeyRef(id: id, region: region)) { () throws(StoreError) in try await base.key(id: id, region: region) }
+    }
+
+    public func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias? {
+        try await cached(\.aliases, "\(account) \(region) \(name)") { () throws(StoreError) in
+            try await base.alias(account: account, region: region, name: name)
+        }
+    }
+
+    public func accessKey(id: String) async throws(StoreError) -> AccessKey? {
+        try await cached(\.accessKeys, id) { () throws(StoreError) in try await base.accessKey(id: id) }
+    }
+
+    public func hasPrincipal(_ principal: Principal) async throws(StoreError) -> Bool {
+        let generation = try base.changeGeneration()
+        let known = state.withLock { state in
+            if state.generation != generation { state.clear(generation: generation) }
+            return state.principals.contains(principal.arn)
+        }
+        if known { return true }
+        guard try await base.hasPrincipal(principal) else { return false }
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.principals.count >= limit { state.principals = [] }
+            state.principals.insert(principal.arn)
+        }
+        return true
+    }
+
+    public func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy] {
+        try await cached(\.identityPolicies, principal.arn) { () throws(StoreError) in try await base.identityPolicies(of: principal) } ?? []
+    }
+
+    public func principalTags(of principal: Principal) async throws(StoreError) -> [Tag] {
+        try await cached(\.principalTags, principal.arn) { () throws(StoreError) in try await base.principalTags(of: principal) } ?? []
+    }
+
+    public func tags(keyID: String, region: String) async throws(StoreError) -> [Tag] {
+        try await cached(\.keyTags, KeyRef(id: keyID, region: region)) { () throws(StoreError) in
+            try await base.tags(keyID: keyID, region: region)
+        } ?? []
+    }
+
+    public func grants(keyID: String, region: String, grantees: [String]) async throws(StoreError) -> [Grant] {
+        try await cached(\.grants, GrantsRef(key: KeyRef(id: keyID, region: region), grantees: grantees)) { () throws(StoreError) in
+            try await base.grants(keyID: keyID, region: region, grantees: grantees)
+        } ?? []
+    }
+
+    // MARK: Everything else, as the base store has it
+
+    public func commit(_ mutations: [Mutation]) async throws(StoreError) { try await base.commit(mutations) }
+    public func changeGeneration() throws(StoreError) -> Int64 { try base.changeGeneration() }
+    public func relatedKeys(id: String) async throws(StoreError) -> [KMSKey] { try await base.relatedKeys(id: id) }
+    public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
+        try await base.keys(account: account, region: region, afterID: afterID, limit: limit)
+    }
+    public func keyCount(account: String, region: String) async throws(StoreError) -> Int { try await base.keyCount(account: account, region: region) }
+    public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] { try await base.keysDueForDeletion(at: date) }
+    public func keyMaterial(keyID: String, region: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
+        try await base.keyMaterial(keyID: keyID, region: region, version: version)
+    }
+    public func keyMaterials(keyID: String, region: String) async throws(StoreError) -> [KeyMaterialRecord] {
+        try await base.keyMaterials(keyID: keyID, region: region)
+    }
+    public func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey] { try await base.keysDueForRotation(at: date) }
+    public func expiredKeyMaterials(by date: Date) async throws(StoreError) -> [KeyMaterialRecord] { try await base.expiredKeyMaterials(by: date) }
+    public func importParameters(id: String) async throws(StoreError) -> ImportParameters? { try await base.importParameters(id: id) }
+    public func aliases(account: String, region: String, targetKeyID: String?, afterName: String?, limit: Int) async throws(StoreError) -> [Alias] {
+        try await base.aliases(account: account, region: region, targetKeyID: targetKeyID, afterName: afterName, limit: limit)
+    }
+    public func principals(account: String) async throws(StoreError) -> [Principal] { try await base.principals(account: account) }
+    public func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey] { try await base.accessKeys(of: principal) }
+    public func grant(id: String) async throws(StoreError) -> Grant? { try await base.grant(id: id) }
+    public func grants(keyID: String, region: String) async throws(StoreError) -> [Grant] { try await base.grants(keyID: keyID, region: region) }
+    public func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant] {
+        try await base.grants(retiringPrincipal: retiringPrincipal, afterID: afterID, limit: limit)
+    }
+    public func auditChains() async throws(StoreError) -> [AuditChainState] { try await base.auditChains() }
+    public func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent] {
+        try await base.auditEvents(chain: chain, afterSequence: afterSequence, limit: limit)
+    }
+    public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] { try await base.auditEvents(matching: query) }
+    public func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint] { try await base.auditCheckpoints() }
+    public func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])? { try await base.auditSigningKey() }
+}
