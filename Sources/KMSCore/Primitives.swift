@@ -29,8 +29,7 @@ enum AES256GCM {
     }
 
     static func randomIV() -> [UInt8] {
-        var rng = SystemRandomNumberGenerator()
-        return (0..<ivLength).map { _ in rng.next() }
+        SecureRandom.bytes(ivLength)
     }
 }
 
@@ -40,5 +39,28 @@ enum HKDFSHA256 {
     static func derive(_ ikm: SymmetricKey, salt: some DataProtocol, info: some DataProtocol, length: Int) throws(KMSError) -> SymmetricKey {
         guard length > 0, length <= 255 * SHA256.byteCount else { throw KMSError.internalFailure() }
         return HKDF<SHA256>.deriveKey(inputKeyMaterial: ikm, salt: salt, info: info, outputByteCount: length)
+    }
+}
+
+extension UUID {
+    /// A random (version 4) UUID, lowercase, from the system CSPRNG (`getrandom`). Foundation's
+    /// `UUID()` opens and reads /dev/urandom for each one; requests make two or three.
+    public static func randomLowercased() -> String {
+        var bytes = SecureRandom.bytes(16)
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return uuid.uuidString.lowercased()
+    }
+}
+
+/// Random bytes for keys, nonces and IDs.
+public enum SecureRandom {
+    /// `count` bytes from BoringSSL's CSPRNG (kernel-seeded, fork-safe), drawn in one call.
+    /// (`SystemRandomNumberGenerator` makes one `getrandom` system call per 8 bytes, and
+    /// drawing a `UInt8` at a time from it made one per byte: 28 calls per Encrypt.)
+    public static func bytes(_ count: Int) -> [UInt8] {
+        SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
     }
 }

@@ -35,10 +35,8 @@ public struct SymmetricKeyMaterial: Sendable {
         _ plaintext: some DataProtocol, context: EncryptionContext,
         account: String, keyID: String, materialVersion: UInt32
     ) throws(KMSError) -> [UInt8] {
-        var rng = SystemRandomNumberGenerator()
-        let nonce = (0..<SymmetricCiphertext.derivationNonceLength).map { _ in rng.next() as UInt8 }
-        return try encrypt(plaintext, context: context, account: account, keyID: keyID,
-                           materialVersion: materialVersion, derivationNonce: nonce, iv: AES256GCM.randomIV())
+        try encrypt(plaintext, context: context, account: account, keyID: keyID, materialVersion: materialVersion,
+                    derivationNonce: SecureRandom.bytes(SymmetricCiphertext.derivationNonceLength), iv: AES256GCM.randomIV())
     }
 
     /// Deterministic form of `encrypt` for golden-blob tests; production code draws fresh values.

@@ -82,12 +82,14 @@ public struct KMSAPI: Sendable {
     public func handle(target: String?, body: Data, context: RequestContext) async -> Response {
         var context = context
         let name = Self.operationName(target: target)
-        context.beginAudit(operation: name ?? Self.auditName(target: target), requestParameters: Self.auditParameters(name, body),
+        // Parsed once, for the audit event and for validation; the operation decodes its typed request.
+        let input = name == nil ? nil : Self.parse(body)
+        context.beginAudit(operation: name ?? Self.auditName(target: target), requestParameters: Self.auditParameters(name, input),
                            at: service.clock.now())
         var response: Response
         var failure: KMSError?
         do {
-            response = Response(status: 200, body: try await run(operation: name, body: body, context: context))
+            response = Response(status: 200, body: try await run(operation: name, body: body, input: input, context: context))
         } catch {
             failure = error
             response = Self.errorResponse(error)
@@ -107,7 +109,7 @@ public struct KMSAPI: Sendable {
         let name = Self.operationName(target: target)
         let recorder = AuditRecorder(.init(
             eventName: name ?? Self.auditName(target: target), eventTime: service.clock.now(), identity: identity, region: region,
-            sourceIP: sourceIP, userAgent: userAgent, requestParameters: Self.auditParameters(name, body), requestID: requestID,
+            sourceIP: sourceIP, userAgent: userAgent, requestParameters: Self.auditParameters(name, name == nil ? nil : Self.parse(body)), requestID: requestID,
             readOnly: name.map(AuditRecorder.isReadOnly) ?? true))
         do {
             try await service.audit.record(recorder.event(chain: service.audit.chain, error: error))
@@ -117,9 +119,14 @@ public struct KMSAPI: Sendable {
         }
     }
 
-    private static func auditParameters(_ operation: String?, _ body: Data) -> JSONValue {
+    /// The body as JSON; an empty body is an empty object, as AWS takes it. Nil when it is not JSON.
+    private static func parse(_ body: Data) -> JSONValue? {
+        body.isEmpty ? .object([:]) : WireCoding.parse(body)
+    }
+
+    private static func auditParameters(_ operation: String?, _ input: JSONValue?) -> JSONValue {
         guard let operation else { return .null }
-        return ServiceModel.kms.auditParameters(operation: operation, body: body.isEmpty ? .object([:]) : JSONValue.parse(bytes: body))
+        return ServiceModel.kms.auditParameters(operation: operation, body: input)
     }
 
     /// The event name of a request for no operation of the model: what its target named, cut short.
@@ -128,7 +135,7 @@ public struct KMSAPI: Sendable {
         return String(target.replacingOccurrences(of: "TrentService.", with: "").prefix(64))
     }
 
-    private func run(operation name: String?, body: Data, context: RequestContext) async throws(KMSError) -> Data {
+    private func run(operation name: String?, body: Data, input: JSONValue?, context: RequestContext) async throws(KMSError) -> Data {
         guard let name else {
             throw KMSError(.unknownOperation, "")
         }
@@ -139,7 +146,7 @@ public struct KMSAPI: Sendable {
         try service.admit(operation: name, context)
         var context = context
         if let inputShape = ServiceModel.kms.operations[name] ?? nil {
-            let input = try WireCoding.decode(JSONValue.self, from: body)
+            guard let input else { throw WireCoding.unreadable(JSONValue.self) }
             try validator.validate(input, shape: inputShape)
             // Grant tokens matter to authorization only, whatever the operation.
             if case .object(let members) = input, case .array(let tokens)? = members["GrantTokens"] {

@@ -34,9 +34,20 @@ enum WireCoding {
         do {
             return try decoder.decode(T.self, from: body)
         } catch {
-            throw KMSError(.serialization, "The request body could not be read as a \(T.self).")
+            throw unreadable(T.self)
         }
     }
+
+    static func unreadable<T>(_ type: T.Type) -> KMSError {
+        KMSError(.serialization, "The request body could not be read as a \(T.self).")
+    }
+
+    /// The body as a JSON tree (no key conversion); nil when it is not JSON.
+    static func parse(_ body: Data) -> JSONValue? {
+        try? plainDecoder.decode(JSONValue.self, from: body)
+    }
+
+    private static let plainDecoder = JSONDecoder()
 
     static func encode<T: Encodable>(_ value: T) throws(KMSError) -> Data {
         do {

@@ -12,7 +12,7 @@ public struct KMSRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        requestID = UUID().uuidString.lowercased()
+        requestID = UUID.randomLowercased()
         sourceIP = source.channel.remoteAddress?.ipAddress
     }
 }

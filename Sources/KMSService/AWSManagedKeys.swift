@@ -31,7 +31,7 @@ extension KeyManagementService {
             }
             let now = clock.now()
             let key = KMSKey(
-                id: UUID().uuidString.lowercased(), account: account, region: region, creationDate: now,
+                id: UUID.randomLowercased(), account: account, region: region, creationDate: now,
                 description: "Default key that protects my \(service) data when no other key is defined", usage: .encryptDecrypt,
                 spec: .symmetricDefault, origin: .awsKMS, state: .enabled, policy: Self.awsManagedPolicy(service: service, account: account, region: region),
                 automaticRotation: AutomaticRotation(periodInDays: AutomaticRotation.defaultPeriodInDays,

@@ -75,4 +75,14 @@ import Testing
         }
         #expect(full > 20 && truncated > 20)
     }
+
+    @Test func randomUUIDsAreVersion4AndDistinct() {
+        let ids = (0..<1000).map { _ in UUID.randomLowercased() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            let chars = Array(id)
+            #expect(id.count == 36 && id == id.lowercased() && UUID(uuidString: id) != nil)
+            #expect(chars[14] == "4" && "89ab".contains(chars[19]))
+        }
+    }
 }

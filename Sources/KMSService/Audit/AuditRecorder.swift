@@ -131,7 +131,7 @@ public final class AuditRecorder: Sendable {
     /// The event, successful (`error` nil) or not.
     public func event(chain: String, error: KMSError?) -> AuditEvent {
         let (keys, responseElements, eventID) = state.withLock { state in
-            let id = state.eventID ?? UUID().uuidString.lowercased()
+            let id = state.eventID ?? UUID.randomLowercased()
             state.eventID = id
             return (state.keys, state.responseElements, id)
         }

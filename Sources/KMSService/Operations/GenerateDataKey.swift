@@ -45,6 +45,6 @@ extension KeyManagementService {
 
     /// `count` bytes from the system CSPRNG.
     static func randomBytes(_ count: Int) -> Data {
-        SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Data($0) }
+        Data(SecureRandom.bytes(count))
     }
 }
