@@ -102,9 +102,14 @@ public final class SQLiteStore: Store {
                     var changesStoredRows = false
                     for mutations in commits {
                         do {
-                            try db.inSavepoint {
+                            if commits.count == 1 {
+                                // Alone in its transaction, which its failure rolls back whole.
                                 for mutation in mutations { try Self.apply(mutation, db) }
-                                return .commit
+                            } else {
+                                try db.inSavepoint {
+                                    for mutation in mutations { try Self.apply(mutation, db) }
+                                    return .commit
+                                }
                             }
                             results.append(.success(()))
                             changesStoredRows = changesStoredRows || mutations.contains { $0.changesStoredRows }
