@@ -52,6 +52,28 @@ def test_admin_users_authenticate_and_lose_access_when_key_deleted(server, kms):
     server.client(access_key=second["AccessKeyId"], secret_key=second["SecretAccessKey"]).list_keys()
 
 
+def test_changes_by_another_process_apply_at_the_next_request(server, kms):
+    """The server keeps keys, access keys and policies in memory (CachingStore); a change made
+    by `swiftkms admin` (another process) or through the API must still apply at once."""
+    bob = json.loads(server.admin("create-user", "--name", "bob"))
+    as_bob = server.client(access_key=bob["AccessKeyId"], secret_key=bob["SecretAccessKey"])
+    server.admin("attach-policy", "--principal", "user/bob", "--policy-name", "all-kms", "--policy-document", ALL_OF_KMS)
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    for _ in range(3):  # warm every cache on the way
+        blob = as_bob.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
+    server.admin("tag-principal", "--principal", "user/bob", "team=blue")
+    server.admin("detach-policy", "--principal", "user/bob", "--policy-name", "all-kms")
+    assert error_code(lambda: as_bob.encrypt(KeyId=key_id, Plaintext=b"x")) == "AccessDeniedException"
+    server.admin("attach-policy", "--principal", "user/bob", "--policy-name", "all-kms", "--policy-document", ALL_OF_KMS)
+    assert as_bob.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+    kms.disable_key(KeyId=key_id)
+    assert error_code(lambda: as_bob.decrypt(CiphertextBlob=blob)) == "DisabledException"
+    kms.enable_key(KeyId=key_id)
+    assert as_bob.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+    server.admin("delete-principal", "--principal", "user/bob")
+    assert error_code(as_bob.list_keys) == "UnrecognizedClientException"
+
+
 def test_other_accounts_are_denied(server, kms):
     meta = kms.create_key()["KeyMetadata"]
     blob = kms.encrypt(KeyId=meta["KeyId"], Plaintext=b"mine")["CiphertextBlob"]

@@ -50,7 +50,7 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path):
             with lock:
                 acknowledged.append((meta["KeyId"], blob, f"{n}-{i}".encode()))
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]  # commits grouped in shared transactions
     for t in threads:
         t.start()
     deadline = time.time() + 30
