@@ -18,7 +18,9 @@ enum WireCoding {
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             // Millisecond precision, never in exponent notation (SDKs in Java and Go reject it).
-            try container.encode(Decimal(Int64((date.timeIntervalSince1970 * 1000).rounded())) / 1000)
+            // A Double of n/1000 prints as its shortest round-trip form: at most three decimals,
+            // no exponent for any date after 1970, without the Decimal arithmetic this used.
+            try container.encode(Double(Int64((date.timeIntervalSince1970 * 1000).rounded())) / 1000)
         }
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder

@@ -81,7 +81,14 @@ import KMSService
 
     @Test func timestampsAreEpochSecondsWithoutExponent() throws {
         struct T: Encodable { var creationDate: Date }
-        let text = String(decoding: try WireCoding.encode(T(creationDate: Date(timeIntervalSince1970: 1_795_357_803.803))), as: UTF8.self)
-        #expect(text == #"{"CreationDate":1795357803.803}"#)
+        let cases: [(Double, String)] = [
+            (1_795_357_803.803, "1795357803.803"), (1_795_357_803, "1795357803"), (1_795_357_803.8, "1795357803.8"),
+            (1_795_357_803.001, "1795357803.001"), (1_795_357_803.0004, "1795357803"), (946_684_800.999, "946684800.999"),
+            (253_402_300_799.999, "253402300799.999"),  // 9999-12-31T23:59:59.999Z
+        ]
+        for (seconds, expected) in cases {
+            let text = String(decoding: try WireCoding.encode(T(creationDate: Date(timeIntervalSince1970: seconds))), as: UTF8.self)
+            #expect(text == #"{"CreationDate":"# + expected + "}")
+        }
     }
 }

@@ -85,7 +85,9 @@ extension KeyManagementService {
         }
         var mutations: [Mutation] = [.insertKey(key)]
         if origin == .awsKMS {
-            let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
+            let generate: @Sendable () throws(KMSError) -> [UInt8] = { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
+            // Only key pairs take long enough to be worth a thread hop; AES and HMAC keys take microseconds.
+            let wrapped = AsymmetricKeyMaterial.specs.contains(spec) ? try await KeyGeneration.offloaded(generate) : try generate()
             mutations.append(.insertKeyMaterial(KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: wrapped, creationDate: now, materialID: Self.newMaterialID())))
         }
         if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, region: key.region, tags: input.tags)) }
