@@ -126,7 +126,7 @@ extension KeyManagementService {
     /// The key's policy, parsed. Stored policies were validated when set, so a failure here is
     /// damage to the store (`KMSInternalException`, logged).
     func storedPolicy(of key: KMSKey) throws(KMSError) -> PolicyDocument {
-        let cacheKey = "\(key.id)#\(key.revision)"
+        let cacheKey = key.policy
         if let cached = policyCache.withLock({ $0[cacheKey] }) { return cached }
         do {
             let document = try PolicyDocument.parse(key.policy, as: .keyPolicy)
