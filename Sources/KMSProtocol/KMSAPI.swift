@@ -83,7 +83,7 @@ public struct KMSAPI: Sendable {
         var context = context
         let name = Self.operationName(target: target)
         // Parsed once, for the audit event and for validation; the operation decodes its typed request.
-        let input = name == nil ? nil : Self.parse(body)
+        let input = Self.input(of: name, body)
         context.beginAudit(operation: name ?? Self.auditName(target: target), requestParameters: Self.auditParameters(name, input),
                            at: service.clock.now())
         var response: Response
@@ -109,7 +109,7 @@ public struct KMSAPI: Sendable {
         let name = Self.operationName(target: target)
         let recorder = AuditRecorder(.init(
             eventName: name ?? Self.auditName(target: target), eventTime: service.clock.now(), identity: identity, region: region,
-            sourceIP: sourceIP, userAgent: userAgent, requestParameters: Self.auditParameters(name, name == nil ? nil : Self.parse(body)), requestID: requestID,
+            sourceIP: sourceIP, userAgent: userAgent, requestParameters: Self.auditParameters(name, Self.input(of: name, body)), requestID: requestID,
             readOnly: name.map(AuditRecorder.isReadOnly) ?? true))
         do {
             try await service.audit.record(recorder.event(chain: service.audit.chain, error: error))
@@ -119,9 +119,11 @@ public struct KMSAPI: Sendable {
         }
     }
 
-    /// The body as JSON; an empty body is an empty object, as AWS takes it. Nil when it is not JSON.
-    private static func parse(_ body: Data) -> JSONValue? {
-        body.isEmpty ? .object([:]) : WireCoding.parse(body)
+    /// The body of a request for `operation` as JSON (an empty body is an empty object, as AWS
+    /// takes it); nil when it is not JSON, or names no operation (then nothing reads it).
+    private static func input(of operation: String?, _ body: Data) -> JSONValue? {
+        guard operation != nil else { return nil }
+        return body.isEmpty ? .object([:]) : WireCoding.parse(body)
     }
 
     private static func auditParameters(_ operation: String?, _ input: JSONValue?) -> JSONValue {

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import KMSService
-import Synchronization
 
 /// AWS Signature Version 4: the canonical request, string to sign and signature of an
 /// HTTP request, and verification of a request's `Authorization` header.
@@ -78,19 +77,15 @@ public enum SigV4 {
     /// SDKs keep them. An entry serves only the secret it was derived from; both secrets come
     /// from the store, never from a request.
     public final class SigningKeys: Sendable {
-        private let keys = Mutex<[String: (secret: String, key: SymmetricKey)]>([:])
-        private static let limit = 10_000
+        private let keys = BoundedCache<String, (secret: String, key: SymmetricKey)>(limit: 10_000)
 
         public init() {}
 
         func key(accessKeyID: String, secret: String, date: String, region: String, service: String) -> SymmetricKey {
             let scope = "\(accessKeyID)/\(date)/\(region)/\(service)"
-            if let hit = keys.withLock({ $0[scope] }), hit.secret == secret { return hit.key }
+            if let hit = keys[scope], hit.secret == secret { return hit.key }
             let key = SigV4.signingKey(secret: secret, date: date, region: region, service: service)
-            keys.withLock { keys in
-                if keys.count >= Self.limit { keys = [:] }
-                keys[scope] = (secret, key)
-            }
+            keys.set((secret, key), for: scope)
             return key
         }
     }

@@ -126,14 +126,10 @@ extension KeyManagementService {
     /// The key's policy, parsed. Stored policies were validated when set, so a failure here is
     /// damage to the store (`KMSInternalException`, logged).
     func storedPolicy(of key: KMSKey) throws(KMSError) -> PolicyDocument {
-        let cacheKey = key.policy
-        if let cached = policyCache.withLock({ $0[cacheKey] }) { return cached }
+        if let cached = policyCache[key.policy] { return cached }
         do {
             let document = try PolicyDocument.parse(key.policy, as: .keyPolicy)
-            policyCache.withLock { cache in
-                if cache.count >= Self.policyCacheLimit { cache.removeAll(keepingCapacity: true) }
-                cache[cacheKey] = document
-            }
+            policyCache.set(document, for: key.policy)
             return document
         } catch {
             logger.error("stored key policy does not parse", metadata: ["keyId": "\(key.id)"])

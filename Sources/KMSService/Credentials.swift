@@ -1,6 +1,5 @@
 import Foundation
 import KMSStorage
-import Synchronization
 
 /// Principals and their access keys: SigV4 lookups for the server, and the admin commands.
 ///
@@ -14,13 +13,9 @@ public struct Credentials: Sendable {
     let rootKey: RootKey
     let clock: any KMSClock
     let auditChain: String
-    private let openedSecrets = OpenedSecrets()
-
     /// Secrets already opened, by access key ID, with the sealed form they were opened from:
     /// an entry serves only while the store holds that very sealed secret.
-    private final class OpenedSecrets: Sendable {
-        let secrets = Mutex<[String: (sealed: [UInt8], secret: String)]>([:])
-    }
+    private let openedSecrets = BoundedCache<String, (sealed: [UInt8], secret: String)>(limit: 10_000)
 
     /// - Parameter auditChain: the audit chain changes are recorded in (`admin` for the
     ///   admin commands, the server's chain when the server bootstraps credentials).
@@ -49,12 +44,9 @@ public struct Credentials: Sendable {
     /// The principal and secret of an access key, for verifying a signature; nil when unknown.
     public func secret(accessKeyID: String) async throws(KMSError) -> (principal: Principal, secret: String)? {
         guard let key = try await call({ () throws(StoreError) in try await store.accessKey(id: accessKeyID) }) else { return nil }
-        if let opened = openedSecrets.secrets.withLock({ $0[key.id] }), opened.sealed == key.sealedSecret { return (key.principal, opened.secret) }
+        if let opened = openedSecrets[key.id], opened.sealed == key.sealedSecret { return (key.principal, opened.secret) }
         let secret = try rootKey.openCredential(key.sealedSecret, accessKeyID: key.id)
-        openedSecrets.secrets.withLock { secrets in
-            if secrets.count >= 10_000 { secrets = [:] }
-            secrets[key.id] = (key.sealedSecret, secret)
-        }
+        openedSecrets.set((key.sealedSecret, secret), for: key.id)
         return (key.principal, secret)
     }
 

@@ -1,7 +1,6 @@
 import Foundation
 import KMSStorage
 import Logging
-import Synchronization
 
 /// The KMS operations, one per file in `Operations/`, over one store and one root key.
 ///
@@ -21,13 +20,11 @@ public final class KeyManagementService: Sendable {
     /// of a version never changes, and a deleted key is refused by the key lookup that always
     /// precedes a material lookup. Imported material can be deleted (or expire) while its key
     /// stays usable: every such deletion bumps the key's revision, which is in its cache key.
-    private let materialCache = Mutex<[String: (material: any KeyMaterial, materialID: String)]>([:])
-    /// Entries at most; beyond it the cache is emptied. Above the benchmark's 10,000 keys: at
-    /// 10,000 the cache was emptied over and over as a workload cycled through them.
-    private static let materialCacheLimit = 100_000
+    /// Room for 100,000 versions: at 10,000, a workload cycling through the benchmark's
+    /// 10,000 keys emptied it over and over.
+    private let materialCache = BoundedCache<String, (material: any KeyMaterial, materialID: String)>(limit: 100_000)
     /// Parsed key policies by their text: keys created without a policy share one document.
-    let policyCache = Mutex<[String: PolicyDocument]>([:])
-    static let policyCacheLimit = 10_000
+    let policyCache = BoundedCache<String, PolicyDocument>(limit: 10_000)
 
     /// Resource quotas, AWS's defaults unless configured.
     public struct Quotas: Sendable {
@@ -183,7 +180,7 @@ public final class KeyManagementService: Sendable {
         of key: KMSKey, version: UInt32, as type: Material.Type
     ) async throws(KMSError) -> (material: Material, materialID: String)? {
         let cacheKey = Self.materialCacheKey(key, version)
-        if let cached = materialCache.withLock({ $0[cacheKey] }) {
+        if let cached = materialCache[cacheKey] {
             guard let typed = cached.material as? Material else { throw KMSError.internalFailure() }
             return (typed, cached.materialID)
         }
@@ -191,10 +188,7 @@ public final class KeyManagementService: Sendable {
               !record.isDeleted
         else { return nil }
         let material = try rootKey.unwrapKeyMaterial(record.wrapped, as: type, keyARN: key.arn, version: version)
-        materialCache.withLock { cache in
-            if cache.count >= Self.materialCacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[cacheKey] = (material, record.materialID)
-        }
+        materialCache.set((material, record.materialID), for: cacheKey)
         return (material, record.materialID)
     }
 

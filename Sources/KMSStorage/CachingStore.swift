@@ -23,7 +23,8 @@ public final class CachingStore: Store {
         var keys: [KeyRef: KMSKey] = [:]
         var aliases: [String: Alias] = [:]
         var accessKeys: [String: AccessKey] = [:]
-        var principals: Set<String> = []
+        /// Principals known to exist (by ARN); always `true`.
+        var principals: [String: Bool] = [:]
         var identityPolicies: [String: [IdentityPolicy]] = [:]
         var principalTags: [String: [Tag]] = [:]
         var keyTags: [KeyRef: [Tag]] = [:]
@@ -90,19 +91,7 @@ public final class CachingStore: Store {
     }
 
     public func hasPrincipal(_ principal: Principal) async throws(StoreError) -> Bool {
-        let generation = try base.changeGeneration()
-        let known = state.withLock { state in
-            if state.generation != generation { state.clear(generation: generation) }
-            return state.principals.contains(principal.arn)
-        }
-        if known { return true }
-        guard try await base.hasPrincipal(principal) else { return false }
-        state.withLock { state in
-            guard state.generation == generation else { return }
-            if state.principals.count >= limit { state.principals = [] }
-            state.principals.insert(principal.arn)
-        }
-        return true
+        try await cached(\.principals, principal.arn) { () throws(StoreError) in try await base.hasPrincipal(principal) ? true : nil } ?? false
     }
 
     public func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy] {

@@ -98,28 +98,11 @@ public final class SQLiteStore: Store {
         do {
             return try await run { [pool] in
                 try await pool.write { db in
-                    var results: [Result<Void, StoreError>] = []
-                    var changesStoredRows = false
-                    for mutations in commits {
-                        do {
-                            if commits.count == 1 {
-                                // Alone in its transaction, which its failure rolls back whole.
-                                for mutation in mutations { try Self.apply(mutation, db) }
-                            } else {
-                                try db.inSavepoint {
-                                    for mutation in mutations { try Self.apply(mutation, db) }
-                                    return .commit
-                                }
-                            }
-                            results.append(.success(()))
-                            changesStoredRows = changesStoredRows || mutations.contains { $0.changesStoredRows }
-                        } catch let error as StoreError where commits.count > 1 {
-                            results.append(.failure(error))
-                        } catch let error as DatabaseError where commits.count > 1 && Self.isDuplicate(error) {
-                            results.append(.failure(.alreadyExists))
-                        }
+                    let results = try commits.map { try Self.apply(commit: $0, alone: commits.count == 1, db) }
+                    let changed = zip(commits, results).contains { commit, result in
+                        if case .success = result { commit.contains { $0.changesStoredRows } } else { false }
                     }
-                    if changesStoredRows {
+                    if changed {
                         try db.cachedStatement(sql: "UPDATE change_generation SET value = value + 1 WHERE id = 1").execute()
                     }
                     return results
@@ -130,6 +113,27 @@ public final class SQLiteStore: Store {
             var results: [Result<Void, StoreError>] = []
             for mutations in commits { results += await write([mutations]) }
             return results
+        }
+    }
+
+    /// Applies one commit's mutations. Alone in its transaction, any failure throws (and rolls
+    /// the transaction back). Sharing it, the commit gets a savepoint: its own failure rolls back
+    /// to it and becomes its result; any other failure throws.
+    private static func apply(commit mutations: [Mutation], alone: Bool, _ db: Database) throws -> Result<Void, StoreError> {
+        guard !alone else {
+            for mutation in mutations { try apply(mutation, db) }
+            return .success(())
+        }
+        do {
+            try db.inSavepoint {
+                for mutation in mutations { try apply(mutation, db) }
+                return .commit
+            }
+            return .success(())
+        } catch let error as StoreError {
+            return .failure(error)
+        } catch let error as DatabaseError where isDuplicate(error) {
+            return .failure(.alreadyExists)
         }
     }
 

@@ -82,6 +82,22 @@ import KMSService
         }
     }
 
+    /// The server keeps derived signing keys (`SigV4.SigningKeys`); one must serve only the
+    /// secret it was derived from. Checked with an AWS test-suite request, not one we signed.
+    @Test func cachedSigningKeysServeOnlyTheSecretTheyCameFrom() async throws {
+        let vector = try #require(try Self.vectors().first { $0.request.values(of: "x-amz-security-token").isEmpty })
+        var signed = vector.request
+        signed.headers.append(("Authorization", vector.authz))
+        let keys = SigV4.SigningKeys()
+        func verify(secret: String) async throws(KMSError) {
+            _ = try await SigV4.verify(signed, now: Self.suiteDate, service: "service", signingKeys: keys) { _ throws(KMSError) in (Self.principal, secret) }
+        }
+        try await verify(secret: Self.secret)
+        try await verify(secret: Self.secret)  // served from the cache
+        await #expect { try await verify(secret: "a-secret-that-replaced-it") } throws: { ($0 as? KMSError)?.code == .invalidSignature }
+        try await verify(secret: Self.secret)
+    }
+
     // MARK: Negative cases
 
     func verify(_ request: SigV4.HTTPRequest, now: Date = suiteDate, service: String = "service") async throws(KMSError) -> (principal: Principal, region: String) {

@@ -73,7 +73,7 @@ extension KeyManagementService {
         }
         try finishDryRun(input.dryRun)
         let grant = Grant(
-            id: Hex.encode(Self.randomBytes(32)), keyID: key.id, keyARN: key.arn, name: input.name,
+            id: Hex.encode(SecureRandom.bytes(32)), keyID: key.id, keyARN: key.arn, name: input.name,
             granteePrincipal: input.granteePrincipal, retiringPrincipal: input.retiringPrincipal, operations: input.operations,
             constraints: constraints, issuingAccount: Principal.root(account: context.account).arn, creationDate: clock.now())
         context.audit.setResponseElements(["grantId": .string(grant.id), "keyId": .string(key.arn)])

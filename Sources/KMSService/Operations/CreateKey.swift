@@ -70,7 +70,7 @@ extension KeyManagementService {
         // A multi-Region key's ID is `mrk-` and 32 hex digits; its replicas will share it.
         let multiRegion = input.multiRegion == true
         var key = KMSKey(
-            id: multiRegion ? "mrk-" + Hex.encode(Self.randomBytes(16)) : UUID.randomLowercased(), account: context.account, region: context.region, creationDate: now,
+            id: multiRegion ? "mrk-" + Hex.encode(SecureRandom.bytes(16)) : UUID.randomLowercased(), account: context.account, region: context.region, creationDate: now,
             description: input.description ?? "", usage: usage, spec: spec, origin: origin, state: origin == .external ? .pendingImport : .enabled,
             policy: Self.defaultPolicy(account: context.account), currentMaterialVersion: origin == .external ? 0 : 1,
             primaryRegion: multiRegion ? context.region : nil)
@@ -118,7 +118,7 @@ extension KeyManagementService {
 
     /// A fresh `KeyMaterialId`: 32 random bytes in hex (it tells nothing about the material).
     static func newMaterialID() -> String {
-        Hex.encode(randomBytes(32))
+        Hex.encode(SecureRandom.bytes(32))
     }
 
     /// The policy AWS gives a key created without one: the account may do everything.

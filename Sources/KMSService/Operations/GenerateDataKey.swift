@@ -38,13 +38,8 @@ extension KeyManagementService {
                                       operation: operation)
         try requireSymmetric(key, operation: operation)
         try finishDryRun(dryRun)
-        let dataKey = Self.randomBytes(length)
+        let dataKey = Data(SecureRandom.bytes(length))
         let blob = try await seal(dataKey, under: key, context: encryptionContext)
         return DataKeyOutput(ciphertextBlob: blob, plaintext: dataKey, keyARN: key.arn, materialID: try await currentMaterialID(of: key))
-    }
-
-    /// `count` bytes from the system CSPRNG.
-    static func randomBytes(_ count: Int) -> Data {
-        Data(SecureRandom.bytes(count))
     }
 }

@@ -9,6 +9,6 @@ extension KeyManagementService {
         if customKeyStoreID != nil {
             throw KMSError(.unsupportedOperation, "Custom key stores are not supported by this server yet.")
         }
-        return Self.randomBytes(numberOfBytes)
+        return Data(SecureRandom.bytes(numberOfBytes))
     }
 }

@@ -43,7 +43,7 @@ extension KeyManagementService {
         }
         let wrappingKey = try await KeyGeneration.offloaded { () throws(KMSError) in try AsymmetricKeyMaterial.generate(spec) }
         let now = clock.now()
-        var parameters = ImportParameters(id: Hex.encode(Self.randomBytes(32)), keyID: key.id, region: key.region, algorithm: wrapping, wrappedPrivateKey: [],
+        var parameters = ImportParameters(id: Hex.encode(SecureRandom.bytes(32)), keyID: key.id, region: key.region, algorithm: wrapping, wrappedPrivateKey: [],
                                           validTo: now + Self.importParametersLifetime)
         parameters.wrappedPrivateKey = try rootKey.wrapKeyMaterial(wrappingKey, keyARN: parameters.wrappingBinding, version: 0)
         try await storeCall { () throws(StoreError) in try await commit([.insertImportParameters(parameters)], context) }
