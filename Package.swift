@@ -10,6 +10,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "swiftkms", targets: ["swiftkms"]),
+        // For the microbenchmarks in Benchmarks/, which measure these layers' hot paths.
+        .library(name: "KMSCore", targets: ["KMSCore"]),
+        .library(name: "KMSProtocol", targets: ["KMSProtocol"]),
     ],
     dependencies: [
         // Exact: Sources/CBoringMLDSA calls the C functions of the BoringSSL it bundles.

@@ -1,9 +1,15 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
-// The load benchmark (issue 7): a SigV4 load generator and the bare Hummingbird endpoint it
-// is compared with. A package of its own, so that the main package's build and tests don't
-// pay for it. Run through `scripts/benchmark`.
+// The benchmarks (issue 7): a SigV4 load generator and the bare Hummingbird endpoint it is
+// compared with (run through `scripts/benchmark`), and microbenchmarks of the hot paths with
+// ordo-one/benchmark (`scripts/microbenchmark`). A package of its own, so that the main
+// package's build and tests don't pay for it.
+
+/// The main package, one directory up. SwiftPM names a package dependency given by path after
+/// its directory, which is whatever the repository was cloned as.
+let swiftKMS = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent()
 let package = Package(
     name: "SwiftKMSBenchmarks",
     platforms: [.macOS(.v15)],
@@ -13,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // The malloc counters only: the default trait's runtime interposer is not a package here.
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(path: swiftKMS.path),
     ],
     targets: [
         .executableTarget(
@@ -32,6 +41,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/BareEndpoint"
+        ),
+        // ordo-one/benchmark's plugin finds its targets under Benchmarks/.
+        .executableTarget(
+            name: "HotPaths",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "KMSCore", package: swiftKMS.lastPathComponent),
+                .product(name: "KMSProtocol", package: swiftKMS.lastPathComponent),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/HotPaths",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],
     swiftLanguageModes: [.v6]

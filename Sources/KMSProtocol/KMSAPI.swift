@@ -121,12 +121,12 @@ public struct KMSAPI: Sendable {
 
     /// The body of a request for `operation` as JSON (an empty body is an empty object, as AWS
     /// takes it); nil when it is not JSON, or names no operation (then nothing reads it).
-    private static func input(of operation: String?, _ body: Data) -> JSONValue? {
+    static func input(of operation: String?, _ body: Data) -> JSONValue? {
         guard operation != nil else { return nil }
         return body.isEmpty ? .object([:]) : WireCoding.parse(body)
     }
 
-    private static func auditParameters(_ operation: String?, _ input: JSONValue?) -> JSONValue {
+    static func auditParameters(_ operation: String?, _ input: JSONValue?) -> JSONValue {
         guard let operation else { return .null }
         return ServiceModel.kms.auditParameters(operation: operation, body: input)
     }

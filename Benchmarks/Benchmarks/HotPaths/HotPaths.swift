@@ -1,0 +1,180 @@
+// Microbenchmarks of what every request of the Encrypt path does besides HTTP and storage
+// (issue 7): the ciphertext sealed and opened with its per-ciphertext key derivation, the
+// SigV4 signature verified, the key policy evaluated, the Encrypt request and response coded.
+// Run with `scripts/microbenchmark`, which writes docs/microbenchmarks.md.
+import Benchmark
+import Crypto
+import Foundation
+import KMSCore
+@_spi(Benchmarks) import KMSProtocol
+
+let account = "111122223333"
+let keyID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+let keyARN = "arn:aws:kms:us-east-1:\(account):key/\(keyID)"
+let context = EncryptionContext(["purpose": "benchmark", "tenant": "example"])
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal, .throughput],
+        // A sample is 1,000 iterations, so that the runner's own work between samples
+        // (reading its counters) stays out of the figures.
+        scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 1_000
+    )
+
+    // MARK: Ciphertext: HKDF-SHA256 of a one-time key from the material, then AES-256-GCM.
+
+    let material = SymmetricKeyMaterial.generate()
+    for size in [100, 4096] {
+        let plaintext = Data((0..<size).map { UInt8(truncatingIfNeeded: $0) })
+        Benchmark("Ciphertext seal \(size) B") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try material.encrypt(plaintext, context: context, account: account, keyID: keyID, materialVersion: 1))
+            }
+        }
+        let sealed = try! material.encrypt(plaintext, context: context, account: account, keyID: keyID, materialVersion: 1)
+        Benchmark("Ciphertext open \(size) B") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try material.decrypt(SymmetricCiphertext(parsing: sealed), context: context))
+            }
+        }
+    }
+
+    // MARK: SigV4: an Encrypt request as the AWS CLI signs it, verified as the server does.
+
+    let request = SignedEncrypt(body: encryptBody(plaintextSize: 100))
+    let signingKeys = SigV4.SigningKeys()
+    Benchmark("SigV4 verify, signing key cached") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try await SigV4.verify(request.http, now: request.date, signingKeys: signingKeys, secret: request.lookup))
+        }
+    }
+    Benchmark("SigV4 verify, signing key derived") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try await SigV4.verify(request.http, now: request.date, secret: request.lookup))
+        }
+    }
+
+    // MARK: Policy evaluation: kms:Encrypt asked of the default key policy and of one in the
+    // console's style (administrators, users, an encryption-context condition).
+
+    let defaultPolicy = try! PolicyDocument.parse(defaultKeyPolicy, as: .keyPolicy)
+    let consolePolicy = try! PolicyDocument.parse(consoleKeyPolicy, as: .keyPolicy)
+    let rootAsks = AuthorizationRequest(principal: .root(account: account), action: "kms:Encrypt", resource: keyARN,
+                                        conditionValues: conditionValues)
+    let userAsks = AuthorizationRequest(principal: .user(account: account, "alice"), action: "kms:Encrypt", resource: keyARN,
+                                        conditionValues: conditionValues)
+    Benchmark("Policy evaluate, default key policy") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(defaultPolicy.evaluate(rootAsks)) }
+    }
+    Benchmark("Policy evaluate, console-style key policy") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(consolePolicy.evaluate(userAsks)) }
+    }
+    Benchmark("Policy parse, console-style key policy") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try PolicyDocument.parse(consoleKeyPolicy, as: .keyPolicy)) }
+    }
+
+    // MARK: JSON: the Encrypt request decoded (with validation and audit parameters), the response encoded.
+
+    for size in [100, 4096] {
+        let body = encryptBody(plaintextSize: size)
+        Benchmark("Encrypt request decode \(size) B") { benchmark in
+            for _ in benchmark.scaledIterations { blackHole(try KMSAPI.decodeEncryptRequest(body)) }
+        }
+        let ciphertext = try! material.encrypt(Data(count: size), context: context, account: account, keyID: keyID, materialVersion: 1)
+        Benchmark("Encrypt response encode \(size) B") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try KMSAPI.encodeEncryptResponse(ciphertextBlob: Data(ciphertext), keyARN: keyARN))
+            }
+        }
+    }
+}
+
+/// The body the AWS CLI sends for `aws kms encrypt` with an encryption context.
+func encryptBody(plaintextSize: Int) -> Data {
+    let plaintext = Data((0..<plaintextSize).map { UInt8(truncatingIfNeeded: $0) }).base64EncodedString()
+    return Data(#"{"KeyId": "\#(keyARN)", "Plaintext": "\#(plaintext)", "EncryptionContext": {"purpose": "benchmark", "tenant": "example"}}"#.utf8)
+}
+
+/// An Encrypt request signed with SigV4 (by the public building blocks the server verifies with).
+struct SignedEncrypt: Sendable {
+    static let accessKeyID = "AKIAIOSFODNN7EXAMPLE"
+    static let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    let http: SigV4.HTTPRequest
+    let date: Date
+
+    init(body: Data) {
+        date = Date()
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let amzDate = formatter.string(from: date)
+        let day = String(amzDate.prefix(8))
+        var http = SigV4.HTTPRequest(method: "POST", path: "/", query: "", headers: [
+            ("Host", "kms.us-east-1.amazonaws.com"),
+            ("X-Amz-Target", "TrentService.Encrypt"),
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("User-Agent", "aws-cli/2.22.0 md/Botocore#1.35.0 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.6"),
+            ("X-Amz-Date", amzDate),
+            ("Content-Length", String(body.count)),
+        ], body: body)
+        let signed = ["content-type", "host", "x-amz-date", "x-amz-target"]
+        let scope = "\(day)/us-east-1/kms/aws4_request"
+        let toSign = SigV4.stringToSign(canonicalRequest: SigV4.canonicalRequest(http, signedHeaders: signed), amzDate: amzDate, scope: scope)
+        let signature = SigV4.signature(
+            stringToSign: toSign,
+            signingKey: SigV4.signingKey(secret: Self.secret, date: day, region: "us-east-1", service: "kms"))
+        http.headers.append(("Authorization",
+                             "AWS4-HMAC-SHA256 Credential=\(Self.accessKeyID)/\(scope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(signature)"))
+        self.http = http
+    }
+
+    /// The server's access-key lookup, answered from memory (a cached read in the server).
+    var lookup: @Sendable (String) async throws(KMSError) -> (principal: Principal, secret: String)? {
+        { id throws(KMSError) in id == Self.accessKeyID ? (.root(account: account), Self.secret) : nil }
+    }
+}
+
+/// The condition values the service supplies with a kms:Encrypt request.
+let conditionValues: [String: [String]] = [
+    "aws:PrincipalArn": ["arn:aws:iam::\(account):user/alice"],
+    "aws:PrincipalAccount": [account],
+    "aws:PrincipalType": ["User"],
+    "aws:SecureTransport": ["false"],
+    "kms:CallerAccount": [account],
+    "kms:EncryptionAlgorithm": ["SYMMETRIC_DEFAULT"],
+    "kms:EncryptionContext:purpose": ["benchmark"],
+    "kms:EncryptionContext:tenant": ["example"],
+    "kms:EncryptionContextKeys": ["purpose", "tenant"],
+    "kms:KeySpec": ["SYMMETRIC_DEFAULT"],
+    "kms:KeyOrigin": ["AWS_KMS"],
+    "kms:RequestAlias": [],
+]
+
+/// The policy AWS gives a key created without one.
+let defaultKeyPolicy = """
+{"Version": "2012-10-17", "Id": "key-default-1", "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+ "Principal": {"AWS": "arn:aws:iam::\(account):root"}, "Action": "kms:*", "Resource": "*"}]}
+"""
+
+/// A key policy as the console writes one, with an encryption-context condition on its users.
+let consoleKeyPolicy = """
+{"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": [
+ {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::\(account):root"},
+  "Action": "kms:*", "Resource": "*"},
+ {"Sid": "Allow access for Key Administrators", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::\(account):role/KeyAdmin"},
+  "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+             "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+             "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"], "Resource": "*"},
+ {"Sid": "Allow use of the key", "Effect": "Allow",
+  "Principal": {"AWS": ["arn:aws:iam::\(account):user/alice", "arn:aws:iam::\(account):role/App"]},
+  "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+  "Condition": {"StringEquals": {"kms:EncryptionContext:purpose": "benchmark"}}},
+ {"Sid": "Allow attachment of persistent resources", "Effect": "Allow",
+  "Principal": {"AWS": ["arn:aws:iam::\(account):user/alice", "arn:aws:iam::\(account):role/App"]},
+  "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+  "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+ {"Sid": "Deny outside the organization's network", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+  "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "\(account)"}}}
+]}
+"""
