@@ -1,15 +1,21 @@
 /// Lowercase hexadecimal, as SigV4 signatures, audit digests and grant IDs are written.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
+    /// Inlinable, so that each caller's sequence type (a digest, an array) is iterated
+    /// specialized: unspecialized it was 8 % of a SigV4 verification.
+    @inlinable
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+            out.append(digit(byte >> 4))
+            out.append(digit(byte & 0x0f))
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    @usableFromInline
+    static func digit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
     /// nil unless `text` is an even number of hex digits (either case).

@@ -177,6 +177,26 @@ import KMSService
         await #expect { try await verifyKMS(noDate) } throws: { ($0 as? KMSError)?.code == .incompleteSignature }
     }
 
+    @Test func authorizationFieldsAsSDKsWriteThem() throws {
+        let auth = try SigV4.parseAuthorization(
+            "AWS4-HMAC-SHA256 \tCredential=AKID/20150830/us-east-1/kms/aws4_request ,SignedHeaders=host;x-amz-date,  Signature=ab=")
+        #expect(auth.scope == "20150830/us-east-1/kms/aws4_request")
+        #expect(auth.accessKeyID == "AKID")
+        #expect(auth.signedHeaders == ["host", "x-amz-date"])
+        #expect(auth.signature == "ab=")
+        // A field without a name or a value is missing.
+        for bad in ["Credential=, SignedHeaders=host, Signature=00", "Credential=A/B/C/D/E, =host, Signature=00",
+                    "Credential=A/B/C/D/E, SignedHeaders=host, Signature="] {
+            #expect { try SigV4.parseAuthorization("AWS4-HMAC-SHA256 " + bad) } throws: { ($0 as? KMSError)?.code == .incompleteSignature }
+        }
+    }
+
+    @Test func headerNamesMatchInAnyCase() async {
+        var shouted = Self.kmsRequest()
+        shouted.headers = shouted.headers.map { (name: $0.name.uppercased(), value: $0.value) }
+        await #expect(throws: Never.self) { try await verifyKMS(shouted) }
+    }
+
     @Test func scopeMustBeKMSAndMatchTheDate() async {
         var wrongService = Self.kmsRequest()
         wrongService.headers[wrongService.headers.count - 1].value = wrongService.headers.last!.value.replacingOccurrences(of: "/kms/", with: "/s3/")
