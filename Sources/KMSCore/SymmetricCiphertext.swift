@@ -69,8 +69,6 @@ public struct SymmetricCiphertext: Sendable, Equatable {
         return out
     }
 
-    public var serialized: [UInt8] { header + sealedBox }
-
     /// Whether `account` and `keyID` can be carried by this format (12-digit account,
     /// UUID or multi-Region key ID).
     static func canEncode(account: String, keyID: String) -> Bool {
@@ -85,10 +83,16 @@ public struct SymmetricCiphertext: Sendable, Equatable {
     }
 
     static func keyIDString(_ bytes: [UInt8], multiRegion: Bool) -> String {
-        let hex = Hex.encode(bytes)
-        if multiRegion { return "mrk-" + hex }
-        let c = Array(hex)
-        return [c[0..<8], c[8..<12], c[12..<16], c[16..<20], c[20..<32]].map { String($0) }.joined(separator: "-")
+        if multiRegion { return "mrk-" + Hex.encode(bytes) }
+        // 8-4-4-4-12 hex digits: a dash before bytes 4, 6, 8 and 10.
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(Hex.digit(byte >> 4))
+            out.append(Hex.digit(byte & 0x0f))
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -45,13 +45,11 @@ public struct SymmetricKeyMaterial: Sendable {
         materialVersion: UInt32, derivationNonce: [UInt8], iv: [UInt8]
     ) throws(KMSError) -> [UInt8] {
         guard SymmetricCiphertext.canEncode(account: account, keyID: keyID) else { throw KMSError.internalFailure() }
-        var blob = SymmetricCiphertext(account: account, keyID: keyID, materialVersion: materialVersion,
-                                       derivationNonce: derivationNonce, iv: iv, sealedBox: [])
-        let header = blob.header
+        let header = SymmetricCiphertext(account: account, keyID: keyID, materialVersion: materialVersion,
+                                         derivationNonce: derivationNonce, iv: iv, sealedBox: []).header
         let sealed = try AES256GCM.seal(plaintext, key: derivedKey(header: header, nonce: derivationNonce),
                                         iv: iv, aad: header + context.canonicalBytes)
-        blob.sealedBox = sealed.ciphertext + sealed.tag
-        return blob.serialized
+        return header + sealed.ciphertext + sealed.tag
     }
 
     /// Decrypts a parsed blob made with this material. Any failure, including a wrong
