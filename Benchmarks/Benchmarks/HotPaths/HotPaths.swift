@@ -1,6 +1,7 @@
 // Microbenchmarks of what every request of the Encrypt path does besides HTTP and storage
 // (issue 7): the ciphertext sealed and opened with its per-ciphertext key derivation, the
-// SigV4 signature verified, the key policy evaluated, the Encrypt request and response coded.
+// SigV4 signature verified, the key policy evaluated, the Encrypt request and response coded,
+// and the audit event sealed into its hash chain (on the store's one writer).
 // Run with `scripts/microbenchmark`, which writes docs/microbenchmarks.md.
 import Benchmark
 import Crypto
@@ -87,7 +88,34 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+
+    // MARK: Audit: the event's canonical JSON with its chain links, and its SHA-256, as the
+    // store's writer makes them for every request.
+
+    let event = AuditEvent(chain: "main", record: try! JSONDecoder().decode([String: JSONValue].self, from: Data(encryptEventRecord.utf8)),
+                           eventTime: Date(), eventName: "Encrypt", account: account, region: "us-east-1", userName: nil,
+                           accessKeyID: SignedEncrypt.accessKeyID, readOnly: true, errorCode: nil, keyIDs: [keyID])
+    let previousDigest = AuditChain.digest(Array("previous".utf8))
+    Benchmark("Audit event seal and digest") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(AuditChain.digest(AuditChain.seal(event, sequence: 55_163, previousDigest: previousDigest)))
+        }
+    }
 }
+
+/// An Encrypt event's CloudTrail record as the server writes it, before its chain links.
+let encryptEventRecord = """
+{"awsRegion": "us-east-1", "eventCategory": "Management", "eventID": "47e01a9b-9f10-4178-a6af-d74cd92ff377",
+ "eventName": "Encrypt", "eventSource": "kms.amazonaws.com", "eventTime": "2026-11-23T08:44:21Z", "eventType": "AwsApiCall",
+ "eventVersion": "1.08", "managementEvent": true, "readOnly": true, "recipientAccountId": "\(account)",
+ "requestID": "b258a945-6275-4e68-ab9f-dd56b8d161f3",
+ "requestParameters": {"keyId": "\(keyARN)", "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+                       "encryptionContext": {"purpose": "benchmark", "tenant": "example"}},
+ "resources": [{"ARN": "\(keyARN)", "accountId": "\(account)", "type": "AWS::KMS::Key"}],
+ "responseElements": null, "sourceIPAddress": "127.0.0.1", "userAgent": "aws-cli/2.22.0",
+ "userIdentity": {"accessKeyId": "\(SignedEncrypt.accessKeyID)", "accountId": "\(account)",
+                  "arn": "arn:aws:iam::\(account):root", "principalId": "\(account)", "type": "Root"}}
+"""
 
 /// The body the AWS CLI sends for `aws kms encrypt` with an encryption context.
 func encryptBody(plaintextSize: Int) -> Data {

@@ -10,19 +10,20 @@ extension JSONValue {
     /// bytes, which is what lets a verifier recompute a digest from an exported record.
     public var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(1024)  // an audit record's size: one allocation instead of doubling up to it
         Self.write(self, to: &out)
         return out
     }
 
     private static func write(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
-        case .null: out += Array("null".utf8)
-        case .bool(let b): out += Array((b ? "true" : "false").utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .number(let n):
             if n.rounded() == n, abs(n) < 9_007_199_254_740_992 {
-                out += Array(String(Int64(n)).utf8)
+                out.append(contentsOf: String(Int64(n)).utf8)
             } else {
-                out += Array("\(n)".utf8)
+                out.append(contentsOf: "\(n)".utf8)
             }
         case .string(let s): writeString(s, to: &out)
         case .array(let items):
@@ -34,8 +35,7 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for (i, (name, member)) in sorted.enumerated() {
+            for (i, (name, member)) in members.sorted(by: { utf8Precedes($0.key, $1.key) }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(name, to: &out)
                 out.append(UInt8(ascii: ":"))
@@ -45,8 +45,31 @@ extension JSONValue {
         }
     }
 
+    /// Whether `a`'s UTF-8 bytes sort before `b`'s (memcmp order, a prefix first).
+    private static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+        let compared = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
+                let common = min(x.count, y.count)
+                let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+                return order != 0 ? order < 0 : x.count < y.count
+            }
+        }
+        return (compared ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    /// Most strings need no escape and are copied whole; appending byte by byte was a third
+    /// of sealing an event, on the store's one writer.
     private static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        let copied = s.utf8.withContiguousStorageIfAvailable { bytes in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in s.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
