@@ -24,12 +24,13 @@ let package = Package(
         .package(path: swiftKMS.path),
     ],
     targets: [
+        .target(name: "SigV4Signer", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "kms-load",
             dependencies: [
+                "SigV4Signer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/KMSLoad"
@@ -46,10 +47,10 @@ let package = Package(
         .executableTarget(
             name: "HotPaths",
             dependencies: [
+                "SigV4Signer",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "KMSCore", package: swiftKMS.lastPathComponent),
                 .product(name: "KMSProtocol", package: swiftKMS.lastPathComponent),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/HotPaths",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

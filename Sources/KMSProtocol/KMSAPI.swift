@@ -12,7 +12,7 @@ public struct KMSAPI: Sendable {
     }
 
     let service: KeyManagementService
-    private let validator = RequestValidator(model: .kms)
+    private static let validator = RequestValidator(model: .kms)
 
     public init(service: KeyManagementService) {
         self.service = service
@@ -147,15 +147,20 @@ public struct KMSAPI: Sendable {
         let body = body.isEmpty ? Data("{}".utf8) : body
         try service.admit(operation: name, context)
         var context = context
-        if let inputShape = ServiceModel.kms.operations[name] ?? nil {
-            guard let input else { throw WireCoding.unreadable(JSONValue.self) }
-            try validator.validate(input, shape: inputShape)
-            // Grant tokens matter to authorization only, whatever the operation.
-            if case .object(let members) = input, case .array(let tokens)? = members["GrantTokens"] {
-                context.grantTokens = tokens.compactMap { if case .string(let token) = $0 { token } else { nil } }
-            }
+        if let tokens = try Self.validate(input, operation: name) {
+            context.grantTokens = tokens
         }
         return try await handler.run(body, service, context)
+    }
+
+    /// Checks a request's JSON against its operation's input shape in the model. Returns the
+    /// grant tokens it carries, if any: they matter to authorization only, whatever the operation.
+    static func validate(_ input: JSONValue?, operation name: String) throws(KMSError) -> [String]? {
+        guard let inputShape = ServiceModel.kms.operations[name] ?? nil else { return nil }
+        guard let input else { throw WireCoding.unreadable(JSONValue.self) }
+        try validator.validate(input, shape: inputShape)
+        guard case .object(let members) = input, case .array(let tokens)? = members["GrantTokens"] else { return nil }
+        return tokens.compactMap { if case .string(let token) = $0 { token } else { nil } }
     }
 
     /// The response AWS sends for an error: `{"__type": ..., "message": ...}`, status 400,

@@ -10,13 +10,11 @@ extension KMSAPI {
     /// event's parameters and validation against the model, then decoded to the typed request.
     /// Returns the size of the decoded plaintext.
     public static func decodeEncryptRequest(_ body: Data) throws(KMSError) -> Int {
-        guard let input = input(of: "Encrypt", body) else { throw WireCoding.unreadable(JSONValue.self) }
+        let input = input(of: "Encrypt", body)
         _ = auditParameters("Encrypt", input)
-        if let shape = ServiceModel.kms.operations["Encrypt"] ?? nil { try validator.validate(input, shape: shape) }
+        _ = try validate(input, operation: "Encrypt")
         return try WireCoding.decode(OperationHandler.EncryptRequest.self, from: body).plaintext.count
     }
-
-    private static let validator = RequestValidator(model: .kms)
 
     /// The body of an Encrypt response, as the request path encodes it.
     public static func encodeEncryptResponse(ciphertextBlob: Data, keyARN: String) throws(KMSError) -> Data {

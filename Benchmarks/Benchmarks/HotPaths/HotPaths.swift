@@ -4,10 +4,10 @@
 // and the audit event sealed into its hash chain (on the store's one writer).
 // Run with `scripts/microbenchmark`, which writes docs/microbenchmarks.md.
 import Benchmark
-import Crypto
 import Foundation
 import KMSCore
 @_spi(Benchmarks) import KMSProtocol
+import SigV4Signer
 
 let account = "111122223333"
 let keyID = "1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -26,7 +26,7 @@ let benchmarks: @Sendable () -> Void = {
 
     let material = SymmetricKeyMaterial.generate()
     for size in [100, 4096] {
-        let plaintext = Data((0..<size).map { UInt8(truncatingIfNeeded: $0) })
+        let plaintext = bytePattern(size)
         Benchmark("Ciphertext seal \(size) B") { benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try material.encrypt(plaintext, context: context, account: account, keyID: keyID, materialVersion: 1))
@@ -81,7 +81,7 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("Encrypt request decode \(size) B") { benchmark in
             for _ in benchmark.scaledIterations { blackHole(try KMSAPI.decodeEncryptRequest(body)) }
         }
-        let ciphertext = try! material.encrypt(Data(count: size), context: context, account: account, keyID: keyID, materialVersion: 1)
+        let ciphertext = try! material.encrypt(bytePattern(size), context: context, account: account, keyID: keyID, materialVersion: 1)
         Benchmark("Encrypt response encode \(size) B") { benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try KMSAPI.encodeEncryptResponse(ciphertextBlob: Data(ciphertext), keyARN: keyARN))
@@ -117,44 +117,34 @@ let encryptEventRecord = """
                   "arn": "arn:aws:iam::\(account):root", "principalId": "\(account)", "type": "Root"}}
 """
 
+/// `size` bytes counting up from 0 (wrapping): the plaintext of every benchmark.
+func bytePattern(_ size: Int) -> Data {
+    Data((0..<size).map { UInt8(truncatingIfNeeded: $0) })
+}
+
 /// The body the AWS CLI sends for `aws kms encrypt` with an encryption context.
 func encryptBody(plaintextSize: Int) -> Data {
-    let plaintext = Data((0..<plaintextSize).map { UInt8(truncatingIfNeeded: $0) }).base64EncodedString()
+    let plaintext = bytePattern(plaintextSize).base64EncodedString()
     return Data(#"{"KeyId": "\#(keyARN)", "Plaintext": "\#(plaintext)", "EncryptionContext": {"purpose": "benchmark", "tenant": "example"}}"#.utf8)
 }
 
-/// An Encrypt request signed with SigV4 (by the public building blocks the server verifies with).
+/// An Encrypt request as the AWS CLI sends it, signed by the load generator's SigV4 signer
+/// (which shares no code with the server).
 struct SignedEncrypt: Sendable {
     static let accessKeyID = "AKIAIOSFODNN7EXAMPLE"
     static let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     let http: SigV4.HTTPRequest
-    let date: Date
+    let date = Date()
 
     init(body: Data) {
-        date = Date()
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let amzDate = formatter.string(from: date)
-        let day = String(amzDate.prefix(8))
-        var http = SigV4.HTTPRequest(method: "POST", path: "/", query: "", headers: [
-            ("Host", "kms.us-east-1.amazonaws.com"),
-            ("X-Amz-Target", "TrentService.Encrypt"),
-            ("Content-Type", "application/x-amz-json-1.1"),
+        let host = "kms.us-east-1.amazonaws.com"
+        let signed = SigV4Signer(accessKey: Self.accessKeyID, secretKey: Self.secret, region: "us-east-1")
+            .headers(host: host, operation: "Encrypt", body: Array(body), now: date)
+        http = SigV4.HTTPRequest(method: "POST", path: "/", query: "", headers: [
+            ("Host", host),
             ("User-Agent", "aws-cli/2.22.0 md/Botocore#1.35.0 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.6"),
-            ("X-Amz-Date", amzDate),
             ("Content-Length", String(body.count)),
-        ], body: body)
-        let signed = ["content-type", "host", "x-amz-date", "x-amz-target"]
-        let scope = "\(day)/us-east-1/kms/aws4_request"
-        let toSign = SigV4.stringToSign(canonicalRequest: SigV4.canonicalRequest(http, signedHeaders: signed), amzDate: amzDate, scope: scope)
-        let signature = SigV4.signature(
-            stringToSign: toSign,
-            signingKey: SigV4.signingKey(secret: Self.secret, date: day, region: "us-east-1", service: "kms"))
-        http.headers.append(("Authorization",
-                             "AWS4-HMAC-SHA256 Credential=\(Self.accessKeyID)/\(scope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(signature)"))
-        self.http = http
+        ] + signed.map { (name: $0.0, value: $0.1) }, body: body)
     }
 
     /// The server's access-key lookup, answered from memory (a cached read in the server).

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SigV4Signer
 
 /// A KMS endpoint over kept-alive HTTP/1.1 connections (one per concurrent caller).
 struct KMSClient: Sendable {

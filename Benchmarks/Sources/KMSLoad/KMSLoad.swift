@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Histogram
+import SigV4Signer
 
 /// `kms-load setup` makes the keys a server is benchmarked with; `kms-load run` drives one
 /// scenario at a given concurrency for a bounded time and prints one JSON line: requests/s,

@@ -3,21 +3,22 @@ import Foundation
 import Synchronization
 
 /// Signs AWS JSON 1.1 KMS requests with SigV4, as the SDKs do: its own implementation (the
-/// benchmark shares no code with the server), the day's signing key derived once and cached.
-final class SigV4Signer: Sendable {
-    let accessKey: String
-    let region: String
+/// benchmarks share no code with the server), the day's signing key derived once and cached.
+/// Used by the load generator and by the SigV4 microbenchmark.
+public final class SigV4Signer: Sendable {
+    public let accessKey: String
+    public let region: String
     private let secret: String
     private let dayKey = Mutex<(day: String, key: SymmetricKey)?>(nil)
 
-    init(accessKey: String, secretKey: String, region: String) {
+    public init(accessKey: String, secretKey: String, region: String) {
         self.accessKey = accessKey
         secret = secretKey
         self.region = region
     }
 
     /// The headers of a signed `POST /` to `host` with `X-Amz-Target: TrentService.<operation>`.
-    func headers(host: String, operation: String, body: [UInt8], now: Date = Date()) -> [(String, String)] {
+    public func headers(host: String, operation: String, body: [UInt8], now: Date = Date()) -> [(String, String)] {
         let amzDate = Self.amzDate(now)
         let day = String(amzDate.prefix(8))
         let target = "TrentService.\(operation)"
