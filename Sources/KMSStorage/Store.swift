@@ -94,6 +94,11 @@ public enum Mutation: Sendable {
 }
 
 extension Mutation {
+    /// Whether the mutation appends an audit event.
+    public var isAuditEvent: Bool {
+        if case .appendAuditEvent = self { true } else { false }
+    }
+
     /// Whether the mutation changes or removes rows that a read made before it returned
     /// (so that a cached read is stale). Insertions of new keys, material versions, aliases,
     /// principals, access keys and import parameters don't: no cache holds a row that does not

@@ -381,5 +381,36 @@ public enum StoreConformance {
                 }
             }
         },
+        Check(name: "concurrent audit events: one gapless linked chain, without the events of commits that failed") { store in
+            // Commits share transactions; each failing one (every fifth) is rolled back to its
+            // savepoint after its event was sealed, and the chain must go on from the event before it.
+            let results = await withTaskGroup(of: (Int, Bool).self) { group in
+                for i in 0..<64 {
+                    group.addTask {
+                        let event = AuditEvent(chain: "c", record: ["eventName": .string("Encrypt"), "n": .number(Double(i))], eventTime: Date(),
+                                               eventName: "Encrypt", account: "111122223333", region: "us-east-1", userName: nil,
+                                               accessKeyID: nil, readOnly: true, errorCode: nil, keyIDs: ["k\(i % 3)"])
+                        var mutations: [Mutation] = [.appendAuditEvent(event)]
+                        if i % 5 == 0 { mutations.append(.deleteGrant(id: "none-\(i)")) }
+                        return (i, (try? await store.commit(mutations)) != nil)
+                    }
+                }
+                var results: [Int: Bool] = [:]
+                for await (i, succeeded) in group { results[i] = succeeded }
+                return results
+            }
+            try expect(results.allSatisfy { $0.value == ($0.key % 5 != 0) }, "each commit fails or succeeds on its own")
+            let chain = try await store.auditChains().first { $0.chain == "c" }
+            let events = try await store.auditEvents(chain: "c", afterSequence: 0, limit: 100)
+            try expect(events.map(\.sequence) == Array(1...51) && chain?.headSequence == 51, "gapless: \(events.map(\.sequence))")
+            var numbers: [Int] = []
+            var verifier = AuditChainVerifier(chain: "c", baseSequence: 0, baseDigest: AuditChain.genesisDigest)
+            for e in events {
+                try expect(verifier.consume(e.bytes, storedSequence: e.sequence) == nil, "link at \(e.sequence)")
+                if case .number(let n)? = JSONValue.parse(bytes: e.bytes)?[member: "n"] { numbers.append(Int(n)) }
+            }
+            try expect(verifier.lastDigest == chain?.headDigest, "head digest")
+            try expect(Set(numbers) == Set((0..<64).filter { $0 % 5 != 0 }), "the events of the commits that succeeded")
+        },
     ]
 }

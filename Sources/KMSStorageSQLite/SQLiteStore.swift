@@ -98,7 +98,9 @@ public final class SQLiteStore: Store {
         do {
             return try await run { [pool] in
                 try await pool.write { db in
-                    let results = try commits.map { try Self.apply(commit: $0, alone: commits.count == 1, db) }
+                    var heads = AuditChainHeads()
+                    let results = try commits.map { try Self.apply(commit: $0, alone: commits.count == 1, &heads, db) }
+                    try heads.write(db)
                     let changed = zip(commits, results).contains { commit, result in
                         if case .success = result { commit.contains { $0.changesStoredRows } } else { false }
                     }
@@ -118,21 +120,26 @@ public final class SQLiteStore: Store {
 
     /// Applies one commit's mutations. Alone in its transaction, any failure throws (and rolls
     /// the transaction back). Sharing it, the commit gets a savepoint: its own failure rolls back
-    /// to it and becomes its result; any other failure throws.
-    private static func apply(commit mutations: [Mutation], alone: Bool, _ db: Database) throws -> Result<Void, StoreError> {
-        guard !alone else {
-            for mutation in mutations { try apply(mutation, db) }
+    /// to it, with the audit chain heads it advanced, and becomes its result; any other failure
+    /// throws. A commit of audit events only has no failure of its own, so it needs no savepoint.
+    private static func apply(commit mutations: [Mutation], alone: Bool, _ heads: inout AuditChainHeads,
+                              _ db: Database) throws -> Result<Void, StoreError> {
+        guard !alone, !mutations.allSatisfy(\.isAuditEvent) else {
+            for mutation in mutations { try apply(mutation, &heads, db) }
             return .success(())
         }
+        let headsBefore = heads
         do {
             try db.inSavepoint {
-                for mutation in mutations { try apply(mutation, db) }
+                for mutation in mutations { try apply(mutation, &heads, db) }
                 return .commit
             }
             return .success(())
         } catch let error as StoreError {
+            heads = headsBefore
             return .failure(error)
         } catch let error as DatabaseError where isDuplicate(error) {
+            heads = headsBefore
             return .failure(.alreadyExists)
         }
     }
@@ -153,7 +160,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    private static func apply(_ mutation: Mutation, _ db: Database) throws {
+    private static func apply(_ mutation: Mutation, _ heads: inout AuditChainHeads, _ db: Database) throws {
         switch mutation {
         case .insertKey(let key):
             try db.cachedStatement(sql: """
@@ -269,12 +276,13 @@ public final class SQLiteStore: Store {
             try db.cachedStatement(sql: "DELETE FROM key_grant WHERE id = ?").execute(arguments: [id])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .appendAuditEvent(let event):
-            try appendAuditEvent(event, db)
+            try appendAuditEvent(event, &heads, db)
         case .insertAuditCheckpoint(let checkpoint, let date):
             try db.cachedStatement(sql: "INSERT INTO audit_checkpoint (creation_ms, statement, signature) VALUES (?, ?, ?)").execute(arguments: [date.millis, Data(checkpoint.statement), Data(checkpoint.signature)])
         case .insertAuditSigningKey(let wrapped, let publicKey, let date):
             try db.cachedStatement(sql: "INSERT INTO audit_signing_key (id, wrapped, public_key, creation_ms) VALUES (1, ?, ?, ?)").execute(arguments: [Data(wrapped), Data(publicKey), date.millis])
         case .pruneAuditEvents(let through):
+            try heads.write(db)
             for state in try auditChains(db) {
                 guard let lastPruned = through[state.chain], lastPruned > state.baseSequence else { continue }
                 guard lastPruned <= state.headSequence else { throw StoreError.conflict }
@@ -290,12 +298,10 @@ public final class SQLiteStore: Store {
     /// Seals `event` after its chain's head, in the committing transaction: the writer is
     /// serial, so sequence numbers are gapless and each event links to the one committed
     /// before it in its chain.
-    private static func appendAuditEvent(_ event: AuditEvent, _ db: Database) throws {
-        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT head_seq, head_digest FROM audit_chain WHERE name = ?"), arguments: [event.chain])
-        let previousSequence: Int64 = head?["head_seq"] ?? 0
-        let previousDigest: [UInt8] = head.map { Array($0["head_digest"] as Data) } ?? AuditChain.genesisDigest
-        let sequence = previousSequence + 1
-        let sealed = AuditChain.seal(event, sequence: sequence, previousDigest: previousDigest)
+    private static func appendAuditEvent(_ event: AuditEvent, _ heads: inout AuditChainHeads, _ db: Database) throws {
+        let head = try heads.head(of: event.chain, db)
+        let sequence = head.sequence + 1
+        let sealed = AuditChain.seal(event, sequence: sequence, previousDigest: head.digest)
         try db.cachedStatement(sql: """
             INSERT INTO audit_event (chain, seq, event_ms, event_name, account, region, user_name, access_key_id, read_only, error_code, record)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -304,12 +310,7 @@ public final class SQLiteStore: Store {
         for keyID in Set(event.keyIDs) {
             try db.cachedStatement(sql: "INSERT INTO audit_resource (key_id, chain, seq) VALUES (?, ?, ?)").execute(arguments: [keyID, event.chain, sequence])
         }
-        let digest = Data(AuditChain.digest(sealed))
-        if head == nil {
-            try db.cachedStatement(sql: "INSERT INTO audit_chain (name, base_seq, base_digest, head_seq, head_digest) VALUES (?, 0, ?, ?, ?)").execute(arguments: [event.chain, Data(AuditChain.genesisDigest), sequence, digest])
-        } else {
-            try db.cachedStatement(sql: "UPDATE audit_chain SET head_seq = ?, head_digest = ? WHERE name = ?").execute(arguments: [sequence, digest, event.chain])
-        }
+        heads.advance(event.chain, to: .init(sequence: sequence, digest: AuditChain.digest(sealed)))
     }
 
     private static func auditChains(_ db: Database) throws -> [AuditChainState] {
@@ -627,5 +628,49 @@ extension SQLiteStore {
     /// The value of a PRAGMA as the writer connection sees it (for tests and diagnostics).
     func pragma(_ name: String) async throws -> String? {
         try await pool.write { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+}
+
+/// Where the audit chains a transaction appends to stand: each head read once, advanced in
+/// memory by every event the transaction appends, and written back once (`write`) before the
+/// transaction commits, instead of a read and an update per event. A value: a commit rolled
+/// back to its savepoint takes back the heads it advanced by restoring the copy taken before.
+struct AuditChainHeads {
+    struct Head {
+        var sequence: Int64
+        var digest: [UInt8]
+    }
+
+    private var heads: [String: Head] = [:]
+    /// Chains whose head moved since it was read or last written.
+    private var moved: Set<String> = []
+
+    /// The head of `chain`, read from the database the first time (a new chain starts at
+    /// sequence 0 with the genesis digest).
+    mutating func head(of chain: String, _ db: Database) throws -> Head {
+        if let head = heads[chain] { return head }
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT head_seq, head_digest FROM audit_chain WHERE name = ?"), arguments: [chain])
+        let head = row.map { Head(sequence: $0["head_seq"], digest: Array($0["head_digest"] as Data)) }
+            ?? Head(sequence: 0, digest: AuditChain.genesisDigest)
+        heads[chain] = head
+        return head
+    }
+
+    mutating func advance(_ chain: String, to head: Head) {
+        heads[chain] = head
+        moved.insert(chain)
+    }
+
+    /// Writes the heads that moved to `audit_chain`. Before anything in the transaction reads
+    /// that table, and last.
+    mutating func write(_ db: Database) throws {
+        for chain in moved {
+            guard let head = heads[chain] else { continue }
+            try db.cachedStatement(sql: """
+                INSERT INTO audit_chain (name, base_seq, base_digest, head_seq, head_digest) VALUES (?, 0, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET head_seq = excluded.head_seq, head_digest = excluded.head_digest
+                """).execute(arguments: [chain, Data(AuditChain.genesisDigest), head.sequence, Data(head.digest)])
+        }
+        moved.removeAll()
     }
 }
