@@ -82,14 +82,14 @@ public struct KMSAPI: Sendable {
     public func handle(target: String?, body: Data, context: RequestContext) async -> Response {
         var context = context
         let name = Self.operationName(target: target)
-        // Parsed once, for the audit event and for validation; the operation decodes its typed request.
+        // Parsed once: for the audit event, for validation, and for the operation's typed request.
         let input = Self.input(of: name, body)
         context.beginAudit(operation: name ?? Self.auditName(target: target), requestParameters: Self.auditParameters(name, input),
                            at: service.clock.now())
         var response: Response
         var failure: KMSError?
         do {
-            response = Response(status: 200, body: try await run(operation: name, body: body, input: input, context: context))
+            response = Response(status: 200, body: try await run(operation: name, input: input, context: context))
         } catch {
             failure = error
             response = Self.errorResponse(error)
@@ -137,27 +137,26 @@ public struct KMSAPI: Sendable {
         return String(target.replacingOccurrences(of: "TrentService.", with: "").prefix(64))
     }
 
-    private func run(operation name: String?, body: Data, input: JSONValue?, context: RequestContext) async throws(KMSError) -> Data {
+    private func run(operation name: String?, input: JSONValue?, context: RequestContext) async throws(KMSError) -> Data {
         guard let name else {
             throw KMSError(.unknownOperation, "")
         }
         guard let handler = Self.handlers[name] else {
             throw KMSError(.unsupportedOperation, "\(name) is not supported by this server yet.")
         }
-        let body = body.isEmpty ? Data("{}".utf8) : body
         try service.admit(operation: name, context)
+        guard let input else { throw WireCoding.unreadable(JSONValue.self) }
         var context = context
         if let tokens = try Self.validate(input, operation: name) {
             context.grantTokens = tokens
         }
-        return try await handler.run(body, service, context)
+        return try await handler.run(input, service, context)
     }
 
     /// Checks a request's JSON against its operation's input shape in the model. Returns the
     /// grant tokens it carries, if any: they matter to authorization only, whatever the operation.
-    static func validate(_ input: JSONValue?, operation name: String) throws(KMSError) -> [String]? {
+    static func validate(_ input: JSONValue, operation name: String) throws(KMSError) -> [String]? {
         guard let inputShape = ServiceModel.kms.operations[name] ?? nil else { return nil }
-        guard let input else { throw WireCoding.unreadable(JSONValue.self) }
         try validator.validate(input, shape: inputShape)
         guard case .object(let members) = input, case .array(let tokens)? = members["GrantTokens"] else { return nil }
         return tokens.compactMap { if case .string(let token) = $0 { token } else { nil } }

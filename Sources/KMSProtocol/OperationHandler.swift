@@ -1,15 +1,16 @@
 import KMSService
 import Foundation
 
-/// One API operation on the wire: decodes its typed request, calls the service, encodes the response.
+/// One API operation on the wire: decodes its typed request from the validated JSON tree,
+/// calls the service, encodes the response.
 struct OperationHandler: Sendable {
-    let run: @Sendable (Data, KeyManagementService, RequestContext) async throws(KMSError) -> Data
+    let run: @Sendable (JSONValue, KeyManagementService, RequestContext) async throws(KMSError) -> Data
 
     init<Request: Decodable & SendableMetatype, Response: Encodable & SendableMetatype>(
         _ body: @escaping @Sendable (Request, KeyManagementService, RequestContext) async throws(KMSError) -> Response
     ) {
-        run = { data, service, context throws(KMSError) in
-            let request = try WireCoding.decode(Request.self, from: data)
+        run = { input, service, context throws(KMSError) in
+            let request = try WireCoding.decode(Request.self, from: input)
             return try WireCoding.encode(try await body(request, service, context))
         }
     }

@@ -3,15 +3,9 @@ import Foundation
 
 /// JSON coding of AWS JSON 1.1 bodies: PascalCase member names on the wire, lowerCamelCase
 /// properties in Swift; blobs as base64; timestamps as epoch seconds (plain numbers).
+/// Requests are parsed once (`parse`) and decoded from that tree (`decode`).
 enum WireCoding {
-    /// Configured once; JSONDecoder and JSONEncoder are safe to share across requests.
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .custom { path in WireKey(recased(path.last!.stringValue, upper: false)) }
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return decoder
-    }()
-
+    /// Configured once; JSONEncoder is safe to share across requests.
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .custom { path in WireKey(recased(path.last!.stringValue, upper: true)) }
@@ -40,9 +34,10 @@ enum WireCoding {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(KMSError) -> T {
+    /// The typed request in `input`, a tree already validated against the model.
+    static func decode<T: Decodable>(_ type: T.Type, from input: JSONValue) throws(KMSError) -> T {
         do {
-            return try decoder.decode(T.self, from: body)
+            return try WireTreeDecoder.decode(T.self, from: input)
         } catch {
             throw unreadable(T.self)
         }
@@ -54,10 +49,8 @@ enum WireCoding {
 
     /// The body as a JSON tree (no key conversion); nil when it is not JSON.
     static func parse(_ body: Data) -> JSONValue? {
-        try? plainDecoder.decode(JSONValue.self, from: body)
+        JSONValue.parse(bytes: body)
     }
-
-    private static let plainDecoder = JSONDecoder()
 
     static func encode<T: Encodable>(_ value: T) throws(KMSError) -> Data {
         do {

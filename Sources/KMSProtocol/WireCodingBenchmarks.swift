@@ -6,14 +6,14 @@ import KMSService
 /// `KMSAPI.handle` takes for an Encrypt request, in its order.
 @_spi(Benchmarks)
 extension KMSAPI {
-    /// The JSON work on an Encrypt body before the service sees it: parsed for the audit
-    /// event's parameters and validation against the model, then decoded to the typed request.
+    /// The JSON work on an Encrypt body before the service sees it: parsed once, for the audit
+    /// event's parameters, validation against the model, and the typed request.
     /// Returns the size of the decoded plaintext.
     public static func decodeEncryptRequest(_ body: Data) throws(KMSError) -> Int {
-        let input = input(of: "Encrypt", body)
+        guard let input = input(of: "Encrypt", body) else { throw WireCoding.unreadable(JSONValue.self) }
         _ = auditParameters("Encrypt", input)
         _ = try validate(input, operation: "Encrypt")
-        return try WireCoding.decode(OperationHandler.EncryptRequest.self, from: body).plaintext.count
+        return try WireCoding.decode(OperationHandler.EncryptRequest.self, from: input).plaintext.count
     }
 
     /// The body of an Encrypt response, as the request path encodes it.

@@ -7,7 +7,7 @@ import KMSService
     let validator = RequestValidator(model: .kms)
 
     func validate(_ json: String, _ operation: String) throws(KMSError) {
-        let value = try WireCoding.decode(JSONValue.self, from: Data(json.utf8))
+        guard let value = WireCoding.parse(Data(json.utf8)) else { throw WireCoding.unreadable(JSONValue.self) }
         try validator.validate(value, shape: ServiceModel.kms.operations[operation]!!)
     }
 

@@ -83,11 +83,6 @@ extension JSONValue {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// Parses JSON bytes (nil when they are not JSON).
-    public static func parse(bytes: some DataProtocol) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-    }
-
     /// The member `name` of an object; nil for anything else.
     public subscript(member name: String) -> JSONValue? {
         if case .object(let members) = self { members[name] } else { nil }
