@@ -49,6 +49,15 @@ import KMSService
         #expect(decode(OperationHandler.EncryptRequest.self, #"["KeyId"]"#) == nil)
     }
 
+    @Test func recasingTouchesTheFirstASCIILetterOnly() {
+        #expect(WireCoding.recased("keyId", upper: true) == "KeyId")
+        #expect(WireCoding.recased("EncryptionAlgorithm", upper: false) == "encryptionAlgorithm")
+        #expect(WireCoding.recased("KeyId", upper: true) == "KeyId")
+        #expect(WireCoding.recased("", upper: true) == "")
+        #expect(WireCoding.recased("éclair", upper: true) == "éclair")
+        #expect(WireCoding.recased("x", upper: true) == "X")
+    }
+
     @Test func parsedJSONTellsBooleansFromNumbers() {
         #expect(WireCoding.parse(Data("[true,1,0,false,1.5,null]".utf8)) == .array([.bool(true), .number(1), .number(0), .bool(false), .number(1.5), .null]))
         #expect(WireCoding.parse(Data(#""x""#.utf8)) == .string("x"))
