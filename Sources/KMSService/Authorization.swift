@@ -69,7 +69,8 @@ extension KeyManagementService {
     /// identity policies say of a request, grants aside (rules 1–3 above).
     func policyVerdict(_ context: RequestContext, _ request: AccessRequest, key: KMSKey, keyPolicy: PolicyDocument) async throws(KMSError) -> PolicyVerdict {
         let identity = try await identity(of: context.principal)
-        let referenced = keyPolicy.referencedKeys.union(identity.policies.flatMap(\.referencedKeys))
+        let referenced = identity.policies.isEmpty ? keyPolicy.referencedKeys
+            : keyPolicy.referencedKeys.union(identity.policies.flatMap(\.referencedKeys))
         let values = try await conditionValues(context, request, key: key, identity: identity, referenced: referenced)
         let question = AuthorizationRequest(principal: context.principal, action: request.action, resource: key.arn, conditionValues: values)
 
@@ -199,10 +200,9 @@ extension KeyManagementService {
             for (name, value) in pairs { values["kms:EncryptionContext:\(name)"] = [value] }
             values["kms:EncryptionContextKeys"] = pairs.keys.sorted()
         }
-        if let reference = request.keyReference, case .aliasName(let name)? = try? KeyReference.parse(reference) {
-            values["kms:RequestAlias"] = [name]
-        } else if let reference = request.keyReference, case .aliasARN(_, _, let name)? = try? KeyReference.parse(reference) {
-            values["kms:RequestAlias"] = [name]
+        switch request.keyReference.flatMap({ try? KeyReference.parse($0) }) {
+        case .aliasName(let name)?, .aliasARN(_, _, let name)?: values["kms:RequestAlias"] = [name]
+        default: break
         }
         guard let key else { return values }
         values["kms:KeySpec"] = [key.spec.rawValue]

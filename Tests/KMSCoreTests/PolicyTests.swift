@@ -185,5 +185,24 @@ import Testing
         #expect(Wildcard.matches("a?c", "abc") && !Wildcard.matches("a?c", "ac"))
         #expect(Wildcard.matches("**x", "yyx"))
         #expect(Wildcard.matches("KMS:*", "kms:Decrypt", ignoringCase: true) && !Wildcard.matches("KMS:*", "kms:Decrypt"))
+        #expect(!Wildcard.matches("kms:Decrypt", "kms:Decrypt2") && !Wildcard.matches("kms:Decrypt2", "kms:Decrypt"))
+        // Beyond ASCII, `?` stands for one character, not one byte, and case folds as Unicode does.
+        #expect(Wildcard.matches("caf?", "café") && !Wildcard.matches("caf??", "café"))
+        #expect(Wildcard.matches("ÉTÉ-*", "été-2026", ignoringCase: true) && !Wildcard.matches("ÉTÉ-*", "été-2026"))
+        #expect(Wildcard.matches("*-é", "tag-é") && !Wildcard.matches("*-e", "tag-é"))
+    }
+
+    @Test func conditionKeysNormalized() {
+        #expect(ConditionKey.normalized("aws:PrincipalTag/Team") == "aws:principaltag/team")
+        #expect(ConditionKey.normalized("kms:callerAccount") == "kms:calleraccount")
+        // The context key keeps its case, as the encryption context is compared case-sensitively.
+        #expect(ConditionKey.normalized("KMS:EncryptionContext:Tenant") == "kms:encryptioncontext:Tenant")
+        #expect(ConditionKey.normalized("aws:PrincipalTag/Équipe") == "aws:principaltag/équipe")
+    }
+
+    @Test func referencedKeysCollectedAtParse() throws {
+        let document = try Self.keyPolicy(Self.statement(resource: #""Resource": "arn:aws:kms:*:111122223333:key/${aws:username}""#, condition: #"{"StringEquals": {"kms:ViaService": "${aws:PrincipalTag/Service}"}}"#))
+        #expect(document.referencedKeys == ["aws:username", "kms:viaservice", "aws:principaltag/service"])
+        #expect(try Self.keyPolicy(Self.statement()).referencedKeys.isEmpty)
     }
 }

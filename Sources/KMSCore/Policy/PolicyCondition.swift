@@ -176,18 +176,42 @@ public enum ConditionTest: String, Sendable, CaseIterable {
 /// IAM's wildcards: `*` matches any run of characters, `?` any one character.
 enum Wildcard {
     static func matches(_ pattern: String, _ text: String, ignoringCase: Bool = false) -> Bool {
-        let p = Array(ignoringCase ? pattern.lowercased() : pattern), t = Array(ignoringCase ? text.lowercased() : text)
+        if pattern == "*" { return true }
+        var (pattern, text) = (pattern, text)
+        // ASCII (actions, ARNs, almost every condition value) is matched byte by byte, folding
+        // case by hand; anything else by characters, as `?` stands for one character.
+        let ascii = pattern.withUTF8 { p in
+            text.withUTF8 { t -> Bool? in
+                guard p.allSatisfy({ $0 < 0x80 }), t.allSatisfy({ $0 < 0x80 }) else { return nil }
+                let (star, question) = (UInt8(ascii: "*"), UInt8(ascii: "?"))
+                return ignoringCase ? matches(p, t, star: star, question: question, fold: asciiLower)
+                    : matches(p, t, star: star, question: question, fold: { $0 })
+            }
+        }
+        if let ascii { return ascii }
+        return matches(Array(ignoringCase ? pattern.lowercased() : pattern), Array(ignoringCase ? text.lowercased() : text),
+                       star: "*", question: "?", fold: { $0 })
+    }
+
+    private static func asciiLower(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
+    /// Greedy matching that backtracks to the last `*`; `fold` maps each element before comparing.
+    private static func matches<C: RandomAccessCollection>(
+        _ p: C, _ t: C, star: C.Element, question: C.Element, fold: (C.Element) -> C.Element
+    ) -> Bool where C.Element: Equatable, C.Index == Int {
         var (i, j) = (0, 0)
-        var star: Int?, resume = 0
+        var lastStar: Int?, resume = 0
         while j < t.count {
-            if i < p.count, p[i] == "?" || p[i] == t[j] {
+            if i < p.count, p[i] == question || fold(p[i]) == fold(t[j]) {
                 i += 1
                 j += 1
-            } else if i < p.count, p[i] == "*" {
-                star = i
+            } else if i < p.count, p[i] == star {
+                lastStar = i
                 resume = j
                 i += 1
-            } else if let s = star {
+            } else if let s = lastStar {
                 i = s + 1
                 resume += 1
                 j = resume
@@ -195,7 +219,7 @@ enum Wildcard {
                 return false
             }
         }
-        while i < p.count, p[i] == "*" { i += 1 }
+        while i < p.count, p[i] == star { i += 1 }
         return i == p.count
     }
 

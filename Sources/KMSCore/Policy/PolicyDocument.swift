@@ -9,42 +9,18 @@ public struct PolicyDocument: Sendable, Equatable {
         case keyPolicy, identityPolicy
     }
 
-    public var version: String?
-    public var id: String?
-    public var statements: [PolicyStatement]
-
-    public static func parse(_ text: String, as kind: Kind) throws(KMSError) -> PolicyDocument {
-        guard case .object(let object)? = JSONValue.parse(text) else {
-            throw malformed("The policy is not a JSON object.")
-        }
-        try requireOnly(["Version", "Id", "Statement"], in: object, what: "policy")
-        var document = PolicyDocument(statements: [])
-        if let version = object["Version"] {
-            guard case .string(let version) = version, version == "2012-10-17" || version == "2008-10-17" else {
-                throw malformed("Version must be 2012-10-17 or 2008-10-17.")
-            }
-            document.version = version
-        }
-        if let id = object["Id"] {
-            guard case .string(let id) = id else { throw malformed("Id must be a string.") }
-            document.id = id
-        }
-        let statements: [JSONValue] = switch object["Statement"] {
-        case .array(let list): list
-        case let one?: [one]
-        case nil: []
-        }
-        guard !statements.isEmpty else { throw malformed("The policy has no Statement.") }
-        document.statements = try statements.map { (element: JSONValue) throws(KMSError) -> PolicyStatement in
-            guard case .object(let statement) = element else { throw malformed("A Statement must be a JSON object.") }
-            return try PolicyStatement(parsing: statement, kind: kind)
-        }
-        return document
-    }
-
+    public let version: String?
+    public let id: String?
+    public let statements: [PolicyStatement]
     /// The condition keys the statements read (normalized): those they test, and those their
     /// policy variables (`${aws:username}`) stand for in resources and condition values.
-    public var referencedKeys: Set<String> {
+    /// Collected once here, as every authorization asks for them.
+    public let referencedKeys: Set<String>
+
+    init(version: String?, id: String?, statements: [PolicyStatement]) {
+        self.version = version
+        self.id = id
+        self.statements = statements
         var keys = Set<String>()
         for statement in statements {
             for condition in statement.conditions {
@@ -53,7 +29,37 @@ public struct PolicyDocument: Sendable, Equatable {
             }
             statement.resources.forEach { keys.formUnion(PolicyVariables.names(in: $0)) }
         }
-        return keys
+        referencedKeys = keys
+    }
+
+    public static func parse(_ text: String, as kind: Kind) throws(KMSError) -> PolicyDocument {
+        guard case .object(let object)? = JSONValue.parse(text) else {
+            throw malformed("The policy is not a JSON object.")
+        }
+        try requireOnly(["Version", "Id", "Statement"], in: object, what: "policy")
+        var version: String?
+        if let value = object["Version"] {
+            guard case .string(let text) = value, text == "2012-10-17" || text == "2008-10-17" else {
+                throw malformed("Version must be 2012-10-17 or 2008-10-17.")
+            }
+            version = text
+        }
+        var id: String?
+        if let value = object["Id"] {
+            guard case .string(let text) = value else { throw malformed("Id must be a string.") }
+            id = text
+        }
+        let statements: [JSONValue] = switch object["Statement"] {
+        case .array(let list): list
+        case let one?: [one]
+        case nil: []
+        }
+        guard !statements.isEmpty else { throw malformed("The policy has no Statement.") }
+        let parsed = try statements.map { (element: JSONValue) throws(KMSError) -> PolicyStatement in
+            guard case .object(let statement) = element else { throw malformed("A Statement must be a JSON object.") }
+            return try PolicyStatement(parsing: statement, kind: kind)
+        }
+        return PolicyDocument(version: version, id: id, statements: parsed)
     }
 
     static func malformed(_ message: String) -> KMSError {

@@ -29,9 +29,26 @@ public enum ConditionKey {
     static let encryptionContextPrefix = "kms:encryptioncontext:"
 
     public static func normalized(_ key: String) -> String {
-        let lower = key.lowercased()
+        let lower = asciiLowercased(key) ?? key.lowercased()
         guard lower.hasPrefix(encryptionContextPrefix) else { return lower }
         return encryptionContextPrefix + key.dropFirst(encryptionContextPrefix.count)
+    }
+
+    /// `key` with ASCII capitals lowered, nil when it holds anything beyond ASCII. Every key a
+    /// request carries is ASCII but for encryption-context names; this spares `lowercased()`'s
+    /// Unicode machinery on each of a request's twenty-odd keys.
+    static func asciiLowercased(_ key: String) -> String? {
+        var key = key
+        return key.withUTF8 { bytes -> String? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            guard bytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return String(decoding: bytes, as: UTF8.self) }
+            return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                for (i, byte) in bytes.enumerated() {
+                    buffer[i] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                }
+                return bytes.count
+            }
+        }
     }
 }
 
@@ -107,7 +124,7 @@ extension PolicyStatement {
 enum PolicyVariables {
     /// The condition keys (normalized) that `${…}` variables in `text` stand for.
     static func names(in text: String) -> [String] {
-        guard text.contains("${") else { return [] }
+        guard mentionsVariable(text) else { return [] }
         return text.components(separatedBy: "${").dropFirst().compactMap { part in
             guard let end = part.firstIndex(of: "}") else { return nil }
             let name = part[..<end].split(separator: ",", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
@@ -116,7 +133,7 @@ enum PolicyVariables {
     }
 
     static func substitute(_ text: String, _ request: AuthorizationRequest) -> String? {
-        guard text.contains("${") else { return text }
+        guard mentionsVariable(text) else { return text }
         var result = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
@@ -139,6 +156,18 @@ enum PolicyVariables {
             rest = rest[rest.index(after: end)...]
         }
         return result + rest
+    }
+
+    /// Whether `text` holds `${`. Scans the UTF-8 bytes: `String.contains` of a string goes
+    /// through Foundation's `range(of:)` on Linux, which bridges to CFString on every call,
+    /// and this runs for every resource and condition value of every policy a request meets.
+    static func mentionsVariable(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if previous == UInt8(ascii: "$"), byte == UInt8(ascii: "{") { return true }
+            previous = byte
+        }
+        return false
     }
 }
 
