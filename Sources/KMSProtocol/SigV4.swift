@@ -55,21 +55,53 @@ public enum SigV4 {
     // MARK: Signing
 
     public static func canonicalRequest(_ request: HTTPRequest, signedHeaders: [String]) -> String {
-        let headers = signedHeaders.map { name in
-            "\(name):" + request.values(of: name).map(normalizedHeaderValue).joined(separator: ",") + "\n"
-        }.joined()
-        return [
-            request.method,
-            canonicalURI(request.path),
-            canonicalQuery(request.query),
-            headers,
-            signedHeaders.joined(separator: ";"),
-            Hex.encode(SHA256.hash(data: request.body)),
-        ].joined(separator: "\n")
+        String(decoding: canonicalRequestBytes(request, signedHeaders: signedHeaders), as: UTF8.self)
     }
 
     public static func stringToSign(canonicalRequest: String, amzDate: String, scope: String) -> String {
-        [algorithm, amzDate, scope, Hex.encode(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
+        String(decoding: stringToSignBytes(canonicalRequest: Array(canonicalRequest.utf8), amzDate: amzDate, scope: scope), as: UTF8.self)
+    }
+
+    /// The canonical request written into one buffer: verification only hashes it.
+    static func canonicalRequestBytes(_ request: HTTPRequest, signedHeaders: [String]) -> [UInt8] {
+        let newline = UInt8(ascii: "\n")
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + request.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
+        out += request.method.utf8
+        out.append(newline)
+        out += canonicalURI(request.path).utf8
+        out.append(newline)
+        if !request.query.isEmpty { out += canonicalQuery(request.query).utf8 }
+        out.append(newline)
+        for name in signedHeaders {
+            out += name.utf8
+            out.append(UInt8(ascii: ":"))
+            for (index, value) in request.values(of: name).enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                appendNormalizedHeaderValue(value, to: &out)
+            }
+            out.append(newline)
+        }
+        out.append(newline)
+        for (index, name) in signedHeaders.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ";")) }
+            out += name.utf8
+        }
+        out.append(newline)
+        out += Hex.encode(SHA256.hash(data: request.body)).utf8
+        return out
+    }
+
+    static func stringToSignBytes(canonicalRequest: [UInt8], amzDate: String, scope: String) -> [UInt8] {
+        var out = Array(algorithm.utf8)
+        out.reserveCapacity(algorithm.utf8.count + amzDate.utf8.count + scope.utf8.count + 3 + 2 * SHA256.byteCount)
+        for part in [amzDate, scope] {
+            out.append(UInt8(ascii: "\n"))
+            out += part.utf8
+        }
+        out.append(UInt8(ascii: "\n"))
+        out += Hex.encode(SHA256.hash(data: canonicalRequest)).utf8
+        return out
     }
 
     public static func signingKey(secret: String, date: String, region: String, service: String) -> SymmetricKey {
@@ -178,13 +210,13 @@ public enum SigV4 {
         guard request.values(of: "x-amz-security-token").isEmpty, let (principal, secret) = try await lookup(auth.accessKeyID) else {
             throw KMSError(.unrecognizedClient, "The security token included in the request is invalid.")
         }
-        let canonical = canonicalRequest(request, signedHeaders: auth.signedHeaders)
-        let toSign = stringToSign(canonicalRequest: canonical, amzDate: amzDate, scope: auth.scope)
+        let canonical = canonicalRequestBytes(request, signedHeaders: auth.signedHeaders)
+        let toSign = stringToSignBytes(canonicalRequest: canonical, amzDate: amzDate, scope: auth.scope)
         let key = signingKeys?.key(accessKeyID: auth.accessKeyID, secret: secret, date: auth.date, region: auth.region, service: auth.service)
             ?? signingKey(secret: secret, date: auth.date, region: auth.region, service: auth.service)
         // Constant-time comparison of the MAC, by swift-crypto.
         guard let provided = Hex.decode(auth.signature), provided.count == SHA256.byteCount,
-              HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: Data(toSign.utf8), using: key)
+              HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: toSign, using: key)
         else {
             throw KMSError(.invalidSignature, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
         }
@@ -193,22 +225,20 @@ public enum SigV4 {
 
     // MARK: Canonical forms
 
-    /// Trims a header value and collapses runs of whitespace to one space.
-    static func normalizedHeaderValue(_ value: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(value.utf8.count)
+    /// Appends a header value trimmed, with runs of whitespace collapsed to one space.
+    static func appendNormalizedHeaderValue(_ value: String, to out: inout [UInt8]) {
+        let start = out.count
         var blankBefore = false
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
-                blankBefore = !out.isEmpty
+                blankBefore = out.count > start
             default:
                 if blankBefore { out.append(UInt8(ascii: " ")) }
                 blankBefore = false
                 out.append(byte)
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The path with `.` and `..` segments resolved and empty segments removed, each segment
@@ -261,15 +291,12 @@ public enum SigV4 {
         }
     }
 
-    /// `X-Amz-Date`'s ISO 8601 basic format, `20150830T123600Z`.
-    private static let amzDateFormat = Date.ISO8601FormatStyle(
-        dateSeparator: .omitted, dateTimeSeparator: .standard, timeSeparator: .omitted, timeZone: .gmt)
-
+    /// `X-Amz-Date`: ISO 8601 basic format, `20150830T123600Z`, exactly.
     static func parseAmzDate(_ text: String) -> Date? {
-        try? Date(text, strategy: amzDateFormat)
+        UTCTime.parseBasic(text)
     }
 
     static func formatAmzDate(_ date: Date) -> String {
-        date.formatted(amzDateFormat)
+        UTCTime.basic(date)
     }
 }

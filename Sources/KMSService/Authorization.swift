@@ -192,7 +192,7 @@ extension KeyManagementService {
         for tag in identity.tags { values["aws:PrincipalTag/\(tag.key)"] = [tag.value] }
         if let ip = context.sourceIP { values["aws:SourceIp"] = [ip] }
         values["aws:SecureTransport"] = [context.secureTransport ? "true" : "false"]
-        if referenced.contains("aws:currenttime") { values["aws:CurrentTime"] = [Self.iso8601(now)] }
+        if referenced.contains("aws:currenttime") { values["aws:CurrentTime"] = [UTCTime.extended(now)] }
         values["aws:EpochTime"] = [String(Int64(now.timeIntervalSince1970))]
         values["aws:RequestedRegion"] = [context.region]
         if let via = context.viaService { values["kms:ViaService"] = [via] }
@@ -224,9 +224,5 @@ extension KeyManagementService {
             if !aliases.isEmpty { values["kms:ResourceAliases"] = aliases.map(\.name) }
         }
         return values
-    }
-
-    static func iso8601(_ date: Date) -> String {
-        date.formatted(.iso8601)
     }
 }

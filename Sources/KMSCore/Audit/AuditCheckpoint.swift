@@ -132,7 +132,7 @@ public struct AuditVerifyingKey: Sendable {
 public enum AuditTime {
     /// `2026-11-22T10:00:00Z`, as `eventTime`.
     public static func iso8601(_ date: Date) -> String {
-        Date.ISO8601FormatStyle().format(date)
+        UTCTime.extended(date)
     }
 
     public static func parseISO8601(_ text: String) -> Date? {
