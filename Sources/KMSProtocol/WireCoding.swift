@@ -3,23 +3,9 @@ import Foundation
 
 /// JSON coding of AWS JSON 1.1 bodies: PascalCase member names on the wire, lowerCamelCase
 /// properties in Swift; blobs as base64; timestamps as epoch seconds (plain numbers).
-/// Requests are parsed once (`parse`) and decoded from that tree (`decode`).
+/// Requests are parsed once (`parse`) and decoded from that tree (`decode`); responses are
+/// written in one pass (`encode`).
 enum WireCoding {
-    /// Configured once; JSONEncoder is safe to share across requests.
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .custom { path in WireKey(recased(path.last!.stringValue, upper: true)) }
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            // Millisecond precision, never in exponent notation (SDKs in Java and Go reject it).
-            // A Double of n/1000 prints as its shortest round-trip form: at most three decimals,
-            // no exponent for any date after 1970, without the Decimal arithmetic this used.
-            try container.encode(Double(Int64((date.timeIntervalSince1970 * 1000).rounded())) / 1000)
-        }
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
-
     /// The key with its first letter in upper or lower case. The model's member names are
     /// ASCII; a key that starts otherwise is left as it is (no Swift property matches it).
     /// Written straight into the new String, without an intermediate byte array: a name of up
@@ -60,7 +46,7 @@ enum WireCoding {
 
     static func encode<T: Encodable>(_ value: T) throws(KMSError) -> Data {
         do {
-            return try encoder.encode(value)
+            return Data(try WireEncoder.encode(value))
         } catch {
             throw KMSError.internalFailure()
         }

@@ -54,9 +54,10 @@ extension JSONValue {
         return inPlace.flatMap { $0 } ?? a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
+    /// `s` as a JSON string, escaped as `canonicalBytes` does (also the form of response bodies).
     /// Most strings need no escape and are copied whole; appending byte by byte was a third
     /// of sealing an event, on the store's one writer.
-    private static func writeString(_ s: String, to out: inout [UInt8]) {
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         let copied = s.utf8.withContiguousStorageIfAvailable { bytes in
             guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
