@@ -193,7 +193,8 @@ enum Wildcard {
                        star: "*", question: "?", fold: { $0 })
     }
 
-    private static func asciiLower(_ byte: UInt8) -> UInt8 {
+    /// The byte with an ASCII capital lowered.
+    static func asciiLower(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 

@@ -41,11 +41,8 @@ public enum ConditionKey {
         var key = key
         return key.withUTF8 { bytes -> String? in
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
-            guard bytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return String(decoding: bytes, as: UTF8.self) }
             return String(unsafeUninitializedCapacity: bytes.count) { buffer in
-                for (i, byte) in bytes.enumerated() {
-                    buffer[i] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                }
+                for (i, byte) in bytes.enumerated() { buffer[i] = Wildcard.asciiLower(byte) }
                 return bytes.count
             }
         }
