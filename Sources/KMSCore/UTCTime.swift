@@ -13,14 +13,14 @@ import Darwin
 public enum UTCTime {
     /// `2026-11-22T10:00:00Z`: ISO 8601 extended format, fractions of a second dropped.
     public static func extended(_ date: Date) -> String {
-        guard let t = fields(date) else { return Date.ISO8601FormatStyle().format(date) }
-        return format([(t.year, 4), (t.month, 2), (t.day, 2), (t.hour, 2), (t.minute, 2), (t.second, 2)], separators: "--T::Z")
+        guard let fields = fields(date) else { return Date.ISO8601FormatStyle().format(date) }
+        return format(fields, dateSeparator: UInt8(ascii: "-"), timeSeparator: UInt8(ascii: ":"))
     }
 
     /// `20261122T100000Z`: ISO 8601 basic format, as `X-Amz-Date` and SigV4 write it.
     public static func basic(_ date: Date) -> String {
-        guard let t = fields(date) else { return Date.ISO8601FormatStyle(dateSeparator: .omitted, timeSeparator: .omitted).format(date) }
-        return format([(t.year, 4), (t.month, 2), (t.day, 2), (t.hour, 2), (t.minute, 2), (t.second, 2)], separators: "\0\0T\0\0Z")
+        guard let fields = fields(date) else { return Date.ISO8601FormatStyle(dateSeparator: .omitted, timeSeparator: .omitted).format(date) }
+        return format(fields, dateSeparator: nil, timeSeparator: nil)
     }
 
     /// Exactly `yyyyMMdd'T'HHmmss'Z'` naming a real instant (no 30 February, no hour 24);
@@ -67,22 +67,27 @@ public enum UTCTime {
                       hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec))
     }
 
-    /// Zero-padded numbers, each followed by its separator (`\0` for none).
-    private static func format(_ numbers: [(value: Int, width: Int)], separators: StaticString) -> String {
+    /// `yyyy?MM?ddThh?mm?ssZ`, each `?` the separator given (none when nil).
+    private static func format(_ fields: Fields, dateSeparator: UInt8?, timeSeparator: UInt8?) -> String {
         String(unsafeUninitializedCapacity: 20) { buffer in
             var count = 0
-            for (index, number) in numbers.enumerated() {
-                var value = number.value
-                for position in stride(from: number.width - 1, through: 0, by: -1) {
+            func put(_ value: Int, width: Int) {
+                var value = value
+                for position in stride(from: width - 1, through: 0, by: -1) {
                     buffer[count + position] = UInt8(ascii: "0") + UInt8(value % 10)
                     value /= 10
                 }
-                count += number.width
-                let separator = separators.utf8Start[index]
-                if separator != 0 {
-                    buffer[count] = separator
-                    count += 1
-                }
+                count += width
+            }
+            func put(_ byte: UInt8?) {
+                guard let byte else { return }
+                buffer[count] = byte
+                count += 1
+            }
+            for (value, width, separator) in [(fields.year, 4, dateSeparator), (fields.month, 2, dateSeparator), (fields.day, 2, UInt8(ascii: "T")),
+                                              (fields.hour, 2, timeSeparator), (fields.minute, 2, timeSeparator), (fields.second, 2, UInt8(ascii: "Z"))] {
+                put(value, width: width)
+                put(separator)
             }
             return count
         }

@@ -32,9 +32,7 @@ public enum SigV4 {
         }
 
         private static func equalsIgnoringASCIICase(_ name: String, lowercase: String) -> Bool {
-            name.utf8.elementsEqual(lowercase.utf8) { byte, lower in
-                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 == lower : byte == lower
-            }
+            name.utf8.elementsEqual(lowercase.utf8) { byte, lower in byte.asciiLowercased == lower }
         }
     }
 

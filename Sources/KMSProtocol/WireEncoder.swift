@@ -50,11 +50,7 @@ enum WireEncoder {
 
         func writeNumber(_ number: Double) {
             guard number.isFinite else { failed = true; return }
-            if number.rounded() == number, number.magnitude < 9_007_199_254_740_992 {
-                bytes += String(Int64(number)).utf8
-            } else {
-                bytes += number.description.utf8
-            }
+            JSONValue.writeNumber(number, to: &bytes)
         }
 
         func writeInteger(_ integer: some BinaryInteger) {
@@ -89,6 +85,13 @@ enum WireEncoder {
         func writeKey(_ key: String) {
             JSONValue.writeString(key, to: &bytes)
             bytes.append(UInt8(ascii: ":"))
+        }
+
+        /// An encoder whose writes go nowhere, the encoding marked failed: what `superEncoder`
+        /// gets, as a streaming writer cannot place its value.
+        func refused() -> any Encoder {
+            failed = true
+            return ValueEncoder(output: Output())
         }
     }
 
@@ -126,28 +129,9 @@ enum WireEncoder {
             if member(key) { output.bytes += "null".utf8 }
         }
 
-        mutating func encode(_ value: Bool, forKey key: Key) {
-            if member(key) { output.bytes += (value ? "true" : "false").utf8 }
-        }
-
+        /// Strings, the commonest member, written without the generic path's casts.
         mutating func encode(_ value: String, forKey key: Key) {
             if member(key) { JSONValue.writeString(value, to: &output.bytes) }
-        }
-
-        mutating func encode(_ value: Int, forKey key: Key) {
-            if member(key) { output.writeInteger(value) }
-        }
-
-        mutating func encode(_ value: Int32, forKey key: Key) {
-            if member(key) { output.writeInteger(value) }
-        }
-
-        mutating func encode(_ value: Int64, forKey key: Key) {
-            if member(key) { output.writeInteger(value) }
-        }
-
-        mutating func encode(_ value: Double, forKey key: Key) {
-            if member(key) { output.writeNumber(value) }
         }
 
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
@@ -164,14 +148,8 @@ enum WireEncoder {
             return ValueEncoder(output: output).unkeyedContainer()
         }
 
-        mutating func superEncoder() -> any Encoder { unsupported() }
-        mutating func superEncoder(forKey key: Key) -> any Encoder { unsupported() }
-
-        /// An encoder whose writes go nowhere, the encoding marked failed.
-        private func unsupported() -> any Encoder {
-            output.failed = true
-            return ValueEncoder(output: Output())
-        }
+        mutating func superEncoder() -> any Encoder { output.refused() }
+        mutating func superEncoder(forKey key: Key) -> any Encoder { output.refused() }
     }
 
     struct Unkeyed: UnkeyedEncodingContainer {
@@ -208,10 +186,7 @@ enum WireEncoder {
             return ValueEncoder(output: output).unkeyedContainer()
         }
 
-        mutating func superEncoder() -> any Encoder {
-            output.failed = true
-            return ValueEncoder(output: Output())
-        }
+        mutating func superEncoder() -> any Encoder { output.refused() }
     }
 
     /// One value: enums with raw values, and the wrappers of synthesized conformances.

@@ -69,8 +69,7 @@ extension KeyManagementService {
     /// identity policies say of a request, grants aside (rules 1–3 above).
     func policyVerdict(_ context: RequestContext, _ request: AccessRequest, key: KMSKey, keyPolicy: PolicyDocument) async throws(KMSError) -> PolicyVerdict {
         let identity = try await identity(of: context.principal)
-        let referenced = identity.policies.isEmpty ? keyPolicy.referencedKeys
-            : keyPolicy.referencedKeys.union(identity.policies.flatMap(\.referencedKeys))
+        let referenced = keyPolicy.referencedKeys.union(identity.policies.flatMap(\.referencedKeys))
         let values = try await conditionValues(context, request, key: key, identity: identity, referenced: referenced)
         let question = AuthorizationRequest(principal: context.principal, action: request.action, resource: key.arn, conditionValues: values)
 

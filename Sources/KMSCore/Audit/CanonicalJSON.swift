@@ -19,12 +19,7 @@ extension JSONValue {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .number(let n):
-            if n.rounded() == n, abs(n) < 9_007_199_254_740_992 {
-                out.append(contentsOf: String(Int64(n)).utf8)
-            } else {
-                out.append(contentsOf: "\(n)".utf8)
-            }
+        case .number(let n): writeNumber(n, to: &out)
         case .string(let s): writeString(s, to: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -52,6 +47,16 @@ extension JSONValue {
             b.utf8.withContiguousStorageIfAvailable { y in x.lexicographicallyPrecedes(y) }
         }
         return inPlace.flatMap { $0 } ?? a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    /// A finite number as `canonicalBytes` writes it (also the form of response bodies): an
+    /// integral value below 2^53 without a fraction, any other in its shortest round-trip form.
+    public static func writeNumber(_ n: Double, to out: inout [UInt8]) {
+        if n.rounded() == n, abs(n) < 9_007_199_254_740_992 {
+            out.append(contentsOf: String(Int64(n)).utf8)
+        } else {
+            out.append(contentsOf: "\(n)".utf8)
+        }
     }
 
     /// `s` as a JSON string, escaped as `canonicalBytes` does (also the form of response bodies).

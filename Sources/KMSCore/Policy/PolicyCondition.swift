@@ -184,18 +184,12 @@ enum Wildcard {
             text.withUTF8 { t -> Bool? in
                 guard p.allSatisfy({ $0 < 0x80 }), t.allSatisfy({ $0 < 0x80 }) else { return nil }
                 let (star, question) = (UInt8(ascii: "*"), UInt8(ascii: "?"))
-                return ignoringCase ? matches(p, t, star: star, question: question, fold: asciiLower)
-                    : matches(p, t, star: star, question: question, fold: { $0 })
+                return matches(p, t, star: star, question: question, fold: ignoringCase ? { $0.asciiLowercased } : { $0 })
             }
         }
         if let ascii { return ascii }
         return matches(Array(ignoringCase ? pattern.lowercased() : pattern), Array(ignoringCase ? text.lowercased() : text),
                        star: "*", question: "?", fold: { $0 })
-    }
-
-    /// The byte with an ASCII capital lowered.
-    static func asciiLower(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 
     /// Greedy matching that backtracks to the last `*`; `fold` maps each element before comparing.

@@ -42,7 +42,7 @@ public enum ConditionKey {
         return key.withUTF8 { bytes -> String? in
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
             return String(unsafeUninitializedCapacity: bytes.count) { buffer in
-                for (i, byte) in bytes.enumerated() { buffer[i] = Wildcard.asciiLower(byte) }
+                for (i, byte) in bytes.enumerated() { buffer[i] = byte.asciiLowercased }
                 return bytes.count
             }
         }
