@@ -11,7 +11,7 @@ Usage: scripts/generate-service-model.py [path/to/kms-2014-11-01.service.json]
 import json, os, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
-src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "shared", "spec", "kms-2014-11-01.service.json")
+src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "spec", "kms-2014-11-01.service.json")
 model = json.load(open(src))
 shapes = model["shapes"]
 keep, out = set(), {}

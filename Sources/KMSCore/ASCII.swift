@@ -7,3 +7,13 @@ extension UInt8 {
         self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z") ? self | 0x20 : self
     }
 }
+
+extension String {
+    /// Whether the two hold the same UTF-8 bytes. Swift's `==` (and a `String`-keyed
+    /// dictionary) holds canonically equivalent strings equal — `café` composed and decomposed —
+    /// while an encryption context binds bytes and AWS compares policy and grant values exactly.
+    @inlinable
+    public func bytewiseEquals(_ other: String) -> Bool {
+        utf8.elementsEqual(other.utf8)
+    }
+}

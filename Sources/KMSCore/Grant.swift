@@ -45,10 +45,16 @@ public struct GrantConstraints: Sendable, Equatable, Codable {
         self.encryptionContextSubset = encryptionContextSubset
     }
 
-    /// As AWS compares them: context keys case-insensitively, values exactly.
+    /// As AWS compares them: context keys case-insensitively, values exactly; both as bytes,
+    /// never by canonical equivalence (`café` composed is not `cafe` and a combining accent).
     public func allow(_ context: EncryptionContext) -> Bool {
-        let request = Dictionary(context.pairs.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
-        func contains(_ pairs: [String: String]) -> Bool { pairs.allSatisfy { request[$0.key.lowercased()] == $0.value } }
+        let request = context.pairs.map { (key: Array($0.key.lowercased().utf8), value: $0.value) }
+        func contains(_ pairs: [String: String]) -> Bool {
+            pairs.allSatisfy { pair in
+                let key = Array(pair.key.lowercased().utf8)
+                return request.contains { $0.key == key && $0.value.bytewiseEquals(pair.value) }
+            }
+        }
         if let equals = encryptionContextEquals, equals.count != context.pairs.count || !contains(equals) { return false }
         if let subset = encryptionContextSubset, !contains(subset) { return false }
         return true
@@ -58,14 +64,19 @@ public struct GrantConstraints: Sendable, Equatable, Codable {
     /// through a grant must be at least as strict as its parent).
     public func isAtLeastAsStrict(as parent: GrantConstraints) -> Bool {
         // The pairs every allowed context is known to contain, and whether it is exactly that.
-        let required = (encryptionContextSubset ?? [:]).merging(encryptionContextEquals ?? [:]) { a, _ in a }
+        let required = Self.bytes((encryptionContextSubset ?? [:]).merging(encryptionContextEquals ?? [:]) { a, _ in a })
         if let equals = parent.encryptionContextEquals {
-            guard let mine = encryptionContextEquals, mine == equals else { return false }
+            guard let mine = encryptionContextEquals, Self.bytes(mine) == Self.bytes(equals) else { return false }
         }
         if let subset = parent.encryptionContextSubset {
-            guard subset.allSatisfy({ required[$0.key] == $0.value }) else { return false }
+            guard Self.bytes(subset).allSatisfy({ required[$0.key] == $0.value }) else { return false }
         }
         return true
+    }
+
+    /// The pairs as bytes, so that comparing them is exact (see `String.bytewiseEquals`).
+    private static func bytes(_ pairs: [String: String]) -> [[UInt8]: [UInt8]] {
+        Dictionary(pairs.map { (Array($0.key.utf8), Array($0.value.utf8)) }, uniquingKeysWith: { a, _ in a })
     }
 
     public var isEmpty: Bool { encryptionContextEquals == nil && encryptionContextSubset == nil }

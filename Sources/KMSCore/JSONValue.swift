@@ -39,8 +39,9 @@ extension JSONValue {
             var object: [String: JSONValue] = [:]
             object.reserveCapacity(members.count)
             for (name, member) in members {
-                guard let value = JSONValue(foundation: member) else { return nil }
-                object[name] = value
+                // Two names that differ in bytes but are canonically equivalent would be one
+                // Swift key: refused rather than one of them silently dropped.
+                guard let value = JSONValue(foundation: member), object.updateValue(value, forKey: name) == nil else { return nil }
             }
             self = .object(object)
         case let elements as [Any]:

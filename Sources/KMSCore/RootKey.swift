@@ -13,6 +13,7 @@ public struct RootKey: Sendable {
     private let credentialKey: SymmetricKey
     private let auditKey: SymmetricKey
     private let materialIDKey: SymmetricKey
+    private let forwardAccessKey: SymmetricKey
 
     public static let byteCount = 32
 
@@ -29,6 +30,7 @@ public struct RootKey: Sendable {
         credentialKey = try derive("swiftkms/root/credentials/v1")
         auditKey = try derive("swiftkms/root/audit-signing/v1")
         materialIDKey = try derive("swiftkms/root/imported-material-id/v1")
+        forwardAccessKey = try derive("swiftkms/root/forward-access/v1")
     }
 
     /// 32 fresh random bytes for a new root key.
@@ -88,6 +90,17 @@ public struct RootKey: Sendable {
 
     private static func materialIDInput(_ keyID: String, _ material: [UInt8]) -> [UInt8] {
         Array(keyID.utf8) + [0] + material
+    }
+
+    /// Seals a forward access token's claims (see `ForwardAccessToken`).
+    public func sealForwardAccess(_ claims: [UInt8]) throws(KMSError) -> [UInt8] {
+        try Self.seal(claims, key: forwardAccessKey, binding: Array("forward-access:1".utf8))
+    }
+
+    /// The claims of a token sealed by `sealForwardAccess`; nil for anything else (a token
+    /// comes from a request, so a bad one is the caller's fault, not the store's).
+    public func openForwardAccess(_ sealed: [UInt8]) -> [UInt8]? {
+        try? Array(Self.open(sealed, key: forwardAccessKey, binding: Array("forward-access:1".utf8)))
     }
 
     /// Wraps the audit signing key's private scalar for storage.

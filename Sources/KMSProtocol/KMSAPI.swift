@@ -12,11 +12,20 @@ public struct KMSAPI: Sendable {
     }
 
     let service: KeyManagementService
+    /// Which refusals at authentication get an event of their own.
+    public let authenticationFailures: AuthenticationFailureLog
     private static let validator = RequestValidator(model: .kms)
 
-    public init(service: KeyManagementService) {
+    public init(service: KeyManagementService, authenticationFailureLimits: AuthenticationFailureLog.Limits = .init()) {
         self.service = service
+        authenticationFailures = AuthenticationFailureLog(limits: authenticationFailureLimits, now: service.clock.now())
     }
+
+    /// SwiftKMS's own operation beside AWS's (`X-Amz-Target: SwiftKMS.CreateForwardAccessToken`):
+    /// see `ForwardAccessToken`.
+    static let forwardAccessTokenTarget = "SwiftKMS.CreateForwardAccessToken"
+    /// Operations of `handlers` that are SwiftKMS's own, outside AWS's model.
+    static let extensionOperations: Set<String> = ["CreateForwardAccessToken"]
 
     static let handlers: [String: OperationHandler] = [
         "CancelKeyDeletion": .cancelKeyDeletion,
@@ -67,10 +76,12 @@ public struct KMSAPI: Sendable {
         "UpdatePrimaryRegion": .updatePrimaryRegion,
         "Verify": .verify,
         "VerifyMac": .verifyMac,
+        "CreateForwardAccessToken": .createForwardAccessToken,
     ]
 
     /// The operation an `X-Amz-Target` header names, if it is one of the model's.
     public static func operationName(target: String?) -> String? {
+        if target == forwardAccessTokenTarget { return "CreateForwardAccessToken" }
         guard let target, target.hasPrefix("TrentService.") else { return nil }
         let name = String(target.dropFirst("TrentService.".count))
         return ServiceModel.kms.operations.keys.contains(name) ? name : nil
@@ -102,21 +113,39 @@ public struct KMSAPI: Sendable {
         return response
     }
 
-    /// Records the event of a request refused at authentication, naming the identity it
-    /// claimed (`identity`), and returns the refusal once the event is durable.
-    public func refuseUnauthenticated(target: String?, body: Data, error: KMSError, identity: AuditIdentity, region: String?,
+    /// Records the event of a request refused at authentication, when `authenticationFailures`
+    /// lets it have one, and returns the refusal once the event is durable. The event names no
+    /// principal (the request proved no identity; `claimedAccessKeyID` is only what it said)
+    /// and holds nothing of the body; its free-text fields are cut short.
+    public func refuseUnauthenticated(target: String?, error: KMSError, claimedAccessKeyID: String?, region: String?,
                                       requestID: String, sourceIP: String?, userAgent: String?) async -> Response {
-        let name = Self.operationName(target: target)
-        let recorder = AuditRecorder(.init(
-            eventName: name ?? Self.auditName(target: target), eventTime: service.clock.now(), identity: identity, region: region,
-            sourceIP: sourceIP, userAgent: userAgent, requestParameters: Self.auditParameters(name, Self.input(of: name, body)), requestID: requestID,
-            readOnly: name.map(AuditRecorder.isReadOnly) ?? true))
+        let now = service.clock.now()
+        let (record, summary) = authenticationFailures.admit(source: sourceIP, now: now)
+        var events: [AuditEvent] = []
+        if let summary { events.append(service.audit.authenticationFailureSummary(summary)) }
+        if record {
+            let name = Self.operationName(target: target)
+            let recorder = AuditRecorder(.init(
+                eventName: name ?? Self.auditName(target: target), eventTime: now,
+                identity: .unknown(accessKeyID: claimedAccessKeyID.map { String($0.prefix(128)) }), region: region,
+                sourceIP: sourceIP, userAgent: userAgent.map { String($0.prefix(256)) }, requestParameters: .null, requestID: requestID,
+                readOnly: name.map(AuditRecorder.isReadOnly) ?? true))
+            events.append(recorder.event(chain: service.audit.chain, error: error))
+        }
         do {
-            try await service.audit.record(recorder.event(chain: service.audit.chain, error: error))
+            for event in events { try await service.audit.record(event) }
             return Self.errorResponse(error)
         } catch {
             return Self.errorResponse(error)  // the event could not be stored: KMSInternalException
         }
+    }
+
+    /// Records the summary of refusals at authentication of a window that has ended, if any
+    /// were suppressed (run periodically, so the last window of an attack is not left unsaid);
+    /// with `endingWindow`, of the current window too (at shutdown).
+    public func flushAuthenticationFailures(endingWindow: Bool = false) async throws(KMSError) {
+        guard let summary = authenticationFailures.flush(now: service.clock.now(), endingWindow: endingWindow) else { return }
+        try await service.audit.record(service.audit.authenticationFailureSummary(summary))
     }
 
     /// The body of a request for `operation` as JSON (an empty body is an empty object, as AWS
@@ -141,14 +170,15 @@ public struct KMSAPI: Sendable {
         guard let name else {
             throw KMSError(.unknownOperation, "")
         }
-        guard let handler = Self.handlers[name] else {
-            throw KMSError(.unsupportedOperation, "\(name) is not supported by this server yet.")
-        }
         try service.admit(operation: name, context)
         guard let input else { throw WireCoding.unreadable(JSONValue.self) }
         var context = context
+        // Validated first, as AWS does, also for the operations this server does not answer.
         if let tokens = try Self.validate(input, operation: name) {
             context.grantTokens = tokens
+        }
+        guard let handler = Self.handlers[name] else {
+            throw KMSError(.unsupportedOperation, "\(name) is not supported by this server yet.")
         }
         return try await handler.run(input, service, context)
     }

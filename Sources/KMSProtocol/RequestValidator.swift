@@ -8,6 +8,13 @@ import Foundation
 struct RequestValidator {
     let model: ServiceModel
 
+    /// The UTF-8 bytes an encryption context's keys and values may hold in all. The model
+    /// sets no bound and AWS documents none; without one a context is bounded only by the body
+    /// (an 8,000-pair context was accepted, and audited as 888 KB). 8 KiB is what services
+    /// that pass a context through a header allow (S3's SSE-KMS context header) and far
+    /// beyond any context an AWS service or the AWS Encryption SDK builds.
+    static let maximumEncryptionContextSize = 8_192
+
     func validate(_ body: JSONValue, shape: String) throws(KMSError) {
         var violations: [String] = []
         try check(body, shapeName: shape, path: nil, violations: &violations)
@@ -49,7 +56,7 @@ struct RequestValidator {
                 violation(shown, "satisfy regular expression pattern: \(pattern.source)")
             }
         case (.blob, .string(let base64)):
-            guard let data = Data(base64Encoded: base64) else {
+            guard let data = Base64.decodeStrict(base64) else {
                 throw KMSError(.serialization, "Invalid base64 value at '\(at)'.")
             }
             if let min = shape.min, data.count < min { violation(nil, "have length greater than or equal to \(min)") }
@@ -72,6 +79,10 @@ struct RequestValidator {
         case (.map, .object(let entries)):
             if let min = shape.min, entries.count < min { violation(nil, "have length greater than or equal to \(min)") }
             if let max = shape.max, entries.count > max { violation(nil, "have length less than or equal to \(max)") }
+            if shapeName == "EncryptionContextType",
+               entries.reduce(0, { total, entry in total + entry.key.utf8.count + (entry.value.stringValue?.utf8.count ?? 0) }) > Self.maximumEncryptionContextSize {
+                violation(nil, "have keys and values of at most \(Self.maximumEncryptionContextSize) bytes in all")
+            }
             for (key, item) in entries.sorted(by: { $0.key < $1.key }) {
                 try check(.string(key), shapeName: shape.key ?? "", path: "\(at).key", violations: &violations)
                 try check(item, shapeName: shape.value ?? "", path: "\(at).value", violations: &violations)

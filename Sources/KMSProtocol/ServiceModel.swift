@@ -47,10 +47,39 @@ struct ServiceModel: Sendable {
         let raw = try! JSONDecoder().decode(Raw.self, from: Data(json.utf8))
         let shapes = raw.shapes.mapValues { s in
             Shape(kind: Shape.Kind(rawValue: s.type)!, required: s.required ?? [], min: s.min, max: s.max,
-                  enumValues: s.enum, pattern: s.pattern.map { ($0, try! NSRegularExpression(pattern: "\\A(?:\($0))\\z")) },
+                  enumValues: s.enum, pattern: s.pattern.map { ($0, try! NSRegularExpression(pattern: "\\A(?:\(asciiClasses($0)))\\z")) },
                   sensitive: s.sensitive ?? false,
                   members: s.members ?? [:], member: s.member, key: s.key, value: s.value)
         }
         return ServiceModel(operations: raw.operations, shapes: shapes)
     }()
+
+    /// The pattern with Java's ASCII meaning of `\w`, `\d` and `\s` (and their negations),
+    /// which ICU reads as Unicode classes: AWS's patterns are Java's, so `é` is no `\w`.
+    static func asciiClasses(_ pattern: String) -> String {
+        let inside: [Character: String] = ["w": "a-zA-Z0-9_", "d": "0-9", "s": " \\t\\n\\x0B\\f\\r"]
+        var out = ""
+        var inClass = false, escaped = false
+        for character in pattern {
+            if escaped {
+                escaped = false
+                if let ascii = inside[character] {
+                    out += inClass ? ascii : "[\(ascii)]"
+                } else if let lower = character.lowercased().first, character.isUppercase, let ascii = inside[lower], !inClass {
+                    out += "[^\(ascii)]"
+                } else {
+                    out += "\\" + String(character)
+                }
+                continue
+            }
+            switch character {
+            case "\\": escaped = true; continue
+            case "[": inClass = true
+            case "]": inClass = false
+            default: break
+            }
+            out.append(character)
+        }
+        return out
+    }
 }

@@ -120,7 +120,7 @@ public enum SigV4 {
 
         func key(accessKeyID: String, secret: String, date: String, region: String, service: String) -> SymmetricKey {
             let scope = "\(accessKeyID)/\(date)/\(region)/\(service)"
-            if let hit = keys[scope], hit.secret == secret { return hit.key }
+            if let hit = keys[scope], ConstantTime.equals(Array(hit.secret.utf8), Array(secret.utf8)) { return hit.key }
             let key = SigV4.signingKey(secret: secret, date: date, region: region, service: service)
             keys.set((secret, key), for: scope)
             return key
@@ -165,38 +165,54 @@ public enum SigV4 {
                              signedHeaders: Array(signedHeaders.utf8).split(separator: UInt8(ascii: ";")).map(text), signature: signature)
     }
 
-    /// Verifies a request signed for `service` (`kms` for every request the server takes).
-    ///
-    /// - Parameter secret: looks up an access key's principal and secret; nil when unknown.
-    /// - Returns: the signing principal, the region of the credential scope and the access key ID.
-    public static func verify(
-        _ request: HTTPRequest, now: Date, service: String = "kms", signingKeys: SigningKeys? = nil,
-        secret lookup: (String) async throws(KMSError) -> (principal: Principal, secret: String)?
-    ) async throws(KMSError) -> (principal: Principal, region: String, accessKeyID: String) {
-        guard let header = request.values(of: "authorization").first else {
+    /// What SigV4 can check of a request before its body is read: the parsed `Authorization`
+    /// header and the request's `X-Amz-Date`.
+    public struct Preflight: Sendable {
+        public var authorization: Authorization
+        public var amzDate: String
+    }
+
+    /// Checks a request's signing headers without its body or secret: one `Authorization` and
+    /// one `X-Amz-Date`, a well-formed scope for `service`, a date within the allowed skew, and
+    /// `requiredSignedHeaders` (lowercase) among the signed headers. Costs no store read.
+    public static func preflight(
+        _ request: HTTPRequest, now: Date, service: String = "kms", requiredSignedHeaders: [String] = ["host"]
+    ) throws(KMSError) -> Preflight {
+        let headers = request.values(of: "authorization")
+        guard let header = headers.first else {
             throw KMSError(.missingAuthenticationToken, "Missing Authentication Token")
         }
+        guard headers.count == 1 else {
+            throw KMSError(.incompleteSignature, "The request must carry exactly one Authorization header.")
+        }
         let auth = try parseAuthorization(header)
-        guard let amzDate = request.values(of: "x-amz-date").first else {
+        let dates = request.values(of: "x-amz-date")
+        guard let amzDate = dates.first else {
             throw KMSError(.incompleteSignature, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
         }
+        guard dates.count == 1 else {
+            throw KMSError(.incompleteSignature, "The request must carry exactly one X-Amz-Date header.")
+        }
         guard let requestDate = parseAmzDate(amzDate) else {
-            throw KMSError(.incompleteSignature, "Date must be in ISO-8601 'basic format'. Got '\(amzDate)'. See http://en.wikipedia.org/wiki/ISO_8601")
+            throw KMSError(.incompleteSignature, "Date must be in ISO-8601 'basic format'. Got '\(amzDate.prefix(64))'. See http://en.wikipedia.org/wiki/ISO_8601")
         }
         guard auth.service == service else {
             throw KMSError(.invalidSignature, "Credential should be scoped to correct service: '\(service)'.")
         }
         guard auth.terminator == "aws4_request" else {
-            throw KMSError(.invalidSignature, "Credential should be scoped with a valid terminator: 'aws4_request', not '\(auth.terminator)'.")
+            throw KMSError(.invalidSignature, "Credential should be scoped with a valid terminator: 'aws4_request', not '\(auth.terminator.prefix(64))'.")
         }
         guard auth.date == String(amzDate.prefix(8)) else {
-            throw KMSError(.invalidSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '\(auth.date)' != '\(amzDate.prefix(8))', from '\(amzDate)'.")
+            throw KMSError(.invalidSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '\(auth.date.prefix(64))' != '\(amzDate.prefix(8))', from '\(amzDate)'.")
         }
         guard isValidRegion(auth.region) else {
             throw KMSError(.invalidSignature, "Credential should be scoped to a valid region.")
         }
-        guard auth.signedHeaders.contains("host"), auth.signedHeaders == auth.signedHeaders.map({ $0.lowercased() }).sorted() else {
-            throw KMSError(.invalidSignature, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+        guard auth.signedHeaders == auth.signedHeaders.map({ $0.lowercased() }).sorted() else {
+            throw KMSError(.invalidSignature, signatureMismatch)
+        }
+        for name in requiredSignedHeaders where !auth.signedHeaders.contains(name) {
+            throw KMSError(.invalidSignature, "The '\(name)' header must be among the signed headers (SignedHeaders).")
         }
         if now.timeIntervalSince(requestDate) > allowedSkew {
             throw KMSError(.invalidSignature, "Signature expired: \(amzDate) is now earlier than \(formatAmzDate(now.addingTimeInterval(-allowedSkew))) (\(formatAmzDate(now)) - 15 min.)")
@@ -205,19 +221,45 @@ public enum SigV4 {
             throw KMSError(.invalidSignature, "Signature not yet current: \(amzDate) is still later than \(formatAmzDate(now.addingTimeInterval(allowedSkew))) (\(formatAmzDate(now)) + 15 min.)")
         }
         // Session credentials (STS) are not issued by this server, so no token is valid.
-        guard request.values(of: "x-amz-security-token").isEmpty, let (principal, secret) = try await lookup(auth.accessKeyID) else {
+        guard request.values(of: "x-amz-security-token").isEmpty else {
             throw KMSError(.unrecognizedClient, "The security token included in the request is invalid.")
         }
+        return Preflight(authorization: auth, amzDate: amzDate)
+    }
+
+    static let signatureMismatch = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+
+    /// Checks the signature of a request whose headers passed `preflight`, with the secret of
+    /// its access key (looked up by the caller: a key this server does not know never gets here).
+    public static func verifySignature(_ request: HTTPRequest, _ preflight: Preflight, secret: String, signingKeys: SigningKeys? = nil) throws(KMSError) {
+        let auth = preflight.authorization
         let canonical = canonicalRequestBytes(request, signedHeaders: auth.signedHeaders)
-        let toSign = stringToSignBytes(canonicalRequest: canonical, amzDate: amzDate, scope: auth.scope)
+        let toSign = stringToSignBytes(canonicalRequest: canonical, amzDate: preflight.amzDate, scope: auth.scope)
         let key = signingKeys?.key(accessKeyID: auth.accessKeyID, secret: secret, date: auth.date, region: auth.region, service: auth.service)
             ?? signingKey(secret: secret, date: auth.date, region: auth.region, service: auth.service)
         // Constant-time comparison of the MAC, by swift-crypto.
         guard let provided = Hex.decode(auth.signature), provided.count == SHA256.byteCount,
               HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: toSign, using: key)
         else {
-            throw KMSError(.invalidSignature, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+            throw KMSError(.invalidSignature, signatureMismatch)
         }
+    }
+
+    /// Verifies a request signed for `service`: `preflight`, the access key's secret, then the
+    /// signature.
+    ///
+    /// - Parameter secret: looks up an access key's principal and secret; nil when unknown.
+    /// - Returns: the signing principal, the region of the credential scope and the access key ID.
+    public static func verify(
+        _ request: HTTPRequest, now: Date, service: String = "kms", requiredSignedHeaders: [String] = ["host"], signingKeys: SigningKeys? = nil,
+        secret lookup: (String) async throws(KMSError) -> (principal: Principal, secret: String)?
+    ) async throws(KMSError) -> (principal: Principal, region: String, accessKeyID: String) {
+        let checked = try preflight(request, now: now, service: service, requiredSignedHeaders: requiredSignedHeaders)
+        let auth = checked.authorization
+        guard let (principal, secret) = try await lookup(auth.accessKeyID) else {
+            throw KMSError(.unrecognizedClient, "The security token included in the request is invalid.")
+        }
+        try verifySignature(request, checked, secret: secret, signingKeys: signingKeys)
         return (principal, auth.region, auth.accessKeyID)
     }
 

@@ -39,9 +39,11 @@ enum WireCoding {
         KMSError(.serialization, "The request body could not be read as a \(T.self).")
     }
 
-    /// The body as a JSON tree (no key conversion); nil when it is not JSON.
+    /// The body as a JSON tree (no key conversion); nil when it is not JSON as AWS reads it
+    /// (see `JSONSyntax`: no trailing commas, byte order mark, repeated members or deep nesting).
     static func parse(_ body: Data) -> JSONValue? {
-        JSONValue.parse(bytes: body)
+        guard JSONSyntax.violation(in: body) == nil else { return nil }
+        return JSONValue.parse(bytes: body)
     }
 
     static func encode<T: Encodable>(_ value: T) throws(KMSError) -> Data {

@@ -41,7 +41,8 @@ struct WireTreeDecoder: Decoder {
             return string as! T
         }
         if T.self == Data.self {
-            guard case .string(let base64) = value, let data = Data(base64Encoded: base64) else { throw mismatch(T.self) }
+            guard case .string(let base64) = value, let bytes = Base64.decodeStrict(base64) else { throw mismatch(T.self) }
+            let data = Data(bytes)
             return data as! T
         }
         if T.self == Date.self {

@@ -7,47 +7,86 @@ import Logging
 
 /// `POST /`: authenticates an AWS JSON 1.1 request with SigV4 and runs its operation.
 ///
+/// Nothing costly happens before authentication: the signing headers are checked and the
+/// access key looked up before the body is read; the body is read (at most 1 MiB, within the
+/// request timeout) only to check its signature, and parsed only after. A refused request is
+/// recorded without its body (see `AuthenticationFailureLog`).
+///
 /// Logs one line per request (operation, status, error name, principal, request ID);
 /// never headers, bodies, plaintexts or keys.
 struct KMSEndpoint: Sendable {
     static let maximumBodySize = 1 << 20
     static let contentType = "application/x-amz-json-1.1"
-    /// Set by a registered service principal acting for a principal of its account (the
-    /// principal's ARN; must be signed): see `Credentials.forwarded`.
+    /// Media types of the JSON protocols (SDKs send 1.1; 1.0 is the same body).
+    static let acceptedContentTypes: Set<String> = ["application/x-amz-json-1.1", "application/x-amz-json-1.0"]
+    /// A principal's forward access token, sent (signed) by the service principal it names:
+    /// the request then runs as that principal (`ForwardAccessToken`).
+    static let forwardAccessTokenHeader = HTTPField.Name("x-swiftkms-forward-access-token")!
+    /// The header of earlier versions, which named the principal without its consent; refused.
     static let onBehalfOfHeader = HTTPField.Name("x-swiftkms-on-behalf-of")!
+    static let targetHeader = HTTPField.Name("x-amz-target")!
+    /// Headers that decide who a request is and what it asks: a request carrying one of them
+    /// twice is refused, so that no check can read another copy than the signature covered.
+    static let singleHeaders: [HTTPField.Name] = [
+        .authorization, HTTPField.Name("x-amz-date")!, targetHeader, HTTPField.Name("x-amz-security-token")!,
+        HTTPField.Name("x-amz-content-sha256")!, forwardAccessTokenHeader, onBehalfOfHeader, .contentType,
+    ]
+    /// Headers a request must have signed, as every AWS SDK does: an unsigned `X-Amz-Target`
+    /// would let a captured request be replayed as another operation. (A request without one
+    /// names no operation, and is refused as such.)
+    static func requiredSignedHeaders(hasTarget: Bool) -> [String] {
+        hasTarget ? ["host", "x-amz-date", "x-amz-target"] : ["host", "x-amz-date"]
+    }
 
     let api: KMSAPI
     let credentials: Credentials
     let clock: any KMSClock
+    /// How long reading a request's body may take once its headers arrived.
+    let bodyTimeout: Duration
     let signingKeys = SigV4.SigningKeys()
 
     func handle(_ request: Request, context: KMSRequestContext) async -> Response {
-        let target = request.headers[HTTPField.Name("x-amz-target")!]
+        let targets = request.headers[values: Self.targetHeader]
+        let target = targets.count == 1 ? targets[0] : nil
         let userAgent = request.headers[.userAgent]
         let result: KMSAPI.Response
         var principalARN = "-"
-        var body = Data()
+        var claimed: SigV4.Authorization?
         do throws(KMSError) {
-            body = try await collectBody(request)
-            let (principal, region, accessKeyID) = try await SigV4.verify(signable(request, body: body), now: clock.now(), signingKeys: signingKeys) { id throws(KMSError) in
-                try await credentials.secret(accessKeyID: id)
+            try Self.refuseRepeatedHeaders(request)
+            let headersOnly = signable(request, body: Data())
+            let preflight = try SigV4.preflight(headersOnly, now: clock.now(), requiredSignedHeaders: Self.requiredSignedHeaders(hasTarget: !targets.isEmpty))
+            claimed = preflight.authorization
+            let auth = preflight.authorization
+            let forwardToken = request.headers[Self.forwardAccessTokenHeader]
+            if request.headers[Self.onBehalfOfHeader] != nil {
+                throw KMSError(.accessDenied, "The \(Self.onBehalfOfHeader.canonicalName) header is no longer accepted: send the principal's forward access token in \(Self.forwardAccessTokenHeader.canonicalName).")
             }
-            principalARN = principal.arn
-            var requestContext = RequestContext(principal: principal, region: region, requestID: context.requestID, sourceIP: context.sourceIP,
-                                                accessKeyID: accessKeyID, userAgent: userAgent)
-            if let onBehalfOf = request.headers[Self.onBehalfOfHeader] {
+            if forwardToken != nil, !auth.signedHeaders.contains(Self.forwardAccessTokenHeader.canonicalName) {
                 // Only as signed: a header outside the signature could be added by anyone on the way.
-                guard let header = request.headers[.authorization],
-                      try SigV4.parseAuthorization(header).signedHeaders.contains(Self.onBehalfOfHeader.canonicalName)
-                else { throw KMSError(.accessDenied, "The \(Self.onBehalfOfHeader.canonicalName) header must be signed.") }
-                requestContext = try await credentials.forwarded(requestContext, onBehalfOf: onBehalfOf)
+                throw KMSError(.accessDenied, "The \(Self.forwardAccessTokenHeader.canonicalName) header must be signed.")
+            }
+            guard let (principal, secret) = try await credentials.secret(accessKeyID: auth.accessKeyID) else {
+                throw KMSError(.unrecognizedClient, "The security token included in the request is invalid.")
+            }
+            let body = try await collectBody(request, context: context)
+            try SigV4.verifySignature(signable(request, body: body), preflight, secret: secret, signingKeys: signingKeys)
+            principalARN = principal.arn
+            var requestContext = RequestContext(principal: principal, region: auth.region, requestID: context.requestID, sourceIP: context.sourceIP,
+                                                accessKeyID: auth.accessKeyID, userAgent: userAgent)
+            if let forwardToken {
+                requestContext = try await credentials.forwarded(requestContext, token: forwardToken)
                 principalARN += " for " + requestContext.principal.arn
             }
-            result = await api.handle(target: target, body: body, context: requestContext)
+            // AWS answers a body of another media type as an unknown operation; none at all is taken as JSON.
+            let contentType = request.headers[.contentType]
+            let isJSON = contentType.map { Self.acceptedContentTypes.contains($0.lowercased()) } ?? true
+            result = await api.handle(target: isJSON ? target : nil, body: body, context: requestContext)
         } catch {
-            let claimed = await claimedIdentity(request)
-            result = await api.refuseUnauthenticated(target: target, body: body, error: error, identity: claimed.identity, region: claimed.region,
-                                                     requestID: context.requestID, sourceIP: context.sourceIP, userAgent: userAgent)
+            result = await api.refuseUnauthenticated(
+                target: target, error: error, claimedAccessKeyID: claimed?.accessKeyID,
+                region: claimed.flatMap { SigV4.isValidRegion($0.region) ? $0.region : nil },
+                requestID: context.requestID, sourceIP: context.sourceIP, userAgent: userAgent)
         }
         context.logger.info("request", metadata: [
             "operation": "\(KMSAPI.operationName(target: target) ?? "-")",
@@ -62,25 +101,42 @@ struct KMSEndpoint: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
     }
 
-    /// Who a request that failed authentication said it was: the access key of its
-    /// Authorization header and, when this server knows the key, its principal.
-    private func claimedIdentity(_ request: Request) async -> (identity: AuditIdentity, region: String?) {
-        guard let header = request.headers[.authorization], let auth = try? SigV4.parseAuthorization(header) else {
-            return (.unknown(accessKeyID: nil), nil)
+    /// Refuses a request that repeats a header of `singleHeaders`, or `Host`.
+    static func refuseRepeatedHeaders(_ request: Request) throws(KMSError) {
+        for name in singleHeaders where request.headers[values: name].count > 1 {
+            throw KMSError(.incompleteSignature, "The request must not carry more than one \(name.canonicalName) header.")
         }
-        let region = SigV4.isValidRegion(auth.region) ? auth.region : nil
-        guard let principal = try? await credentials.principal(accessKeyID: auth.accessKeyID) else {
-            return (.unknown(accessKeyID: String(auth.accessKeyID.prefix(128))), region)
+        // HTTP/1's Host arrives as the authority; a Host field left beside it is a second one.
+        let hosts = request.headers[values: .init("host")!].count + (request.head.authority == nil ? 0 : 1)
+        guard hosts <= 1 else {
+            throw KMSError(.incompleteSignature, "The request must not carry more than one host header.")
         }
-        return (.principal(principal, accessKeyID: auth.accessKeyID), region)
     }
 
-    private func collectBody(_ request: Request) async throws(KMSError) -> Data {
+    /// The body, at most `maximumBodySize` bytes, read within `bodyTimeout`; a client that
+    /// sends it slower (or never) has its connection closed.
+    private func collectBody(_ request: Request, context: KMSRequestContext) async throws(KMSError) -> Data {
+        let limit = Self.maximumBodySize
+        let timeout = bodyTimeout
+        let outcome: Data?
         do {
-            return Data(buffer: try await request.body.collect(upTo: Self.maximumBodySize))
+            outcome = try await withThrowingTaskGroup(of: Data?.self) { group in
+                group.addTask { Data(buffer: try await request.body.collect(upTo: limit)) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
         } catch {
-            throw KMSError(.serialization, "The request body is larger than \(Self.maximumBodySize) bytes or could not be read.")
+            throw KMSError(.serialization, "The request body is larger than \(limit) bytes or could not be read.")
         }
+        guard let outcome else {
+            context.closeConnection()
+            throw KMSError(.serialization, "The request body did not arrive within \(timeout).")
+        }
+        return outcome
     }
 
     /// The request as SigV4 sees it. HTTP/1's Host header arrives as the authority.

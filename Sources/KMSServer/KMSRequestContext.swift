@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// The per-request context: Hummingbird's core storage and the request ID that every
 /// response carries as `x-amzn-RequestId`.
@@ -9,11 +10,18 @@ public struct KMSRequestContext: RequestContext {
     public let requestID: String
     /// The client's IP address (`aws:SourceIp`).
     public let sourceIP: String?
+    private let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         requestID = UUID.randomLowercased()
         sourceIP = source.channel.remoteAddress?.ipAddress
+        channel = source.channel
+    }
+
+    /// Closes the request's connection (a client too slow to send its body).
+    func closeConnection() {
+        channel.close(promise: nil)
     }
 }
 

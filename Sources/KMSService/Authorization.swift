@@ -49,6 +49,11 @@ extension KeyManagementService {
         context.audit.noteKey(key)
         try throttle?.admitCryptographic(action: request.action, key: key, account: context.account)
         try Self.checkGrantTokens(context.grantTokens)
+        // A service principal stands for an AWS service within the account it is registered in:
+        // policies' `Service` elements and grants naming it match it on that account's keys only.
+        if context.principal.kind == .service, key.account != context.account {
+            throw Self.denied(context, request.action, key.arn, .noResourcePolicy)
+        }
         switch try await policyVerdict(context, request, key: key, keyPolicy: try storedPolicy(of: key)) {
         case .allowed: return
         case .denied(let reason, let identityAllowsCaller):
@@ -84,16 +89,31 @@ extension KeyManagementService {
         return .denied(reason, identityAllowsCaller: fromIdentity.allowsCaller)
     }
 
-    /// Authorizes an action on no particular key (resource `*`): identity policies decide.
-    func authorizeAccountAction(_ context: RequestContext, _ request: AccessRequest) async throws(KMSError) {
+    /// Authorizes an action on no particular key (resource `*`), or on a resource that has no
+    /// policy of its own (an alias of the caller's account, by its ARN): identity policies
+    /// decide, and an account root may do anything in its account.
+    func authorizeAccountAction(_ context: RequestContext, _ request: AccessRequest, resource: String = "*") async throws(KMSError) {
         try Self.checkGrantTokens(context.grantTokens)
         if context.principal.kind == .root { return }
         let identity = try await identity(of: context.principal)
         let values = try await conditionValues(context, request, key: nil, identity: identity,
                                                referenced: Set(identity.policies.flatMap(\.referencedKeys)))
-        let decision = identity.evaluate(AuthorizationRequest(principal: context.principal, action: request.action, resource: "*", conditionValues: values))
-        if decision.explicitDeny { throw Self.denied(context, request.action, "*", .explicitDenyInIdentityPolicy) }
-        guard decision.allowsCaller else { throw Self.denied(context, request.action, "*", .noIdentityPolicy) }
+        let decision = identity.evaluate(AuthorizationRequest(principal: context.principal, action: request.action, resource: resource, conditionValues: values))
+        if decision.explicitDeny { throw Self.denied(context, request.action, resource, .explicitDenyInIdentityPolicy) }
+        guard decision.allowsCaller else { throw Self.denied(context, request.action, resource, .noIdentityPolicy) }
+    }
+
+    /// Authorizes an alias operation as AWS does: on the alias (its ARN, by identity policies:
+    /// an alias has no policy of its own) and on every key it involves (CreateAlias and
+    /// DeleteAlias the key it points to, UpdateAlias the current and the new target), so that
+    /// nobody can move another's alias onto a key of their own and read what others encrypt
+    /// "with" it.
+    func authorizeAlias(_ context: RequestContext, _ action: String, alias name: String, keys: [KMSKey]) async throws(KMSError) {
+        let request = AccessRequest(action, conditions: ["kms:RequestAlias": [name]])
+        try await authorizeAccountAction(context, request, resource: ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
+        for key in keys {
+            try await authorize(context, request, key: key)
+        }
     }
 
     /// Whether the caller may perform `action` on the key, without throwing the denial.

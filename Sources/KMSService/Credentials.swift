@@ -56,22 +56,29 @@ public struct Credentials: Sendable {
     }
 
     /// A request that a registered service principal makes on behalf of a principal of its
-    /// account (`arn`: a root, user or role ARN), as AWS services do with their callers'
-    /// identity: it is then authorized as that principal, with `kms:ViaService` naming the
-    /// service, and audited with `invokedBy`. Anyone else asking is `AccessDeniedException`.
-    public func forwarded(_ context: RequestContext, onBehalfOf arn: String) async throws(KMSError) -> RequestContext {
-        let refused = KMSError(.accessDenied, "\(context.principal.arn) is not allowed to make requests on behalf of \(arn.prefix(256)).")
-        guard context.principal.kind == .service else { throw refused }
-        guard let principal = Principal(arn: arn), principal.account == context.account,
-              try await call({ () throws(StoreError) in try await store.hasPrincipal(principal) }) || principal.isRoot
+    /// account, as AWS services do with their callers' identity, carrying the principal's
+    /// forward access token (`ForwardAccessToken`): it is then authorized as that principal,
+    /// with `kms:ViaService` naming the service, and audited with `invokedBy`. The token must
+    /// name this very service principal, be unexpired, and its principal must still exist as
+    /// the incarnation that made the token. Anything else is `AccessDeniedException`,
+    /// with one message whatever failed.
+    public func forwarded(_ context: RequestContext, token: String) async throws(KMSError) -> RequestContext {
+        let refused = KMSError(.accessDenied, "\(context.principal.arn) is not allowed to make requests with this forward access token.")
+        guard context.principal.kind == .service, let claims = ForwardAccessToken.open(token, with: rootKey),
+              claims.service == context.principal.name, claims.principal.account == context.account,
+              claims.expiration > clock.now(), claims.principal.kind != .service,
+              let incarnation = try await call({ () throws(StoreError) in try await store.principalIncarnation(of: claims.principal) }),
+              incarnation.bytewiseEquals(claims.principalID)
         else { throw refused }
-        return context.forwarded(by: context.principal.name, onBehalfOf: principal)
+        return context.forwarded(by: context.principal.name, onBehalfOf: claims.principal)
     }
 
     /// Makes sure the account's root has an access key. With `given` credentials, adds them
-    /// when absent; otherwise generates a key when the root has none.
+    /// when absent and replaces the stored secret when it differs (a rotation); otherwise
+    /// generates a key when the root has none.
     ///
-    /// - Returns: the key generated, or nil when nothing was generated.
+    /// - Returns: the key generated; for `given` credentials whose secret replaced another, the
+    ///   key with an empty secret (nothing to print); nil when nothing changed.
     public func bootstrapRoot(account: String, given: (accessKeyID: String, secret: String)?) async throws(KMSError) -> IssuedAccessKey? {
         let root = Principal.root(account: account)
         try await ensurePrincipal(root)
@@ -79,11 +86,24 @@ public struct Credentials: Sendable {
             guard Self.isValidAccessKeyID(given.accessKeyID), given.secret.count >= 16 else {
                 throw KMSError.validation("SWIFTKMS_ROOT_ACCESS_KEY_ID must be 16–128 letters and digits, and SWIFTKMS_ROOT_SECRET_ACCESS_KEY at least 16 characters.")
             }
-            if try await call({ () throws(StoreError) in try await store.accessKey(id: given.accessKeyID) }) == nil {
-                try await insert(AccessKey(id: given.accessKeyID, principal: root,
-                                           sealedSecret: rootKey.sealCredential(secret: given.secret, accessKeyID: given.accessKeyID)))
+            let sealed = try rootKey.sealCredential(secret: given.secret, accessKeyID: given.accessKeyID)
+            guard let existing = try await call({ () throws(StoreError) in try await store.accessKey(id: given.accessKeyID) }) else {
+                try await insert(AccessKey(id: given.accessKeyID, principal: root, sealedSecret: sealed))
+                return nil
             }
-            return nil
+            guard existing.principal == root else {
+                throw KMSError.validation("SWIFTKMS_ROOT_ACCESS_KEY_ID names an access key of \(existing.principal.arn), not of the account root.")
+            }
+            // A changed secret for the same key ID is a rotation (the old one may have leaked):
+            // the old secret stops working now, rather than being kept silently.
+            let current = try rootKey.openCredential(existing.sealedSecret, accessKeyID: existing.id)
+            guard !ConstantTime.equals(Array(current.utf8), Array(given.secret.utf8)) else { return nil }
+            try await call { () throws(StoreError) in
+                try await commit([.deleteAccessKey(id: existing.id), .insertAccessKey(AccessKey(id: existing.id, principal: root, sealedSecret: sealed),
+                                                                                      creationDate: clock.now())],
+                                 "UpdateAccessKey", root, parameters: ["accessKeyId": .string(existing.id), "rotated": .bool(true)])
+            }
+            return IssuedAccessKey(accessKeyID: existing.id, secretAccessKey: "", principal: root)
         }
         guard try await call({ () throws(StoreError) in try await store.accessKeys(of: root) }).isEmpty else { return nil }
         return try await createAccessKey(for: root)
@@ -117,15 +137,41 @@ public struct Credentials: Sendable {
     }
 
     /// Deletes a user, role or service principal with its access keys, policies and tags.
+    ///
+    /// As AWS does, key policies and grants (of any account) that named it name its unique ID
+    /// from then on, in the same transaction: they match no one, so a principal created again
+    /// under the same name inherits none of them. (A service principal has no unique ID: the
+    /// grants naming it are kept, and match a service principal of that name registered again.)
     public func deletePrincipal(_ principal: Principal) async throws(KMSError) {
         guard !principal.isRoot else { throw KMSError.validation("The account root cannot be deleted.") }
-        do {
-            try await commit([.deletePrincipal(principal)], Self.eventName("Delete", principal), principal)
-        } catch .notFound {
-            throw KMSError.notFound("No principal \(principal.arn) in account \(principal.account).")
-        } catch {
-            throw KMSError.internalFailure()
+        for _ in 0..<8 {
+            var mutations: [Mutation] = [.deletePrincipal(principal)]
+            if principal.kind == .user || principal.kind == .role {
+                let arn = principal.arn, uniqueID = String(principal.uniqueID.prefix { $0 != ":" })
+                for var key in try await call({ () throws(StoreError) in try await store.keys(withPolicyMentioning: arn) }) {
+                    guard let policy = PolicyDocument.replacingPrincipal(arn, with: uniqueID, in: key.policy) else { continue }
+                    key.policy = policy
+                    mutations.append(.updateKey(key))
+                }
+                for grant in try await call({ () throws(StoreError) in try await store.grants(naming: arn) }) {
+                    var unbound = grant
+                    if grant.granteePrincipal.bytewiseEquals(arn) { unbound.granteePrincipal = uniqueID }
+                    if grant.retiringPrincipal?.bytewiseEquals(arn) == true { unbound.retiringPrincipal = uniqueID }
+                    mutations += [.deleteGrant(id: grant.id), .insertGrant(unbound)]
+                }
+            }
+            do {
+                try await commit(mutations, Self.eventName("Delete", principal), principal)
+                return
+            } catch .notFound {
+                throw KMSError.notFound("No principal \(principal.arn) in account \(principal.account).")
+            } catch .conflict {
+                continue  // a key policy changed meanwhile: read it again
+            } catch {
+                throw KMSError.internalFailure()
+            }
         }
+        throw KMSError.internalFailure()
     }
 
     /// Adds an access key to an existing principal.

@@ -13,7 +13,7 @@ extension KeyManagementService {
 
     /// The (key ARN, grant ID) a token names; `InvalidGrantTokenException` when it is not one of ours.
     static func parseGrantToken(_ token: String) throws(KMSError) -> (keyARN: String, grantID: String) {
-        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8), text.hasPrefix(grantTokenPrefix) else {
+        guard let data = Base64.decodeStrict(token), let text = String(validating: data, as: UTF8.self), text.hasPrefix(grantTokenPrefix) else {
             throw KMSError(.invalidGrantToken, "The grant token is not valid.")
         }
         let parts = text.dropFirst(grantTokenPrefix.count).split(separator: " ")

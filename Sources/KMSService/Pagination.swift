@@ -9,7 +9,7 @@ enum Pagination {
     /// The sort key a marker continues after; `InvalidMarkerException` when it isn't one of ours.
     static func position(from marker: String?) throws(KMSError) -> String? {
         guard let marker else { return nil }
-        guard let data = Data(base64Encoded: marker), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
+        guard let data = Base64.decodeStrict(marker), let key = String(validating: data, as: UTF8.self), !key.isEmpty else {
             throw KMSError(.invalidMarker, "The request was rejected because the marker that specifies where pagination should next begin is not valid.")
         }
         return key

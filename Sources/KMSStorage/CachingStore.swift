@@ -23,8 +23,8 @@ public final class CachingStore: Store {
         var keys: [KeyRef: KMSKey] = [:]
         var aliases: [String: Alias] = [:]
         var accessKeys: [String: AccessKey] = [:]
-        /// Principals known to exist (by ARN); always `true`.
-        var principals: [String: Bool] = [:]
+        /// Incarnations of principals that exist, by ARN.
+        var principals: [String: String] = [:]
         var identityPolicies: [String: [IdentityPolicy]] = [:]
         var principalTags: [String: [Tag]] = [:]
         var keyTags: [KeyRef: [Tag]] = [:]
@@ -90,8 +90,10 @@ public final class CachingStore: Store {
         try await cached(\.accessKeys, id) { () throws(StoreError) in try await base.accessKey(id: id) }
     }
 
-    public func hasPrincipal(_ principal: Principal) async throws(StoreError) -> Bool {
-        try await cached(\.principals, principal.arn) { () throws(StoreError) in try await base.hasPrincipal(principal) ? true : nil } ?? false
+    public func principalIncarnation(of principal: Principal) async throws(StoreError) -> String? {
+        try await cached(\.principals, "\(principal.account) \(principal.arn)") { () throws(StoreError) in
+            try await base.principalIncarnation(of: principal)
+        }
     }
 
     public func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy] {
@@ -139,6 +141,8 @@ public final class CachingStore: Store {
     public func principals(account: String) async throws(StoreError) -> [Principal] { try await base.principals(account: account) }
     public func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey] { try await base.accessKeys(of: principal) }
     public func grant(id: String) async throws(StoreError) -> Grant? { try await base.grant(id: id) }
+    public func grants(naming principal: String) async throws(StoreError) -> [Grant] { try await base.grants(naming: principal) }
+    public func keys(withPolicyMentioning text: String) async throws(StoreError) -> [KMSKey] { try await base.keys(withPolicyMentioning: text) }
     public func grants(keyID: String, region: String) async throws(StoreError) -> [Grant] { try await base.grants(keyID: keyID, region: region) }
     public func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant] {
         try await base.grants(retiringPrincipal: retiringPrincipal, afterID: afterID, limit: limit)

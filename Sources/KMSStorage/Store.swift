@@ -212,7 +212,10 @@ public protocol Store: Sendable {
     func principals(account: String) async throws(StoreError) -> [Principal]
     func accessKey(id: String) async throws(StoreError) -> AccessKey?
     func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey]
-    func hasPrincipal(_ principal: Principal) async throws(StoreError) -> Bool
+    /// The identifier of this incarnation of the principal (random, made when it was
+    /// inserted): a principal deleted and created again under the same name has another one.
+    /// Nil when the principal does not exist.
+    func principalIncarnation(of principal: Principal) async throws(StoreError) -> String?
     /// Identity policies of a principal, ordered by name.
     func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy]
     /// Tags of a principal, ordered by tag key.
@@ -226,6 +229,10 @@ public protocol Store: Sendable {
     /// Grants in any key whose retiring principal is `retiringPrincipal`, ordered by grant ID,
     /// starting after `afterID`.
     func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant]
+    /// Grants in any key whose grantee or retiring principal is exactly `principal`, ordered by ID.
+    func grants(naming principal: String) async throws(StoreError) -> [Grant]
+    /// Keys of any account and region whose policy text contains `text`, ordered by ID.
+    func keys(withPolicyMentioning text: String) async throws(StoreError) -> [KMSKey]
 
     /// Every audit chain, ordered by name.
     func auditChains() async throws(StoreError) -> [AuditChainState]
@@ -236,4 +243,11 @@ public protocol Store: Sendable {
     /// Checkpoints, oldest first.
     func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint]
     func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])?
+}
+
+extension Store {
+    /// Whether the principal exists.
+    public func hasPrincipal(_ principal: Principal) async throws(StoreError) -> Bool {
+        try await principalIncarnation(of: principal) != nil
+    }
 }

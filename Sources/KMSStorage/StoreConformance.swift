@@ -242,6 +242,13 @@ public enum StoreConformance {
             try await store.commit([.insertPrincipal(role, creationDate: now)])
             let hasRole = try await store.hasPrincipal(role), hasBob = try await store.hasPrincipal(.user(account: "111122223333", "bob"))
             try expect(hasRole && !hasBob, "has principal")
+            // Each incarnation of a principal has its own identifier.
+            let first = try await store.principalIncarnation(of: role)
+            try await store.commit([.deletePrincipal(role)])
+            try expect(try await store.principalIncarnation(of: role) == nil, "no incarnation once deleted")
+            try await store.commit([.insertPrincipal(role, creationDate: now)])
+            let second = try await store.principalIncarnation(of: role)
+            try expect(first != nil && second != nil && first != second, "a new incarnation")
         },
         Check(name: "identity policies and principal tags go with their principal") { store in
             let bob = Principal.user(account: "111122223333", "bob")
@@ -280,6 +287,11 @@ public enum StoreConformance {
             try expect(try await store.grants(keyID: k.id, region: k.region, grantees: ["arn:aws:iam::111122223333:user/a", "x"]).map(\.id) == ["g1", "g2", "g3"], "by grantee")
             try expect(try await store.grants(keyID: k.id, region: k.region, grantees: ["arn:aws:iam::111122223333:user/b"]).isEmpty, "other grantee")
             try expect(try await store.grants(retiringPrincipal: "r", afterID: "g1", limit: 5).map(\.id) == ["g2"], "by retiring")
+            try expect(try await store.grants(naming: "r").map(\.id) == ["g1", "g2"], "naming, as retiring principal")
+            try expect(try await store.grants(naming: "arn:aws:iam::111122223333:user/a").map(\.id) == ["g1", "g2", "g3"], "naming, as grantee")
+            try expect(try await store.grants(naming: "arn:aws:iam::111122223333:user/").isEmpty, "naming, exactly")
+            try expect(try await store.keys(withPolicyMentioning: "{}").map(\.id) == [k.id], "policy mentioning")
+            try expect(try await store.keys(withPolicyMentioning: "no such text").isEmpty, "policy not mentioning")
             try await store.commit([.deleteGrant(id: "g2")])
             try await expectError(.notFound) { try await store.commit([.deleteGrant(id: "g2")]) }
             try await store.commit([.deleteKey(id: k.id, region: k.region, revision: k.revision)])

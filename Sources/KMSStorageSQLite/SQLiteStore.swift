@@ -232,7 +232,8 @@ public final class SQLiteStore: Store {
                 try db.cachedStatement(sql: "DELETE FROM key_tag WHERE key_id = ? AND region = ? AND tag_key = ?").execute(arguments: [keyID, region, tagKey])
             }
         case .insertPrincipal(let p, let date):
-            try db.cachedStatement(sql: "INSERT INTO principal (account, name, creation_ms) VALUES (?, ?, ?)").execute(arguments: [p.account, p.path, date.millis])
+            try db.cachedStatement(sql: "INSERT INTO principal (account, name, creation_ms, incarnation) VALUES (?, ?, ?, lower(hex(randomblob(16))))")
+                .execute(arguments: [p.account, p.path, date.millis])
         case .insertAccessKey(let k, let date):
             try db.cachedStatement(sql: "INSERT INTO access_key (id, account, name, sealed_secret, creation_ms) VALUES (?, ?, ?, ?, ?)").execute(arguments: [k.id, k.principal.account, k.principal.path, Data(k.sealedSecret), date.millis])
         case .deleteAccessKey(let id):
@@ -433,10 +434,10 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func hasPrincipal(_ principal: Principal) async throws(StoreError) -> Bool {
+    public func principalIncarnation(of principal: Principal) async throws(StoreError) -> String? {
         try await read { db in
-            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM principal WHERE account = ? AND name = ?)"),
-                              arguments: [principal.account, principal.path]) ?? false
+            try String.fetchOne(db.cachedStatement(sql: "SELECT incarnation FROM principal WHERE account = ? AND name = ?"),
+                                arguments: [principal.account, principal.path])
         }
     }
 
@@ -477,6 +478,20 @@ public final class SQLiteStore: Store {
         try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_grant WHERE retiring = ? AND id > ? ORDER BY id LIMIT ?"),
                              arguments: [retiringPrincipal, afterID ?? "", limit]).map(Self.grant)
+        }
+    }
+
+    public func grants(naming principal: String) async throws(StoreError) -> [Grant] {
+        try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_grant WHERE grantee = ? OR retiring = ? ORDER BY id"),
+                             arguments: [principal, principal]).map(Self.grant)
+        }
+    }
+
+    public func keys(withPolicyMentioning text: String) async throws(StoreError) -> [KMSKey] {
+        try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM kms_key WHERE instr(policy, ?) > 0 ORDER BY id, region"),
+                             arguments: [text]).map(Self.key)
         }
     }
 

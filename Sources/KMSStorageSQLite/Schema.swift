@@ -319,6 +319,15 @@ enum Schema {
                 END;
                 """)
         }
+        // Each principal's incarnation: tokens made by a principal (forward access) name it, so
+        // that a principal deleted and created again under the same name does not inherit them.
+        migrator.registerMigration("v10") { db in
+            try db.execute(sql: """
+                ALTER TABLE principal ADD COLUMN incarnation TEXT;
+                UPDATE principal SET incarnation = lower(hex(randomblob(16)));
+                CREATE INDEX key_grant_by_grantee ON key_grant (grantee);
+                """)
+        }
         return migrator
     }
 }

@@ -62,13 +62,23 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where --audit-retention-days exports events before pruning them. [env: SWIFTKMS_AUDIT_EXPORT_DIR]")
     var auditExportDir: String?
 
+    @Option(help: "Seconds a connection may go without a complete request part (idle keep-alive, or headers trickling in) before it is closed. [env: SWIFTKMS_IDLE_TIMEOUT] (default: 60)")
+    var idleTimeout: Int?
+
+    @Option(help: "Seconds a request's body may take to arrive after its headers; past it the connection is closed. [env: SWIFTKMS_BODY_TIMEOUT] (default: 20)")
+    var bodyTimeout: Int?
+
+    @Option(help: "Connections open at once; more wait in the listen backlog until one closes. [env: SWIFTKMS_MAX_CONNECTIONS] (default: 1024)")
+    var maxConnections: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: SWIFTKMS_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
     func validate() throws {
         for (name, value) in [("--grants-per-key", grantsPerKey), ("--key-policy-size", keyPolicySize), ("--keys-per-region", keysPerRegion),
                               ("--aliases-per-key", aliasesPerKey),
-                              ("--audit-checkpoint-interval", auditCheckpointInterval), ("--rotation-interval", rotationInterval), ("--audit-retention-days", auditRetentionDays)] {
+                              ("--audit-checkpoint-interval", auditCheckpointInterval), ("--rotation-interval", rotationInterval), ("--audit-retention-days", auditRetentionDays),
+                              ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout), ("--max-connections", maxConnections)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1.") }
         }
         if let chain = auditChain, chain.isEmpty || chain.count > 64 || !chain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
@@ -106,7 +116,10 @@ struct Serve: AsyncParsableCommand {
             port: port ?? env("SWIFTKMS_PORT").flatMap(Int.init) ?? 9600,
             deletionInterval: .seconds(deletionInterval ?? env("SWIFTKMS_DELETION_INTERVAL").flatMap(Int.init) ?? 60),
             checkpointInterval: .seconds(auditCheckpointInterval ?? env("SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL").flatMap(Int.init) ?? 60),
-            rotationInterval: .seconds(rotationInterval ?? env("SWIFTKMS_ROTATION_INTERVAL").flatMap(Int.init) ?? 60))
+            rotationInterval: .seconds(rotationInterval ?? env("SWIFTKMS_ROTATION_INTERVAL").flatMap(Int.init) ?? 60),
+            idleTimeout: .seconds(try positive(idleTimeout, "SWIFTKMS_IDLE_TIMEOUT", default: 60)),
+            bodyTimeout: .seconds(try positive(bodyTimeout, "SWIFTKMS_BODY_TIMEOUT", default: 20)),
+            maximumConnections: try positive(maxConnections, "SWIFTKMS_MAX_CONNECTIONS", default: 1_024))
         let ledger = AuditLedger(store: directory.store, rootKey: directory.rootKey)
         _ = try await ledger.signingKey()
         var jobs: [any Service] = []
@@ -122,6 +135,14 @@ struct Serve: AsyncParsableCommand {
         }
         let app = buildApplication(configuration: configuration, service: service, credentials: credentials, ledger: ledger, jobs: jobs, logger: logger)
         try await app.runService()
+    }
+
+    /// A flag's value, else its environment variable's, else `fallback`; at least 1.
+    private func positive(_ flag: Int?, _ variable: String, default fallback: Int) throws -> Int {
+        if let flag { return flag }
+        guard let text = env(variable) else { return fallback }
+        guard let value = Int(text), value >= 1 else { throw ValidationError("\(variable) must be a whole number of at least 1, not '\(text)'.") }
+        return value
     }
 
     /// AWS's request-rate quotas with the overrides given, or nil when they are off.
@@ -147,6 +168,12 @@ struct Serve: AsyncParsableCommand {
             given = (id, secret)
         }
         guard let issued = try await credentials.bootstrapRoot(account: account, given: given) else { return }
+        if given != nil {
+            // The given key ID already existed with another secret: that secret no longer works.
+            logger.notice("root access key's secret replaced by SWIFTKMS_ROOT_SECRET_ACCESS_KEY; the previous secret no longer works",
+                          metadata: ["accessKeyId": "\(issued.accessKeyID)"])
+            return
+        }
         let file = directory.path + "/root-credentials"
         try DataDirectory.writeOwnerOnly(file, contents: """
             [default]

@@ -139,7 +139,9 @@ def test_events_have_cloudtrail_shape(server, trail):
 
 def test_requests_refused_at_authentication_are_recorded(server, trail):
     refused = {e["errorCode"]: e for e in lookup(server, "--event-name", "ListKeys", "--errors-only")}
-    assert refused["InvalidSignatureException"]["userIdentity"]["arn"] == "arn:aws:iam::111122223333:root"
+    # The request proved no identity: recorded as unauthenticated, with the key it claimed.
+    assert refused["InvalidSignatureException"]["userIdentity"] == {"type": "Unknown", "accessKeyId": ACCESS_KEY}
+    assert refused["InvalidSignatureException"]["requestParameters"] is None
     unknown = refused["UnrecognizedClientException"]["userIdentity"]
     assert unknown == {"type": "Unknown", "accessKeyId": "AKIANOBODYKNOWS00001"}
     assert [e["eventName"] for e in lookup(server, "--access-key-id", "AKIANOBODYKNOWS00001")] == ["ListKeys"]

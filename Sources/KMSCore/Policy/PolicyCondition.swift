@@ -131,10 +131,11 @@ public enum ConditionTest: String, Sendable, CaseIterable {
     /// For a negated operator: true when `value` matches none of `policyValues`.
     func matches(_ value: String, _ policyValues: [String]) -> Bool {
         switch self {
-        case .stringEquals: policyValues.contains(value)
-        case .stringNotEquals: !policyValues.contains(value)
-        case .stringEqualsIgnoreCase: policyValues.contains { $0.lowercased() == value.lowercased() }
-        case .stringNotEqualsIgnoreCase: !policyValues.contains { $0.lowercased() == value.lowercased() }
+        // Exactly, byte for byte (see `String.bytewiseEquals`).
+        case .stringEquals: policyValues.contains { $0.bytewiseEquals(value) }
+        case .stringNotEquals: !policyValues.contains { $0.bytewiseEquals(value) }
+        case .stringEqualsIgnoreCase: policyValues.contains { $0.lowercased().bytewiseEquals(value.lowercased()) }
+        case .stringNotEqualsIgnoreCase: !policyValues.contains { $0.lowercased().bytewiseEquals(value.lowercased()) }
         case .stringLike: policyValues.contains { Wildcard.matches($0, value) }
         case .stringNotLike: !policyValues.contains { Wildcard.matches($0, value) }
         case .numericEquals: compare(value, policyValues, Double.init) { $0 == $1 }
@@ -150,7 +151,7 @@ public enum ConditionTest: String, Sendable, CaseIterable {
         case .dateGreaterThan: compare(value, policyValues, Self.date) { $0 > $1 }
         case .dateGreaterThanEquals: compare(value, policyValues, Self.date) { $0 >= $1 }
         case .bool: policyValues.contains { $0.lowercased() == value.lowercased() }
-        case .binaryEquals: policyValues.contains(value)
+        case .binaryEquals: policyValues.contains { $0.bytewiseEquals(value) }
         case .ipAddress: policyValues.contains { IPNetwork($0)?.contains(value) ?? false }
         case .notIpAddress: !policyValues.contains { IPNetwork($0)?.contains(value) ?? false }
         case .arnEquals, .arnLike: policyValues.contains { Wildcard.matchesARN($0, value) }
@@ -179,7 +180,8 @@ enum Wildcard {
         if pattern == "*" { return true }
         var (pattern, text) = (pattern, text)
         // ASCII (actions, ARNs, almost every condition value) is matched byte by byte, folding
-        // case by hand; anything else by characters, as `?` stands for one character.
+        // case by hand; anything else by Unicode scalars, compared exactly (not by Characters,
+        // whose equality is canonical equivalence), `?` standing for one scalar.
         let ascii = pattern.withUTF8 { p in
             text.withUTF8 { t -> Bool? in
                 guard p.allSatisfy({ $0 < 0x80 }), t.allSatisfy({ $0 < 0x80 }) else { return nil }
@@ -188,8 +190,8 @@ enum Wildcard {
             }
         }
         if let ascii { return ascii }
-        return matches(Array(ignoringCase ? pattern.lowercased() : pattern), Array(ignoringCase ? text.lowercased() : text),
-                       star: "*", question: "?", fold: { $0 })
+        return matches(Array((ignoringCase ? pattern.lowercased() : pattern).unicodeScalars),
+                       Array((ignoringCase ? text.lowercased() : text).unicodeScalars), star: "*", question: "?", fold: { $0 })
     }
 
     /// Greedy matching that backtracks to the last `*`; `fold` maps each element before comparing.

@@ -162,6 +162,8 @@ public struct PrincipalSet: Sendable, Equatable {
                 everyone = true
             } else if let arn = Self.awsPrincipalARN(entry) {
                 aws.append(arn)
+            } else if Self.isUniqueID(entry) {
+                continue  // a deleted principal, as a policy naming it shows it: it matches no one
             } else {
                 throw PolicyDocument.malformed("Policy contains a statement with one or more invalid principals.")
             }
@@ -170,6 +172,14 @@ public struct PrincipalSet: Sendable, Equatable {
         guard services.allSatisfy({ $0.hasSuffix(".amazonaws.com") && $0.count > 14 }) else {
             throw PolicyDocument.malformed("Policy contains a statement with one or more invalid principals.")
         }
+    }
+
+    /// Whether `entry` is an IAM-style unique ID (`AIDA…` of a user, `AROA…` of a role), which
+    /// is what a policy shows in place of a principal that was deleted.
+    public static func isUniqueID(_ entry: String) -> Bool {
+        let bytes = Array(entry.utf8)
+        guard bytes.count == 21, entry.hasPrefix("AIDA") || entry.hasPrefix("AROA") else { return false }
+        return bytes.dropFirst(4).allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "2")...UInt8(ascii: "7")).contains($0) }
     }
 
     /// The canonical ARN of an AWS principal entry, or nil when it is none: a 12-digit account
@@ -186,5 +196,33 @@ public struct PrincipalSet: Sendable, Equatable {
         default: return nil
         }
         return entry
+    }
+}
+
+extension PolicyDocument {
+    /// The policy text with every `AWS` principal entry that is exactly `arn` replaced by
+    /// `uniqueID`, as AWS shows a key policy whose principal was deleted: the statement then
+    /// names no one, so a user or role created again under the same name does not inherit it.
+    /// Nil when the policy names no such entry (or is not JSON). The result is compact JSON.
+    public static func replacingPrincipal(_ arn: String, with uniqueID: String, in text: String) -> String? {
+        guard case .object(var policy)? = JSONValue.parse(text), let statements = policy["Statement"] else { return nil }
+        var changed = false
+        func replaced(_ entry: JSONValue) -> JSONValue {
+            guard case .string(let value) = entry, value.bytewiseEquals(arn) else { return entry }
+            changed = true
+            return .string(uniqueID)
+        }
+        func rewritten(_ statement: JSONValue) -> JSONValue {
+            guard case .object(var members) = statement else { return statement }
+            for element in ["Principal", "NotPrincipal"] {
+                guard case .object(var principal)? = members[element], let aws = principal["AWS"] else { continue }
+                if case .array(let entries) = aws { principal["AWS"] = .array(entries.map(replaced)) } else { principal["AWS"] = replaced(aws) }
+                members[element] = .object(principal)
+            }
+            return .object(members)
+        }
+        if case .array(let list) = statements { policy["Statement"] = .array(list.map(rewritten)) } else { policy["Statement"] = rewritten(statements) }
+        guard changed else { return nil }
+        return String(decoding: JSONValue.object(policy).canonicalBytes, as: UTF8.self)
     }
 }

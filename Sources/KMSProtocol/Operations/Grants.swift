@@ -4,12 +4,29 @@ import KMSService
 extension OperationHandler {
     struct CreateGrantRequest: Decodable {
         var keyId: String
-        var granteePrincipal: String
+        var granteePrincipal: String?
+        var granteeServicePrincipal: String?
         var retiringPrincipal: String?
+        var retiringServicePrincipal: String?
         var operations: [GrantOperation]
-        var constraints: GrantConstraints?
+        var constraints: Constraints?
         var name: String?
         var dryRun: Bool?
+
+        struct Constraints: Decodable {
+            var encryptionContextEquals: [String: String]?
+            var encryptionContextSubset: [String: String]?
+            var sourceArn: String?
+        }
+    }
+
+    /// Members of the 2026-05-20 model (grants to AWS service principals) that this server does
+    /// not implement yet: refused rather than ignored, since ignoring a filter or a constraint
+    /// would widen what a request means.
+    static func refuseServicePrincipalMembers(_ members: [(name: String, value: String?)]) throws(KMSError) {
+        if let given = members.first(where: { $0.value != nil }) {
+            throw KMSError(.unsupportedOperation, "\(given.name) is not supported by this server yet.")
+        }
     }
 
     struct CreateGrantResponse: Encodable {
@@ -18,9 +35,17 @@ extension OperationHandler {
     }
 
     static let createGrant = OperationHandler { (r: CreateGrantRequest, service, context) throws(KMSError) in
+        try refuseServicePrincipalMembers([("GranteeServicePrincipal", r.granteeServicePrincipal), ("RetiringServicePrincipal", r.retiringServicePrincipal),
+                                           ("Constraints.SourceArn", r.constraints?.sourceArn)])
+        guard let grantee = r.granteePrincipal else {
+            throw KMSError.validation("You must specify either GranteePrincipal or GranteeServicePrincipal.")
+        }
+        let constraints = r.constraints.map {
+            GrantConstraints(encryptionContextEquals: $0.encryptionContextEquals, encryptionContextSubset: $0.encryptionContextSubset)
+        }
         let out = try await service.createGrant(.init(
-            keyID: r.keyId, granteePrincipal: r.granteePrincipal, retiringPrincipal: r.retiringPrincipal, operations: r.operations,
-            constraints: r.constraints, name: r.name, dryRun: r.dryRun), context)
+            keyID: r.keyId, granteePrincipal: grantee, retiringPrincipal: r.retiringPrincipal, operations: r.operations,
+            constraints: constraints, name: r.name, dryRun: r.dryRun), context)
         return CreateGrantResponse(grantToken: out.grantToken, grantId: out.grantID)
     }
 
@@ -53,6 +78,7 @@ extension OperationHandler {
         var keyId: String
         var grantId: String?
         var granteePrincipal: String?
+        var granteeServicePrincipal: String?
         var limit: Int?
         var marker: String?
     }
@@ -64,19 +90,25 @@ extension OperationHandler {
     }
 
     static let listGrants = OperationHandler { (r: ListGrantsRequest, service, context) throws(KMSError) in
+        try refuseServicePrincipalMembers([("GranteeServicePrincipal", r.granteeServicePrincipal)])
         let page = try await service.listGrants(keyID: r.keyId, grantID: r.grantId, granteePrincipal: r.granteePrincipal,
                                                 limit: r.limit, marker: r.marker, context)
         return ListGrantsResponse(grants: page.grants.map(WireGrant.init), nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
     }
 
     struct ListRetirableGrantsRequest: Decodable {
-        var retiringPrincipal: String
+        var retiringPrincipal: String?
+        var retiringServicePrincipal: String?
         var limit: Int?
         var marker: String?
     }
 
     static let listRetirableGrants = OperationHandler { (r: ListRetirableGrantsRequest, service, context) throws(KMSError) in
-        let page = try await service.listRetirableGrants(retiringPrincipal: r.retiringPrincipal, limit: r.limit, marker: r.marker, context)
+        try refuseServicePrincipalMembers([("RetiringServicePrincipal", r.retiringServicePrincipal)])
+        guard let retiring = r.retiringPrincipal else {
+            throw KMSError.validation("You must specify either RetiringPrincipal or RetiringServicePrincipal.")
+        }
+        let page = try await service.listRetirableGrants(retiringPrincipal: retiring, limit: r.limit, marker: r.marker, context)
         return ListGrantsResponse(grants: page.grants.map(WireGrant.init), nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
     }
 

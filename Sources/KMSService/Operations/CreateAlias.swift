@@ -8,7 +8,7 @@ extension KeyManagementService {
         let action = "kms:CreateAlias"
         for _ in 0..<8 {
             let key = try await resolveKey(targetKeyID, context, allowAlias: false, action: action)
-            try await authorize(context, AccessRequest(action, conditions: ["kms:RequestAlias": [name]]), key: key)
+            try await authorizeAlias(context, action, alias: name, keys: [key])
             try requireNotPendingDeletion(key)
             try await requireAliasRoom(on: key, context)
             let now = clock.now()

@@ -11,10 +11,11 @@ extension KeyManagementService {
                 throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
             }
             let key = try await resolveKey(targetKeyID, context, allowAlias: false, action: action)
-            try await authorize(context, AccessRequest(action, conditions: ["kms:RequestAlias": [name]]), key: key)
+            let current = try await storeCall { () throws(StoreError) in try await store.key(id: alias.targetKeyID, region: alias.region) }
+            // On the alias, the key it points to now, and the key it is to point to.
+            try await authorizeAlias(context, action, alias: name, keys: [current, key].compactMap { $0 })
             try requireNotPendingDeletion(key)
-            if let current = try await storeCall({ () throws(StoreError) in try await store.key(id: alias.targetKeyID, region: alias.region) }),
-               current.usage != key.usage || (current.spec == .symmetricDefault) != (key.spec == .symmetricDefault) {
+            if let current, current.usage != key.usage || (current.spec == .symmetricDefault) != (key.spec == .symmetricDefault) {
                 throw KMSError.validation("\(alias.arn) points to a key of a different type or usage than \(key.arn).")
             }
             if alias.targetKeyID != key.id { try await requireAliasRoom(on: key, context) }
