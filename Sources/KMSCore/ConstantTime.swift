@@ -1,4 +1,5 @@
 import COpenSSL
+import Foundation
 
 /// Comparison of secrets in time that depends only on their lengths.
 public enum ConstantTime {
@@ -7,5 +8,18 @@ public enum ConstantTime {
         guard a.count == b.count else { return false }
         guard !a.isEmpty else { return true }
         return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }
+    }
+}
+
+/// Overwriting secrets in buffers that are about to be released, with OpenSSL's
+/// `OPENSSL_cleanse`, which the compiler cannot drop as a dead store. (Swift `String`s cannot
+/// be overwritten: secrets are kept in byte buffers while they are worked on.)
+public enum Zeroize {
+    public static func wipe(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
+    }
+
+    public static func wipe(_ data: inout Data) {
+        data.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
     }
 }

@@ -29,9 +29,10 @@ public enum ImportedKeyMaterial {
     public static func unwrap(_ encrypted: [UInt8], with wrappingKey: AsymmetricKeyMaterial, algorithm: ImportWrappingAlgorithm) -> [UInt8]? {
         guard !algorithm.wrapsWithAES else {
             guard let modulusBytes = try? Int(wrappingKey.keyPair.bits + 7) / 8, encrypted.count > modulusBytes,
-                  let aesKey = try? wrappingKey.decrypt(Array(encrypted[..<modulusBytes]), algorithm: algorithm.oaep),
-                  [16, 24, 32].contains(aesKey.count)
+                  var aesKey = try? wrappingKey.decrypt(Array(encrypted[..<modulusBytes]), algorithm: algorithm.oaep)
             else { return nil }
+            defer { Zeroize.wipe(&aesKey) }  // the ephemeral key that wrapped the material
+            guard [16, 24, 32].contains(aesKey.count) else { return nil }
             return AESKeyWrap.unwrapWithPadding(Array(encrypted[modulusBytes...]), key: aesKey)
         }
         return try? wrappingKey.decrypt(encrypted, algorithm: algorithm.oaep)

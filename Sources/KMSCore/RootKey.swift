@@ -33,6 +33,24 @@ public struct RootKey: Sendable {
         forwardAccessKey = try derive("swiftkms/root/forward-access/v1")
     }
 
+    /// The root key of a key file's contents (the base64 of 32 bytes, whitespace around it
+    /// allowed). `contents` and every intermediate buffer are wiped, whether it succeeds or not.
+    public init(keyFile contents: inout [UInt8]) throws(KMSError) {
+        defer { Zeroize.wipe(&contents) }
+        var text = contents
+        defer { Zeroize.wipe(&text) }
+        while let last = text.last, last == 0x0A || last == 0x0D || last == 0x20 || last == 0x09 { text.removeLast() }
+        while let first = text.first, first == 0x0A || first == 0x0D || first == 0x20 || first == 0x09 { text.removeFirst() }
+        guard var raw = Data(base64Encoded: Data(text)) else {
+            throw KMSError(.internalFailure, "The root key file must hold the base64 of \(Self.byteCount) bytes.")
+        }
+        defer { Zeroize.wipe(&raw) }
+        guard raw.count == Self.byteCount else {
+            throw KMSError(.internalFailure, "The root key file must hold the base64 of \(Self.byteCount) bytes.")
+        }
+        try self.init(rawBytes: raw)
+    }
+
     /// 32 fresh random bytes for a new root key.
     public static func generateRawBytes() -> [UInt8] {
         SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
@@ -48,10 +66,12 @@ public struct RootKey: Sendable {
         }
     }
 
+    /// The material of one version; the intermediate plaintext is wiped before this returns.
     public func unwrapKeyMaterial<Material: KeyMaterial>(
         _ wrapped: [UInt8], as type: Material.Type, keyARN: String, version: UInt32
     ) throws(KMSError) -> Material {
-        let raw = try Self.open(wrapped, key: materialKey, binding: Self.materialBinding(keyARN, version))
+        var raw = try Self.open(wrapped, key: materialKey, binding: Self.materialBinding(keyARN, version))
+        defer { Zeroize.wipe(&raw) }
         return try Material(unsafeRawBytes: raw)
     }
 
@@ -59,7 +79,7 @@ public struct RootKey: Sendable {
     /// material is zeroed before this returns.
     public func rewrapKeyMaterial(_ wrapped: [UInt8], from sourceARN: String, to targetARN: String, version: UInt32) throws(KMSError) -> [UInt8] {
         var raw = try Self.open(wrapped, key: materialKey, binding: Self.materialBinding(sourceARN, version))
-        defer { raw.resetBytes(in: 0..<raw.count) }
+        defer { Zeroize.wipe(&raw) }
         return try Self.seal(raw, key: materialKey, binding: Self.materialBinding(targetARN, version))
     }
 
@@ -69,7 +89,8 @@ public struct RootKey: Sendable {
     }
 
     public func openCredential(_ sealed: [UInt8], accessKeyID: String) throws(KMSError) -> String {
-        let raw = try Self.open(sealed, key: credentialKey, binding: Array("credential:\(accessKeyID)".utf8))
+        var raw = try Self.open(sealed, key: credentialKey, binding: Array("credential:\(accessKeyID)".utf8))
+        defer { Zeroize.wipe(&raw) }
         return String(decoding: raw, as: UTF8.self)
     }
 
@@ -109,7 +130,9 @@ public struct RootKey: Sendable {
     }
 
     public func openAuditSigningKey(_ sealed: [UInt8]) throws(KMSError) -> AuditSigningKey {
-        try AuditSigningKey(rawRepresentation: Self.open(sealed, key: auditKey, binding: Array("audit-signing-key:1".utf8)))
+        var raw = try Self.open(sealed, key: auditKey, binding: Array("audit-signing-key:1".utf8))
+        defer { Zeroize.wipe(&raw) }
+        return try AuditSigningKey(rawRepresentation: raw)
     }
 
     private static func materialBinding(_ keyARN: String, _ version: UInt32) -> [UInt8] {

@@ -39,27 +39,35 @@ struct DataDirectory {
     static func loadOrCreateRootKey(at file: String, logger: Logger) throws -> RootKey {
         let fm = FileManager.default
         if !fm.fileExists(atPath: file) {
-            let encoded = Data(RootKey.generateRawBytes()).base64EncodedString() + "\n"
-            try writeOwnerOnly(file, contents: encoded)
+            var raw = RootKey.generateRawBytes()
+            var encoded = Array(Data(raw).base64EncodedData()) + [0x0A]
+            defer { Zeroize.wipe(&raw); Zeroize.wipe(&encoded) }
+            try writeOwnerOnly(file, bytes: encoded)
             logger.notice("created root key; back it up, every key is lost without it", metadata: ["path": "\(file)"])
         }
         let mode = (try fm.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue ?? 0
         guard mode & 0o077 == 0 else {
             throw CommandFailure("\(file) may be read by other users (mode \(String(mode, radix: 8))); run chmod 600 on it.")
         }
-        let text = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let raw = Data(base64Encoded: text), raw.count == RootKey.byteCount else {
+        // Read as bytes and wiped once used: a String's copy of the key could not be.
+        var contents = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        do {
+            return try RootKey(keyFile: &contents)
+        } catch {
             throw CommandFailure("\(file) does not hold a base64-encoded \(RootKey.byteCount)-byte root key.")
         }
-        return try RootKey(rawBytes: raw)
     }
 
     /// Creates `file` with mode 0600 and writes `contents`; fails if it exists.
     static func writeOwnerOnly(_ file: String, contents: String) throws {
+        try writeOwnerOnly(file, bytes: Array(contents.utf8))
+    }
+
+    /// Creates `file` with mode 0600 and writes `bytes`; fails if it exists.
+    static func writeOwnerOnly(_ file: String, bytes: [UInt8]) throws {
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw CommandFailure("cannot create \(file): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let bytes = Array(contents.utf8)
         guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
             throw CommandFailure("cannot write \(file): \(String(cString: strerror(errno)))")
         }

@@ -99,3 +99,27 @@ import Testing
         for bad in ["AIDA123", "AKIAABCDEFGHIJKLMNOPQ", "aidaabcdefghijklmnopq"] { #expect(!PrincipalSet.isUniqueID(bad)) }
     }
 }
+
+/// Secrets in intermediate buffers are overwritten once used.
+@Suite struct ZeroizeTests {
+    @Test func theRootKeyFileBufferIsWiped() throws {
+        let raw = RootKey.generateRawBytes()
+        var contents = Array(Data(raw).base64EncodedString().utf8) + [0x0A]
+        let key = try RootKey(keyFile: &contents)
+        #expect(contents.allSatisfy { $0 == 0 }, "the file's bytes are wiped")
+        let sealed = try key.sealCredential(secret: "s3cr3t", accessKeyID: "AKIA")
+        #expect(try RootKey(rawBytes: raw).openCredential(sealed, accessKeyID: "AKIA") == "s3cr3t", "the same key")
+        var bad = Array("not base64".utf8)
+        #expect { try RootKey(keyFile: &bad) } throws: { ($0 as? KMSError)?.code == .internalFailure }
+        #expect(bad.allSatisfy { $0 == 0 }, "wiped on failure too")
+    }
+
+    @Test func wipe() {
+        var bytes: [UInt8] = [1, 2, 3]
+        Zeroize.wipe(&bytes)
+        #expect(bytes == [0, 0, 0])
+        var data = Data([4, 5])
+        Zeroize.wipe(&data)
+        #expect(data == Data([0, 0]))
+    }
+}

@@ -62,7 +62,7 @@ extension KeyManagementService {
                 throw KMSError.validation("ImportType and KeyMaterialId are only valid with symmetric encryption keys.")
             }
             var material = try await unwrapImported(input, for: key, now: now)
-            defer { material.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+            defer { Zeroize.wipe(&material) }
             let materialID = rootKey.importedMaterialID(keyID: key.id, material: material)
             let validated = try ImportedKeyMaterial.validated(material, for: key.spec)
             let records = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }
