@@ -113,6 +113,20 @@ public struct KMSAPI: Sendable {
         return response
     }
 
+    /// Refuses an authenticated request before its operation runs (a forward access token that
+    /// does not hold): recorded as the caller's, without its body, once the event is durable.
+    public func refuse(target: String?, error: KMSError, context: RequestContext) async -> Response {
+        var context = context
+        context.beginAudit(operation: Self.operationName(target: target) ?? Self.auditName(target: target), requestParameters: .null,
+                           at: service.clock.now())
+        do {
+            try await service.finishAudit(context, error: error)
+            return Self.errorResponse(error)
+        } catch {
+            return Self.errorResponse(error)
+        }
+    }
+
     /// Records the event of a request refused at authentication, when `authenticationFailures`
     /// lets it have one, and returns the refusal once the event is durable. The event names no
     /// principal (the request proved no identity; `claimedAccessKeyID` is only what it said)

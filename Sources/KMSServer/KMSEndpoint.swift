@@ -75,8 +75,14 @@ struct KMSEndpoint: Sendable {
             var requestContext = RequestContext(principal: principal, region: auth.region, requestID: context.requestID, sourceIP: context.sourceIP,
                                                 accessKeyID: auth.accessKeyID, userAgent: userAgent)
             if let forwardToken {
-                requestContext = try await credentials.forwarded(requestContext, token: forwardToken)
-                principalARN += " for " + requestContext.principal.arn
+                do {
+                    requestContext = try await credentials.forwarded(requestContext, token: forwardToken)
+                    principalARN += " for " + requestContext.principal.arn
+                } catch {
+                    // The signature held: the refusal is the service principal's, not an anonymous one.
+                    return respond(await api.refuse(target: target, error: error, context: requestContext), target: target,
+                                   principal: principalARN, context: context)
+                }
             }
             // AWS answers a body of another media type as an unknown operation; none at all is taken as JSON.
             let contentType = request.headers[.contentType]
@@ -88,11 +94,16 @@ struct KMSEndpoint: Sendable {
                 region: claimed.flatMap { SigV4.isValidRegion($0.region) ? $0.region : nil },
                 requestID: context.requestID, sourceIP: context.sourceIP, userAgent: userAgent)
         }
+        return respond(result, target: target, principal: principalARN, context: context)
+    }
+
+    /// Logs the request's line and writes its response.
+    private func respond(_ result: KMSAPI.Response, target: String?, principal: String, context: KMSRequestContext) -> Response {
         context.logger.info("request", metadata: [
             "operation": "\(KMSAPI.operationName(target: target) ?? "-")",
             "status": "\(result.status)",
             "error": "\(result.errorCode ?? "-")",
-            "principal": "\(principalARN)",
+            "principal": "\(principal)",
             "requestId": "\(context.requestID)",
         ])
         return Response(

@@ -413,3 +413,12 @@ def test_a_recreated_user_inherits_no_policy_or_grant(server, kms):
     # The policy as shown can be put back as it is.
     kms.put_key_policy(KeyId=by_policy, PolicyName="default", Policy=json.dumps(shown))
     assert error_code(new_dave.encrypt, KeyId=by_policy, Plaintext=b"x") == "AccessDeniedException"
+
+
+def test_a_refused_forward_token_is_recorded_as_the_service(server, kms):
+    svc = json.loads(server.admin("create-service-principal", "--service", "athena.amazonaws.com"))
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    client = forwarding_client(server, svc, "swkfat1.forged")
+    assert error_code(client.describe_key, KeyId=key) == "AccessDeniedException"
+    [event] = [e for e in lookup(server, "--event-name", "DescribeKey", "--errors-only") if e["userIdentity"].get("invokedBy") == "athena.amazonaws.com"]
+    assert event["userIdentity"]["type"] == "AWSService" and event["requestParameters"] is None
