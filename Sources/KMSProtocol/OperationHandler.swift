@@ -5,6 +5,8 @@ import Foundation
 /// calls the service, encodes the response.
 struct OperationHandler: Sendable {
     let run: @Sendable (JSONValue, KeyManagementService, RequestContext) async throws(KMSError) -> Data
+    /// Only the decoding of the typed request (for the fuzz targets in `Fuzz/`).
+    let decode: @Sendable (JSONValue) throws(KMSError) -> Void
 
     init<Request: Decodable & SendableMetatype, Response: Encodable & SendableMetatype>(
         _ body: @escaping @Sendable (Request, KeyManagementService, RequestContext) async throws(KMSError) -> Response
@@ -13,5 +15,6 @@ struct OperationHandler: Sendable {
             let request = try WireCoding.decode(Request.self, from: input)
             return try WireCoding.encode(try await body(request, service, context))
         }
+        decode = { input throws(KMSError) in _ = try WireCoding.decode(Request.self, from: input) }
     }
 }
