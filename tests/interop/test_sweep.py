@@ -28,9 +28,15 @@ COMMON_ERRORS = {"SerializationException", "ValidationException", "UnknownOperat
 MODEL_ERRORS = {name for name, shape in SHAPES.items() if shape.get("exception")}
 ERRORS = COMMON_ERRORS | MODEL_ERRORS
 
+def filler(n):
+    """n characters of a text no secret of the run is made of (the audit scan of
+    test_zz_audit looks for the run's secrets in every stored event, and this text is audited)."""
+    return ("sweep-" * (n // 6 + 1))[:n]
+
+
 WRONG_TYPES = [12345, 1.5, True, [], {}, "text", None, -1]
 HOSTILE_STRINGS = ["", "é", "a b", "\u0000", "\u202eevil", "\ud800", "😀" * 10, "../../etc/passwd", "%00", "é" * 5000,
-                   "arn:aws:kms:us-east-1:111122223333:key/../../x", "alias/" + "a" * 300, "\r\nX-Injected: 1"]
+                   "arn:aws:kms:us-east-1:111122223333:key/../../x", "alias/" + filler(300), "\r\nX-Injected: 1"]
 BAD_BASE64 = ["====", "@@@", "AAA", "AA=A", "YQ", "é", "A" * 5, "AAAA====", " AAAA"]
 
 
@@ -147,7 +153,7 @@ def valid(shape_name, member=None, key_id=None):
             return "SYMMETRIC_DEFAULT" if "SYMMETRIC_DEFAULT" in shape["enum"] else shape["enum"][0]
         if member == "AliasName":
             return "alias/sweep"
-        return "a" * max(shape.get("min", 1), 1)
+        return filler(max(shape.get("min", 1), 1))
     if kind == "blob":
         return base64.b64encode(b"\x01" * max(shape.get("min", 1), 1)).decode()
     if kind in ("integer", "long"):
@@ -175,7 +181,7 @@ def bad_values(shape_name, member, key_id):
     if kind == "string":
         for n in {0, 1, (lo or 1) - 1, lo or 1, hi or 0, (hi or 0) + 1}:
             if n >= 0 and n <= 300_000:
-                out.append((f"length {n}", "a" * n))
+                out.append((f"length {n}", filler(n)))
         out += [(f"hostile {s[:12]!r}", s) for s in HOSTILE_STRINGS]
         for value in shape.get("enum", [])[:2]:
             out += [("enum lowercase", value.lower()), ("enum padded", value + " "), ("enum unknown", value + "_NOT")]
@@ -238,7 +244,7 @@ def sweep_operation(sweep, operation, key_id):
                         ("truncated", text[:-1]), ("trailing comma", text[:-1] + b',}' if len(text) > 2 else b'{,}'),
                         ("duplicate member", b'{"A":1,"A":2}' if not base else text[:-1] + b"," + text[1:]),
                         ("byte order mark", b"\xef\xbb\xbf" + text), ("not UTF-8", b'{"KeyId":"\xff\xfe"}'),
-                        ("over-size", b'{"Description":"' + b"a" * (1 << 20) + b'"}'), ("deep", b"[" * 10_000 + b"]" * 10_000)):
+                        ("over-size", b'{"Description":"' + filler(1 << 20).encode() + b'"}'), ("deep", b"[" * 10_000 + b"]" * 10_000)):
         sweep.send(target, body, label=f"{operation}: body {label}")
     sweep.send(target, text, content_type="text/plain", label=f"{operation}: Content-Type text/plain")
     sweep.send(f"TrentService.{operation.lower()}", text, label=f"{operation}: lowercase target")
