@@ -78,9 +78,11 @@ struct Serve: AsyncParsableCommand {
         for (name, value) in [("--grants-per-key", grantsPerKey), ("--key-policy-size", keyPolicySize), ("--keys-per-region", keysPerRegion),
                               ("--aliases-per-key", aliasesPerKey),
                               ("--audit-checkpoint-interval", auditCheckpointInterval), ("--rotation-interval", rotationInterval), ("--audit-retention-days", auditRetentionDays),
-                              ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout), ("--max-connections", maxConnections)] {
+                              ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout), ("--max-connections", maxConnections),
+                              ("--deletion-interval", deletionInterval), ("--port", port)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1.") }
         }
+        if let port, port > 65_535 { throw ValidationError("--port must be at most 65535.") }
         if let chain = auditChain, chain.isEmpty || chain.count > 64 || !chain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
             throw ValidationError("--audit-chain must be 1–64 letters, digits or hyphens.")
         }
@@ -104,26 +106,26 @@ struct Serve: AsyncParsableCommand {
         try await bootstrapRootCredentials(credentials, account: account, directory: directory, logger: logger)
 
         let quotas = KeyManagementService.Quotas(
-            grantsPerKey: grantsPerKey ?? env("SWIFTKMS_GRANTS_PER_KEY").flatMap(Int.init) ?? 50_000,
-            keyPolicySize: keyPolicySize ?? env("SWIFTKMS_KEY_POLICY_SIZE").flatMap(Int.init) ?? 32_768,
-            keysPerRegion: keysPerRegion ?? env("SWIFTKMS_KEYS_PER_REGION").flatMap(Int.init) ?? 100_000,
-            aliasesPerKey: aliasesPerKey ?? env("SWIFTKMS_ALIASES_PER_KEY").flatMap(Int.init) ?? 50,
+            grantsPerKey: try positive(grantsPerKey, "SWIFTKMS_GRANTS_PER_KEY", default: 50_000),
+            keyPolicySize: try positive(keyPolicySize, "SWIFTKMS_KEY_POLICY_SIZE", default: 32_768),
+            keysPerRegion: try positive(keysPerRegion, "SWIFTKMS_KEYS_PER_REGION", default: 100_000),
+            aliasesPerKey: try positive(aliasesPerKey, "SWIFTKMS_ALIASES_PER_KEY", default: 50),
             requestRates: try resolvedRequestRates())
         let service = KeyManagementService(store: store, rootKey: directory.rootKey, quotas: quotas,
                                            auditChain: chain, logger: logger)
         let configuration = ServerConfiguration(
             host: host ?? env("SWIFTKMS_HOST") ?? "127.0.0.1",
-            port: port ?? env("SWIFTKMS_PORT").flatMap(Int.init) ?? 9600,
-            deletionInterval: .seconds(deletionInterval ?? env("SWIFTKMS_DELETION_INTERVAL").flatMap(Int.init) ?? 60),
-            checkpointInterval: .seconds(auditCheckpointInterval ?? env("SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL").flatMap(Int.init) ?? 60),
-            rotationInterval: .seconds(rotationInterval ?? env("SWIFTKMS_ROTATION_INTERVAL").flatMap(Int.init) ?? 60),
+            port: try positive(port, "SWIFTKMS_PORT", default: 9600, atMost: 65_535),
+            deletionInterval: .seconds(try positive(deletionInterval, "SWIFTKMS_DELETION_INTERVAL", default: 60)),
+            checkpointInterval: .seconds(try positive(auditCheckpointInterval, "SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL", default: 60)),
+            rotationInterval: .seconds(try positive(rotationInterval, "SWIFTKMS_ROTATION_INTERVAL", default: 60)),
             idleTimeout: .seconds(try positive(idleTimeout, "SWIFTKMS_IDLE_TIMEOUT", default: 60)),
             bodyTimeout: .seconds(try positive(bodyTimeout, "SWIFTKMS_BODY_TIMEOUT", default: 20)),
             maximumConnections: try positive(maxConnections, "SWIFTKMS_MAX_CONNECTIONS", default: 1_024))
         let ledger = AuditLedger(store: directory.store, rootKey: directory.rootKey)
         _ = try await ledger.signingKey()
         var jobs: [any Service] = []
-        if let days = auditRetentionDays ?? env("SWIFTKMS_AUDIT_RETENTION_DAYS").flatMap(Int.init) {
+        if let days = try positive(auditRetentionDays, "SWIFTKMS_AUDIT_RETENTION_DAYS", default: nil) {
             guard let exportDir = auditExportDir ?? env("SWIFTKMS_AUDIT_EXPORT_DIR") else {
                 throw CommandFailure("--audit-retention-days needs --audit-export-dir: events are exported before they are pruned.")
             }
@@ -137,11 +139,20 @@ struct Serve: AsyncParsableCommand {
         try await app.runService()
     }
 
-    /// A flag's value, else its environment variable's, else `fallback`; at least 1.
-    private func positive(_ flag: Int?, _ variable: String, default fallback: Int) throws -> Int {
+    /// A flag's value (checked by `validate`), else its environment variable's, else
+    /// `fallback`. A variable that is not a whole number from 1 to `atMost` stops the start
+    /// with an error naming it: a malformed value must not become the default silently, and
+    /// an interval of 0 would make a periodic job spin.
+    private func positive(_ flag: Int?, _ variable: String, default fallback: Int, atMost limit: Int = .max) throws -> Int {
+        try positive(flag, variable, default: Optional(fallback), atMost: limit)!
+    }
+
+    private func positive(_ flag: Int?, _ variable: String, default fallback: Int?, atMost limit: Int = .max) throws -> Int? {
         if let flag { return flag }
         guard let text = env(variable) else { return fallback }
-        guard let value = Int(text), value >= 1 else { throw ValidationError("\(variable) must be a whole number of at least 1, not '\(text)'.") }
+        guard let value = Int(text), (1...limit).contains(value) else {
+            throw ValidationError("\(variable) must be a whole number from 1 to \(limit), not '\(text.prefix(32))'.")
+        }
         return value
     }
 
