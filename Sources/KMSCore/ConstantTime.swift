@@ -9,6 +9,14 @@ public enum ConstantTime {
         guard !a.isEmpty else { return true }
         return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }
     }
+
+    /// Whether the two hold the same UTF-8 bytes, compared without copying them.
+    public static func equals(_ a: String, _ b: String) -> Bool {
+        var (a, b) = (a, b)
+        return a.withUTF8 { x in
+            b.withUTF8 { y in x.count == y.count && (x.isEmpty || CRYPTO_memcmp(x.baseAddress, y.baseAddress, x.count) == 0) }
+        }
+    }
 }
 
 /// Overwriting secrets in buffers that are about to be released, with OpenSSL's

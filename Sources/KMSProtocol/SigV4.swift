@@ -120,7 +120,7 @@ public enum SigV4 {
 
         func key(accessKeyID: String, secret: String, date: String, region: String, service: String) -> SymmetricKey {
             let scope = "\(accessKeyID)/\(date)/\(region)/\(service)"
-            if let hit = keys[scope], ConstantTime.equals(Array(hit.secret.utf8), Array(secret.utf8)) { return hit.key }
+            if let hit = keys[scope], ConstantTime.equals(hit.secret, secret) { return hit.key }
             let key = SigV4.signingKey(secret: secret, date: date, region: region, service: service)
             keys.set((secret, key), for: scope)
             return key

@@ -3,6 +3,7 @@ import Hummingbird
 import KMSProtocol
 import KMSService
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Where and how the server listens.
@@ -53,10 +54,9 @@ public func buildApplication(
     router.get("/health") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
     }
-    let idle = configuration.idleTimeout.components
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SwiftKMS",
                              availableConnectionsDelegate: .maximum(configuration.maximumConnections, logger: logger)),
         services: [PeriodicJob(name: "key deletion", interval: configuration.deletionInterval, logger: logger) {

@@ -27,9 +27,10 @@ struct KMSEndpoint: Sendable {
     static let targetHeader = HTTPField.Name("x-amz-target")!
     /// Headers that decide who a request is and what it asks: a request carrying one of them
     /// twice is refused, so that no check can read another copy than the signature covered.
+    /// (`SigV4.preflight` refuses a repeated Authorization or X-Amz-Date.)
     static let singleHeaders: [HTTPField.Name] = [
-        .authorization, HTTPField.Name("x-amz-date")!, targetHeader, HTTPField.Name("x-amz-security-token")!,
-        HTTPField.Name("x-amz-content-sha256")!, forwardAccessTokenHeader, onBehalfOfHeader, .contentType,
+        targetHeader, HTTPField.Name("x-amz-security-token")!, HTTPField.Name("x-amz-content-sha256")!, forwardAccessTokenHeader,
+        onBehalfOfHeader, .contentType,
     ]
     /// Headers a request must have signed, as every AWS SDK does: an unsigned `X-Amz-Target`
     /// would let a captured request be replayed as another operation. (A request without one
@@ -54,8 +55,8 @@ struct KMSEndpoint: Sendable {
         var claimed: SigV4.Authorization?
         do throws(KMSError) {
             try Self.refuseRepeatedHeaders(request)
-            let headersOnly = signable(request, body: Data())
-            let preflight = try SigV4.preflight(headersOnly, now: clock.now(), requiredSignedHeaders: Self.requiredSignedHeaders(hasTarget: !targets.isEmpty))
+            var signed = signable(request)
+            let preflight = try SigV4.preflight(signed, now: clock.now(), requiredSignedHeaders: Self.requiredSignedHeaders(hasTarget: !targets.isEmpty))
             claimed = preflight.authorization
             let auth = preflight.authorization
             let forwardToken = request.headers[Self.forwardAccessTokenHeader]
@@ -70,7 +71,8 @@ struct KMSEndpoint: Sendable {
                 throw KMSError(.unrecognizedClient, "The security token included in the request is invalid.")
             }
             let body = try await collectBody(request, context: context)
-            try SigV4.verifySignature(signable(request, body: body), preflight, secret: secret, signingKeys: signingKeys)
+            signed.body = body
+            try SigV4.verifySignature(signed, preflight, secret: secret, signingKeys: signingKeys)
             principalARN = principal.arn
             var requestContext = RequestContext(principal: principal, region: auth.region, requestID: context.requestID, sourceIP: context.sourceIP,
                                                 accessKeyID: auth.accessKeyID, userAgent: userAgent)
@@ -124,37 +126,24 @@ struct KMSEndpoint: Sendable {
         }
     }
 
-    /// The body, at most `maximumBodySize` bytes, read within `bodyTimeout`; a client that
-    /// sends it slower (or never) has its connection closed.
+    /// The body, at most `maximumBodySize` bytes, read within `bodyTimeout`: a client that
+    /// sends it slower (or never) has its connection closed, which ends the read.
     private func collectBody(_ request: Request, context: KMSRequestContext) async throws(KMSError) -> Data {
-        let limit = Self.maximumBodySize
-        let timeout = bodyTimeout
-        let outcome: Data?
+        let deadline = context.closeConnection(after: bodyTimeout)
+        defer { deadline.cancel() }
         do {
-            outcome = try await withThrowingTaskGroup(of: Data?.self) { group in
-                group.addTask { Data(buffer: try await request.body.collect(upTo: limit)) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                return try await group.next() ?? nil
-            }
+            return Data(buffer: try await request.body.collect(upTo: Self.maximumBodySize))
         } catch {
-            throw KMSError(.serialization, "The request body is larger than \(limit) bytes or could not be read.")
+            throw KMSError(.serialization, "The request body is larger than \(Self.maximumBodySize) bytes, or did not arrive within \(bodyTimeout).")
         }
-        guard let outcome else {
-            context.closeConnection()
-            throw KMSError(.serialization, "The request body did not arrive within \(timeout).")
-        }
-        return outcome
     }
 
-    /// The request as SigV4 sees it. HTTP/1's Host header arrives as the authority.
-    private func signable(_ request: Request, body: Data) -> SigV4.HTTPRequest {
+    /// The request as SigV4 sees it, without its body (read later). HTTP/1's Host header
+    /// arrives as the authority.
+    private func signable(_ request: Request) -> SigV4.HTTPRequest {
         var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
         if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
         return SigV4.HTTPRequest(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
-                                 headers: headers, body: body)
+                                 headers: headers, body: Data())
     }
 }

@@ -19,9 +19,11 @@ public struct KMSRequestContext: RequestContext {
         channel = source.channel
     }
 
-    /// Closes the request's connection (a client too slow to send its body).
-    func closeConnection() {
-        channel.close(promise: nil)
+    /// Closes the request's connection after `delay` unless the returned task is cancelled
+    /// first (a client too slow to send its body). A timer on the connection's event loop.
+    func closeConnection(after delay: Duration) -> Scheduled<Void> {
+        let channel = channel
+        return channel.eventLoop.scheduleTask(in: TimeAmount(delay)) { channel.close(promise: nil) }
     }
 }
 

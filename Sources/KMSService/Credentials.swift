@@ -97,7 +97,7 @@ public struct Credentials: Sendable {
             // A changed secret for the same key ID is a rotation (the old one may have leaked):
             // the old secret stops working now, rather than being kept silently.
             let current = try rootKey.openCredential(existing.sealedSecret, accessKeyID: existing.id)
-            guard !ConstantTime.equals(Array(current.utf8), Array(given.secret.utf8)) else { return nil }
+            guard !ConstantTime.equals(current, given.secret) else { return nil }
             try await call { () throws(StoreError) in
                 try await commit([.deleteAccessKey(id: existing.id), .insertAccessKey(AccessKey(id: existing.id, principal: root, sealedSecret: sealed),
                                                                                       creationDate: clock.now())],

@@ -13,6 +13,14 @@ import Testing
         #expect(Self.nfc.bytewiseEquals("caf\u{E9}"))
     }
 
+    @Test func constantTimeComparisonOfStrings() {
+        #expect(ConstantTime.equals("secret/Key+1", "secret/Key+1"))
+        #expect(!ConstantTime.equals("secret/Key+1", "secret/Key+2"))
+        #expect(!ConstantTime.equals("secret", "secret/"))
+        #expect(ConstantTime.equals("", ""))
+        #expect(!ConstantTime.equals(Self.nfc, Self.nfd), "bytes, not canonical equivalence")
+    }
+
     @Test func grantConstraintsCompareBytes() {
         let subset = GrantConstraints(encryptionContextSubset: ["Dept": Self.nfc])
         #expect(subset.allow(EncryptionContext(["dept": Self.nfc])), "keys case-insensitively")

@@ -21,16 +21,12 @@ public final class AuthenticationFailureLog: Sendable {
     }
 
     /// The refusals that were counted but not recorded one by one in a window.
-    public struct Summary: Sendable, Equatable {
+    public struct Summary: Sendable {
         public var windowStart: Date
         public var windowEnd: Date
         /// Suppressed refusals by source address, most first (`other` past `trackedSources`).
         public var bySource: [(source: String, count: Int)]
         public var total: Int
-
-        public static func == (a: Summary, b: Summary) -> Bool {
-            a.windowStart == b.windowStart && a.total == b.total && a.bySource.elementsEqual(b.bySource) { $0 == $1 }
-        }
     }
 
     private struct Window {
