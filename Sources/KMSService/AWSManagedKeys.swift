@@ -33,7 +33,7 @@ extension KeyManagementService {
             let key = KMSKey(
                 id: UUID.randomLowercased(), account: account, region: region, creationDate: now,
                 description: "Default key that protects my \(service) data when no other key is defined", usage: .encryptDecrypt,
-                spec: .symmetricDefault, origin: .awsKMS, state: .enabled, policy: Self.awsManagedPolicy(service: service, account: account, region: region),
+                spec: .symmetricDefault, origin: .awsKMS, state: KeyLifecycle.initialState(origin: .awsKMS), policy: Self.awsManagedPolicy(service: service, account: account, region: region),
                 automaticRotation: AutomaticRotation(periodInDays: AutomaticRotation.defaultPeriodInDays,
                                                      nextDate: now + Double(AutomaticRotation.defaultPeriodInDays) * 86_400),
                 keyManager: .aws)

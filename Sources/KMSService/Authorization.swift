@@ -4,7 +4,7 @@ import KMSStorage
 /// What an operation tells authorization about its request, beyond the caller and the key.
 struct AccessRequest: Sendable {
     /// `kms:Encrypt`, …
-    var action: String
+    var action: KMSAction
     /// The `KeyId` text the request named the key with (gives `kms:RequestAlias`).
     var keyReference: String?
     /// The encryption context of a cryptographic request on a symmetric key: grant
@@ -16,7 +16,7 @@ struct AccessRequest: Sendable {
     /// with a subset of its operations and constraints at least as strict as its own.
     var newGrant: (operations: [GrantOperation], constraints: GrantConstraints?)?
 
-    init(_ action: String, keyReference: String? = nil, encryptionContext: EncryptionContext? = nil, conditions: [String: [String]] = [:]) {
+    init(_ action: KMSAction, keyReference: String? = nil, encryptionContext: EncryptionContext? = nil, conditions: [String: [String]] = [:]) {
         self.action = action
         self.keyReference = keyReference
         self.encryptionContext = encryptionContext
@@ -24,9 +24,7 @@ struct AccessRequest: Sendable {
     }
 
     /// The grant operation the action is, if grants can allow it.
-    var grantOperation: GrantOperation? {
-        action.hasPrefix("kms:") ? GrantOperation(rawValue: String(action.dropFirst(4))) : nil
-    }
+    var grantOperation: GrantOperation? { action.grantOperation }
 }
 
 /// Decides requests the way AWS KMS does. The request's grant tokens (`RequestContext.grantTokens`)
@@ -76,7 +74,7 @@ extension KeyManagementService {
         let identity = try await identity(of: context.principal)
         let referenced = keyPolicy.referencedKeys.union(identity.policies.flatMap(\.referencedKeys))
         let values = try await conditionValues(context, request, key: key, identity: identity, referenced: referenced)
-        let question = AuthorizationRequest(principal: context.principal, action: request.action, resource: key.arn, conditionValues: values)
+        let question = AuthorizationRequest(principal: context.principal, action: request.action.rawValue, resource: key.arn, conditionValues: values)
 
         let resource = keyPolicy.evaluate(question)
         let fromIdentity = identity.evaluate(question)
@@ -98,7 +96,7 @@ extension KeyManagementService {
         let identity = try await identity(of: context.principal)
         let values = try await conditionValues(context, request, key: nil, identity: identity,
                                                referenced: Set(identity.policies.flatMap(\.referencedKeys)))
-        let decision = identity.evaluate(AuthorizationRequest(principal: context.principal, action: request.action, resource: resource, conditionValues: values))
+        let decision = identity.evaluate(AuthorizationRequest(principal: context.principal, action: request.action.rawValue, resource: resource, conditionValues: values))
         if decision.explicitDeny { throw Self.denied(context, request.action, resource, .explicitDenyInIdentityPolicy) }
         guard decision.allowsCaller else { throw Self.denied(context, request.action, resource, .noIdentityPolicy) }
     }
@@ -108,7 +106,7 @@ extension KeyManagementService {
     /// DeleteAlias the key it points to, UpdateAlias the current and the new target), so that
     /// nobody can move another's alias onto a key of their own and read what others encrypt
     /// "with" it.
-    func authorizeAlias(_ context: RequestContext, _ action: String, alias name: String, keys: [KMSKey]) async throws(KMSError) {
+    func authorizeAlias(_ context: RequestContext, _ action: KMSAction, alias name: String, keys: [KMSKey]) async throws(KMSError) {
         let request = AccessRequest(action, conditions: ["kms:RequestAlias": [name]])
         try await authorizeAccountAction(context, request, resource: ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
         for key in keys {
@@ -131,7 +129,7 @@ extension KeyManagementService {
     }
 
     /// AWS's message: "User: ARN is not authorized to perform: ACTION on resource: ARN because …".
-    static func denied(_ context: RequestContext, _ action: String, _ resource: String, _ reason: DenialReason) -> KMSError {
+    static func denied(_ context: RequestContext, _ action: KMSAction, _ resource: String, _ reason: DenialReason) -> KMSError {
         let why = switch reason {
         case .noResourcePolicy: "because no resource-based policy allows the \(action) action"
         case .noIdentityPolicy: "because no identity-based policy allows the \(action) action"

@@ -71,7 +71,7 @@ public final class KeyManagementService: Sendable {
     ///     (cryptographic operations and DescribeKey do; management operations don't).
     ///   - crossAccount: whether the operation may name a key of another account by key ARN
     ///     or alias ARN (authorization then decides); other operations refuse such ARNs.
-    func resolveKey(_ keyIdText: String, _ context: RequestContext, allowAlias: Bool, action: String, crossAccount: Bool = false) async throws(KMSError) -> KMSKey {
+    func resolveKey(_ keyIdText: String, _ context: RequestContext, allowAlias: Bool, action: KMSAction, crossAccount: Bool = false) async throws(KMSError) -> KMSKey {
         let reference = try KeyReference.parse(keyIdText)
         var account = context.account
         let keyID: String
@@ -107,7 +107,7 @@ public final class KeyManagementService: Sendable {
 
     /// An ARN in another region names no key here; one in another account is refused unless
     /// the operation works across accounts.
-    private func checkScope(region: String, account: String, _ context: RequestContext, resource: String, action: String, crossAccount: Bool) throws(KMSError) {
+    private func checkScope(region: String, account: String, _ context: RequestContext, resource: String, action: KMSAction, crossAccount: Bool) throws(KMSError) {
         if account != context.account, !crossAccount {
             throw Self.denied(context, action, resource, .noResourcePolicy)
         }
@@ -116,26 +116,7 @@ public final class KeyManagementService: Sendable {
         }
     }
 
-    // MARK: Key state
-
-    /// The key-state rule of cryptographic operations: only `Enabled` keys work.
-    func requireEnabled(_ key: KMSKey) throws(KMSError) {
-        switch key.state {
-        case .enabled: return
-        case .disabled: throw KMSError(.disabled, "\(key.arn) is disabled.")
-        case .pendingDeletion, .pendingReplicaDeletion: throw KMSError.invalidState("\(key.arn) is pending deletion.")
-        case .pendingImport: throw KMSError.invalidState("\(key.arn) is pending import.")
-        case .unavailable: throw KMSError(.keyUnavailable, "\(key.arn) is unavailable.")
-        case .creating, .updating: throw KMSError.invalidState("\(key.arn) is \(key.state.rawValue.lowercased()).")
-        }
-    }
-
-    /// The key-state rule of management operations that may not touch a key pending deletion.
-    func requireNotPendingDeletion(_ key: KMSKey) throws(KMSError) {
-        if key.state == .pendingDeletion || key.state == .pendingReplicaDeletion {
-            throw KMSError.invalidState("\(key.arn) is pending deletion.")
-        }
-    }
+    // MARK: Key usage
 
     func requireUsage(_ key: KMSKey, _ usage: KeyUsage, operation: String) throws(KMSError) {
         guard key.usage == usage else {
@@ -250,7 +231,7 @@ public final class KeyManagementService: Sendable {
     /// Reads a key, builds mutations from it and commits them; when the key changed in
     /// between (a revision conflict), reads it again and retries.
     func updatingKey<T>(
-        _ keyIdText: String, _ context: RequestContext, action: String,
+        _ keyIdText: String, _ context: RequestContext, action: KMSAction,
         _ body: (KMSKey) async throws(KMSError) -> (mutations: [Mutation], result: T)
     ) async throws(KMSError) -> T {
         for _ in 0..<8 {

@@ -45,7 +45,7 @@ extension KeyManagementService {
         else { return nil }
         let remaining = try await relatedKeys(of: primary).filter { $0.region != replica.region }
         guard remaining.isEmpty else { return nil }
-        primary.state = .pendingDeletion
+        primary.state = try KeyLifecycle.state(after: .lastReplicaDeleted, of: primary)
         primary.deletionDate = now + Double(primary.pendingWindowInDays ?? 30) * 86_400
         return primary
     }

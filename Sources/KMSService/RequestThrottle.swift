@@ -55,10 +55,10 @@ final class RequestThrottle: Sendable {
         self.clock = clock
     }
 
-    static let cryptographicActions: Set<String> = [
-        "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
-        "kms:GenerateDataKeyPairWithoutPlaintext", "kms:GenerateMac", "kms:VerifyMac", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-        "kms:Sign", "kms:Verify", "kms:DeriveSharedSecret",
+    static let cryptographicActions: Set<KMSAction> = [
+        .decrypt, .encrypt, .generateDataKey, .generateDataKeyWithoutPlaintext, .generateDataKeyPair,
+        .generateDataKeyPairWithoutPlaintext, .generateMac, .verifyMac, .reEncryptFrom, .reEncryptTo,
+        .sign, .verify, .deriveSharedSecret,
     ]
 
     /// Before a management operation runs (GenerateRandom counts as symmetric cryptography).
@@ -69,7 +69,7 @@ final class RequestThrottle: Sendable {
     }
 
     /// Before a cryptographic operation uses `key`: the shared quota of its kind of key.
-    func admitCryptographic(action: String, key: KMSKey, account: String) throws(KMSError) {
+    func admitCryptographic(action: KMSAction, key: KMSKey, account: String) throws(KMSError) {
         guard Self.cryptographicActions.contains(action) else { return }
         switch key.spec {
         case .rsa2048, .rsa3072, .rsa4096: try admit("rsa", rate: rates.rsa, account: account)

@@ -183,6 +183,34 @@ import Testing
         #expect(try await f.service.listKeyRotations(keyID: replica.id, includeAllMaterial: false, limit: nil, marker: nil, west).entries.map(\.materialID) == [id2])
     }
 
+    /// A primary waiting for its replicas (`PendingReplicaDeletion`) stays so when its imported
+    /// material is deleted, by the user or by expiry: it used to go `PendingImport`, and its
+    /// deletion window never started.
+    @Test(arguments: [false, true])
+    func deletingMaterialOfAPrimaryWaitingForItsReplicasKeepsItPendingDeletion(byExpiry: Bool) async throws {
+        let f = try ServiceFixture()
+        let west = f.context(region: "eu-west-1")
+        let primary = try await f.createKey(.init(origin: .external, multiRegion: true))
+        _ = try await importMaterial(f, primary, (0..<32).map { _ in UInt8.random(in: 0...255) },
+                                     validTo: byExpiry ? f.clock.now() + 86_400 : nil)
+        let replica = try await f.service.replicateKey(.init(keyID: primary.id, replicaRegion: "eu-west-1"), f.context).replica
+        #expect(try await f.service.scheduleKeyDeletion(keyID: primary.id, pendingWindowInDays: 7, f.context).state == .pendingReplicaDeletion)
+        if byExpiry {
+            f.clock.advance(days: 2)
+            #expect(try await f.service.expireImportedKeyMaterial() == [primary.id])
+        } else {
+            _ = try await f.service.deleteImportedKeyMaterial(keyID: primary.id, materialID: nil, f.context)
+        }
+        #expect(try await f.service.describeKey(keyID: primary.id, f.context).state == .pendingReplicaDeletion)
+        // Its window starts when the last replica goes.
+        _ = try await f.service.scheduleKeyDeletion(keyID: replica.id, pendingWindowInDays: 7, west)
+        f.clock.advance(days: 7)
+        #expect(try await f.service.deleteKeysDueForDeletion() == [replica.id])
+        #expect(try await f.service.describeKey(keyID: primary.id, f.context).state == .pendingDeletion)
+        f.clock.advance(days: 7)
+        #expect(try await f.service.deleteKeysDueForDeletion() == [primary.id])
+    }
+
     @Test func validationOfExpiryAndWhereImportIsRefused() async throws {
         let f = try ServiceFixture()
         let key = try await external(f)

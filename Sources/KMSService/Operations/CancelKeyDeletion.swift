@@ -3,14 +3,12 @@ extension KeyManagementService {
     /// Takes a key out of `PendingDeletion` (or `PendingReplicaDeletion`). As in AWS KMS, it comes back `Disabled`, or
     /// `PendingImport` when it is a key for imported material that has none.
     public func cancelKeyDeletion(keyID: String, _ context: RequestContext) async throws(KMSError) -> KMSKey {
-        let action = "kms:CancelKeyDeletion"
+        let action = KMSAction.cancelKeyDeletion
         return try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action), key: key)
-            guard key.state == .pendingDeletion || key.state == .pendingReplicaDeletion else {
-                throw KMSError.invalidState("\(key.arn) is not pending deletion.")
-            }
+            guard KeyLifecycle.isPendingDeletion(key.state) else { throw KMSError.invalidState("\(key.arn) is not pending deletion.") }
             var updated = key
-            updated.state = try await hasUsableMaterial(key) ? .disabled : .pendingImport
+            updated.state = try KeyLifecycle.state(after: .cancelDeletion(hasMaterial: try await hasUsableMaterial(key)), of: key)
             updated.deletionDate = nil
             updated.pendingWindowInDays = nil
             context.audit.setResponseElements(["keyId": .string(key.arn)])

@@ -5,11 +5,11 @@ extension KeyManagementService {
     /// `targetKeyID` is a key ID or key ARN (not an alias).
     public func createAlias(name: String, targetKeyID: String, _ context: RequestContext) async throws(KMSError) {
         try Alias.validateCustomerAliasName(name)
-        let action = "kms:CreateAlias"
+        let action = KMSAction.createAlias
         for _ in 0..<8 {
             let key = try await resolveKey(targetKeyID, context, allowAlias: false, action: action)
             try await authorizeAlias(context, action, alias: name, keys: [key])
-            try requireNotPendingDeletion(key)
+            try KeyLifecycle.check(action, on: key)
             try await requireAliasRoom(on: key, context)
             let now = clock.now()
             let alias = Alias(name: name, account: context.account, region: context.region, targetKeyID: key.id,

@@ -39,8 +39,8 @@ extension KeyManagementService {
             }
         }
 
-        let key = try await resolveKey(input.keyID, context, allowAlias: false, action: "kms:CreateGrant", crossAccount: true)
-        var access = AccessRequest("kms:CreateGrant", conditions: [
+        let key = try await resolveKey(input.keyID, context, allowAlias: false, action: .createGrant, crossAccount: true)
+        var access = AccessRequest(.createGrant, conditions: [
             "kms:GrantOperations": input.operations.map(\.rawValue),
             "kms:GranteePrincipal": [input.granteePrincipal],
             "kms:GrantIsForAWSResource": [context.principal.kind == .service ? "true" : "false"],
@@ -52,7 +52,7 @@ extension KeyManagementService {
         }
         access.newGrant = (input.operations, constraints)
         try await authorize(context, access, key: key)
-        try requireEnabled(key)
+        try KeyLifecycle.check(access.action, on: key)
         if let unsupported = input.operations.first(where: { !$0.isSupported(by: key) }) {
             throw KMSError.validation("Grant operation \(unsupported.rawValue) is not supported by \(key.arn) (\(key.spec.rawValue), \(key.usage.rawValue)).")
         }

@@ -63,7 +63,7 @@ extension KeyManagementService {
         conditions["kms:KeyOrigin"] = [(input.origin ?? .awsKMS).rawValue]
         conditions["kms:MultiRegion"] = [input.multiRegion == true ? "true" : "false"]
         conditions["kms:BypassPolicyLockoutSafetyCheck"] = [input.bypassPolicyLockoutSafetyCheck == true ? "true" : "false"]
-        try await authorizeAccountAction(context, AccessRequest("kms:CreateKey", conditions: conditions))
+        try await authorizeAccountAction(context, AccessRequest(.createKey, conditions: conditions))
 
         let now = clock.now()
         // A key for imported material (EXTERNAL) has none until ImportKeyMaterial: version 0.
@@ -71,7 +71,7 @@ extension KeyManagementService {
         let multiRegion = input.multiRegion == true
         var key = KMSKey(
             id: multiRegion ? "mrk-" + Hex.encode(SecureRandom.bytes(16)) : UUID.randomLowercased(), account: context.account, region: context.region, creationDate: now,
-            description: input.description ?? "", usage: usage, spec: spec, origin: origin, state: origin == .external ? .pendingImport : .enabled,
+            description: input.description ?? "", usage: usage, spec: spec, origin: origin, state: KeyLifecycle.initialState(origin: origin),
             policy: Self.defaultPolicy(account: context.account), currentMaterialVersion: origin == .external ? 0 : 1,
             primaryRegion: multiRegion ? context.region : nil)
         if let policy = input.policy {

@@ -20,12 +20,12 @@ extension KeyManagementService {
         algorithm: EncryptionAlgorithm?, dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> DecryptOutput {
         try await decrypt(ciphertext, context: encryptionContext, keyID: keyID, algorithm: algorithm, dryRun: dryRun,
-                          context, action: "kms:Decrypt", operation: "Decrypt", conditions: [:])
+                          context, action: .decrypt, operation: "Decrypt", conditions: [:])
     }
 
     func decrypt(
         _ ciphertext: Data, context encryptionContext: EncryptionContext, keyID: String?, algorithm: EncryptionAlgorithm?,
-        dryRun: Bool?, _ context: RequestContext, action: String, operation: String, conditions: [String: [String]]
+        dryRun: Bool?, _ context: RequestContext, action: KMSAction, operation: String, conditions: [String: [String]]
     ) async throws(KMSError) -> DecryptOutput {
         var access = AccessRequest(action, keyReference: keyID, encryptionContext: encryptionContext, conditions: conditions)
         access.conditions["kms:EncryptionAlgorithm"] = [(algorithm ?? .symmetricDefault).rawValue]
@@ -43,7 +43,7 @@ extension KeyManagementService {
             }
         }
         let (key, blob) = try await ciphertextKey(ciphertext, requested: requested, context, access)
-        try requireEnabled(key)
+        try KeyLifecycle.check(access.action, on: key)
         try requireUsage(key, .encryptDecrypt, operation: operation)
         try requireEncryptionAlgorithm(algorithm, key)
         try finishDryRun(dryRun)

@@ -8,7 +8,7 @@ extension KeyManagementService {
               let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: context.account, region: context.region, name: name) })
         else { throw KMSError.aliasNotFound(arn) }
         let key = try await storeCall { () throws(StoreError) in try await store.key(id: alias.targetKeyID, region: alias.region) }
-        try await authorizeAlias(context, "kms:DeleteAlias", alias: name, keys: [key].compactMap { $0 })
+        try await authorizeAlias(context, .deleteAlias, alias: name, keys: [key].compactMap { $0 })
         do {
             try await commit([.deleteAlias(account: context.account, region: context.region, name: name)], context)
         } catch .notFound {

@@ -9,8 +9,8 @@ extension KeyManagementService {
     /// - Parameter materialID: when given, must name a version of the key's material (`NotFoundException`).
     /// - Returns: the key ARN and the deleted material's ID.
     public func deleteImportedKeyMaterial(keyID: String, materialID: String?, _ context: RequestContext) async throws(KMSError) -> (keyARN: String, materialID: String?) {
-        try await updatingKey(keyID, context, action: "kms:DeleteImportedKeyMaterial") { key throws(KMSError) in
-            try await authorize(context, AccessRequest("kms:DeleteImportedKeyMaterial"), key: key)
+        try await updatingKey(keyID, context, action: .deleteImportedKeyMaterial) { key throws(KMSError) in
+            try await authorize(context, AccessRequest(.deleteImportedKeyMaterial), key: key)
             try requireImportable(key)
             let records = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }
             let record: KeyMaterialRecord?
@@ -22,7 +22,7 @@ extension KeyManagementService {
             } else {
                 record = records.first { $0.version == key.currentMaterialVersion }
             }
-            let mutations = Self.materialDeletion(key, record)
+            let mutations = try Self.materialDeletion(key, record)
             context.audit.setResponseElements(["keyId": .string(key.arn), "keyMaterialId": record.map { .string($0.materialID) } ?? .null])
             return (mutations, (key.arn, record?.materialID))
         }
@@ -30,11 +30,11 @@ extension KeyManagementService {
 
     /// The mutations that delete one version of a key's imported material: the row keeps its
     /// ID and loses the material; when it is the current version, the key goes `PendingImport`
-    /// (unless it is pending deletion).
-    static func materialDeletion(_ key: KMSKey, _ record: KeyMaterialRecord?) -> [Mutation] {
+    /// (`KeyLifecycle`: unless it is pending deletion).
+    static func materialDeletion(_ key: KMSKey, _ record: KeyMaterialRecord?) throws(KMSError) -> [Mutation] {
         var updated = key
         if record == nil || record?.version == key.currentMaterialVersion {
-            if key.state != .pendingDeletion { updated.state = .pendingImport }
+            updated.state = try KeyLifecycle.state(after: .currentMaterialDeleted, of: key)
             updated.materialValidTo = nil
         }
         var mutations: [Mutation] = [.updateKey(updated)]
@@ -59,8 +59,9 @@ extension KeyManagementService {
             guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: record.keyID, region: record.region) }) else { continue }
             let event = AuditEvent.serviceEvent("DeleteExpiredKeyMaterial", key: key, chain: audit.chain, at: now,
                                                 details: ["keyMaterialId": .string(record.materialID)])
+            let mutations = try Self.materialDeletion(key, record) + [.appendAuditEvent(event)]
             do {
-                try await store.commit(Self.materialDeletion(key, record) + [.appendAuditEvent(event)])
+                try await store.commit(mutations)
                 done.append(key.id)
                 logger.info("imported key material expired", metadata: ["keyId": "\(key.id)", "version": "\(record.version)"])
             } catch .conflict {

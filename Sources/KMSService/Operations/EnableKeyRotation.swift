@@ -8,10 +8,10 @@ extension KeyManagementService {
     /// multi-Region primary, it holds for its replicas too.
     public func enableKeyRotation(keyID: String, rotationPeriodInDays: Int?, _ context: RequestContext) async throws(KMSError) {
         let days = rotationPeriodInDays ?? AutomaticRotation.defaultPeriodInDays
-        let action = "kms:EnableKeyRotation"
+        let action = KMSAction.enableKeyRotation
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action, conditions: ["kms:RotationPeriodInDays": [String(days)]]), key: key)
-            try requireEnabled(key)
+            try KeyLifecycle.check(action, on: key)
             try requireRotatable(key)
             try requireNotReplica(key, operation: "EnableKeyRotation")
             let now = clock.now()

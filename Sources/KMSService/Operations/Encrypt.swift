@@ -16,7 +16,7 @@ extension KeyManagementService {
         keyID: String, plaintext: Data, context encryptionContext: EncryptionContext,
         algorithm: EncryptionAlgorithm?, dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> EncryptOutput {
-        let key = try await usableKey(keyID, context, AccessRequest("kms:Encrypt", keyReference: keyID, encryptionContext: encryptionContext,
+        let key = try await usableKey(keyID, context, AccessRequest(.encrypt, keyReference: keyID, encryptionContext: encryptionContext,
                                                                     conditions: ["kms:EncryptionAlgorithm": [(algorithm ?? .symmetricDefault).rawValue]]),
                                       operation: "Encrypt")
         let algorithm = try requireEncryptionAlgorithm(algorithm, key)
@@ -35,7 +35,7 @@ extension KeyManagementService {
     /// Authorizes the request on a resolved key and requires it `Enabled` with `usage`.
     func usable(_ key: KMSKey, _ context: RequestContext, _ access: AccessRequest, operation: String, usage: KeyUsage) async throws(KMSError) -> KMSKey {
         try await authorize(context, access, key: key)
-        try requireEnabled(key)
+        try KeyLifecycle.check(access.action, on: key)
         try requireUsage(key, usage, operation: operation)
         return key
     }

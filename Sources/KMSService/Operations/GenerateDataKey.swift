@@ -20,12 +20,12 @@ extension KeyManagementService {
         dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> DataKeyOutput {
         try await generateDataKey(keyID: keyID, keySpec: keySpec, numberOfBytes: numberOfBytes, context: encryptionContext,
-                                  dryRun: dryRun, context, action: "kms:GenerateDataKey", operation: "GenerateDataKey")
+                                  dryRun: dryRun, context, action: .generateDataKey, operation: "GenerateDataKey")
     }
 
     func generateDataKey(
         keyID: String, keySpec: DataKeySpec?, numberOfBytes: Int?, context encryptionContext: EncryptionContext,
-        dryRun: Bool?, _ context: RequestContext, action: String, operation: String
+        dryRun: Bool?, _ context: RequestContext, action: KMSAction, operation: String
     ) async throws(KMSError) -> DataKeyOutput {
         let length: Int
         switch (keySpec, numberOfBytes) {

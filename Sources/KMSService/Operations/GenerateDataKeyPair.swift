@@ -17,12 +17,12 @@ extension KeyManagementService {
     /// A fresh key pair of `spec`, its private key encrypted under a symmetric encryption key.
     public func generateDataKeyPair(keyID: String, spec: KeySpec, context encryptionContext: EncryptionContext, dryRun: Bool?, _ context: RequestContext) async throws(KMSError) -> DataKeyPairOutput {
         try await generateDataKeyPair(keyID: keyID, spec: spec, context: encryptionContext, dryRun: dryRun, context,
-                                      action: "kms:GenerateDataKeyPair", operation: "GenerateDataKeyPair", withPlaintext: true)
+                                      action: .generateDataKeyPair, operation: "GenerateDataKeyPair", withPlaintext: true)
     }
 
     func generateDataKeyPair(
         keyID: String, spec: KeySpec, context encryptionContext: EncryptionContext, dryRun: Bool?, _ context: RequestContext,
-        action: String, operation: String, withPlaintext: Bool
+        action: KMSAction, operation: String, withPlaintext: Bool
     ) async throws(KMSError) -> DataKeyPairOutput {
         let key = try await usableKey(keyID, context, AccessRequest(action, keyReference: keyID, encryptionContext: encryptionContext,
                                                                     conditions: ["kms:DataKeyPairSpec": [spec.rawValue], "kms:EncryptionAlgorithm": ["SYMMETRIC_DEFAULT"]]),

@@ -7,7 +7,7 @@ extension KeyManagementService {
     ) async throws(KMSError) -> (ciphertextBlob: [UInt8], keyARN: String, materialID: String?) {
         let output = try await generateDataKey(
             keyID: keyID, keySpec: keySpec, numberOfBytes: numberOfBytes, context: encryptionContext, dryRun: dryRun,
-            context, action: "kms:GenerateDataKeyWithoutPlaintext", operation: "GenerateDataKeyWithoutPlaintext")
+            context, action: .generateDataKeyWithoutPlaintext, operation: "GenerateDataKeyWithoutPlaintext")
         return (output.ciphertextBlob, output.keyARN, output.materialID)
     }
 }

@@ -22,8 +22,8 @@ extension KeyManagementService {
     /// The last successful cryptographic operation with the key, read from the audit trail
     /// (so it names the event's ID and request ID, and goes back as far as the trail does).
     public func getKeyLastUsage(keyID: String, _ context: RequestContext) async throws(KMSError) -> KeyLastUsage {
-        let key = try await resolveKey(keyID, context, allowAlias: false, action: "kms:GetKeyLastUsage")
-        try await authorize(context, AccessRequest("kms:GetKeyLastUsage"), key: key)
+        let key = try await resolveKey(keyID, context, allowAlias: false, action: .getKeyLastUsage)
+        try await authorize(context, AccessRequest(.getKeyLastUsage), key: key)
         let last = try await storeCall { () throws(StoreError) in
             try await store.auditEvents(matching: AuditQuery(keyID: key.id, region: key.region, succeededOnly: true, eventNames: Self.trackedOperations, limit: 1))
         }.first

@@ -13,10 +13,10 @@ extension KeyManagementService {
     /// Whether automatic rotation is on, its period and next date. On-demand rotations finish
     /// before RotateKeyOnDemand returns, so none is ever in progress (no `OnDemandRotationStartDate`).
     public func getKeyRotationStatus(keyID: String, _ context: RequestContext) async throws(KMSError) -> KeyRotationStatus {
-        let key = try await resolveKey(keyID, context, allowAlias: false, action: "kms:GetKeyRotationStatus", crossAccount: true)
-        try await authorize(context, AccessRequest("kms:GetKeyRotationStatus"), key: key)
+        let key = try await resolveKey(keyID, context, allowAlias: false, action: .getKeyRotationStatus, crossAccount: true)
+        try await authorize(context, AccessRequest(.getKeyRotationStatus), key: key)
         try requireRotatable(key, imported: true)
-        let schedule = key.state == .pendingDeletion ? nil : key.automaticRotation
+        let schedule = KeyLifecycle.isPendingDeletion(key.state) ? nil : key.automaticRotation
         return KeyRotationStatus(keyARN: key.arn, enabled: schedule != nil, periodInDays: schedule?.periodInDays, nextRotationDate: schedule?.nextDate)
     }
 }

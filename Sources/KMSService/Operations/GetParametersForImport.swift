@@ -23,12 +23,12 @@ extension KeyManagementService {
     ///   - wrappingKeySpec: `RSA_2048`, `RSA_3072` or `RSA_4096`.
     public func getParametersForImport(keyID: String, algorithm: String, wrappingKeySpec: String,
                                        _ context: RequestContext) async throws(KMSError) -> ImportParametersOutput {
-        let key = try await resolveKey(keyID, context, allowAlias: false, action: "kms:GetParametersForImport")
-        try await authorize(context, AccessRequest("kms:GetParametersForImport", conditions: [
+        let key = try await resolveKey(keyID, context, allowAlias: false, action: .getParametersForImport)
+        try await authorize(context, AccessRequest(.getParametersForImport, conditions: [
             "kms:WrappingAlgorithm": [algorithm], "kms:WrappingKeySpec": [wrappingKeySpec],
         ]), key: key)
         try requireImportable(key)
-        try requireNotPendingDeletion(key)
+        try KeyLifecycle.check(.getParametersForImport, on: key)
         guard let wrapping = ImportWrappingAlgorithm(rawValue: algorithm) else {
             if algorithm == "RSAES_PKCS1_V1_5" {
                 throw KMSError.validation("The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Use RSAES_OAEP_SHA_256 or RSA_AES_KEY_WRAP_SHA_256.")

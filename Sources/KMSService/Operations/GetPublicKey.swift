@@ -4,9 +4,9 @@ extension KeyManagementService {
     /// The DER SubjectPublicKeyInfo of an asymmetric key. Symmetric and HMAC keys have none
     /// (`UnsupportedOperationException`).
     public func getPublicKey(keyID: String, _ context: RequestContext) async throws(KMSError) -> (key: KMSKey, publicKey: [UInt8]) {
-        let key = try await resolveKey(keyID, context, allowAlias: true, action: "kms:GetPublicKey", crossAccount: true)
-        try await authorize(context, AccessRequest("kms:GetPublicKey", keyReference: keyID), key: key)
-        try requireEnabled(key)
+        let key = try await resolveKey(keyID, context, allowAlias: true, action: .getPublicKey, crossAccount: true)
+        try await authorize(context, AccessRequest(.getPublicKey, keyReference: keyID), key: key)
+        try KeyLifecycle.check(.getPublicKey, on: key)
         let material = try await asymmetricMaterial(of: key, operation: "GetPublicKey")
         return (key, try material.publicKeyDER())
     }

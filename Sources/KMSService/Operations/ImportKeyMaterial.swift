@@ -52,12 +52,10 @@ extension KeyManagementService {
         }
         var conditions: [String: [String]] = ["kms:ExpirationModel": [expirationModel]]
         if let validTo = input.validTo { conditions["kms:ValidTo"] = [String(Int(validTo.timeIntervalSince1970))] }
-        return try await updatingKey(input.keyID, context, action: "kms:ImportKeyMaterial") { key throws(KMSError) in
-            try await authorize(context, AccessRequest("kms:ImportKeyMaterial", conditions: conditions), key: key)
+        return try await updatingKey(input.keyID, context, action: .importKeyMaterial) { key throws(KMSError) in
+            try await authorize(context, AccessRequest(.importKeyMaterial, conditions: conditions), key: key)
             try requireImportable(key)
-            guard key.state == .pendingImport || key.state == .enabled else {
-                throw KMSError.invalidState("\(key.arn) is \(key.state.rawValue); material can be imported into a key that is PendingImport or Enabled.")
-            }
+            try KeyLifecycle.check(.importKeyMaterial, on: key)
             if input.importType != nil || input.keyMaterialID != nil, key.spec != .symmetricDefault {
                 throw KMSError.validation("ImportType and KeyMaterialId are only valid with symmetric encryption keys.")
             }
@@ -90,7 +88,7 @@ extension KeyManagementService {
                 if current == 0 {
                     updated.currentMaterialVersion = version
                     updated.materialValidTo = input.validTo
-                    updated.state = key.state == .pendingImport ? .enabled : key.state
+                    updated.state = try KeyLifecycle.state(after: .currentMaterialImported, of: key)
                 } else {
                     // Each replica takes the same material later (EXISTING_KEY_MATERIAL): it gets the version's ID now.
                     for replica in try await relatedKeys(of: key) {
@@ -112,7 +110,7 @@ extension KeyManagementService {
                 mutations = [.replaceKeyMaterial(record)]
                 if record.version == key.currentMaterialVersion {
                     updated.materialValidTo = input.validTo
-                    updated.state = key.state == .pendingImport ? .enabled : key.state
+                    updated.state = try KeyLifecycle.state(after: .currentMaterialImported, of: key)
                 }
             }
             context.audit.setResponseElements(["keyId": .string(key.arn), "keyMaterialId": .string(materialID)])

@@ -8,8 +8,8 @@ extension KeyManagementService {
             throw KMSError(.invalidGrantID, "Invalid grant ID \(grantID).")
         }
         let after = try Pagination.position(from: marker)
-        let key = try await resolveKey(keyID, context, allowAlias: false, action: "kms:ListGrants", crossAccount: true)
-        var access = AccessRequest("kms:ListGrants")
+        let key = try await resolveKey(keyID, context, allowAlias: false, action: .listGrants, crossAccount: true)
+        var access = AccessRequest(.listGrants)
         if let granteePrincipal { access.conditions["kms:GranteePrincipal"] = [granteePrincipal] }
         try await authorize(context, access, key: key)
         let grants = try await storeCall { () throws(StoreError) in try await store.grants(keyID: key.id, region: key.region) }.filter {

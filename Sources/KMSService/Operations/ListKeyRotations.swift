@@ -22,8 +22,8 @@ extension KeyManagementService {
     /// material version including the first (`ALL_KEY_MATERIAL`). `limit` 1–1000, default 100.
     public func listKeyRotations(keyID: String, includeAllMaterial: Bool, limit: Int?, marker: String?,
                                  _ context: RequestContext) async throws(KMSError) -> (entries: [KeyRotationEntry], nextMarker: String?) {
-        let key = try await resolveKey(keyID, context, allowAlias: false, action: "kms:ListKeyRotations")
-        try await authorize(context, AccessRequest("kms:ListKeyRotations"), key: key)
+        let key = try await resolveKey(keyID, context, allowAlias: false, action: .listKeyRotations)
+        try await authorize(context, AccessRequest(.listKeyRotations), key: key)
         try requireRotatable(key, imported: true)
         let after = try Pagination.position(from: marker)
         let materials = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }

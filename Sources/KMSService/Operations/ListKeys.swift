@@ -2,7 +2,7 @@ import KMSStorage
 extension KeyManagementService {
     /// Keys of the caller's account in the caller's region, including those pending deletion.
     public func listKeys(limit: Int?, marker: String?, _ context: RequestContext) async throws(KMSError) -> (keys: [KMSKey], nextMarker: String?) {
-        try await authorizeAccountAction(context, AccessRequest("kms:ListKeys"))
+        try await authorizeAccountAction(context, AccessRequest(.listKeys))
         let limit = limit ?? 100
         let after = try Pagination.position(from: marker)
         let fetched = try await storeCall { () throws(StoreError) in

@@ -2,8 +2,8 @@ import KMSStorage
 extension KeyManagementService {
     /// Tags of a key in any state, ordered by tag key.
     public func listResourceTags(keyID: String, limit: Int?, marker: String?, _ context: RequestContext) async throws(KMSError) -> (tags: [Tag], nextMarker: String?) {
-        let key = try await resolveKey(keyID, context, allowAlias: false, action: "kms:ListResourceTags")
-        try await authorize(context, AccessRequest("kms:ListResourceTags"), key: key)
+        let key = try await resolveKey(keyID, context, allowAlias: false, action: .listResourceTags)
+        try await authorize(context, AccessRequest(.listResourceTags), key: key)
         let limit = limit ?? 50
         let after = try Pagination.position(from: marker)
         let all = try await storeCall { () throws(StoreError) in try await store.tags(keyID: key.id, region: key.region) }

@@ -7,7 +7,7 @@ extension KeyManagementService {
     /// identity-policy permission (`kms:ListRetirableGrants` on `*`). Whether the principal
     /// exists is not told: a principal with no grants and one that does not exist look alike.
     public func listRetirableGrants(retiringPrincipal: String, limit: Int?, marker: String?, _ context: RequestContext) async throws(KMSError) -> (grants: [Grant], nextMarker: String?) {
-        try await authorizeAccountAction(context, AccessRequest("kms:ListRetirableGrants"))
+        try await authorizeAccountAction(context, AccessRequest(.listRetirableGrants))
         let isServicePrincipal = retiringPrincipal.hasSuffix(".amazonaws.com") && !retiringPrincipal.contains(":")
         if !isServicePrincipal {
             guard PrincipalSet.awsPrincipalARN(retiringPrincipal) != nil, retiringPrincipal.hasPrefix("arn:") else {

@@ -4,7 +4,7 @@ extension KeyManagementService {
     /// Replaces the key policy. The policy is validated (`MalformedPolicyDocumentException`) and,
     /// unless `bypassPolicyLockoutSafetyCheck`, must let the caller call PutKeyPolicy again.
     public func putKeyPolicy(keyID: String, policyName: String?, policy: String, bypassPolicyLockoutSafetyCheck: Bool?, _ context: RequestContext) async throws(KMSError) {
-        let action = "kms:PutKeyPolicy"
+        let action = KMSAction.putKeyPolicy
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action, conditions: [
                 "kms:BypassPolicyLockoutSafetyCheck": [bypassPolicyLockoutSafetyCheck == true ? "true" : "false"],
@@ -38,7 +38,7 @@ extension KeyManagementService {
         if !bypassLockoutCheck {
             var candidate = key
             candidate.policy = text
-            let future = AccessRequest("kms:PutKeyPolicy", conditions: ["kms:BypassPolicyLockoutSafetyCheck": ["false"]])
+            let future = AccessRequest(.putKeyPolicy, conditions: ["kms:BypassPolicyLockoutSafetyCheck": ["false"]])
             guard case .allowed = try await policyVerdict(context, future, key: candidate, keyPolicy: document) else {
                 throw KMSError(.malformedPolicyDocument, "The new key policy will not allow you to update the key policy in the future.")
             }

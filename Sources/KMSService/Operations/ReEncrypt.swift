@@ -26,11 +26,11 @@ extension KeyManagementService {
         var conditions = ["kms:ReEncryptOnSameKey": [sourceKeyID == destinationKeyID ? "true" : "false"]]
         conditions["kms:EncryptionAlgorithm"] = [(destinationAlgorithm ?? .symmetricDefault).rawValue]
         let destination = try await usableKey(destinationKeyID, context,
-                                              AccessRequest("kms:ReEncryptTo", keyReference: destinationKeyID, encryptionContext: destinationContext, conditions: conditions),
+                                              AccessRequest(.reEncryptTo, keyReference: destinationKeyID, encryptionContext: destinationContext, conditions: conditions),
                                               operation: "ReEncrypt")
         let destinationAlgorithm = try requireEncryptionAlgorithm(destinationAlgorithm, destination)
         let source = try await decrypt(ciphertext, context: sourceContext, keyID: sourceKeyID, algorithm: sourceAlgorithm,
-                                       dryRun: dryRun, context, action: "kms:ReEncryptFrom", operation: "ReEncrypt",
+                                       dryRun: dryRun, context, action: .reEncryptFrom, operation: "ReEncrypt",
                                        conditions: ["kms:ReEncryptOnSameKey": conditions["kms:ReEncryptOnSameKey"]!])
         let sealed = try await encrypt(source.plaintext, under: destination, algorithm: destinationAlgorithm, context: destinationContext)
         return ReEncryptOutput(ciphertextBlob: sealed, sourceKeyARN: source.keyARN, keyARN: destination.arn,

@@ -32,7 +32,7 @@ extension KeyManagementService {
     ///
     /// - Returns: the replica and its tags.
     public func replicateKey(_ input: ReplicateKeyInput, _ context: RequestContext) async throws(KMSError) -> (replica: KMSKey, tags: [Tag]) {
-        let action = "kms:ReplicateKey"
+        let action = KMSAction.replicateKey
         try Tag.validate(input.tags)
         guard input.tags.count <= Tag.maximumPerKey else {
             throw KMSError(.limitExceeded, "A key can have at most \(Tag.maximumPerKey) tags.")
@@ -44,11 +44,7 @@ extension KeyManagementService {
                 throw KMSError(.unsupportedOperation, "\(primary.arn) is not a multi-Region key; only multi-Region primary keys can be replicated.")
             }
             try requireNotReplica(primary, operation: "ReplicateKey")
-            switch primary.state {
-            case .enabled, .pendingImport: break
-            case .disabled: throw KMSError(.disabled, "\(primary.arn) is disabled.")
-            default: throw KMSError.invalidState("\(primary.arn) is \(primary.state.rawValue) and cannot be replicated.")
-            }
+            try KeyLifecycle.check(action, on: primary)
             if primary.origin == .external, primary.currentMaterialVersion == 0 {
                 throw KMSError.invalidState("Import key material into \(primary.arn) before replicating it.")
             }
@@ -69,9 +65,9 @@ extension KeyManagementService {
             conditions["kms:KeyOrigin"] = [primary.origin.rawValue]
             conditions["kms:MultiRegion"] = ["true"]
             conditions["kms:MultiRegionKeyType"] = ["REPLICA"]
-            try await authorizeAccountAction(replicaContext, AccessRequest("kms:CreateKey", conditions: conditions))
+            try await authorizeAccountAction(replicaContext, AccessRequest(.createKey, conditions: conditions))
             if !input.tags.isEmpty {
-                try await authorizeAccountAction(replicaContext, AccessRequest("kms:TagResource", conditions: Self.requestTagConditions(input.tags)))
+                try await authorizeAccountAction(replicaContext, AccessRequest(.tagResource, conditions: Self.requestTagConditions(input.tags)))
             }
             let count = try await storeCall { () throws(StoreError) in try await store.keyCount(account: primary.account, region: input.replicaRegion) }
             guard count < quotas.keysPerRegion else {
@@ -81,7 +77,7 @@ extension KeyManagementService {
             let now = clock.now()
             var replica = KMSKey(
                 id: primary.id, account: primary.account, region: input.replicaRegion, creationDate: now, description: input.description ?? "",
-                usage: primary.usage, spec: primary.spec, origin: primary.origin, state: primary.origin == .external ? .pendingImport : .enabled,
+                usage: primary.usage, spec: primary.spec, origin: primary.origin, state: KeyLifecycle.initialState(origin: primary.origin),
                 policy: Self.defaultPolicy(account: primary.account), currentMaterialVersion: primary.currentMaterialVersion,
                 automaticRotation: primary.automaticRotation, primaryRegion: primary.region)
             if let policy = input.policy {

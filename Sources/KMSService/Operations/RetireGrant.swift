@@ -21,7 +21,7 @@ extension KeyManagementService {
         }
         var key: KMSKey?
         if let keyID {
-            let resolved = try await resolveKey(keyID, context, allowAlias: false, action: "kms:RetireGrant", crossAccount: true)
+            let resolved = try await resolveKey(keyID, context, allowAlias: false, action: .retireGrant, crossAccount: true)
             if let expectedKeyARN, expectedKeyARN != resolved.arn { throw KMSError.notFound("Grant not found for \(resolved.arn).") }
             key = resolved
         }
@@ -33,9 +33,9 @@ extension KeyManagementService {
             || (grant.granteePrincipal == caller && grant.operations.contains(.retireGrant))
             || (context.principal.isRoot && grant.issuingAccount == caller)
         if !allowed, let grantKey = try await storeCall({ () throws(StoreError) in try await store.key(id: grant.keyID, region: grant.keyRegion) }) {
-            allowed = try await isAuthorized(context, AccessRequest("kms:RetireGrant"), key: grantKey)
+            allowed = try await isAuthorized(context, AccessRequest(.retireGrant), key: grantKey)
         }
-        guard allowed else { throw Self.denied(context, "kms:RetireGrant", grant.keyARN, .noResourcePolicy) }
+        guard allowed else { throw Self.denied(context, .retireGrant, grant.keyARN, .noResourcePolicy) }
         try finishDryRun(dryRun)
         try await delete(grant, context)
     }

@@ -4,8 +4,8 @@ extension KeyManagementService {
     /// Deletes a grant of a key; needs kms:RevokeGrant on the key.
     public func revokeGrant(keyID: String, grantID: String, dryRun: Bool?, _ context: RequestContext) async throws(KMSError) {
         guard ResourceName.isWellFormedGrantID(grantID) else { throw KMSError(.invalidGrantID, "Invalid grant ID \(grantID).") }
-        let key = try await resolveKey(keyID, context, allowAlias: false, action: "kms:RevokeGrant", crossAccount: true)
-        try await authorize(context, AccessRequest("kms:RevokeGrant"), key: key)
+        let key = try await resolveKey(keyID, context, allowAlias: false, action: .revokeGrant, crossAccount: true)
+        try await authorize(context, AccessRequest(.revokeGrant), key: key)
         guard let grant = try await storeCall({ () throws(StoreError) in try await store.grant(id: grantID) }), grant.keyID == key.id, grant.keyRegion == key.region else {
             throw KMSError.notFound("Grant not found for \(key.arn).")
         }

@@ -11,10 +11,10 @@ extension KeyManagementService {
     ///
     /// - Returns: the key ARN.
     public func rotateKeyOnDemand(keyID: String, _ context: RequestContext) async throws(KMSError) -> String {
-        let action = "kms:RotateKeyOnDemand"
+        let action = KMSAction.rotateKeyOnDemand
         return try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action), key: key)
-            try requireEnabled(key)
+            try KeyLifecycle.check(action, on: key)
             try requireRotatable(key, imported: true)
             try requireNotReplica(key, operation: "RotateKeyOnDemand")
             let materials = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }

@@ -13,20 +13,16 @@ extension KeyManagementService {
             let bound = days < 7 ? "greater than or equal to 7" : "less than or equal to 30"
             throw KMSError.validation("1 validation error detected: Value '\(days)' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value \(bound)")
         }
-        let action = "kms:ScheduleKeyDeletion"
+        let action = KMSAction.scheduleKeyDeletion
         return try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action, conditions: ["kms:ScheduleKeyDeletionPendingWindowInDays": [String(days)]]), key: key)
-            try requireNotPendingDeletion(key)
+            try KeyLifecycle.check(action, on: key)
+            let hasReplicas = key.isPrimary ? !(try await relatedKeys(of: key)).isEmpty : false
             var updated = key
             updated.pendingWindowInDays = days
-            // A multi-Region primary outlives its replicas: its window starts when the last is deleted.
-            if key.isPrimary, !(try await relatedKeys(of: key)).isEmpty {
-                updated.state = .pendingReplicaDeletion
-                updated.deletionDate = nil
-            } else {
-                updated.state = .pendingDeletion
-                updated.deletionDate = clock.now().addingTimeInterval(Double(days) * 86_400)
-            }
+            updated.state = try KeyLifecycle.state(after: .scheduleDeletion(hasReplicas: hasReplicas), of: key)
+            // In PendingReplicaDeletion the window starts when the last replica is deleted.
+            updated.deletionDate = updated.state == .pendingDeletion ? clock.now().addingTimeInterval(Double(days) * 86_400) : nil
             var elements: [String: JSONValue] = [
                 "keyId": .string(key.arn), "keyState": .string(updated.state.rawValue), "pendingWindowInDays": .number(Double(days)),
             ]

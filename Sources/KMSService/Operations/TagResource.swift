@@ -3,10 +3,10 @@ extension KeyManagementService {
     /// Adds tags to a key, overwriting the values of tag keys it already has.
     public func tagResource(keyID: String, tags: [Tag], _ context: RequestContext) async throws(KMSError) {
         try Tag.validate(tags)
-        let action = "kms:TagResource"
+        let action = KMSAction.tagResource
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action, conditions: Self.requestTagConditions(tags)), key: key)
-            try requireNotPendingDeletion(key)
+            try KeyLifecycle.check(action, on: key)
             let existing = Set(try await storeCall { () throws(StoreError) in try await store.tags(keyID: key.id, region: key.region) }.map(\.key))
             guard existing.union(tags.map(\.key)).count <= Tag.maximumPerKey else {
                 throw KMSError(.limitExceeded, "A key can have at most \(Tag.maximumPerKey) tags.")

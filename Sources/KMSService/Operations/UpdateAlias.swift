@@ -3,7 +3,7 @@ import KMSStorage
 extension KeyManagementService {
     /// Points an existing alias at another key of the same kind (key spec family and usage).
     public func updateAlias(name: String, targetKeyID: String, _ context: RequestContext) async throws(KMSError) {
-        let action = "kms:UpdateAlias"
+        let action = KMSAction.updateAlias
         // AWS managed keys' aliases (`alias/aws/…`) are AWS's to keep.
         try Alias.validateCustomerAliasName(name)
         for _ in 0..<8 {
@@ -14,7 +14,7 @@ extension KeyManagementService {
             let current = try await storeCall { () throws(StoreError) in try await store.key(id: alias.targetKeyID, region: alias.region) }
             // On the alias, the key it points to now, and the key it is to point to.
             try await authorizeAlias(context, action, alias: name, keys: [current, key].compactMap { $0 })
-            try requireNotPendingDeletion(key)
+            try KeyLifecycle.check(action, on: key)
             if let current, current.usage != key.usage || (current.spec == .symmetricDefault) != (key.spec == .symmetricDefault) {
                 throw KMSError.validation("\(alias.arn) points to a key of a different type or usage than \(key.arn).")
             }

@@ -9,7 +9,7 @@ extension KeyManagementService {
     /// Authorization: `kms:UpdatePrimaryRegion` on the current primary and on the replica,
     /// each by its own key policy.
     public func updatePrimaryRegion(keyID: String, primaryRegion: String, _ context: RequestContext) async throws(KMSError) {
-        let action = "kms:UpdatePrimaryRegion"
+        let action = KMSAction.updatePrimaryRegion
         let request = AccessRequest(action, conditions: ["kms:PrimaryRegion": [primaryRegion]])
         try await updatingKey(keyID, context, action: action) { primary throws(KMSError) in
             try await authorize(context, request, key: primary)
@@ -26,7 +26,7 @@ extension KeyManagementService {
             replicaContext.region = primaryRegion
             try await authorize(replicaContext, request, key: newPrimary)
             for key in [primary, newPrimary] {
-                try requireNotPendingDeletion(key)
+                try KeyLifecycle.check(action, on: key)
             }
             var updated = primary
             updated.primaryRegion = primaryRegion
