@@ -24,11 +24,12 @@ extension KeyManagementService {
             throw KMSError.validation("A service name is lowercase letters, digits and hyphens (such as s3).")
         }
         let aliasName = Self.awsManagedAliasPrefix + service
-        for _ in 0..<4 {
-            if let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: account, region: region, name: aliasName) }),
-               let key = try await storeCall({ () throws(StoreError) in try await store.key(id: alias.targetKeyID, region: region) }) {
-                return key
-            }
+        func existing() async throws(KMSError) -> KMSKey? {
+            guard let alias = try await store.alias(account: account, region: region, name: aliasName) else { return nil }
+            return try await store.key(id: alias.targetKeyID, region: region)
+        }
+        if let key = try await existing() { return key }
+        do {
             let now = clock.now()
             let key = KMSKey(
                 id: UUID.randomLowercased(), account: account, region: region, creationDate: now,
@@ -39,23 +40,19 @@ extension KeyManagementService {
                 keyManager: .aws)
             let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
             let alias = Alias(name: aliasName, account: account, region: region, targetKeyID: key.id, creationDate: now, lastUpdatedDate: now)
-            do {
-                try await store.commit([
-                    .insertKey(key), .insertAlias(alias),
-                    .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, region: region, version: 1, wrapped: wrapped, creationDate: now,
-                                                         materialID: Self.newMaterialID())),
-                    .appendAuditEvent(AuditEvent.serviceEvent("CreateKey", key: key, chain: audit.chain, at: now, details: ["service": .string(service)])),
-                ])
-                logger.info("AWS managed key created", metadata: ["keyId": "\(key.id)", "alias": "\(aliasName)", "region": "\(region)"])
-                return key
-            } catch .alreadyExists {
-                continue
-            } catch {
-                logger.error("store failure", metadata: ["error": "\(error)"])
-                throw KMSError.internalFailure()
-            }
+            try await store.commit([
+                .insertKey(key), .insertAlias(alias),
+                .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, region: region, version: 1, wrapped: wrapped, creationDate: now,
+                                                     materialID: Self.newMaterialID())),
+                .appendAuditEvent(AuditEvent.serviceEvent("CreateKey", key: key, chain: audit.chain, at: now, details: ["service": .string(service)])),
+            ], ifExists: KMSError(.alreadyExists, "\(alias.arn) exists."))
+            logger.info("AWS managed key created", metadata: ["keyId": "\(key.id)", "alias": "\(aliasName)", "region": "\(region)"])
+            return key
+        } catch where error.code == .alreadyExists {
+            // Another process made it first: its key is the one.
+            guard let key = try await existing() else { throw KMSError.internalFailure() }
+            return key
         }
-        throw KMSError.internalFailure()
     }
 
     /// The AWS managed key a request through a service names by its alias, made on first use:

@@ -172,8 +172,8 @@ extension KeyManagementService {
 
     func identity(of principal: Principal) async throws(KMSError) -> Identity {
         guard principal.kind == .user || principal.kind == .role else { return Identity() }
-        let stored = try await storeCall { () throws(StoreError) in try await store.identityPolicies(of: principal) }
-        let tags = try await storeCall { () throws(StoreError) in try await store.principalTags(of: principal) }
+        let stored = try await store.identityPolicies(of: principal)
+        let tags = try await store.principalTags(of: principal)
         var policies: [PolicyDocument] = []
         for policy in stored {
             do {
@@ -230,14 +230,12 @@ extension KeyManagementService {
         values["kms:MultiRegion"] = [key.isMultiRegion ? "true" : "false"]
         if let type = key.multiRegionKeyType { values["kms:MultiRegionKeyType"] = [type] }
         if referenced.contains(where: { $0.hasPrefix("aws:resourcetag/") }) {
-            for tag in try await storeCall({ () throws(StoreError) in try await store.tags(keyID: key.id, region: key.region) }) {
+            for tag in try await store.tags(keyID: key.id, region: key.region) {
                 values["aws:ResourceTag/\(tag.key)"] = [tag.value]
             }
         }
         if referenced.contains("kms:resourcealiases") {
-            let aliases = try await storeCall { () throws(StoreError) in
-                try await store.aliases(account: key.account, region: key.region, targetKeyID: key.id, afterName: nil, limit: 1000)
-            }
+            let aliases = try await store.aliases(account: key.account, region: key.region, targetKeyID: key.id, afterName: nil, limit: 1000)
             if !aliases.isEmpty { values["kms:ResourceAliases"] = aliases.map(\.name) }
         }
         return values

@@ -9,7 +9,7 @@ import KMSStorage
 /// Every change is audited, in the same transaction, as an IAM event (`iam.amazonaws.com`)
 /// by the local administrator; secrets never reach the event.
 public struct Credentials: Sendable {
-    let store: any Store
+    let store: ServiceStore
     let rootKey: RootKey
     let clock: any KMSClock
     let auditChain: String
@@ -20,18 +20,24 @@ public struct Credentials: Sendable {
     /// - Parameter auditChain: the audit chain changes are recorded in (`admin` for the
     ///   admin commands, the server's chain when the server bootstraps credentials).
     public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), auditChain: String = "admin") {
-        self.store = store
+        self.store = ServiceStore(store, auditChain: auditChain)
         self.rootKey = rootKey
         self.clock = clock
         self.auditChain = auditChain
     }
 
-    /// Commits `mutations` with the IAM event that reports them.
-    private func commit(_ mutations: [Mutation], _ eventName: String, _ principal: Principal,
-                        parameters: [String: JSONValue] = [:], response: [String: JSONValue]? = nil) async throws(StoreError) {
+    /// `mutations` with the IAM event that reports them, to commit together.
+    private func audited(_ mutations: [Mutation], _ eventName: String, _ principal: Principal,
+                         parameters: [String: JSONValue] = [:], response: [String: JSONValue]? = nil) -> [Mutation] {
         let event = AuditEvent.administration(eventName, principal: principal, parameters: parameters, response: response,
                                               chain: auditChain, at: clock.now())
-        try await store.commit(mutations + [.appendAuditEvent(event)])
+        return mutations + [.appendAuditEvent(event)]
+    }
+
+    /// Commits `mutations` with the IAM event that reports them.
+    private func commit(_ mutations: [Mutation], _ eventName: String, _ principal: Principal, parameters: [String: JSONValue] = [:],
+                        response: [String: JSONValue]? = nil, ifExists: KMSError? = nil, ifMissing: KMSError? = nil) async throws(KMSError) {
+        try await store.commit(audited(mutations, eventName, principal, parameters: parameters, response: response), ifExists: ifExists, ifMissing: ifMissing)
     }
 
     /// A newly created access key, with its secret in the clear.
@@ -43,7 +49,7 @@ public struct Credentials: Sendable {
 
     /// The principal and secret of an access key, for verifying a signature; nil when unknown.
     public func secret(accessKeyID: String) async throws(KMSError) -> (principal: Principal, secret: String)? {
-        guard let key = try await call({ () throws(StoreError) in try await store.accessKey(id: accessKeyID) }) else { return nil }
+        guard let key = try await store.accessKey(id: accessKeyID) else { return nil }
         if let opened = openedSecrets[key.id], opened.sealed == key.sealedSecret { return (key.principal, opened.secret) }
         let secret = try rootKey.openCredential(key.sealedSecret, accessKeyID: key.id)
         openedSecrets.set((key.sealedSecret, secret), for: key.id)
@@ -52,7 +58,7 @@ public struct Credentials: Sendable {
 
     /// The principal an access key belongs to, without opening its secret; nil when unknown.
     public func principal(accessKeyID: String) async throws(KMSError) -> Principal? {
-        try await call { () throws(StoreError) in try await store.accessKey(id: accessKeyID) }?.principal
+        try await store.accessKey(id: accessKeyID)?.principal
     }
 
     /// A request that a registered service principal makes on behalf of a principal of its
@@ -67,7 +73,7 @@ public struct Credentials: Sendable {
         guard context.principal.kind == .service, let claims = ForwardAccessToken.open(token, with: rootKey),
               claims.service == context.principal.name, claims.principal.account == context.account,
               claims.expiration > clock.now(), claims.principal.kind != .service,
-              let incarnation = try await call({ () throws(StoreError) in try await store.principalIncarnation(of: claims.principal) }),
+              let incarnation = try await store.principalIncarnation(of: claims.principal),
               incarnation.bytewiseEquals(claims.principalID)
         else { throw refused }
         return context.forwarded(by: context.principal.name, onBehalfOf: claims.principal)
@@ -87,7 +93,7 @@ public struct Credentials: Sendable {
                 throw KMSError.validation("SWIFTKMS_ROOT_ACCESS_KEY_ID must be 16–128 letters and digits, and SWIFTKMS_ROOT_SECRET_ACCESS_KEY at least 16 characters.")
             }
             let sealed = try rootKey.sealCredential(secret: given.secret, accessKeyID: given.accessKeyID)
-            guard let existing = try await call({ () throws(StoreError) in try await store.accessKey(id: given.accessKeyID) }) else {
+            guard let existing = try await store.accessKey(id: given.accessKeyID) else {
                 try await insert(AccessKey(id: given.accessKeyID, principal: root, sealedSecret: sealed))
                 return nil
             }
@@ -98,14 +104,12 @@ public struct Credentials: Sendable {
             // the old secret stops working now, rather than being kept silently.
             let current = try rootKey.openCredential(existing.sealedSecret, accessKeyID: existing.id)
             guard !ConstantTime.equals(current, given.secret) else { return nil }
-            try await call { () throws(StoreError) in
-                try await commit([.deleteAccessKey(id: existing.id), .insertAccessKey(AccessKey(id: existing.id, principal: root, sealedSecret: sealed),
-                                                                                      creationDate: clock.now())],
-                                 "UpdateAccessKey", root, parameters: ["accessKeyId": .string(existing.id), "rotated": .bool(true)])
-            }
+            try await commit([.deleteAccessKey(id: existing.id), .insertAccessKey(AccessKey(id: existing.id, principal: root, sealedSecret: sealed),
+                                                                                  creationDate: clock.now())],
+                             "UpdateAccessKey", root, parameters: ["accessKeyId": .string(existing.id), "rotated": .bool(true)])
             return IssuedAccessKey(accessKeyID: existing.id, secretAccessKey: "", principal: root)
         }
-        guard try await call({ () throws(StoreError) in try await store.accessKeys(of: root) }).isEmpty else { return nil }
+        guard try await store.accessKeys(of: root).isEmpty else { return nil }
         return try await createAccessKey(for: root)
     }
 
@@ -126,13 +130,8 @@ public struct Credentials: Sendable {
             }
         }
         let principal = Principal(account: account, kind: kind, name: name)
-        do {
-            try await commit([.insertPrincipal(principal, creationDate: clock.now())], Self.eventName("Create", principal), principal)
-        } catch .alreadyExists {
-            throw KMSError(.alreadyExists, "\(principal.arn) already exists in account \(account).")
-        } catch {
-            throw KMSError.internalFailure()
-        }
+        try await commit([.insertPrincipal(principal, creationDate: clock.now())], Self.eventName("Create", principal), principal,
+                         ifExists: KMSError(.alreadyExists, "\(principal.arn) already exists in account \(account)."))
         return try await createAccessKey(for: principal)
     }
 
@@ -144,34 +143,26 @@ public struct Credentials: Sendable {
     /// grants naming it are kept, and match a service principal of that name registered again.)
     public func deletePrincipal(_ principal: Principal) async throws(KMSError) {
         guard !principal.isRoot else { throw KMSError.validation("The account root cannot be deleted.") }
-        for _ in 0..<8 {
+        try await store.commitRetrying { () throws(KMSError) in
             var mutations: [Mutation] = [.deletePrincipal(principal)]
             if principal.kind == .user || principal.kind == .role {
                 let arn = principal.arn, uniqueID = String(principal.uniqueID.prefix { $0 != ":" })
-                for var key in try await call({ () throws(StoreError) in try await store.keys(withPolicyMentioning: arn) }) {
+                for var key in try await store.keys(withPolicyMentioning: arn) {
                     guard let policy = PolicyDocument.replacingPrincipal(arn, with: uniqueID, in: key.policy) else { continue }
                     key.policy = policy
                     mutations.append(.updateKey(key))
                 }
-                for grant in try await call({ () throws(StoreError) in try await store.grants(naming: arn) }) {
+                for grant in try await store.grants(naming: arn) {
                     var unbound = grant
                     if grant.granteePrincipal.bytewiseEquals(arn) { unbound.granteePrincipal = uniqueID }
                     if grant.retiringPrincipal?.bytewiseEquals(arn) == true { unbound.retiringPrincipal = uniqueID }
                     mutations += [.deleteGrant(id: grant.id), .insertGrant(unbound)]
                 }
             }
-            do {
-                try await commit(mutations, Self.eventName("Delete", principal), principal)
-                return
-            } catch .notFound {
-                throw KMSError.notFound("No principal \(principal.arn) in account \(principal.account).")
-            } catch .conflict {
-                continue  // a key policy changed meanwhile: read it again
-            } catch {
-                throw KMSError.internalFailure()
-            }
+            // A key policy changed meanwhile (a revision conflict): read it again.
+            return ServiceStore.Change(audited(mutations, Self.eventName("Delete", principal), principal), (),
+                                       ifMissing: KMSError.notFound("No principal \(principal.arn) in account \(principal.account)."))
         }
-        throw KMSError.internalFailure()
     }
 
     /// Adds an access key to an existing principal.
@@ -189,8 +180,8 @@ public struct Credentials: Sendable {
     /// Principals of an account with the IDs (never the secrets) of their access keys.
     public func listPrincipals(account: String) async throws(KMSError) -> [(principal: Principal, accessKeyIDs: [String])] {
         var result: [(Principal, [String])] = []
-        for principal in try await call({ () throws(StoreError) in try await store.principals(account: account) }) {
-            let keys = try await call { () throws(StoreError) in try await store.accessKeys(of: principal) }
+        for principal in try await store.principals(account: account) {
+            let keys = try await store.accessKeys(of: principal)
             result.append((principal, keys.map(\.id)))
         }
         return result
@@ -210,86 +201,66 @@ public struct Credentials: Sendable {
         guard document.count <= 6_144 else { throw KMSError(.limitExceeded, "An identity policy is at most 6,144 characters.") }
         _ = try PolicyDocument.parse(document, as: .identityPolicy)
         try await requireExisting(principal)
-        try await call { () throws(StoreError) in
-            try await commit([.putIdentityPolicy(principal, IdentityPolicy(name: name, document: document))], Self.eventName("Put", principal, "Policy"),
-                             principal, parameters: ["policyName": .string(name), "policyDocument": .string(document)])
-        }
+        try await commit([.putIdentityPolicy(principal, IdentityPolicy(name: name, document: document))], Self.eventName("Put", principal, "Policy"),
+                         principal, parameters: ["policyName": .string(name), "policyDocument": .string(document)])
     }
 
     public func identityPolicies(of principal: Principal) async throws(KMSError) -> [IdentityPolicy] {
         try await requireExisting(principal)
-        return try await call { () throws(StoreError) in try await store.identityPolicies(of: principal) }
+        return try await store.identityPolicies(of: principal)
     }
 
     public func detachPolicy(from principal: Principal, name: String) async throws(KMSError) {
-        do {
-            try await commit([.deleteIdentityPolicy(principal, name: name)], Self.eventName("Delete", principal, "Policy"), principal,
-                             parameters: ["policyName": .string(name)])
-        } catch .notFound {
-            throw KMSError.notFound("\(principal.arn) has no policy named \(name).")
-        } catch {
-            throw KMSError.internalFailure()
-        }
+        try await commit([.deleteIdentityPolicy(principal, name: name)], Self.eventName("Delete", principal, "Policy"), principal,
+                         parameters: ["policyName": .string(name)], ifMissing: KMSError.notFound("\(principal.arn) has no policy named \(name)."))
     }
 
     /// Sets tags of a principal (`aws:PrincipalTag/KEY` in policies).
     public func tagPrincipal(_ principal: Principal, tags: [Tag]) async throws(KMSError) {
         try Tag.validate(tags)
         try await requireExisting(principal)
-        try await call { () throws(StoreError) in
-            try await commit([.putPrincipalTags(principal, tags: tags)], Self.eventName("Tag", principal), principal,
-                             parameters: ["tags": .array(tags.map { .object(["key": .string($0.key), "value": .string($0.value)]) })])
-        }
+        try await commit([.putPrincipalTags(principal, tags: tags)], Self.eventName("Tag", principal), principal,
+                         parameters: ["tags": .array(tags.map { .object(["key": .string($0.key), "value": .string($0.value)]) })])
     }
 
     public func untagPrincipal(_ principal: Principal, tagKeys: [String]) async throws(KMSError) {
         try await requireExisting(principal)
-        try await call { () throws(StoreError) in
-            try await commit([.removePrincipalTags(principal, tagKeys: tagKeys)], Self.eventName("Untag", principal), principal,
-                             parameters: ["tagKeys": .array(tagKeys.map(JSONValue.string))])
-        }
+        try await commit([.removePrincipalTags(principal, tagKeys: tagKeys)], Self.eventName("Untag", principal), principal,
+                         parameters: ["tagKeys": .array(tagKeys.map(JSONValue.string))])
     }
 
     public func principalTags(of principal: Principal) async throws(KMSError) -> [Tag] {
         try await requireExisting(principal)
-        return try await call { () throws(StoreError) in try await store.principalTags(of: principal) }
+        return try await store.principalTags(of: principal)
     }
 
     private func requireExisting(_ principal: Principal) async throws(KMSError) {
-        guard try await call({ () throws(StoreError) in try await store.hasPrincipal(principal) }) else {
+        guard try await store.hasPrincipal(principal) else {
             throw KMSError.notFound("No principal \(principal.arn) in account \(principal.account).")
         }
     }
 
     public func deleteAccessKey(id: String) async throws(KMSError) {
-        guard let key = try await call({ () throws(StoreError) in try await store.accessKey(id: id) }) else {
+        guard let key = try await store.accessKey(id: id) else {
             throw KMSError.notFound("No access key \(id).")
         }
-        do {
-            try await commit([.deleteAccessKey(id: id)], "DeleteAccessKey", key.principal, parameters: ["accessKeyId": .string(id)])
-        } catch .notFound {
-            throw KMSError.notFound("No access key \(id).")
-        } catch {
-            throw KMSError.internalFailure()
-        }
+        try await commit([.deleteAccessKey(id: id)], "DeleteAccessKey", key.principal, parameters: ["accessKeyId": .string(id)],
+                         ifMissing: KMSError.notFound("No access key \(id)."))
     }
 
     private func ensurePrincipal(_ principal: Principal) async throws(KMSError) {
-        guard !(try await call({ () throws(StoreError) in try await store.hasPrincipal(principal) })) else { return }
+        guard !(try await store.hasPrincipal(principal)) else { return }
         do {
-            try await commit([.insertPrincipal(principal, creationDate: clock.now())], "CreateAccount", principal)
-        } catch .alreadyExists {
-            return
-        } catch {
-            throw KMSError.internalFailure()
+            try await commit([.insertPrincipal(principal, creationDate: clock.now())], "CreateAccount", principal,
+                             ifExists: KMSError(.alreadyExists, "\(principal.arn) exists."))
+        } catch where error.code == .alreadyExists {
+            return  // created meanwhile by another process
         }
     }
 
     private func insert(_ key: AccessKey) async throws(KMSError) {
-        try await call { () throws(StoreError) in
-            try await commit([.insertAccessKey(key, creationDate: clock.now())], "CreateAccessKey", key.principal,
-                             response: ["accessKey": .object(["accessKeyId": .string(key.id), "status": .string("Active")])])
-        }
+        try await commit([.insertAccessKey(key, creationDate: clock.now())], "CreateAccessKey", key.principal,
+                         response: ["accessKey": .object(["accessKeyId": .string(key.id), "status": .string("Active")])])
     }
 
     /// IAM's event name for an action on a principal: `CreateUser`, `PutRolePolicy`, `TagUser`, …
@@ -302,10 +273,6 @@ public struct Credentials: Sendable {
         case .service: "ServicePrincipal"
         }
         return verb + noun + suffix
-    }
-
-    private func call<T>(_ body: () async throws(StoreError) -> T) async throws(KMSError) -> T {
-        do { return try await body() } catch { throw KMSError.internalFailure() }
     }
 
     /// Uniform characters from an alphabet whose size divides 256 (32 or 64), so no bias.

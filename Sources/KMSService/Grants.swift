@@ -33,9 +33,7 @@ extension KeyManagementService {
     func grantAllows(_ context: RequestContext, _ request: AccessRequest, key: KMSKey, identityAllows: Bool) async throws(KMSError) -> Bool {
         guard let operation = request.grantOperation else { return false }
         let account = Principal.root(account: context.account).arn
-        let grants = try await storeCall { () throws(StoreError) in
-            try await store.grants(keyID: key.id, region: key.region, grantees: [context.principal.arn, account])
-        }
+        let grants = try await store.grants(keyID: key.id, region: key.region, grantees: [context.principal.arn, account])
         return grants.contains { grant in
             let granteeMatches = grant.granteePrincipal == context.principal.arn
                 || (grant.granteePrincipal == account && identityAllows)
@@ -52,13 +50,6 @@ extension KeyManagementService {
 
     /// Deletes a grant; one retired or revoked meanwhile is `NotFoundException`.
     func delete(_ grant: Grant, _ context: RequestContext) async throws(KMSError) {
-        do {
-            try await commit([.deleteGrant(id: grant.id)], context)
-        } catch .notFound {
-            throw KMSError.notFound("Grant not found for \(grant.keyARN).")
-        } catch {
-            logger.error("store failure", metadata: ["error": "\(error)"])
-            throw KMSError.internalFailure()
-        }
+        try await store.commit([.deleteGrant(id: grant.id)], recording: context, ifMissing: KMSError.notFound("Grant not found for \(grant.keyARN)."))
     }
 }

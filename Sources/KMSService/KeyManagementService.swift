@@ -8,7 +8,7 @@ import Logging
 /// caller, checks the key's state and usage, then does the work; a state change is durable
 /// in the store before the operation returns.
 public final class KeyManagementService: Sendable {
-    let store: any Store
+    let store: ServiceStore
     let rootKey: RootKey
     public let clock: any KMSClock
     let logger: Logger
@@ -56,7 +56,7 @@ public final class KeyManagementService: Sendable {
         self.quotas = quotas
         audit = AuditTrail(store: store, chain: auditChain, logger: logger)
         throttle = quotas.requestRates.map { RequestThrottle(rates: $0, clock: clock) }
-        self.store = store
+        self.store = ServiceStore(store, auditChain: audit.chain, logger: logger)
         self.rootKey = rootKey
         self.clock = clock
         self.logger = logger
@@ -90,7 +90,7 @@ public final class KeyManagementService: Sendable {
                 try checkScope(region: region, account: arnAccount, context, resource: keyIdText, action: action, crossAccount: crossAccount)
                 account = arnAccount
             }
-            if let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: account, region: context.region, name: name) }) {
+            if let alias = try await store.alias(account: account, region: context.region, name: name) {
                 keyID = alias.targetKeyID
             } else if account == context.account, let managed = try await awsManagedKeyOnFirstUse(aliasName: name, context) {
                 keyID = managed.id
@@ -98,7 +98,7 @@ public final class KeyManagementService: Sendable {
                 throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: account, aliasName: name))
             }
         }
-        guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: keyID, region: context.region) }),
+        guard let key = try await store.key(id: keyID, region: context.region),
               key.account == account, key.region == context.region
         else { throw KMSError.keyNotFound(ResourceName.keyARN(region: context.region, account: account, keyID: keyID)) }
         context.audit.noteKey(key)
@@ -165,7 +165,7 @@ public final class KeyManagementService: Sendable {
             guard let typed = cached.material as? Material else { throw KMSError.internalFailure() }
             return (typed, cached.materialID)
         }
-        guard let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: version) }),
+        guard let record = try await store.keyMaterial(keyID: key.id, region: key.region, version: version),
               !record.isDeleted
         else { return nil }
         let material = try rootKey.unwrapKeyMaterial(record.wrapped, as: type, keyARN: key.arn, version: version)
@@ -182,7 +182,7 @@ public final class KeyManagementService: Sendable {
     /// imported material, from its stored row. Nil when the version doesn't exist.
     func materialID(of key: KMSKey, version: UInt32) async throws(KMSError) -> String? {
         if let cached = try await cachedMaterial(of: key, version: version, as: SymmetricKeyMaterial.self) { return cached.materialID }
-        return try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: version) }?.materialID
+        return try await store.keyMaterial(keyID: key.id, region: key.region, version: version)?.materialID
     }
 
     /// `CurrentKeyMaterialId` of DescribeKey: for symmetric encryption keys that have material.
@@ -201,25 +201,7 @@ public final class KeyManagementService: Sendable {
         return material
     }
 
-    // MARK: Store access
-
-    /// Runs a store call, reporting a storage failure as `KMSInternalException`.
-    func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(KMSError) -> T {
-        do {
-            return try await body()
-        } catch {
-            logger.error("store failure", metadata: ["error": "\(error)"])
-            throw KMSError.internalFailure()
-        }
-    }
-
-    /// Commits the changes a request made together with its audit event, so that neither is
-    /// durable without the other (a request's later commits, if any, carry no second event).
-    func commit(_ mutations: [Mutation], _ context: RequestContext) async throws(StoreError) {
-        guard !context.audit.isRecorded else { return try await store.commit(mutations) }
-        try await store.commit(mutations + [.appendAuditEvent(context.audit.event(chain: audit.chain, error: nil))])
-        context.audit.markRecorded()
-    }
+    // MARK: Changes
 
     /// Records the audit event of a request that ends here, unless it was committed with
     /// the change the request made; returns once it is durable.
@@ -228,25 +210,16 @@ public final class KeyManagementService: Sendable {
         try await audit.record(context.audit.event(chain: audit.chain, error: error))
     }
 
-    /// Reads a key, builds mutations from it and commits them; when the key changed in
-    /// between (a revision conflict), reads it again and retries.
+    /// Reads a key, builds mutations from it and commits them with the request's audit event;
+    /// when the key changed in between (a revision conflict), reads it again and retries.
     func updatingKey<T>(
         _ keyIdText: String, _ context: RequestContext, action: KMSAction,
         _ body: (KMSKey) async throws(KMSError) -> (mutations: [Mutation], result: T)
     ) async throws(KMSError) -> T {
-        for _ in 0..<8 {
+        try await store.commitRetrying(recording: context) { () throws(KMSError) in
             let key = try await resolveKey(keyIdText, context, allowAlias: false, action: action)
             let (mutations, result) = try await body(key)
-            do {
-                try await commit(mutations, context)
-                return result
-            } catch .conflict {
-                continue
-            } catch {
-                logger.error("store failure", metadata: ["error": "\(error)"])
-                throw KMSError.internalFailure()
-            }
+            return ServiceStore.Change(mutations, result)
         }
-        throw KMSError.internalFailure()
     }
 }

@@ -13,7 +13,7 @@ extension KeyManagementService {
     /// ordered by region; empty for a single-Region key.
     func relatedKeys(of key: KMSKey) async throws(KMSError) -> [KMSKey] {
         guard key.isMultiRegion else { return [] }
-        return try await storeCall { () throws(StoreError) in try await store.relatedKeys(id: key.id) }
+        return try await store.relatedKeys(id: key.id)
             .filter { $0.region != key.region && $0.account == key.account }
     }
 
@@ -40,7 +40,7 @@ extension KeyManagementService {
     /// this was starts its own deletion window now.
     func primaryAfterDeleting(replica: KMSKey, at now: Date) async throws(KMSError) -> KMSKey? {
         guard replica.isReplica, let primaryRegion = replica.primaryRegion,
-              var primary = try await storeCall({ () throws(StoreError) in try await store.key(id: replica.id, region: primaryRegion) }),
+              var primary = try await store.key(id: replica.id, region: primaryRegion),
               primary.state == .pendingReplicaDeletion
         else { return nil }
         let remaining = try await relatedKeys(of: primary).filter { $0.region != replica.region }

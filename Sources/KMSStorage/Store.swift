@@ -242,6 +242,8 @@ public protocol Store: Sendable {
     func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent]
     /// Checkpoints, oldest first.
     func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint]
+    /// The newest checkpoint (what the next one links to), without reading the others.
+    func lastAuditCheckpoint() async throws(StoreError) -> SignedAuditCheckpoint?
     func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])?
 }
 

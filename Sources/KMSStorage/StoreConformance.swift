@@ -333,8 +333,11 @@ public enum StoreConformance {
             try expect(try await store.auditEvents(chain: "a", afterSequence: 0, limit: 10).map(\.sequence) == [3], "prefix gone")
             try expect(try await names(AuditQuery(keyID: "k1")).isEmpty, "resources pruned")
             let statement: [UInt8] = Array("{}".utf8)
+            try expect(try await store.lastAuditCheckpoint() == nil, "no checkpoint yet")
             try await store.commit([.insertAuditCheckpoint(SignedAuditCheckpoint(statement: statement, signature: [1]), creationDate: t0)])
-            try expect(try await store.auditCheckpoints() == [SignedAuditCheckpoint(statement: statement, signature: [1])], "checkpoint")
+            try await store.commit([.insertAuditCheckpoint(SignedAuditCheckpoint(statement: statement, signature: [2]), creationDate: t0)])
+            try expect(try await store.auditCheckpoints().map(\.signature) == [[1], [2]], "checkpoints, oldest first")
+            try expect(try await store.lastAuditCheckpoint()?.signature == [2], "the last checkpoint")
             try await store.commit([.insertAuditSigningKey(wrapped: [1], publicKey: [2], creationDate: t0)])
             try await expectError(.alreadyExists) { try await store.commit([.insertAuditSigningKey(wrapped: [3], publicKey: [4], creationDate: t0)]) }
             try expect(try await store.auditSigningKey()?.wrapped == [1], "one signing key")

@@ -556,6 +556,14 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func lastAuditCheckpoint() async throws(StoreError) -> SignedAuditCheckpoint? {
+        try await read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT statement, signature FROM audit_checkpoint ORDER BY id DESC LIMIT 1")).map { row in
+                SignedAuditCheckpoint(statement: Array(row["statement"] as Data), signature: Array(row["signature"] as Data))
+            }
+        }
+    }
+
     public func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])? {
         try await read { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT wrapped, public_key FROM audit_signing_key WHERE id = 1")).map { row in

@@ -74,7 +74,7 @@ import Testing
         let f = try ServiceFixture()
         defer { try? FileManager.default.removeItem(at: f.directory) }
         let service = f.service
-        let credentials = Credentials(store: service.store, rootKey: service.rootKey)
+        let credentials = Credentials(store: service.store.base, rootKey: service.rootKey)
         _ = try await credentials.createPrincipal(.user, account: Self.account, name: "alice")
         if let identity = test.identity {
             try await credentials.attachPolicy(to: Self.alice, name: "case", document: #"{"Version": "2012-10-17", "Statement": \#(identity)}"#)

@@ -364,7 +364,7 @@ typealias Tag = KMSCore.Tag
     func authorization(_ test: Case) async throws {
         let f = try ServiceFixture()
         let service = f.service
-        let credentials = Credentials(store: service.store, rootKey: service.rootKey)
+        let credentials = Credentials(store: service.store.base, rootKey: service.rootKey)
         for principal in [Self.alice, Self.bob, Self.role, Self.dynamodb, Self.mallory] {
             _ = try await credentials.createPrincipal(principal.kind, account: principal.account, name: principal.name)
         }
@@ -377,7 +377,7 @@ typealias Tag = KMSCore.Tag
         let keyPolicy = test.keyPolicy.map { #"{"Version": "2012-10-17", "Statement": \#($0)}"# }
         let key = try await service.createKey(.init(policy: keyPolicy, tags: [Tag(key: "Project", value: "Alpha"), Tag(key: "Owner", value: "alice")],
                                                     bypassPolicyLockoutSafetyCheck: true), RequestContext(principal: Self.rootA, region: "us-east-1", requestID: "setup"))
-        try await service.store.commit([.insertAlias(Alias(name: "alias/app-key", account: Self.a, region: "us-east-1", targetKeyID: key.id,
+        try await service.store.base.commit([.insertAlias(Alias(name: "alias/app-key", account: Self.a, region: "us-east-1", targetKeyID: key.id,
                                                            creationDate: Date(), lastUpdatedDate: Date()))])
         var tokens: [(id: String, token: String)] = []
         for grant in test.grants {
@@ -466,7 +466,7 @@ typealias Tag = KMSCore.Tag
 
     @Test func denialMessagesHaveAWSShape() async throws {
         let f = try ServiceFixture()
-        let credentials = Credentials(store: f.service.store, rootKey: f.service.rootKey)
+        let credentials = Credentials(store: f.service.store.base, rootKey: f.service.rootKey)
         _ = try await credentials.createPrincipal(.user, account: Self.a, name: "alice")
         let key = try await f.createKey()
         let alice = RequestContext(principal: Self.alice, region: "us-east-1", requestID: "m")

@@ -73,7 +73,7 @@ import Testing
         #expect(rotations.map(\.rotationType) == [.automatic, .automatic])
         #expect(try await f.decrypt(blob) == "before")
         // Each automatic rotation is a RotateKey service event, committed with it.
-        let events = try await AuditLedger(store: f.service.store, rootKey: nil).lookup(AuditQuery(eventName: "RotateKey"))
+        let events = try await AuditLedger(store: f.service.store.base, rootKey: nil).lookup(AuditQuery(eventName: "RotateKey"))
         #expect(events.count == 2 && events.allSatisfy { $0[member: "eventType"]?.stringValue == "AwsServiceEvent" })
         // Pending deletion: status false, and back when the deletion is cancelled.
         _ = try await f.service.scheduleKeyDeletion(keyID: key.id, pendingWindowInDays: 7, f.context)

@@ -5,13 +5,13 @@ import Logging
 /// The audit trail as a whole, for those who keep and check it: the signing key and its
 /// checkpoints, verification of the stored chains, lookups, and pruning.
 public struct AuditLedger: Sendable {
-    let store: any Store
+    let store: ServiceStore
     /// Needed only to sign (checkpoints, exports); verification and lookups work without it.
     let rootKey: RootKey?
     let clock: any KMSClock
 
     public init(store: any Store, rootKey: RootKey?, clock: any KMSClock = SystemClock()) {
-        self.store = store
+        self.store = ServiceStore(store, auditChain: "")
         self.rootKey = rootKey
         self.clock = clock
     }
@@ -21,24 +21,23 @@ public struct AuditLedger: Sendable {
     /// The trail's signing key, created (and stored wrapped by the root key) on first use.
     public func signingKey() async throws(KMSError) -> AuditSigningKey {
         guard let rootKey else { throw KMSError(.internalFailure, "Signing the audit trail needs the root key.") }
-        if let stored = try await call({ () throws(StoreError) in try await store.auditSigningKey() }) {
+        if let stored = try await store.auditSigningKey() {
             return try rootKey.openAuditSigningKey(stored.wrapped)
         }
         let key = AuditSigningKey()
         let wrapped = try rootKey.sealAuditSigningKey(key)
         do {
-            try await store.commit([.insertAuditSigningKey(wrapped: wrapped, publicKey: key.publicKeyDER, creationDate: clock.now())])
+            try await store.commit([.insertAuditSigningKey(wrapped: wrapped, publicKey: key.publicKeyDER, creationDate: clock.now())],
+                                   ifExists: KMSError(.alreadyExists, "The audit trail has a signing key."))
             return key
-        } catch .alreadyExists {
+        } catch where error.code == .alreadyExists {
             return try await signingKey()  // another process created it first
-        } catch {
-            throw KMSError.internalFailure()
         }
     }
 
     /// The public key verifiers need (no root key required).
     public func verifyingKey() async throws(KMSError) -> AuditVerifyingKey? {
-        guard let stored = try await call({ () throws(StoreError) in try await store.auditSigningKey() }) else { return nil }
+        guard let stored = try await store.auditSigningKey() else { return nil }
         return AuditVerifyingKey(der: stored.publicKey)
     }
 
@@ -48,15 +47,15 @@ public struct AuditLedger: Sendable {
     @discardableResult
     public func checkpoint() async throws(KMSError) -> AuditCheckpoint? {
         let key = try await signingKey()
-        let chains = try await call { () throws(StoreError) in try await store.auditChains() }
-        let previous = try await call { () throws(StoreError) in try await store.auditCheckpoints() }.last
+        let chains = try await store.auditChains()
+        let previous = try await store.lastAuditCheckpoint()
         if let previous, let statement = AuditCheckpoint(statement: previous.statement), statement.chains == chains { return nil }
         if previous == nil, chains.isEmpty { return nil }
         let verifying = AuditVerifyingKey(der: key.publicKeyDER)
         let checkpoint = AuditCheckpoint(time: clock.now(), chains: chains, publicKeyFingerprint: verifying?.fingerprint ?? "",
                                          previousSignature: previous?.signature)
         let signed = SignedAuditCheckpoint(statement: checkpoint.statement, signature: try key.sign(checkpoint.statement))
-        try await call { () throws(StoreError) in try await store.commit([.insertAuditCheckpoint(signed, creationDate: clock.now())]) }
+        try await store.commit([.insertAuditCheckpoint(signed, creationDate: clock.now())])
         return checkpoint
     }
 
@@ -77,7 +76,7 @@ public struct AuditLedger: Sendable {
         var result = Verification()
         // Checkpoints before chains: chains only grow, so no checkpoint read here attests more
         // than the chains read after it hold.
-        let signed = try await call { () throws(StoreError) in try await store.auditCheckpoints() }
+        let signed = try await store.auditCheckpoints()
         var checkpoints: [AuditCheckpoint] = []
         if !signed.isEmpty {
             var key = given
@@ -98,7 +97,7 @@ public struct AuditLedger: Sendable {
         for checkpoint in checkpoints {
             for chain in checkpoint.chains { wanted[chain.chain, default: []].insert(chain.headSequence) }
         }
-        let chains = try await call { () throws(StoreError) in try await store.auditChains() }
+        let chains = try await store.auditChains()
         result.chains = chains.count
         var digests: [String: [Int64: [UInt8]]] = [:]
         for state in chains {
@@ -106,10 +105,8 @@ public struct AuditLedger: Sendable {
                                               digestsWanted: wanted[state.chain] ?? [])
             // Up to the head read above: a running server appends meanwhile.
             while verifier.lastSequence < state.headSequence {
-                let page = try await call { () throws(StoreError) in
-                    try await store.auditEvents(chain: state.chain, afterSequence: verifier.lastSequence,
-                                                limit: Int(min(1000, state.headSequence - verifier.lastSequence)))
-                }
+                let page = try await store.auditEvents(chain: state.chain, afterSequence: verifier.lastSequence,
+                                            limit: Int(min(1000, state.headSequence - verifier.lastSequence)))
                 if page.isEmpty { break }
                 for event in page {
                     if let problem = verifier.consume(event.bytes, storedSequence: event.sequence) {
@@ -133,16 +130,16 @@ public struct AuditLedger: Sendable {
 
     /// Events matching `query`, newest first, as CloudTrail records.
     public func lookup(_ query: AuditQuery) async throws(KMSError) -> [JSONValue] {
-        try await call { () throws(StoreError) in try await store.auditEvents(matching: query) }.compactMap { JSONValue.parse(bytes: $0.bytes) }
+        try await store.auditEvents(matching: query).compactMap { JSONValue.parse(bytes: $0.bytes) }
     }
 
     /// Every stored event of every chain, in sequence order, a page at a time.
     public func events(chain: String, afterSequence: Int64, limit: Int) async throws(KMSError) -> [StoredAuditEvent] {
-        try await call { () throws(StoreError) in try await store.auditEvents(chain: chain, afterSequence: afterSequence, limit: limit) }
+        try await store.auditEvents(chain: chain, afterSequence: afterSequence, limit: limit)
     }
 
     public func chains() async throws(KMSError) -> [AuditChainState] {
-        try await call { () throws(StoreError) in try await store.auditChains() }
+        try await store.auditChains()
     }
 
     // MARK: Retention
@@ -170,11 +167,7 @@ public struct AuditLedger: Sendable {
     /// checkpoint that attests each chain's new start.
     public func prune(through boundary: [String: Int64]) async throws(KMSError) {
         guard !boundary.isEmpty else { return }
-        try await call { () throws(StoreError) in try await store.commit([.pruneAuditEvents(through: boundary)]) }
+        try await store.commit([.pruneAuditEvents(through: boundary)])
         try await checkpoint()
-    }
-
-    private func call<T>(_ body: () async throws(StoreError) -> T) async throws(KMSError) -> T {
-        do { return try await body() } catch { throw KMSError.internalFailure() }
     }
 }

@@ -66,7 +66,7 @@ public enum AuditIdentity: Sendable {
 /// operation that changed something, its `responseElements`.
 ///
 /// The event is recorded exactly once: in the transaction of the change it reports (see
-/// `KeyManagementService.commit(_:_:)`), or else, allowed or refused, when the request ends.
+/// `ServiceStore.commit(_:recording:)`), or else, allowed or refused, when the request ends.
 public final class AuditRecorder: Sendable {
     public struct Request: Sendable {
         public var eventName: String

@@ -7,7 +7,7 @@ import Logging
 /// events of concurrent requests share one transaction and one sync.
 ///
 /// Events of requests that changed something don't come here: they are committed with the
-/// change (`KeyManagementService.commit(_:_:)`).
+/// change (`ServiceStore.commit(_:recording:)`).
 public struct AuditTrail: Sendable {
     /// The chain this process appends to (`serve --audit-chain`).
     public let chain: String

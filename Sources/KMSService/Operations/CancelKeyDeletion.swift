@@ -23,7 +23,7 @@ extension KeyManagementService {
     func hasUsableMaterial(_ key: KMSKey) async throws(KMSError) -> Bool {
         guard key.origin == .external else { return true }
         guard key.currentMaterialVersion > 0,
-              let record = try await storeCall({ () throws(StoreError) in try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion) })
+              let record = try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion)
         else { return false }
         return !record.isDeleted
     }

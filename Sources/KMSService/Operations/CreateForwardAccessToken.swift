@@ -19,9 +19,9 @@ extension KeyManagementService {
         }
         let service = Principal.service(account: context.account, servicePrincipal)
         guard servicePrincipal.utf8.count <= 128,
-              try await storeCall({ () throws(StoreError) in try await store.hasPrincipal(service) })
+              try await store.hasPrincipal(service)
         else { throw KMSError.notFound("No service principal \(servicePrincipal.prefix(128)) in account \(context.account).") }
-        guard let incarnation = try await storeCall({ () throws(StoreError) in try await store.principalIncarnation(of: context.principal) }) else {
+        guard let incarnation = try await store.principalIncarnation(of: context.principal) else {
             throw KMSError(.accessDenied, "\(context.principal.arn) no longer exists.")
         }
         let expiration = Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 + Double(duration)).rounded(.down))

@@ -60,7 +60,7 @@ extension KeyManagementService {
             throw KMSError.validation("Grant constraints are supported only with symmetric encryption KMS keys.")
         }
 
-        let existing = try await storeCall { () throws(StoreError) in try await store.grants(keyID: key.id, region: key.region) }
+        let existing = try await store.grants(keyID: key.id, region: key.region)
         if let name = input.name, let same = existing.first(where: {
             $0.name == name && $0.granteePrincipal == input.granteePrincipal && $0.retiringPrincipal == input.retiringPrincipal
                 && Set($0.operations) == Set(input.operations) && $0.constraints == constraints
@@ -78,12 +78,11 @@ extension KeyManagementService {
             constraints: constraints, issuingAccount: Principal.root(account: context.account).arn, creationDate: clock.now())
         context.audit.setResponseElements(["grantId": .string(grant.id), "keyId": .string(key.arn)])
         do {
-            try await commit([.insertGrant(grant)], context)
+            try await store.commit([.insertGrant(grant)], recording: context)
         } catch {
             // The key was deleted meanwhile (its grants go with it), or the store failed.
-            guard try await storeCall({ () throws(StoreError) in try await store.key(id: key.id, region: key.region) }) != nil else { throw KMSError.keyNotFound(key.arn) }
-            logger.error("store failure", metadata: ["error": "\(error)"])
-            throw KMSError.internalFailure()
+            guard try await store.key(id: key.id, region: key.region) != nil else { throw KMSError.keyNotFound(key.arn) }
+            throw error
         }
         return (grant.id, Self.grantToken(for: grant))
     }
@@ -96,7 +95,7 @@ extension KeyManagementService {
             throw KMSError(.invalidArn, "\(member) \(text) is not a valid principal ARN.")
         }
         if let principal = Self.principal(namedBy: text),
-           !(try await storeCall({ () throws(StoreError) in try await store.hasPrincipal(principal) })) {
+           !(try await store.hasPrincipal(principal)) {
             throw KMSError.validation("\(member) \(text) does not exist.")
         }
     }

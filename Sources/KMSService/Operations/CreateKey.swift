@@ -79,7 +79,7 @@ extension KeyManagementService {
         }
         // Checked before the insert, not in its transaction: concurrent creations at the quota
         // can pass it together, as with AWS's eventually consistent count.
-        let existing = try await storeCall { () throws(StoreError) in try await store.keyCount(account: context.account, region: context.region) }
+        let existing = try await store.keyCount(account: context.account, region: context.region)
         guard existing < quotas.keysPerRegion else {
             throw KMSError(.limitExceeded, "Account \(context.account) already has \(quotas.keysPerRegion) KMS keys in \(context.region).")
         }
@@ -93,7 +93,7 @@ extension KeyManagementService {
         if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, region: key.region, tags: input.tags)) }
         context.audit.noteKey(key)
         context.audit.setResponseElements(["keyMetadata": key.auditMetadata])
-        try await storeCall { () throws(StoreError) in try await commit(mutations, context) }
+        try await store.commit(mutations, recording: context)
         logger.info("key created", metadata: ["keyId": "\(key.id)", "requestId": "\(context.requestID)"])
         return key
     }

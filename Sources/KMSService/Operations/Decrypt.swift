@@ -63,7 +63,7 @@ extension KeyManagementService {
             }
             found = requested
         } else {
-            found = try await storeCall { () throws(StoreError) in try await store.key(id: blob.keyID, region: context.region) }
+            found = try await store.key(id: blob.keyID, region: context.region)
         }
         guard let key = found, key.account == blob.account, key.region == context.region, key.spec == .symmetricDefault
         else { throw KMSError.invalidCiphertext }

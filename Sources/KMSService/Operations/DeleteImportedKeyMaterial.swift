@@ -12,7 +12,7 @@ extension KeyManagementService {
         try await updatingKey(keyID, context, action: .deleteImportedKeyMaterial) { key throws(KMSError) in
             try await authorize(context, AccessRequest(.deleteImportedKeyMaterial), key: key)
             try requireImportable(key)
-            let records = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }
+            let records = try await store.keyMaterials(keyID: key.id, region: key.region)
             let record: KeyMaterialRecord?
             if let materialID {
                 guard let named = records.first(where: { $0.materialID == materialID }) else {
@@ -53,25 +53,18 @@ extension KeyManagementService {
     @discardableResult
     public func expireImportedKeyMaterial() async throws(KMSError) -> [String] {
         let now = clock.now()
-        let expired = try await storeCall { () throws(StoreError) in try await store.expiredKeyMaterials(by: now) }
+        let expired = try await store.expiredKeyMaterials(by: now)
         var done: [String] = []
         for record in expired {
-            guard let key = try await storeCall({ () throws(StoreError) in try await store.key(id: record.keyID, region: record.region) }) else { continue }
+            guard let key = try await store.key(id: record.keyID, region: record.region) else { continue }
             let event = AuditEvent.serviceEvent("DeleteExpiredKeyMaterial", key: key, chain: audit.chain, at: now,
                                                 details: ["keyMaterialId": .string(record.materialID)])
             let mutations = try Self.materialDeletion(key, record) + [.appendAuditEvent(event)]
-            do {
-                try await store.commit(mutations)
-                done.append(key.id)
-                logger.info("imported key material expired", metadata: ["keyId": "\(key.id)", "version": "\(record.version)"])
-            } catch .conflict {
-                continue
-            } catch {
-                logger.error("store failure", metadata: ["error": "\(error)"])
-                throw KMSError.internalFailure()
-            }
+            guard try await store.commitUnlessChanged(mutations) else { continue }
+            done.append(key.id)
+            logger.info("imported key material expired", metadata: ["keyId": "\(key.id)", "version": "\(record.version)"])
         }
-        try await storeCall { () throws(StoreError) in try await store.commit([.deleteImportParameters(expiredBy: now)]) }
+        try await store.commit([.deleteImportParameters(expiredBy: now)])
         return done
     }
 }

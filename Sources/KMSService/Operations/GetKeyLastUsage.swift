@@ -24,10 +24,8 @@ extension KeyManagementService {
     public func getKeyLastUsage(keyID: String, _ context: RequestContext) async throws(KMSError) -> KeyLastUsage {
         let key = try await resolveKey(keyID, context, allowAlias: false, action: .getKeyLastUsage)
         try await authorize(context, AccessRequest(.getKeyLastUsage), key: key)
-        let last = try await storeCall { () throws(StoreError) in
-            try await store.auditEvents(matching: AuditQuery(keyID: key.id, region: key.region, succeededOnly: true, eventNames: Self.trackedOperations, limit: 1))
-        }.first
-        let oldest = try await storeCall { () throws(StoreError) in try await store.auditEvents(matching: AuditQuery(oldestFirst: true, limit: 1)) }.first
+        let last = try await store.auditEvents(matching: AuditQuery(keyID: key.id, region: key.region, succeededOnly: true, eventNames: Self.trackedOperations, limit: 1)).first
+        let oldest = try await store.auditEvents(matching: AuditQuery(oldestFirst: true, limit: 1)).first
         var usage = KeyLastUsage(keyARN: key.arn, keyCreationDate: key.creationDate,
                                  trackingStartDate: max(key.creationDate, oldest?.eventTime ?? key.creationDate))
         if let last, let record = JSONValue.parse(bytes: last.bytes) {

@@ -46,7 +46,7 @@ extension KeyManagementService {
         var parameters = ImportParameters(id: Hex.encode(SecureRandom.bytes(32)), keyID: key.id, region: key.region, algorithm: wrapping, wrappedPrivateKey: [],
                                           validTo: now + Self.importParametersLifetime)
         parameters.wrappedPrivateKey = try rootKey.wrapKeyMaterial(wrappingKey, keyARN: parameters.wrappingBinding, version: 0)
-        try await storeCall { () throws(StoreError) in try await commit([.insertImportParameters(parameters)], context) }
+        try await store.commit([.insertImportParameters(parameters)], recording: context)
         return ImportParametersOutput(keyARN: key.arn, importToken: Self.importToken(parameters.id), publicKey: try wrappingKey.publicKeyDER(),
                                       validTo: parameters.validTo)
     }

@@ -63,7 +63,7 @@ extension KeyManagementService {
             defer { Zeroize.wipe(&material) }
             let materialID = rootKey.importedMaterialID(keyID: key.id, material: material)
             let validated = try ImportedKeyMaterial.validated(material, for: key.spec)
-            let records = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }
+            let records = try await store.keyMaterials(keyID: key.id, region: key.region)
             let importType = input.importType ?? (key.currentMaterialVersion == 0 ? "NEW_KEY_MATERIAL" : "EXISTING_KEY_MATERIAL")
             var updated = key
             var mutations: [Mutation]
@@ -122,7 +122,7 @@ extension KeyManagementService {
     private func unwrapImported(_ input: ImportKeyMaterialInput, for key: KMSKey, now: Date) async throws(KMSError) -> [UInt8] {
         let invalidToken = KMSError(.invalidImportToken, "The import token is invalid for \(key.arn).")
         guard let id = Self.importParametersID(input.importToken),
-              let parameters = try await storeCall({ () throws(StoreError) in try await store.importParameters(id: id) }),
+              let parameters = try await store.importParameters(id: id),
               parameters.keyID == key.id, parameters.region == key.region
         else { throw invalidToken }
         guard parameters.validTo > now else {

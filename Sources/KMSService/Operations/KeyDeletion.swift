@@ -10,23 +10,16 @@ extension KeyManagementService {
     /// - Returns: the IDs of the keys deleted.
     @discardableResult
     public func deleteKeysDueForDeletion() async throws(KMSError) -> [String] {
-        let due = try await storeCall { () throws(StoreError) in try await store.keysDueForDeletion(at: clock.now()) }
+        let due = try await store.keysDueForDeletion(at: clock.now())
         var deleted: [String] = []
         for key in due {
             let now = clock.now()
             let event = AuditEvent.serviceEvent("DeleteKey", key: key, chain: audit.chain, at: now)
             var mutations: [Mutation] = [.deleteKey(id: key.id, region: key.region, revision: key.revision), .appendAuditEvent(event)]
             if let primary = try await primaryAfterDeleting(replica: key, at: now) { mutations.append(.updateKey(primary)) }
-            do {
-                try await store.commit(mutations)
-                deleted.append(key.id)
-                logger.info("key deleted at the end of its deletion window", metadata: ["keyId": "\(key.id)"])
-            } catch .conflict {
-                continue
-            } catch {
-                logger.error("store failure", metadata: ["error": "\(error)"])
-                throw KMSError.internalFailure()
-            }
+            guard try await store.commitUnlessChanged(mutations) else { continue }
+            deleted.append(key.id)
+            logger.info("key deleted at the end of its deletion window", metadata: ["keyId": "\(key.id)"])
         }
         return deleted
     }

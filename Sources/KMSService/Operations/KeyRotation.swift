@@ -46,7 +46,7 @@ extension KeyManagementService {
     @discardableResult
     public func rotateKeysDueForRotation() async throws(KMSError) -> [String] {
         let now = clock.now()
-        let due = try await storeCall { () throws(StoreError) in try await store.keysDueForRotation(at: now) }
+        let due = try await store.keysDueForRotation(at: now)
         var rotatedIDs: [String] = []
         for key in due {
             guard let schedule = key.automaticRotation else { continue }
@@ -60,16 +60,9 @@ extension KeyManagementService {
             let (rotated, mutations) = try rotation(of: rescheduled, replicas: replicas, .automatic, at: now)
             let event = AuditEvent.serviceEvent("RotateKey", key: key, chain: audit.chain, at: now,
                                                 details: ["rotationType": .string(RotationType.automatic.rawValue)])
-            do {
-                try await store.commit(mutations + [.appendAuditEvent(event)])
-                rotatedIDs.append(key.id)
-                logger.info("key rotated", metadata: ["keyId": "\(key.id)", "version": "\(rotated.currentMaterialVersion)"])
-            } catch .conflict {
-                continue
-            } catch {
-                logger.error("store failure", metadata: ["error": "\(error)"])
-                throw KMSError.internalFailure()
-            }
+            guard try await store.commitUnlessChanged(mutations + [.appendAuditEvent(event)]) else { continue }
+            rotatedIDs.append(key.id)
+            logger.info("key rotated", metadata: ["keyId": "\(key.id)", "version": "\(rotated.currentMaterialVersion)"])
         }
         return rotatedIDs
     }

@@ -11,10 +11,7 @@ extension KeyManagementService {
             let key = try await resolveKey(keyID, context, allowAlias: false, action: .listAliases)
             target = key.id
         }
-        let fetched = try await storeCall { () throws(StoreError) in
-            try await store.aliases(account: context.account, region: context.region, targetKeyID: target,
-                                    afterName: after, limit: limit + 1)
-        }
+        let fetched = try await store.aliases(account: context.account, region: context.region, targetKeyID: target, afterName: after, limit: limit + 1)
         let page = Pagination.page(fetched, limit: limit, sortKey: \.name)
         return (page.items, page.nextMarker)
     }

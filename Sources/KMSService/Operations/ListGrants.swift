@@ -12,7 +12,7 @@ extension KeyManagementService {
         var access = AccessRequest(.listGrants)
         if let granteePrincipal { access.conditions["kms:GranteePrincipal"] = [granteePrincipal] }
         try await authorize(context, access, key: key)
-        let grants = try await storeCall { () throws(StoreError) in try await store.grants(keyID: key.id, region: key.region) }.filter {
+        let grants = try await store.grants(keyID: key.id, region: key.region).filter {
             (grantID == nil || $0.id == grantID) && (granteePrincipal == nil || $0.granteePrincipal == granteePrincipal)
                 && (after == nil || $0.id > after!)
         }

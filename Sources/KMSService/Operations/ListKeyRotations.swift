@@ -26,12 +26,12 @@ extension KeyManagementService {
         try await authorize(context, AccessRequest(.listKeyRotations), key: key)
         try requireRotatable(key, imported: true)
         let after = try Pagination.position(from: marker)
-        let materials = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }
+        let materials = try await store.keyMaterials(keyID: key.id, region: key.region)
         // Material imported for the next rotation that some replica still has to import.
         var awaitingReplicas = false
         if key.isPrimary, let pending = materials.first(where: { $0.version > key.currentMaterialVersion }) {
             for replica in try await relatedKeys(of: key) {
-                let copy = try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: replica.id, region: replica.region, version: pending.version) }
+                let copy = try await store.keyMaterial(keyID: replica.id, region: replica.region, version: pending.version)
                 if copy?.isDeleted ?? true { awaitingReplicas = true }
             }
         }

@@ -5,9 +5,7 @@ extension KeyManagementService {
         try await authorizeAccountAction(context, AccessRequest(.listKeys))
         let limit = limit ?? 100
         let after = try Pagination.position(from: marker)
-        let fetched = try await storeCall { () throws(StoreError) in
-            try await store.keys(account: context.account, region: context.region, afterID: after, limit: limit + 1)
-        }
+        let fetched = try await store.keys(account: context.account, region: context.region, afterID: after, limit: limit + 1)
         let page = Pagination.page(fetched, limit: limit, sortKey: \.id)
         return (page.items, page.nextMarker)
     }

@@ -6,7 +6,7 @@ extension KeyManagementService {
         try await authorize(context, AccessRequest(.listResourceTags), key: key)
         let limit = limit ?? 50
         let after = try Pagination.position(from: marker)
-        let all = try await storeCall { () throws(StoreError) in try await store.tags(keyID: key.id, region: key.region) }
+        let all = try await store.tags(keyID: key.id, region: key.region)
         let remaining = after.map { after in all.filter { $0.key > after } } ?? all
         let page = Pagination.page(Array(remaining.prefix(limit + 1)), limit: limit, sortKey: \.key)
         return (page.items, page.nextMarker)

@@ -27,9 +27,7 @@ extension KeyManagementService {
         var found: [Grant] = []
         // Grants of other regions are skipped; fetch until a page (plus one) is full.
         while found.count <= limit {
-            let batch = try await storeCall { () throws(StoreError) in
-                try await store.grants(retiringPrincipal: retiringPrincipal, afterID: after, limit: limit + 1)
-            }
+            let batch = try await store.grants(retiringPrincipal: retiringPrincipal, afterID: after, limit: limit + 1)
             found += batch.filter(listed)
             guard batch.count == limit + 1, let last = batch.last else { break }
             after = last.id

@@ -31,7 +31,7 @@ extension KeyManagementService {
         let document = try PolicyDocument.parse(text, as: .keyPolicy)
         for arn in Set(document.statements.flatMap { $0.principal?.aws ?? [] }) {
             guard let principal = Self.principal(namedBy: arn) else { continue }
-            guard try await storeCall({ () throws(StoreError) in try await store.hasPrincipal(principal) }) else {
+            guard try await store.hasPrincipal(principal) else {
                 throw KMSError(.malformedPolicyDocument, "Policy contains a statement with one or more invalid principals.")
             }
         }

@@ -37,7 +37,7 @@ extension KeyManagementService {
         guard input.tags.count <= Tag.maximumPerKey else {
             throw KMSError(.limitExceeded, "A key can have at most \(Tag.maximumPerKey) tags.")
         }
-        for _ in 0..<8 {
+        let replica = try await store.commitRetrying(recording: context) { () throws(KMSError) in
             let primary = try await resolveKey(input.keyID, context, allowAlias: false, action: action)
             try await authorize(context, AccessRequest(action, conditions: ["kms:ReplicaRegion": [input.replicaRegion]]), key: primary)
             guard primary.isMultiRegion else {
@@ -69,7 +69,7 @@ extension KeyManagementService {
             if !input.tags.isEmpty {
                 try await authorizeAccountAction(replicaContext, AccessRequest(.tagResource, conditions: Self.requestTagConditions(input.tags)))
             }
-            let count = try await storeCall { () throws(StoreError) in try await store.keyCount(account: primary.account, region: input.replicaRegion) }
+            let count = try await store.keyCount(account: primary.account, region: input.replicaRegion)
             guard count < quotas.keysPerRegion else {
                 throw KMSError(.limitExceeded, "Account \(primary.account) already has \(quotas.keysPerRegion) KMS keys in \(input.replicaRegion).")
             }
@@ -85,7 +85,7 @@ extension KeyManagementService {
             }
             // Every material version, rewrapped for the replica's ARN. Imported material is not
             // copied: the replica gets the versions' IDs, and takes the same material only.
-            let materials = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: primary.id, region: primary.region) }
+            let materials = try await store.keyMaterials(keyID: primary.id, region: primary.region)
             var mutations: [Mutation] = [.updateKey(primary), .insertKey(replica)]
             for var record in materials {
                 record.region = replica.region
@@ -99,19 +99,9 @@ extension KeyManagementService {
             if !input.tags.isEmpty { mutations.append(.putTags(keyID: replica.id, region: replica.region, tags: input.tags)) }
             context.audit.noteKey(replica)
             context.audit.setResponseElements(["replicaKeyMetadata": replica.auditMetadata])
-            do {
-                try await commit(mutations, context)
-            } catch .conflict {
-                continue
-            } catch .alreadyExists {
-                throw KMSError(.alreadyExists, "\(replica.arn) already exists.")
-            } catch {
-                logger.error("store failure", metadata: ["error": "\(error)"])
-                throw KMSError.internalFailure()
-            }
-            logger.info("key replicated", metadata: ["keyId": "\(replica.id)", "region": "\(replica.region)", "requestId": "\(context.requestID)"])
-            return (replica, input.tags.sorted { $0.key < $1.key })
+            return ServiceStore.Change(mutations, replica, ifExists: KMSError(.alreadyExists, "\(replica.arn) already exists."))
         }
-        throw KMSError.internalFailure()
+        logger.info("key replicated", metadata: ["keyId": "\(replica.id)", "region": "\(replica.region)", "requestId": "\(context.requestID)"])
+        return (replica, input.tags.sorted { $0.key < $1.key })
     }
 }

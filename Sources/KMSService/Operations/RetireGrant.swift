@@ -25,14 +25,14 @@ extension KeyManagementService {
             if let expectedKeyARN, expectedKeyARN != resolved.arn { throw KMSError.notFound("Grant not found for \(resolved.arn).") }
             key = resolved
         }
-        guard let grant = try await storeCall({ () throws(StoreError) in try await store.grant(id: named) }),
+        guard let grant = try await store.grant(id: named),
               key == nil || (grant.keyID == key?.id && grant.keyRegion == key?.region)
         else { throw KMSError.notFound("Grant not found.") }
         let caller = context.principal.arn
         var allowed = grant.retiringPrincipal == caller
             || (grant.granteePrincipal == caller && grant.operations.contains(.retireGrant))
             || (context.principal.isRoot && grant.issuingAccount == caller)
-        if !allowed, let grantKey = try await storeCall({ () throws(StoreError) in try await store.key(id: grant.keyID, region: grant.keyRegion) }) {
+        if !allowed, let grantKey = try await store.key(id: grant.keyID, region: grant.keyRegion) {
             allowed = try await isAuthorized(context, AccessRequest(.retireGrant), key: grantKey)
         }
         guard allowed else { throw Self.denied(context, .retireGrant, grant.keyARN, .noResourcePolicy) }

@@ -17,7 +17,7 @@ extension KeyManagementService {
             try KeyLifecycle.check(action, on: key)
             try requireRotatable(key, imported: true)
             try requireNotReplica(key, operation: "RotateKeyOnDemand")
-            let materials = try await storeCall { () throws(StoreError) in try await store.keyMaterials(keyID: key.id, region: key.region) }
+            let materials = try await store.keyMaterials(keyID: key.id, region: key.region)
             guard materials.count(where: { $0.rotationType == .onDemand }) < Self.onDemandRotationLimit else {
                 throw KMSError(.limitExceeded, "\(key.arn) has been rotated on demand \(Self.onDemandRotationLimit) times, the most allowed.")
             }
@@ -40,7 +40,7 @@ extension KeyManagementService {
         var mutations: [Mutation] = []
         for member in [key] + replicas {
             let record: KeyMaterialRecord? = member.region == key.region ? pending
-                : try await storeCall { () throws(StoreError) in try await store.keyMaterial(keyID: member.id, region: member.region, version: version) }
+                : try await store.keyMaterial(keyID: member.id, region: member.region, version: version)
             guard var record, !record.isDeleted else {
                 throw KMSError.invalidState("\(member.arn) has not imported the key material pending rotation (PENDING_MULTI_REGION_IMPORT_AND_ROTATION).")
             }

@@ -7,7 +7,7 @@ extension KeyManagementService {
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action, conditions: Self.requestTagConditions(tags)), key: key)
             try KeyLifecycle.check(action, on: key)
-            let existing = Set(try await storeCall { () throws(StoreError) in try await store.tags(keyID: key.id, region: key.region) }.map(\.key))
+            let existing = Set(try await store.tags(keyID: key.id, region: key.region).map(\.key))
             guard existing.union(tags.map(\.key)).count <= Tag.maximumPerKey else {
                 throw KMSError(.limitExceeded, "A key can have at most \(Tag.maximumPerKey) tags.")
             }

@@ -6,12 +6,12 @@ extension KeyManagementService {
         let action = KMSAction.updateAlias
         // AWS managed keys' aliases (`alias/aws/…`) are AWS's to keep.
         try Alias.validateCustomerAliasName(name)
-        for _ in 0..<8 {
-            guard let alias = try await storeCall({ () throws(StoreError) in try await store.alias(account: context.account, region: context.region, name: name) }) else {
+        try await store.commitRetrying(recording: context) { () throws(KMSError) in
+            guard let alias = try await store.alias(account: context.account, region: context.region, name: name) else {
                 throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
             }
             let key = try await resolveKey(targetKeyID, context, allowAlias: false, action: action)
-            let current = try await storeCall { () throws(StoreError) in try await store.key(id: alias.targetKeyID, region: alias.region) }
+            let current = try await store.key(id: alias.targetKeyID, region: alias.region)
             // On the alias, the key it points to now, and the key it is to point to.
             try await authorizeAlias(context, action, alias: name, keys: [current, key].compactMap { $0 })
             try KeyLifecycle.check(action, on: key)
@@ -22,17 +22,7 @@ extension KeyManagementService {
             var updated = alias
             updated.targetKeyID = key.id
             updated.lastUpdatedDate = clock.now()
-            do {
-                try await commit([.updateKey(key), .updateAlias(updated)], context)
-                return
-            } catch .notFound {
-                throw KMSError.aliasNotFound(alias.arn)
-            } catch .conflict {
-                continue
-            } catch {
-                throw KMSError.internalFailure()
-            }
+            return ServiceStore.Change([.updateKey(key), .updateAlias(updated)], (), ifMissing: KMSError.aliasNotFound(alias.arn))
         }
-        throw KMSError.internalFailure()
     }
 }
