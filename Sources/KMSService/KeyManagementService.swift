@@ -2,7 +2,9 @@ import Foundation
 import KMSStorage
 import Logging
 
-/// The KMS operations, one per file in `Operations/`, over one store and one root key.
+/// The KMS operations, one per file in `Operations/`, and the background jobs in `Jobs/`, over
+/// one store (reached through `ServiceStore`) and one root key. `KeyAccess.swift` holds how
+/// operations find, check and use a key; `KeyLifecycle` (KMSCore) decides key states.
 ///
 /// Every operation resolves the key in the caller's account and region, authorizes the
 /// caller, checks the key's state and usage, then does the work; a state change is durable
@@ -60,92 +62,6 @@ public final class KeyManagementService: Sendable {
         self.rootKey = rootKey
         self.clock = clock
         self.logger = logger
-    }
-
-    // MARK: Resolving keys
-
-    /// Finds the key a `KeyId` member names.
-    ///
-    /// - Parameters:
-    ///   - allowAlias: whether the operation accepts alias names and alias ARNs
-    ///     (cryptographic operations and DescribeKey do; management operations don't).
-    ///   - crossAccount: whether the operation may name a key of another account by key ARN
-    ///     or alias ARN (authorization then decides); other operations refuse such ARNs.
-    func resolveKey(_ keyIdText: String, _ context: RequestContext, allowAlias: Bool, action: KMSAction, crossAccount: Bool = false) async throws(KMSError) -> KMSKey {
-        let reference = try KeyReference.parse(keyIdText)
-        var account = context.account
-        let keyID: String
-        switch reference {
-        case .keyID(let id):
-            guard ResourceName.isWellFormedKeyID(id) else { throw KMSError.notFound("Invalid keyId '\(keyIdText)'") }
-            keyID = id
-        case .keyARN(let region, let arnAccount, let id):
-            try checkScope(region: region, account: arnAccount, context, resource: keyIdText, action: action, crossAccount: crossAccount)
-            guard ResourceName.isWellFormedKeyID(id) else { throw KMSError.keyNotFound(keyIdText) }
-            account = arnAccount
-            keyID = id
-        case .aliasName(let name), .aliasARN(_, _, let name):
-            guard allowAlias else { throw KMSError.notFound("Invalid keyId '\(keyIdText)'") }
-            if case .aliasARN(let region, let arnAccount, _) = reference {
-                try checkScope(region: region, account: arnAccount, context, resource: keyIdText, action: action, crossAccount: crossAccount)
-                account = arnAccount
-            }
-            if let alias = try await store.alias(account: account, region: context.region, name: name) {
-                keyID = alias.targetKeyID
-            } else if account == context.account, let managed = try await awsManagedKeyOnFirstUse(aliasName: name, context) {
-                keyID = managed.id
-            } else {
-                throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: account, aliasName: name))
-            }
-        }
-        guard let key = try await store.key(id: keyID, region: context.region),
-              key.account == account, key.region == context.region
-        else { throw KMSError.keyNotFound(ResourceName.keyARN(region: context.region, account: account, keyID: keyID)) }
-        context.audit.noteKey(key)
-        return key
-    }
-
-    /// An ARN in another region names no key here; one in another account is refused unless
-    /// the operation works across accounts.
-    private func checkScope(region: String, account: String, _ context: RequestContext, resource: String, action: KMSAction, crossAccount: Bool) throws(KMSError) {
-        if account != context.account, !crossAccount {
-            throw Self.denied(context, action, resource, .noResourcePolicy)
-        }
-        if region != context.region {
-            throw KMSError.notFound("Invalid arn \(resource): the region does not match the request's region \(context.region)")
-        }
-    }
-
-    // MARK: Key usage
-
-    func requireUsage(_ key: KMSKey, _ usage: KeyUsage, operation: String) throws(KMSError) {
-        guard key.usage == usage else {
-            throw KMSError(.invalidKeyUsage, "\(key.arn) key usage is \(key.usage.rawValue) which is not valid for \(operation).")
-        }
-    }
-
-    /// The algorithm (default `SYMMETRIC_DEFAULT`) must be one the key supports.
-    @discardableResult
-    func requireEncryptionAlgorithm(_ algorithm: EncryptionAlgorithm?, _ key: KMSKey) throws(KMSError) -> EncryptionAlgorithm {
-        let algorithm = algorithm ?? .symmetricDefault
-        guard key.encryptionAlgorithms.contains(algorithm) else {
-            throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the encryption algorithm \(algorithm.rawValue).")
-        }
-        return algorithm
-    }
-
-    /// Data keys and symmetric blobs need a symmetric encryption key.
-    func requireSymmetric(_ key: KMSKey, operation: String) throws(KMSError) {
-        guard key.spec == .symmetricDefault else {
-            throw KMSError(.invalidKeyUsage, "\(key.arn) is not a symmetric encryption key, which \(operation) requires.")
-        }
-    }
-
-    /// Refuses a request whose `DryRun` is set, once every check has passed.
-    func finishDryRun(_ dryRun: Bool?) throws(KMSError) {
-        if dryRun == true {
-            throw KMSError(.dryRunOperation, "The request would have succeeded, but the DryRun option is set.")
-        }
     }
 
     // MARK: Material

@@ -1,0 +1,27 @@
+import Foundation
+import KMSStorage
+
+extension KeyManagementService {
+    /// Deletes the imported material whose `ValidTo` has passed, each version in one
+    /// transaction with a `DeleteExpiredKeyMaterial` service event, and forgets expired import
+    /// parameters.
+    ///
+    /// - Returns: the IDs of the keys whose material expired.
+    @discardableResult
+    public func expireImportedKeyMaterial() async throws(KMSError) -> [String] {
+        let now = clock.now()
+        let expired = try await store.expiredKeyMaterials(by: now)
+        var done: [String] = []
+        for record in expired {
+            guard let key = try await store.key(id: record.keyID, region: record.region) else { continue }
+            let event = AuditEvent.serviceEvent("DeleteExpiredKeyMaterial", key: key, chain: audit.chain, at: now,
+                                                details: ["keyMaterialId": .string(record.materialID)])
+            let mutations = try Self.materialDeletion(key, record) + [.appendAuditEvent(event)]
+            guard try await store.commitUnlessChanged(mutations) else { continue }
+            done.append(key.id)
+            logger.info("imported key material expired", metadata: ["keyId": "\(key.id)", "version": "\(record.version)"])
+        }
+        try await store.commit([.deleteImportParameters(expiredBy: now)])
+        return done
+    }
+}
