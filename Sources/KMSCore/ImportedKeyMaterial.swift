@@ -1,8 +1,55 @@
 import COpenSSL
 import Foundation
 
-/// `WrappingAlgorithm` of GetParametersForImport. `RSAES_PKCS1_V1_5` is refused, as AWS has
-/// refused it since October 2023; `SM2PKE` (China Regions) is not offered.
+/// `WrappingAlgorithm` of a GetParametersForImport request (`AlgorithmSpec`): every value the
+/// model allows, including the two this server refuses.
+public enum WrappingAlgorithmSpec: String, Sendable, CaseIterable, Codable {
+    case rsaesPKCS1V15 = "RSAES_PKCS1_V1_5"
+    case rsaesOAEPSHA1 = "RSAES_OAEP_SHA_1"
+    case rsaesOAEPSHA256 = "RSAES_OAEP_SHA_256"
+    case rsaAESKeyWrapSHA1 = "RSA_AES_KEY_WRAP_SHA_1"
+    case rsaAESKeyWrapSHA256 = "RSA_AES_KEY_WRAP_SHA_256"
+    case sm2pke = "SM2PKE"
+
+    /// The algorithm import parameters are made for; nil for the two refused.
+    public var supported: ImportWrappingAlgorithm? { ImportWrappingAlgorithm(rawValue: rawValue) }
+}
+
+/// `WrappingKeySpec` of GetParametersForImport.
+public enum WrappingKeySpec: String, Sendable, CaseIterable, Codable {
+    case rsa2048 = "RSA_2048", rsa3072 = "RSA_3072", rsa4096 = "RSA_4096", sm2 = "SM2"
+
+    /// The RSA key spec of the wrapping key; nil for SM2 (China Regions), which is not offered.
+    public var rsaKeySpec: KeySpec? {
+        switch self {
+        case .rsa2048: .rsa2048
+        case .rsa3072: .rsa3072
+        case .rsa4096: .rsa4096
+        case .sm2: nil
+        }
+    }
+}
+
+/// `ExpirationModel` of imported key material.
+public enum ExpirationModel: String, Sendable, CaseIterable, Codable {
+    case expires = "KEY_MATERIAL_EXPIRES"
+    case doesNotExpire = "KEY_MATERIAL_DOES_NOT_EXPIRE"
+
+    /// The model of material that expires at `validTo` (or never, when nil).
+    public init(validTo: Date?) { self = validTo == nil ? .doesNotExpire : .expires }
+}
+
+/// `ImportType` of ImportKeyMaterial.
+public enum ImportType: String, Sendable, CaseIterable, Codable {
+    /// Material the key has not had: its first, or the next version (`PENDING_ROTATION`).
+    case newKeyMaterial = "NEW_KEY_MATERIAL"
+    /// Material imported before, again (after expiry or deletion, into a replica, or to
+    /// change its expiry).
+    case existingKeyMaterial = "EXISTING_KEY_MATERIAL"
+}
+
+/// The wrapping algorithms import parameters are made for. `RSAES_PKCS1_V1_5` is refused, as
+/// AWS has refused it since October 2023; `SM2PKE` (China Regions) is not offered.
 public enum ImportWrappingAlgorithm: String, Sendable, Codable {
     case rsaesOAEPSHA1 = "RSAES_OAEP_SHA_1"
     case rsaesOAEPSHA256 = "RSAES_OAEP_SHA_256"

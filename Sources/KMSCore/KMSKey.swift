@@ -61,9 +61,8 @@ public struct KMSKey: Sendable, Equatable {
     public var arn: String { ResourceName.keyARN(region: region, account: account, keyID: id) }
 
     /// `ExpirationModel` of a key with imported material (`EXTERNAL`); nil for other keys.
-    public var expirationModel: String? {
-        guard origin == .external else { return nil }
-        return materialValidTo == nil ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : "KEY_MATERIAL_EXPIRES"
+    public var expirationModel: ExpirationModel? {
+        origin == .external ? ExpirationModel(validTo: materialValidTo) : nil
     }
     public var enabled: Bool { state == .enabled }
 

@@ -23,7 +23,7 @@ import Testing
     }
 
     func parameters(_ f: ServiceFixture, _ key: KMSKey, _ algorithm: ImportWrappingAlgorithm = .rsaesOAEPSHA256) async throws -> KeyManagementService.ImportParametersOutput {
-        try await f.service.getParametersForImport(keyID: key.id, algorithm: algorithm.rawValue, wrappingKeySpec: "RSA_2048", f.context)
+        try await f.service.getParametersForImport(keyID: key.id, algorithm: WrappingAlgorithmSpec(rawValue: algorithm.rawValue)!, wrappingKeySpec: .rsa2048, f.context)
     }
 
     func importMaterial(_ f: ServiceFixture, _ key: KMSKey, _ material: [UInt8], algorithm: ImportWrappingAlgorithm = .rsaesOAEPSHA256,
@@ -31,7 +31,7 @@ import Testing
         let p = try await parameters(f, key, algorithm)
         return try await f.service.importKeyMaterial(.init(
             keyID: key.id, importToken: p.importToken, encryptedKeyMaterial: try Self.wrap(material, p, algorithm), validTo: validTo,
-            expirationModel: validTo == nil ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : nil), f.context).materialID
+            expirationModel: validTo == nil ? .doesNotExpire : nil), f.context).materialID
     }
 
     @Test(arguments: [ImportWrappingAlgorithm.rsaesOAEPSHA1, .rsaesOAEPSHA256, .rsaAESKeyWrapSHA1, .rsaAESKeyWrapSHA256])
@@ -57,7 +57,7 @@ import Testing
         let wrapped = try Self.wrap(material, p, .rsaesOAEPSHA256)
         func attempt(_ key: KMSKey, token: [UInt8], _ encrypted: [UInt8]) async -> KMSError.Code? {
             await errorCode { _ = try await f.service.importKeyMaterial(.init(keyID: key.id, importToken: token, encryptedKeyMaterial: encrypted,
-                                                                             expirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE"), f.context) }
+                                                                             expirationModel: .doesNotExpire), f.context) }
         }
         #expect(await attempt(b, token: p.importToken, wrapped) == .invalidImportToken)
         #expect(await attempt(a, token: Array("garbage".utf8), wrapped) == .invalidImportToken)
@@ -74,7 +74,7 @@ import Testing
         let material = (0..<32).map { _ in UInt8.random(in: 0...255) }
         let id = try await importMaterial(f, key, material, validTo: f.clock.now() + 86_400)
         var described = try await f.service.describeKey(keyID: key.id, f.context)
-        #expect(described.state == .enabled && described.expirationModel == "KEY_MATERIAL_EXPIRES")
+        #expect(described.state == .enabled && described.expirationModel == .expires)
         let blob = try await f.encrypt(key.id, "kept")
         #expect(try await f.service.expireImportedKeyMaterial().isEmpty)
         f.clock.advance(days: 2)
@@ -97,10 +97,10 @@ import Testing
 
     func importNew(_ f: ServiceFixture, _ key: KMSKey, _ material: [UInt8], validTo: Date? = nil, context: RequestContext? = nil) async throws -> String {
         let context = context ?? f.context
-        let p = try await f.service.getParametersForImport(keyID: key.id, algorithm: "RSAES_OAEP_SHA_256", wrappingKeySpec: "RSA_2048", context)
+        let p = try await f.service.getParametersForImport(keyID: key.id, algorithm: .rsaesOAEPSHA256, wrappingKeySpec: .rsa2048, context)
         return try await f.service.importKeyMaterial(.init(
             keyID: key.id, importToken: p.importToken, encryptedKeyMaterial: try Self.wrap(material, p, .rsaesOAEPSHA256), validTo: validTo,
-            expirationModel: validTo == nil ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : nil, importType: "NEW_KEY_MATERIAL"), context).materialID
+            expirationModel: validTo == nil ? .doesNotExpire : nil, importType: .newKeyMaterial), context).materialID
     }
 
     @Test func newImportedMaterialWaitsForAnOnDemandRotation() async throws {
@@ -115,7 +115,7 @@ import Testing
         #expect(await errorCode { _ = try await importNew(f, key, m3) } == .invalidState)
         var entries = try await f.service.listKeyRotations(keyID: key.id, includeAllMaterial: true, limit: nil, marker: nil, f.context).entries
         #expect(entries.map(\.materialID) == [id1, id2] && entries.map(\.materialState) == ["CURRENT", "PENDING_ROTATION"])
-        #expect(entries[1].validTo == f.clock.now() + 10 * 86_400 && entries[1].expirationModel == "KEY_MATERIAL_EXPIRES")
+        #expect(entries[1].validTo == f.clock.now() + 10 * 86_400 && entries[1].expirationModel == .expires)
         // Until the rotation, the first material encrypts.
         #expect(try SymmetricCiphertext(parsing: [UInt8](try await f.encrypt(key.id))).materialVersion == 1)
 
@@ -159,10 +159,10 @@ import Testing
         _ = try await importMaterial(f, primary, m1)
         let replica = try await f.service.replicateKey(.init(keyID: primary.id, replicaRegion: "eu-west-1"), f.context).replica
         func importExisting(_ material: [UInt8]) async throws {
-            let p = try await f.service.getParametersForImport(keyID: replica.id, algorithm: "RSAES_OAEP_SHA_256", wrappingKeySpec: "RSA_2048", west)
+            let p = try await f.service.getParametersForImport(keyID: replica.id, algorithm: .rsaesOAEPSHA256, wrappingKeySpec: .rsa2048, west)
             _ = try await f.service.importKeyMaterial(.init(keyID: replica.id, importToken: p.importToken,
                                                             encryptedKeyMaterial: try Self.wrap(material, p, .rsaesOAEPSHA256),
-                                                            expirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE", importType: "EXISTING_KEY_MATERIAL"), west)
+                                                            expirationModel: .doesNotExpire, importType: .existingKeyMaterial), west)
         }
         try await importExisting(m1)
         #expect(try await f.service.describeKey(keyID: replica.id, west).state == .enabled)
@@ -216,17 +216,17 @@ import Testing
         let key = try await external(f)
         let p = try await parameters(f, key)
         let wrapped = try Self.wrap([UInt8](repeating: 2, count: 32), p, .rsaesOAEPSHA256)
-        func attempt(validTo: Date?, model: String?) async -> KMSError.Code? {
+        func attempt(validTo: Date?, model: ExpirationModel?) async -> KMSError.Code? {
             await errorCode { _ = try await f.service.importKeyMaterial(.init(keyID: key.id, importToken: p.importToken, encryptedKeyMaterial: wrapped,
                                                                              validTo: validTo, expirationModel: model), f.context) }
         }
         #expect(await attempt(validTo: nil, model: nil) == .validation)
-        #expect(await attempt(validTo: f.clock.now() + 86_400, model: "KEY_MATERIAL_DOES_NOT_EXPIRE") == .validation)
+        #expect(await attempt(validTo: f.clock.now() + 86_400, model: .doesNotExpire) == .validation)
         #expect(await attempt(validTo: f.clock.now() - 1, model: nil) == .validation)
         #expect(await attempt(validTo: f.clock.now() + 366 * 86_400, model: nil) == .validation)
         let generated = try await f.createKey()
-        #expect(await errorCode { _ = try await f.service.getParametersForImport(keyID: generated.id, algorithm: "RSAES_OAEP_SHA_256", wrappingKeySpec: "RSA_2048", f.context) } == .unsupportedOperation)
-        #expect(await errorCode { _ = try await f.service.getParametersForImport(keyID: key.id, algorithm: "RSAES_PKCS1_V1_5", wrappingKeySpec: "RSA_2048", f.context) } == .validation)
+        #expect(await errorCode { _ = try await f.service.getParametersForImport(keyID: generated.id, algorithm: .rsaesOAEPSHA256, wrappingKeySpec: .rsa2048, f.context) } == .unsupportedOperation)
+        #expect(await errorCode { _ = try await f.service.getParametersForImport(keyID: key.id, algorithm: .rsaesPKCS1V15, wrappingKeySpec: .rsa2048, f.context) } == .validation)
     }
 
     @Test func asymmetricAndHMACMaterial() async throws {

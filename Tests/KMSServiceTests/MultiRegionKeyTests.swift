@@ -159,10 +159,10 @@ import Testing
         #expect(await errorCode { _ = try await replicate(f, primary, to: west) } == .invalidState)
         let material = (0..<32).map { _ in UInt8.random(in: 0...255) }
         func importInto(_ key: KMSKey, _ material: [UInt8], _ context: RequestContext) async throws -> String {
-            let p = try await f.service.getParametersForImport(keyID: key.id, algorithm: "RSAES_OAEP_SHA_256", wrappingKeySpec: "RSA_2048", context)
+            let p = try await f.service.getParametersForImport(keyID: key.id, algorithm: .rsaesOAEPSHA256, wrappingKeySpec: .rsa2048, context)
             return try await f.service.importKeyMaterial(.init(keyID: key.id, importToken: p.importToken,
                                                                encryptedKeyMaterial: try ImportKeyMaterialTests.wrap(material, p, .rsaesOAEPSHA256),
-                                                               expirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE"), context).materialID
+                                                               expirationModel: .doesNotExpire), context).materialID
         }
         let primaryMaterialID = try await importInto(primary, material, f.context)
         let replica = try await replicate(f, primary, to: west)

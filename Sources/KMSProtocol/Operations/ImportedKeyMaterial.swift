@@ -4,8 +4,8 @@ import KMSService
 extension OperationHandler {
     struct GetParametersForImportRequest: Decodable {
         var keyId: String
-        var wrappingAlgorithm: String
-        var wrappingKeySpec: String
+        var wrappingAlgorithm: WrappingAlgorithmSpec
+        var wrappingKeySpec: WrappingKeySpec
     }
 
     struct GetParametersForImportResponse: Encodable {
@@ -26,8 +26,8 @@ extension OperationHandler {
         var importToken: Data
         var encryptedKeyMaterial: Data
         var validTo: Date?
-        var expirationModel: String?
-        var importType: String?
+        var expirationModel: ExpirationModel?
+        var importType: ImportType?
         var keyMaterialDescription: String?
         var keyMaterialId: String?
     }

@@ -13,7 +13,7 @@ struct KeyMetadata: Encodable {
     var keyState: String
     var deletionDate: Date?
     var validTo: Date?
-    var expirationModel: String?
+    var expirationModel: ExpirationModel?
     var pendingDeletionWindowInDays: Int?
     var origin: String
     var keyManager: String

@@ -52,7 +52,7 @@ extension OperationHandler {
         var rotationDate: Date?
         var rotationType: String?
         var importState: String?
-        var expirationModel: String?
+        var expirationModel: ExpirationModel?
         var validTo: Date?
         var keyMaterialDescription: String?
     }

@@ -79,7 +79,7 @@ extension KMSKey {
         ]
         if let deletionDate { metadata["deletionDate"] = .string(AuditTime.responseDate(deletionDate)) }
         if let pendingWindowInDays { metadata["pendingDeletionWindowInDays"] = .number(Double(pendingWindowInDays)) }
-        if let expirationModel { metadata["expirationModel"] = .string(expirationModel) }
+        if let expirationModel { metadata["expirationModel"] = .string(expirationModel.rawValue) }
         if let primaryRegion, let keyType = multiRegionKeyType {
             let primary: JSONValue = .object(["arn": .string(ResourceName.keyARN(region: primaryRegion, account: account, keyID: id)),
                                               "region": .string(primaryRegion)])

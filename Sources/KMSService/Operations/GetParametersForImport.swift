@@ -21,25 +21,22 @@ extension KeyManagementService {
     ///   - algorithm: `RSAES_PKCS1_V1_5` is refused (`ValidationException`) as AWS refuses it;
     ///     `SM2PKE` is not offered.
     ///   - wrappingKeySpec: `RSA_2048`, `RSA_3072` or `RSA_4096`.
-    public func getParametersForImport(keyID: String, algorithm: String, wrappingKeySpec: String,
+    public func getParametersForImport(keyID: String, algorithm: WrappingAlgorithmSpec, wrappingKeySpec: WrappingKeySpec,
                                        _ context: RequestContext) async throws(KMSError) -> ImportParametersOutput {
         let key = try await resolveKey(keyID, context, allowAlias: false, action: .getParametersForImport)
         try await authorize(context, AccessRequest(.getParametersForImport, conditions: [
-            "kms:WrappingAlgorithm": [algorithm], "kms:WrappingKeySpec": [wrappingKeySpec],
+            "kms:WrappingAlgorithm": [algorithm.rawValue], "kms:WrappingKeySpec": [wrappingKeySpec.rawValue],
         ]), key: key)
         try requireImportable(key)
         try KeyLifecycle.check(.getParametersForImport, on: key)
-        guard let wrapping = ImportWrappingAlgorithm(rawValue: algorithm) else {
-            if algorithm == "RSAES_PKCS1_V1_5" {
+        guard let wrapping = algorithm.supported else {
+            if algorithm == .rsaesPKCS1V15 {
                 throw KMSError.validation("The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Use RSAES_OAEP_SHA_256 or RSA_AES_KEY_WRAP_SHA_256.")
             }
-            throw KMSError(.unsupportedOperation, "The wrapping algorithm \(algorithm) is not supported.")
+            throw KMSError(.unsupportedOperation, "The wrapping algorithm \(algorithm.rawValue) is not supported.")
         }
-        let spec: KeySpec = switch wrappingKeySpec {
-        case "RSA_2048": .rsa2048
-        case "RSA_3072": .rsa3072
-        case "RSA_4096": .rsa4096
-        default: throw KMSError(.unsupportedOperation, "The wrapping key spec \(wrappingKeySpec) is not supported.")
+        guard let spec = wrappingKeySpec.rsaKeySpec else {
+            throw KMSError(.unsupportedOperation, "The wrapping key spec \(wrappingKeySpec.rawValue) is not supported.")
         }
         let wrappingKey = try await KeyGeneration.offloaded { () throws(KMSError) in try AsymmetricKeyMaterial.generate(spec) }
         let now = clock.now()

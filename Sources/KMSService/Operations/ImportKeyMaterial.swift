@@ -7,13 +7,13 @@ extension KeyManagementService {
         public var importToken: [UInt8]
         public var encryptedKeyMaterial: [UInt8]
         public var validTo: Date?
-        public var expirationModel: String?
-        public var importType: String?
+        public var expirationModel: ExpirationModel?
+        public var importType: ImportType?
         public var keyMaterialDescription: String?
         public var keyMaterialID: String?
 
-        public init(keyID: String, importToken: [UInt8], encryptedKeyMaterial: [UInt8], validTo: Date? = nil, expirationModel: String? = nil,
-                    importType: String? = nil, keyMaterialDescription: String? = nil, keyMaterialID: String? = nil) {
+        public init(keyID: String, importToken: [UInt8], encryptedKeyMaterial: [UInt8], validTo: Date? = nil, expirationModel: ExpirationModel? = nil,
+                    importType: ImportType? = nil, keyMaterialDescription: String? = nil, keyMaterialID: String? = nil) {
             self.keyID = keyID
             self.importToken = importToken
             self.encryptedKeyMaterial = encryptedKeyMaterial
@@ -39,18 +39,18 @@ extension KeyManagementService {
     ///
     /// - Returns: the key ARN and the `KeyMaterialId`.
     public func importKeyMaterial(_ input: ImportKeyMaterialInput, _ context: RequestContext) async throws(KMSError) -> (keyARN: String, materialID: String) {
-        let expirationModel = input.expirationModel ?? "KEY_MATERIAL_EXPIRES"
+        let expirationModel = input.expirationModel ?? .expires
         let now = clock.now()
         switch (expirationModel, input.validTo) {
-        case ("KEY_MATERIAL_EXPIRES", nil):
+        case (.expires, nil):
             throw KMSError.validation("ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES.")
-        case ("KEY_MATERIAL_DOES_NOT_EXPIRE", .some):
+        case (.doesNotExpire, .some):
             throw KMSError.validation("ValidTo must be omitted when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE.")
         case (_, let validTo?) where validTo <= now || validTo > now + 365 * 86_400:
             throw KMSError.validation("ValidTo must be in the future and at most 365 days from now.")
         default: break
         }
-        var conditions: [String: [String]] = ["kms:ExpirationModel": [expirationModel]]
+        var conditions: [String: [String]] = ["kms:ExpirationModel": [expirationModel.rawValue]]
         if let validTo = input.validTo { conditions["kms:ValidTo"] = [String(Int(validTo.timeIntervalSince1970))] }
         return try await updatingKey(input.keyID, context, action: .importKeyMaterial) { key throws(KMSError) in
             try await authorize(context, AccessRequest(.importKeyMaterial, conditions: conditions), key: key)
@@ -64,13 +64,13 @@ extension KeyManagementService {
             let materialID = rootKey.importedMaterialID(keyID: key.id, material: material)
             let validated = try ImportedKeyMaterial.validated(material, for: key.spec)
             let records = try await store.keyMaterials(keyID: key.id, region: key.region)
-            let importType = input.importType ?? (key.currentMaterialVersion == 0 ? "NEW_KEY_MATERIAL" : "EXISTING_KEY_MATERIAL")
+            let importType = input.importType ?? (key.currentMaterialVersion == 0 ? .newKeyMaterial : .existingKeyMaterial)
             var updated = key
             var mutations: [Mutation]
             // The same material again: its ID (a MAC of key ID and material) names the version.
             let same = records.first { rootKey.isImportedMaterialID($0.materialID, keyID: key.id, material: material) }
             switch (importType, key.currentMaterialVersion) {
-            case ("NEW_KEY_MATERIAL", let current):
+            case (.newKeyMaterial, let current):
                 guard input.keyMaterialID == nil else { throw KMSError.validation("KeyMaterialId cannot be given with ImportType NEW_KEY_MATERIAL.") }
                 try requireNotReplica(key, operation: "ImportKeyMaterial with ImportType NEW_KEY_MATERIAL")
                 guard same == nil else {

@@ -13,7 +13,7 @@ extension KeyManagementService {
         public var rotationType: RotationType?
         /// For imported material only: `IMPORTED` or `PENDING_IMPORT` (expired or deleted).
         public var importState: String?
-        public var expirationModel: String?
+        public var expirationModel: ExpirationModel?
         public var validTo: Date?
         public var description: String?
     }
@@ -46,7 +46,7 @@ extension KeyManagementService {
                 return KeyRotationEntry(keyID: key.id, materialID: m.materialID, materialState: state,
                                         rotationDate: m.rotationType == nil ? nil : m.creationDate, rotationType: m.rotationType,
                                         importState: imported ? (m.isDeleted ? "PENDING_IMPORT" : "IMPORTED") : nil,
-                                        expirationModel: present ? (m.validTo == nil ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : "KEY_MATERIAL_EXPIRES") : nil,
+                                        expirationModel: present ? ExpirationModel(validTo: m.validTo) : nil,
                                         validTo: present ? m.validTo : nil,
                                         description: imported ? m.description : nil)
             }
