@@ -136,35 +136,23 @@ public final class AuditRecorder: Sendable {
             return (state.keys, state.responseElements, id)
         }
         let account = keys.first?.account ?? request.identity.principal?.account
-        var record: [String: JSONValue] = [
-            "eventVersion": .string("1.08"),
-            "userIdentity": request.identity.userIdentity,
-            "eventTime": .string(AuditTime.iso8601(request.eventTime)),
-            "eventSource": .string("kms.amazonaws.com"),
-            "eventName": .string(request.eventName),
-            "awsRegion": request.region.map(JSONValue.string) ?? .null,
-            "sourceIPAddress": request.sourceIP.map(JSONValue.string) ?? .null,
-            "userAgent": request.userAgent.map(JSONValue.string) ?? .null,
-            "requestParameters": request.requestParameters,
-            "responseElements": error == nil && !request.readOnly ? responseElements : .null,
-            "requestID": .string(request.requestID),
-            "eventID": .string(eventID),
-            "readOnly": .bool(request.readOnly),
-            "resources": .array(keys.map { key in
-                .object(["accountId": .string(key.account), "type": .string("AWS::KMS::Key"), "ARN": .string(key.arn)])
-            }),
-            "eventType": .string("AwsApiCall"),
-            "managementEvent": .bool(true),
-            "eventCategory": .string("Management"),
-            "recipientAccountId": account.map(JSONValue.string) ?? .null,
-        ]
-        if let error {
-            record["errorCode"] = .string(error.code.rawValue)
-            record["errorMessage"] = .string(error.message)
-        }
-        return AuditEvent(chain: chain, record: record, eventTime: request.eventTime, eventName: request.eventName, account: account,
-                          region: request.region, userName: request.identity.userName, accessKeyID: request.identity.accessKeyID,
-                          readOnly: request.readOnly, errorCode: error?.code.rawValue, keyIDs: keys.map(\.id))
+        var record = CloudTrailRecord(eventType: .apiCall, userIdentity: request.identity.userIdentity, eventTime: request.eventTime,
+                                      eventName: request.eventName, readOnly: request.readOnly)
+        record.awsRegion = request.region
+        record.sourceIPAddress = request.sourceIP
+        record.userAgent = request.userAgent
+        record.requestParameters = request.requestParameters
+        record.responseElements = error == nil && !request.readOnly ? responseElements : .null
+        record.requestID = request.requestID
+        record.eventID = eventID
+        record.resources = keys.map(CloudTrailRecord.Resource.key)
+        record.keyIDs = keys.map(\.id)
+        record.recipientAccountID = account
+        record.errorCode = error?.code.rawValue
+        record.errorMessage = error?.message
+        record.userName = request.identity.userName
+        record.accessKeyID = request.identity.accessKeyID
+        return AuditEvent(chain: chain, record)
     }
 
     /// The operations CloudTrail marks `readOnly`: reads, and every cryptographic operation.

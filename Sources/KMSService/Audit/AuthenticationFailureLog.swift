@@ -85,33 +85,15 @@ extension AuditEvent {
     /// The event that counts the refusals at authentication of one window that had no event
     /// of their own (`AuthenticationFailureLog`), by source address.
     static func authenticationFailureSummary(_ summary: AuthenticationFailureLog.Summary, chain: String) -> AuditEvent {
-        let record: [String: JSONValue] = [
-            "eventVersion": .string("1.08"),
-            "userIdentity": .object(["type": .string("Unknown")]),
-            "eventTime": .string(AuditTime.iso8601(summary.windowEnd)),
-            "eventSource": .string("kms.amazonaws.com"),
-            "eventName": .string("AuthenticationFailureSummary"),
-            "awsRegion": .null,
-            "sourceIPAddress": .null,
-            "userAgent": .null,
-            "requestParameters": .null,
-            "responseElements": .null,
-            "eventID": .string(UUID.randomLowercased()),
-            "readOnly": .bool(true),
-            "resources": .array([]),
-            "eventType": .string("AwsServiceEvent"),
-            "managementEvent": .bool(true),
-            "eventCategory": .string("Management"),
-            "recipientAccountId": .null,
-            "serviceEventDetails": .object([
-                "windowStart": .string(AuditTime.iso8601(summary.windowStart)),
-                "windowEnd": .string(AuditTime.iso8601(summary.windowEnd)),
-                "suppressedRefusals": .number(Double(summary.total)),
-                "bySourceIPAddress": .array(summary.bySource.map { .object(["sourceIPAddress": .string($0.source), "count": .number(Double($0.count))]) }),
-            ]),
+        var record = CloudTrailRecord(eventType: .serviceEvent, userIdentity: .object(["type": .string("Unknown")]), eventTime: summary.windowEnd,
+                                      eventName: "AuthenticationFailureSummary", readOnly: true)
+        record.serviceEventDetails = [
+            "windowStart": .string(AuditTime.iso8601(summary.windowStart)),
+            "windowEnd": .string(AuditTime.iso8601(summary.windowEnd)),
+            "suppressedRefusals": .number(Double(summary.total)),
+            "bySourceIPAddress": .array(summary.bySource.map { .object(["sourceIPAddress": .string($0.source), "count": .number(Double($0.count))]) }),
         ]
-        return AuditEvent(chain: chain, record: record, eventTime: summary.windowEnd, eventName: "AuthenticationFailureSummary", account: nil,
-                          region: nil, userName: nil, accessKeyID: nil, readOnly: true, errorCode: nil, keyIDs: [])
+        return AuditEvent(chain: chain, record)
     }
 }
 

@@ -6,28 +6,16 @@ extension AuditEvent {
     static func serviceEvent(_ name: String, key: KMSKey, chain: String, at time: Date, details: [String: JSONValue] = [:]) -> AuditEvent {
         var serviceEventDetails = details
         serviceEventDetails["keyId"] = .string(key.id)
-        let record: [String: JSONValue] = [
-            "eventVersion": .string("1.08"),
-            "userIdentity": .object(["accountId": .string(key.account), "invokedBy": .string("kms.amazonaws.com")]),
-            "eventTime": .string(AuditTime.iso8601(time)),
-            "eventSource": .string("kms.amazonaws.com"),
-            "eventName": .string(name),
-            "awsRegion": .string(key.region),
-            "sourceIPAddress": .string("kms.amazonaws.com"),
-            "userAgent": .string("kms.amazonaws.com"),
-            "requestParameters": .null,
-            "responseElements": .null,
-            "eventID": .string(UUID.randomLowercased()),
-            "readOnly": .bool(false),
-            "resources": .array([.object(["accountId": .string(key.account), "type": .string("AWS::KMS::Key"), "ARN": .string(key.arn)])]),
-            "eventType": .string("AwsServiceEvent"),
-            "managementEvent": .bool(true),
-            "eventCategory": .string("Management"),
-            "recipientAccountId": .string(key.account),
-            "serviceEventDetails": .object(serviceEventDetails),
-        ]
-        return AuditEvent(chain: chain, record: record, eventTime: time, eventName: name, account: key.account, region: key.region,
-                          userName: nil, accessKeyID: nil, readOnly: false, errorCode: nil, keyIDs: [key.id])
+        var record = CloudTrailRecord(eventType: .serviceEvent, userIdentity: .object(["accountId": .string(key.account), "invokedBy": .string("kms.amazonaws.com")]),
+                                      eventTime: time, eventName: name, readOnly: false)
+        record.awsRegion = key.region
+        record.sourceIPAddress = "kms.amazonaws.com"
+        record.userAgent = "kms.amazonaws.com"
+        record.resources = [.key(key)]
+        record.keyIDs = [key.id]
+        record.recipientAccountID = key.account
+        record.serviceEventDetails = serviceEventDetails
+        return AuditEvent(chain: chain, record)
     }
 }
 
@@ -40,29 +28,19 @@ extension AuditEvent {
                                chain: String, at time: Date) -> AuditEvent {
         var requestParameters = parameters
         if principal.kind != .root { requestParameters[principal.kind == .role ? "roleName" : principal.kind == .service ? "serviceName" : "userName"] = .string(principal.name) }
-        let record: [String: JSONValue] = [
-            "eventVersion": .string("1.08"),
-            "userIdentity": .object(["type": .string("LocalAdministrator"), "accountId": .string(principal.account),
-                                     "invokedBy": .string("swiftkms admin")]),
-            "eventTime": .string(AuditTime.iso8601(time)),
-            "eventSource": .string("iam.amazonaws.com"),
-            "eventName": .string(name),
-            "awsRegion": .string("us-east-1"),
-            "sourceIPAddress": .string("localhost"),
-            "userAgent": .string("swiftkms admin"),
-            "requestParameters": .object(requestParameters),
-            "responseElements": response.map(JSONValue.object) ?? .null,
-            "eventID": .string(UUID.randomLowercased()),
-            "readOnly": .bool(false),
-            "resources": .array([.object(["accountId": .string(principal.account), "type": .string("AWS::IAM::Principal"),
-                                          "ARN": .string(principal.arn)])]),
-            "eventType": .string("AwsApiCall"),
-            "managementEvent": .bool(true),
-            "eventCategory": .string("Management"),
-            "recipientAccountId": .string(principal.account),
-        ]
-        return AuditEvent(chain: chain, record: record, eventTime: time, eventName: name, account: principal.account, region: "us-east-1",
-                          userName: "swiftkms-admin", accessKeyID: nil, readOnly: false, errorCode: nil, keyIDs: [])
+        var record = CloudTrailRecord(eventType: .apiCall, userIdentity: .object(["type": .string("LocalAdministrator"), "accountId": .string(principal.account),
+                                                                                  "invokedBy": .string("swiftkms admin")]),
+                                      eventTime: time, eventName: name, readOnly: false)
+        record.eventSource = "iam.amazonaws.com"
+        record.awsRegion = "us-east-1"
+        record.sourceIPAddress = "localhost"
+        record.userAgent = "swiftkms admin"
+        record.requestParameters = .object(requestParameters)
+        record.responseElements = response.map(JSONValue.object) ?? .null
+        record.resources = [CloudTrailRecord.Resource(accountID: principal.account, type: "AWS::IAM::Principal", arn: principal.arn)]
+        record.recipientAccountID = principal.account
+        record.userName = "swiftkms-admin"
+        return AuditEvent(chain: chain, record)
     }
 }
 
