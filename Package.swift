@@ -88,7 +88,16 @@ let package = Package(
         .testTarget(name: "KMSCoreTests", dependencies: ["KMSCore"], resources: [.copy("Resources")], swiftSettings: strict),
         .testTarget(name: "KMSProtocolTests", dependencies: ["KMSProtocol"], resources: [.copy("Resources")], swiftSettings: strict),
         .testTarget(name: "KMSStorageSQLiteTests", dependencies: ["KMSStorageSQLite", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
-        .testTarget(name: "KMSServiceTests", dependencies: ["KMSService", "KMSStorageSQLite"], swiftSettings: strict),
+        .testTarget(
+            name: "KMSServiceTests",
+            dependencies: ["KMSService", "KMSStorageSQLite", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KMSServerTests",
+            dependencies: ["KMSServer", "KMSStorageSQLite", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "KMSAuditExportTests", dependencies: ["KMSAuditExport", "KMSStorageSQLite", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

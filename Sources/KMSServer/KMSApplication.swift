@@ -39,21 +39,28 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// Builds the HTTP application: `POST /` for the KMS API, `GET /health` for load
-/// balancers, and as services that stop with the server: the key deletion, imported material
-/// expiry, key rotation and audit checkpoint jobs, and `jobs`.
-public func buildApplication(
-    configuration: ServerConfiguration, service: KeyManagementService, credentials: Credentials, ledger: AuditLedger,
-    jobs: [any Service] = [], clock: any KMSClock = SystemClock(), logger: Logger
-) -> some ApplicationProtocol {
+/// The routes: `POST /` for the KMS API and `GET /health` for load balancers, every response
+/// carrying its `x-amzn-RequestId`. Tests drive it without a socket (HummingbirdTesting's `.router`).
+public func buildRouter(api: KMSAPI, credentials: Credentials, clock: any KMSClock = SystemClock(), bodyTimeout: Duration) -> Router<KMSRequestContext> {
     let router = Router(context: KMSRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
-    let api = KMSAPI(service: service)
-    let endpoint = KMSEndpoint(api: api, credentials: credentials, clock: clock, bodyTimeout: configuration.bodyTimeout)
+    let endpoint = KMSEndpoint(api: api, credentials: credentials, clock: clock, bodyTimeout: bodyTimeout)
     router.post("/") { request, context in await endpoint.handle(request, context: context) }
     router.get("/health") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
     }
+    return router
+}
+
+/// Builds the HTTP application on `buildRouter`'s routes, with as services that stop with the
+/// server: the key deletion, imported material expiry, key rotation, authentication failure
+/// summary and audit checkpoint jobs, and `jobs`.
+public func buildApplication(
+    configuration: ServerConfiguration, service: KeyManagementService, credentials: Credentials, ledger: AuditLedger,
+    jobs: [any Service] = [], clock: any KMSClock = SystemClock(), logger: Logger
+) -> some ApplicationProtocol {
+    let api = KMSAPI(service: service)
+    let router = buildRouter(api: api, credentials: credentials, clock: clock, bodyTimeout: configuration.bodyTimeout)
     return Application(
         router: router,
         server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
@@ -78,43 +85,4 @@ public func buildApplication(
                    }) { try await ledger.checkpoint() }]
             + jobs,
         logger: logger)
-}
-
-/// Runs `work` at start and then every `interval` until graceful shutdown, and then
-/// `atShutdown` once (the audit checkpoint job signs the trail's last events that way, so that
-/// a stopped server leaves them under a signed checkpoint). A failure is logged; the next run
-/// comes as scheduled.
-public struct PeriodicJob: Service {
-    let name: String
-    let interval: Duration
-    let logger: Logger
-    let work: @Sendable () async throws -> Void
-    let atShutdown: (@Sendable () async throws -> Void)?
-
-    public init(name: String, interval: Duration, logger: Logger, atShutdown: (@Sendable () async throws -> Void)? = nil,
-                work: @escaping @Sendable () async throws -> Void) {
-        self.name = name
-        self.interval = interval
-        self.logger = logger
-        self.atShutdown = atShutdown
-        self.work = work
-    }
-
-    public func run() async {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await once(work)
-                try? await Task.sleep(for: interval)
-            }
-        }
-        if let atShutdown { await once(atShutdown) }
-    }
-
-    private func once(_ job: @Sendable () async throws -> Void) async {
-        do {
-            try await job()
-        } catch {
-            logger.error("\(name) job failed", metadata: ["error": "\(error)"])
-        }
-    }
 }

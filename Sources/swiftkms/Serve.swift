@@ -74,100 +74,64 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: SWIFTKMS_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
-    func validate() throws {
-        for (name, value) in [("--grants-per-key", grantsPerKey), ("--key-policy-size", keyPolicySize), ("--keys-per-region", keysPerRegion),
-                              ("--aliases-per-key", aliasesPerKey),
-                              ("--audit-checkpoint-interval", auditCheckpointInterval), ("--rotation-interval", rotationInterval), ("--audit-retention-days", auditRetentionDays),
-                              ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout), ("--max-connections", maxConnections),
-                              ("--deletion-interval", deletionInterval), ("--port", port)] {
-            if let value, value < 1 { throw ValidationError("\(name) must be at least 1.") }
-        }
-        if let port, port > 65_535 { throw ValidationError("--port must be at most 65535.") }
-        if let chain = auditChain, chain.isEmpty || chain.count > 64 || !chain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
-            throw ValidationError("--audit-chain must be 1–64 letters, digits or hyphens.")
-        }
+    /// The flags as given, for `ServeSettings` to resolve with the environment.
+    private var flags: ServeSettings.Flags {
+        var flags = ServeSettings.Flags()
+        flags.host = host
+        flags.port = port
+        flags.deletionInterval = deletionInterval
+        flags.rotationInterval = rotationInterval
+        flags.auditCheckpointInterval = auditCheckpointInterval
+        flags.idleTimeout = idleTimeout
+        flags.bodyTimeout = bodyTimeout
+        flags.maxConnections = maxConnections
+        flags.grantsPerKey = grantsPerKey
+        flags.keysPerRegion = keysPerRegion
+        flags.aliasesPerKey = aliasesPerKey
+        flags.keyPolicySize = keyPolicySize
+        flags.requestRateQuotas = requestRateQuotas
+        flags.requestRates = requestRate
+        flags.auditChain = auditChain
+        flags.auditRetentionDays = auditRetentionDays
+        flags.auditExportDir = auditExportDir
+        flags.logLevel = logLevel
+        return flags
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel ?? env("SWIFTKMS_LOG_LEVEL") ?? "info") ?? .info
+        let settings: ServeSettings
+        do {
+            settings = try ServeSettings(flags: flags, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
+            handler.logLevel = settings.logLevel
             return handler
         }
         let logger = Logger(label: "swiftkms")
         let directory = try DataDirectory(options: data, logger: logger)
         let account = data.resolvedAccountID
-        let chain = auditChain ?? env("SWIFTKMS_AUDIT_CHAIN") ?? "main"
         // What every request reads, kept in memory and checked against the database's change
         // generation before each use (CachingStore): never stale, also across processes.
         let store = CachingStore(directory.store)
-        let credentials = Credentials(store: store, rootKey: directory.rootKey, auditChain: chain)
+        let credentials = Credentials(store: store, rootKey: directory.rootKey, auditChain: settings.auditChain)
         try await bootstrapRootCredentials(credentials, account: account, directory: directory, logger: logger)
-
-        let quotas = KeyManagementService.Quotas(
-            grantsPerKey: try positive(grantsPerKey, "SWIFTKMS_GRANTS_PER_KEY", default: 50_000),
-            keyPolicySize: try positive(keyPolicySize, "SWIFTKMS_KEY_POLICY_SIZE", default: 32_768),
-            keysPerRegion: try positive(keysPerRegion, "SWIFTKMS_KEYS_PER_REGION", default: 100_000),
-            aliasesPerKey: try positive(aliasesPerKey, "SWIFTKMS_ALIASES_PER_KEY", default: 50),
-            requestRates: try resolvedRequestRates())
-        let service = KeyManagementService(store: store, rootKey: directory.rootKey, quotas: quotas,
-                                           auditChain: chain, logger: logger)
-        let configuration = ServerConfiguration(
-            host: host ?? env("SWIFTKMS_HOST") ?? "127.0.0.1",
-            port: try positive(port, "SWIFTKMS_PORT", default: 9600, atMost: 65_535),
-            deletionInterval: .seconds(try positive(deletionInterval, "SWIFTKMS_DELETION_INTERVAL", default: 60)),
-            checkpointInterval: .seconds(try positive(auditCheckpointInterval, "SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL", default: 60)),
-            rotationInterval: .seconds(try positive(rotationInterval, "SWIFTKMS_ROTATION_INTERVAL", default: 60)),
-            idleTimeout: .seconds(try positive(idleTimeout, "SWIFTKMS_IDLE_TIMEOUT", default: 60)),
-            bodyTimeout: .seconds(try positive(bodyTimeout, "SWIFTKMS_BODY_TIMEOUT", default: 20)),
-            maximumConnections: try positive(maxConnections, "SWIFTKMS_MAX_CONNECTIONS", default: 1_024))
+        let service = KeyManagementService(store: store, rootKey: directory.rootKey, quotas: settings.quotas,
+                                           auditChain: settings.auditChain, logger: logger)
         let ledger = AuditLedger(store: directory.store, rootKey: directory.rootKey)
         _ = try await ledger.signingKey()
         var jobs: [any Service] = []
-        if let days = try positive(auditRetentionDays, "SWIFTKMS_AUDIT_RETENTION_DAYS", default: nil) {
-            guard let exportDir = auditExportDir ?? env("SWIFTKMS_AUDIT_EXPORT_DIR") else {
-                throw CommandFailure("--audit-retention-days needs --audit-export-dir: events are exported before they are pruned.")
-            }
+        if let days = settings.auditRetentionDays, let exportDir = settings.auditExportDirectory {
             let retention = AuditRetention(ledger: ledger, signingKey: try await ledger.signingKey(), exportDirectory: URL(fileURLWithPath: exportDir))
             jobs.append(PeriodicJob(name: "audit retention", interval: .seconds(3600), logger: logger) {
                 let pruned = try await retention.run(olderThan: .seconds(Double(days) * 86_400))
                 if pruned > 0 { logger.info("audit events exported and pruned", metadata: ["count": "\(pruned)", "directory": "\(exportDir)"]) }
             })
         }
-        let app = buildApplication(configuration: configuration, service: service, credentials: credentials, ledger: ledger, jobs: jobs, logger: logger)
+        let app = buildApplication(configuration: settings.server, service: service, credentials: credentials, ledger: ledger, jobs: jobs, logger: logger)
         try await app.runService()
-    }
-
-    /// A flag's value (checked by `validate`), else its environment variable's, else
-    /// `fallback`. A variable that is not a whole number from 1 to `atMost` stops the start
-    /// with an error naming it: a malformed value must not become the default silently, and
-    /// an interval of 0 would make a periodic job spin.
-    private func positive(_ flag: Int?, _ variable: String, default fallback: Int, atMost limit: Int = .max) throws -> Int {
-        try positive(flag, variable, default: Optional(fallback), atMost: limit)!
-    }
-
-    private func positive(_ flag: Int?, _ variable: String, default fallback: Int?, atMost limit: Int = .max) throws -> Int? {
-        if let flag { return flag }
-        guard let text = env(variable) else { return fallback }
-        guard let value = Int(text), (1...limit).contains(value) else {
-            throw ValidationError("\(variable) must be a whole number from 1 to \(limit), not '\(text.prefix(32))'.")
-        }
-        return value
-    }
-
-    /// AWS's request-rate quotas with the overrides given, or nil when they are off.
-    private func resolvedRequestRates() throws -> RequestRates? {
-        let overrides = requestRate + (env("SWIFTKMS_REQUEST_RATES")?.split(separator: ",").map(String.init) ?? [])
-        guard requestRateQuotas || env("SWIFTKMS_REQUEST_RATE_QUOTAS") == "1" || !overrides.isEmpty else { return nil }
-        var rates = RequestRates()
-        for item in overrides {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let rate = Double(parts[1]), rate > 0, rates.set(parts[0], rate) else {
-                throw ValidationError("--request-rate takes NAME=RPS with NAME symmetric, rsa, ecc, ml-dsa or a management operation, and RPS > 0; not '\(item)'.")
-            }
-        }
-        return rates
     }
 
     private func bootstrapRootCredentials(_ credentials: Credentials, account: String, directory: DataDirectory, logger: Logger) async throws {

@@ -1,0 +1,139 @@
+import KMSService
+import Logging
+
+/// Everything `swiftkms serve` runs with, resolved once: each setting from its flag, else its
+/// environment variable, else its default, then validated as a whole. A value out of range
+/// stops the start with an error naming where it came from (`--port` or `SWIFTKMS_PORT`): a
+/// malformed value must never become the default silently, and an interval of 0 would make a
+/// periodic job spin.
+public struct ServeSettings: Sendable {
+    public var server = ServerConfiguration()
+    public var quotas = KeyManagementService.Quotas()
+    /// The audit chain this process appends to (`main`).
+    public var auditChain = "main"
+    /// Days audit events stay in the database before export and pruning; nil keeps them all.
+    public var auditRetentionDays: Int?
+    /// Where events are exported before pruning; required with `auditRetentionDays`.
+    public var auditExportDirectory: String?
+    public var logLevel = Logger.Level.info
+
+    /// What the command line gave; nil where a flag was not given.
+    public struct Flags: Sendable {
+        public var host: String?
+        public var port: Int?
+        public var deletionInterval: Int?
+        public var rotationInterval: Int?
+        public var auditCheckpointInterval: Int?
+        public var idleTimeout: Int?
+        public var bodyTimeout: Int?
+        public var maxConnections: Int?
+        public var grantsPerKey: Int?
+        public var keysPerRegion: Int?
+        public var aliasesPerKey: Int?
+        public var keyPolicySize: Int?
+        public var requestRateQuotas = false
+        public var requestRates: [String] = []
+        public var auditChain: String?
+        public var auditRetentionDays: Int?
+        public var auditExportDir: String?
+        public var logLevel: String?
+
+        public init() {}
+    }
+
+    /// A setting that can't be used, with the flag or variable it came from.
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init() {}
+
+    /// - Parameter environment: the process environment (`SWIFTKMS_*` are read).
+    public init(flags: Flags, environment: [String: String]) throws(Invalid) {
+        var resolver = Resolver(environment: environment)
+        server.host = resolver.text(flags.host, "--host", "SWIFTKMS_HOST") ?? server.host
+        server.port = try resolver.number(flags.port, "--port", "SWIFTKMS_PORT", default: server.port, atMost: 65_535)
+        server.deletionInterval = .seconds(try resolver.number(flags.deletionInterval, "--deletion-interval", "SWIFTKMS_DELETION_INTERVAL", default: 60))
+        server.rotationInterval = .seconds(try resolver.number(flags.rotationInterval, "--rotation-interval", "SWIFTKMS_ROTATION_INTERVAL", default: 60))
+        server.checkpointInterval = .seconds(try resolver.number(flags.auditCheckpointInterval, "--audit-checkpoint-interval",
+                                                                 "SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL", default: 60))
+        server.idleTimeout = .seconds(try resolver.number(flags.idleTimeout, "--idle-timeout", "SWIFTKMS_IDLE_TIMEOUT", default: 60))
+        server.bodyTimeout = .seconds(try resolver.number(flags.bodyTimeout, "--body-timeout", "SWIFTKMS_BODY_TIMEOUT", default: 20))
+        server.maximumConnections = try resolver.number(flags.maxConnections, "--max-connections", "SWIFTKMS_MAX_CONNECTIONS", default: 1_024)
+        quotas.grantsPerKey = try resolver.number(flags.grantsPerKey, "--grants-per-key", "SWIFTKMS_GRANTS_PER_KEY", default: quotas.grantsPerKey)
+        quotas.keysPerRegion = try resolver.number(flags.keysPerRegion, "--keys-per-region", "SWIFTKMS_KEYS_PER_REGION", default: quotas.keysPerRegion)
+        quotas.aliasesPerKey = try resolver.number(flags.aliasesPerKey, "--aliases-per-key", "SWIFTKMS_ALIASES_PER_KEY", default: quotas.aliasesPerKey)
+        quotas.keyPolicySize = try resolver.number(flags.keyPolicySize, "--key-policy-size", "SWIFTKMS_KEY_POLICY_SIZE", default: quotas.keyPolicySize)
+        quotas.requestRates = try Self.requestRates(flags: flags, environment: environment)
+        auditChain = resolver.text(flags.auditChain, "--audit-chain", "SWIFTKMS_AUDIT_CHAIN") ?? auditChain
+        guard (1...64).contains(auditChain.count), auditChain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            throw Invalid(description: "\(resolver.source) must be 1–64 letters, digits or hyphens.")
+        }
+        auditRetentionDays = try resolver.optionalNumber(flags.auditRetentionDays, "--audit-retention-days", "SWIFTKMS_AUDIT_RETENTION_DAYS")
+        auditExportDirectory = resolver.text(flags.auditExportDir, "--audit-export-dir", "SWIFTKMS_AUDIT_EXPORT_DIR")
+        if auditRetentionDays != nil, auditExportDirectory == nil {
+            throw Invalid(description: "--audit-retention-days needs --audit-export-dir: events are exported before they are pruned.")
+        }
+        if let text = resolver.text(flags.logLevel, "--log-level", "SWIFTKMS_LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: text) else {
+                throw Invalid(description: "\(resolver.source) must be one of trace, debug, info, notice, warning, error, critical; not '\(text.prefix(32))'.")
+            }
+            logLevel = level
+        }
+    }
+
+    /// AWS's request-rate quotas with the overrides given, or nil when they are off.
+    private static func requestRates(flags: Flags, environment: [String: String]) throws(Invalid) -> RequestRates? {
+        let overrides = flags.requestRates + (environment["SWIFTKMS_REQUEST_RATES"]?.split(separator: ",").map(String.init) ?? [])
+        guard flags.requestRateQuotas || environment["SWIFTKMS_REQUEST_RATE_QUOTAS"] == "1" || !overrides.isEmpty else { return nil }
+        var rates = RequestRates()
+        for item in overrides {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let rate = Double(parts[1]), rate > 0, rates.set(parts[0], rate) else {
+                throw Invalid(description: "--request-rate and SWIFTKMS_REQUEST_RATES take NAME=RPS with NAME symmetric, rsa, ecc, ml-dsa or a management operation, and RPS > 0; not '\(item.prefix(64))'.")
+            }
+        }
+        return rates
+    }
+
+    /// Reads one setting at a time from its flag or variable, remembering which it used.
+    private struct Resolver {
+        let environment: [String: String]
+        /// The flag or variable the last value came from.
+        var source = ""
+
+        mutating func text(_ flag: String?, _ flagName: String, _ variable: String) -> String? {
+            if let flag {
+                source = flagName
+                return flag
+            }
+            source = variable
+            return environment[variable]
+        }
+
+        /// A whole number from 1 to `limit`.
+        mutating func number(_ flag: Int?, _ flagName: String, _ variable: String, default fallback: Int, atMost limit: Int = .max) throws(Invalid) -> Int {
+            try optionalNumber(flag, flagName, variable, atMost: limit) ?? fallback
+        }
+
+        mutating func optionalNumber(_ flag: Int?, _ flagName: String, _ variable: String, atMost limit: Int = .max) throws(Invalid) -> Int? {
+            let value: Int?
+            if let flag {
+                source = flagName
+                value = flag
+            } else if let text = environment[variable] {
+                source = variable
+                guard let parsed = Int(text) else {
+                    throw Invalid(description: "\(variable) must be a whole number from 1 to \(limit), not '\(text.prefix(32))'.")
+                }
+                value = parsed
+            } else {
+                return nil
+            }
+            guard let value, (1...limit).contains(value) else {
+                throw Invalid(description: "\(source) must be a whole number from 1 to \(limit).")
+            }
+            return value
+        }
+    }
+}

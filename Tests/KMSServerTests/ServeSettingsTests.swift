@@ -1,0 +1,54 @@
+import KMSServer
+import Testing
+
+/// `serve`'s settings: flag before environment before default, every value checked, an error
+/// naming the flag or variable the bad value came from.
+@Suite struct ServeSettingsTests {
+    @Test func defaultsThenEnvironmentThenFlags() throws {
+        let defaults = try ServeSettings(flags: .init(), environment: [:])
+        #expect(defaults.server.port == 9600 && defaults.server.host == "127.0.0.1" && defaults.server.deletionInterval == .seconds(60))
+        #expect(defaults.quotas.grantsPerKey == 50_000 && defaults.quotas.requestRates == nil && defaults.auditChain == "main")
+        #expect(defaults.auditRetentionDays == nil && defaults.logLevel == .info)
+
+        let environment = ["SWIFTKMS_PORT": "9700", "SWIFTKMS_DELETION_INTERVAL": "5", "SWIFTKMS_AUDIT_CHAIN": "node-2", "SWIFTKMS_LOG_LEVEL": "debug"]
+        let fromEnvironment = try ServeSettings(flags: .init(), environment: environment)
+        #expect(fromEnvironment.server.port == 9700 && fromEnvironment.server.deletionInterval == .seconds(5))
+        #expect(fromEnvironment.auditChain == "node-2" && fromEnvironment.logLevel == .debug)
+
+        var flags = ServeSettings.Flags()
+        flags.port = 9800
+        flags.requestRates = ["CreateKey=20"]
+        let fromFlags = try ServeSettings(flags: flags, environment: environment)
+        #expect(fromFlags.server.port == 9800 && fromFlags.server.deletionInterval == .seconds(5))
+        #expect(fromFlags.quotas.requestRates?.operations["CreateKey"] == 20, "a rate implies the quotas")
+    }
+
+    @Test(arguments: [
+        (["SWIFTKMS_DELETION_INTERVAL": "0"], "SWIFTKMS_DELETION_INTERVAL"),
+        (["SWIFTKMS_PORT": "http"], "SWIFTKMS_PORT"),
+        (["SWIFTKMS_PORT": "70000"], "SWIFTKMS_PORT"),
+        (["SWIFTKMS_GRANTS_PER_KEY": "-5"], "SWIFTKMS_GRANTS_PER_KEY"),
+        (["SWIFTKMS_AUDIT_RETENTION_DAYS": "1e3"], "SWIFTKMS_AUDIT_RETENTION_DAYS"),
+        (["SWIFTKMS_AUDIT_RETENTION_DAYS": "30"], "--audit-export-dir"),
+        (["SWIFTKMS_AUDIT_CHAIN": "no spaces"], "SWIFTKMS_AUDIT_CHAIN"),
+        (["SWIFTKMS_LOG_LEVEL": "loud"], "SWIFTKMS_LOG_LEVEL"),
+        (["SWIFTKMS_REQUEST_RATES": "CreateKey=fast"], "SWIFTKMS_REQUEST_RATES"),
+    ])
+    func aBadEnvironmentValueIsNamed(_ environment: [String: String], _ named: String) {
+        let error = #expect(throws: ServeSettings.Invalid.self) { _ = try ServeSettings(flags: .init(), environment: environment) }
+        #expect(error?.description.contains(named) == true, "\(error?.description ?? "no error")")
+    }
+
+    @Test func aBadFlagIsNamedEvenWithAGoodVariable() {
+        var flags = ServeSettings.Flags()
+        flags.deletionInterval = 0
+        let error = #expect(throws: ServeSettings.Invalid.self) {
+            _ = try ServeSettings(flags: flags, environment: ["SWIFTKMS_DELETION_INTERVAL": "60"])
+        }
+        #expect(error?.description.contains("--deletion-interval") == true)
+        flags = ServeSettings.Flags()
+        flags.port = 70_000
+        let port = #expect(throws: ServeSettings.Invalid.self) { _ = try ServeSettings(flags: flags, environment: [:]) }
+        #expect(port?.description.contains("--port") == true)
+    }
+}
