@@ -8,7 +8,7 @@ import Testing
 
 /// The audit trail over the real SQLite store: events recorded through the service, then the
 /// database or an export tampered with the ways an intruder would, and each caught.
-@Suite struct AuditTrailTests {
+@Suite final class AuditTrailTests {
     let directory: URL
     let store: SQLiteStore
     let rootKey: RootKey
@@ -24,6 +24,8 @@ import Testing
         service = KeyManagementService(store: store, rootKey: rootKey, auditChain: "node-a")
         ledger = AuditLedger(store: store, rootKey: rootKey)
     }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     func context(_ operation: String, parameters: JSONValue = .object([:])) -> RequestContext {
         var context = RequestContext(principal: .root(account: "111122223333"), region: "us-east-1", requestID: UUID().uuidString,

@@ -56,8 +56,7 @@ import Testing
             if let expected = expected {
                 #expect(try KeyLifecycle.state(after: event, of: key) == expected, "\(state) on \(event)")
             } else {
-                let error = #expect(throws: KMSError.self, "\(state) on \(event)") { _ = try KeyLifecycle.state(after: event, of: key) }
-                #expect(error?.code == .invalidState, "\(state) on \(event)")
+                expectKMSError(.invalidState, "\(state) on \(event)") { _ = try KeyLifecycle.state(after: event, of: key) }
             }
         }
     }

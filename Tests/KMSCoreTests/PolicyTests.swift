@@ -46,17 +46,16 @@ import Testing
         #"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"k": {"x": 1}}}}}"#,
     ])
     func malformedKeyPolicies(text: String) {
-        let error = #expect(throws: KMSError.self) { try PolicyDocument.parse(text, as: .keyPolicy) }
-        #expect(error?.code == .malformedPolicyDocument)
+        expectKMSError(.malformedPolicyDocument) { try PolicyDocument.parse(text, as: .keyPolicy) }
     }
 
     @Test func identityPoliciesNameNoPrincipal() throws {
         let text = #"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "arn:aws:kms:*:111122223333:key/*"}}"#
         let document = try PolicyDocument.parse(text, as: .identityPolicy)
         #expect(document.statements.first?.principal == nil && document.statements.first?.actions == ["kms:Encrypt", "kms:Decrypt"])
-        #expect(throws: KMSError.self) { try PolicyDocument.parse(text, as: .keyPolicy) }
+        expectKMSError(.malformedPolicyDocument) { try PolicyDocument.parse(text, as: .keyPolicy) }
         let withPrincipal = #"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}}"#
-        #expect(throws: KMSError.self) { try PolicyDocument.parse(withPrincipal, as: .identityPolicy) }
+        expectKMSError(.malformedPolicyDocument) { try PolicyDocument.parse(withPrincipal, as: .identityPolicy) }
     }
 
     @Test func valuesReadAsWritten() throws {

@@ -60,7 +60,7 @@ import KMSService
         #expect(message(#"{"KeyId":"k","Plaintext":"not base64!"}"#, "Encrypt") == "serialization")
         #expect(message(#"{"NumberOfBytes":1.5}"#, "GenerateRandom") == "serialization")
         #expect(message(#"[1]"#, "GenerateRandom") == "serialization")
-        #expect(throws: KMSError.self) { try validate("{", "GenerateRandom") }
+        expectKMSError(.serialization) { try validate("{", "GenerateRandom") }
     }
 
     /// What a bad-input sweep found answered 200 (each must be AWS's error).

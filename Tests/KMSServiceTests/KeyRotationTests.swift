@@ -89,6 +89,7 @@ import Testing
     @Test func twoProcessesRotateADueKeyOnce() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftkms-rotation-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("db.sqlite3").path
         let rootKey = try RootKey(rawBytes: RootKey.generateRawBytes())
         let clock = ManualClock()

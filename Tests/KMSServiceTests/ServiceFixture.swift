@@ -11,8 +11,9 @@ final class ManualClock: KMSClock {
     func advance(days: Double) { current.withLock { $0 = $0.addingTimeInterval(days * 86_400) } }
 }
 
-/// A service over a fresh SQLite database, with a caller in account 111122223333, us-east-1.
-struct ServiceFixture {
+/// A service over a fresh SQLite database (its directory removed with the fixture), with a
+/// caller in account 111122223333, us-east-1.
+final class ServiceFixture: Sendable {
     let service: KeyManagementService
     let clock = ManualClock()
     let directory: URL
@@ -25,6 +26,8 @@ struct ServiceFixture {
         let store = CachingStore(try SQLiteStore(path: directory.appendingPathComponent("db.sqlite3").path))
         service = KeyManagementService(store: store, rootKey: try RootKey(rawBytes: RootKey.generateRawBytes()), clock: clock, quotas: quotas)
     }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     func context(account: String = "111122223333", region: String = "us-east-1") -> RequestContext {
         RequestContext(principal: .root(account: account), region: region, requestID: "test")
