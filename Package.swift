@@ -39,6 +39,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "KMSStorage", dependencies: ["KMSCore"], swiftSettings: strict),
+        // Test support, shipped in no product: the behaviour every Store must have.
+        .target(name: "KMSStoreTesting", dependencies: ["KMSStorage"], swiftSettings: strict),
         .target(
             name: "KMSStorageSQLite",
             dependencies: ["KMSStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
@@ -87,7 +89,11 @@ let package = Package(
         ),
         .testTarget(name: "KMSCoreTests", dependencies: ["KMSCore"], resources: [.copy("Resources")], swiftSettings: strict),
         .testTarget(name: "KMSProtocolTests", dependencies: ["KMSProtocol"], resources: [.copy("Resources")], swiftSettings: strict),
-        .testTarget(name: "KMSStorageSQLiteTests", dependencies: ["KMSStorageSQLite", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(
+            name: "KMSStorageSQLiteTests",
+            dependencies: ["KMSStorageSQLite", "KMSStoreTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "KMSServiceTests",
             dependencies: ["KMSService", "KMSStorageSQLite", .product(name: "Crypto", package: "swift-crypto")],

@@ -165,8 +165,9 @@ public enum StoreError: Error, Sendable, Equatable {
     case unavailable
 }
 
-/// Durable storage for everything SwiftKMS keeps. Implementations are the embedded SQLite
-/// store and the multi-node PostgreSQL store; both pass `StoreConformance`.
+/// Durable storage for everything SwiftKMS keeps. The one implementation today is the
+/// embedded `SQLiteStore`; every implementation must pass `StoreConformance` (in the
+/// KMSStoreTesting target), and `CachingStore` wraps any of them.
 ///
 /// Writes go through `commit`, which applies all of its mutations atomically and returns
 /// only once they are durable (the caller may then acknowledge them). Reads see committed

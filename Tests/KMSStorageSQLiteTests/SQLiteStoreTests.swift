@@ -1,5 +1,6 @@
 import Foundation
 import KMSStorage
+import KMSStoreTesting
 import Testing
 @testable import KMSStorageSQLite
 

@@ -1,5 +1,6 @@
 import Foundation
 import KMSCore
+import KMSStorage
 
 /// The behaviour every `Store` must have. A store's test target runs each check against a
 /// fresh, empty store of its kind:
