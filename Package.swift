@@ -1,8 +1,10 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
+/// Every target of ours: `any` spelled out, and a warning fails the build (dependencies' are theirs).
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(
@@ -104,7 +106,9 @@ let package = Package(
             dependencies: ["KMSServer", "KMSStorageSQLite", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strict
         ),
-        .testTarget(name: "KMSAuditExportTests", dependencies: ["KMSAuditExport", "KMSStorageSQLite", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(
+            name: "KMSAuditExportTests", dependencies: ["KMSAuditExport", "KMSStorageSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

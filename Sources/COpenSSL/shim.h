@@ -1,6 +1,7 @@
 // OpenSSL 3 (Debian libssl-dev), for what swift-crypto lacks: HMAC-SHA224, RSA over
-// caller-supplied digests, secp256k1, SM2. swift-crypto's BoringSSL is symbol-prefixed, so
-// both link together. Used only from Sources/KMSCore/OpenSSL*.swift and HMACKeyMaterial.swift.
+// caller-supplied digests, secp256k1, SM2, the import wrapping algorithms, and
+// CRYPTO_memcmp / OPENSSL_cleanse (ConstantTime, Zeroize). swift-crypto's BoringSSL is
+// symbol-prefixed, so both link together. Used only from KMSCore.
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>

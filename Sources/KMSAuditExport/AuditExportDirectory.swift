@@ -40,8 +40,8 @@ public struct AuditExportDirectory: Sendable {
     func digests() throws -> [Digest] {
         try files(containing: "_CloudTrail-Digest_").map { path in
             guard case .object(let json)? = JSONValue.parse(bytes: try read(path)),
-                  let signature = json["digestSignature"]?.stringValue,
-                  case .number(let serial)? = json["digestSerial"]
+                let signature = json["digestSignature"]?.stringValue,
+                case .number(let serial)? = json["digestSerial"]
             else { throw ExportError("\(path) is not a digest file") }
             return Digest(path: path, serial: Int(serial), json: json, signature: signature)
         }.sorted { $0.serial < $1.serial }
@@ -88,7 +88,8 @@ public struct AuditExportDirectory: Sendable {
             var unsigned = digest.json
             unsigned["digestSignature"] = nil
             guard let signature = Data(base64Encoded: digest.signature),
-                  key.isValidSignature(Array(signature), for: JSONValue.object(unsigned).canonicalBytes) else {
+                key.isValidSignature(Array(signature), for: JSONValue.object(unsigned).canonicalBytes)
+            else {
                 return fail("\(digest.path): the signature does not verify with the audit public key (altered or forged)")
             }
             if digest.serial != index + 1 || digest.json["previousDigestSignature"]?.stringValue != previousSignature {
@@ -121,12 +122,14 @@ public struct AuditExportDirectory: Sendable {
             }
             for range in chains {
                 guard let chain = range[member: "chain"]?.stringValue, case .number(let first)? = range[member: "firstSequence"],
-                      case .number(let last)? = range[member: "lastSequence"],
-                      let previous = range[member: "previousDigest"]?.stringValue.flatMap(Hex.decode),
-                      let lastDigest = range[member: "lastDigest"]?.stringValue.flatMap(Hex.decode)
+                    case .number(let last)? = range[member: "lastSequence"],
+                    let previous = range[member: "previousDigest"]?.stringValue.flatMap(Hex.decode),
+                    let lastDigest = range[member: "lastDigest"]?.stringValue.flatMap(Hex.decode)
                 else { return fail("\(digest.path) has a malformed chain entry") }
                 if let end = chainEnds[chain], end.sequence != Int64(first) - 1 || end.digest != previous {
-                    return fail("chain \(chain): \(digest.path) starts at sequence \(Int64(first)), which does not continue the previous digest's end at \(end.sequence)")
+                    return fail(
+                        "chain \(chain): \(digest.path) starts at sequence \(Int64(first)), which does not continue the previous digest's end at \(end.sequence)"
+                    )
                 }
                 var verifier = verifiers[chain] ?? AuditChainVerifier(chain: chain, baseSequence: Int64(first) - 1, baseDigest: previous)
                 for event in (events[chain] ?? []).sorted(by: { $0.sequence < $1.sequence }) {
@@ -137,7 +140,9 @@ public struct AuditExportDirectory: Sendable {
                     result.events += 1
                 }
                 if verifier.lastSequence != Int64(last) || verifier.lastDigest != lastDigest {
-                    return fail("chain \(chain): \(digest.path) attests events through sequence \(Int64(last)), but its log files end at \(verifier.lastSequence) or differ (events removed or altered)")
+                    return fail(
+                        "chain \(chain): \(digest.path) attests events through sequence \(Int64(last)), but its log files end at \(verifier.lastSequence) or differ (events removed or altered)"
+                    )
                 }
                 verifiers[chain] = verifier
                 chainEnds[chain] = (Int64(last), lastDigest)

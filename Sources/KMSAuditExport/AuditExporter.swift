@@ -48,7 +48,9 @@ public struct AuditExporter: Sendable {
                 let page = try await ledger.events(chain: state.chain, afterSequence: after, limit: 1000).filter { $0.sequence <= last }
                 if page.isEmpty { break }
                 for event in page {
-                    guard let json = JSONValue.parse(bytes: event.bytes) else { throw ExportError("event \(event.chain)/\(event.sequence) is not JSON") }
+                    guard let json = JSONValue.parse(bytes: event.bytes) else {
+                        throw ExportError("event \(event.chain)/\(event.sequence) is not JSON")
+                    }
                     if previousDigest == nil { previousDigest = AuditChain.links(of: json)?.previousDigest ?? AuditChain.genesisDigest }
                     records.append((event, json))
                     lastDigest = event.digest
@@ -56,16 +58,21 @@ public struct AuditExporter: Sendable {
                 }
             }
             guard after > firstAfter, let previousDigest else { continue }
-            chainRanges.append(.object([
-                "chain": .string(state.chain), "firstSequence": .number(Double(firstAfter + 1)), "lastSequence": .number(Double(after)),
-                "previousDigest": .string(Hex.encode(previousDigest)), "lastDigest": .string(Hex.encode(lastDigest)),
-            ]))
+            chainRanges.append(
+                .object([
+                    "chain": .string(state.chain), "firstSequence": .number(Double(firstAfter + 1)), "lastSequence": .number(Double(after)),
+                    "previousDigest": .string(Hex.encode(previousDigest)), "lastDigest": .string(Hex.encode(lastDigest)),
+                ]))
         }
         var summary = Summary()
         guard !records.isEmpty else { return summary }
 
         // One log file per account, region and interval; records in chain order within it.
-        struct FileKey: Hashable { var account: String; var region: String; var interval: Int64 }
+        struct FileKey: Hashable {
+            var account: String
+            var region: String
+            var interval: Int64
+        }
         let seconds = Int64(intervalMinutes) * 60
         var files: [FileKey: [(event: StoredAuditEvent, json: JSONValue)]] = [:]
         for record in records {
@@ -75,7 +82,8 @@ public struct AuditExporter: Sendable {
             files[FileKey(account: Self.pathSafe(account), region: Self.pathSafe(region), interval: interval), default: []].append(record)
         }
         var logFiles: [JSONValue] = []
-        for (key, items) in files.sorted(by: { ($0.key.interval, $0.key.account, $0.key.region) < ($1.key.interval, $1.key.account, $1.key.region) }) {
+        for (key, items) in files.sorted(by: { ($0.key.interval, $0.key.account, $0.key.region) < ($1.key.interval, $1.key.account, $1.key.region) })
+        {
             var content = Array(#"{"Records":["#.utf8)
             for (index, item) in items.enumerated() {
                 if index > 0 { content.append(UInt8(ascii: ",")) }
@@ -85,14 +93,16 @@ public struct AuditExporter: Sendable {
             let hash = Hex.encode(Array(SHA256.hash(data: content)))
             let start = Date(timeIntervalSince1970: Double(key.interval))
             let day = Self.dayPath(start)
-            let relative = "AWSLogs/\(key.account)/CloudTrail/\(key.region)/\(day)/\(key.account)_CloudTrail_\(key.region)_\(Self.stamp(start, seconds: false))_\(hash.prefix(16)).json.gz"
+            let relative =
+                "AWSLogs/\(key.account)/CloudTrail/\(key.region)/\(day)/\(key.account)_CloudTrail_\(key.region)_\(Self.stamp(start, seconds: false))_\(hash.prefix(16)).json.gz"
             try DurableFile.write(try Gzip.compress(content), to: directory.appendingPathComponent(relative))
             let times = items.map(\.event.eventTime)
-            logFiles.append(.object([
-                "s3Object": .string(relative), "hashValue": .string(hash), "hashAlgorithm": .string("SHA-256"),
-                "oldestEventTime": .string(AuditTime.iso8601(times.min() ?? start)),
-                "newestEventTime": .string(AuditTime.iso8601(times.max() ?? start)),
-            ]))
+            logFiles.append(
+                .object([
+                    "s3Object": .string(relative), "hashValue": .string(hash), "hashAlgorithm": .string("SHA-256"),
+                    "oldestEventTime": .string(AuditTime.iso8601(times.min() ?? start)),
+                    "newestEventTime": .string(AuditTime.iso8601(times.max() ?? start)),
+                ]))
             summary.logFiles.append(relative)
             summary.events += items.count
         }
@@ -113,7 +123,8 @@ public struct AuditExporter: Sendable {
         ]
         let signature = try signingKey.sign(JSONValue.object(digest).canonicalBytes)
         digest["digestSignature"] = .string(Data(signature).base64EncodedString())
-        let relative = "AWSLogs/CloudTrail-Digest/\(Self.dayPath(now))/swiftkms_CloudTrail-Digest_\(Self.stamp(now, seconds: true))_\(String(format: "%06d", serial)).json.gz"
+        let relative =
+            "AWSLogs/CloudTrail-Digest/\(Self.dayPath(now))/swiftkms_CloudTrail-Digest_\(Self.stamp(now, seconds: true))_\(String(format: "%06d", serial)).json.gz"
         try DurableFile.write(try Gzip.compress(JSONValue.object(digest).canonicalBytes), to: directory.appendingPathComponent(relative))
         summary.digestFile = relative
         return summary

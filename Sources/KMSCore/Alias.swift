@@ -26,7 +26,9 @@ public struct Alias: Sendable, Equatable {
     /// (Length and characters are checked against the model before this.)
     public static func validateCustomerAliasName(_ name: String) throws(KMSError) {
         guard name.hasPrefix("alias/"), name.count > "alias/".count else {
-            throw KMSError(.invalidAliasName, "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html")
+            throw KMSError(
+                .invalidAliasName,
+                "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html")
         }
         if name.hasPrefix("alias/aws/") || name == "alias/aws" {
             throw KMSError(.invalidAliasName, "Alias name must not begin with the reserved prefix alias/aws/.")

@@ -13,7 +13,10 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     }
 
     /// The key specs this type generates.
-    public static let specs: Set<KeySpec> = [.rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .eccNistEdwards25519, .sm2, .mlDsa44, .mlDsa65, .mlDsa87]
+    public static let specs: Set<KeySpec> = [
+        .rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .eccNistEdwards25519, .sm2, .mlDsa44, .mlDsa65,
+        .mlDsa87,
+    ]
 
     /// The OpenSSL key pair; `KMSInternalException` for an ML-DSA key (callers check usage first).
     var keyPair: OpenSSLKeyPair {
@@ -156,7 +159,8 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
         }
     }
 
-    public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
+    public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool
+    {
         try publicKey.isValidSignature(signature, for: message, type: type, algorithm: algorithm)
     }
 
@@ -184,7 +188,8 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     public func encrypt(_ plaintext: [UInt8], algorithm: EncryptionAlgorithm) throws(KMSError) -> [UInt8] {
         guard let limit = maximumPlaintextLength(algorithm) else { throw KMSError.internalFailure() }
         guard plaintext.count <= limit else {
-            throw KMSError.validation("Plaintext of \(plaintext.count) bytes is longer than the \(limit) bytes \(algorithm.rawValue) allows with this key.")
+            throw KMSError.validation(
+                "Plaintext of \(plaintext.count) bytes is longer than the \(limit) bytes \(algorithm.rawValue) allows with this key.")
         }
         if algorithm == .sm2pke { return try keyPair.encryptSM2(plaintext) }
         guard let hash = Self.oaepHash(algorithm) else { throw KMSError.internalFailure() }
@@ -194,11 +199,12 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
     /// Any ciphertext that does not decrypt is `InvalidCiphertextException`.
     public func decrypt(_ ciphertext: [UInt8], algorithm: EncryptionAlgorithm) throws(KMSError) -> [UInt8] {
         guard case .openSSL(let keyPair) = backend else { throw .invalidCiphertext }
-        let plaintext = if algorithm == .sm2pke {
-            keyPair.decryptSM2(ciphertext)
-        } else {
-            Self.oaepHash(algorithm).flatMap { keyPair.decryptOAEP(ciphertext, digest: $0.openSSL) }
-        }
+        let plaintext =
+            if algorithm == .sm2pke {
+                keyPair.decryptSM2(ciphertext)
+            } else {
+                Self.oaepHash(algorithm).flatMap { keyPair.decryptOAEP(ciphertext, digest: $0.openSSL) }
+            }
         guard let plaintext else { throw .invalidCiphertext }
         return plaintext
     }
@@ -238,13 +244,16 @@ public struct PublicKeyDER: Sendable {
             case (.mlDSA(let key), .whole(let message)): return key.isValidSignature(signature, for: message)
             case (.mlDSA, .mlDSAMu):
                 // Verification from μ needs a library that offers it (BoringSSL does not).
-                throw KMSError(.unsupportedOperation, "Verify with MessageType EXTERNAL_MU is not supported by this server; verify the signature with MessageType RAW and the message.")
+                throw KMSError(
+                    .unsupportedOperation,
+                    "Verify with MessageType EXTERNAL_MU is not supported by this server; verify the signature with MessageType RAW and the message.")
             case (.openSSL(let keyPair), .whole(let message)): return keyPair.isValidSignature(signature, message: message)
             case (.openSSL(let keyPair), .ed25519ph(let digest)):
                 guard let publicKey = keyPair.rawPublicKey() else { throw KMSError.internalFailure() }
                 return Ed25519ph.isValidSignature(signature, for: digest, publicKey: publicKey)
             case (.openSSL(let keyPair), .digest(let digest, let hash)):
-                return keyPair.isValidSignature(signature, digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: AsymmetricKeyMaterial.padding(algorithm))
+                return keyPair.isValidSignature(
+                    signature, digest: digest, digestAlgorithm: hash.openSSL, rsaPadding: AsymmetricKeyMaterial.padding(algorithm))
             default: throw KMSError.internalFailure()
             }
         }
@@ -263,7 +272,8 @@ public struct PublicKeyDER: Sendable {
         }
     }
 
-    public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool {
+    public func isValidSignature(_ signature: [UInt8], for message: [UInt8], type: MessageType, algorithm: SigningAlgorithm) throws(KMSError) -> Bool
+    {
         try key.isValidSignature(signature, for: message, type: type, algorithm: algorithm)
     }
 }

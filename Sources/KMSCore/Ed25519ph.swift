@@ -18,9 +18,9 @@ enum Ed25519ph {
         var state = crypto_sign_ed25519ph_state()
         var signature = [UInt8](repeating: 0, count: 64)
         guard crypto_sign_ed25519_seed_keypair(&publicKey, &secretKey, seed) == 0,
-              crypto_sign_ed25519ph_init(&state) == 0,
-              crypto_sign_ed25519ph_update(&state, message, UInt64(message.count)) == 0,
-              crypto_sign_ed25519ph_final_create(&state, &signature, nil, secretKey) == 0
+            crypto_sign_ed25519ph_init(&state) == 0,
+            crypto_sign_ed25519ph_update(&state, message, UInt64(message.count)) == 0,
+            crypto_sign_ed25519ph_final_create(&state, &signature, nil, secretKey) == 0
         else { throw KMSError.internalFailure() }
         return signature
     }
@@ -30,7 +30,7 @@ enum Ed25519ph {
         guard ready, signature.count == 64, publicKey.count == 32 else { return false }
         var state = crypto_sign_ed25519ph_state()
         guard crypto_sign_ed25519ph_init(&state) == 0,
-              crypto_sign_ed25519ph_update(&state, message, UInt64(message.count)) == 0
+            crypto_sign_ed25519ph_update(&state, message, UInt64(message.count)) == 0
         else { return false }
         return crypto_sign_ed25519ph_final_verify(&state, signature, publicKey) == 0
     }

@@ -42,14 +42,15 @@ public struct ForwardAccessToken: Sendable, Equatable {
     /// The token's claims; nil when it is not a token this root key sealed.
     public static func open(_ token: String, with rootKey: RootKey) -> ForwardAccessToken? {
         guard token.utf8.count <= maximumLength, token.hasPrefix(prefix), let sealed = unbase64url(String(token.dropFirst(prefix.count))),
-              let claims = rootKey.openForwardAccess(sealed)
+            let claims = rootKey.openForwardAccess(sealed)
         else { return nil }
         let fields = claims.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         guard fields.count == 6, fields[0] == "v1", let principal = Principal(account: fields[1], path: fields[2]),
-              let epoch = Int64(fields[5])
+            let epoch = Int64(fields[5])
         else { return nil }
-        return ForwardAccessToken(principal: principal, principalID: fields[3], service: fields[4],
-                                  expiration: Date(timeIntervalSince1970: TimeInterval(epoch)))
+        return ForwardAccessToken(
+            principal: principal, principalID: fields[3], service: fields[4],
+            expiration: Date(timeIntervalSince1970: TimeInterval(epoch)))
     }
 
     static func base64url(_ bytes: [UInt8]) -> String {

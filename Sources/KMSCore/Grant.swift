@@ -28,7 +28,8 @@ public enum GrantOperation: String, Sendable, CaseIterable, Codable {
     public var takesEncryptionContext: Bool {
         switch self {
         case .decrypt, .encrypt, .generateDataKey, .generateDataKeyWithoutPlaintext, .reEncryptFrom, .reEncryptTo,
-             .generateDataKeyPair, .generateDataKeyPairWithoutPlaintext, .createGrant: true
+            .generateDataKeyPair, .generateDataKeyPairWithoutPlaintext, .createGrant:
+            true
         default: false
         }
     }
@@ -99,8 +100,10 @@ public struct Grant: Sendable, Equatable {
     public var issuingAccount: String
     public var creationDate: Date
 
-    public init(id: String, keyID: String, keyARN: String, name: String?, granteePrincipal: String, retiringPrincipal: String?,
-                operations: [GrantOperation], constraints: GrantConstraints?, issuingAccount: String, creationDate: Date) {
+    public init(
+        id: String, keyID: String, keyARN: String, name: String?, granteePrincipal: String, retiringPrincipal: String?,
+        operations: [GrantOperation], constraints: GrantConstraints?, issuingAccount: String, creationDate: Date
+    ) {
         self.id = id
         self.keyID = keyID
         self.keyARN = keyARN

@@ -56,7 +56,8 @@ public struct HMACKeyMaterial: Sendable {
     }
 
     /// Whether `mac` is this key's full-length MAC of `message`; constant time in its content.
-    public func isValid(_ mac: some DataProtocol & ContiguousBytes, for message: some DataProtocol, algorithm: MacAlgorithm) throws(KMSError) -> Bool {
+    public func isValid(_ mac: some DataProtocol & ContiguousBytes, for message: some DataProtocol, algorithm: MacAlgorithm) throws(KMSError) -> Bool
+    {
         switch algorithm {
         case .hmacSHA224:
             let expected = try opensslHMACSHA224(Array(message))

@@ -76,7 +76,7 @@ public enum ImportedKeyMaterial {
     public static func unwrap(_ encrypted: [UInt8], with wrappingKey: AsymmetricKeyMaterial, algorithm: ImportWrappingAlgorithm) -> [UInt8]? {
         guard !algorithm.wrapsWithAES else {
             guard let modulusBytes = try? Int(wrappingKey.keyPair.bits + 7) / 8, encrypted.count > modulusBytes,
-                  var aesKey = try? wrappingKey.decrypt(Array(encrypted[..<modulusBytes]), algorithm: algorithm.oaep)
+                var aesKey = try? wrappingKey.decrypt(Array(encrypted[..<modulusBytes]), algorithm: algorithm.oaep)
             else { return nil }
             defer { Zeroize.wipe(&aesKey) }  // the ephemeral key that wrapped the material
             guard [16, 24, 32].contains(aesKey.count) else { return nil }
@@ -124,12 +124,13 @@ public enum AESKeyWrap {
     }
 
     private static func run(_ input: [UInt8], key: [UInt8], encrypt: Bool) -> [UInt8]? {
-        let cipher: OpaquePointer? = switch key.count {
-        case 16: EVP_aes_128_wrap_pad()
-        case 24: EVP_aes_192_wrap_pad()
-        case 32: EVP_aes_256_wrap_pad()
-        default: nil
-        }
+        let cipher: OpaquePointer? =
+            switch key.count {
+            case 16: EVP_aes_128_wrap_pad()
+            case 24: EVP_aes_192_wrap_pad()
+            case 32: EVP_aes_256_wrap_pad()
+            default: nil
+            }
         guard let cipher, !input.isEmpty, let ctx = EVP_CIPHER_CTX_new() else { return nil }
         defer { EVP_CIPHER_CTX_free(ctx) }
         EVP_CIPHER_CTX_set_flags(ctx, Int32(EVP_CIPHER_CTX_FLAG_WRAP_ALLOW))

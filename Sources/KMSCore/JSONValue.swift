@@ -17,8 +17,8 @@ extension JSONValue {
     /// named twice, the last is kept.
     ///
     /// `JSONSerialization` rather than `JSONDecoder`: decoding this enum through `Decodable`
-    /// has to try each kind in turn, and each miss costs a thrown `DecodingError` (36 µs for an
-    /// Encrypt body, against 13).
+    /// has to try each kind in turn, and each miss costs a thrown `DecodingError` (figures in
+    /// Benchmarks/CHANGES.md).
     public static func parse(bytes: some DataProtocol) -> JSONValue? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else { return nil }
         return JSONValue(foundation: object)

@@ -77,19 +77,19 @@ public enum KeyLifecycle {
     public static func requirement(of action: KMSAction) -> Requirement {
         switch action {
         case .encrypt, .decrypt, .reEncryptFrom, .reEncryptTo, .generateDataKey, .generateDataKeyWithoutPlaintext,
-             .generateDataKeyPair, .generateDataKeyPairWithoutPlaintext, .sign, .verify, .generateMac, .verifyMac,
-             .deriveSharedSecret, .getPublicKey, .createGrant, .rotateKeyOnDemand, .enableKeyRotation, .disableKeyRotation:
+            .generateDataKeyPair, .generateDataKeyPairWithoutPlaintext, .sign, .verify, .generateMac, .verifyMac,
+            .deriveSharedSecret, .getPublicKey, .createGrant, .rotateKeyOnDemand, .enableKeyRotation, .disableKeyRotation:
             .enabled
         case .createAlias, .updateAlias, .tagResource, .untagResource, .updateKeyDescription, .enableKey, .disableKey,
-             .scheduleKeyDeletion, .getParametersForImport, .updatePrimaryRegion:
+            .scheduleKeyDeletion, .getParametersForImport, .updatePrimaryRegion:
             .notPendingDeletion
         case .importKeyMaterial:
             .importable
         case .replicateKey:
             .replicable
         case .cancelKeyDeletion, .createKey, .deleteAlias, .deleteImportedKeyMaterial, .describeKey, .generateRandom,
-             .getKeyLastUsage, .getKeyPolicy, .getKeyRotationStatus, .listAliases, .listGrants, .listKeyPolicies,
-             .listKeyRotations, .listKeys, .listResourceTags, .listRetirableGrants, .putKeyPolicy, .retireGrant, .revokeGrant:
+            .getKeyLastUsage, .getKeyPolicy, .getKeyRotationStatus, .listAliases, .listGrants, .listKeyPolicies,
+            .listKeyRotations, .listKeys, .listResourceTags, .listRetirableGrants, .putKeyPolicy, .retireGrant, .revokeGrant:
             .none
         }
     }

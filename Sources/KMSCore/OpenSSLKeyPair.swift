@@ -26,12 +26,13 @@ final class OpenSSLKeyPair: @unchecked Sendable {
 
     /// A fresh key pair from OpenSSL's CSPRNG.
     static func generate(_ kind: Kind) throws(KMSError) -> OpenSSLKeyPair {
-        let id: Int32 = switch kind {
-        case .rsa: EVP_PKEY_RSA
-        case .ec: EVP_PKEY_EC
-        case .ed25519: EVP_PKEY_ED25519
-        case .sm2: EVP_PKEY_SM2
-        }
+        let id: Int32 =
+            switch kind {
+            case .rsa: EVP_PKEY_RSA
+            case .ec: EVP_PKEY_EC
+            case .ed25519: EVP_PKEY_ED25519
+            case .sm2: EVP_PKEY_SM2
+            }
         guard let ctx = EVP_PKEY_CTX_new_id(id, nil) else { throw failure() }
         defer { EVP_PKEY_CTX_free(ctx) }
         guard EVP_PKEY_keygen_init(ctx) == 1 else { throw failure() }

@@ -7,7 +7,9 @@ enum AES256GCM {
     static let ivLength = 12
     static let tagLength = 16
 
-    static func seal(_ plaintext: some DataProtocol, key: SymmetricKey, iv: some DataProtocol, aad: some DataProtocol) throws(KMSError) -> (ciphertext: [UInt8], tag: [UInt8]) {
+    static func seal(
+        _ plaintext: some DataProtocol, key: SymmetricKey, iv: some DataProtocol, aad: some DataProtocol
+    ) throws(KMSError) -> (ciphertext: [UInt8], tag: [UInt8]) {
         guard key.bitCount == 256, iv.count == ivLength else { throw KMSError.internalFailure() }
         do {
             let box = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(data: iv), authenticating: aad)
@@ -18,7 +20,9 @@ enum AES256GCM {
     }
 
     /// Any failure (wrong key, IV, AAD, tag, or a malformed input) is `InvalidCiphertextException`.
-    static func open(_ ciphertext: some DataProtocol, tag: some DataProtocol, key: SymmetricKey, iv: some DataProtocol, aad: some DataProtocol) throws(KMSError) -> Data {
+    static func open(
+        _ ciphertext: some DataProtocol, tag: some DataProtocol, key: SymmetricKey, iv: some DataProtocol, aad: some DataProtocol
+    ) throws(KMSError) -> Data {
         guard key.bitCount == 256, iv.count == ivLength, tag.count == tagLength else { throw .invalidCiphertext }
         do {
             let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: iv), ciphertext: ciphertext, tag: tag)
@@ -43,23 +47,26 @@ enum HKDFSHA256 {
 }
 
 extension UUID {
-    /// A random (version 4) UUID, lowercase, from the system CSPRNG (`getrandom`). Foundation's
-    /// `UUID()` opens and reads /dev/urandom for each one; requests make two or three.
+    /// A random (version 4) UUID, lowercase, from `SecureRandom`. Foundation's `UUID()` opens
+    /// and reads /dev/urandom for each one; requests make two or three.
     public static func randomLowercased() -> String {
         var bytes = SecureRandom.bytes(16)
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
-        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        let uuid = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
         return uuid.uuidString.lowercased()
     }
 }
 
 /// Random bytes for keys, nonces and IDs.
 public enum SecureRandom {
-    /// `count` bytes from BoringSSL's CSPRNG (kernel-seeded, fork-safe), drawn in one call.
-    /// (`SystemRandomNumberGenerator` makes one `getrandom` system call per 8 bytes, and
-    /// drawing a `UInt8` at a time from it made one per byte: 28 calls per Encrypt.)
+    /// `count` bytes from BoringSSL's CSPRNG (kernel-seeded, fork-safe), drawn in one call,
+    /// rather than from `SystemRandomNumberGenerator`, which makes a `getrandom` system call
+    /// per 8 bytes.
     public static func bytes(_ count: Int) -> [UInt8] {
         SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
     }

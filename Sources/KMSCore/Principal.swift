@@ -29,7 +29,10 @@ public struct Principal: Sendable, Hashable {
 
     /// The principal named by `path` (see `path`); nil for anything else.
     public init?(account: String, path: String) {
-        if path == "root" { self = .root(account: account); return }
+        if path == "root" {
+            self = .root(account: account)
+            return
+        }
         guard let slash = path.firstIndex(of: "/"), let kind = Kind(rawValue: String(path[..<slash])), kind != .root else { return nil }
         let name = String(path[path.index(after: slash)...])
         guard !name.isEmpty else { return nil }

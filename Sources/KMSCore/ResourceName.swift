@@ -53,7 +53,7 @@ public enum KeyReference: Sendable, Equatable {
         if text.hasPrefix("arn:") {
             let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 6, parts[1].hasPrefix("aws"), parts[2] == "kms", !parts[3].isEmpty,
-                  parts[4].count == 12, parts[4].allSatisfy(\.isASCII), parts[4].allSatisfy(\.isNumber)
+                parts[4].count == 12, parts[4].allSatisfy(\.isASCII), parts[4].allSatisfy(\.isNumber)
             else { throw KMSError(.invalidArn, "Invalid arn \(text)") }
             let resource = parts[5]
             if resource.hasPrefix("key/"), resource.count > 4 {

@@ -150,8 +150,9 @@ public struct RootKey: Sendable {
     private static func open(_ wrapped: [UInt8], key: SymmetricKey, binding: [UInt8]) throws(KMSError) -> Data {
         guard wrapped.count >= 1 + 12 + 16, wrapped[0] == 0x01 else { throw KMSError.internalFailure() }
         do {
-            return try AES256GCM.open(wrapped[13..<(wrapped.count - 16)], tag: wrapped[(wrapped.count - 16)...],
-                                      key: key, iv: wrapped[1..<13], aad: binding)
+            return try AES256GCM.open(
+                wrapped[13..<(wrapped.count - 16)], tag: wrapped[(wrapped.count - 16)...],
+                key: key, iv: wrapped[1..<13], aad: binding)
         } catch {
             throw KMSError.internalFailure()
         }

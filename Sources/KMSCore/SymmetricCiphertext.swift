@@ -45,7 +45,7 @@ public struct SymmetricCiphertext: Sendable, Equatable {
     public init(parsing blob: some Collection<UInt8>) throws(KMSError) {
         let bytes = Array(blob)
         guard bytes.count >= Self.headerLength + Self.tagLength,
-              bytes[0] == Self.formatVersion, bytes[1] & ~0x01 == 0
+            bytes[0] == Self.formatVersion, bytes[1] & ~0x01 == 0
         else { throw .invalidCiphertext }
         let accountBytes = bytes[2..<14]
         guard accountBytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { throw .invalidCiphertext }

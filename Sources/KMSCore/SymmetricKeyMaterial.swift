@@ -35,8 +35,9 @@ public struct SymmetricKeyMaterial: Sendable {
         _ plaintext: some DataProtocol, context: EncryptionContext,
         account: String, keyID: String, materialVersion: UInt32
     ) throws(KMSError) -> [UInt8] {
-        try encrypt(plaintext, context: context, account: account, keyID: keyID, materialVersion: materialVersion,
-                    derivationNonce: SecureRandom.bytes(SymmetricCiphertext.derivationNonceLength), iv: AES256GCM.randomIV())
+        try encrypt(
+            plaintext, context: context, account: account, keyID: keyID, materialVersion: materialVersion,
+            derivationNonce: SecureRandom.bytes(SymmetricCiphertext.derivationNonceLength), iv: AES256GCM.randomIV())
     }
 
     /// Deterministic form of `encrypt` for golden-blob tests; production code draws fresh values.
@@ -45,10 +46,13 @@ public struct SymmetricKeyMaterial: Sendable {
         materialVersion: UInt32, derivationNonce: [UInt8], iv: [UInt8]
     ) throws(KMSError) -> [UInt8] {
         guard SymmetricCiphertext.canEncode(account: account, keyID: keyID) else { throw KMSError.internalFailure() }
-        let header = SymmetricCiphertext(account: account, keyID: keyID, materialVersion: materialVersion,
-                                         derivationNonce: derivationNonce, iv: iv, sealedBox: []).header
-        let sealed = try AES256GCM.seal(plaintext, key: derivedKey(header: header, nonce: derivationNonce),
-                                        iv: iv, aad: header + context.canonicalBytes)
+        let header = SymmetricCiphertext(
+            account: account, keyID: keyID, materialVersion: materialVersion,
+            derivationNonce: derivationNonce, iv: iv, sealedBox: []
+        ).header
+        let sealed = try AES256GCM.seal(
+            plaintext, key: derivedKey(header: header, nonce: derivationNonce),
+            iv: iv, aad: header + context.canonicalBytes)
         return header + sealed.ciphertext + sealed.tag
     }
 
@@ -57,9 +61,10 @@ public struct SymmetricKeyMaterial: Sendable {
     public func decrypt(_ blob: SymmetricCiphertext, context: EncryptionContext) throws(KMSError) -> Data {
         let header = blob.header
         let split = blob.sealedBox.count - SymmetricCiphertext.tagLength
-        return try AES256GCM.open(blob.sealedBox[..<split], tag: blob.sealedBox[split...],
-                                  key: derivedKey(header: header, nonce: blob.derivationNonce),
-                                  iv: blob.iv, aad: header + context.canonicalBytes)
+        return try AES256GCM.open(
+            blob.sealedBox[..<split], tag: blob.sealedBox[split...],
+            key: derivedKey(header: header, nonce: blob.derivationNonce),
+            iv: blob.iv, aad: header + context.canonicalBytes)
     }
 
     /// HKDF-SHA256(material, salt: nonce, info: label || header[0..<34]) → 32 bytes.

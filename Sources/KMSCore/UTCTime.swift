@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -37,7 +38,8 @@ public enum UTCTime {
             return value
         }
         guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
-              let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15) else { return nil }
+            let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15)
+        else { return nil }
         var parts = tm()
         (parts.tm_year, parts.tm_mon, parts.tm_mday) = (year - 1900, month - 1, day)
         (parts.tm_hour, parts.tm_min, parts.tm_sec) = (hour, minute, second)
@@ -46,7 +48,8 @@ public enum UTCTime {
         // comes back different and is refused.
         let date = Date(timeIntervalSince1970: TimeInterval(seconds))
         guard let back = fields(date), back.year == Int(year), back.month == Int(month), back.day == Int(day),
-              back.hour == Int(hour), back.minute == Int(minute), back.second == Int(second) else { return nil }
+            back.hour == Int(hour), back.minute == Int(minute), back.second == Int(second)
+        else { return nil }
         return date
     }
 
@@ -63,8 +66,9 @@ public enum UTCTime {
         guard gmtime_r(&time, &parts) != nil else { return nil }
         let year = Int(parts.tm_year) + 1900
         guard (0...9999).contains(year) else { return nil }
-        return Fields(year: year, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
-                      hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec))
+        return Fields(
+            year: year, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
+            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec))
     }
 
     /// `yyyy?MM?ddThh?mm?ssZ`, each `?` the separator given (none when nil).
@@ -84,8 +88,10 @@ public enum UTCTime {
                 buffer[count] = byte
                 count += 1
             }
-            for (value, width, separator) in [(fields.year, 4, dateSeparator), (fields.month, 2, dateSeparator), (fields.day, 2, UInt8(ascii: "T")),
-                                              (fields.hour, 2, timeSeparator), (fields.minute, 2, timeSeparator), (fields.second, 2, UInt8(ascii: "Z"))] {
+            for (value, width, separator) in [
+                (fields.year, 4, dateSeparator), (fields.month, 2, dateSeparator), (fields.day, 2, UInt8(ascii: "T")),
+                (fields.hour, 2, timeSeparator), (fields.minute, 2, timeSeparator), (fields.second, 2, UInt8(ascii: "Z")),
+            ] {
                 put(value, width: width)
                 put(separator)
             }

@@ -11,8 +11,9 @@ extension ServiceModel {
         case (.structure, .object(let members)):
             var out: [String: JSONValue] = [:]
             for (name, member) in members {
-                guard name != "GrantTokens", name != "GrantToken", let memberShapeName = shape.members[name], let memberShape = shapes[memberShapeName],
-                      memberShape.kind != .blob, !memberShape.sensitive
+                guard name != "GrantTokens", name != "GrantToken", let memberShapeName = shape.members[name],
+                    let memberShape = shapes[memberShapeName],
+                    memberShape.kind != .blob, !memberShape.sensitive
                 else { continue }
                 out[name.prefix(1).lowercased() + name.dropFirst()] = auditParameters(member, shapeName: memberShapeName)
             }

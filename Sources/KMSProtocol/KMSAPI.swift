@@ -1,5 +1,5 @@
-import KMSService
 import Foundation
+import KMSService
 
 /// The AWS JSON 1.1 face of the service: takes an authenticated request's `X-Amz-Target`
 /// and body, and returns the status and body to send.
@@ -95,8 +95,9 @@ public struct KMSAPI: Sendable {
         let name = Self.operationName(target: target)
         // Parsed once: for the audit event, for validation, and for the operation's typed request.
         let input = Self.input(of: name, body)
-        context.beginAudit(operation: name ?? Self.auditName(target: target), requestParameters: Self.auditParameters(name, input),
-                           at: service.clock.now())
+        context.beginAudit(
+            operation: name ?? Self.auditName(target: target), requestParameters: Self.auditParameters(name, input),
+            at: service.clock.now())
         var response: Response
         var failure: KMSError?
         do {
@@ -117,8 +118,9 @@ public struct KMSAPI: Sendable {
     /// does not hold): recorded as the caller's, without its body, once the event is durable.
     public func refuse(target: String?, error: KMSError, context: RequestContext) async -> Response {
         var context = context
-        context.beginAudit(operation: Self.operationName(target: target) ?? Self.auditName(target: target), requestParameters: .null,
-                           at: service.clock.now())
+        context.beginAudit(
+            operation: Self.operationName(target: target) ?? Self.auditName(target: target), requestParameters: .null,
+            at: service.clock.now())
         do {
             try await service.finishAudit(context, error: error)
             return Self.errorResponse(error)
@@ -131,19 +133,22 @@ public struct KMSAPI: Sendable {
     /// lets it have one, and returns the refusal once the event is durable. The event names no
     /// principal (the request proved no identity; `claimedAccessKeyID` is only what it said)
     /// and holds nothing of the body; its free-text fields are cut short.
-    public func refuseUnauthenticated(target: String?, error: KMSError, claimedAccessKeyID: String?, region: String?,
-                                      requestID: String, sourceIP: String?, userAgent: String?) async -> Response {
+    public func refuseUnauthenticated(
+        target: String?, error: KMSError, claimedAccessKeyID: String?, region: String?,
+        requestID: String, sourceIP: String?, userAgent: String?
+    ) async -> Response {
         let now = service.clock.now()
         let (record, summary) = authenticationFailures.admit(source: sourceIP, now: now)
         var events: [AuditEvent] = []
         if let summary { events.append(service.audit.authenticationFailureSummary(summary)) }
         if record {
             let name = Self.operationName(target: target)
-            let recorder = AuditRecorder(.init(
-                eventName: name ?? Self.auditName(target: target), eventTime: now,
-                identity: .unknown(accessKeyID: claimedAccessKeyID.map { String($0.prefix(128)) }), region: region,
-                sourceIP: sourceIP, userAgent: userAgent.map { String($0.prefix(256)) }, requestParameters: .null, requestID: requestID,
-                readOnly: name.map(AuditRecorder.isReadOnly) ?? true))
+            let recorder = AuditRecorder(
+                .init(
+                    eventName: name ?? Self.auditName(target: target), eventTime: now,
+                    identity: .unknown(accessKeyID: claimedAccessKeyID.map { String($0.prefix(128)) }), region: region,
+                    sourceIP: sourceIP, userAgent: userAgent.map { String($0.prefix(256)) }, requestParameters: .null, requestID: requestID,
+                    readOnly: name.map(AuditRecorder.isReadOnly) ?? true))
             events.append(recorder.event(chain: service.audit.chain, error: error))
         }
         do {
@@ -209,7 +214,8 @@ public struct KMSAPI: Sendable {
     /// The response AWS sends for an error: `{"__type": ..., "message": ...}`, status 400,
     /// except 500 for `KMSInternalException` and 503 for `DependencyTimeoutException`.
     public static func errorResponse(_ error: KMSError) -> Response {
-        let body = try? JSONSerialization.data(withJSONObject: ["__type": error.code.rawValue, "message": error.message], options: [.sortedKeys, .withoutEscapingSlashes])
+        let body = try? JSONSerialization.data(
+            withJSONObject: ["__type": error.code.rawValue, "message": error.message], options: [.sortedKeys, .withoutEscapingSlashes])
         return Response(status: httpStatus(error.code), body: body ?? Data(), errorCode: error.code.rawValue)
     }
 

@@ -1,5 +1,5 @@
-import KMSService
 import Foundation
+import KMSService
 
 /// One API operation on the wire: decodes its typed request from the validated JSON tree,
 /// calls the service, encodes the response.

@@ -1,5 +1,5 @@
-import KMSService
 import Foundation
+import KMSService
 
 /// Checks a request body against its input shape in the model, as AWS does before an
 /// operation runs: types (a mismatch is a `SerializationException`), then required members,
@@ -52,7 +52,8 @@ struct RequestValidator {
                 violation(shown, "satisfy enum value set: [\(values.joined(separator: ", "))]")
             }
             if let pattern = shape.pattern,
-               pattern.regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
+                pattern.regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
+            {
                 violation(shown, "satisfy regular expression pattern: \(pattern.source)")
             }
         case (.blob, .string(let base64)):
@@ -80,7 +81,9 @@ struct RequestValidator {
             if let min = shape.min, entries.count < min { violation(nil, "have length greater than or equal to \(min)") }
             if let max = shape.max, entries.count > max { violation(nil, "have length less than or equal to \(max)") }
             if shapeName == "EncryptionContextType",
-               entries.reduce(0, { total, entry in total + entry.key.utf8.count + (entry.value.stringValue?.utf8.count ?? 0) }) > Self.maximumEncryptionContextSize {
+                entries.reduce(0, { total, entry in total + entry.key.utf8.count + (entry.value.stringValue?.utf8.count ?? 0) })
+                    > Self.maximumEncryptionContextSize
+            {
                 violation(nil, "have keys and values of at most \(Self.maximumEncryptionContextSize) bytes in all")
             }
             for (key, item) in entries.sorted(by: { $0.key < $1.key }) {

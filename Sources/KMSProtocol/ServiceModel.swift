@@ -1,5 +1,5 @@
-import KMSService
 import Foundation
+import KMSService
 
 /// The constraints of the AWS KMS API model (`kms-2014-11-01.service.json`), trimmed by
 /// `scripts/generate-service-model.py` to what request validation needs.
@@ -46,10 +46,11 @@ struct ServiceModel: Sendable {
         // The embedded model is generated and checked by tests: failing to read it is a build defect.
         let raw = try! JSONDecoder().decode(Raw.self, from: Data(json.utf8))
         let shapes = raw.shapes.mapValues { s in
-            Shape(kind: Shape.Kind(rawValue: s.type)!, required: s.required ?? [], min: s.min, max: s.max,
-                  enumValues: s.enum, pattern: s.pattern.map { ($0, try! NSRegularExpression(pattern: "\\A(?:\(asciiClasses($0)))\\z")) },
-                  sensitive: s.sensitive ?? false,
-                  members: s.members ?? [:], member: s.member, key: s.key, value: s.value)
+            Shape(
+                kind: Shape.Kind(rawValue: s.type)!, required: s.required ?? [], min: s.min, max: s.max,
+                enumValues: s.enum, pattern: s.pattern.map { ($0, try! NSRegularExpression(pattern: "\\A(?:\(asciiClasses($0)))\\z")) },
+                sensitive: s.sensitive ?? false,
+                members: s.members ?? [:], member: s.member, key: s.key, value: s.value)
         }
         return ServiceModel(operations: raw.operations, shapes: shapes)
     }()
@@ -73,7 +74,9 @@ struct ServiceModel: Sendable {
                 continue
             }
             switch character {
-            case "\\": escaped = true; continue
+            case "\\":
+                escaped = true
+                continue
             case "[": inClass = true
             case "]": inClass = false
             default: break

@@ -153,16 +153,18 @@ public enum SigV4 {
         }
         let missing = ["Credential", "SignedHeaders", "Signature"].filter { fields[$0] == nil }
         guard missing.isEmpty, let credential = fields["Credential"], let signedHeaders = fields["SignedHeaders"],
-              let signature = fields["Signature"]
+            let signature = fields["Signature"]
         else {
             throw KMSError(.incompleteSignature, missing.map { "Authorization header requires '\($0)' parameter." }.joined(separator: " "))
         }
         let scope = Array(credential.utf8).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map(text)
         guard scope.count == 5, !scope[0].isEmpty else {
-            throw KMSError(.incompleteSignature, "Authorization header requires a Credential of the form ACCESS_KEY/DATE/REGION/SERVICE/aws4_request.")
+            throw KMSError(
+                .incompleteSignature, "Authorization header requires a Credential of the form ACCESS_KEY/DATE/REGION/SERVICE/aws4_request.")
         }
-        return Authorization(accessKeyID: scope[0], date: scope[1], region: scope[2], service: scope[3], terminator: scope[4],
-                             signedHeaders: Array(signedHeaders.utf8).split(separator: UInt8(ascii: ";")).map(text), signature: signature)
+        return Authorization(
+            accessKeyID: scope[0], date: scope[1], region: scope[2], service: scope[3], terminator: scope[4],
+            signedHeaders: Array(signedHeaders.utf8).split(separator: UInt8(ascii: ";")).map(text), signature: signature)
     }
 
     /// What SigV4 can check of a request before its body is read: the parsed `Authorization`
@@ -194,16 +196,22 @@ public enum SigV4 {
             throw KMSError(.incompleteSignature, "The request must carry exactly one X-Amz-Date header.")
         }
         guard let requestDate = parseAmzDate(amzDate) else {
-            throw KMSError(.incompleteSignature, "Date must be in ISO-8601 'basic format'. Got '\(amzDate.prefix(64))'. See http://en.wikipedia.org/wiki/ISO_8601")
+            throw KMSError(
+                .incompleteSignature,
+                "Date must be in ISO-8601 'basic format'. Got '\(amzDate.prefix(64))'. See http://en.wikipedia.org/wiki/ISO_8601")
         }
         guard auth.service == service else {
             throw KMSError(.invalidSignature, "Credential should be scoped to correct service: '\(service)'.")
         }
         guard auth.terminator == "aws4_request" else {
-            throw KMSError(.invalidSignature, "Credential should be scoped with a valid terminator: 'aws4_request', not '\(auth.terminator.prefix(64))'.")
+            throw KMSError(
+                .invalidSignature, "Credential should be scoped with a valid terminator: 'aws4_request', not '\(auth.terminator.prefix(64))'.")
         }
         guard auth.date == String(amzDate.prefix(8)) else {
-            throw KMSError(.invalidSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '\(auth.date.prefix(64))' != '\(amzDate.prefix(8))', from '\(amzDate)'.")
+            throw KMSError(
+                .invalidSignature,
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '\(auth.date.prefix(64))' != '\(amzDate.prefix(8))', from '\(amzDate)'."
+            )
         }
         guard isValidRegion(auth.region) else {
             throw KMSError(.invalidSignature, "Credential should be scoped to a valid region.")
@@ -215,10 +223,16 @@ public enum SigV4 {
             throw KMSError(.invalidSignature, "The '\(name)' header must be among the signed headers (SignedHeaders).")
         }
         if now.timeIntervalSince(requestDate) > allowedSkew {
-            throw KMSError(.invalidSignature, "Signature expired: \(amzDate) is now earlier than \(formatAmzDate(now.addingTimeInterval(-allowedSkew))) (\(formatAmzDate(now)) - 15 min.)")
+            throw KMSError(
+                .invalidSignature,
+                "Signature expired: \(amzDate) is now earlier than \(formatAmzDate(now.addingTimeInterval(-allowedSkew))) (\(formatAmzDate(now)) - 15 min.)"
+            )
         }
         if requestDate.timeIntervalSince(now) > allowedSkew {
-            throw KMSError(.invalidSignature, "Signature not yet current: \(amzDate) is still later than \(formatAmzDate(now.addingTimeInterval(allowedSkew))) (\(formatAmzDate(now)) + 15 min.)")
+            throw KMSError(
+                .invalidSignature,
+                "Signature not yet current: \(amzDate) is still later than \(formatAmzDate(now.addingTimeInterval(allowedSkew))) (\(formatAmzDate(now)) + 15 min.)"
+            )
         }
         // Session credentials (STS) are not issued by this server, so no token is valid.
         guard request.values(of: "x-amz-security-token").isEmpty else {
@@ -227,19 +241,23 @@ public enum SigV4 {
         return Preflight(authorization: auth, amzDate: amzDate)
     }
 
-    static let signatureMismatch = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+    static let signatureMismatch =
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 
     /// Checks the signature of a request whose headers passed `preflight`, with the secret of
     /// its access key (looked up by the caller: a key this server does not know never gets here).
-    public static func verifySignature(_ request: HTTPRequest, _ preflight: Preflight, secret: String, signingKeys: SigningKeys? = nil) throws(KMSError) {
+    public static func verifySignature(
+        _ request: HTTPRequest, _ preflight: Preflight, secret: String, signingKeys: SigningKeys? = nil
+    ) throws(KMSError) {
         let auth = preflight.authorization
         let canonical = canonicalRequestBytes(request, signedHeaders: auth.signedHeaders)
         let toSign = stringToSignBytes(canonicalRequest: canonical, amzDate: preflight.amzDate, scope: auth.scope)
-        let key = signingKeys?.key(accessKeyID: auth.accessKeyID, secret: secret, date: auth.date, region: auth.region, service: auth.service)
+        let key =
+            signingKeys?.key(accessKeyID: auth.accessKeyID, secret: secret, date: auth.date, region: auth.region, service: auth.service)
             ?? signingKey(secret: secret, date: auth.date, region: auth.region, service: auth.service)
         // Constant-time comparison of the MAC, by swift-crypto.
         guard let provided = Hex.decode(auth.signature), provided.count == SHA256.byteCount,
-              HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: toSign, using: key)
+            HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: toSign, using: key)
         else {
             throw KMSError(.invalidSignature, signatureMismatch)
         }
@@ -315,7 +333,7 @@ public enum SigV4 {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(Character(UnicodeScalar(byte)))
             default:
                 out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)

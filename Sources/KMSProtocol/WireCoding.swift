@@ -1,5 +1,5 @@
-import KMSService
 import Foundation
+import KMSService
 
 /// JSON coding of AWS JSON 1.1 bodies: PascalCase member names on the wire, lowerCamelCase
 /// properties in Swift; blobs as base64; timestamps as epoch seconds (plain numbers).

@@ -18,7 +18,9 @@ extension KMSAPI {
 
     /// The body of an Encrypt response, as the request path encodes it.
     public static func encodeEncryptResponse(ciphertextBlob: Data, keyARN: String) throws(KMSError) -> Data {
-        try WireCoding.encode(OperationHandler.EncryptResponse(ciphertextBlob: ciphertextBlob, keyId: keyARN,
-                                                               encryptionAlgorithm: EncryptionAlgorithm.symmetricDefault.rawValue))
+        try WireCoding.encode(
+            OperationHandler.EncryptResponse(
+                ciphertextBlob: ciphertextBlob, keyId: keyARN,
+                encryptionAlgorithm: EncryptionAlgorithm.symmetricDefault.rawValue))
     }
 }

@@ -49,7 +49,10 @@ enum WireEncoder {
         }
 
         func writeNumber(_ number: Double) {
-            guard number.isFinite else { failed = true; return }
+            guard number.isFinite else {
+                failed = true
+                return
+            }
             JSONValue.writeNumber(number, to: &bytes)
         }
 

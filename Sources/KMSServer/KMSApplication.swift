@@ -25,9 +25,11 @@ public struct ServerConfiguration: Sendable {
     /// Connections open at once; past it, new connections wait in the listen backlog.
     public var maximumConnections: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 9600, deletionInterval: Duration = .seconds(60), checkpointInterval: Duration = .seconds(60),
-                rotationInterval: Duration = .seconds(60), idleTimeout: Duration = .seconds(60), bodyTimeout: Duration = .seconds(20),
-                maximumConnections: Int = 1_024) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 9600, deletionInterval: Duration = .seconds(60), checkpointInterval: Duration = .seconds(60),
+        rotationInterval: Duration = .seconds(60), idleTimeout: Duration = .seconds(60), bodyTimeout: Duration = .seconds(20),
+        maximumConnections: Int = 1_024
+    ) {
         self.host = host
         self.port = port
         self.deletionInterval = deletionInterval
@@ -41,7 +43,9 @@ public struct ServerConfiguration: Sendable {
 
 /// The routes: `POST /` for the KMS API and `GET /health` for load balancers, every response
 /// carrying its `x-amzn-RequestId`. Tests drive it without a socket (HummingbirdTesting's `.router`).
-public func buildRouter(api: KMSAPI, credentials: Credentials, clock: any KMSClock = SystemClock(), bodyTimeout: Duration) -> Router<KMSRequestContext> {
+public func buildRouter(
+    api: KMSAPI, credentials: Credentials, clock: any KMSClock = SystemClock(), bodyTimeout: Duration
+) -> Router<KMSRequestContext> {
     let router = Router(context: KMSRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     let endpoint = KMSEndpoint(api: api, credentials: credentials, clock: clock, bodyTimeout: bodyTimeout)
@@ -64,25 +68,31 @@ public func buildApplication(
     return Application(
         router: router,
         server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SwiftKMS",
-                             availableConnectionsDelegate: .maximum(configuration.maximumConnections, logger: logger)),
-        services: [PeriodicJob(name: "key deletion", interval: configuration.deletionInterval, logger: logger) {
-                       try await service.deleteKeysDueForDeletion()
-                   },
-                   PeriodicJob(name: "imported key material expiry", interval: configuration.deletionInterval, logger: logger) {
-                       try await service.expireImportedKeyMaterial()
-                   },
-                   PeriodicJob(name: "key rotation", interval: configuration.rotationInterval, logger: logger) {
-                       try await service.rotateKeysDueForRotation()
-                   },
-                   PeriodicJob(name: "authentication failure summary", interval: .seconds(60), logger: logger) {
-                       try await api.flushAuthenticationFailures()
-                   },
-                   PeriodicJob(name: "audit checkpoint", interval: configuration.checkpointInterval, logger: logger, atShutdown: {
-                       // The refusals counted but not yet summarized go under the last checkpoint too.
-                       try await api.flushAuthenticationFailures(endingWindow: true)
-                       try await ledger.checkpoint()
-                   }) { try await ledger.checkpoint() }]
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "SwiftKMS",
+            availableConnectionsDelegate: .maximum(configuration.maximumConnections, logger: logger)),
+        services: [
+            PeriodicJob(name: "key deletion", interval: configuration.deletionInterval, logger: logger) {
+                try await service.deleteKeysDueForDeletion()
+            },
+            PeriodicJob(name: "imported key material expiry", interval: configuration.deletionInterval, logger: logger) {
+                try await service.expireImportedKeyMaterial()
+            },
+            PeriodicJob(name: "key rotation", interval: configuration.rotationInterval, logger: logger) {
+                try await service.rotateKeysDueForRotation()
+            },
+            PeriodicJob(name: "authentication failure summary", interval: .seconds(60), logger: logger) {
+                try await api.flushAuthenticationFailures()
+            },
+            PeriodicJob(
+                name: "audit checkpoint", interval: configuration.checkpointInterval, logger: logger,
+                atShutdown: {
+                    // The refusals counted but not yet summarized go under the last checkpoint too.
+                    try await api.flushAuthenticationFailures(endingWindow: true)
+                    try await ledger.checkpoint()
+                }
+            ) { try await ledger.checkpoint() },
+        ]
             + jobs,
         logger: logger)
 }

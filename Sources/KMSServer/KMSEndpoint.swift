@@ -56,12 +56,16 @@ struct KMSEndpoint: Sendable {
         do throws(KMSError) {
             try Self.refuseRepeatedHeaders(request)
             var signed = signable(request)
-            let preflight = try SigV4.preflight(signed, now: clock.now(), requiredSignedHeaders: Self.requiredSignedHeaders(hasTarget: !targets.isEmpty))
+            let preflight = try SigV4.preflight(
+                signed, now: clock.now(), requiredSignedHeaders: Self.requiredSignedHeaders(hasTarget: !targets.isEmpty))
             claimed = preflight.authorization
             let auth = preflight.authorization
             let forwardToken = request.headers[Self.forwardAccessTokenHeader]
             if request.headers[Self.onBehalfOfHeader] != nil {
-                throw KMSError(.accessDenied, "The \(Self.onBehalfOfHeader.canonicalName) header is no longer accepted: send the principal's forward access token in \(Self.forwardAccessTokenHeader.canonicalName).")
+                throw KMSError(
+                    .accessDenied,
+                    "The \(Self.onBehalfOfHeader.canonicalName) header is no longer accepted: send the principal's forward access token in \(Self.forwardAccessTokenHeader.canonicalName)."
+                )
             }
             if forwardToken != nil, !auth.signedHeaders.contains(Self.forwardAccessTokenHeader.canonicalName) {
                 // Only as signed: a header outside the signature could be added by anyone on the way.
@@ -74,16 +78,18 @@ struct KMSEndpoint: Sendable {
             signed.body = body
             try SigV4.verifySignature(signed, preflight, secret: secret, signingKeys: signingKeys)
             principalARN = principal.arn
-            var requestContext = RequestContext(principal: principal, region: auth.region, requestID: context.requestID, sourceIP: context.sourceIP,
-                                                accessKeyID: auth.accessKeyID, userAgent: userAgent)
+            var requestContext = RequestContext(
+                principal: principal, region: auth.region, requestID: context.requestID, sourceIP: context.sourceIP,
+                accessKeyID: auth.accessKeyID, userAgent: userAgent)
             if let forwardToken {
                 do {
                     requestContext = try await credentials.forwarded(requestContext, token: forwardToken)
                     principalARN += " for " + requestContext.principal.arn
                 } catch {
                     // The signature held: the refusal is the service principal's, not an anonymous one.
-                    return respond(await api.refuse(target: target, error: error, context: requestContext), target: target,
-                                   principal: principalARN, context: context)
+                    return respond(
+                        await api.refuse(target: target, error: error, context: requestContext), target: target,
+                        principal: principalARN, context: context)
                 }
             }
             // AWS answers a body of another media type as an unknown operation; none at all is taken as JSON.
@@ -101,13 +107,15 @@ struct KMSEndpoint: Sendable {
 
     /// Logs the request's line and writes its response.
     private func respond(_ result: KMSAPI.Response, target: String?, principal: String, context: KMSRequestContext) -> Response {
-        context.logger.info("request", metadata: [
-            "operation": "\(KMSAPI.operationName(target: target) ?? "-")",
-            "status": "\(result.status)",
-            "error": "\(result.errorCode ?? "-")",
-            "principal": "\(principal)",
-            "requestId": "\(context.requestID)",
-        ])
+        context.logger.info(
+            "request",
+            metadata: [
+                "operation": "\(KMSAPI.operationName(target: target) ?? "-")",
+                "status": "\(result.status)",
+                "error": "\(result.errorCode ?? "-")",
+                "principal": "\(principal)",
+                "requestId": "\(context.requestID)",
+            ])
         return Response(
             status: .init(code: result.status),
             headers: [.contentType: Self.contentType],
@@ -143,7 +151,8 @@ struct KMSEndpoint: Sendable {
     private func signable(_ request: Request) -> SigV4.HTTPRequest {
         var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
         if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
-        return SigV4.HTTPRequest(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
-                                 headers: headers, body: Data())
+        return SigV4.HTTPRequest(
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+            headers: headers, body: Data())
     }
 }

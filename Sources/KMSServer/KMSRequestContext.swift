@@ -31,7 +31,8 @@ public struct KMSRequestContext: RequestContext {
 struct RequestIDMiddleware: RouterMiddleware {
     static let header = HTTPField.Name("x-amzn-RequestId")!
 
-    func handle(_ request: Request, context: KMSRequestContext, next: (Request, KMSRequestContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: KMSRequestContext, next: (Request, KMSRequestContext) async throws -> Response) async throws -> Response
+    {
         do {
             var response = try await next(request, context)
             response.headers[Self.header] = context.requestID

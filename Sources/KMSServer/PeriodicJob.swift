@@ -12,8 +12,10 @@ public struct PeriodicJob: Service {
     let work: @Sendable () async throws -> Void
     let atShutdown: (@Sendable () async throws -> Void)?
 
-    public init(name: String, interval: Duration, logger: Logger, atShutdown: (@Sendable () async throws -> Void)? = nil,
-                work: @escaping @Sendable () async throws -> Void) {
+    public init(
+        name: String, interval: Duration, logger: Logger, atShutdown: (@Sendable () async throws -> Void)? = nil,
+        work: @escaping @Sendable () async throws -> Void
+    ) {
         self.name = name
         self.interval = interval
         self.logger = logger

@@ -53,17 +53,24 @@ public struct ServeSettings: Sendable {
         var resolver = Resolver(environment: environment)
         server.host = resolver.text(flags.host, "--host", "SWIFTKMS_HOST") ?? server.host
         server.port = try resolver.number(flags.port, "--port", "SWIFTKMS_PORT", default: server.port, atMost: 65_535)
-        server.deletionInterval = .seconds(try resolver.number(flags.deletionInterval, "--deletion-interval", "SWIFTKMS_DELETION_INTERVAL", default: 60))
-        server.rotationInterval = .seconds(try resolver.number(flags.rotationInterval, "--rotation-interval", "SWIFTKMS_ROTATION_INTERVAL", default: 60))
-        server.checkpointInterval = .seconds(try resolver.number(flags.auditCheckpointInterval, "--audit-checkpoint-interval",
-                                                                 "SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL", default: 60))
+        server.deletionInterval = .seconds(
+            try resolver.number(flags.deletionInterval, "--deletion-interval", "SWIFTKMS_DELETION_INTERVAL", default: 60))
+        server.rotationInterval = .seconds(
+            try resolver.number(flags.rotationInterval, "--rotation-interval", "SWIFTKMS_ROTATION_INTERVAL", default: 60))
+        server.checkpointInterval = .seconds(
+            try resolver.number(
+                flags.auditCheckpointInterval, "--audit-checkpoint-interval",
+                "SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL", default: 60))
         server.idleTimeout = .seconds(try resolver.number(flags.idleTimeout, "--idle-timeout", "SWIFTKMS_IDLE_TIMEOUT", default: 60))
         server.bodyTimeout = .seconds(try resolver.number(flags.bodyTimeout, "--body-timeout", "SWIFTKMS_BODY_TIMEOUT", default: 20))
         server.maximumConnections = try resolver.number(flags.maxConnections, "--max-connections", "SWIFTKMS_MAX_CONNECTIONS", default: 1_024)
         quotas.grantsPerKey = try resolver.number(flags.grantsPerKey, "--grants-per-key", "SWIFTKMS_GRANTS_PER_KEY", default: quotas.grantsPerKey)
-        quotas.keysPerRegion = try resolver.number(flags.keysPerRegion, "--keys-per-region", "SWIFTKMS_KEYS_PER_REGION", default: quotas.keysPerRegion)
-        quotas.aliasesPerKey = try resolver.number(flags.aliasesPerKey, "--aliases-per-key", "SWIFTKMS_ALIASES_PER_KEY", default: quotas.aliasesPerKey)
-        quotas.keyPolicySize = try resolver.number(flags.keyPolicySize, "--key-policy-size", "SWIFTKMS_KEY_POLICY_SIZE", default: quotas.keyPolicySize)
+        quotas.keysPerRegion = try resolver.number(
+            flags.keysPerRegion, "--keys-per-region", "SWIFTKMS_KEYS_PER_REGION", default: quotas.keysPerRegion)
+        quotas.aliasesPerKey = try resolver.number(
+            flags.aliasesPerKey, "--aliases-per-key", "SWIFTKMS_ALIASES_PER_KEY", default: quotas.aliasesPerKey)
+        quotas.keyPolicySize = try resolver.number(
+            flags.keyPolicySize, "--key-policy-size", "SWIFTKMS_KEY_POLICY_SIZE", default: quotas.keyPolicySize)
         quotas.requestRates = try Self.requestRates(flags: flags, environment: environment)
         auditChain = resolver.text(flags.auditChain, "--audit-chain", "SWIFTKMS_AUDIT_CHAIN") ?? auditChain
         guard (1...64).contains(auditChain.count), auditChain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
@@ -76,7 +83,8 @@ public struct ServeSettings: Sendable {
         }
         if let text = resolver.text(flags.logLevel, "--log-level", "SWIFTKMS_LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: text) else {
-                throw Invalid(description: "\(resolver.source) must be one of trace, debug, info, notice, warning, error, critical; not '\(text.prefix(32))'.")
+                throw Invalid(
+                    description: "\(resolver.source) must be one of trace, debug, info, notice, warning, error, critical; not '\(text.prefix(32))'.")
             }
             logLevel = level
         }
@@ -90,7 +98,10 @@ public struct ServeSettings: Sendable {
         for item in overrides {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let rate = Double(parts[1]), rate > 0, rates.set(parts[0], rate) else {
-                throw Invalid(description: "--request-rate and SWIFTKMS_REQUEST_RATES take NAME=RPS with NAME symmetric, rsa, ecc, ml-dsa or a management operation, and RPS > 0; not '\(item.prefix(64))'.")
+                throw Invalid(
+                    description:
+                        "--request-rate and SWIFTKMS_REQUEST_RATES take NAME=RPS with NAME symmetric, rsa, ecc, ml-dsa or a management operation, and RPS > 0; not '\(item.prefix(64))'."
+                )
             }
         }
         return rates
@@ -112,7 +123,9 @@ public struct ServeSettings: Sendable {
         }
 
         /// A whole number from 1 to `limit`.
-        mutating func number(_ flag: Int?, _ flagName: String, _ variable: String, default fallback: Int, atMost limit: Int = .max) throws(Invalid) -> Int {
+        mutating func number(
+            _ flag: Int?, _ flagName: String, _ variable: String, default fallback: Int, atMost limit: Int = .max
+        ) throws(Invalid) -> Int {
             try optionalNumber(flag, flagName, variable, atMost: limit) ?? fallback
         }
 

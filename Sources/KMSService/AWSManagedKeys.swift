@@ -34,21 +34,29 @@ extension KeyManagementService {
             let key = KMSKey(
                 id: UUID.randomLowercased(), account: account, region: region, creationDate: now,
                 description: "Default key that protects my \(service) data when no other key is defined", usage: .encryptDecrypt,
-                spec: .symmetricDefault, origin: .awsKMS, state: KeyLifecycle.initialState(origin: .awsKMS), policy: Self.awsManagedPolicy(service: service, account: account, region: region),
-                automaticRotation: AutomaticRotation(periodInDays: AutomaticRotation.defaultPeriodInDays,
-                                                     nextDate: now + Double(AutomaticRotation.defaultPeriodInDays) * 86_400),
+                spec: .symmetricDefault, origin: .awsKMS, state: KeyLifecycle.initialState(origin: .awsKMS),
+                policy: Self.awsManagedPolicy(service: service, account: account, region: region),
+                automaticRotation: AutomaticRotation(
+                    periodInDays: AutomaticRotation.defaultPeriodInDays,
+                    nextDate: now + Double(AutomaticRotation.defaultPeriodInDays) * 86_400),
                 keyManager: .aws)
-            let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
+            let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in
+                try Self.newWrappedMaterial(for: key, rootKey: rootKey)
+            }
             let alias = Alias(name: aliasName, account: account, region: region, targetKeyID: key.id, creationDate: now, lastUpdatedDate: now)
-            try await store.commit([
-                .insertKey(key), .insertAlias(alias),
-                .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, region: region, version: 1, wrapped: wrapped, creationDate: now,
-                                                     materialID: Self.newMaterialID())),
-                .appendAuditEvent(AuditEvent.serviceEvent("CreateKey", key: key, chain: audit.chain, at: now, details: ["service": .string(service)])),
-            ], ifExists: KMSError(.alreadyExists, "\(alias.arn) exists."))
+            try await store.commit(
+                [
+                    .insertKey(key), .insertAlias(alias),
+                    .insertKeyMaterial(
+                        KeyMaterialRecord(
+                            keyID: key.id, region: region, version: 1, wrapped: wrapped, creationDate: now,
+                            materialID: Self.newMaterialID())),
+                    .appendAuditEvent(
+                        AuditEvent.serviceEvent("CreateKey", key: key, chain: audit.chain, at: now, details: ["service": .string(service)])),
+                ], ifExists: KMSError(.alreadyExists, "\(alias.arn) exists."))
             logger.info("AWS managed key created", metadata: ["keyId": "\(key.id)", "alias": "\(aliasName)", "region": "\(region)"])
             return key
-        } catch where error.code == .alreadyExists {
+        } catch  where error.code == .alreadyExists {
             // Another process made it first: its key is the one.
             guard let key = try await existing() else { throw KMSError.internalFailure() }
             return key
@@ -59,10 +67,11 @@ extension KeyManagementService {
     /// `alias/aws/SERVICE` in the caller's account, asked by that very service. Nil otherwise.
     func awsManagedKeyOnFirstUse(aliasName: String, _ context: RequestContext) async throws(KMSError) -> KMSKey? {
         guard aliasName.hasPrefix(Self.awsManagedAliasPrefix), let via = context.viaService,
-              via == "\(aliasName.dropFirst(Self.awsManagedAliasPrefix.count)).\(context.region).amazonaws.com"
+            via == "\(aliasName.dropFirst(Self.awsManagedAliasPrefix.count)).\(context.region).amazonaws.com"
         else { return nil }
-        return try await awsManagedKey(service: String(aliasName.dropFirst(Self.awsManagedAliasPrefix.count)), account: context.account,
-                                       region: context.region)
+        return try await awsManagedKey(
+            service: String(aliasName.dropFirst(Self.awsManagedAliasPrefix.count)), account: context.account,
+            region: context.region)
     }
 
     /// The policy AWS gives its managed keys: use through the service by the account's

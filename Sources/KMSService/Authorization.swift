@@ -56,7 +56,10 @@ extension KeyManagementService {
         case .allowed: return
         case .denied(let reason, let identityAllowsCaller):
             if reason != .explicitDenyInResourcePolicy, reason != .explicitDenyInIdentityPolicy,
-               try await grantAllows(context, request, key: key, identityAllows: identityAllowsCaller) { return }
+                try await grantAllows(context, request, key: key, identityAllows: identityAllowsCaller)
+            {
+                return
+            }
             throw Self.denied(context, request.action, key.arn, reason)
         }
     }
@@ -70,7 +73,9 @@ extension KeyManagementService {
 
     /// What the key policy (given, so that a candidate policy can be asked) and the caller's
     /// identity policies say of a request, grants aside (rules 1–3 above).
-    func policyVerdict(_ context: RequestContext, _ request: AccessRequest, key: KMSKey, keyPolicy: PolicyDocument) async throws(KMSError) -> PolicyVerdict {
+    func policyVerdict(
+        _ context: RequestContext, _ request: AccessRequest, key: KMSKey, keyPolicy: PolicyDocument
+    ) async throws(KMSError) -> PolicyVerdict {
         let identity = try await identity(of: context.principal)
         let referenced = keyPolicy.referencedKeys.union(identity.policies.flatMap(\.referencedKeys))
         let values = try await conditionValues(context, request, key: key, identity: identity, referenced: referenced)
@@ -94,9 +99,11 @@ extension KeyManagementService {
         try Self.checkGrantTokens(context.grantTokens)
         if context.principal.kind == .root { return }
         let identity = try await identity(of: context.principal)
-        let values = try await conditionValues(context, request, key: nil, identity: identity,
-                                               referenced: Set(identity.policies.flatMap(\.referencedKeys)))
-        let decision = identity.evaluate(AuthorizationRequest(principal: context.principal, action: request.action.rawValue, resource: resource, conditionValues: values))
+        let values = try await conditionValues(
+            context, request, key: nil, identity: identity,
+            referenced: Set(identity.policies.flatMap(\.referencedKeys)))
+        let decision = identity.evaluate(
+            AuthorizationRequest(principal: context.principal, action: request.action.rawValue, resource: resource, conditionValues: values))
         if decision.explicitDeny { throw Self.denied(context, request.action, resource, .explicitDenyInIdentityPolicy) }
         guard decision.allowsCaller else { throw Self.denied(context, request.action, resource, .noIdentityPolicy) }
     }
@@ -108,7 +115,8 @@ extension KeyManagementService {
     /// "with" it.
     func authorizeAlias(_ context: RequestContext, _ action: KMSAction, alias name: String, keys: [KMSKey]) async throws(KMSError) {
         let request = AccessRequest(action, conditions: ["kms:RequestAlias": [name]])
-        try await authorizeAccountAction(context, request, resource: ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
+        try await authorizeAccountAction(
+            context, request, resource: ResourceName.aliasARN(region: context.region, account: context.account, aliasName: name))
         for key in keys {
             try await authorize(context, request, key: key)
         }
@@ -119,7 +127,7 @@ extension KeyManagementService {
         do {
             try await authorize(context, request, key: key)
             return true
-        } catch where error.code == .accessDenied {
+        } catch  where error.code == .accessDenied {
             return false
         }
     }
@@ -130,12 +138,13 @@ extension KeyManagementService {
 
     /// AWS's message: "User: ARN is not authorized to perform: ACTION on resource: ARN because …".
     static func denied(_ context: RequestContext, _ action: KMSAction, _ resource: String, _ reason: DenialReason) -> KMSError {
-        let why = switch reason {
-        case .noResourcePolicy: "because no resource-based policy allows the \(action) action"
-        case .noIdentityPolicy: "because no identity-based policy allows the \(action) action"
-        case .explicitDenyInResourcePolicy: "with an explicit deny in a resource-based policy"
-        case .explicitDenyInIdentityPolicy: "with an explicit deny in an identity-based policy"
-        }
+        let why =
+            switch reason {
+            case .noResourcePolicy: "because no resource-based policy allows the \(action) action"
+            case .noIdentityPolicy: "because no identity-based policy allows the \(action) action"
+            case .explicitDenyInResourcePolicy: "with an explicit deny in a resource-based policy"
+            case .explicitDenyInIdentityPolicy: "with an explicit deny in an identity-based policy"
+            }
         return KMSError(.accessDenied, "User: \(context.principal.arn) is not authorized to perform: \(action) on resource: \(resource) \(why)")
     }
 
@@ -192,7 +201,9 @@ extension KeyManagementService {
     /// encryption context and the operation's own. What costs a store read or more than a copy
     /// (the key's tags and aliases, `aws:userid`, `aws:CurrentTime`) is computed only when a
     /// policy refers to it (`referenced`: normalized keys).
-    func conditionValues(_ context: RequestContext, _ request: AccessRequest, key: KMSKey?, identity: Identity, referenced: Set<String>) async throws(KMSError) -> [String: [String]] {
+    func conditionValues(
+        _ context: RequestContext, _ request: AccessRequest, key: KMSKey?, identity: Identity, referenced: Set<String>
+    ) async throws(KMSError) -> [String: [String]] {
         let principal = context.principal
         let now = clock.now()
         var values = request.conditions

@@ -27,17 +27,23 @@ public struct Credentials: Sendable {
     }
 
     /// `mutations` with the IAM event that reports them, to commit together.
-    private func audited(_ mutations: [Mutation], _ eventName: String, _ principal: Principal,
-                         parameters: [String: JSONValue] = [:], response: [String: JSONValue]? = nil) -> [Mutation] {
-        let event = AuditEvent.administration(eventName, principal: principal, parameters: parameters, response: response,
-                                              chain: auditChain, at: clock.now())
+    private func audited(
+        _ mutations: [Mutation], _ eventName: String, _ principal: Principal,
+        parameters: [String: JSONValue] = [:], response: [String: JSONValue]? = nil
+    ) -> [Mutation] {
+        let event = AuditEvent.administration(
+            eventName, principal: principal, parameters: parameters, response: response,
+            chain: auditChain, at: clock.now())
         return mutations + [.appendAuditEvent(event)]
     }
 
     /// Commits `mutations` with the IAM event that reports them.
-    private func commit(_ mutations: [Mutation], _ eventName: String, _ principal: Principal, parameters: [String: JSONValue] = [:],
-                        response: [String: JSONValue]? = nil, ifExists: KMSError? = nil, ifMissing: KMSError? = nil) async throws(KMSError) {
-        try await store.commit(audited(mutations, eventName, principal, parameters: parameters, response: response), ifExists: ifExists, ifMissing: ifMissing)
+    private func commit(
+        _ mutations: [Mutation], _ eventName: String, _ principal: Principal, parameters: [String: JSONValue] = [:],
+        response: [String: JSONValue]? = nil, ifExists: KMSError? = nil, ifMissing: KMSError? = nil
+    ) async throws(KMSError) {
+        try await store.commit(
+            audited(mutations, eventName, principal, parameters: parameters, response: response), ifExists: ifExists, ifMissing: ifMissing)
     }
 
     /// A newly created access key, with its secret in the clear.
@@ -71,10 +77,10 @@ public struct Credentials: Sendable {
     public func forwarded(_ context: RequestContext, token: String) async throws(KMSError) -> RequestContext {
         let refused = KMSError(.accessDenied, "\(context.principal.arn) is not allowed to make requests with this forward access token.")
         guard context.principal.kind == .service, let claims = ForwardAccessToken.open(token, with: rootKey),
-              claims.service == context.principal.name, claims.principal.account == context.account,
-              claims.expiration > clock.now(), claims.principal.kind != .service,
-              let incarnation = try await store.principalIncarnation(of: claims.principal),
-              incarnation.bytewiseEquals(claims.principalID)
+            claims.service == context.principal.name, claims.principal.account == context.account,
+            claims.expiration > clock.now(), claims.principal.kind != .service,
+            let incarnation = try await store.principalIncarnation(of: claims.principal),
+            incarnation.bytewiseEquals(claims.principalID)
         else { throw refused }
         return context.forwarded(by: context.principal.name, onBehalfOf: claims.principal)
     }
@@ -90,7 +96,8 @@ public struct Credentials: Sendable {
         try await ensurePrincipal(root)
         if let given {
             guard Self.isValidAccessKeyID(given.accessKeyID), given.secret.count >= 16 else {
-                throw KMSError.validation("SWIFTKMS_ROOT_ACCESS_KEY_ID must be 16–128 letters and digits, and SWIFTKMS_ROOT_SECRET_ACCESS_KEY at least 16 characters.")
+                throw KMSError.validation(
+                    "SWIFTKMS_ROOT_ACCESS_KEY_ID must be 16–128 letters and digits, and SWIFTKMS_ROOT_SECRET_ACCESS_KEY at least 16 characters.")
             }
             let sealed = try rootKey.sealCredential(secret: given.secret, accessKeyID: given.accessKeyID)
             guard let existing = try await store.accessKey(id: given.accessKeyID) else {
@@ -104,9 +111,14 @@ public struct Credentials: Sendable {
             // the old secret stops working now, rather than being kept silently.
             let current = try rootKey.openCredential(existing.sealedSecret, accessKeyID: existing.id)
             guard !ConstantTime.equals(current, given.secret) else { return nil }
-            try await commit([.deleteAccessKey(id: existing.id), .insertAccessKey(AccessKey(id: existing.id, principal: root, sealedSecret: sealed),
-                                                                                  creationDate: clock.now())],
-                             "UpdateAccessKey", root, parameters: ["accessKeyId": .string(existing.id), "rotated": .bool(true)])
+            try await commit(
+                [
+                    .deleteAccessKey(id: existing.id),
+                    .insertAccessKey(
+                        AccessKey(id: existing.id, principal: root, sealedSecret: sealed),
+                        creationDate: clock.now()),
+                ],
+                "UpdateAccessKey", root, parameters: ["accessKeyId": .string(existing.id), "rotated": .bool(true)])
             return IssuedAccessKey(accessKeyID: existing.id, secretAccessKey: "", principal: root)
         }
         guard try await store.accessKeys(of: root).isEmpty else { return nil }
@@ -130,8 +142,9 @@ public struct Credentials: Sendable {
             }
         }
         let principal = Principal(account: account, kind: kind, name: name)
-        try await commit([.insertPrincipal(principal, creationDate: clock.now())], Self.eventName("Create", principal), principal,
-                         ifExists: KMSError(.alreadyExists, "\(principal.arn) already exists in account \(account)."))
+        try await commit(
+            [.insertPrincipal(principal, creationDate: clock.now())], Self.eventName("Create", principal), principal,
+            ifExists: KMSError(.alreadyExists, "\(principal.arn) already exists in account \(account)."))
         return try await createAccessKey(for: principal)
     }
 
@@ -160,8 +173,9 @@ public struct Credentials: Sendable {
                 }
             }
             // A key policy changed meanwhile (a revision conflict): read it again.
-            return ServiceStore.Change(audited(mutations, Self.eventName("Delete", principal), principal), (),
-                                       ifMissing: KMSError.notFound("No principal \(principal.arn) in account \(principal.account)."))
+            return ServiceStore.Change(
+                audited(mutations, Self.eventName("Delete", principal), principal), (),
+                ifMissing: KMSError.notFound("No principal \(principal.arn) in account \(principal.account)."))
         }
     }
 
@@ -201,8 +215,9 @@ public struct Credentials: Sendable {
         guard document.count <= 6_144 else { throw KMSError(.limitExceeded, "An identity policy is at most 6,144 characters.") }
         _ = try PolicyDocument.parse(document, as: .identityPolicy)
         try await requireExisting(principal)
-        try await commit([.putIdentityPolicy(principal, IdentityPolicy(name: name, document: document))], Self.eventName("Put", principal, "Policy"),
-                         principal, parameters: ["policyName": .string(name), "policyDocument": .string(document)])
+        try await commit(
+            [.putIdentityPolicy(principal, IdentityPolicy(name: name, document: document))], Self.eventName("Put", principal, "Policy"),
+            principal, parameters: ["policyName": .string(name), "policyDocument": .string(document)])
     }
 
     public func identityPolicies(of principal: Principal) async throws(KMSError) -> [IdentityPolicy] {
@@ -211,22 +226,25 @@ public struct Credentials: Sendable {
     }
 
     public func detachPolicy(from principal: Principal, name: String) async throws(KMSError) {
-        try await commit([.deleteIdentityPolicy(principal, name: name)], Self.eventName("Delete", principal, "Policy"), principal,
-                         parameters: ["policyName": .string(name)], ifMissing: KMSError.notFound("\(principal.arn) has no policy named \(name)."))
+        try await commit(
+            [.deleteIdentityPolicy(principal, name: name)], Self.eventName("Delete", principal, "Policy"), principal,
+            parameters: ["policyName": .string(name)], ifMissing: KMSError.notFound("\(principal.arn) has no policy named \(name)."))
     }
 
     /// Sets tags of a principal (`aws:PrincipalTag/KEY` in policies).
     public func tagPrincipal(_ principal: Principal, tags: [Tag]) async throws(KMSError) {
         try Tag.validate(tags)
         try await requireExisting(principal)
-        try await commit([.putPrincipalTags(principal, tags: tags)], Self.eventName("Tag", principal), principal,
-                         parameters: ["tags": .array(tags.map { .object(["key": .string($0.key), "value": .string($0.value)]) })])
+        try await commit(
+            [.putPrincipalTags(principal, tags: tags)], Self.eventName("Tag", principal), principal,
+            parameters: ["tags": .array(tags.map { .object(["key": .string($0.key), "value": .string($0.value)]) })])
     }
 
     public func untagPrincipal(_ principal: Principal, tagKeys: [String]) async throws(KMSError) {
         try await requireExisting(principal)
-        try await commit([.removePrincipalTags(principal, tagKeys: tagKeys)], Self.eventName("Untag", principal), principal,
-                         parameters: ["tagKeys": .array(tagKeys.map(JSONValue.string))])
+        try await commit(
+            [.removePrincipalTags(principal, tagKeys: tagKeys)], Self.eventName("Untag", principal), principal,
+            parameters: ["tagKeys": .array(tagKeys.map(JSONValue.string))])
     }
 
     public func principalTags(of principal: Principal) async throws(KMSError) -> [Tag] {
@@ -244,34 +262,38 @@ public struct Credentials: Sendable {
         guard let key = try await store.accessKey(id: id) else {
             throw KMSError.notFound("No access key \(id).")
         }
-        try await commit([.deleteAccessKey(id: id)], "DeleteAccessKey", key.principal, parameters: ["accessKeyId": .string(id)],
-                         ifMissing: KMSError.notFound("No access key \(id)."))
+        try await commit(
+            [.deleteAccessKey(id: id)], "DeleteAccessKey", key.principal, parameters: ["accessKeyId": .string(id)],
+            ifMissing: KMSError.notFound("No access key \(id)."))
     }
 
     private func ensurePrincipal(_ principal: Principal) async throws(KMSError) {
         guard !(try await store.hasPrincipal(principal)) else { return }
         do {
-            try await commit([.insertPrincipal(principal, creationDate: clock.now())], "CreateAccount", principal,
-                             ifExists: KMSError(.alreadyExists, "\(principal.arn) exists."))
-        } catch where error.code == .alreadyExists {
+            try await commit(
+                [.insertPrincipal(principal, creationDate: clock.now())], "CreateAccount", principal,
+                ifExists: KMSError(.alreadyExists, "\(principal.arn) exists."))
+        } catch  where error.code == .alreadyExists {
             return  // created meanwhile by another process
         }
     }
 
     private func insert(_ key: AccessKey) async throws(KMSError) {
-        try await commit([.insertAccessKey(key, creationDate: clock.now())], "CreateAccessKey", key.principal,
-                         response: ["accessKey": .object(["accessKeyId": .string(key.id), "status": .string("Active")])])
+        try await commit(
+            [.insertAccessKey(key, creationDate: clock.now())], "CreateAccessKey", key.principal,
+            response: ["accessKey": .object(["accessKeyId": .string(key.id), "status": .string("Active")])])
     }
 
     /// IAM's event name for an action on a principal: `CreateUser`, `PutRolePolicy`, `TagUser`, …
     /// (`…ServicePrincipal` and `…Account` for the kinds IAM has no API for).
     static func eventName(_ verb: String, _ principal: Principal, _ suffix: String = "") -> String {
-        let noun = switch principal.kind {
-        case .root: "Account"
-        case .user: "User"
-        case .role: "Role"
-        case .service: "ServicePrincipal"
-        }
+        let noun =
+            switch principal.kind {
+            case .root: "Account"
+            case .user: "User"
+            case .role: "Role"
+            case .service: "ServicePrincipal"
+            }
         return verb + noun + suffix
     }
 

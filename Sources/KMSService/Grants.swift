@@ -35,7 +35,8 @@ extension KeyManagementService {
         let account = Principal.root(account: context.account).arn
         let grants = try await store.grants(keyID: key.id, region: key.region, grantees: [context.principal.arn, account])
         return grants.contains { grant in
-            let granteeMatches = grant.granteePrincipal == context.principal.arn
+            let granteeMatches =
+                grant.granteePrincipal == context.principal.arn
                 || (grant.granteePrincipal == account && identityAllows)
             guard granteeMatches, grant.allows(operation, context: request.encryptionContext) else { return false }
             if operation == .createGrant, let asked = request.newGrant {

@@ -14,7 +14,9 @@ extension KeyManagementService {
     ///     (cryptographic operations and DescribeKey do; management operations don't).
     ///   - crossAccount: whether the operation may name a key of another account by key ARN
     ///     or alias ARN (authorization then decides); other operations refuse such ARNs.
-    func resolveKey(_ keyIdText: String, _ context: RequestContext, allowAlias: Bool, action: KMSAction, crossAccount: Bool = false) async throws(KMSError) -> KMSKey {
+    func resolveKey(
+        _ keyIdText: String, _ context: RequestContext, allowAlias: Bool, action: KMSAction, crossAccount: Bool = false
+    ) async throws(KMSError) -> KMSKey {
         let reference = try KeyReference.parse(keyIdText)
         var account = context.account
         let keyID: String
@@ -42,7 +44,7 @@ extension KeyManagementService {
             }
         }
         guard let key = try await store.key(id: keyID, region: context.region),
-              key.account == account, key.region == context.region
+            key.account == account, key.region == context.region
         else { throw KMSError.keyNotFound(ResourceName.keyARN(region: context.region, account: account, keyID: keyID)) }
         context.audit.noteKey(key)
         return key
@@ -50,7 +52,9 @@ extension KeyManagementService {
 
     /// An ARN in another region names no key here; one in another account is refused unless
     /// the operation works across accounts.
-    private func checkScope(region: String, account: String, _ context: RequestContext, resource: String, action: KMSAction, crossAccount: Bool) throws(KMSError) {
+    private func checkScope(
+        region: String, account: String, _ context: RequestContext, resource: String, action: KMSAction, crossAccount: Bool
+    ) throws(KMSError) {
         if account != context.account, !crossAccount {
             throw Self.denied(context, action, resource, .noResourcePolicy)
         }
@@ -95,13 +99,17 @@ extension KeyManagementService {
 
     /// Resolves a key (aliases, and other accounts' keys by ARN, allowed), authorizes the
     /// request, and requires the key `Enabled` with `usage`.
-    func usableKey(_ keyID: String, _ context: RequestContext, _ access: AccessRequest, operation: String, usage: KeyUsage = .encryptDecrypt) async throws(KMSError) -> KMSKey {
+    func usableKey(
+        _ keyID: String, _ context: RequestContext, _ access: AccessRequest, operation: String, usage: KeyUsage = .encryptDecrypt
+    ) async throws(KMSError) -> KMSKey {
         let key = try await resolveKey(keyID, context, allowAlias: true, action: access.action, crossAccount: true)
         return try await usable(key, context, access, operation: operation, usage: usage)
     }
 
     /// Authorizes the request on a resolved key and requires it `Enabled` with `usage`.
-    func usable(_ key: KMSKey, _ context: RequestContext, _ access: AccessRequest, operation: String, usage: KeyUsage) async throws(KMSError) -> KMSKey {
+    func usable(
+        _ key: KMSKey, _ context: RequestContext, _ access: AccessRequest, operation: String, usage: KeyUsage
+    ) async throws(KMSError) -> KMSKey {
         try await authorize(context, access, key: key)
         try KeyLifecycle.check(access.action, on: key)
         try requireUsage(key, usage, operation: operation)
@@ -118,8 +126,9 @@ extension KeyManagementService {
     /// Encrypts with a symmetric key's current material version.
     func seal(_ plaintext: some DataProtocol, under key: KMSKey, context: EncryptionContext) async throws(KMSError) -> [UInt8] {
         let material = try await currentMaterial(of: key, as: SymmetricKeyMaterial.self)
-        return try material.encrypt(plaintext, context: context, account: key.account, keyID: key.id,
-                                    materialVersion: key.currentMaterialVersion)
+        return try material.encrypt(
+            plaintext, context: context, account: key.account, keyID: key.id,
+            materialVersion: key.currentMaterialVersion)
     }
 
     /// Encryption context binds only to symmetric ciphertexts; AWS refuses it with other keys.

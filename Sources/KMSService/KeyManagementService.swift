@@ -22,8 +22,8 @@ public final class KeyManagementService: Sendable {
     /// of a version never changes, and a deleted key is refused by the key lookup that always
     /// precedes a material lookup. Imported material can be deleted (or expire) while its key
     /// stays usable: every such deletion bumps the key's revision, which is in its cache key.
-    /// Room for 100,000 versions: at 10,000, a workload cycling through the benchmark's
-    /// 10,000 keys emptied it over and over.
+    /// Room for 100,000 versions, so that a workload cycling through 10,000 keys of every
+    /// kind does not empty it over and over.
     private let materialCache = BoundedCache<String, (material: any KeyMaterial, materialID: String)>(limit: 100_000)
     /// Parsed key policies by their text: keys created without a policy share one document.
     let policyCache = BoundedCache<String, PolicyDocument>(limit: 10_000)
@@ -41,8 +41,10 @@ public final class KeyManagementService: Sendable {
         /// Request-rate quotas; nil (the default here) applies none.
         public var requestRates: RequestRates?
 
-        public init(grantsPerKey: Int = 50_000, keyPolicySize: Int = 32_768, keysPerRegion: Int = 100_000, aliasesPerKey: Int = 50,
-                    requestRates: RequestRates? = nil) {
+        public init(
+            grantsPerKey: Int = 50_000, keyPolicySize: Int = 32_768, keysPerRegion: Int = 100_000, aliasesPerKey: Int = 50,
+            requestRates: RequestRates? = nil
+        ) {
             self.grantsPerKey = grantsPerKey
             self.keyPolicySize = keyPolicySize
             self.keysPerRegion = keysPerRegion
@@ -53,8 +55,10 @@ public final class KeyManagementService: Sendable {
 
     /// - Parameter auditChain: the audit chain this process appends to; give each process
     ///   over a shared database its own, so that they don't wait on one another.
-    public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), quotas: Quotas = Quotas(),
-                auditChain: String = "main", logger: Logger = Logger(label: "swiftkms.service")) {
+    public init(
+        store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), quotas: Quotas = Quotas(),
+        auditChain: String = "main", logger: Logger = Logger(label: "swiftkms.service")
+    ) {
         self.quotas = quotas
         audit = AuditTrail(store: store, chain: auditChain, logger: logger)
         throttle = quotas.requestRates.map { RequestThrottle(rates: $0, clock: clock) }
@@ -82,7 +86,7 @@ public final class KeyManagementService: Sendable {
             return (typed, cached.materialID)
         }
         guard let record = try await store.keyMaterial(keyID: key.id, region: key.region, version: version),
-              !record.isDeleted
+            !record.isDeleted
         else { return nil }
         let material = try rootKey.unwrapKeyMaterial(record.wrapped, as: type, keyARN: key.arn, version: version)
         materialCache.set((material, record.materialID), for: cacheKey)

@@ -12,7 +12,8 @@ extension KeyManagementService {
     ///   do for reading: GetKeyRotationStatus, ListKeyRotations).
     func requireRotatable(_ key: KMSKey, imported: Bool = false) throws(KMSError) {
         guard key.spec == .symmetricDefault, key.usage == .encryptDecrypt else {
-            throw KMSError(.unsupportedOperation, "\(key.arn) key spec \(key.spec.rawValue) does not support key rotation; only symmetric encryption keys do.")
+            throw KMSError(
+                .unsupportedOperation, "\(key.arn) key spec \(key.spec.rawValue) does not support key rotation; only symmetric encryption keys do.")
         }
         guard key.origin == .awsKMS || (imported && key.origin == .external) else {
             throw KMSError(.unsupportedOperation, "\(key.arn) origin is \(key.origin.rawValue) which is not valid for this operation.")
@@ -31,8 +32,11 @@ extension KeyManagementService {
         var mutations: [Mutation] = [.updateKey(rotated)] + sharedUpdates(from: rotated, to: replicas)
         for member in [key] + replicas {
             let wrapped = try rootKey.wrapKeyMaterial(material, keyARN: member.arn, version: rotated.currentMaterialVersion)
-            mutations.append(.insertKeyMaterial(KeyMaterialRecord(keyID: member.id, region: member.region, version: rotated.currentMaterialVersion,
-                                                                  wrapped: wrapped, creationDate: now, materialID: materialID, rotationType: type)))
+            mutations.append(
+                .insertKeyMaterial(
+                    KeyMaterialRecord(
+                        keyID: member.id, region: member.region, version: rotated.currentMaterialVersion,
+                        wrapped: wrapped, creationDate: now, materialID: materialID, rotationType: type)))
         }
         return (rotated, mutations)
     }

@@ -21,8 +21,9 @@ extension KeyManagementService {
     /// on a replica they are `UnsupportedOperationException`, as on AWS.
     func requireNotReplica(_ key: KMSKey, operation: String) throws(KMSError) {
         guard key.isReplica else { return }
-        throw KMSError(.unsupportedOperation,
-                       "\(key.arn) is a multi-Region replica key; call \(operation) on its primary key in \(key.primaryRegion ?? "its primary Region").")
+        throw KMSError(
+            .unsupportedOperation,
+            "\(key.arn) is a multi-Region replica key; call \(operation) on its primary key in \(key.primaryRegion ?? "its primary Region").")
     }
 
     /// The key's shared properties copied onto each related key (for one commit with `key`).
@@ -40,8 +41,8 @@ extension KeyManagementService {
     /// this was starts its own deletion window now.
     func primaryAfterDeleting(replica: KMSKey, at now: Date) async throws(KMSError) -> KMSKey? {
         guard replica.isReplica, let primaryRegion = replica.primaryRegion,
-              var primary = try await store.key(id: replica.id, region: primaryRegion),
-              primary.state == .pendingReplicaDeletion
+            var primary = try await store.key(id: replica.id, region: primaryRegion),
+            primary.state == .pendingReplicaDeletion
         else { return nil }
         let remaining = try await relatedKeys(of: primary).filter { $0.region != replica.region }
         guard remaining.isEmpty else { return nil }

@@ -10,7 +10,8 @@ enum Pagination {
     static func position(from marker: String?) throws(KMSError) -> String? {
         guard let marker else { return nil }
         guard let data = Base64.decodeStrict(marker), let key = String(validating: data, as: UTF8.self), !key.isEmpty else {
-            throw KMSError(.invalidMarker, "The request was rejected because the marker that specifies where pagination should next begin is not valid.")
+            throw KMSError(
+                .invalidMarker, "The request was rejected because the marker that specifies where pagination should next begin is not valid.")
         }
         return key
     }

@@ -1,4 +1,5 @@
 import Foundation
+@_exported import KMSCore
 
 /// Who made a request and where: established by SigV4 authentication before any operation runs.
 public struct RequestContext: Sendable {
@@ -22,8 +23,10 @@ public struct RequestContext: Sendable {
     /// names the operation and its parameters.
     public var audit: AuditRecorder
 
-    public init(principal: Principal, region: String, requestID: String, sourceIP: String? = nil, secureTransport: Bool = false,
-                accessKeyID: String = "", userAgent: String? = nil) {
+    public init(
+        principal: Principal, region: String, requestID: String, sourceIP: String? = nil, secureTransport: Bool = false,
+        accessKeyID: String = "", userAgent: String? = nil
+    ) {
         self.principal = principal
         self.region = region
         self.requestID = requestID
@@ -31,15 +34,19 @@ public struct RequestContext: Sendable {
         self.secureTransport = secureTransport
         self.accessKeyID = accessKeyID
         self.userAgent = userAgent
-        audit = AuditRecorder(.init(eventName: "", eventTime: Date(), identity: .principal(principal, accessKeyID: accessKeyID), region: region,
-                                    sourceIP: sourceIP, userAgent: userAgent, requestParameters: .null, requestID: requestID, readOnly: false))
+        audit = AuditRecorder(
+            .init(
+                eventName: "", eventTime: Date(), identity: .principal(principal, accessKeyID: accessKeyID), region: region,
+                sourceIP: sourceIP, userAgent: userAgent, requestParameters: .null, requestID: requestID, readOnly: false))
     }
 
     /// Starts the audit event of operation `name` with its CloudTrail `requestParameters`.
     public mutating func beginAudit(operation name: String, requestParameters: JSONValue, at time: Date) {
-        audit = AuditRecorder(.init(eventName: name, eventTime: time, identity: auditIdentity, region: region,
-                                    sourceIP: sourceIP, userAgent: userAgent, requestParameters: requestParameters, requestID: requestID,
-                                    readOnly: AuditRecorder.isReadOnly(name)))
+        audit = AuditRecorder(
+            .init(
+                eventName: name, eventTime: time, identity: auditIdentity, region: region,
+                sourceIP: sourceIP, userAgent: userAgent, requestParameters: requestParameters, requestID: requestID,
+                readOnly: AuditRecorder.isReadOnly(name)))
     }
 
     public var account: String { principal.account }
@@ -55,12 +62,12 @@ public struct RequestContext: Sendable {
         var forwarded = self
         forwarded.principal = principal
         forwarded.invokedBy = service
-        forwarded.audit = AuditRecorder(.init(eventName: "", eventTime: Date(), identity: forwarded.auditIdentity, region: region, sourceIP: sourceIP,
-                                              userAgent: userAgent, requestParameters: .null, requestID: requestID, readOnly: false))
+        forwarded.audit = AuditRecorder(
+            .init(
+                eventName: "", eventTime: Date(), identity: forwarded.auditIdentity, region: region, sourceIP: sourceIP,
+                userAgent: userAgent, requestParameters: .null, requestID: requestID, readOnly: false))
         return forwarded
     }
 
     var auditIdentity: AuditIdentity { .principal(principal, accessKeyID: accessKeyID, invokedBy: invokedBy) }
 }
-
-@_exported import KMSCore

@@ -43,8 +43,10 @@ struct ServiceStore: Sendable {
     /// Commits `mutations` atomically, with the request's audit event when `context` is given
     /// and its event not yet recorded, and returns once they are durable. A revision conflict
     /// here is unexpected (the caller read nothing it relies on): `KMSInternalException`.
-    func commit(_ mutations: [Mutation], recording context: RequestContext? = nil,
-                ifExists: KMSError? = nil, ifMissing: KMSError? = nil) async throws(KMSError) {
+    func commit(
+        _ mutations: [Mutation], recording context: RequestContext? = nil,
+        ifExists: KMSError? = nil, ifMissing: KMSError? = nil
+    ) async throws(KMSError) {
         guard try await apply(Change(mutations, (), ifExists: ifExists, ifMissing: ifMissing), recording: context) else {
             logger.error("store failure", metadata: ["error": "unexpected revision conflict"])
             throw KMSError.internalFailure()
@@ -53,8 +55,10 @@ struct ServiceStore: Sendable {
 
     /// Builds a change from fresh reads and commits it; when a revision changed in between (a
     /// concurrent request changed the same key), builds it again from what is stored now.
-    func commitRetrying<Result>(recording context: RequestContext? = nil,
-                                _ build: () async throws(KMSError) -> Change<Result>) async throws(KMSError) -> Result {
+    func commitRetrying<Result>(
+        recording context: RequestContext? = nil,
+        _ build: () async throws(KMSError) -> Change<Result>
+    ) async throws(KMSError) -> Result {
         for _ in 0..<8 {
             let change = try await build()
             if try await apply(change, recording: context) { return change.result }

@@ -124,7 +124,9 @@ public final class CachingStore: Store {
     public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
         try await base.keys(account: account, region: region, afterID: afterID, limit: limit)
     }
-    public func keyCount(account: String, region: String) async throws(StoreError) -> Int { try await base.keyCount(account: account, region: region) }
+    public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
+        try await base.keyCount(account: account, region: region)
+    }
     public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] { try await base.keysDueForDeletion(at: date) }
     public func keyMaterial(keyID: String, region: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
         try await base.keyMaterial(keyID: keyID, region: region, version: version)

@@ -24,8 +24,10 @@ public struct KeyMaterialRecord: Sendable, Equatable {
     /// recognizes a reimport of the same material), without the material.
     public var isDeleted: Bool { wrapped.isEmpty }
 
-    public init(keyID: String, region: String, version: UInt32, wrapped: [UInt8], creationDate: Date, materialID: String,
-                rotationType: RotationType? = nil, description: String? = nil, validTo: Date? = nil) {
+    public init(
+        keyID: String, region: String, version: UInt32, wrapped: [UInt8], creationDate: Date, materialID: String,
+        rotationType: RotationType? = nil, description: String? = nil, validTo: Date? = nil
+    ) {
         self.description = description
         self.validTo = validTo
         self.keyID = keyID
@@ -107,10 +109,10 @@ extension Mutation {
     public var changesStoredRows: Bool {
         switch self {
         case .insertKey, .insertKeyMaterial, .insertImportParameters, .deleteImportParameters, .insertAlias, .insertPrincipal,
-             .insertAccessKey, .appendAuditEvent, .insertAuditCheckpoint, .insertAuditSigningKey, .pruneAuditEvents:
+            .insertAccessKey, .appendAuditEvent, .insertAuditCheckpoint, .insertAuditSigningKey, .pruneAuditEvents:
             false
         case .updateKey, .deleteKey, .replaceKeyMaterial, .updateAlias, .deleteAlias, .putTags, .removeTags, .deleteAccessKey,
-             .deletePrincipal, .putIdentityPolicy, .deleteIdentityPolicy, .putPrincipalTags, .removePrincipalTags, .insertGrant, .deleteGrant:
+            .deletePrincipal, .putIdentityPolicy, .deleteIdentityPolicy, .putPrincipalTags, .removePrincipalTags, .insertGrant, .deleteGrant:
             true
         }
     }
@@ -137,9 +139,11 @@ public struct AuditQuery: Sendable {
     public var oldestFirst = false
     public var limit = 50
 
-    public init(startTime: Date? = nil, endTime: Date? = nil, eventName: String? = nil, userName: String? = nil, keyID: String? = nil,
-                region: String? = nil, accessKeyID: String? = nil, readOnly: Bool? = nil, errorsOnly: Bool = false, succeededOnly: Bool = false,
-                eventNames: [String]? = nil, oldestFirst: Bool = false, limit: Int = 50) {
+    public init(
+        startTime: Date? = nil, endTime: Date? = nil, eventName: String? = nil, userName: String? = nil, keyID: String? = nil,
+        region: String? = nil, accessKeyID: String? = nil, readOnly: Bool? = nil, errorsOnly: Bool = false, succeededOnly: Bool = false,
+        eventNames: [String]? = nil, oldestFirst: Bool = false, limit: Int = 50
+    ) {
         self.succeededOnly = succeededOnly
         self.eventNames = eventNames
         self.oldestFirst = oldestFirst

@@ -25,16 +25,20 @@ extension SQLiteStore {
     static func apply(_ mutation: Mutation, _ heads: inout AuditChainHeads, _ db: Database) throws {
         switch mutation {
         case .insertKey(let key):
-            try db.cachedStatement(literal: """
-                INSERT INTO kms_key (id, account, region, creation_ms, key_manager, revision, \(keyColumns))
-                VALUES (\(key.id), \(key.account), \(key.region), \(key.creationDate.millis), \(key.keyManager.rawValue), \(key.revision),
-                        \(keyValues(key)))
-                """).execute()
+            try db.cachedStatement(
+                literal: """
+                    INSERT INTO kms_key (id, account, region, creation_ms, key_manager, revision, \(keyColumns))
+                    VALUES (\(key.id), \(key.account), \(key.region), \(key.creationDate.millis), \(key.keyManager.rawValue), \(key.revision),
+                            \(keyValues(key)))
+                    """
+            ).execute()
         case .updateKey(let key):
-            try db.cachedStatement(literal: """
-                UPDATE kms_key SET (\(keyColumns)) = (\(keyValues(key))), revision = revision + 1
-                WHERE id = \(key.id) AND region = \(key.region) AND revision = \(key.revision)
-                """).execute()
+            try db.cachedStatement(
+                literal: """
+                    UPDATE kms_key SET (\(keyColumns)) = (\(keyValues(key))), revision = revision + 1
+                    WHERE id = \(key.id) AND region = \(key.region) AND revision = \(key.revision)
+                    """
+            ).execute()
             guard db.changesCount == 1 else { throw StoreError.conflict }
         case .deleteKey(let id, let region, let revision):
             try db.cachedStatement(sql: "DELETE FROM alias WHERE target_key_id = ? AND region = ?").execute(arguments: [id, region])
@@ -44,51 +48,67 @@ extension SQLiteStore {
             try db.cachedStatement(sql: "DELETE FROM kms_key WHERE id = ? AND region = ? AND revision = ?").execute(arguments: [id, region, revision])
             guard db.changesCount == 1 else { throw StoreError.conflict }
         case .insertKeyMaterial(let m):
-            try db.cachedStatement(literal: """
-                INSERT INTO key_material (key_id, region, version, wrapped, creation_ms, material_id, rotation_type, description, valid_to_ms)
-                VALUES (\(m.keyID), \(m.region), \(Int64(m.version)), \(Data(m.wrapped)), \(m.creationDate.millis), \(m.materialID),
-                        \(m.rotationType?.rawValue), \(m.description), \(m.validTo?.millis))
-                """).execute()
+            try db.cachedStatement(
+                literal: """
+                    INSERT INTO key_material (key_id, region, version, wrapped, creation_ms, material_id, rotation_type, description, valid_to_ms)
+                    VALUES (\(m.keyID), \(m.region), \(Int64(m.version)), \(Data(m.wrapped)), \(m.creationDate.millis), \(m.materialID),
+                            \(m.rotationType?.rawValue), \(m.description), \(m.validTo?.millis))
+                    """
+            ).execute()
         case .replaceKeyMaterial(let m):
-            try db.cachedStatement(literal: """
-                UPDATE key_material SET wrapped = \(Data(m.wrapped)), description = \(m.description), rotation_type = \(m.rotationType?.rawValue),
-                    creation_ms = \(m.creationDate.millis), valid_to_ms = \(m.validTo?.millis)
-                WHERE key_id = \(m.keyID) AND region = \(m.region) AND version = \(Int64(m.version))
-                """).execute()
+            try db.cachedStatement(
+                literal: """
+                    UPDATE key_material SET wrapped = \(Data(m.wrapped)), description = \(m.description), rotation_type = \(m.rotationType?.rawValue),
+                        creation_ms = \(m.creationDate.millis), valid_to_ms = \(m.validTo?.millis)
+                    WHERE key_id = \(m.keyID) AND region = \(m.region) AND version = \(Int64(m.version))
+                    """
+            ).execute()
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .insertImportParameters(let p):
-            try db.cachedStatement(literal: """
-                INSERT INTO import_parameters (id, key_id, region, algorithm, wrapped_private_key, valid_to_ms)
-                VALUES (\(p.id), \(p.keyID), \(p.region), \(p.algorithm.rawValue), \(Data(p.wrappedPrivateKey)), \(p.validTo.millis))
-                """).execute()
+            try db.cachedStatement(
+                literal: """
+                    INSERT INTO import_parameters (id, key_id, region, algorithm, wrapped_private_key, valid_to_ms)
+                    VALUES (\(p.id), \(p.keyID), \(p.region), \(p.algorithm.rawValue), \(Data(p.wrappedPrivateKey)), \(p.validTo.millis))
+                    """
+            ).execute()
         case .deleteImportParameters(let date):
             try db.cachedStatement(sql: "DELETE FROM import_parameters WHERE valid_to_ms <= ?").execute(arguments: [date.millis])
         case .insertAlias(let a):
-            try db.cachedStatement(sql: """
-                INSERT INTO alias (account, region, name, target_key_id, creation_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [a.account, a.region, a.name, a.targetKeyID, a.creationDate.millis, a.lastUpdatedDate.millis])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO alias (account, region, name, target_key_id, creation_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [a.account, a.region, a.name, a.targetKeyID, a.creationDate.millis, a.lastUpdatedDate.millis])
         case .updateAlias(let a):
-            try db.cachedStatement(sql: "UPDATE alias SET target_key_id = ?, updated_ms = ? WHERE account = ? AND region = ? AND name = ?").execute(arguments: [a.targetKeyID, a.lastUpdatedDate.millis, a.account, a.region, a.name])
+            try db.cachedStatement(sql: "UPDATE alias SET target_key_id = ?, updated_ms = ? WHERE account = ? AND region = ? AND name = ?").execute(
+                arguments: [a.targetKeyID, a.lastUpdatedDate.millis, a.account, a.region, a.name])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .deleteAlias(let account, let region, let name):
             try db.cachedStatement(sql: "DELETE FROM alias WHERE account = ? AND region = ? AND name = ?").execute(arguments: [account, region, name])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .putTags(let keyID, let region, let tags):
             for tag in tags {
-                try db.cachedStatement(sql: """
-                    INSERT INTO key_tag (key_id, region, tag_key, tag_value) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (key_id, region, tag_key) DO UPDATE SET tag_value = excluded.tag_value
-                    """).execute(arguments: [keyID, region, tag.key, tag.value])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO key_tag (key_id, region, tag_key, tag_value) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (key_id, region, tag_key) DO UPDATE SET tag_value = excluded.tag_value
+                        """
+                ).execute(arguments: [keyID, region, tag.key, tag.value])
             }
         case .removeTags(let keyID, let region, let tagKeys):
             for tagKey in tagKeys {
-                try db.cachedStatement(sql: "DELETE FROM key_tag WHERE key_id = ? AND region = ? AND tag_key = ?").execute(arguments: [keyID, region, tagKey])
+                try db.cachedStatement(sql: "DELETE FROM key_tag WHERE key_id = ? AND region = ? AND tag_key = ?").execute(arguments: [
+                    keyID, region, tagKey,
+                ])
             }
         case .insertPrincipal(let p, let date):
-            try db.cachedStatement(sql: "INSERT INTO principal (account, name, creation_ms, incarnation) VALUES (?, ?, ?, lower(hex(randomblob(16))))")
-                .execute(arguments: [p.account, p.path, date.millis])
+            try db.cachedStatement(
+                sql: "INSERT INTO principal (account, name, creation_ms, incarnation) VALUES (?, ?, ?, lower(hex(randomblob(16))))"
+            )
+            .execute(arguments: [p.account, p.path, date.millis])
         case .insertAccessKey(let k, let date):
-            try db.cachedStatement(sql: "INSERT INTO access_key (id, account, name, sealed_secret, creation_ms) VALUES (?, ?, ?, ?, ?)").execute(arguments: [k.id, k.principal.account, k.principal.path, Data(k.sealedSecret), date.millis])
+            try db.cachedStatement(sql: "INSERT INTO access_key (id, account, name, sealed_secret, creation_ms) VALUES (?, ?, ?, ?, ?)").execute(
+                arguments: [k.id, k.principal.account, k.principal.path, Data(k.sealedSecret), date.millis])
         case .deleteAccessKey(let id):
             try db.cachedStatement(sql: "DELETE FROM access_key WHERE id = ?").execute(arguments: [id])
             guard db.changesCount == 1 else { throw StoreError.notFound }
@@ -100,51 +120,69 @@ extension SQLiteStore {
             try db.cachedStatement(sql: "DELETE FROM principal WHERE account = ? AND name = ?").execute(arguments: [p.account, p.path])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .putIdentityPolicy(let p, let policy):
-            try db.cachedStatement(sql: """
-                INSERT INTO identity_policy (account, principal, name, document) VALUES (?, ?, ?, ?)
-                ON CONFLICT (account, principal, name) DO UPDATE SET document = excluded.document
-                """).execute(arguments: [p.account, p.path, policy.name, policy.document])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO identity_policy (account, principal, name, document) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (account, principal, name) DO UPDATE SET document = excluded.document
+                    """
+            ).execute(arguments: [p.account, p.path, policy.name, policy.document])
         case .deleteIdentityPolicy(let p, let name):
-            try db.cachedStatement(sql: "DELETE FROM identity_policy WHERE account = ? AND principal = ? AND name = ?").execute(arguments: [p.account, p.path, name])
+            try db.cachedStatement(sql: "DELETE FROM identity_policy WHERE account = ? AND principal = ? AND name = ?").execute(arguments: [
+                p.account, p.path, name,
+            ])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .putPrincipalTags(let p, let tags):
             for tag in tags {
-                try db.cachedStatement(sql: """
-                    INSERT INTO principal_tag (account, principal, tag_key, tag_value) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (account, principal, tag_key) DO UPDATE SET tag_value = excluded.tag_value
-                    """).execute(arguments: [p.account, p.path, tag.key, tag.value])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO principal_tag (account, principal, tag_key, tag_value) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (account, principal, tag_key) DO UPDATE SET tag_value = excluded.tag_value
+                        """
+                ).execute(arguments: [p.account, p.path, tag.key, tag.value])
             }
         case .removePrincipalTags(let p, let tagKeys):
             for tagKey in tagKeys {
-                try db.cachedStatement(sql: "DELETE FROM principal_tag WHERE account = ? AND principal = ? AND tag_key = ?").execute(arguments: [p.account, p.path, tagKey])
+                try db.cachedStatement(sql: "DELETE FROM principal_tag WHERE account = ? AND principal = ? AND tag_key = ?").execute(arguments: [
+                    p.account, p.path, tagKey,
+                ])
             }
         case .insertGrant(let g):
             let operations = g.operations.map(\.rawValue).joined(separator: ",")
             let constraints = try g.constraints.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-            try db.cachedStatement(literal: """
-                INSERT INTO key_grant (id, key_id, region, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms)
-                VALUES (\(g.id), \(g.keyID), \(g.keyRegion), \(g.keyARN), \(g.name), \(g.granteePrincipal), \(g.retiringPrincipal),
-                        \(operations), \(constraints), \(g.issuingAccount), \(g.creationDate.millis))
-                """).execute()
+            try db.cachedStatement(
+                literal: """
+                    INSERT INTO key_grant (id, key_id, region, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms)
+                    VALUES (\(g.id), \(g.keyID), \(g.keyRegion), \(g.keyARN), \(g.name), \(g.granteePrincipal), \(g.retiringPrincipal),
+                            \(operations), \(constraints), \(g.issuingAccount), \(g.creationDate.millis))
+                    """
+            ).execute()
         case .deleteGrant(let id):
             try db.cachedStatement(sql: "DELETE FROM key_grant WHERE id = ?").execute(arguments: [id])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .appendAuditEvent(let event):
             try appendAuditEvent(event, &heads, db)
         case .insertAuditCheckpoint(let checkpoint, let date):
-            try db.cachedStatement(sql: "INSERT INTO audit_checkpoint (creation_ms, statement, signature) VALUES (?, ?, ?)").execute(arguments: [date.millis, Data(checkpoint.statement), Data(checkpoint.signature)])
+            try db.cachedStatement(sql: "INSERT INTO audit_checkpoint (creation_ms, statement, signature) VALUES (?, ?, ?)").execute(arguments: [
+                date.millis, Data(checkpoint.statement), Data(checkpoint.signature),
+            ])
         case .insertAuditSigningKey(let wrapped, let publicKey, let date):
-            try db.cachedStatement(sql: "INSERT INTO audit_signing_key (id, wrapped, public_key, creation_ms) VALUES (1, ?, ?, ?)").execute(arguments: [Data(wrapped), Data(publicKey), date.millis])
+            try db.cachedStatement(sql: "INSERT INTO audit_signing_key (id, wrapped, public_key, creation_ms) VALUES (1, ?, ?, ?)").execute(
+                arguments: [Data(wrapped), Data(publicKey), date.millis])
         case .pruneAuditEvents(let through):
             try heads.write(db)
             for state in try auditChains(db) {
                 guard let lastPruned = through[state.chain], lastPruned > state.baseSequence else { continue }
                 guard lastPruned <= state.headSequence else { throw StoreError.conflict }
-                guard let record = try Data.fetchOne(db.cachedStatement(sql: "SELECT record FROM audit_event WHERE chain = ? AND seq = ?"),
-                                                     arguments: [state.chain, lastPruned]) else { throw StoreError.conflict }
+                guard
+                    let record = try Data.fetchOne(
+                        db.cachedStatement(sql: "SELECT record FROM audit_event WHERE chain = ? AND seq = ?"),
+                        arguments: [state.chain, lastPruned])
+                else { throw StoreError.conflict }
                 try db.cachedStatement(sql: "DELETE FROM audit_event WHERE chain = ? AND seq <= ?").execute(arguments: [state.chain, lastPruned])
                 try db.cachedStatement(sql: "DELETE FROM audit_resource WHERE chain = ? AND seq <= ?").execute(arguments: [state.chain, lastPruned])
-                try db.cachedStatement(sql: "UPDATE audit_chain SET base_seq = ?, base_digest = ? WHERE name = ?").execute(arguments: [lastPruned, Data(AuditChain.digest(Array(record))), state.chain])
+                try db.cachedStatement(sql: "UPDATE audit_chain SET base_seq = ?, base_digest = ? WHERE name = ?").execute(arguments: [
+                    lastPruned, Data(AuditChain.digest(Array(record))), state.chain,
+                ])
             }
         }
     }
@@ -156,21 +194,26 @@ extension SQLiteStore {
         let head = try heads.head(of: event.chain, db)
         let sequence = head.sequence + 1
         let sealed = AuditChain.seal(event, sequence: sequence, previousDigest: head.digest)
-        try db.cachedStatement(literal: """
-            INSERT INTO audit_event (chain, seq, event_ms, event_name, account, region, user_name, access_key_id, read_only, error_code, record)
-            VALUES (\(event.chain), \(sequence), \(event.eventTime.millis), \(event.eventName), \(event.account), \(event.region),
-                    \(event.userName), \(event.accessKeyID), \(event.readOnly), \(event.errorCode), \(Data(sealed)))
-            """).execute()
+        try db.cachedStatement(
+            literal: """
+                INSERT INTO audit_event (chain, seq, event_ms, event_name, account, region, user_name, access_key_id, read_only, error_code, record)
+                VALUES (\(event.chain), \(sequence), \(event.eventTime.millis), \(event.eventName), \(event.account), \(event.region),
+                        \(event.userName), \(event.accessKeyID), \(event.readOnly), \(event.errorCode), \(Data(sealed)))
+                """
+        ).execute()
         for keyID in Set(event.keyIDs) {
-            try db.cachedStatement(sql: "INSERT INTO audit_resource (key_id, chain, seq) VALUES (?, ?, ?)").execute(arguments: [keyID, event.chain, sequence])
+            try db.cachedStatement(sql: "INSERT INTO audit_resource (key_id, chain, seq) VALUES (?, ?, ?)").execute(arguments: [
+                keyID, event.chain, sequence,
+            ])
         }
         heads.advance(event.chain, to: .init(sequence: sequence, digest: AuditChain.digest(sealed)))
     }
 
     static func auditChains(_ db: Database) throws -> [AuditChainState] {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM audit_chain ORDER BY name")).map { row in
-            AuditChainState(chain: row["name"], baseSequence: row["base_seq"], baseDigest: Array(row["base_digest"] as Data),
-                            headSequence: row["head_seq"], headDigest: Array(row["head_digest"] as Data))
+            AuditChainState(
+                chain: row["name"], baseSequence: row["base_seq"], baseDigest: Array(row["base_digest"] as Data),
+                headSequence: row["head_seq"], headDigest: Array(row["head_digest"] as Data))
         }
     }
 }
@@ -194,7 +237,8 @@ struct AuditChainHeads {
     mutating func head(of chain: String, _ db: Database) throws -> Head {
         if let head = heads[chain] { return head }
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT head_seq, head_digest FROM audit_chain WHERE name = ?"), arguments: [chain])
-        let head = row.map { Head(sequence: $0["head_seq"], digest: Array($0["head_digest"] as Data)) }
+        let head =
+            row.map { Head(sequence: $0["head_seq"], digest: Array($0["head_digest"] as Data)) }
             ?? Head(sequence: 0, digest: AuditChain.genesisDigest)
         heads[chain] = head
         return head
@@ -210,10 +254,12 @@ struct AuditChainHeads {
     mutating func write(_ db: Database) throws {
         for chain in moved {
             guard let head = heads[chain] else { continue }
-            try db.cachedStatement(sql: """
-                INSERT INTO audit_chain (name, base_seq, base_digest, head_seq, head_digest) VALUES (?, 0, ?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET head_seq = excluded.head_seq, head_digest = excluded.head_digest
-                """).execute(arguments: [chain, Data(AuditChain.genesisDigest), head.sequence, Data(head.digest)])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO audit_chain (name, base_seq, base_digest, head_seq, head_digest) VALUES (?, 0, ?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET head_seq = excluded.head_seq, head_digest = excluded.head_digest
+                    """
+            ).execute(arguments: [chain, Data(AuditChain.genesisDigest), head.sequence, Data(head.digest)])
         }
         moved.removeAll()
     }

@@ -7,61 +7,80 @@ import KMSStorage
 /// decoding of rows into the domain's values.
 extension SQLiteStore {
     public func key(id: String, region: String) async throws(StoreError) -> KMSKey? {
-        try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM kms_key WHERE id = ? AND region = ?"), arguments: [id, region]).map(Self.key) }
+        try await read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM kms_key WHERE id = ? AND region = ?"), arguments: [id, region]).map(Self.key)
+        }
     }
 
     public func relatedKeys(id: String) async throws(StoreError) -> [KMSKey] {
-        try await read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM kms_key WHERE id = ? ORDER BY region"), arguments: [id]).map(Self.key) }
+        try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM kms_key WHERE id = ? ORDER BY region"), arguments: [id]).map(Self.key)
+        }
     }
 
     public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT * FROM kms_key WHERE account = ? AND region = ? AND id > ? ORDER BY id LIMIT ?
-                """), arguments: [account, region, afterID ?? "", limit]).map(Self.key)
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM kms_key WHERE account = ? AND region = ? AND id > ? ORDER BY id LIMIT ?
+                        """), arguments: [account, region, afterID ?? "", limit]
+            ).map(Self.key)
         }
     }
 
     public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
         try await read { db in
-            try Int.fetchOne(db.cachedStatement(sql: "SELECT count FROM key_count WHERE account = ? AND region = ?"), arguments: [account, region]) ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT count FROM key_count WHERE account = ? AND region = ?"), arguments: [account, region])
+                ?? 0
         }
     }
 
     public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM kms_key WHERE state = ? AND deletion_ms <= ? ORDER BY deletion_ms"),
-                             arguments: [KeyState.pendingDeletion.rawValue, date.millis]).map(Self.key)
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM kms_key WHERE state = ? AND deletion_ms <= ? ORDER BY deletion_ms"),
+                arguments: [KeyState.pendingDeletion.rawValue, date.millis]
+            ).map(Self.key)
         }
     }
 
     public func keyMaterial(keyID: String, region: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
         try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM key_material WHERE key_id = ? AND region = ? AND version = ?"),
-                             arguments: [keyID, region, Int64(version)]).map(Self.keyMaterial)
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM key_material WHERE key_id = ? AND region = ? AND version = ?"),
+                arguments: [keyID, region, Int64(version)]
+            ).map(Self.keyMaterial)
         }
     }
 
     public func keyMaterials(keyID: String, region: String) async throws(StoreError) -> [KeyMaterialRecord] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_material WHERE key_id = ? AND region = ? ORDER BY version"),
-                             arguments: [keyID, region]).map(Self.keyMaterial)
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM key_material WHERE key_id = ? AND region = ? ORDER BY version"),
+                arguments: [keyID, region]
+            ).map(Self.keyMaterial)
         }
     }
 
     public func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT * FROM kms_key WHERE state = ? AND next_rotation_ms <= ? AND (primary_region IS NULL OR primary_region = region)
-                ORDER BY next_rotation_ms
-                """), arguments: [KeyState.enabled.rawValue, date.millis]).map(Self.key)
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM kms_key WHERE state = ? AND next_rotation_ms <= ? AND (primary_region IS NULL OR primary_region = region)
+                        ORDER BY next_rotation_ms
+                        """), arguments: [KeyState.enabled.rawValue, date.millis]
+            ).map(Self.key)
         }
     }
 
     public func expiredKeyMaterials(by date: Date) async throws(StoreError) -> [KeyMaterialRecord] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_material WHERE valid_to_ms <= ? AND length(wrapped) > 0 ORDER BY valid_to_ms"),
-                             arguments: [date.millis]).map(Self.keyMaterial)
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM key_material WHERE valid_to_ms <= ? AND length(wrapped) > 0 ORDER BY valid_to_ms"),
+                arguments: [date.millis]
+            ).map(Self.keyMaterial)
         }
     }
 
@@ -69,8 +88,9 @@ extension SQLiteStore {
         try await read { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM import_parameters WHERE id = ?"), arguments: [id]).flatMap { row in
                 ImportWrappingAlgorithm(rawValue: row["algorithm"]).map { algorithm in
-                    ImportParameters(id: row["id"], keyID: row["key_id"], region: row["region"], algorithm: algorithm,
-                                     wrappedPrivateKey: Array(row["wrapped_private_key"] as Data), validTo: Date(millis: row["valid_to_ms"]))
+                    ImportParameters(
+                        id: row["id"], keyID: row["key_id"], region: row["region"], algorithm: algorithm,
+                        wrappedPrivateKey: Array(row["wrapped_private_key"] as Data), validTo: Date(millis: row["valid_to_ms"]))
                 }
             }
         }
@@ -78,28 +98,39 @@ extension SQLiteStore {
 
     public func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias? {
         try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM alias WHERE account = ? AND region = ? AND name = ?"),
-                             arguments: [account, region, name]).map(Self.alias)
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM alias WHERE account = ? AND region = ? AND name = ?"),
+                arguments: [account, region, name]
+            ).map(Self.alias)
         }
     }
 
     public func aliases(account: String, region: String, targetKeyID: String?, afterName: String?, limit: Int) async throws(StoreError) -> [Alias] {
         try await read { db in
             if let targetKeyID {
-                return try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT * FROM alias WHERE account = ? AND region = ? AND target_key_id = ? AND name > ? ORDER BY name LIMIT ?
-                    """), arguments: [account, region, targetKeyID, afterName ?? "", limit]).map(Self.alias)
+                return try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT * FROM alias WHERE account = ? AND region = ? AND target_key_id = ? AND name > ? ORDER BY name LIMIT ?
+                            """), arguments: [account, region, targetKeyID, afterName ?? "", limit]
+                ).map(Self.alias)
             }
-            return try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT * FROM alias WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?
-                """), arguments: [account, region, afterName ?? "", limit]).map(Self.alias)
+            return try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM alias WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?
+                        """), arguments: [account, region, afterName ?? "", limit]
+            ).map(Self.alias)
         }
     }
 
     public func tags(keyID: String, region: String) async throws(StoreError) -> [Tag] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT tag_key, tag_value FROM key_tag WHERE key_id = ? AND region = ? ORDER BY tag_key"), arguments: [keyID, region])
-                .map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT tag_key, tag_value FROM key_tag WHERE key_id = ? AND region = ? ORDER BY tag_key"),
+                arguments: [keyID, region]
+            )
+            .map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
         }
     }
 
@@ -112,22 +143,27 @@ extension SQLiteStore {
 
     public func principalIncarnation(of principal: Principal) async throws(StoreError) -> String? {
         try await read { db in
-            try String.fetchOne(db.cachedStatement(sql: "SELECT incarnation FROM principal WHERE account = ? AND name = ?"),
-                                arguments: [principal.account, principal.path])
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT incarnation FROM principal WHERE account = ? AND name = ?"),
+                arguments: [principal.account, principal.path])
         }
     }
 
     public func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT name, document FROM identity_policy WHERE account = ? AND principal = ? ORDER BY name"),
-                             arguments: [principal.account, principal.path]).map { IdentityPolicy(name: $0["name"], document: $0["document"]) }
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT name, document FROM identity_policy WHERE account = ? AND principal = ? ORDER BY name"),
+                arguments: [principal.account, principal.path]
+            ).map { IdentityPolicy(name: $0["name"], document: $0["document"]) }
         }
     }
 
     public func principalTags(of principal: Principal) async throws(StoreError) -> [Tag] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT tag_key, tag_value FROM principal_tag WHERE account = ? AND principal = ? ORDER BY tag_key"),
-                             arguments: [principal.account, principal.path]).map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT tag_key, tag_value FROM principal_tag WHERE account = ? AND principal = ? ORDER BY tag_key"),
+                arguments: [principal.account, principal.path]
+            ).map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
         }
     }
 
@@ -137,7 +173,9 @@ extension SQLiteStore {
 
     public func grants(keyID: String, region: String) async throws(StoreError) -> [Grant] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_grant WHERE key_id = ? AND region = ? ORDER BY id"), arguments: [keyID, region]).map(Self.grant)
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM key_grant WHERE key_id = ? AND region = ? ORDER BY id"), arguments: [keyID, region]
+            ).map(Self.grant)
         }
     }
 
@@ -145,29 +183,37 @@ extension SQLiteStore {
         guard !grantees.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: grantees.count).joined(separator: ", ")
         return try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM key_grant WHERE key_id = ? AND region = ? AND grantee IN (\(marks)) ORDER BY id",
-                             arguments: StatementArguments([keyID, region] + grantees)).map(Self.grant)
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM key_grant WHERE key_id = ? AND region = ? AND grantee IN (\(marks)) ORDER BY id",
+                arguments: StatementArguments([keyID, region] + grantees)
+            ).map(Self.grant)
         }
     }
 
     public func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_grant WHERE retiring = ? AND id > ? ORDER BY id LIMIT ?"),
-                             arguments: [retiringPrincipal, afterID ?? "", limit]).map(Self.grant)
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM key_grant WHERE retiring = ? AND id > ? ORDER BY id LIMIT ?"),
+                arguments: [retiringPrincipal, afterID ?? "", limit]
+            ).map(Self.grant)
         }
     }
 
     public func grants(naming principal: String) async throws(StoreError) -> [Grant] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM key_grant WHERE grantee = ? OR retiring = ? ORDER BY id"),
-                             arguments: [principal, principal]).map(Self.grant)
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM key_grant WHERE grantee = ? OR retiring = ? ORDER BY id"),
+                arguments: [principal, principal]
+            ).map(Self.grant)
         }
     }
 
     public func keys(withPolicyMentioning text: String) async throws(StoreError) -> [KMSKey] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM kms_key WHERE instr(policy, ?) > 0 ORDER BY id, region"),
-                             arguments: [text]).map(Self.key)
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM kms_key WHERE instr(policy, ?) > 0 ORDER BY id, region"),
+                arguments: [text]
+            ).map(Self.key)
         }
     }
 
@@ -179,8 +225,10 @@ extension SQLiteStore {
 
     public func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM access_key WHERE account = ? AND name = ? ORDER BY id"),
-                             arguments: [principal.account, principal.path]).map(Self.accessKey)
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM access_key WHERE account = ? AND name = ? ORDER BY id"),
+                arguments: [principal.account, principal.path]
+            ).map(Self.accessKey)
         }
     }
 
@@ -190,8 +238,10 @@ extension SQLiteStore {
 
     public func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?"),
-                             arguments: [chain, afterSequence, limit]).map(Self.auditEvent)
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                arguments: [chain, afterSequence, limit]
+            ).map(Self.auditEvent)
         }
     }
 
@@ -219,7 +269,8 @@ extension SQLiteStore {
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [query.limit]
-        let sql = "SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause) ORDER BY e.event_ms \(query.oldestFirst ? "ASC" : "DESC"), e.chain, e.seq \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?"
+        let sql =
+            "SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause) ORDER BY e.event_ms \(query.oldestFirst ? "ASC" : "DESC"), e.chain, e.seq \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?"
         let bound = arguments
         return try await read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.auditEvent) }
     }
@@ -252,8 +303,8 @@ extension SQLiteStore {
 
     static func key(_ row: Row) throws -> KMSKey {
         guard let usage = KeyUsage(rawValue: row["usage"]), let spec = KeySpec(rawValue: row["spec"]),
-              let origin = KeyOrigin(rawValue: row["origin"]), let state = KeyState(rawValue: row["state"]),
-              let manager = KeyManager(rawValue: row["key_manager"])
+            let origin = KeyOrigin(rawValue: row["origin"]), let state = KeyState(rawValue: row["state"]),
+            let manager = KeyManager(rawValue: row["key_manager"])
         else { throw StoreError.unavailable }
         return KMSKey(
             id: row["id"], account: row["account"], region: row["region"], creationDate: Date(millis: row["creation_ms"]),
@@ -274,8 +325,9 @@ extension SQLiteStore {
     }
 
     static func alias(_ row: Row) -> Alias {
-        Alias(name: row["name"], account: row["account"], region: row["region"], targetKeyID: row["target_key_id"],
-              creationDate: Date(millis: row["creation_ms"]), lastUpdatedDate: Date(millis: row["updated_ms"]))
+        Alias(
+            name: row["name"], account: row["account"], region: row["region"], targetKeyID: row["target_key_id"],
+            creationDate: Date(millis: row["creation_ms"]), lastUpdatedDate: Date(millis: row["updated_ms"]))
     }
 
     static func accessKey(_ row: Row) throws -> AccessKey {
@@ -286,16 +338,18 @@ extension SQLiteStore {
     static func grant(_ row: Row) throws -> Grant {
         let operations = (row["operations"] as String).split(separator: ",").compactMap { GrantOperation(rawValue: String($0)) }
         let constraints = try (row["constraints"] as String?).map { try JSONDecoder().decode(GrantConstraints.self, from: Data($0.utf8)) }
-        return Grant(id: row["id"], keyID: row["key_id"], keyARN: row["key_arn"], name: row["name"], granteePrincipal: row["grantee"],
-                     retiringPrincipal: row["retiring"], operations: operations, constraints: constraints,
-                     issuingAccount: row["issuing_account"], creationDate: Date(millis: row["creation_ms"]))
+        return Grant(
+            id: row["id"], keyID: row["key_id"], keyARN: row["key_arn"], name: row["name"], granteePrincipal: row["grantee"],
+            retiringPrincipal: row["retiring"], operations: operations, constraints: constraints,
+            issuingAccount: row["issuing_account"], creationDate: Date(millis: row["creation_ms"]))
     }
 
     static func keyMaterial(_ row: Row) -> KeyMaterialRecord {
-        KeyMaterialRecord(keyID: row["key_id"], region: row["region"], version: UInt32(row["version"] as Int64), wrapped: Array(row["wrapped"] as Data),
-                          creationDate: Date(millis: row["creation_ms"]), materialID: row["material_id"],
-                          rotationType: (row["rotation_type"] as String?).flatMap(RotationType.init(rawValue:)), description: row["description"],
-                          validTo: (row["valid_to_ms"] as Int64?).map(Date.init(millis:)))
+        KeyMaterialRecord(
+            keyID: row["key_id"], region: row["region"], version: UInt32(row["version"] as Int64), wrapped: Array(row["wrapped"] as Data),
+            creationDate: Date(millis: row["creation_ms"]), materialID: row["material_id"],
+            rotationType: (row["rotation_type"] as String?).flatMap(RotationType.init(rawValue:)), description: row["description"],
+            validTo: (row["valid_to_ms"] as Int64?).map(Date.init(millis:)))
     }
 }
 
@@ -303,4 +357,3 @@ extension Date {
     var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
     init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
 }
-

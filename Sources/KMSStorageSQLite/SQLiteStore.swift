@@ -122,8 +122,10 @@ public final class SQLiteStore: Store {
     /// the transaction back). Sharing it, the commit gets a savepoint: its own failure rolls back
     /// to it, with the audit chain heads it advanced, and becomes its result; any other failure
     /// throws. A commit of audit events only has no failure of its own, so it needs no savepoint.
-    private static func apply(commit mutations: [Mutation], alone: Bool, _ heads: inout AuditChainHeads,
-                              _ db: Database) throws -> Result<Void, StoreError> {
+    private static func apply(
+        commit mutations: [Mutation], alone: Bool, _ heads: inout AuditChainHeads,
+        _ db: Database
+    ) throws -> Result<Void, StoreError> {
         guard !alone, !mutations.allSatisfy(\.isAuditEvent) else {
             for mutation in mutations { try apply(mutation, &heads, db) }
             return .success(())
@@ -176,7 +178,8 @@ public final class SQLiteStore: Store {
         } catch let error as DatabaseError where Self.isDuplicate(error) {
             throw .alreadyExists
         } catch let error as DatabaseError {
-            logger.error("database failure", metadata: ["code": "\(error.resultCode)", "message": "\(error.message ?? "")", "sql": "\(error.sql ?? "")"])
+            logger.error(
+                "database failure", metadata: ["code": "\(error.resultCode)", "message": "\(error.message ?? "")", "sql": "\(error.sql ?? "")"])
             throw .unavailable
         } catch {
             logger.error("database failure", metadata: ["error": "\(type(of: error))"])

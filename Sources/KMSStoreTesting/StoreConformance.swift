@@ -32,8 +32,9 @@ public enum StoreConformance {
     }
 
     static func key(_ id: String = UUID().uuidString.lowercased(), account: String = "111122223333", region: String = "us-east-1") -> KMSKey {
-        KMSKey(id: id, account: account, region: region, creationDate: Date(timeIntervalSince1970: 1_700_000_000.123),
-               description: "d", usage: .encryptDecrypt, spec: .symmetricDefault, origin: .awsKMS, state: .enabled, policy: "{}")
+        KMSKey(
+            id: id, account: account, region: region, creationDate: Date(timeIntervalSince1970: 1_700_000_000.123),
+            description: "d", usage: .encryptDecrypt, spec: .symmetricDefault, origin: .awsKMS, state: .enabled, policy: "{}")
     }
 
     public static let checks: [Check] = [
@@ -72,13 +73,18 @@ public enum StoreConformance {
             let other = Self.key()
             var stale = key
             stale.revision = 41
-            try await expectError(.conflict) { try await store.commit([.insertKey(other), .putTags(keyID: key.id, region: key.region, tags: [Tag(key: "a", value: "b")]), .updateKey(stale)]) }
+            try await expectError(.conflict) {
+                try await store.commit([
+                    .insertKey(other), .putTags(keyID: key.id, region: key.region, tags: [Tag(key: "a", value: "b")]), .updateKey(stale),
+                ])
+            }
             try expect(try await store.key(id: other.id, region: other.region) == nil, "partial commit: key inserted")
             try expect(try await store.tags(keyID: key.id, region: key.region).isEmpty, "partial commit: tags written")
         },
         Check(name: "key listing is per account and region, ordered, paged") { store in
             let ids = (0..<5).map { "0000000\($0)-0000-0000-0000-000000000000" }
-            try await store.commit(ids.map { .insertKey(key($0)) } + [.insertKey(key(account: "444455556666")), .insertKey(key(region: "eu-west-1"))])
+            try await store.commit(
+                ids.map { .insertKey(key($0)) } + [.insertKey(key(account: "444455556666")), .insertKey(key(region: "eu-west-1"))])
             let first = try await store.keys(account: "111122223333", region: "us-east-1", afterID: nil, limit: 3)
             try expect(first.map(\.id) == Array(ids[0..<3]), "first page \(first.map(\.id))")
             let rest = try await store.keys(account: "111122223333", region: "us-east-1", afterID: ids[2], limit: 3)
@@ -86,10 +92,12 @@ public enum StoreConformance {
         },
         Check(name: "material versions are stored per key and version") { store in
             let key = key()
-            let v1 = KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: [1, 2, 3], creationDate: Date(timeIntervalSince1970: 1_700_000_000),
-                                       materialID: String(repeating: "a", count: 64))
-            let v2 = KeyMaterialRecord(keyID: key.id, region: key.region, version: 2, wrapped: [4, 5], creationDate: Date(timeIntervalSince1970: 1_700_000_001),
-                                       materialID: String(repeating: "b", count: 64), rotationType: .onDemand)
+            let v1 = KeyMaterialRecord(
+                keyID: key.id, region: key.region, version: 1, wrapped: [1, 2, 3], creationDate: Date(timeIntervalSince1970: 1_700_000_000),
+                materialID: String(repeating: "a", count: 64))
+            let v2 = KeyMaterialRecord(
+                keyID: key.id, region: key.region, version: 2, wrapped: [4, 5], creationDate: Date(timeIntervalSince1970: 1_700_000_001),
+                materialID: String(repeating: "b", count: 64), rotationType: .onDemand)
             try await store.commit([.insertKey(key), .insertKeyMaterial(v1), .insertKeyMaterial(v2)])
             try expect(try await store.keyMaterial(keyID: key.id, region: key.region, version: 1) == v1, "v1")
             try expect(try await store.keyMaterial(keyID: key.id, region: key.region, version: 2) == v2, "v2")
@@ -100,11 +108,14 @@ public enum StoreConformance {
         Check(name: "imported material: replaced whole, found when its ValidTo has passed unless deleted") { store in
             let key = key()
             let now = Date(timeIntervalSince1970: 1_700_000_000)
-            var v1 = KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: [1], creationDate: now,
-                                       materialID: String(repeating: "a", count: 64), validTo: now + 10)
-            var v2 = KeyMaterialRecord(keyID: key.id, region: key.region, version: 2, wrapped: [2], creationDate: now,
-                                       materialID: String(repeating: "b", count: 64), validTo: now + 20)
-            let v3 = KeyMaterialRecord(keyID: key.id, region: key.region, version: 3, wrapped: [3], creationDate: now, materialID: String(repeating: "c", count: 64))
+            var v1 = KeyMaterialRecord(
+                keyID: key.id, region: key.region, version: 1, wrapped: [1], creationDate: now,
+                materialID: String(repeating: "a", count: 64), validTo: now + 10)
+            var v2 = KeyMaterialRecord(
+                keyID: key.id, region: key.region, version: 2, wrapped: [2], creationDate: now,
+                materialID: String(repeating: "b", count: 64), validTo: now + 20)
+            let v3 = KeyMaterialRecord(
+                keyID: key.id, region: key.region, version: 3, wrapped: [3], creationDate: now, materialID: String(repeating: "c", count: 64))
             try await store.commit([.insertKey(key), .insertKeyMaterial(v1), .insertKeyMaterial(v2), .insertKeyMaterial(v3)])
             try expect(try await store.expiredKeyMaterials(by: now + 9).isEmpty, "none yet")
             try expect(try await store.expiredKeyMaterials(by: now + 20) == [v1, v2], "both, soonest first")
@@ -145,8 +156,14 @@ public enum StoreConformance {
             elsewhere.region = "eu-west-1"
             try await store.commit([.insertKey(key(a.id, region: "eu-west-1")), .insertAlias(elsewhere)])
             try expect(try await store.alias(account: a.account, region: a.region, name: "alias/x") == alias, "read")
-            try expect(try await store.aliases(account: a.account, region: a.region, targetKeyID: b.id, afterName: nil, limit: 10).map(\.name) == ["alias/y"], "filter")
-            try expect(try await store.aliases(account: a.account, region: a.region, targetKeyID: nil, afterName: "alias/x", limit: 10).map(\.name) == ["alias/y"], "page")
+            try expect(
+                try await store.aliases(account: a.account, region: a.region, targetKeyID: b.id, afterName: nil, limit: 10).map(\.name) == [
+                    "alias/y"
+                ], "filter")
+            try expect(
+                try await store.aliases(account: a.account, region: a.region, targetKeyID: nil, afterName: "alias/x", limit: 10).map(\.name) == [
+                    "alias/y"
+                ], "page")
             var moved = alias
             moved.targetKeyID = b.id
             moved.lastUpdatedDate = now.addingTimeInterval(5)
@@ -158,17 +175,27 @@ public enum StoreConformance {
         },
         Check(name: "tags: put overwrites, remove ignores absent keys, ordered by key") { store in
             let key = key()
-            try await store.commit([.insertKey(key), .putTags(keyID: key.id, region: key.region, tags: [Tag(key: "b", value: "1"), Tag(key: "a", value: "2")])])
-            try await store.commit([.putTags(keyID: key.id, region: key.region, tags: [Tag(key: "b", value: "3")]), .removeTags(keyID: key.id, region: key.region, tagKeys: ["a", "zz"])])
+            try await store.commit([
+                .insertKey(key), .putTags(keyID: key.id, region: key.region, tags: [Tag(key: "b", value: "1"), Tag(key: "a", value: "2")]),
+            ])
+            try await store.commit([
+                .putTags(keyID: key.id, region: key.region, tags: [Tag(key: "b", value: "3")]),
+                .removeTags(keyID: key.id, region: key.region, tagKeys: ["a", "zz"]),
+            ])
             try expect(try await store.tags(keyID: key.id, region: key.region) == [Tag(key: "b", value: "3")], "tags")
         },
         Check(name: "deleting a key removes its material, tags and aliases") { store in
             let key = key()
             let now = Date(timeIntervalSince1970: 1_700_000_000)
             try await store.commit([
-                .insertKey(key), .insertKeyMaterial(KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: [1], creationDate: now, materialID: String(repeating: "c", count: 64))),
+                .insertKey(key),
+                .insertKeyMaterial(
+                    KeyMaterialRecord(
+                        keyID: key.id, region: key.region, version: 1, wrapped: [1], creationDate: now, materialID: String(repeating: "c", count: 64))
+                ),
                 .putTags(keyID: key.id, region: key.region, tags: [Tag(key: "a", value: "b")]),
-                .insertAlias(Alias(name: "alias/gone", account: key.account, region: key.region, targetKeyID: key.id, creationDate: now, lastUpdatedDate: now)),
+                .insertAlias(
+                    Alias(name: "alias/gone", account: key.account, region: key.region, targetKeyID: key.id, creationDate: now, lastUpdatedDate: now)),
             ])
             try await expectError(.conflict) { try await store.commit([.deleteKey(id: key.id, region: key.region, revision: 9)]) }
             try await store.commit([.deleteKey(id: key.id, region: key.region, revision: key.revision)])
@@ -188,14 +215,17 @@ public enum StoreConformance {
             primary.automaticRotation = single.automaticRotation
             replica.automaticRotation = single.automaticRotation
             func material(_ k: KMSKey, _ byte: UInt8) -> KeyMaterialRecord {
-                KeyMaterialRecord(keyID: k.id, region: k.region, version: 1, wrapped: [byte], creationDate: now, materialID: String(repeating: "d", count: 64))
+                KeyMaterialRecord(
+                    keyID: k.id, region: k.region, version: 1, wrapped: [byte], creationDate: now, materialID: String(repeating: "d", count: 64))
             }
             func grant(_ id: String, _ k: KMSKey) -> Grant {
-                Grant(id: id, keyID: k.id, keyARN: k.arn, name: nil, granteePrincipal: "arn:aws:iam::111122223333:user/a", retiringPrincipal: nil,
-                      operations: [.decrypt], constraints: nil, issuingAccount: "111122223333", creationDate: now)
+                Grant(
+                    id: id, keyID: k.id, keyARN: k.arn, name: nil, granteePrincipal: "arn:aws:iam::111122223333:user/a", retiringPrincipal: nil,
+                    operations: [.decrypt], constraints: nil, issuingAccount: "111122223333", creationDate: now)
             }
             try await store.commit([
-                .insertKey(primary), .insertKey(replica), .insertKey(single), .insertKeyMaterial(material(primary, 1)), .insertKeyMaterial(material(replica, 2)),
+                .insertKey(primary), .insertKey(replica), .insertKey(single), .insertKeyMaterial(material(primary, 1)),
+                .insertKeyMaterial(material(replica, 2)),
                 .putTags(keyID: primary.id, region: primary.region, tags: [Tag(key: "side", value: "primary")]),
                 .putTags(keyID: replica.id, region: replica.region, tags: [Tag(key: "side", value: "replica")]),
                 .insertGrant(grant("gp", primary)), .insertGrant(grant("gr", replica)),
@@ -206,8 +236,9 @@ public enum StoreConformance {
             try expect(try await store.keyMaterial(keyID: primary.id, region: replica.region, version: 1)?.wrapped == [2], "replica material")
             try expect(try await store.tags(keyID: primary.id, region: primary.region) == [Tag(key: "side", value: "primary")], "primary tags")
             try expect(try await store.grants(keyID: primary.id, region: replica.region).map(\.id) == ["gr"], "replica grants")
-            try expect(try await store.grants(keyID: primary.id, region: replica.region, grantees: ["arn:aws:iam::111122223333:user/a"]).map(\.id) == ["gr"],
-                       "replica grants by grantee")
+            try expect(
+                try await store.grants(keyID: primary.id, region: replica.region, grantees: ["arn:aws:iam::111122223333:user/a"]).map(\.id) == ["gr"],
+                "replica grants by grantee")
             // A replica rotates with its primary: only single-Region and primary keys are due.
             try expect(Set(try await store.keysDueForRotation(at: now).map(\.region)) == ["us-east-1"], "due for rotation")
             try expect(try await store.keysDueForRotation(at: now).count == 2, "primary and single-Region key due")
@@ -231,7 +262,10 @@ public enum StoreConformance {
         Check(name: "principals and access keys") { store in
             let alice = Principal.user(account: "111122223333", "alice")
             let now = Date(timeIntervalSince1970: 1_700_000_000)
-            try await store.commit([.insertPrincipal(alice, creationDate: now), .insertAccessKey(AccessKey(id: "AKIA1", principal: alice, sealedSecret: [9]), creationDate: now)])
+            try await store.commit([
+                .insertPrincipal(alice, creationDate: now),
+                .insertAccessKey(AccessKey(id: "AKIA1", principal: alice, sealedSecret: [9]), creationDate: now),
+            ])
             try await expectError(.alreadyExists) { try await store.commit([.insertPrincipal(alice, creationDate: now)]) }
             try expect(try await store.principals(account: "111122223333") == [alice], "principals")
             try expect(try await store.accessKey(id: "AKIA1") == AccessKey(id: "AKIA1", principal: alice, sealedSecret: [9]), "access key")
@@ -254,14 +288,18 @@ public enum StoreConformance {
         Check(name: "identity policies and principal tags go with their principal") { store in
             let bob = Principal.user(account: "111122223333", "bob")
             let now = Date(timeIntervalSince1970: 1_700_000_000)
-            try await store.commit([.insertPrincipal(bob, creationDate: now),
-                                    .putIdentityPolicy(bob, IdentityPolicy(name: "b", document: "{}")),
-                                    .putIdentityPolicy(bob, IdentityPolicy(name: "a", document: "{1}")),
-                                    .putIdentityPolicy(bob, IdentityPolicy(name: "a", document: "{2}")),
-                                    .putPrincipalTags(bob, tags: [Tag(key: "team", value: "x"), Tag(key: "cost", value: "1")]),
-                                    .putPrincipalTags(bob, tags: [Tag(key: "team", value: "y")]),
-                                    .insertAccessKey(AccessKey(id: "AKIA2", principal: bob, sealedSecret: [1]), creationDate: now)])
-            try expect(try await store.identityPolicies(of: bob) == [IdentityPolicy(name: "a", document: "{2}"), IdentityPolicy(name: "b", document: "{}")], "policies")
+            try await store.commit([
+                .insertPrincipal(bob, creationDate: now),
+                .putIdentityPolicy(bob, IdentityPolicy(name: "b", document: "{}")),
+                .putIdentityPolicy(bob, IdentityPolicy(name: "a", document: "{1}")),
+                .putIdentityPolicy(bob, IdentityPolicy(name: "a", document: "{2}")),
+                .putPrincipalTags(bob, tags: [Tag(key: "team", value: "x"), Tag(key: "cost", value: "1")]),
+                .putPrincipalTags(bob, tags: [Tag(key: "team", value: "y")]),
+                .insertAccessKey(AccessKey(id: "AKIA2", principal: bob, sealedSecret: [1]), creationDate: now),
+            ])
+            try expect(
+                try await store.identityPolicies(of: bob) == [IdentityPolicy(name: "a", document: "{2}"), IdentityPolicy(name: "b", document: "{}")],
+                "policies")
             try expect(try await store.principalTags(of: bob) == [Tag(key: "cost", value: "1"), Tag(key: "team", value: "y")], "tags")
             try await store.commit([.deleteIdentityPolicy(bob, name: "b"), .removePrincipalTags(bob, tagKeys: ["cost", "absent"])])
             try expect(try await store.identityPolicies(of: bob).map(\.name) == ["a"], "policy deleted")
@@ -277,15 +315,22 @@ public enum StoreConformance {
             let k = key()
             let now = Date(timeIntervalSince1970: 1_700_000_000)
             func grant(_ id: String, retiring: String?) -> Grant {
-                Grant(id: id, keyID: k.id, keyARN: k.arn, name: id == "g1" ? "n" : nil, granteePrincipal: "arn:aws:iam::111122223333:user/a",
-                      retiringPrincipal: retiring, operations: [.decrypt, .retireGrant],
-                      constraints: id == "g1" ? GrantConstraints(encryptionContextSubset: ["Department": "IT"]) : nil,
-                      issuingAccount: "arn:aws:iam::111122223333:root", creationDate: now)
+                Grant(
+                    id: id, keyID: k.id, keyARN: k.arn, name: id == "g1" ? "n" : nil, granteePrincipal: "arn:aws:iam::111122223333:user/a",
+                    retiringPrincipal: retiring, operations: [.decrypt, .retireGrant],
+                    constraints: id == "g1" ? GrantConstraints(encryptionContextSubset: ["Department": "IT"]) : nil,
+                    issuingAccount: "arn:aws:iam::111122223333:root", creationDate: now)
             }
-            try await store.commit([.insertKey(k), .insertGrant(grant("g2", retiring: "r")), .insertGrant(grant("g1", retiring: "r")), .insertGrant(grant("g3", retiring: nil))])
+            try await store.commit([
+                .insertKey(k), .insertGrant(grant("g2", retiring: "r")), .insertGrant(grant("g1", retiring: "r")),
+                .insertGrant(grant("g3", retiring: nil)),
+            ])
             try expect(try await store.grant(id: "g1") == grant("g1", retiring: "r"), "round trip")
             try expect(try await store.grants(keyID: k.id, region: k.region).map(\.id) == ["g1", "g2", "g3"], "by key")
-            try expect(try await store.grants(keyID: k.id, region: k.region, grantees: ["arn:aws:iam::111122223333:user/a", "x"]).map(\.id) == ["g1", "g2", "g3"], "by grantee")
+            try expect(
+                try await store.grants(keyID: k.id, region: k.region, grantees: ["arn:aws:iam::111122223333:user/a", "x"]).map(\.id) == [
+                    "g1", "g2", "g3",
+                ], "by grantee")
             try expect(try await store.grants(keyID: k.id, region: k.region, grantees: ["arn:aws:iam::111122223333:user/b"]).isEmpty, "other grantee")
             try expect(try await store.grants(retiringPrincipal: "r", afterID: "g1", limit: 5).map(\.id) == ["g2"], "by retiring")
             try expect(try await store.grants(naming: "r").map(\.id) == ["g1", "g2"], "naming, as retiring principal")
@@ -300,16 +345,23 @@ public enum StoreConformance {
         },
         Check(name: "audit events: gapless per chain, linked, filtered, pruned from the start, rolled back with their commit") { store in
             let t0 = Date(timeIntervalSince1970: 1_700_000_000)
-            func event(_ chain: String, _ name: String, at seconds: Double, user: String? = "alice", error: String? = nil, keys: [String] = []) -> AuditEvent {
-                AuditEvent(chain: chain, record: ["eventName": .string(name), "eventID": .string(UUID().uuidString)], eventTime: t0 + seconds,
-                           eventName: name, account: "111122223333", region: "us-east-1", userName: user, accessKeyID: "AKIA1",
-                           readOnly: name != "CreateKey", errorCode: error, keyIDs: keys)
+            func event(
+                _ chain: String, _ name: String, at seconds: Double, user: String? = "alice", error: String? = nil, keys: [String] = []
+            ) -> AuditEvent {
+                AuditEvent(
+                    chain: chain, record: ["eventName": .string(name), "eventID": .string(UUID().uuidString)], eventTime: t0 + seconds,
+                    eventName: name, account: "111122223333", region: "us-east-1", userName: user, accessKeyID: "AKIA1",
+                    readOnly: name != "CreateKey", errorCode: error, keyIDs: keys)
             }
-            try await store.commit([.appendAuditEvent(event("a", "CreateKey", at: 0, keys: ["k1"])), .appendAuditEvent(event("a", "Encrypt", at: 1, keys: ["k1"]))])
+            try await store.commit([
+                .appendAuditEvent(event("a", "CreateKey", at: 0, keys: ["k1"])), .appendAuditEvent(event("a", "Encrypt", at: 1, keys: ["k1"])),
+            ])
             try await store.commit([.appendAuditEvent(event("b", "Decrypt", at: 2, user: "bob", error: "AccessDeniedException"))])
             try await store.commit([.appendAuditEvent(event("a", "Encrypt", at: 3, keys: ["k2"]))])
             // A failing commit takes its event with it.
-            try await expectError(.notFound) { try await store.commit([.appendAuditEvent(event("a", "DeleteAlias", at: 4)), .deleteGrant(id: "none")]) }
+            try await expectError(.notFound) {
+                try await store.commit([.appendAuditEvent(event("a", "DeleteAlias", at: 4)), .deleteGrant(id: "none")])
+            }
             let chains = try await store.auditChains()
             try expect(chains.map(\.chain) == ["a", "b"] && chains.map(\.headSequence) == [3, 1], "chains \(chains)")
             let a = try await store.auditEvents(chain: "a", afterSequence: 0, limit: 10)
@@ -346,8 +398,9 @@ public enum StoreConformance {
         Check(name: "the change generation moves with a commit that changes a stored row, only then") { store in
             let key = key()
             let g0 = try store.changeGeneration()
-            let event = AuditEvent(chain: "g", record: [:], eventTime: key.creationDate, eventName: "Encrypt", account: key.account,
-                                   region: key.region, userName: nil, accessKeyID: nil, readOnly: true, errorCode: nil, keyIDs: [])
+            let event = AuditEvent(
+                chain: "g", record: [:], eventTime: key.creationDate, eventName: "Encrypt", account: key.account,
+                region: key.region, userName: nil, accessKeyID: nil, readOnly: true, errorCode: nil, keyIDs: [])
             try await store.commit([.insertKey(key), .appendAuditEvent(event)])
             try expect(try store.changeGeneration() == g0, "moved on inserting a new key")
             var changed = key
@@ -357,9 +410,13 @@ public enum StoreConformance {
             try expect(g1 != g0, "did not move on a key update")
             try await expectError(.conflict) { try await store.commit([.updateKey(changed)]) }
             try expect(try store.changeGeneration() == g1, "moved on a failed commit")
-            try await store.commit([.insertGrant(Grant(id: "gg", keyID: key.id, keyARN: key.arn, name: nil, granteePrincipal: "arn:aws:iam::111122223333:user/a",
-                                                       retiringPrincipal: nil, operations: [.decrypt], constraints: nil,
-                                                       issuingAccount: "arn:aws:iam::111122223333:root", creationDate: key.creationDate))])
+            try await store.commit([
+                .insertGrant(
+                    Grant(
+                        id: "gg", keyID: key.id, keyARN: key.arn, name: nil, granteePrincipal: "arn:aws:iam::111122223333:user/a",
+                        retiringPrincipal: nil, operations: [.decrypt], constraints: nil,
+                        issuingAccount: "arn:aws:iam::111122223333:root", creationDate: key.creationDate))
+            ])
             try expect(try store.changeGeneration() != g1, "did not move on a new grant")
         },
         Check(name: "concurrent commits: each durable or refused on its own") { store in
@@ -385,7 +442,8 @@ public enum StoreConformance {
             for (i, key) in keys.enumerated() {
                 let stored = try await store.key(id: key.id, region: key.region)
                 if i % 8 == 0 {
-                    try expect(results[i] == .some(.notFound) && stored == nil, "commit \(i) should have failed alone: \(String(describing: results[i]))")
+                    try expect(
+                        results[i] == .some(.notFound) && stored == nil, "commit \(i) should have failed alone: \(String(describing: results[i]))")
                 } else {
                     try expect(results[i] == .some(nil) && stored == key, "commit \(i) lost: \(String(describing: results[i]))")
                 }
@@ -403,9 +461,10 @@ public enum StoreConformance {
             let results = await withTaskGroup(of: (Int, Bool).self) { group in
                 for i in 0..<64 {
                     group.addTask {
-                        let event = AuditEvent(chain: "c", record: ["eventName": .string("Encrypt"), "n": .number(Double(i))], eventTime: Date(),
-                                               eventName: "Encrypt", account: "111122223333", region: "us-east-1", userName: nil,
-                                               accessKeyID: nil, readOnly: true, errorCode: nil, keyIDs: ["k\(i % 3)"])
+                        let event = AuditEvent(
+                            chain: "c", record: ["eventName": .string("Encrypt"), "n": .number(Double(i))], eventTime: Date(),
+                            eventName: "Encrypt", account: "111122223333", region: "us-east-1", userName: nil,
+                            accessKeyID: nil, readOnly: true, errorCode: nil, keyIDs: ["k\(i % 3)"])
                         var mutations: [Mutation] = [.appendAuditEvent(event)]
                         if i % 5 == 0 { mutations.append(.deleteGrant(id: "none-\(i)")) }
                         return (i, (try? await store.commit(mutations)) != nil)

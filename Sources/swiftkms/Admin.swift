@@ -5,11 +5,14 @@ import Logging
 
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage the principals of an account (users, roles, service principals), their access keys, identity policies and tags, and AWS managed keys, working on the data directory (the server may be running).",
-        subcommands: [CreateUser.self, CreateRole.self, CreateServicePrincipal.self, ListPrincipals.self, DeletePrincipal.self,
-                      CreateAccessKey.self, DeleteAccessKey.self,
-                      AttachPolicy.self, ListPolicies.self, DetachPolicy.self,
-                      TagPrincipal.self, UntagPrincipal.self, ListPrincipalTags.self, CreateAWSManagedKey.self])
+        abstract:
+            "Manage the principals of an account (users, roles, service principals), their access keys, identity policies and tags, and AWS managed keys, working on the data directory (the server may be running).",
+        subcommands: [
+            CreateUser.self, CreateRole.self, CreateServicePrincipal.self, ListPrincipals.self, DeletePrincipal.self,
+            CreateAccessKey.self, DeleteAccessKey.self,
+            AttachPolicy.self, ListPolicies.self, DetachPolicy.self,
+            TagPrincipal.self, UntagPrincipal.self, ListPrincipalTags.self, CreateAWSManagedKey.self,
+        ])
 
     /// Opens the data directory quietly (admin output is for the terminal, not logs).
     static func credentials(_ data: DataDirectoryOptions) throws -> Credentials {
@@ -36,7 +39,10 @@ struct Admin: AsyncParsableCommand {
     /// `--principal`: `root`, `user/NAME`, `role/NAME`, `service/NAME`, or the ARN of a root, user or role.
     struct PrincipalOptions: ParsableArguments {
         @OptionGroup var data: DataDirectoryOptions
-        @Option(help: "The principal: root, user/NAME, role/NAME, service/NAME, or arn:aws:iam::ACCOUNT:user/NAME (the ARN's account wins over --account-id)")
+        @Option(
+            help:
+                "The principal: root, user/NAME, role/NAME, service/NAME, or arn:aws:iam::ACCOUNT:user/NAME (the ARN's account wins over --account-id)"
+        )
         var principal: String
 
         func resolved() throws -> Principal {
@@ -53,7 +59,10 @@ struct Admin: AsyncParsableCommand {
     }
 
     struct CreateUser: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create user arn:aws:iam::ACCOUNT:user/NAME with an access key; prints the key's secret once. It may do nothing until a policy allows it.")
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Create user arn:aws:iam::ACCOUNT:user/NAME with an access key; prints the key's secret once. It may do nothing until a policy allows it."
+        )
         @OptionGroup var data: DataDirectoryOptions
         @Option(help: "User name: 1–64 letters, digits and +=,.@_-") var name: String
 
@@ -63,7 +72,10 @@ struct Admin: AsyncParsableCommand {
     }
 
     struct CreateRole: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create role arn:aws:iam::ACCOUNT:role/NAME with an access key of its own (requests signed with it act as the role); prints the secret once.")
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Create role arn:aws:iam::ACCOUNT:role/NAME with an access key of its own (requests signed with it act as the role); prints the secret once."
+        )
         @OptionGroup var data: DataDirectoryOptions
         @Option(help: "Role name: 1–64 letters, digits and +=,.@_-") var name: String
 
@@ -73,7 +85,10 @@ struct Admin: AsyncParsableCommand {
     }
 
     struct CreateServicePrincipal: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Register a service principal (e.g. dynamodb.amazonaws.com) with an access key, so that policies and grants naming it can be exercised; prints the secret once.")
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Register a service principal (e.g. dynamodb.amazonaws.com) with an access key, so that policies and grants naming it can be exercised; prints the secret once."
+        )
         @OptionGroup var data: DataDirectoryOptions
         @Option(help: "Service principal name, ending in .amazonaws.com") var service: String
 
@@ -83,7 +98,8 @@ struct Admin: AsyncParsableCommand {
     }
 
     struct ListPrincipals: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the account's principals and their access key IDs (never secrets), one per line.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the account's principals and their access key IDs (never secrets), one per line.")
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
@@ -105,7 +121,8 @@ struct Admin: AsyncParsableCommand {
     }
 
     struct CreateAccessKey: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an access key to a principal (root included: this is how another account gets credentials); prints its secret once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Add an access key to a principal (root included: this is how another account gets credentials); prints its secret once.")
         @OptionGroup var options: PrincipalOptions
 
         func run() async throws {
@@ -116,7 +133,9 @@ struct Admin: AsyncParsableCommand {
     struct CreateAWSManagedKey: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "create-aws-managed-key",
-            abstract: "Make the AWS managed key of a service (alias/aws/SERVICE) in the account and region, as the service does on first use; prints it (an existing one is printed as it is).")
+            abstract:
+                "Make the AWS managed key of a service (alias/aws/SERVICE) in the account and region, as the service does on first use; prints it (an existing one is printed as it is)."
+        )
         @OptionGroup var data: DataDirectoryOptions
         @Option(help: "Service name, as in its alias: s3, dynamodb, secretsmanager, …") var service: String
         @Option(help: "Region of the key") var region = "us-east-1"
@@ -149,7 +168,8 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "The policy JSON, or file://PATH") var policyDocument: String
 
         func run() async throws {
-            let document = policyDocument.hasPrefix("file://")
+            let document =
+                policyDocument.hasPrefix("file://")
                 ? try String(contentsOfFile: String(policyDocument.dropFirst("file://".count)), encoding: .utf8)
                 : policyDocument
             try await Admin.credentials(options.data).attachPolicy(to: try options.resolved(), name: policyName, document: document)

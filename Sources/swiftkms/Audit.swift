@@ -48,10 +48,13 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             var keyID = resourceName
-            if let name = resourceName, name.hasPrefix("arn:"), let slash = name.lastIndex(of: "/") { keyID = String(name[name.index(after: slash)...]) }
-            let query = AuditQuery(startTime: try Audit.parseTime(startTime, option: "--start-time"), endTime: try Audit.parseTime(endTime, option: "--end-time"),
-                                   eventName: eventName, userName: username, keyID: keyID, accessKeyID: accessKeyId, readOnly: readOnly,
-                                   errorsOnly: errorsOnly, limit: maxResults)
+            if let name = resourceName, name.hasPrefix("arn:"), let slash = name.lastIndex(of: "/") {
+                keyID = String(name[name.index(after: slash)...])
+            }
+            let query = AuditQuery(
+                startTime: try Audit.parseTime(startTime, option: "--start-time"), endTime: try Audit.parseTime(endTime, option: "--end-time"),
+                eventName: eventName, userName: username, keyID: keyID, accessKeyID: accessKeyId, readOnly: readOnly,
+                errorsOnly: errorsOnly, limit: maxResults)
             let events = try await Audit.ledger(data, signing: false).lookup(query)
             if output == "json" {
                 print(String(decoding: JSONValue.array(events).canonicalBytes, as: UTF8.self))
@@ -59,14 +62,17 @@ struct Audit: AsyncParsableCommand {
             }
             let rows = events.map { event -> [String] in
                 let identity = event[member: "userIdentity"]
-                let who = identity?[member: "arn"]?.stringValue ?? identity?[member: "invokedBy"]?.stringValue
+                let who =
+                    identity?[member: "arn"]?.stringValue ?? identity?[member: "invokedBy"]?.stringValue
                     ?? identity?[member: "accessKeyId"]?.stringValue.map { "unknown key \($0)" } ?? "unknown"
                 var resource = "-"
                 if case .array(let resources)? = event[member: "resources"], let first = resources.first?[member: "ARN"]?.stringValue {
                     resource = String(first.split(separator: "/").last ?? "-")
                 }
-                return [event[member: "eventTime"]?.stringValue ?? "", event[member: "eventName"]?.stringValue ?? "", who, resource,
-                        event[member: "sourceIPAddress"]?.stringValue ?? "-", event[member: "errorCode"]?.stringValue ?? "-"]
+                return [
+                    event[member: "eventTime"]?.stringValue ?? "", event[member: "eventName"]?.stringValue ?? "", who, resource,
+                    event[member: "sourceIPAddress"]?.stringValue ?? "-", event[member: "errorCode"]?.stringValue ?? "-",
+                ]
             }
             printTable(["TIME", "EVENT", "WHO", "RESOURCE", "SOURCE IP", "ERROR"], rows)
         }
@@ -74,15 +80,18 @@ struct Audit: AsyncParsableCommand {
         private func printTable(_ header: [String], _ rows: [[String]]) {
             let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
             for row in [header] + rows {
-                print(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+                print(
+                    row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                        .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
             }
         }
     }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the audit trail: every chain link and every signed checkpoint in the database, or an export directory (--export) with the public key alone. Names the first broken link; exits 1 when there is one.")
+            abstract:
+                "Check the audit trail: every chain link and every signed checkpoint in the database, or an export directory (--export) with the public key alone. Names the first broken link; exits 1 when there is one."
+        )
         @OptionGroup var data: DataDirectoryOptions
         @Option(help: "Verify this export directory instead of the database (needs --public-key).") var export: String?
         @Option(help: "PEM file of the audit public key (from `audit public-key`). Without it, the database's copy is used.") var publicKey: String?
@@ -143,19 +152,24 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             let ledger = try Audit.ledger(data)
-            let pruned = try await AuditRetention(ledger: ledger, signingKey: try await ledger.signingKey(), exportDirectory: URL(fileURLWithPath: exportDir))
-                .run(olderThan: .seconds(Double(olderThanDays) * 86_400))
+            let pruned = try await AuditRetention(
+                ledger: ledger, signingKey: try await ledger.signingKey(), exportDirectory: URL(fileURLWithPath: exportDir)
+            )
+            .run(olderThan: .seconds(Double(olderThanDays) * 86_400))
             print("exported and pruned \(pruned) events")
         }
     }
 
     struct Checkpoint: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Sign a checkpoint of where every chain stands now (the server does this by itself).")
+        static let configuration = CommandConfiguration(
+            abstract: "Sign a checkpoint of where every chain stands now (the server does this by itself).")
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
             if let checkpoint = try await Audit.ledger(data).checkpoint() {
-                print("signed checkpoint at \(AuditTime.iso8601(checkpoint.time)): " + checkpoint.chains.map { "\($0.chain) through \($0.headSequence)" }.joined(separator: ", "))
+                print(
+                    "signed checkpoint at \(AuditTime.iso8601(checkpoint.time)): "
+                        + checkpoint.chains.map { "\($0.chain) through \($0.headSequence)" }.joined(separator: ", "))
             } else {
                 print("nothing changed since the last checkpoint")
             }

@@ -41,7 +41,10 @@ struct DataDirectory {
         if !fm.fileExists(atPath: file) {
             var raw = RootKey.generateRawBytes()
             var encoded = Array(Data(raw).base64EncodedData()) + [0x0A]
-            defer { Zeroize.wipe(&raw); Zeroize.wipe(&encoded) }
+            defer {
+                Zeroize.wipe(&raw)
+                Zeroize.wipe(&encoded)
+            }
             try writeOwnerOnly(file, bytes: encoded)
             logger.notice("created root key; back it up, every key is lost without it", metadata: ["path": "\(file)"])
         }

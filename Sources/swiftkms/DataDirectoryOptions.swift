@@ -7,7 +7,10 @@ struct DataDirectoryOptions: ParsableArguments {
     @Option(help: "Data directory: database, root key, root credentials. [env: SWIFTKMS_DATA_DIR] (default: ./swiftkms-data)")
     var dataDir: String?
 
-    @Option(help: "Account ID (12 digits) of the account the server bootstraps and admin commands act on. [env: SWIFTKMS_ACCOUNT_ID] (default: 111122223333)")
+    @Option(
+        help:
+            "Account ID (12 digits) of the account the server bootstraps and admin commands act on. [env: SWIFTKMS_ACCOUNT_ID] (default: 111122223333)"
+    )
     var accountId: String?
 
     @Option(help: "Root key file (32 bytes, base64; created with mode 0600 if absent). [env: SWIFTKMS_ROOT_KEY_FILE] (default: DATA_DIR/root.key)")

@@ -29,13 +29,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between runs of the job that deletes keys whose deletion window ended. [env: SWIFTKMS_DELETION_INTERVAL] (default: 60)")
     var deletionInterval: Int?
 
-    @Option(help: "Seconds between runs of the job that rotates keys whose automatic rotation is due. [env: SWIFTKMS_ROTATION_INTERVAL] (default: 60)")
+    @Option(
+        help: "Seconds between runs of the job that rotates keys whose automatic rotation is due. [env: SWIFTKMS_ROTATION_INTERVAL] (default: 60)")
     var rotationInterval: Int?
 
     @Option(help: "Quota of grants on one key (LimitExceededException beyond). [env: SWIFTKMS_GRANTS_PER_KEY] (default: 50000, AWS's)")
     var grantsPerKey: Int?
 
-    @Option(help: "Quota of KMS keys of the account in one region (LimitExceededException beyond). [env: SWIFTKMS_KEYS_PER_REGION] (default: 100000, AWS's)")
+    @Option(
+        help:
+            "Quota of KMS keys of the account in one region (LimitExceededException beyond). [env: SWIFTKMS_KEYS_PER_REGION] (default: 100000, AWS's)"
+    )
     var keysPerRegion: Int?
 
     @Option(help: "Quota of aliases pointing to one key. [env: SWIFTKMS_ALIASES_PER_KEY] (default: 50, AWS's)")
@@ -44,28 +48,44 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Apply AWS's request-rate quotas (ThrottlingException beyond). [env: SWIFTKMS_REQUEST_RATE_QUOTAS=1] (default: off)")
     var requestRateQuotas = false
 
-    @Option(help: "Change one request-rate quota, in requests per second: symmetric, rsa, ecc, ml-dsa, or an operation name (e.g. CreateKey=20). Repeatable; implies --request-rate-quotas. [env: SWIFTKMS_REQUEST_RATES=NAME=RPS,NAME=RPS]")
+    @Option(
+        help:
+            "Change one request-rate quota, in requests per second: symmetric, rsa, ecc, ml-dsa, or an operation name (e.g. CreateKey=20). Repeatable; implies --request-rate-quotas. [env: SWIFTKMS_REQUEST_RATES=NAME=RPS,NAME=RPS]"
+    )
     var requestRate: [String] = []
 
     @Option(help: "Quota of a key policy's size in bytes. [env: SWIFTKMS_KEY_POLICY_SIZE] (default: 32768, AWS's)")
     var keyPolicySize: Int?
 
-    @Option(help: "Name of the audit chain this process appends to; give each server over one database its own. [env: SWIFTKMS_AUDIT_CHAIN] (default: main)")
+    @Option(
+        help:
+            "Name of the audit chain this process appends to; give each server over one database its own. [env: SWIFTKMS_AUDIT_CHAIN] (default: main)"
+    )
     var auditChain: String?
 
-    @Option(help: "Seconds between signed audit checkpoints (taken only when events were added). [env: SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL] (default: 60)")
+    @Option(
+        help: "Seconds between signed audit checkpoints (taken only when events were added). [env: SWIFTKMS_AUDIT_CHECKPOINT_INTERVAL] (default: 60)")
     var auditCheckpointInterval: Int?
 
-    @Option(help: "Keep audit events this many days in the database; older ones are exported to --audit-export-dir, then pruned (hourly). [env: SWIFTKMS_AUDIT_RETENTION_DAYS] (default: keep all)")
+    @Option(
+        help:
+            "Keep audit events this many days in the database; older ones are exported to --audit-export-dir, then pruned (hourly). [env: SWIFTKMS_AUDIT_RETENTION_DAYS] (default: keep all)"
+    )
     var auditRetentionDays: Int?
 
     @Option(help: "Where --audit-retention-days exports events before pruning them. [env: SWIFTKMS_AUDIT_EXPORT_DIR]")
     var auditExportDir: String?
 
-    @Option(help: "Seconds a connection may go without a complete request part (idle keep-alive, or headers trickling in) before it is closed. [env: SWIFTKMS_IDLE_TIMEOUT] (default: 60)")
+    @Option(
+        help:
+            "Seconds a connection may go without a complete request part (idle keep-alive, or headers trickling in) before it is closed. [env: SWIFTKMS_IDLE_TIMEOUT] (default: 60)"
+    )
     var idleTimeout: Int?
 
-    @Option(help: "Seconds a request's body may take to arrive after its headers; past it the connection is closed. [env: SWIFTKMS_BODY_TIMEOUT] (default: 20)")
+    @Option(
+        help:
+            "Seconds a request's body may take to arrive after its headers; past it the connection is closed. [env: SWIFTKMS_BODY_TIMEOUT] (default: 20)"
+    )
     var bodyTimeout: Int?
 
     @Option(help: "Connections open at once; more wait in the listen backlog until one closes. [env: SWIFTKMS_MAX_CONNECTIONS] (default: 1024)")
@@ -118,19 +138,23 @@ struct Serve: AsyncParsableCommand {
         let store = CachingStore(directory.store)
         let credentials = Credentials(store: store, rootKey: directory.rootKey, auditChain: settings.auditChain)
         try await bootstrapRootCredentials(credentials, account: account, directory: directory, logger: logger)
-        let service = KeyManagementService(store: store, rootKey: directory.rootKey, quotas: settings.quotas,
-                                           auditChain: settings.auditChain, logger: logger)
+        let service = KeyManagementService(
+            store: store, rootKey: directory.rootKey, quotas: settings.quotas,
+            auditChain: settings.auditChain, logger: logger)
         let ledger = AuditLedger(store: directory.store, rootKey: directory.rootKey)
         _ = try await ledger.signingKey()
         var jobs: [any Service] = []
         if let days = settings.auditRetentionDays, let exportDir = settings.auditExportDirectory {
-            let retention = AuditRetention(ledger: ledger, signingKey: try await ledger.signingKey(), exportDirectory: URL(fileURLWithPath: exportDir))
-            jobs.append(PeriodicJob(name: "audit retention", interval: .seconds(3600), logger: logger) {
-                let pruned = try await retention.run(olderThan: .seconds(Double(days) * 86_400))
-                if pruned > 0 { logger.info("audit events exported and pruned", metadata: ["count": "\(pruned)", "directory": "\(exportDir)"]) }
-            })
+            let retention = AuditRetention(
+                ledger: ledger, signingKey: try await ledger.signingKey(), exportDirectory: URL(fileURLWithPath: exportDir))
+            jobs.append(
+                PeriodicJob(name: "audit retention", interval: .seconds(3600), logger: logger) {
+                    let pruned = try await retention.run(olderThan: .seconds(Double(days) * 86_400))
+                    if pruned > 0 { logger.info("audit events exported and pruned", metadata: ["count": "\(pruned)", "directory": "\(exportDir)"]) }
+                })
         }
-        let app = buildApplication(configuration: settings.server, service: service, credentials: credentials, ledger: ledger, jobs: jobs, logger: logger)
+        let app = buildApplication(
+            configuration: settings.server, service: service, credentials: credentials, ledger: ledger, jobs: jobs, logger: logger)
         try await app.runService()
     }
 
@@ -145,25 +169,30 @@ struct Serve: AsyncParsableCommand {
         guard let issued = try await credentials.bootstrapRoot(account: account, given: given) else { return }
         if given != nil {
             // The given key ID already existed with another secret: that secret no longer works.
-            logger.notice("root access key's secret replaced by SWIFTKMS_ROOT_SECRET_ACCESS_KEY; the previous secret no longer works",
-                          metadata: ["accessKeyId": "\(issued.accessKeyID)"])
+            logger.notice(
+                "root access key's secret replaced by SWIFTKMS_ROOT_SECRET_ACCESS_KEY; the previous secret no longer works",
+                metadata: ["accessKeyId": "\(issued.accessKeyID)"])
             return
         }
         let file = directory.path + "/root-credentials"
-        try DataDirectory.writeOwnerOnly(file, contents: """
-            [default]
-            aws_access_key_id = \(issued.accessKeyID)
-            aws_secret_access_key = \(issued.secretAccessKey)
+        try DataDirectory.writeOwnerOnly(
+            file,
+            contents: """
+                [default]
+                aws_access_key_id = \(issued.accessKeyID)
+                aws_secret_access_key = \(issued.secretAccessKey)
 
-            """)
+                """)
         // Printed once, on the terminal of the person who started the server, as the issue of
         // credentials requires; never logged.
-        FileHandle.standardOutput.write(Data("""
-            Root credentials of account \(account) (also in \(file)):
-              export AWS_ACCESS_KEY_ID=\(issued.accessKeyID)
-              export AWS_SECRET_ACCESS_KEY=\(issued.secretAccessKey)
+        FileHandle.standardOutput.write(
+            Data(
+                """
+                Root credentials of account \(account) (also in \(file)):
+                  export AWS_ACCESS_KEY_ID=\(issued.accessKeyID)
+                  export AWS_SECRET_ACCESS_KEY=\(issued.secretAccessKey)
 
-            """.utf8))
+                """.utf8))
         logger.notice("generated root credentials", metadata: ["accessKeyId": "\(issued.accessKeyID)", "file": "\(file)"])
     }
 }

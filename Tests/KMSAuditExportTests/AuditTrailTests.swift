@@ -28,8 +28,9 @@ import Testing
     deinit { try? FileManager.default.removeItem(at: directory) }
 
     func context(_ operation: String, parameters: JSONValue = .object([:])) -> RequestContext {
-        var context = RequestContext(principal: .root(account: "111122223333"), region: "us-east-1", requestID: UUID().uuidString,
-                                     sourceIP: "192.0.2.7", accessKeyID: "AKIAEXAMPLE", userAgent: "tests")
+        var context = RequestContext(
+            principal: .root(account: "111122223333"), region: "us-east-1", requestID: UUID().uuidString,
+            sourceIP: "192.0.2.7", accessKeyID: "AKIAEXAMPLE", userAgent: "tests")
         context.beginAudit(operation: operation, requestParameters: parameters, at: Date())
         return context
     }
@@ -42,7 +43,8 @@ import Testing
         try await service.finishAudit(create, error: nil)
         for i in 0..<8 {
             let encrypt = context("Encrypt", parameters: .object(["keyId": .string(key.id)]))
-            _ = try await service.encrypt(keyID: key.id, plaintext: Data("secret \(i)".utf8), context: EncryptionContext([:]), algorithm: nil, dryRun: nil, encrypt)
+            _ = try await service.encrypt(
+                keyID: key.id, plaintext: Data("secret \(i)".utf8), context: EncryptionContext([:]), algorithm: nil, dryRun: nil, encrypt)
             try await service.finishAudit(encrypt, error: nil)
         }
         let refused = context("DisableKey")
@@ -87,7 +89,9 @@ import Testing
 
     @Test func reorderedEventsAreCaught() async throws {
         try await recordSome()
-        try sql("UPDATE audit_event SET seq = -1 WHERE seq = 3; UPDATE audit_event SET seq = 3 WHERE seq = 4; UPDATE audit_event SET seq = 4 WHERE seq = -1")
+        try sql(
+            "UPDATE audit_event SET seq = -1 WHERE seq = 3; UPDATE audit_event SET seq = 3 WHERE seq = 4; UPDATE audit_event SET seq = 4 WHERE seq = -1"
+        )
         let found = try await problem()
         #expect(found?.contains("reordered") == true, "\(found ?? "none")")
     }
@@ -101,7 +105,8 @@ import Testing
 
     @Test func insertedEventIsCaught() async throws {
         try await recordSome()
-        try sql("""
+        try sql(
+            """
             UPDATE audit_event SET seq = -seq WHERE seq >= 6;
             UPDATE audit_event SET seq = 1 - seq WHERE seq < 0;
             UPDATE audit_chain SET head_seq = head_seq + 1;
@@ -154,7 +159,9 @@ import Testing
     @Test func administrationIsAuditedWithoutSecrets() async throws {
         let credentials = Credentials(store: store, rootKey: rootKey)
         let issued = try await credentials.createPrincipal(.user, account: "111122223333", name: "erin")
-        try await credentials.attachPolicy(to: issued.principal, name: "kms", document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}]}"#)
+        try await credentials.attachPolicy(
+            to: issued.principal, name: "kms",
+            document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}]}"#)
         try await credentials.deleteAccessKey(id: issued.accessKeyID)
         let names = try await ledger.lookup(AuditQuery(userName: "swiftkms-admin")).compactMap { $0[member: "eventName"]?.stringValue }
         #expect(names == ["DeleteAccessKey", "PutUserPolicy", "CreateAccessKey", "CreateUser"])
@@ -275,11 +282,14 @@ import Testing
         let cases: [(String, (inout [JSONValue]) -> Void, String)] = [
             ("delete", { $0.remove(at: 3) }, "event 4 is missing"),
             ("reorder", { $0.swapAt(2, 3) }, "does not match the SHA-256"),
-            ("alter", { records in
-                guard case .object(var r) = records[4] else { return }
-                r["sourceIPAddress"] = .string("198.51.100.1")
-                records[4] = .object(r)
-            }, "link from sequence 5"),
+            (
+                "alter",
+                { records in
+                    guard case .object(var r) = records[4] else { return }
+                    r["sourceIPAddress"] = .string("198.51.100.1")
+                    records[4] = .object(r)
+                }, "link from sequence 5"
+            ),
             ("insert", { $0.insert($0[1], at: 6) }, "reordered or duplicated"),
         ]
         for (name, change, expected) in cases {

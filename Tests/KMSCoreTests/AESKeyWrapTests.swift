@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KMSCore
 
 /// AES key wrap with padding against RFC 5649's own examples (section 6).

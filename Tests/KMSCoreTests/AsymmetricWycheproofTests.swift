@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSCore
 
 /// Wycheproof signature and RSA-OAEP vectors through our OpenSSL-backed key types: every
@@ -41,8 +42,10 @@ import Testing
         #expect(valid > 0 && invalid > 0)
     }
 
-    @Test(arguments: ["rsa_oaep_2048_sha1_mgf1sha1_test", "rsa_oaep_2048_sha256_mgf1sha256_test",
-                      "rsa_oaep_3072_sha256_mgf1sha256_test", "rsa_oaep_4096_sha256_mgf1sha256_test"])
+    @Test(arguments: [
+        "rsa_oaep_2048_sha1_mgf1sha1_test", "rsa_oaep_2048_sha256_mgf1sha256_test",
+        "rsa_oaep_3072_sha256_mgf1sha256_test", "rsa_oaep_4096_sha256_mgf1sha256_test",
+    ])
     func oaepVectors(file: String) throws {
         let algorithm: EncryptionAlgorithm = file.contains("sha1") ? .rsaesOaepSha1 : .rsaesOaepSha256
         var valid = 0, invalid = 0
@@ -55,7 +58,9 @@ import Testing
                     #expect(try key.decrypt(test.bytes("ct"), algorithm: algorithm) == test.bytes("msg"), "\(file) tcId \(test.tcId)")
                     valid += 1
                 } else {
-                    #expect(throws: KMSError.invalidCiphertext, "\(file) tcId \(test.tcId)") { try key.decrypt(test.bytes("ct"), algorithm: algorithm) }
+                    #expect(throws: KMSError.invalidCiphertext, "\(file) tcId \(test.tcId)") {
+                        try key.decrypt(test.bytes("ct"), algorithm: algorithm)
+                    }
                     invalid += 1
                 }
             }
@@ -69,15 +74,16 @@ import Testing
         let restored = try material.withUnsafeRawBytes { try AsymmetricKeyMaterial(unsafeRawBytes: Array($0)) }
         #expect(try restored.publicKeyDER() == material.publicKeyDER())
         let public_ = try #require(PublicKeyDER(try material.publicKeyDER()))
-        let algorithms: [(SigningAlgorithm, MessageType)] = switch spec {
-        case .eccNistP256, .eccSecgP256k1: [(.ecdsaSHA256, .raw)]
-        case .eccNistP384: [(.ecdsaSHA384, .raw)]
-        case .eccNistP521: [(.ecdsaSHA512, .raw)]
-        case .eccNistEdwards25519: [(.ed25519SHA512, .raw), (.ed25519PHSHA512, .digest)]
-        case .mlDsa44, .mlDsa65, .mlDsa87: [(.mlDSASHAKE256, .raw)]
-        case .sm2: [(.sm2DSA, .raw), (.sm2DSA, .digest)]
-        default: [(.rsassaPSSSHA256, .raw), (.rsassaPKCS1SHA512, .raw)]
-        }
+        let algorithms: [(SigningAlgorithm, MessageType)] =
+            switch spec {
+            case .eccNistP256, .eccSecgP256k1: [(.ecdsaSHA256, .raw)]
+            case .eccNistP384: [(.ecdsaSHA384, .raw)]
+            case .eccNistP521: [(.ecdsaSHA512, .raw)]
+            case .eccNistEdwards25519: [(.ed25519SHA512, .raw), (.ed25519PHSHA512, .digest)]
+            case .mlDsa44, .mlDsa65, .mlDsa87: [(.mlDSASHAKE256, .raw)]
+            case .sm2: [(.sm2DSA, .raw), (.sm2DSA, .digest)]
+            default: [(.rsassaPSSSHA256, .raw), (.rsassaPKCS1SHA512, .raw)]
+            }
         for (algorithm, type) in algorithms {
             let message = Array((type == .digest ? String(repeating: "m", count: algorithm.hash!.byteCount) : "message").utf8)
             var other = message
@@ -115,7 +121,9 @@ import Testing
             }
             for test in group.tests {
                 let expected = test.result == "valid" && (test.fields["ctx"] ?? "").isEmpty
-                #expect(try key.isValidSignature(test.bytes("sig"), for: test.bytes("msg"), type: .raw, algorithm: .mlDSASHAKE256) == expected, "\(file) tcId \(test.tcId)")
+                #expect(
+                    try key.isValidSignature(test.bytes("sig"), for: test.bytes("msg"), type: .raw, algorithm: .mlDSASHAKE256) == expected,
+                    "\(file) tcId \(test.tcId)")
                 if expected { valid += 1 } else { invalid += 1 }
             }
         }
@@ -135,7 +143,9 @@ import Testing
             for test in group.tests where test.result == "valid" && (test.fields["ctx"] ?? "").isEmpty && test.fields["msg"] != nil {
                 let signature = try key.sign(test.bytes("msg"), type: .raw, algorithm: .mlDSASHAKE256)
                 #expect(try verifier.isValidSignature(signature, for: test.bytes("msg"), type: .raw, algorithm: .mlDSASHAKE256))
-                #expect(try verifier.isValidSignature(test.bytes("sig"), for: test.bytes("msg"), type: .raw, algorithm: .mlDSASHAKE256), "\(file) tcId \(test.tcId)")
+                #expect(
+                    try verifier.isValidSignature(test.bytes("sig"), for: test.bytes("msg"), type: .raw, algorithm: .mlDSASHAKE256),
+                    "\(file) tcId \(test.tcId)")
                 checked += 1
             }
         }
@@ -146,8 +156,9 @@ import Testing
     @Test func ed25519phKnownAnswer() throws {
         let seed = [UInt8](hex: "833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42")
         let publicKey = [UInt8](hex: "ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf")
-        let expected = [UInt8](hex: "98a70222f0b8121aa9d30f813d683f809e462b469c7ff87639499bb94e6dae41"
-                                  + "31f85042463c2a355a2003d062adf5aaa10b8c61e636062aaad11c2a26083406")
+        let expected = [UInt8](
+            hex: "98a70222f0b8121aa9d30f813d683f809e462b469c7ff87639499bb94e6dae41"
+                + "31f85042463c2a355a2003d062adf5aaa10b8c61e636062aaad11c2a26083406")
         #expect(try Ed25519ph.sign(Array("abc".utf8), seed: seed) == expected)
         #expect(Ed25519ph.isValidSignature(expected, for: Array("abc".utf8), publicKey: publicKey))
         #expect(!Ed25519ph.isValidSignature(expected, for: Array("abd".utf8), publicKey: publicKey))

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import KMSCore
+import Testing
 
 /// The audit chain's canonical JSON, against what Python's
 /// `json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` wrote for the same value.

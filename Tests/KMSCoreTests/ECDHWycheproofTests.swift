@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSCore
 
 /// Wycheproof ECDH vectors through `AsymmetricKeyMaterial.deriveSharedSecret`: the private
@@ -31,7 +32,9 @@ import Testing
                     #expect(try key.deriveSharedSecret(peerPublicKey: test.bytes("public")) == test.bytes("shared"), "\(file) tcId \(test.tcId)")
                     valid += 1
                 } else {
-                    expectKMSError(.validation, "\(file) tcId \(test.tcId) \(test.fields["comment"] ?? "")") { try key.deriveSharedSecret(peerPublicKey: test.bytes("public")) }
+                    expectKMSError(.validation, "\(file) tcId \(test.tcId) \(test.fields["comment"] ?? "")") {
+                        try key.deriveSharedSecret(peerPublicKey: test.bytes("public"))
+                    }
                     invalid += 1
                 }
             }

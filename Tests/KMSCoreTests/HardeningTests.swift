@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSCore
 
 /// What the security review of 33cfde3 asked of the core: exact comparisons, strict base64 and
@@ -29,18 +30,24 @@ import Testing
         #expect(!equals.allow(EncryptionContext(["k": Self.nfd])))
         #expect(!GrantConstraints(encryptionContextEquals: ["k": Self.nfd]).isAtLeastAsStrict(as: equals))
         #expect(GrantConstraints(encryptionContextEquals: ["k": Self.nfc]).isAtLeastAsStrict(as: equals))
-        #expect(!GrantConstraints(encryptionContextSubset: ["k": Self.nfd]).isAtLeastAsStrict(as: GrantConstraints(encryptionContextSubset: ["k": Self.nfc])))
+        #expect(
+            !GrantConstraints(encryptionContextSubset: ["k": Self.nfd]).isAtLeastAsStrict(
+                as: GrantConstraints(encryptionContextSubset: ["k": Self.nfc])))
     }
 
     @Test func stringConditionsCompareBytes() throws {
         let condition = #"{"StringEquals": {"kms:EncryptionContext:k": "\#(Self.nfc)"}}"#
-        let policy = try PolicyDocument.parse(#"""
+        let policy = try PolicyDocument.parse(
+            #"""
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
              "Action": "kms:*", "Resource": "*", "Condition": \#(condition)}]}
             """#, as: .keyPolicy)
         func decision(_ value: String) -> Bool {
-            policy.evaluate(AuthorizationRequest(principal: .root(account: "111122223333"), action: "kms:Encrypt", resource: "*",
-                                                 conditionValues: ["kms:EncryptionContext:k": [value]])).allowsCaller
+            policy.evaluate(
+                AuthorizationRequest(
+                    principal: .root(account: "111122223333"), action: "kms:Encrypt", resource: "*",
+                    conditionValues: ["kms:EncryptionContext:k": [value]])
+            ).allowsCaller
         }
         #expect(decision(Self.nfc))
         #expect(!decision(Self.nfd))
@@ -73,8 +80,9 @@ import Testing
 
     @Test func forwardAccessTokens() throws {
         let root = try RootKey(rawBytes: RootKey.generateRawBytes())
-        let token = ForwardAccessToken(principal: .user(account: "111122223333", "bob"), principalID: "0123abcd", service: "s3.amazonaws.com",
-                                       expiration: Date(timeIntervalSince1970: 1_800_000_000))
+        let token = ForwardAccessToken(
+            principal: .user(account: "111122223333", "bob"), principalID: "0123abcd", service: "s3.amazonaws.com",
+            expiration: Date(timeIntervalSince1970: 1_800_000_000))
         let sealed = try token.seal(with: root)
         #expect(sealed.hasPrefix(ForwardAccessToken.prefix))
         #expect(ForwardAccessToken.open(sealed, with: root) == token)
@@ -85,7 +93,9 @@ import Testing
         #expect(ForwardAccessToken.open(String(repeating: "A", count: 2_000), with: root) == nil)
         // Strings long enough that random ciphertext does not contain them by chance ("s3" did, one run in twenty).
         let readable = ["user/bob", "s3.amazonaws.com", "0123abcd"]
-        #expect(!readable.contains { sealed.contains($0) || sealed.contains(Data($0.utf8).base64EncodedString().dropLast(2)) }, "the claims are not readable")
+        #expect(
+            !readable.contains { sealed.contains($0) || sealed.contains(Data($0.utf8).base64EncodedString().dropLast(2)) },
+            "the claims are not readable")
     }
 
     @Test func aDeletedPrincipalsPolicyEntriesNameItsUniqueID() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSCore
 
 /// `KeyLifecycle` against AWS's key-state table, every state with every event and every
@@ -7,44 +8,61 @@ import Testing
 /// the switch-by-event and switch-by-action of the code.
 @Suite struct KeyStateTableTests {
     static func key(in state: KeyState) -> KMSKey {
-        KMSKey(id: "1234abcd-12ab-34cd-56ef-1234567890ab", account: "111122223333", region: "us-east-1", creationDate: Date(timeIntervalSince1970: 0),
-               description: "", usage: .encryptDecrypt, spec: .symmetricDefault, origin: .external, state: state, policy: "{}")
+        KMSKey(
+            id: "1234abcd-12ab-34cd-56ef-1234567890ab", account: "111122223333", region: "us-east-1", creationDate: Date(timeIntervalSince1970: 0),
+            description: "", usage: .encryptDecrypt, spec: .symmetricDefault, origin: .external, state: state, policy: "{}")
     }
 
     /// The state after each event, by state; nil where the event is refused (`KMSInvalidStateException`).
     static let transitions: [KeyState: [KeyLifecycle.Event: KeyState?]] = [
-        .enabled: [.enable: .enabled, .disable: .disabled, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
-                   .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .enabled,
-                   .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
-                   .currentMaterialImported: .enabled, .currentMaterialDeleted: .pendingImport],
-        .disabled: [.enable: .enabled, .disable: .disabled, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
-                    .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .disabled,
-                    .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
-                    .currentMaterialImported: .disabled, .currentMaterialDeleted: .pendingImport],
-        .pendingImport: [.enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
-                         .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .pendingImport,
-                         .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
-                         .currentMaterialImported: .enabled, .currentMaterialDeleted: .pendingImport],
-        .pendingDeletion: [.enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): nil,
-                           .scheduleDeletion(hasReplicas: true): nil, .lastReplicaDeleted: .pendingDeletion,
-                           .cancelDeletion(hasMaterial: true): .disabled, .cancelDeletion(hasMaterial: false): .pendingImport,
-                           .currentMaterialImported: .pendingDeletion, .currentMaterialDeleted: .pendingDeletion],
-        .pendingReplicaDeletion: [.enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): nil,
-                                  .scheduleDeletion(hasReplicas: true): nil, .lastReplicaDeleted: .pendingDeletion,
-                                  .cancelDeletion(hasMaterial: true): .disabled, .cancelDeletion(hasMaterial: false): .pendingImport,
-                                  .currentMaterialImported: .pendingReplicaDeletion, .currentMaterialDeleted: .pendingReplicaDeletion],
-        .unavailable: [.enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
-                       .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .unavailable,
-                       .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
-                       .currentMaterialImported: .unavailable, .currentMaterialDeleted: .pendingImport],
-        .creating: [.enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
-                    .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .creating,
-                    .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
-                    .currentMaterialImported: .creating, .currentMaterialDeleted: .pendingImport],
-        .updating: [.enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
-                    .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .updating,
-                    .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
-                    .currentMaterialImported: .updating, .currentMaterialDeleted: .pendingImport],
+        .enabled: [
+            .enable: .enabled, .disable: .disabled, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
+            .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .enabled,
+            .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
+            .currentMaterialImported: .enabled, .currentMaterialDeleted: .pendingImport,
+        ],
+        .disabled: [
+            .enable: .enabled, .disable: .disabled, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
+            .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .disabled,
+            .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
+            .currentMaterialImported: .disabled, .currentMaterialDeleted: .pendingImport,
+        ],
+        .pendingImport: [
+            .enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
+            .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .pendingImport,
+            .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
+            .currentMaterialImported: .enabled, .currentMaterialDeleted: .pendingImport,
+        ],
+        .pendingDeletion: [
+            .enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): nil,
+            .scheduleDeletion(hasReplicas: true): nil, .lastReplicaDeleted: .pendingDeletion,
+            .cancelDeletion(hasMaterial: true): .disabled, .cancelDeletion(hasMaterial: false): .pendingImport,
+            .currentMaterialImported: .pendingDeletion, .currentMaterialDeleted: .pendingDeletion,
+        ],
+        .pendingReplicaDeletion: [
+            .enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): nil,
+            .scheduleDeletion(hasReplicas: true): nil, .lastReplicaDeleted: .pendingDeletion,
+            .cancelDeletion(hasMaterial: true): .disabled, .cancelDeletion(hasMaterial: false): .pendingImport,
+            .currentMaterialImported: .pendingReplicaDeletion, .currentMaterialDeleted: .pendingReplicaDeletion,
+        ],
+        .unavailable: [
+            .enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
+            .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .unavailable,
+            .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
+            .currentMaterialImported: .unavailable, .currentMaterialDeleted: .pendingImport,
+        ],
+        .creating: [
+            .enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
+            .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .creating,
+            .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
+            .currentMaterialImported: .creating, .currentMaterialDeleted: .pendingImport,
+        ],
+        .updating: [
+            .enable: nil, .disable: nil, .scheduleDeletion(hasReplicas: false): .pendingDeletion,
+            .scheduleDeletion(hasReplicas: true): .pendingReplicaDeletion, .lastReplicaDeleted: .updating,
+            .cancelDeletion(hasMaterial: true): nil, .cancelDeletion(hasMaterial: false): nil,
+            .currentMaterialImported: .updating, .currentMaterialDeleted: .pendingImport,
+        ],
     ]
 
     @Test(arguments: KeyState.allCases)
@@ -64,13 +82,19 @@ import Testing
     /// Which error each requirement gives in each state; nil: allowed.
     static let refusals: [KeyLifecycle.Requirement: [KeyState: KMSError.Code]] = [
         .none: [:],
-        .enabled: [.disabled: .disabled, .pendingImport: .invalidState, .pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState,
-                   .unavailable: .keyUnavailable, .creating: .invalidState, .updating: .invalidState],
+        .enabled: [
+            .disabled: .disabled, .pendingImport: .invalidState, .pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState,
+            .unavailable: .keyUnavailable, .creating: .invalidState, .updating: .invalidState,
+        ],
         .notPendingDeletion: [.pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState],
-        .importable: [.disabled: .invalidState, .pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState,
-                      .unavailable: .invalidState, .creating: .invalidState, .updating: .invalidState],
-        .replicable: [.disabled: .disabled, .pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState,
-                      .unavailable: .invalidState, .creating: .invalidState, .updating: .invalidState],
+        .importable: [
+            .disabled: .invalidState, .pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState,
+            .unavailable: .invalidState, .creating: .invalidState, .updating: .invalidState,
+        ],
+        .replicable: [
+            .disabled: .disabled, .pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState,
+            .unavailable: .invalidState, .creating: .invalidState, .updating: .invalidState,
+        ],
     ]
 
     @Test(arguments: KMSAction.allCases)

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+
 @testable import KMSCore
 
 /// Published vectors through our own AES-GCM and HKDF wrappers.

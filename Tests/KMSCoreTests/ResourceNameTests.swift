@@ -1,14 +1,22 @@
 import Testing
+
 @testable import KMSCore
 
 @Suite struct ResourceNameTests {
     @Test func parsesEveryFormOfKeyID() throws {
         let id = "1234abcd-12ab-34cd-56ef-1234567890ab"
         #expect(try KeyReference.parse(id) == .keyID(id))
-        #expect(try KeyReference.parse("arn:aws:kms:us-east-1:111122223333:key/\(id)") == .keyARN(region: "us-east-1", account: "111122223333", keyID: id))
+        #expect(
+            try KeyReference.parse("arn:aws:kms:us-east-1:111122223333:key/\(id)") == .keyARN(region: "us-east-1", account: "111122223333", keyID: id)
+        )
         #expect(try KeyReference.parse("alias/demo") == .aliasName("alias/demo"))
-        #expect(try KeyReference.parse("arn:aws:kms:eu-west-1:111122223333:alias/a/b") == .aliasARN(region: "eu-west-1", account: "111122223333", aliasName: "alias/a/b"))
-        for bad in ["arn:aws:s3:us-east-1:111122223333:key/x", "arn:aws:kms:us-east-1:1111:key/x", "arn:aws:kms:us-east-1:111122223333:grant/x", "arn:aws:kms"] {
+        #expect(
+            try KeyReference.parse("arn:aws:kms:eu-west-1:111122223333:alias/a/b")
+                == .aliasARN(region: "eu-west-1", account: "111122223333", aliasName: "alias/a/b"))
+        for bad in [
+            "arn:aws:s3:us-east-1:111122223333:key/x", "arn:aws:kms:us-east-1:1111:key/x", "arn:aws:kms:us-east-1:111122223333:grant/x",
+            "arn:aws:kms",
+        ] {
             expectKMSError(.invalidArn, "\(bad)") { try KeyReference.parse(bad) }
         }
     }

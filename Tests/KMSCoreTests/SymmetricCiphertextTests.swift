@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSCore
 
 @Suite struct SymmetricCiphertextTests {
@@ -83,7 +84,8 @@ import Testing
 
     /// Made by tests/interop/blobformat.py (Python `cryptography`) from docs/ciphertext-format.md.
     /// This blob must decrypt forever: change the format only with a new version byte.
-    static let golden = "01003131313132323232333333331234abcd12ab34cd56ef1234567890ab00000003a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babb7678fcc5d2eb0da2acaecf591beca76c9169eba404329154f9b05f2fdcc7b89157437826237011"
+    static let golden =
+        "01003131313132323232333333331234abcd12ab34cd56ef1234567890ab00000003a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babb7678fcc5d2eb0da2acaecf591beca76c9169eba404329154f9b05f2fdcc7b89157437826237011"
 
     @Test func goldenBlobStaysReadable() throws {
         let material = try SymmetricKeyMaterial(unsafeRawBytes: Array(0..<32) as [UInt8])
@@ -92,9 +94,10 @@ import Testing
         let parsed = try SymmetricCiphertext(parsing: blob)
         #expect(parsed.account == "111122223333" && parsed.keyID == "1234abcd-12ab-34cd-56ef-1234567890ab" && parsed.materialVersion == 3)
         #expect(String(decoding: try material.decrypt(parsed, context: context), as: UTF8.self) == "SwiftKMS golden blob v1")
-        let remade = try material.encrypt(Array("SwiftKMS golden blob v1".utf8), context: context, account: "111122223333",
-                                          keyID: "1234abcd-12ab-34cd-56ef-1234567890ab", materialVersion: 3,
-                                          derivationNonce: Array(0xA0..<0xB0), iv: Array(0xB0..<0xBC))
+        let remade = try material.encrypt(
+            Array("SwiftKMS golden blob v1".utf8), context: context, account: "111122223333",
+            keyID: "1234abcd-12ab-34cd-56ef-1234567890ab", materialVersion: 3,
+            derivationNonce: Array(0xA0..<0xB0), iv: Array(0xB0..<0xBC))
         #expect(remade == blob)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import KMSProtocol
 import KMSService
+import Testing
+
+@testable import KMSProtocol
 
 @Suite struct RequestValidatorTests {
     let validator = RequestValidator(model: .kms)
@@ -22,37 +23,54 @@ import KMSService
 
     @Test func modelCoversEveryOperation() {
         #expect(ServiceModel.kms.operations.count == 54)
-        for name in KMSAPI.handlers.keys where !KMSAPI.extensionOperations.contains(name) { #expect(ServiceModel.kms.operations[name] != nil, "\(name)") }
+        for name in KMSAPI.handlers.keys where !KMSAPI.extensionOperations.contains(name) {
+            #expect(ServiceModel.kms.operations[name] != nil, "\(name)")
+        }
     }
 
     @Test func lengthOfABlobNeverEchoesIt() {
         let big = Data(repeating: 0x41, count: 4097).base64EncodedString()
-        #expect(message(#"{"KeyId":"k","Plaintext":"\#(big)"}"#, "Encrypt")
-                == "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096")
+        #expect(
+            message(#"{"KeyId":"k","Plaintext":"\#(big)"}"#, "Encrypt")
+                == "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"
+        )
     }
 
     @Test func requiredMembers() {
-        #expect(message(#"{"Plaintext":"AA=="}"#, "Encrypt")
+        #expect(
+            message(#"{"Plaintext":"AA=="}"#, "Encrypt")
                 == "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
         #expect(message(#"{"KeyId":null,"Plaintext":"AA=="}"#, "Encrypt")?.contains("Value null at 'keyId'") == true)
     }
 
     @Test func enumsRangesPatternsAndSeveralErrors() {
-        #expect(message(#"{"KeyId":"k","KeySpec":"AES_512"}"#, "GenerateDataKey")
-                == "1 validation error detected: Value 'AES_512' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]")
-        #expect(message(#"{"NumberOfBytes":1025}"#, "GenerateRandom")
-                == "1 validation error detected: Value '1025' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024")
-        #expect(message(#"{"AliasName":"alias/bad name!","TargetKeyId":"k"}"#, "CreateAlias")
-                == "1 validation error detected: Value 'alias/bad name!' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$")
-        #expect(message(#"{"KeyId":"","NumberOfBytes":0}"#, "GenerateDataKey")
-                == "2 validation errors detected: Value '' at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1; Value '0' at 'numberOfBytes' failed to satisfy constraint: Member must have value greater than or equal to 1")
-        #expect(message(#"{"KeyId":"k","Tags":[{"TagKey":"","TagValue":"v"}]}"#, "TagResource")?
-                    .contains("Value '' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length greater than or equal to 1") == true)
+        #expect(
+            message(#"{"KeyId":"k","KeySpec":"AES_512"}"#, "GenerateDataKey")
+                == "1 validation error detected: Value 'AES_512' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]"
+        )
+        #expect(
+            message(#"{"NumberOfBytes":1025}"#, "GenerateRandom")
+                == "1 validation error detected: Value '1025' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024"
+        )
+        #expect(
+            message(#"{"AliasName":"alias/bad name!","TargetKeyId":"k"}"#, "CreateAlias")
+                == "1 validation error detected: Value 'alias/bad name!' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$"
+        )
+        #expect(
+            message(#"{"KeyId":"","NumberOfBytes":0}"#, "GenerateDataKey")
+                == "2 validation errors detected: Value '' at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1; Value '0' at 'numberOfBytes' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        )
+        #expect(
+            message(#"{"KeyId":"k","Tags":[{"TagKey":"","TagValue":"v"}]}"#, "TagResource")?
+                .contains("Value '' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length greater than or equal to 1")
+                == true)
         #expect(message(#"{"KeyId":"k","Plaintext":"AA==","EncryptionContext":{"a":"b"},"GrantTokens":["t"]}"#, "Encrypt") == nil)
         // Java-style \uXXXX ranges in the model's patterns, read as AWS reads them.
         #expect(message(#"{"Marker":"caf\u00e9"}"#, "ListKeys") == nil)
-        #expect(message(#"{"Marker":"\u20ac"}"#, "ListKeys")
-                == #"1 validation error detected: Value '€' at 'marker' failed to satisfy constraint: Member must satisfy regular expression pattern: [\u0020-\u00FF]*"#)
+        #expect(
+            message(#"{"Marker":"\u20ac"}"#, "ListKeys")
+                == #"1 validation error detected: Value '€' at 'marker' failed to satisfy constraint: Member must satisfy regular expression pattern: [\u0020-\u00FF]*"#
+        )
     }
 
     @Test func wrongTypesAndBadBase64AreSerializationErrors() {
@@ -72,7 +90,8 @@ import KMSService
         #expect(message(#"{"Limit":1,"Limit":2}"#, "ListKeys") == "serialization")
         #expect(message(String(repeating: "[", count: 40) + String(repeating: "]", count: 40), "ListKeys") == "serialization")
         // Names canonically equivalent but not the same bytes would become one Swift key.
-        #expect(message("{\"KeyId\":\"k\",\"Plaintext\":\"AA==\",\"EncryptionContext\":{\"caf\u{E9}\":\"1\",\"cafe\u{301}\":\"2\"}}", "Encrypt")
+        #expect(
+            message("{\"KeyId\":\"k\",\"Plaintext\":\"AA==\",\"EncryptionContext\":{\"caf\u{E9}\":\"1\",\"cafe\u{301}\":\"2\"}}", "Encrypt")
                 == "serialization")
         #expect(message(#"{"Limit":1,"\u004cimit":2}"#, "ListKeys") == "serialization")
         // A comma inside a string is no trailing comma.

@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
-import Testing
-@testable import KMSProtocol
 import KMSService
+import Testing
+
+@testable import KMSProtocol
 
 /// AWS's Signature Version 4 test suite, and the ways a signature can be wrong.
 @Suite struct SigV4Tests {
@@ -25,7 +26,9 @@ import KMSService
     static func vectors() throws -> [Vector] {
         let root = Bundle.module.url(forResource: "Resources/sigv4/aws-sig-v4-test-suite", withExtension: nil)!
         let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)!.compactMap { $0 as? URL }
-        return try files.filter { $0.pathExtension == "req" && !inconsistent.contains($0.deletingPathExtension().lastPathComponent) }.sorted { $0.path < $1.path }.map { url in
+        return try files.filter { $0.pathExtension == "req" && !inconsistent.contains($0.deletingPathExtension().lastPathComponent) }.sorted {
+            $0.path < $1.path
+        }.map { url in
             let base = url.deletingPathExtension()
             let read = { (ext: String) in try String(contentsOf: base.appendingPathExtension(ext), encoding: .utf8) }
             let text = try read("req")
@@ -43,9 +46,10 @@ import KMSService
                     headers.append((String(line[..<colon]), String(line[line.index(after: colon)...])))
                 }
             }
-            return Vector(name: base.lastPathComponent,
-                          request: SigV4.HTTPRequest(method: method, path: path, query: query, headers: headers, body: Data(body.utf8)),
-                          creq: try read("creq"), sts: try read("sts"), authz: try read("authz"))
+            return Vector(
+                name: base.lastPathComponent,
+                request: SigV4.HTTPRequest(method: method, path: path, query: query, headers: headers, body: Data(body.utf8)),
+                creq: try read("creq"), sts: try read("sts"), authz: try read("authz"))
         }
     }
 
@@ -90,7 +94,9 @@ import KMSService
         signed.headers.append(("Authorization", vector.authz))
         let keys = SigV4.SigningKeys()
         func verify(secret: String) async throws(KMSError) {
-            _ = try await SigV4.verify(signed, now: Self.suiteDate, service: "service", signingKeys: keys) { _ throws(KMSError) in (Self.principal, secret) }
+            _ = try await SigV4.verify(signed, now: Self.suiteDate, service: "service", signingKeys: keys) { _ throws(KMSError) in
+                (Self.principal, secret)
+            }
         }
         try await verify(secret: Self.secret)
         try await verify(secret: Self.secret)  // served from the cache
@@ -100,7 +106,9 @@ import KMSService
 
     // MARK: Negative cases
 
-    func verify(_ request: SigV4.HTTPRequest, now: Date = suiteDate, service: String = "service") async throws(KMSError) -> (principal: Principal, region: String) {
+    func verify(
+        _ request: SigV4.HTTPRequest, now: Date = suiteDate, service: String = "service"
+    ) async throws(KMSError) -> (principal: Principal, region: String) {
         let verified = try await SigV4.verify(request, now: now, service: service) { id throws(KMSError) in
             id == "AKIDEXAMPLE" ? (Self.principal, Self.secret) : nil
         }
@@ -109,17 +117,26 @@ import KMSService
     }
 
     /// A KMS request signed with `secret` at `date`.
-    static func kmsRequest(body: String = #"{"KeyId":"alias/demo"}"#, secret: String = secret, accessKey: String = "AKIDEXAMPLE",
-                           date: String = "20150830T123600Z", extraSigned: [(String, String)] = []) -> SigV4.HTTPRequest {
-        var request = SigV4.HTTPRequest(method: "POST", path: "/", query: "", headers: [
-            ("Host", "127.0.0.1:9600"), ("X-Amz-Date", date), ("X-Amz-Target", "TrentService.DescribeKey"),
-            ("Content-Type", "application/x-amz-json-1.1"),
-        ] + extraSigned, body: Data(body.utf8))
+    static func kmsRequest(
+        body: String = #"{"KeyId":"alias/demo"}"#, secret: String = secret, accessKey: String = "AKIDEXAMPLE",
+        date: String = "20150830T123600Z", extraSigned: [(String, String)] = []
+    ) -> SigV4.HTTPRequest {
+        var request = SigV4.HTTPRequest(
+            method: "POST", path: "/", query: "",
+            headers: [
+                ("Host", "127.0.0.1:9600"), ("X-Amz-Date", date), ("X-Amz-Target", "TrentService.DescribeKey"),
+                ("Content-Type", "application/x-amz-json-1.1"),
+            ] + extraSigned, body: Data(body.utf8))
         let signedHeaders = request.headers.map { $0.name.lowercased() }.sorted()
         let scope = "\(date.prefix(8))/us-east-1/kms/aws4_request"
         let sts = SigV4.stringToSign(canonicalRequest: SigV4.canonicalRequest(request, signedHeaders: signedHeaders), amzDate: date, scope: scope)
-        let signature = SigV4.signature(stringToSign: sts, signingKey: SigV4.signingKey(secret: secret, date: String(date.prefix(8)), region: "us-east-1", service: "kms"))
-        request.headers.append(("Authorization", "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"))
+        let signature = SigV4.signature(
+            stringToSign: sts, signingKey: SigV4.signingKey(secret: secret, date: String(date.prefix(8)), region: "us-east-1", service: "kms"))
+        request.headers.append(
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"
+            ))
         return request
     }
 
@@ -157,7 +174,9 @@ import KMSService
             return error?.code == .invalidSignature
                 && error?.message == "Signature expired: 20150830T123600Z is now earlier than 20150830T123700Z (20150830T125200Z - 15 min.)"
         }
-        await #expect { try await verifyKMS(request, now: Self.suiteDate.addingTimeInterval(-16 * 60)) } throws: { ($0 as? KMSError)?.code == .invalidSignature }
+        await #expect { try await verifyKMS(request, now: Self.suiteDate.addingTimeInterval(-16 * 60)) } throws: {
+            ($0 as? KMSError)?.code == .invalidSignature
+        }
         // Within 15 minutes either way is accepted.
         await #expect(throws: Never.self) { try await verifyKMS(request, now: Self.suiteDate.addingTimeInterval(14 * 60)) }
     }
@@ -166,8 +185,10 @@ import KMSService
         var missing = Self.kmsRequest()
         missing.headers.removeAll { $0.name == "Authorization" }
         await #expect { try await verifyKMS(missing) } throws: { ($0 as? KMSError)?.code == .missingAuthenticationToken }
-        for bad in ["Bearer abc", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kms/aws4_request",
-                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE, SignedHeaders=host, Signature=00"] {
+        for bad in [
+            "Bearer abc", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kms/aws4_request",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE, SignedHeaders=host, Signature=00",
+        ] {
             var request = Self.kmsRequest()
             request.headers[request.headers.count - 1].value = bad
             await #expect { try await verifyKMS(request) } throws: { ($0 as? KMSError)?.code == .incompleteSignature }
@@ -185,8 +206,10 @@ import KMSService
         #expect(auth.signedHeaders == ["host", "x-amz-date"])
         #expect(auth.signature == "ab=")
         // A field without a name or a value is missing.
-        for bad in ["Credential=, SignedHeaders=host, Signature=00", "Credential=A/B/C/D/E, =host, Signature=00",
-                    "Credential=A/B/C/D/E, SignedHeaders=host, Signature="] {
+        for bad in [
+            "Credential=, SignedHeaders=host, Signature=00", "Credential=A/B/C/D/E, =host, Signature=00",
+            "Credential=A/B/C/D/E, SignedHeaders=host, Signature=",
+        ] {
             #expect { try SigV4.parseAuthorization("AWS4-HMAC-SHA256 " + bad) } throws: { ($0 as? KMSError)?.code == .incompleteSignature }
         }
     }
@@ -202,13 +225,15 @@ import KMSService
         wrongService.headers[wrongService.headers.count - 1].value = wrongService.headers.last!.value.replacingOccurrences(of: "/kms/", with: "/s3/")
         await #expect { try await verifyKMS(wrongService) } throws: { ($0 as? KMSError)?.code == .invalidSignature }
         var wrongDate = Self.kmsRequest()
-        wrongDate.headers[wrongDate.headers.count - 1].value = wrongDate.headers.last!.value.replacingOccurrences(of: "/20150830/", with: "/20150831/")
+        wrongDate.headers[wrongDate.headers.count - 1].value = wrongDate.headers.last!.value.replacingOccurrences(
+            of: "/20150830/", with: "/20150831/")
         await #expect { try await verifyKMS(wrongDate) } throws: { ($0 as? KMSError)?.code == .invalidSignature }
     }
 
     @Test func unsignedHostIsRefused() async {
         var request = Self.kmsRequest()
-        request.headers[request.headers.count - 1].value = request.headers.last!.value.replacingOccurrences(of: "SignedHeaders=content-type;host;", with: "SignedHeaders=content-type;")
+        request.headers[request.headers.count - 1].value = request.headers.last!.value.replacingOccurrences(
+            of: "SignedHeaders=content-type;host;", with: "SignedHeaders=content-type;")
         await #expect { try await verifyKMS(request) } throws: { ($0 as? KMSError)?.code == .invalidSignature }
     }
 }

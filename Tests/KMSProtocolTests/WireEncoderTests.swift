@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import KMSProtocol
 import KMSService
+import Testing
+
+@testable import KMSProtocol
 
 /// Response bodies are written in one pass: these pin the wire's rules and that misuse of the
 /// encoder fails instead of writing a wrong body.
@@ -11,9 +12,12 @@ import KMSService
     }
 
     @Test func membersInPascalCaseInDeclarationOrder() throws {
-        let response = OperationHandler.EncryptResponse(ciphertextBlob: Data("hi".utf8), keyId: "arn:aws:kms:us-east-1:111122223333:key/k",
-                                                        encryptionAlgorithm: "SYMMETRIC_DEFAULT")
-        #expect(try text(response) == #"{"CiphertextBlob":"aGk=","KeyId":"arn:aws:kms:us-east-1:111122223333:key/k","EncryptionAlgorithm":"SYMMETRIC_DEFAULT"}"#)
+        let response = OperationHandler.EncryptResponse(
+            ciphertextBlob: Data("hi".utf8), keyId: "arn:aws:kms:us-east-1:111122223333:key/k",
+            encryptionAlgorithm: "SYMMETRIC_DEFAULT")
+        #expect(
+            try text(response)
+                == #"{"CiphertextBlob":"aGk=","KeyId":"arn:aws:kms:us-east-1:111122223333:key/k","EncryptionAlgorithm":"SYMMETRIC_DEFAULT"}"#)
         #expect(try text(NoOutput()) == "{}")
     }
 
@@ -48,7 +52,8 @@ import KMSService
             count: -42, ratio: 0.5, shade: .dark, context: ["b": "2", "A": "1", "a\"q": "ü"],
             inners: [Inner(name: "x", flags: [true, false]), Inner(name: "y", flags: [])], nothing: [], empty: Empty(),
             maybe: [1, nil], nested: [["k": ["v"]], [:]], escaped: "line\n\t\u{1}/\\")
-        let expected = #"{"CreationDate":1732365605.123,"DeletionDate":1732365605,"Count":-42,"Ratio":0.5,"Shade":"DARK","#
+        let expected =
+            #"{"CreationDate":1732365605.123,"DeletionDate":1732365605,"Count":-42,"Ratio":0.5,"Shade":"DARK","#
             + #""Context":{"A":"1","a\"q":"ü","b":"2"},"Inners":[{"Name":"x","Flags":[true,false]},{"Name":"y","Flags":[]}],"#
             + #""Nothing":[],"Empty":{},"Maybe":[1,null],"Nested":[{"k":["v"]},{}],"Escaped":"line\n\t\u0001/\\"}"#
         let written = try text(value)

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import KMSProtocol
 import KMSService
+import Testing
+
+@testable import KMSProtocol
 
 /// Requests are parsed once and decoded from the tree that was validated: these pin the
 /// wire's rules for that decoding.
@@ -12,10 +13,13 @@ import KMSService
     }
 
     @Test func membersAsTheWireSpellsThem() throws {
-        let request = try #require(decode(OperationHandler.EncryptRequest.self, #"""
-            {"KeyId":"alias/a","Plaintext":"aGk=","EncryptionContext":{"Purpose":"x","tenant":"t"},"GrantTokens":["g"],
-             "EncryptionAlgorithm":"SYMMETRIC_DEFAULT","DryRun":false,"Unknown":{"ignored":[1,2]}}
-            """#))
+        let request = try #require(
+            decode(
+                OperationHandler.EncryptRequest.self,
+                #"""
+                {"KeyId":"alias/a","Plaintext":"aGk=","EncryptionContext":{"Purpose":"x","tenant":"t"},"GrantTokens":["g"],
+                 "EncryptionAlgorithm":"SYMMETRIC_DEFAULT","DryRun":false,"Unknown":{"ignored":[1,2]}}
+                """#))
         #expect(request.keyId == "alias/a")
         #expect(request.plaintext == Data("hi".utf8))
         // The keys of a map are data: never recased.
@@ -59,7 +63,9 @@ import KMSService
     }
 
     @Test func parsedJSONTellsBooleansFromNumbers() {
-        #expect(WireCoding.parse(Data("[true,1,0,false,1.5,null]".utf8)) == .array([.bool(true), .number(1), .number(0), .bool(false), .number(1.5), .null]))
+        #expect(
+            WireCoding.parse(Data("[true,1,0,false,1.5,null]".utf8))
+                == .array([.bool(true), .number(1), .number(0), .bool(false), .number(1.5), .null]))
         #expect(WireCoding.parse(Data(#""x""#.utf8)) == .string("x"))
         #expect(WireCoding.parse(Data("{}x".utf8)) == nil)
         #expect(WireCoding.parse(Data(#"{"a":"\ud800"}"#.utf8)) == nil)

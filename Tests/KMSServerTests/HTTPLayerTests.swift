@@ -42,8 +42,9 @@ import Testing
     @Test func refusalsAtAuthenticationAreNamedAndCostNoBodyParse() async throws {
         let f = try await ServerFixture()
         try await f.application.test(.router) { client in
-            let unsigned = try await client.execute(uri: "/", method: .post, headers: [.init("x-amz-target")!: "TrentService.ListKeys"],
-                                                    body: ByteBuffer(string: "{}"))
+            let unsigned = try await client.execute(
+                uri: "/", method: .post, headers: [.init("x-amz-target")!: "TrentService.ListKeys"],
+                body: ByteBuffer(string: "{}"))
             #expect(unsigned.status == .badRequest && unsigned.errorType == "MissingAuthenticationTokenException")
             let wrongSecret = try await f.call(client, "ListKeys", "{}", secret: "not-the-secret-at-all")
             #expect(wrongSecret.status == .badRequest && wrongSecret.errorType == "InvalidSignatureException")

@@ -10,7 +10,9 @@ import Testing
         #expect(defaults.quotas.grantsPerKey == 50_000 && defaults.quotas.requestRates == nil && defaults.auditChain == "main")
         #expect(defaults.auditRetentionDays == nil && defaults.logLevel == .info)
 
-        let environment = ["SWIFTKMS_PORT": "9700", "SWIFTKMS_DELETION_INTERVAL": "5", "SWIFTKMS_AUDIT_CHAIN": "node-2", "SWIFTKMS_LOG_LEVEL": "debug"]
+        let environment = [
+            "SWIFTKMS_PORT": "9700", "SWIFTKMS_DELETION_INTERVAL": "5", "SWIFTKMS_AUDIT_CHAIN": "node-2", "SWIFTKMS_LOG_LEVEL": "debug",
+        ]
         let fromEnvironment = try ServeSettings(flags: .init(), environment: environment)
         #expect(fromEnvironment.server.port == 9700 && fromEnvironment.server.deletionInterval == .seconds(5))
         #expect(fromEnvironment.auditChain == "node-2" && fromEnvironment.logLevel == .debug)

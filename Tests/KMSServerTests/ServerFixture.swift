@@ -41,7 +41,8 @@ final class ServerFixture: Sendable {
         var pairs: [(String, String)] = [("x-amz-date", date), ("content-type", "application/x-amz-json-1.1")]
         if let target { pairs.append(("x-amz-target", "TrentService.\(target)")) }
         pairs += extra
-        let authorization = SigV4Signing.authorization(headers: pairs + [("host", "localhost")], body: body, date: date, accessKeyID: accessKeyID, secret: secret ?? self.secret)
+        let authorization = SigV4Signing.authorization(
+            headers: pairs + [("host", "localhost")], body: body, date: date, accessKeyID: accessKeyID, secret: secret ?? self.secret)
         var fields = HTTPFields()
         for (name, value) in pairs { fields.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
         fields.append(HTTPField(name: .authorization, value: authorization))
@@ -49,11 +50,14 @@ final class ServerFixture: Sendable {
     }
 
     /// Sends a signed request and returns the response.
-    func call(_ client: some TestClientProtocol, _ target: String?, _ json: String, secret: String? = nil,
-              extra: [(String, String)] = []) async throws -> TestResponse {
+    func call(
+        _ client: some TestClientProtocol, _ target: String?, _ json: String, secret: String? = nil,
+        extra: [(String, String)] = []
+    ) async throws -> TestResponse {
         let body = Array(json.utf8)
-        return try await client.execute(uri: "/", method: .post, headers: signedHeaders(target: target, body: body, secret: secret, extra: extra),
-                                        body: ByteBuffer(bytes: body))
+        return try await client.execute(
+            uri: "/", method: .post, headers: signedHeaders(target: target, body: body, secret: secret, extra: extra),
+            body: ByteBuffer(bytes: body))
     }
 }
 
@@ -80,6 +84,7 @@ enum SigV4Signing {
         let scope = "\(date.prefix(8))/us-east-1/kms/aws4_request"
         let stringToSign = SigV4.stringToSign(canonicalRequest: SigV4.canonicalRequest(request, signedHeaders: signed), amzDate: date, scope: scope)
         let key = SigV4.signingKey(secret: secret, date: String(date.prefix(8)), region: "us-east-1", service: "kms")
-        return "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(SigV4.signature(stringToSign: stringToSign, signingKey: key))"
+        return
+            "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(SigV4.signature(stringToSign: stringToSign, signingKey: key))"
     }
 }

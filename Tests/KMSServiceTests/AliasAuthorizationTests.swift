@@ -1,6 +1,7 @@
 import Foundation
 import KMSCore
 import Testing
+
 @testable import KMSService
 
 /// Alias operations are authorized on the alias (by identity policies, resource
@@ -44,27 +45,34 @@ import Testing
     static let cases: [Case] = [
         // UpdateAlias: the alias, the current target and the new target.
         Case(name: "UpdateAlias onto her own key without permission on the alias (the hijack)", operation: .update, expected: .accessDenied),
-        Case(name: "UpdateAlias allowed on the alias only", identity: "[\(allow("kms:UpdateAlias", aliasARN + "victim"))]", operation: .update,
-             expected: .accessDenied),
-        Case(name: "UpdateAlias allowed on the keys but not the alias", identity: "[\(allow("kms:UpdateAlias", "arn:aws:kms:us-east-1:111122223333:key/*"))]",
-             operation: .update, expected: .accessDenied),
+        Case(
+            name: "UpdateAlias allowed on the alias only", identity: "[\(allow("kms:UpdateAlias", aliasARN + "victim"))]", operation: .update,
+            expected: .accessDenied),
+        Case(
+            name: "UpdateAlias allowed on the keys but not the alias",
+            identity: "[\(allow("kms:UpdateAlias", "arn:aws:kms:us-east-1:111122223333:key/*"))]",
+            operation: .update, expected: .accessDenied),
         Case(name: "UpdateAlias allowed on everything", identity: "[\(allow("kms:UpdateAlias", "*"))]", operation: .update),
-        Case(name: "UpdateAlias allowed, the alias denied",
-             identity: #"[\#(allow("kms:UpdateAlias", "*")), {"Effect": "Deny", "Action": "kms:UpdateAlias", "Resource": "\#(aliasARN)victim"}]"#,
-             operation: .update, expected: .accessDenied),
+        Case(
+            name: "UpdateAlias allowed, the alias denied",
+            identity: #"[\#(allow("kms:UpdateAlias", "*")), {"Effect": "Deny", "Action": "kms:UpdateAlias", "Resource": "\#(aliasARN)victim"}]"#,
+            operation: .update, expected: .accessDenied),
         Case(name: "UpdateAlias by the account root", caller: root, operation: .update),
         // CreateAlias: the alias and the key.
         Case(name: "CreateAlias on her own key without permission on the alias", operation: .create, expected: .accessDenied),
         Case(name: "CreateAlias allowed on that alias", identity: "[\(allow("kms:CreateAlias", aliasARN + "new"))]", operation: .create),
-        Case(name: "CreateAlias allowed on another alias", identity: "[\(allow("kms:CreateAlias", aliasARN + "other"))]", operation: .create,
-             expected: .accessDenied),
+        Case(
+            name: "CreateAlias allowed on another alias", identity: "[\(allow("kms:CreateAlias", aliasARN + "other"))]", operation: .create,
+            expected: .accessDenied),
         Case(name: "CreateAlias allowed on alias/*", identity: "[\(allow("kms:CreateAlias", aliasARN + "*"))]", operation: .create),
         // DeleteAlias: the alias and the key.
         Case(name: "DeleteAlias without permission", operation: .delete, expected: .accessDenied),
-        Case(name: "DeleteAlias allowed on the alias only", identity: "[\(allow("kms:DeleteAlias", aliasARN + "victim"))]", operation: .delete,
-             expected: .accessDenied),
-        Case(name: "DeleteAlias allowed on the key only", identity: "[\(allow("kms:DeleteAlias", "arn:aws:kms:us-east-1:111122223333:key/*"))]",
-             operation: .delete, expected: .accessDenied),
+        Case(
+            name: "DeleteAlias allowed on the alias only", identity: "[\(allow("kms:DeleteAlias", aliasARN + "victim"))]", operation: .delete,
+            expected: .accessDenied),
+        Case(
+            name: "DeleteAlias allowed on the key only", identity: "[\(allow("kms:DeleteAlias", "arn:aws:kms:us-east-1:111122223333:key/*"))]",
+            operation: .delete, expected: .accessDenied),
         Case(name: "DeleteAlias allowed on everything", identity: "[\(allow("kms:DeleteAlias", "*"))]", operation: .delete),
         Case(name: "DeleteAlias by the account root", caller: root, operation: .delete),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSService
 
 /// Which refusals at authentication get an event of their own: at most `perSource` per source

@@ -1,6 +1,7 @@
 import Foundation
 import KMSCore
 import Testing
+
 @testable import KMSService
 
 typealias Tag = KMSCore.Tag
@@ -109,25 +110,37 @@ typealias Tag = KMSCore.Tag
         Case(name: "default policy, identity allows list of actions", identity: policy(can(#"["kms:Decrypt", "kms:Encrypt"]"#))),
         Case(name: "default policy, identity action case-insensitive", identity: policy(can(#""KMS:ENCRYPT""#))),
         Case(name: "default policy, identity resource is this key", identity: policy(can(resource: #""arn:aws:kms:us-east-1:111122223333:key/*""#))),
-        Case(name: "default policy, identity resource other region", identity: policy(can(resource: #""arn:aws:kms:eu-west-1:111122223333:key/*""#)), expected: .accessDenied),
+        Case(
+            name: "default policy, identity resource other region", identity: policy(can(resource: #""arn:aws:kms:eu-west-1:111122223333:key/*""#)),
+            expected: .accessDenied),
         Case(name: "default policy, identity explicit deny wins", identity: policy(can(), cannot(#""kms:Encrypt""#)), expected: .accessDenied),
         Case(name: "default policy, identity deny other action", identity: policy(can(), cannot(#""kms:Decrypt""#))),
         Case(name: "key policy names user, no identity policy", keyPolicy: policy(admin, allow(aliceP, #""kms:Encrypt""#))),
         Case(name: "key policy names user, other action", keyPolicy: policy(admin, allow(aliceP, #""kms:Decrypt""#)), expected: .accessDenied),
         Case(name: "key policy names other user", keyPolicy: policy(admin, allow(aliceP)), caller: bob, expected: .accessDenied),
         Case(name: "key policy names role", keyPolicy: policy(admin, allow(aws("arn:aws:iam::111122223333:role/app"))), caller: role),
-        Case(name: "key policy names assumed-role session", keyPolicy: policy(admin, allow(aws("arn:aws:iam::111122223333:role/app"))), caller: alice, expected: .accessDenied),
-        Case(name: "key policy without account root: identity policy ignored", keyPolicy: policy(allow(aws("arn:aws:iam::111122223333:user/bob"))),
-             identity: policy(can()), expected: .accessDenied),
+        Case(
+            name: "key policy names assumed-role session", keyPolicy: policy(admin, allow(aws("arn:aws:iam::111122223333:role/app"))), caller: alice,
+            expected: .accessDenied),
+        Case(
+            name: "key policy without account root: identity policy ignored", keyPolicy: policy(allow(aws("arn:aws:iam::111122223333:user/bob"))),
+            identity: policy(can()), expected: .accessDenied),
         Case(name: "key policy without account root: root denied", keyPolicy: policy(allow(aliceP)), caller: rootA, expected: .accessDenied),
         Case(name: "key policy account ID form", keyPolicy: policy(allow(aws("111122223333"))), identity: policy(can())),
         Case(name: "key policy Principal *", keyPolicy: policy(admin, allow(#""*""#, #""kms:Encrypt""#)), caller: bob),
-        Case(name: "key policy deny user", keyPolicy: policy(admin, deny(aliceP, #""kms:Encrypt""#)), identity: policy(can()), expected: .accessDenied),
+        Case(
+            name: "key policy deny user", keyPolicy: policy(admin, deny(aliceP, #""kms:Encrypt""#)), identity: policy(can()), expected: .accessDenied),
         Case(name: "key policy deny other user", keyPolicy: policy(admin, deny(aws("arn:aws:iam::111122223333:user/bob"))), identity: policy(can())),
-        Case(name: "key policy deny everyone beats root", keyPolicy: policy(admin, deny(#""*""#, #""kms:Encrypt""#)), caller: rootA, expected: .accessDenied),
-        Case(name: "service principal named", keyPolicy: policy(admin, allow(#"{"Service": "dynamodb.amazonaws.com"}"#, #""kms:Encrypt""#)), caller: dynamodb),
+        Case(
+            name: "key policy deny everyone beats root", keyPolicy: policy(admin, deny(#""*""#, #""kms:Encrypt""#)), caller: rootA,
+            expected: .accessDenied),
+        Case(
+            name: "service principal named", keyPolicy: policy(admin, allow(#"{"Service": "dynamodb.amazonaws.com"}"#, #""kms:Encrypt""#)),
+            caller: dynamodb),
         Case(name: "service principal not named", caller: dynamodb, expected: .accessDenied),
-        Case(name: "other service named", keyPolicy: policy(admin, allow(#"{"Service": "s3.amazonaws.com"}"#)), caller: dynamodb, expected: .accessDenied),
+        Case(
+            name: "other service named", keyPolicy: policy(admin, allow(#"{"Service": "s3.amazonaws.com"}"#)), caller: dynamodb,
+            expected: .accessDenied),
         Case(name: "describe by user with describe permission", identity: policy(can(#""kms:Describe*""#)), request: .describe),
         Case(name: "describe without permission", identity: policy(can(#""kms:Encrypt""#)), request: .describe, expected: .accessDenied),
         Case(name: "disable needs kms:DisableKey", identity: policy(can(#""kms:Encrypt""#)), request: .disable, expected: .accessDenied),
@@ -137,8 +150,10 @@ typealias Tag = KMSCore.Tag
         Case(name: "CreateKey by root", caller: rootA, request: .createKey()),
         Case(name: "CreateKey needs identity policy", request: .createKey(), expected: .accessDenied),
         Case(name: "CreateKey allowed", identity: policy(can(#""kms:CreateKey""#)), request: .createKey()),
-        Case(name: "CreateKey with a key ARN resource never matches", identity: policy(can(#""kms:CreateKey""#, resource: #""arn:aws:kms:*:111122223333:key/*""#)),
-             request: .createKey(), expected: .accessDenied),
+        Case(
+            name: "CreateKey with a key ARN resource never matches",
+            identity: policy(can(#""kms:CreateKey""#, resource: #""arn:aws:kms:*:111122223333:key/*""#)),
+            request: .createKey(), expected: .accessDenied),
         Case(name: "ListKeys needs identity policy", request: .listKeys, expected: .accessDenied),
         Case(name: "ListKeys allowed", identity: policy(can(#""kms:List*""#)), request: .listKeys),
     ]
@@ -154,7 +169,10 @@ typealias Tag = KMSCore.Tag
             ("StringEquals value case", ec("StringEquals"), ["AppName": "exampleapp"], false),
             ("StringEquals context key case", ec("StringEquals"), ["appname": "ExampleApp"], false),
             ("StringEquals absent", ec("StringEquals"), [:], false),
-            ("StringEquals one of list", ec("StringEquals", "kms:EncryptionContext:AppName", #"["A", "ExampleApp"]"#), ["AppName": "ExampleApp"], true),
+            (
+                "StringEquals one of list", ec("StringEquals", "kms:EncryptionContext:AppName", #"["A", "ExampleApp"]"#), ["AppName": "ExampleApp"],
+                true
+            ),
             ("StringNotEquals other", ec("StringNotEquals"), ["AppName": "Other"], true),
             ("StringNotEquals same", ec("StringNotEquals"), ["AppName": "ExampleApp"], false),
             ("StringNotEquals absent holds", ec("StringNotEquals"), [:], true),
@@ -174,9 +192,15 @@ typealias Tag = KMSCore.Tag
             ("ForAnyValue none", ec("ForAnyValue:StringEquals", "kms:EncryptionContextKeys", #""AppName""#), ["b": "c"], false),
             ("ForAnyValue absent", ec("ForAnyValue:StringEquals", "kms:EncryptionContextKeys", #""AppName""#), [:], false),
             ("ForAllValues subset", ec("ForAllValues:StringEquals", "kms:EncryptionContextKeys", #"["AppName", "Dept"]"#), ["AppName": "x"], true),
-            ("ForAllValues extra key", ec("ForAllValues:StringEquals", "kms:EncryptionContextKeys", #"["AppName"]"#), ["AppName": "x", "Other": "y"], false),
+            (
+                "ForAllValues extra key", ec("ForAllValues:StringEquals", "kms:EncryptionContextKeys", #"["AppName"]"#),
+                ["AppName": "x", "Other": "y"], false
+            ),
             ("ForAllValues absent holds", ec("ForAllValues:StringEquals", "kms:EncryptionContextKeys", #"["AppName"]"#), [:], true),
-            ("ForAllValues StringLike", ec("ForAllValues:StringLike", "kms:EncryptionContextKeys", #""App*""#), ["AppName": "x", "AppId": "y"], true),
+            (
+                "ForAllValues StringLike", ec("ForAllValues:StringLike", "kms:EncryptionContextKeys", #""App*""#), ["AppName": "x", "AppId": "y"],
+                true
+            ),
             ("NumericEquals", ec("NumericEquals", "kms:EncryptionContext:Level", "3"), ["Level": "3"], true),
             ("NumericEquals not number", ec("NumericEquals", "kms:EncryptionContext:Level", "3"), ["Level": "three"], false),
             ("NumericNotEquals", ec("NumericNotEquals", "kms:EncryptionContext:Level", "3"), ["Level": "4"], true),
@@ -186,7 +210,10 @@ typealias Tag = KMSCore.Tag
             ("NumericGreaterThan", ec("NumericGreaterThan", "kms:EncryptionContext:Level", "3"), ["Level": "3.5"], true),
             ("NumericGreaterThanEquals", ec("NumericGreaterThanEquals", "kms:EncryptionContext:Level", "3"), ["Level": "2"], false),
             ("DateLessThan", ec("DateLessThan", "kms:EncryptionContext:Until", #""2030-01-01T00:00:00Z""#), ["Until": "2029-12-31T23:59:59Z"], true),
-            ("DateGreaterThan", ec("DateGreaterThan", "kms:EncryptionContext:Until", #""2030-01-01T00:00:00Z""#), ["Until": "2029-12-31T23:59:59Z"], false),
+            (
+                "DateGreaterThan", ec("DateGreaterThan", "kms:EncryptionContext:Until", #""2030-01-01T00:00:00Z""#),
+                ["Until": "2029-12-31T23:59:59Z"], false
+            ),
             ("DateEquals epoch", ec("DateEquals", "kms:EncryptionContext:Until", #""2030-01-01T00:00:00Z""#), ["Until": "1893456000"], true),
             ("Bool true", ec("Bool", "kms:EncryptionContext:Flag", "true"), ["Flag": "true"], true),
             ("Bool false", ec("Bool", "kms:EncryptionContext:Flag", "true"), ["Flag": "false"], false),
@@ -198,9 +225,21 @@ typealias Tag = KMSCore.Tag
             ("IpAddress outside", ec("IpAddress", "aws:SourceIp", #""192.168.0.0/16""#), [:], false),
             ("NotIpAddress", ec("NotIpAddress", "aws:SourceIp", #""192.168.0.0/16""#), [:], true),
             ("IpAddress IPv6 range", ec("IpAddress", "aws:SourceIp", #""2001:db8::/32""#), [:], false),
-            ("two conditions both hold", #"{"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp", "kms:CallerAccount": "111122223333"}}"#, ["AppName": "ExampleApp"], true),
-            ("two conditions one fails", #"{"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp", "kms:CallerAccount": "444455556666"}}"#, ["AppName": "ExampleApp"], false),
-            ("two operators both hold", #"{"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp"}, "Bool": {"aws:SecureTransport": "false"}}"#, ["AppName": "ExampleApp"], true),
+            (
+                "two conditions both hold",
+                #"{"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp", "kms:CallerAccount": "111122223333"}}"#, ["AppName": "ExampleApp"],
+                true
+            ),
+            (
+                "two conditions one fails",
+                #"{"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp", "kms:CallerAccount": "444455556666"}}"#, ["AppName": "ExampleApp"],
+                false
+            ),
+            (
+                "two operators both hold",
+                #"{"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp"}, "Bool": {"aws:SecureTransport": "false"}}"#,
+                ["AppName": "ExampleApp"], true
+            ),
             ("EncryptionAlgorithm", ec("StringEquals", "kms:EncryptionAlgorithm", #""SYMMETRIC_DEFAULT""#), [:], true),
             ("KeySpec", ec("StringEquals", "kms:KeySpec", #""SYMMETRIC_DEFAULT""#), [:], true),
             ("KeyUsage mismatch", ec("StringEquals", "kms:KeyUsage", #""SIGN_VERIFY""#), [:], false),
@@ -208,72 +247,149 @@ typealias Tag = KMSCore.Tag
             ("MultiRegion", ec("Bool", "kms:MultiRegion", "false"), [:], true),
         ]
         return rows.map { name, condition, context, allowed in
-            Case(name: "operator: " + name, identity: policy(can(condition: condition)), request: .encrypt(context), expected: allowed ? nil : .accessDenied)
+            Case(
+                name: "operator: " + name, identity: policy(can(condition: condition)), request: .encrypt(context),
+                expected: allowed ? nil : .accessDenied)
         }
     }()
 
     static let negations: [Case] = [
-        Case(name: "NotPrincipal deny spares named", keyPolicy: policy(admin, deny(#""NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/alice"}"#)), identity: policy(can())),
-        Case(name: "NotPrincipal deny hits others", keyPolicy: policy(admin, deny(#""NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:root"]}"#)),
-             identity: policy(can()), caller: bob, expected: .accessDenied),
-        Case(name: "NotPrincipal allow", keyPolicy: policy(admin, allow(#""NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/bob"}"#, #""kms:Encrypt""#))),
+        Case(
+            name: "NotPrincipal deny spares named",
+            keyPolicy: policy(admin, deny(#""NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/alice"}"#)), identity: policy(can())),
+        Case(
+            name: "NotPrincipal deny hits others",
+            keyPolicy: policy(admin, deny(#""NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:root"]}"#)),
+            identity: policy(can()), caller: bob, expected: .accessDenied),
+        Case(
+            name: "NotPrincipal allow",
+            keyPolicy: policy(admin, allow(#""NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/bob"}"#, #""kms:Encrypt""#))),
         Case(name: "NotAction allow", identity: policy(can(#""NotAction": "kms:Decrypt""#))),
         Case(name: "NotAction allow excludes", identity: policy(can(#""NotAction": ["kms:Encrypt", "kms:Decrypt"]"#)), expected: .accessDenied),
         Case(name: "NotAction deny", identity: policy(can(), cannot(#""NotAction": "kms:Describe*""#)), expected: .accessDenied),
         Case(name: "NotAction deny spares", identity: policy(can(), cannot(#""NotAction": "kms:Describe*""#)), request: .describe),
         Case(name: "NotResource allow", identity: policy(can(resource: #""NotResource": "arn:aws:kms:*:*:key/other""#))),
-        Case(name: "NotResource allow excludes", identity: policy(can(resource: #""NotResource": "arn:aws:kms:*:111122223333:key/*""#)), expected: .accessDenied),
+        Case(
+            name: "NotResource allow excludes", identity: policy(can(resource: #""NotResource": "arn:aws:kms:*:111122223333:key/*""#)),
+            expected: .accessDenied),
         Case(name: "key policy NotAction deny", keyPolicy: policy(admin, deny(aliceP, #""NotAction": "kms:Encrypt""#)), identity: policy(can())),
     ]
 
     static let crossAccount: [Case] = [
-        Case(name: "cross-account: both sides", keyPolicy: policy(admin, allow(accountB, #""kms:Encrypt""#)), identity: policy(can()), caller: mallory),
-        Case(name: "cross-account: no identity policy", keyPolicy: policy(admin, allow(accountB, #""kms:Encrypt""#)), caller: mallory, expected: .accessDenied),
+        Case(
+            name: "cross-account: both sides", keyPolicy: policy(admin, allow(accountB, #""kms:Encrypt""#)), identity: policy(can()), caller: mallory),
+        Case(
+            name: "cross-account: no identity policy", keyPolicy: policy(admin, allow(accountB, #""kms:Encrypt""#)), caller: mallory,
+            expected: .accessDenied),
         Case(name: "cross-account: identity only", identity: policy(can()), caller: mallory, expected: .accessDenied),
         Case(name: "cross-account: root of B", keyPolicy: policy(admin, allow(accountB, #""kms:Encrypt""#)), caller: rootB),
-        Case(name: "cross-account: user named, identity too", keyPolicy: policy(admin, allow(malloryP, #""kms:Encrypt""#)), identity: policy(can()), caller: mallory),
-        Case(name: "cross-account: user named, no identity", keyPolicy: policy(admin, allow(malloryP, #""kms:Encrypt""#)), caller: mallory, expected: .accessDenied),
-        Case(name: "cross-account: other action", keyPolicy: policy(admin, allow(accountB, #""kms:Decrypt""#)), identity: policy(can()), caller: mallory, expected: .accessDenied),
-        Case(name: "cross-account: identity deny", keyPolicy: policy(admin, allow(accountB)), identity: policy(can(), cannot(#""kms:Encrypt""#)), caller: mallory, expected: .accessDenied),
-        Case(name: "cross-account: CallerAccount condition", keyPolicy: policy(admin, allow(#""*""#, #""kms:Encrypt""#, condition: ec("StringEquals", "kms:CallerAccount", #""444455556666""#))),
-             identity: policy(can()), caller: mallory),
-        Case(name: "cross-account: CallerAccount condition other", keyPolicy: policy(admin, allow(#""*""#, #""kms:Encrypt""#, condition: ec("StringEquals", "kms:CallerAccount", #""999999999999""#))),
-             identity: policy(can()), caller: mallory, expected: .accessDenied),
-        Case(name: "cross-account: decrypt", keyPolicy: policy(admin, allow(accountB, #""kms:Decrypt""#)), identity: policy(can()), caller: mallory, request: .decrypt()),
-        Case(name: "cross-account: describe", keyPolicy: policy(admin, allow(accountB, #""kms:DescribeKey""#)), identity: policy(can()), caller: mallory, request: .describe),
-        Case(name: "cross-account: management refused", keyPolicy: policy(admin, allow(accountB)), identity: policy(can()), caller: mallory, request: .disable, expected: .accessDenied),
-        Case(name: "cross-account: PrincipalAccount condition", keyPolicy: policy(admin, allow(accountB, condition: ec("StringEquals", "aws:PrincipalAccount", #""444455556666""#))),
-             identity: policy(can()), caller: mallory),
+        Case(
+            name: "cross-account: user named, identity too", keyPolicy: policy(admin, allow(malloryP, #""kms:Encrypt""#)), identity: policy(can()),
+            caller: mallory),
+        Case(
+            name: "cross-account: user named, no identity", keyPolicy: policy(admin, allow(malloryP, #""kms:Encrypt""#)), caller: mallory,
+            expected: .accessDenied),
+        Case(
+            name: "cross-account: other action", keyPolicy: policy(admin, allow(accountB, #""kms:Decrypt""#)), identity: policy(can()),
+            caller: mallory, expected: .accessDenied),
+        Case(
+            name: "cross-account: identity deny", keyPolicy: policy(admin, allow(accountB)), identity: policy(can(), cannot(#""kms:Encrypt""#)),
+            caller: mallory, expected: .accessDenied),
+        Case(
+            name: "cross-account: CallerAccount condition",
+            keyPolicy: policy(admin, allow(#""*""#, #""kms:Encrypt""#, condition: ec("StringEquals", "kms:CallerAccount", #""444455556666""#))),
+            identity: policy(can()), caller: mallory),
+        Case(
+            name: "cross-account: CallerAccount condition other",
+            keyPolicy: policy(admin, allow(#""*""#, #""kms:Encrypt""#, condition: ec("StringEquals", "kms:CallerAccount", #""999999999999""#))),
+            identity: policy(can()), caller: mallory, expected: .accessDenied),
+        Case(
+            name: "cross-account: decrypt", keyPolicy: policy(admin, allow(accountB, #""kms:Decrypt""#)), identity: policy(can()), caller: mallory,
+            request: .decrypt()),
+        Case(
+            name: "cross-account: describe", keyPolicy: policy(admin, allow(accountB, #""kms:DescribeKey""#)), identity: policy(can()),
+            caller: mallory, request: .describe),
+        Case(
+            name: "cross-account: management refused", keyPolicy: policy(admin, allow(accountB)), identity: policy(can()), caller: mallory,
+            request: .disable, expected: .accessDenied),
+        Case(
+            name: "cross-account: PrincipalAccount condition",
+            keyPolicy: policy(admin, allow(accountB, condition: ec("StringEquals", "aws:PrincipalAccount", #""444455556666""#))),
+            identity: policy(can()), caller: mallory),
     ]
 
     static let globalKeys: [Case] = [
-        Case(name: "policy variable aws:username in resource tag", identity: policy(can(condition: ec("StringEquals", "aws:ResourceTag/Owner", #""${aws:username}""#)))),
-        Case(name: "policy variable other user", identity: policy(can(condition: ec("StringEquals", "aws:ResourceTag/Owner", #""${aws:username}""#))),
-             caller: bob, expected: .accessDenied),
-        Case(name: "policy variable in encryption context", identity: policy(can(condition: ec("StringEquals", "kms:EncryptionContext:User", #""${aws:username}""#))), request: .encrypt(["User": "alice"])),
-        Case(name: "policy variable unresolved", identity: policy(can(condition: ec("StringEquals", "kms:EncryptionContext:User", #""${aws:PrincipalTag/none}""#))), request: .encrypt(["User": "alice"]), expected: .accessDenied),
-        Case(name: "ABAC: PrincipalTag equals ResourceTag", identity: policy(can(condition: ec("StringEquals", "aws:ResourceTag/Project", #""${aws:PrincipalTag/Project}""#))),
-             tags: [Tag(key: "Project", value: "Alpha")]),
-        Case(name: "ABAC: different project", identity: policy(can(condition: ec("StringEquals", "aws:ResourceTag/Project", #""${aws:PrincipalTag/Project}""#))),
-             tags: [Tag(key: "Project", value: "Beta")], expected: .accessDenied),
-        Case(name: "ABAC: ResourceTag absent", identity: policy(can(condition: ec("StringEquals", "aws:ResourceTag/Missing", #""Alpha""#))), expected: .accessDenied),
-        Case(name: "RequestAlias", identity: policy(can(condition: ec("StringEquals", "kms:RequestAlias", #""alias/app-key""#))), request: .encrypt(viaAlias: true)),
-        Case(name: "RequestAlias by key ID", identity: policy(can(condition: ec("StringEquals", "kms:RequestAlias", #""alias/app-key""#))), expected: .accessDenied),
+        Case(
+            name: "policy variable aws:username in resource tag",
+            identity: policy(can(condition: ec("StringEquals", "aws:ResourceTag/Owner", #""${aws:username}""#)))),
+        Case(
+            name: "policy variable other user", identity: policy(can(condition: ec("StringEquals", "aws:ResourceTag/Owner", #""${aws:username}""#))),
+            caller: bob, expected: .accessDenied),
+        Case(
+            name: "policy variable in encryption context",
+            identity: policy(can(condition: ec("StringEquals", "kms:EncryptionContext:User", #""${aws:username}""#))),
+            request: .encrypt(["User": "alice"])),
+        Case(
+            name: "policy variable unresolved",
+            identity: policy(can(condition: ec("StringEquals", "kms:EncryptionContext:User", #""${aws:PrincipalTag/none}""#))),
+            request: .encrypt(["User": "alice"]), expected: .accessDenied),
+        Case(
+            name: "ABAC: PrincipalTag equals ResourceTag",
+            identity: policy(can(condition: ec("StringEquals", "aws:ResourceTag/Project", #""${aws:PrincipalTag/Project}""#))),
+            tags: [Tag(key: "Project", value: "Alpha")]),
+        Case(
+            name: "ABAC: different project",
+            identity: policy(can(condition: ec("StringEquals", "aws:ResourceTag/Project", #""${aws:PrincipalTag/Project}""#))),
+            tags: [Tag(key: "Project", value: "Beta")], expected: .accessDenied),
+        Case(
+            name: "ABAC: ResourceTag absent", identity: policy(can(condition: ec("StringEquals", "aws:ResourceTag/Missing", #""Alpha""#))),
+            expected: .accessDenied),
+        Case(
+            name: "RequestAlias", identity: policy(can(condition: ec("StringEquals", "kms:RequestAlias", #""alias/app-key""#))),
+            request: .encrypt(viaAlias: true)),
+        Case(
+            name: "RequestAlias by key ID", identity: policy(can(condition: ec("StringEquals", "kms:RequestAlias", #""alias/app-key""#))),
+            expected: .accessDenied),
         Case(name: "ResourceAliases", identity: policy(can(condition: ec("ForAnyValue:StringEquals", "kms:ResourceAliases", #""alias/app-key""#)))),
-        Case(name: "ResourceAliases other", identity: policy(can(condition: ec("ForAnyValue:StringEquals", "kms:ResourceAliases", #""alias/other""#))), expected: .accessDenied),
+        Case(
+            name: "ResourceAliases other", identity: policy(can(condition: ec("ForAnyValue:StringEquals", "kms:ResourceAliases", #""alias/other""#))),
+            expected: .accessDenied),
         Case(name: "aws:username", identity: policy(can(condition: ec("StringEquals", "aws:username", #""alice""#)))),
-        Case(name: "aws:PrincipalType role", keyPolicy: policy(admin, allow(aws("arn:aws:iam::111122223333:role/app"), condition: ec("StringEquals", "aws:PrincipalType", #""AssumedRole""#))), caller: role),
+        Case(
+            name: "aws:PrincipalType role",
+            keyPolicy: policy(
+                admin, allow(aws("arn:aws:iam::111122223333:role/app"), condition: ec("StringEquals", "aws:PrincipalType", #""AssumedRole""#))),
+            caller: role),
         Case(name: "aws:CurrentTime before", identity: policy(can(condition: ec("DateLessThan", "aws:CurrentTime", #""2100-01-01T00:00:00Z""#)))),
-        Case(name: "aws:CurrentTime after", identity: policy(can(condition: ec("DateGreaterThan", "aws:CurrentTime", #""2100-01-01T00:00:00Z""#))), expected: .accessDenied),
+        Case(
+            name: "aws:CurrentTime after", identity: policy(can(condition: ec("DateGreaterThan", "aws:CurrentTime", #""2100-01-01T00:00:00Z""#))),
+            expected: .accessDenied),
         Case(name: "aws:EpochTime", identity: policy(can(condition: ec("NumericGreaterThan", "aws:EpochTime", "1000")))),
-        Case(name: "aws:SecureTransport deny over HTTP", identity: policy(can(), cannot(condition: ec("Bool", "aws:SecureTransport", "false"))), expected: .accessDenied),
-        Case(name: "aws:SourceIp deny other network", identity: policy(can(), cannot(condition: ec("NotIpAddress", "aws:SourceIp", #""10.0.0.0/8""#)))),
-        Case(name: "aws:RequestTag on TagResource", identity: policy(can(condition: ec("StringEquals", "aws:RequestTag/Env", #""dev""#))), request: .tag([Tag(key: "Env", value: "dev")])),
-        Case(name: "aws:RequestTag mismatch", identity: policy(can(condition: ec("StringEquals", "aws:RequestTag/Env", #""dev""#))), request: .tag([Tag(key: "Env", value: "prod")]), expected: .accessDenied),
-        Case(name: "aws:TagKeys ForAllValues", identity: policy(can(condition: ec("ForAllValues:StringEquals", "aws:TagKeys", #"["Env"]"#))), request: .tag([Tag(key: "Owner", value: "x")]), expected: .accessDenied),
-        Case(name: "CreateKey KeySpec condition", identity: policy(can(#""kms:CreateKey""#, condition: ec("StringEquals", "kms:KeySpec", #""SYMMETRIC_DEFAULT""#))), request: .createKey()),
-        Case(name: "CreateKey RequestTag required", identity: policy(can(#""kms:CreateKey""#, condition: ec("StringEquals", "aws:RequestTag/Team", #""red""#))), request: .createKey(), expected: .accessDenied),
-        Case(name: "CreateKey RequestTag given", identity: policy(can(#""kms:CreateKey""#, condition: ec("StringEquals", "aws:RequestTag/Team", #""red""#))), request: .createKey(tags: [Tag(key: "Team", value: "red")])),
+        Case(
+            name: "aws:SecureTransport deny over HTTP", identity: policy(can(), cannot(condition: ec("Bool", "aws:SecureTransport", "false"))),
+            expected: .accessDenied),
+        Case(
+            name: "aws:SourceIp deny other network", identity: policy(can(), cannot(condition: ec("NotIpAddress", "aws:SourceIp", #""10.0.0.0/8""#)))),
+        Case(
+            name: "aws:RequestTag on TagResource", identity: policy(can(condition: ec("StringEquals", "aws:RequestTag/Env", #""dev""#))),
+            request: .tag([Tag(key: "Env", value: "dev")])),
+        Case(
+            name: "aws:RequestTag mismatch", identity: policy(can(condition: ec("StringEquals", "aws:RequestTag/Env", #""dev""#))),
+            request: .tag([Tag(key: "Env", value: "prod")]), expected: .accessDenied),
+        Case(
+            name: "aws:TagKeys ForAllValues", identity: policy(can(condition: ec("ForAllValues:StringEquals", "aws:TagKeys", #"["Env"]"#))),
+            request: .tag([Tag(key: "Owner", value: "x")]), expected: .accessDenied),
+        Case(
+            name: "CreateKey KeySpec condition",
+            identity: policy(can(#""kms:CreateKey""#, condition: ec("StringEquals", "kms:KeySpec", #""SYMMETRIC_DEFAULT""#))), request: .createKey()),
+        Case(
+            name: "CreateKey RequestTag required",
+            identity: policy(can(#""kms:CreateKey""#, condition: ec("StringEquals", "aws:RequestTag/Team", #""red""#))), request: .createKey(),
+            expected: .accessDenied),
+        Case(
+            name: "CreateKey RequestTag given",
+            identity: policy(can(#""kms:CreateKey""#, condition: ec("StringEquals", "aws:RequestTag/Team", #""red""#))),
+            request: .createKey(tags: [Tag(key: "Team", value: "red")])),
     ]
 
     static let grants: [Case] = [
@@ -281,69 +397,142 @@ typealias Tag = KMSCore.Tag
         Case(name: "grant for other operation", grants: [GrantSpec(grantee: alice, operations: [.decrypt])], expected: .accessDenied),
         Case(name: "grant for other grantee", grants: [GrantSpec(grantee: bob, operations: [.encrypt])], expected: .accessDenied),
         Case(name: "grant to role", grants: [GrantSpec(grantee: role, operations: [.encrypt])], caller: role),
-        Case(name: "grant to service", grants: [GrantSpec(grantee: dynamodb, operations: [.encrypt, .decrypt])], caller: dynamodb, request: .decrypt()),
+        Case(
+            name: "grant to service", grants: [GrantSpec(grantee: dynamodb, operations: [.encrypt, .decrypt])], caller: dynamodb, request: .decrypt()),
         Case(name: "grant to account needs identity policy", grants: [GrantSpec(grantee: rootA, operations: [.encrypt])], expected: .accessDenied),
-        Case(name: "grant to account with identity policy", identity: policy(can(#""kms:Encrypt""#, resource: #""arn:aws:kms:*:*:key/none""#)),
-             grants: [GrantSpec(grantee: rootA, operations: [.encrypt])], expected: .accessDenied),
+        Case(
+            name: "grant to account with identity policy", identity: policy(can(#""kms:Encrypt""#, resource: #""arn:aws:kms:*:*:key/none""#)),
+            grants: [GrantSpec(grantee: rootA, operations: [.encrypt])], expected: .accessDenied),
         Case(name: "grant cross-account, no identity policy needed", grants: [GrantSpec(grantee: mallory, operations: [.encrypt])], caller: mallory),
-        Case(name: "grant subset constraint holds", grants: [GrantSpec(grantee: alice, operations: [.decrypt], constraints: GrantConstraints(encryptionContextSubset: ["Department": "IT"]))],
-             request: .decrypt(["Department": "IT", "Project": "x"])),
-        Case(name: "grant subset constraint missing pair", grants: [GrantSpec(grantee: alice, operations: [.decrypt], constraints: GrantConstraints(encryptionContextSubset: ["Department": "IT"]))],
-             request: .decrypt(["Project": "x"]), expected: .accessDenied),
-        Case(name: "grant subset constraint key case-insensitive", grants: [GrantSpec(grantee: alice, operations: [.decrypt], constraints: GrantConstraints(encryptionContextSubset: ["Department": "IT"]))],
-             request: .decrypt(["department": "IT"])),
-        Case(name: "grant subset constraint value case-sensitive", grants: [GrantSpec(grantee: alice, operations: [.decrypt], constraints: GrantConstraints(encryptionContextSubset: ["Department": "IT"]))],
-             request: .decrypt(["Department": "it"]), expected: .accessDenied),
-        Case(name: "grant equals constraint exact", grants: [GrantSpec(grantee: alice, operations: [.encrypt], constraints: GrantConstraints(encryptionContextEquals: ["A": "1"]))],
-             request: .encrypt(["A": "1"])),
-        Case(name: "grant equals constraint extra pair", grants: [GrantSpec(grantee: alice, operations: [.encrypt], constraints: GrantConstraints(encryptionContextEquals: ["A": "1"]))],
-             request: .encrypt(["A": "1", "B": "2"]), expected: .accessDenied),
-        Case(name: "grant equals constraint empty context", grants: [GrantSpec(grantee: alice, operations: [.generateDataKey], constraints: GrantConstraints(encryptionContextEquals: ["A": "1"]))],
-             request: .generateDataKey(), expected: .accessDenied),
-        Case(name: "grant constraint ignored for DescribeKey", grants: [GrantSpec(grantee: alice, operations: [.describeKey], constraints: GrantConstraints(encryptionContextEquals: ["A": "1"]))],
-             request: .describe),
-        Case(name: "key policy deny beats grant", keyPolicy: policy(admin, deny(aliceP, #""kms:Encrypt""#)), grants: [GrantSpec(grantee: alice, operations: [.encrypt])], expected: .accessDenied),
-        Case(name: "identity deny beats grant", identity: policy(cannot(#""kms:Encrypt""#)), grants: [GrantSpec(grantee: alice, operations: [.encrypt])], expected: .accessDenied),
+        Case(
+            name: "grant subset constraint holds",
+            grants: [GrantSpec(grantee: alice, operations: [.decrypt], constraints: GrantConstraints(encryptionContextSubset: ["Department": "IT"]))],
+            request: .decrypt(["Department": "IT", "Project": "x"])),
+        Case(
+            name: "grant subset constraint missing pair",
+            grants: [GrantSpec(grantee: alice, operations: [.decrypt], constraints: GrantConstraints(encryptionContextSubset: ["Department": "IT"]))],
+            request: .decrypt(["Project": "x"]), expected: .accessDenied),
+        Case(
+            name: "grant subset constraint key case-insensitive",
+            grants: [GrantSpec(grantee: alice, operations: [.decrypt], constraints: GrantConstraints(encryptionContextSubset: ["Department": "IT"]))],
+            request: .decrypt(["department": "IT"])),
+        Case(
+            name: "grant subset constraint value case-sensitive",
+            grants: [GrantSpec(grantee: alice, operations: [.decrypt], constraints: GrantConstraints(encryptionContextSubset: ["Department": "IT"]))],
+            request: .decrypt(["Department": "it"]), expected: .accessDenied),
+        Case(
+            name: "grant equals constraint exact",
+            grants: [GrantSpec(grantee: alice, operations: [.encrypt], constraints: GrantConstraints(encryptionContextEquals: ["A": "1"]))],
+            request: .encrypt(["A": "1"])),
+        Case(
+            name: "grant equals constraint extra pair",
+            grants: [GrantSpec(grantee: alice, operations: [.encrypt], constraints: GrantConstraints(encryptionContextEquals: ["A": "1"]))],
+            request: .encrypt(["A": "1", "B": "2"]), expected: .accessDenied),
+        Case(
+            name: "grant equals constraint empty context",
+            grants: [GrantSpec(grantee: alice, operations: [.generateDataKey], constraints: GrantConstraints(encryptionContextEquals: ["A": "1"]))],
+            request: .generateDataKey(), expected: .accessDenied),
+        Case(
+            name: "grant constraint ignored for DescribeKey",
+            grants: [GrantSpec(grantee: alice, operations: [.describeKey], constraints: GrantConstraints(encryptionContextEquals: ["A": "1"]))],
+            request: .describe),
+        Case(
+            name: "key policy deny beats grant", keyPolicy: policy(admin, deny(aliceP, #""kms:Encrypt""#)),
+            grants: [GrantSpec(grantee: alice, operations: [.encrypt])], expected: .accessDenied),
+        Case(
+            name: "identity deny beats grant", identity: policy(cannot(#""kms:Encrypt""#)),
+            grants: [GrantSpec(grantee: alice, operations: [.encrypt])], expected: .accessDenied),
         Case(name: "grant token accepted", grants: [GrantSpec(grantee: alice, operations: [.encrypt])], request: .encryptWithToken("valid")),
         Case(name: "grant token malformed", identity: policy(can()), request: .encryptWithToken("not-a-token"), expected: .invalidGrantToken),
-        Case(name: "CreateGrant through grant: subset", grants: [GrantSpec(grantee: alice, operations: [.createGrant, .decrypt, .encrypt])],
-             request: .createGrant(grantee: bob, operations: [.decrypt])),
-        Case(name: "CreateGrant through grant: more operations", grants: [GrantSpec(grantee: alice, operations: [.createGrant, .decrypt])],
-             request: .createGrant(grantee: bob, operations: [.decrypt, .encrypt]), expected: .accessDenied),
-        Case(name: "CreateGrant through grant: looser constraint", grants: [GrantSpec(grantee: alice, operations: [.createGrant, .decrypt], constraints: GrantConstraints(encryptionContextSubset: ["A": "1"]))],
-             request: .createGrant(grantee: bob, operations: [.decrypt]), expected: .accessDenied),
-        Case(name: "CreateGrant through grant: stricter constraint", grants: [GrantSpec(grantee: alice, operations: [.createGrant, .decrypt], constraints: GrantConstraints(encryptionContextSubset: ["A": "1"]))],
-             request: .createGrant(grantee: bob, operations: [.decrypt], constraints: GrantConstraints(encryptionContextEquals: ["A": "1", "B": "2"]))),
-        Case(name: "CreateGrant GrantOperations condition", identity: policy(can(#""kms:CreateGrant""#, condition: ec("ForAllValues:StringEquals", "kms:GrantOperations", #"["Decrypt", "Encrypt"]"#))),
-             request: .createGrant(grantee: bob, operations: [.decrypt])),
-        Case(name: "CreateGrant GrantOperations condition refused", identity: policy(can(#""kms:CreateGrant""#, condition: ec("ForAllValues:StringEquals", "kms:GrantOperations", #"["Encrypt"]"#))),
-             request: .createGrant(grantee: bob, operations: [.decrypt]), expected: .accessDenied),
-        Case(name: "CreateGrant GranteePrincipal condition", identity: policy(can(#""kms:CreateGrant""#, condition: ec("StringEquals", "kms:GranteePrincipal", #""arn:aws:iam::111122223333:user/bob""#))),
-             request: .createGrant(grantee: bob, operations: [.decrypt])),
-        Case(name: "CreateGrant unsupported operation", caller: rootA, request: .createGrant(grantee: bob, operations: [.sign]), expected: .validation),
-        Case(name: "retire by retiring principal", grants: [GrantSpec(grantee: bob, operations: [.decrypt], retiring: alice)], request: .retireGrant(byToken: true)),
-        Case(name: "retire by grantee with RetireGrant", grants: [GrantSpec(grantee: alice, operations: [.decrypt, .retireGrant])], request: .retireGrant(byToken: false)),
-        Case(name: "retire by grantee without RetireGrant", grants: [GrantSpec(grantee: alice, operations: [.decrypt])], request: .retireGrant(byToken: true), expected: .accessDenied),
-        Case(name: "retire by stranger", grants: [GrantSpec(grantee: bob, operations: [.decrypt, .retireGrant])], request: .retireGrant(byToken: true), expected: .accessDenied),
-        Case(name: "retire by issuing account root", grants: [GrantSpec(grantee: bob, operations: [.decrypt])], caller: rootA, request: .retireGrant(byToken: false)),
-        Case(name: "retire by other account", grants: [GrantSpec(grantee: bob, operations: [.decrypt])], caller: mallory, request: .retireGrant(byToken: true), expected: .accessDenied),
-        Case(name: "revoke needs kms:RevokeGrant", identity: policy(can(#""kms:Encrypt""#)), grants: [GrantSpec(grantee: bob, operations: [.decrypt])], request: .revokeGrant(), expected: .accessDenied),
-        Case(name: "revoke allowed", identity: policy(can(#""kms:RevokeGrant""#)), grants: [GrantSpec(grantee: bob, operations: [.decrypt])], request: .revokeGrant()),
-        Case(name: "revoked grant's grantee loses access", grants: [GrantSpec(grantee: bob, operations: [.decrypt])], caller: rootA, request: .revokeGrant()),
-        Case(name: "grantee cannot revoke", grants: [GrantSpec(grantee: alice, operations: [.decrypt, .retireGrant])], request: .revokeGrant(), expected: .accessDenied),
-        Case(name: "ListGrants needs permission", grants: [GrantSpec(grantee: alice, operations: [.decrypt])], request: .listGrants, expected: .accessDenied),
+        Case(
+            name: "CreateGrant through grant: subset", grants: [GrantSpec(grantee: alice, operations: [.createGrant, .decrypt, .encrypt])],
+            request: .createGrant(grantee: bob, operations: [.decrypt])),
+        Case(
+            name: "CreateGrant through grant: more operations", grants: [GrantSpec(grantee: alice, operations: [.createGrant, .decrypt])],
+            request: .createGrant(grantee: bob, operations: [.decrypt, .encrypt]), expected: .accessDenied),
+        Case(
+            name: "CreateGrant through grant: looser constraint",
+            grants: [
+                GrantSpec(grantee: alice, operations: [.createGrant, .decrypt], constraints: GrantConstraints(encryptionContextSubset: ["A": "1"]))
+            ],
+            request: .createGrant(grantee: bob, operations: [.decrypt]), expected: .accessDenied),
+        Case(
+            name: "CreateGrant through grant: stricter constraint",
+            grants: [
+                GrantSpec(grantee: alice, operations: [.createGrant, .decrypt], constraints: GrantConstraints(encryptionContextSubset: ["A": "1"]))
+            ],
+            request: .createGrant(grantee: bob, operations: [.decrypt], constraints: GrantConstraints(encryptionContextEquals: ["A": "1", "B": "2"]))),
+        Case(
+            name: "CreateGrant GrantOperations condition",
+            identity: policy(
+                can(#""kms:CreateGrant""#, condition: ec("ForAllValues:StringEquals", "kms:GrantOperations", #"["Decrypt", "Encrypt"]"#))),
+            request: .createGrant(grantee: bob, operations: [.decrypt])),
+        Case(
+            name: "CreateGrant GrantOperations condition refused",
+            identity: policy(can(#""kms:CreateGrant""#, condition: ec("ForAllValues:StringEquals", "kms:GrantOperations", #"["Encrypt"]"#))),
+            request: .createGrant(grantee: bob, operations: [.decrypt]), expected: .accessDenied),
+        Case(
+            name: "CreateGrant GranteePrincipal condition",
+            identity: policy(
+                can(#""kms:CreateGrant""#, condition: ec("StringEquals", "kms:GranteePrincipal", #""arn:aws:iam::111122223333:user/bob""#))),
+            request: .createGrant(grantee: bob, operations: [.decrypt])),
+        Case(
+            name: "CreateGrant unsupported operation", caller: rootA, request: .createGrant(grantee: bob, operations: [.sign]), expected: .validation),
+        Case(
+            name: "retire by retiring principal", grants: [GrantSpec(grantee: bob, operations: [.decrypt], retiring: alice)],
+            request: .retireGrant(byToken: true)),
+        Case(
+            name: "retire by grantee with RetireGrant", grants: [GrantSpec(grantee: alice, operations: [.decrypt, .retireGrant])],
+            request: .retireGrant(byToken: false)),
+        Case(
+            name: "retire by grantee without RetireGrant", grants: [GrantSpec(grantee: alice, operations: [.decrypt])],
+            request: .retireGrant(byToken: true), expected: .accessDenied),
+        Case(
+            name: "retire by stranger", grants: [GrantSpec(grantee: bob, operations: [.decrypt, .retireGrant])], request: .retireGrant(byToken: true),
+            expected: .accessDenied),
+        Case(
+            name: "retire by issuing account root", grants: [GrantSpec(grantee: bob, operations: [.decrypt])], caller: rootA,
+            request: .retireGrant(byToken: false)),
+        Case(
+            name: "retire by other account", grants: [GrantSpec(grantee: bob, operations: [.decrypt])], caller: mallory,
+            request: .retireGrant(byToken: true), expected: .accessDenied),
+        Case(
+            name: "revoke needs kms:RevokeGrant", identity: policy(can(#""kms:Encrypt""#)), grants: [GrantSpec(grantee: bob, operations: [.decrypt])],
+            request: .revokeGrant(), expected: .accessDenied),
+        Case(
+            name: "revoke allowed", identity: policy(can(#""kms:RevokeGrant""#)), grants: [GrantSpec(grantee: bob, operations: [.decrypt])],
+            request: .revokeGrant()),
+        Case(
+            name: "revoked grant's grantee loses access", grants: [GrantSpec(grantee: bob, operations: [.decrypt])], caller: rootA,
+            request: .revokeGrant()),
+        Case(
+            name: "grantee cannot revoke", grants: [GrantSpec(grantee: alice, operations: [.decrypt, .retireGrant])], request: .revokeGrant(),
+            expected: .accessDenied),
+        Case(
+            name: "ListGrants needs permission", grants: [GrantSpec(grantee: alice, operations: [.decrypt])], request: .listGrants,
+            expected: .accessDenied),
         Case(name: "ListGrants allowed", identity: policy(can(#""kms:ListGrants""#)), request: .listGrants),
     ]
 
     static let dryRun: [Case] = [
         Case(name: "DryRun Encrypt allowed", identity: policy(can()), request: .encrypt(dryRun: true), expected: .dryRunOperation),
         Case(name: "DryRun Encrypt denied", request: .encrypt(dryRun: true), expected: .accessDenied),
-        Case(name: "DryRun CreateGrant", caller: rootA, request: .createGrant(grantee: bob, operations: [.decrypt], dryRun: true), expected: .dryRunOperation),
+        Case(
+            name: "DryRun CreateGrant", caller: rootA, request: .createGrant(grantee: bob, operations: [.decrypt], dryRun: true),
+            expected: .dryRunOperation),
         Case(name: "DryRun CreateGrant denied", request: .createGrant(grantee: bob, operations: [.decrypt], dryRun: true), expected: .accessDenied),
-        Case(name: "DryRun RetireGrant", grants: [GrantSpec(grantee: bob, operations: [.decrypt], retiring: alice)], request: .retireGrant(byToken: true, dryRun: true), expected: .dryRunOperation),
-        Case(name: "DryRun RetireGrant denied", grants: [GrantSpec(grantee: bob, operations: [.decrypt])], request: .retireGrant(byToken: true, dryRun: true), expected: .accessDenied),
-        Case(name: "DryRun RevokeGrant", grants: [GrantSpec(grantee: bob, operations: [.decrypt])], caller: rootA, request: .revokeGrant(dryRun: true), expected: .dryRunOperation),
-        Case(name: "DryRun CreateGrant invalid operation", caller: rootA, request: .createGrant(grantee: bob, operations: [.sign], dryRun: true), expected: .validation),
+        Case(
+            name: "DryRun RetireGrant", grants: [GrantSpec(grantee: bob, operations: [.decrypt], retiring: alice)],
+            request: .retireGrant(byToken: true, dryRun: true), expected: .dryRunOperation),
+        Case(
+            name: "DryRun RetireGrant denied", grants: [GrantSpec(grantee: bob, operations: [.decrypt])],
+            request: .retireGrant(byToken: true, dryRun: true), expected: .accessDenied),
+        Case(
+            name: "DryRun RevokeGrant", grants: [GrantSpec(grantee: bob, operations: [.decrypt])], caller: rootA, request: .revokeGrant(dryRun: true),
+            expected: .dryRunOperation),
+        Case(
+            name: "DryRun CreateGrant invalid operation", caller: rootA, request: .createGrant(grantee: bob, operations: [.sign], dryRun: true),
+            expected: .validation),
     ]
 
     static let lockout: [Case] = [
@@ -351,11 +540,17 @@ typealias Tag = KMSCore.Tag
         Case(name: "PutKeyPolicy locking root out", caller: rootA, request: .putPolicy(policy(allow(aliceP))), expected: .malformedPolicyDocument),
         Case(name: "PutKeyPolicy by user keeping own access", identity: policy(can()), request: .putPolicy(policy(allow(aliceP)))),
         Case(name: "PutKeyPolicy by user: account root kept, identity allows", identity: policy(can()), request: .putPolicy(policy(admin))),
-        Case(name: "PutKeyPolicy denying PutKeyPolicy", caller: rootA, request: .putPolicy(policy(admin, deny(#""*""#, #""kms:PutKeyPolicy""#))), expected: .malformedPolicyDocument),
-        Case(name: "PutKeyPolicy naming unknown user", caller: rootA, request: .putPolicy(policy(admin, allow(aws("arn:aws:iam::111122223333:user/nobody")))), expected: .malformedPolicyDocument),
+        Case(
+            name: "PutKeyPolicy denying PutKeyPolicy", caller: rootA, request: .putPolicy(policy(admin, deny(#""*""#, #""kms:PutKeyPolicy""#))),
+            expected: .malformedPolicyDocument),
+        Case(
+            name: "PutKeyPolicy naming unknown user", caller: rootA,
+            request: .putPolicy(policy(admin, allow(aws("arn:aws:iam::111122223333:user/nobody")))), expected: .malformedPolicyDocument),
         Case(name: "PutKeyPolicy naming other account root", caller: rootA, request: .putPolicy(policy(admin, allow(accountB)))),
         Case(name: "PutKeyPolicy malformed", caller: rootA, request: .putPolicy("[{\"Effect\": \"Allow\"}]"), expected: .malformedPolicyDocument),
-        Case(name: "PutKeyPolicy without permission", identity: policy(can(#""kms:Encrypt""#)), request: .putPolicy(policy(admin)), expected: .accessDenied),
+        Case(
+            name: "PutKeyPolicy without permission", identity: policy(can(#""kms:Encrypt""#)), request: .putPolicy(policy(admin)),
+            expected: .accessDenied),
     ]
 
     // MARK: Running a case
@@ -375,43 +570,60 @@ typealias Tag = KMSCore.Tag
 
         let owner = f.context
         let keyPolicy = test.keyPolicy.map { #"{"Version": "2012-10-17", "Statement": \#($0)}"# }
-        let key = try await service.createKey(.init(policy: keyPolicy, tags: [Tag(key: "Project", value: "Alpha"), Tag(key: "Owner", value: "alice")],
-                                                    bypassPolicyLockoutSafetyCheck: true), RequestContext(principal: Self.rootA, region: "us-east-1", requestID: "setup"))
-        try await service.store.base.commit([.insertAlias(Alias(name: "alias/app-key", account: Self.a, region: "us-east-1", targetKeyID: key.id,
-                                                           creationDate: Date(), lastUpdatedDate: Date()))])
+        let key = try await service.createKey(
+            .init(
+                policy: keyPolicy, tags: [Tag(key: "Project", value: "Alpha"), Tag(key: "Owner", value: "alice")],
+                bypassPolicyLockoutSafetyCheck: true), RequestContext(principal: Self.rootA, region: "us-east-1", requestID: "setup"))
+        try await service.store.base.commit([
+            .insertAlias(
+                Alias(
+                    name: "alias/app-key", account: Self.a, region: "us-east-1", targetKeyID: key.id,
+                    creationDate: Date(), lastUpdatedDate: Date()))
+        ])
         var tokens: [(id: String, token: String)] = []
         for grant in test.grants {
-            let made = try await service.createGrant(.init(keyID: key.id, granteePrincipal: grant.grantee.arn, retiringPrincipal: grant.retiring?.arn,
-                                                           operations: grant.operations, constraints: grant.constraints), owner)
+            let made = try await service.createGrant(
+                .init(
+                    keyID: key.id, granteePrincipal: grant.grantee.arn, retiringPrincipal: grant.retiring?.arn,
+                    operations: grant.operations, constraints: grant.constraints), owner)
             tokens.append((made.grantID, made.grantToken))
         }
         var caller = RequestContext(principal: test.caller, region: "us-east-1", requestID: "case", sourceIP: "10.1.2.3")
         let outcome = await errorCode {
             switch test.request {
             case .encrypt(let pairs, let viaAlias, let dryRun):
-                _ = try await service.encrypt(keyID: viaAlias ? "alias/app-key" : key.arn, plaintext: Data("x".utf8), context: EncryptionContext(pairs),
-                                              algorithm: nil, dryRun: dryRun, caller)
+                _ = try await service.encrypt(
+                    keyID: viaAlias ? "alias/app-key" : key.arn, plaintext: Data("x".utf8), context: EncryptionContext(pairs),
+                    algorithm: nil, dryRun: dryRun, caller)
             case .encryptWithToken(let token):
                 caller.grantTokens = [token == "valid" ? tokens[0].token : token]
-                _ = try await service.encrypt(keyID: key.arn, plaintext: Data("x".utf8), context: EncryptionContext(), algorithm: nil, dryRun: nil, caller)
+                _ = try await service.encrypt(
+                    keyID: key.arn, plaintext: Data("x".utf8), context: EncryptionContext(), algorithm: nil, dryRun: nil, caller)
             case .decrypt(let pairs):
-                let blob = try await service.encrypt(keyID: key.id, plaintext: Data("x".utf8), context: EncryptionContext(pairs), algorithm: nil, dryRun: nil, owner)
-                _ = try await service.decrypt(ciphertext: Data(blob.ciphertextBlob), context: EncryptionContext(pairs), keyID: nil, algorithm: nil, dryRun: nil, caller)
+                let blob = try await service.encrypt(
+                    keyID: key.id, plaintext: Data("x".utf8), context: EncryptionContext(pairs), algorithm: nil, dryRun: nil, owner)
+                _ = try await service.decrypt(
+                    ciphertext: Data(blob.ciphertextBlob), context: EncryptionContext(pairs), keyID: nil, algorithm: nil, dryRun: nil, caller)
             case .generateDataKey(let pairs):
-                _ = try await service.generateDataKey(keyID: key.arn, keySpec: .aes256, numberOfBytes: nil, context: EncryptionContext(pairs), dryRun: nil, caller)
+                _ = try await service.generateDataKey(
+                    keyID: key.arn, keySpec: .aes256, numberOfBytes: nil, context: EncryptionContext(pairs), dryRun: nil, caller)
             case .reEncrypt:
-                let blob = try await service.encrypt(keyID: key.id, plaintext: Data("x".utf8), context: EncryptionContext(), algorithm: nil, dryRun: nil, owner)
-                _ = try await service.reEncrypt(ciphertext: Data(blob.ciphertextBlob), sourceContext: EncryptionContext(), sourceKeyID: nil, destinationKeyID: key.arn,
-                                                destinationContext: EncryptionContext(), sourceAlgorithm: nil, destinationAlgorithm: nil, dryRun: nil, caller)
+                let blob = try await service.encrypt(
+                    keyID: key.id, plaintext: Data("x".utf8), context: EncryptionContext(), algorithm: nil, dryRun: nil, owner)
+                _ = try await service.reEncrypt(
+                    ciphertext: Data(blob.ciphertextBlob), sourceContext: EncryptionContext(), sourceKeyID: nil, destinationKeyID: key.arn,
+                    destinationContext: EncryptionContext(), sourceAlgorithm: nil, destinationAlgorithm: nil, dryRun: nil, caller)
             case .describe:
                 _ = try await service.describeKey(keyID: key.arn, caller)
             case .disable:
                 try await service.disableKey(keyID: key.arn, caller)
             case .putPolicy(let statements):
-                try await service.putKeyPolicy(keyID: key.id, policyName: nil, policy: #"{"Version": "2012-10-17", "Statement": \#(statements)}"#,
-                                               bypassPolicyLockoutSafetyCheck: nil, caller)
+                try await service.putKeyPolicy(
+                    keyID: key.id, policyName: nil, policy: #"{"Version": "2012-10-17", "Statement": \#(statements)}"#,
+                    bypassPolicyLockoutSafetyCheck: nil, caller)
             case .createGrant(let grantee, let operations, let constraints, let dryRun):
-                _ = try await service.createGrant(.init(keyID: key.arn, granteePrincipal: grantee.arn, operations: operations, constraints: constraints, dryRun: dryRun), caller)
+                _ = try await service.createGrant(
+                    .init(keyID: key.arn, granteePrincipal: grantee.arn, operations: operations, constraints: constraints, dryRun: dryRun), caller)
             case .retireGrant(let byToken, let dryRun):
                 if byToken {
                     try await service.retireGrant(grantToken: tokens[0].token, keyID: nil, grantID: nil, dryRun: dryRun, caller)
@@ -458,9 +670,16 @@ typealias Tag = KMSCore.Tag
         for _ in 0..<2 {
             _ = try await f.service.createGrant(.init(keyID: key.id, granteePrincipal: Self.rootB.arn, operations: [.encrypt]), f.context)
         }
-        #expect(await errorCode { _ = try await f.service.createGrant(.init(keyID: key.id, granteePrincipal: Self.rootB.arn, operations: [.decrypt]), f.context) } == .limitExceeded)
-        let large = #"{"Version": "2012-10-17", "Statement": [{"Sid": "\#(String(repeating: "x", count: 300))", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}"#
-        #expect(await errorCode { try await f.service.putKeyPolicy(keyID: key.id, policyName: nil, policy: large, bypassPolicyLockoutSafetyCheck: nil, f.context) } == .limitExceeded)
+        #expect(
+            await errorCode {
+                _ = try await f.service.createGrant(.init(keyID: key.id, granteePrincipal: Self.rootB.arn, operations: [.decrypt]), f.context)
+            } == .limitExceeded)
+        let large =
+            #"{"Version": "2012-10-17", "Statement": [{"Sid": "\#(String(repeating: "x", count: 300))", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}"#
+        #expect(
+            await errorCode {
+                try await f.service.putKeyPolicy(keyID: key.id, policyName: nil, policy: large, bypassPolicyLockoutSafetyCheck: nil, f.context)
+            } == .limitExceeded)
         #expect(await errorCode { _ = try await f.createKey(.init(policy: large)) } == .limitExceeded)
     }
 
@@ -471,23 +690,40 @@ typealias Tag = KMSCore.Tag
         let key = try await f.createKey()
         let alice = RequestContext(principal: Self.alice, region: "us-east-1", requestID: "m")
         do {
-            _ = try await f.service.encrypt(keyID: key.id, plaintext: Data("x".utf8), context: EncryptionContext(), algorithm: nil, dryRun: nil, alice)
+            _ = try await f.service.encrypt(
+                keyID: key.id, plaintext: Data("x".utf8), context: EncryptionContext(), algorithm: nil, dryRun: nil, alice)
             Issue.record("allowed")
         } catch {
             #expect(error.code == .accessDenied)
-            #expect(error.message == "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: kms:Encrypt on resource: \(key.arn) because no identity-based policy allows the kms:Encrypt action")
+            #expect(
+                error.message
+                    == "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: kms:Encrypt on resource: \(key.arn) because no identity-based policy allows the kms:Encrypt action"
+            )
         }
-        try await credentials.attachPolicy(to: Self.alice, name: "deny", document: #"{"Statement": {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}}"#)
-        await #expect(throws: KMSError(.accessDenied, "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: kms:Encrypt on resource: \(key.arn) with an explicit deny in an identity-based policy")) {
-            _ = try await f.service.encrypt(keyID: key.id, plaintext: Data("x".utf8), context: EncryptionContext(), algorithm: nil, dryRun: nil, alice)
+        try await credentials.attachPolicy(
+            to: Self.alice, name: "deny", document: #"{"Statement": {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}}"#)
+        await #expect(
+            throws: KMSError(
+                .accessDenied,
+                "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: kms:Encrypt on resource: \(key.arn) with an explicit deny in an identity-based policy"
+            )
+        ) {
+            _ = try await f.service.encrypt(
+                keyID: key.id, plaintext: Data("x".utf8), context: EncryptionContext(), algorithm: nil, dryRun: nil, alice)
         }
         let mallory = RequestContext(principal: Self.mallory, region: "us-east-1", requestID: "m")
-        await #expect(throws: KMSError(.accessDenied, "User: arn:aws:iam::444455556666:user/mallory is not authorized to perform: kms:DescribeKey on resource: \(key.arn) because no resource-based policy allows the kms:DescribeKey action")) {
+        await #expect(
+            throws: KMSError(
+                .accessDenied,
+                "User: arn:aws:iam::444455556666:user/mallory is not authorized to perform: kms:DescribeKey on resource: \(key.arn) because no resource-based policy allows the kms:DescribeKey action"
+            )
+        ) {
             _ = try await f.service.describeKey(keyID: key.arn, mallory)
         }
         // A key that does not exist in another account is NotFound, as in AWS.
-        #expect(await errorCode {
-            _ = try await f.service.describeKey(keyID: "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000", mallory)
-        } == .notFound)
+        #expect(
+            await errorCode {
+                _ = try await f.service.describeKey(keyID: "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000", mallory)
+            } == .notFound)
     }
 }

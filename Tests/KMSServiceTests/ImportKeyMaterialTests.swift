@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSCore
 @testable import KMSService
 
@@ -8,7 +9,9 @@ import Testing
 @Suite struct ImportKeyMaterialTests {
     /// Wraps `material` for `parameters` as a caller would (RSA-OAEP, or RSA-OAEP of a fresh
     /// AES key then AES key wrap with padding).
-    static func wrap(_ material: [UInt8], _ parameters: KeyManagementService.ImportParametersOutput, _ algorithm: ImportWrappingAlgorithm) throws -> [UInt8] {
+    static func wrap(
+        _ material: [UInt8], _ parameters: KeyManagementService.ImportParametersOutput, _ algorithm: ImportWrappingAlgorithm
+    ) throws -> [UInt8] {
         let publicKey = try #require(OpenSSLKeyPair.publicKey(spki: parameters.publicKey))
         let hash: HashAlgorithm = algorithm == .rsaesOAEPSHA1 || algorithm == .rsaAESKeyWrapSHA1 ? .sha1 : .sha256
         guard algorithm == .rsaAESKeyWrapSHA1 || algorithm == .rsaAESKeyWrapSHA256 else {
@@ -22,16 +25,23 @@ import Testing
         try await f.createKey(input)
     }
 
-    func parameters(_ f: ServiceFixture, _ key: KMSKey, _ algorithm: ImportWrappingAlgorithm = .rsaesOAEPSHA256) async throws -> KeyManagementService.ImportParametersOutput {
-        try await f.service.getParametersForImport(keyID: key.id, algorithm: WrappingAlgorithmSpec(rawValue: algorithm.rawValue)!, wrappingKeySpec: .rsa2048, f.context)
+    func parameters(
+        _ f: ServiceFixture, _ key: KMSKey, _ algorithm: ImportWrappingAlgorithm = .rsaesOAEPSHA256
+    ) async throws -> KeyManagementService.ImportParametersOutput {
+        try await f.service.getParametersForImport(
+            keyID: key.id, algorithm: WrappingAlgorithmSpec(rawValue: algorithm.rawValue)!, wrappingKeySpec: .rsa2048, f.context)
     }
 
-    func importMaterial(_ f: ServiceFixture, _ key: KMSKey, _ material: [UInt8], algorithm: ImportWrappingAlgorithm = .rsaesOAEPSHA256,
-                        validTo: Date? = nil) async throws -> String {
+    func importMaterial(
+        _ f: ServiceFixture, _ key: KMSKey, _ material: [UInt8], algorithm: ImportWrappingAlgorithm = .rsaesOAEPSHA256,
+        validTo: Date? = nil
+    ) async throws -> String {
         let p = try await parameters(f, key, algorithm)
-        return try await f.service.importKeyMaterial(.init(
-            keyID: key.id, importToken: p.importToken, encryptedKeyMaterial: try Self.wrap(material, p, algorithm), validTo: validTo,
-            expirationModel: validTo == nil ? .doesNotExpire : nil), f.context).materialID
+        return try await f.service.importKeyMaterial(
+            .init(
+                keyID: key.id, importToken: p.importToken, encryptedKeyMaterial: try Self.wrap(material, p, algorithm), validTo: validTo,
+                expirationModel: validTo == nil ? .doesNotExpire : nil), f.context
+        ).materialID
     }
 
     @Test(arguments: [ImportWrappingAlgorithm.rsaesOAEPSHA1, .rsaesOAEPSHA256, .rsaAESKeyWrapSHA1, .rsaAESKeyWrapSHA256])
@@ -45,7 +55,8 @@ import Testing
         #expect(id.count == 64)
         let blob = try await f.encrypt(key.id, "imported")
         // Opened with the imported bytes, outside the service.
-        let opened = try SymmetricKeyMaterial(unsafeRawBytes: material).decrypt(try SymmetricCiphertext(parsing: [UInt8](blob)), context: EncryptionContext([:]))
+        let opened = try SymmetricKeyMaterial(unsafeRawBytes: material).decrypt(
+            try SymmetricCiphertext(parsing: [UInt8](blob)), context: EncryptionContext([:]))
         #expect(String(decoding: opened, as: UTF8.self) == "imported")
     }
 
@@ -56,8 +67,12 @@ import Testing
         let p = try await parameters(f, a)
         let wrapped = try Self.wrap(material, p, .rsaesOAEPSHA256)
         func attempt(_ key: KMSKey, token: [UInt8], _ encrypted: [UInt8]) async -> KMSError.Code? {
-            await errorCode { _ = try await f.service.importKeyMaterial(.init(keyID: key.id, importToken: token, encryptedKeyMaterial: encrypted,
-                                                                             expirationModel: .doesNotExpire), f.context) }
+            await errorCode {
+                _ = try await f.service.importKeyMaterial(
+                    .init(
+                        keyID: key.id, importToken: token, encryptedKeyMaterial: encrypted,
+                        expirationModel: .doesNotExpire), f.context)
+            }
         }
         #expect(await attempt(b, token: p.importToken, wrapped) == .invalidImportToken)
         #expect(await attempt(a, token: Array("garbage".utf8), wrapped) == .invalidImportToken)
@@ -95,18 +110,24 @@ import Testing
         #expect(entries.count == 1 && entries[0].importState == "IMPORTED" && entries[0].materialID == id)
     }
 
-    func importNew(_ f: ServiceFixture, _ key: KMSKey, _ material: [UInt8], validTo: Date? = nil, context: RequestContext? = nil) async throws -> String {
+    func importNew(
+        _ f: ServiceFixture, _ key: KMSKey, _ material: [UInt8], validTo: Date? = nil, context: RequestContext? = nil
+    ) async throws -> String {
         let context = context ?? f.context
         let p = try await f.service.getParametersForImport(keyID: key.id, algorithm: .rsaesOAEPSHA256, wrappingKeySpec: .rsa2048, context)
-        return try await f.service.importKeyMaterial(.init(
-            keyID: key.id, importToken: p.importToken, encryptedKeyMaterial: try Self.wrap(material, p, .rsaesOAEPSHA256), validTo: validTo,
-            expirationModel: validTo == nil ? .doesNotExpire : nil, importType: .newKeyMaterial), context).materialID
+        return try await f.service.importKeyMaterial(
+            .init(
+                keyID: key.id, importToken: p.importToken, encryptedKeyMaterial: try Self.wrap(material, p, .rsaesOAEPSHA256), validTo: validTo,
+                expirationModel: validTo == nil ? .doesNotExpire : nil, importType: .newKeyMaterial), context
+        ).materialID
     }
 
     @Test func newImportedMaterialWaitsForAnOnDemandRotation() async throws {
         let f = try ServiceFixture()
         let key = try await external(f)
-        let (m1, m2, m3) = ((0..<32).map { _ in UInt8.random(in: 0...255) }, (0..<32).map { _ in UInt8.random(in: 0...255) }, [UInt8](repeating: 3, count: 32))
+        let (m1, m2, m3) = (
+            (0..<32).map { _ in UInt8.random(in: 0...255) }, (0..<32).map { _ in UInt8.random(in: 0...255) }, [UInt8](repeating: 3, count: 32)
+        )
         let id1 = try await importMaterial(f, key, m1)
         let blob1 = try await f.encrypt(key.id, "first")
         #expect(await errorCode { _ = try await f.service.rotateKeyOnDemand(keyID: key.id, f.context) } == .invalidState)
@@ -121,7 +142,8 @@ import Testing
 
         #expect(try await f.service.rotateKeyOnDemand(keyID: key.id, f.context) == key.arn)
         let blob2 = try await f.encrypt(key.id, "second")
-        let opened = try SymmetricKeyMaterial(unsafeRawBytes: m2).decrypt(try SymmetricCiphertext(parsing: [UInt8](blob2)), context: EncryptionContext([:]))
+        let opened = try SymmetricKeyMaterial(unsafeRawBytes: m2).decrypt(
+            try SymmetricCiphertext(parsing: [UInt8](blob2)), context: EncryptionContext([:]))
         #expect(String(decoding: opened, as: UTF8.self) == "second")
         #expect(try await f.decrypt(blob1) == "first")
         entries = try await f.service.listKeyRotations(keyID: key.id, includeAllMaterial: false, limit: nil, marker: nil, f.context).entries
@@ -160,27 +182,35 @@ import Testing
         let replica = try await f.service.replicateKey(.init(keyID: primary.id, replicaRegion: "eu-west-1"), f.context).replica
         func importExisting(_ material: [UInt8]) async throws {
             let p = try await f.service.getParametersForImport(keyID: replica.id, algorithm: .rsaesOAEPSHA256, wrappingKeySpec: .rsa2048, west)
-            _ = try await f.service.importKeyMaterial(.init(keyID: replica.id, importToken: p.importToken,
-                                                            encryptedKeyMaterial: try Self.wrap(material, p, .rsaesOAEPSHA256),
-                                                            expirationModel: .doesNotExpire, importType: .existingKeyMaterial), west)
+            _ = try await f.service.importKeyMaterial(
+                .init(
+                    keyID: replica.id, importToken: p.importToken,
+                    encryptedKeyMaterial: try Self.wrap(material, p, .rsaesOAEPSHA256),
+                    expirationModel: .doesNotExpire, importType: .existingKeyMaterial), west)
         }
         try await importExisting(m1)
         #expect(try await f.service.describeKey(keyID: replica.id, west).state == .enabled)
         // NEW_KEY_MATERIAL goes to the primary; each replica takes the same with EXISTING_KEY_MATERIAL.
         #expect(await errorCode { _ = try await importNew(f, replica, m2, context: west) } == .unsupportedOperation)
         let id2 = try await importNew(f, primary, m2)
-        var states = try await f.service.listKeyRotations(keyID: primary.id, includeAllMaterial: true, limit: nil, marker: nil, f.context).entries.map(\.materialState)
+        var states = try await f.service.listKeyRotations(keyID: primary.id, includeAllMaterial: true, limit: nil, marker: nil, f.context).entries
+            .map(\.materialState)
         #expect(states == ["CURRENT", "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"])
         #expect(await errorCode { _ = try await f.service.rotateKeyOnDemand(keyID: primary.id, f.context) } == .invalidState)
         try await importExisting(m2)
-        states = try await f.service.listKeyRotations(keyID: primary.id, includeAllMaterial: true, limit: nil, marker: nil, f.context).entries.map(\.materialState)
+        states = try await f.service.listKeyRotations(keyID: primary.id, includeAllMaterial: true, limit: nil, marker: nil, f.context).entries.map(
+            \.materialState)
         #expect(states == ["CURRENT", "PENDING_ROTATION"])
         _ = try await f.service.rotateKeyOnDemand(keyID: primary.id, f.context)
-        let blob = try await f.service.encrypt(keyID: replica.id, plaintext: Data("rotated in both".utf8), context: EncryptionContext([:]), algorithm: nil,
-                                               dryRun: nil, west).ciphertextBlob
+        let blob = try await f.service.encrypt(
+            keyID: replica.id, plaintext: Data("rotated in both".utf8), context: EncryptionContext([:]), algorithm: nil,
+            dryRun: nil, west
+        ).ciphertextBlob
         #expect(try SymmetricCiphertext(parsing: blob).materialVersion == 2)
         #expect(try await f.decrypt(Data(blob)) == "rotated in both")
-        #expect(try await f.service.listKeyRotations(keyID: replica.id, includeAllMaterial: false, limit: nil, marker: nil, west).entries.map(\.materialID) == [id2])
+        #expect(
+            try await f.service.listKeyRotations(keyID: replica.id, includeAllMaterial: false, limit: nil, marker: nil, west).entries.map(
+                \.materialID) == [id2])
     }
 
     /// A primary waiting for its replicas (`PendingReplicaDeletion`) stays so when its imported
@@ -191,8 +221,9 @@ import Testing
         let f = try ServiceFixture()
         let west = f.context(region: "eu-west-1")
         let primary = try await f.createKey(.init(origin: .external, multiRegion: true))
-        _ = try await importMaterial(f, primary, (0..<32).map { _ in UInt8.random(in: 0...255) },
-                                     validTo: byExpiry ? f.clock.now() + 86_400 : nil)
+        _ = try await importMaterial(
+            f, primary, (0..<32).map { _ in UInt8.random(in: 0...255) },
+            validTo: byExpiry ? f.clock.now() + 86_400 : nil)
         let replica = try await f.service.replicateKey(.init(keyID: primary.id, replicaRegion: "eu-west-1"), f.context).replica
         #expect(try await f.service.scheduleKeyDeletion(keyID: primary.id, pendingWindowInDays: 7, f.context).state == .pendingReplicaDeletion)
         if byExpiry {
@@ -217,16 +248,26 @@ import Testing
         let p = try await parameters(f, key)
         let wrapped = try Self.wrap([UInt8](repeating: 2, count: 32), p, .rsaesOAEPSHA256)
         func attempt(validTo: Date?, model: ExpirationModel?) async -> KMSError.Code? {
-            await errorCode { _ = try await f.service.importKeyMaterial(.init(keyID: key.id, importToken: p.importToken, encryptedKeyMaterial: wrapped,
-                                                                             validTo: validTo, expirationModel: model), f.context) }
+            await errorCode {
+                _ = try await f.service.importKeyMaterial(
+                    .init(
+                        keyID: key.id, importToken: p.importToken, encryptedKeyMaterial: wrapped,
+                        validTo: validTo, expirationModel: model), f.context)
+            }
         }
         #expect(await attempt(validTo: nil, model: nil) == .validation)
         #expect(await attempt(validTo: f.clock.now() + 86_400, model: .doesNotExpire) == .validation)
         #expect(await attempt(validTo: f.clock.now() - 1, model: nil) == .validation)
         #expect(await attempt(validTo: f.clock.now() + 366 * 86_400, model: nil) == .validation)
         let generated = try await f.createKey()
-        #expect(await errorCode { _ = try await f.service.getParametersForImport(keyID: generated.id, algorithm: .rsaesOAEPSHA256, wrappingKeySpec: .rsa2048, f.context) } == .unsupportedOperation)
-        #expect(await errorCode { _ = try await f.service.getParametersForImport(keyID: key.id, algorithm: .rsaesPKCS1V15, wrappingKeySpec: .rsa2048, f.context) } == .validation)
+        #expect(
+            await errorCode {
+                _ = try await f.service.getParametersForImport(keyID: generated.id, algorithm: .rsaesOAEPSHA256, wrappingKeySpec: .rsa2048, f.context)
+            } == .unsupportedOperation)
+        #expect(
+            await errorCode {
+                _ = try await f.service.getParametersForImport(keyID: key.id, algorithm: .rsaesPKCS1V15, wrappingKeySpec: .rsa2048, f.context)
+            } == .validation)
     }
 
     @Test func asymmetricAndHMACMaterial() async throws {

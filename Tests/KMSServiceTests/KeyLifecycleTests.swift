@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSService
 
 @Suite struct KeyLifecycleTests {
@@ -39,7 +40,8 @@ import Testing
         #expect(cancelled.state == .disabled && cancelled.deletionDate == nil)
         #expect(await errorCode { _ = try await f.service.cancelKeyDeletion(keyID: key.id, f.context) } == .invalidState)
         for days in [6, 31] {
-            #expect(await errorCode { _ = try await f.service.scheduleKeyDeletion(keyID: key.id, pendingWindowInDays: days, f.context) } == .validation)
+            #expect(
+                await errorCode { _ = try await f.service.scheduleKeyDeletion(keyID: key.id, pendingWindowInDays: days, f.context) } == .validation)
         }
     }
 
@@ -63,9 +65,11 @@ import Testing
     @Test func createKeyRefusesWhatItCannotDo() async throws {
         let f = try ServiceFixture()
         #expect(await errorCode { _ = try await f.createKey(.init(keyUsage: .signVerify)) } == .validation)
-        #expect(await errorCode { _ = try await f.createKey(.init(keySpec: .symmetricDefault, customerMasterKeySpec: .symmetricDefault)) } == .validation)
-        #expect(await errorCode { _ = try await f.createKey(.init(keySpec: .mlDsa65)) } == .validation) // KeyUsage defaults to ENCRYPT_DECRYPT
-        #expect(await errorCode { _ = try await f.createKey(.init(keyUsage: .signVerify, keySpec: .sm2)) } == .unsupportedOperation) // China Regions only
+        #expect(
+            await errorCode { _ = try await f.createKey(.init(keySpec: .symmetricDefault, customerMasterKeySpec: .symmetricDefault)) } == .validation)
+        #expect(await errorCode { _ = try await f.createKey(.init(keySpec: .mlDsa65)) } == .validation)  // KeyUsage defaults to ENCRYPT_DECRYPT
+        // SM2 is for China Regions only.
+        #expect(await errorCode { _ = try await f.createKey(.init(keyUsage: .signVerify, keySpec: .sm2)) } == .unsupportedOperation)
         #expect(await errorCode { _ = try await f.createKey(.init(keyUsage: .keyAgreement, keySpec: .eccNistEdwards25519)) } == .validation)
         #expect(await errorCode { _ = try await f.createKey(.init(origin: .awsCloudHSM)) } == .unsupportedOperation)
         #expect(await errorCode { _ = try await f.createKey(.init(policy: "not json")) } == .malformedPolicyDocument)
@@ -76,14 +80,30 @@ import Testing
     @Test func dataKeysAndRandom() async throws {
         let f = try ServiceFixture()
         let key = try await f.createKey()
-        let dataKey = try await f.service.generateDataKey(keyID: key.id, keySpec: .aes256, numberOfBytes: nil, context: EncryptionContext(["x": "y"]), dryRun: nil, f.context)
+        let dataKey = try await f.service.generateDataKey(
+            keyID: key.id, keySpec: .aes256, numberOfBytes: nil, context: EncryptionContext(["x": "y"]), dryRun: nil, f.context)
         #expect(dataKey.plaintext.count == 32)
-        let opened = try await f.service.decrypt(ciphertext: Data(dataKey.ciphertextBlob), context: EncryptionContext(["x": "y"]), keyID: nil, algorithm: nil, dryRun: nil, f.context)
+        let opened = try await f.service.decrypt(
+            ciphertext: Data(dataKey.ciphertextBlob), context: EncryptionContext(["x": "y"]), keyID: nil, algorithm: nil, dryRun: nil, f.context)
         #expect(opened.plaintext == dataKey.plaintext)
-        #expect(try await f.service.generateDataKey(keyID: key.id, keySpec: nil, numberOfBytes: 7, context: EncryptionContext(), dryRun: nil, f.context).plaintext.count == 7)
-        #expect(await errorCode { _ = try await f.service.generateDataKey(keyID: key.id, keySpec: .aes128, numberOfBytes: 16, context: EncryptionContext(), dryRun: nil, f.context) } == .validation)
-        #expect(await errorCode { _ = try await f.service.generateDataKey(keyID: key.id, keySpec: nil, numberOfBytes: nil, context: EncryptionContext(), dryRun: nil, f.context) } == .validation)
-        #expect(await errorCode { _ = try await f.service.generateDataKey(keyID: key.id, keySpec: .aes128, numberOfBytes: nil, context: EncryptionContext(), dryRun: true, f.context) } == .dryRunOperation)
+        #expect(
+            try await f.service.generateDataKey(keyID: key.id, keySpec: nil, numberOfBytes: 7, context: EncryptionContext(), dryRun: nil, f.context)
+                .plaintext.count == 7)
+        #expect(
+            await errorCode {
+                _ = try await f.service.generateDataKey(
+                    keyID: key.id, keySpec: .aes128, numberOfBytes: 16, context: EncryptionContext(), dryRun: nil, f.context)
+            } == .validation)
+        #expect(
+            await errorCode {
+                _ = try await f.service.generateDataKey(
+                    keyID: key.id, keySpec: nil, numberOfBytes: nil, context: EncryptionContext(), dryRun: nil, f.context)
+            } == .validation)
+        #expect(
+            await errorCode {
+                _ = try await f.service.generateDataKey(
+                    keyID: key.id, keySpec: .aes128, numberOfBytes: nil, context: EncryptionContext(), dryRun: true, f.context)
+            } == .dryRunOperation)
         #expect(try await f.service.generateRandom(numberOfBytes: 1024, customKeyStoreID: nil, f.context).count == 1024)
     }
 
@@ -91,9 +111,10 @@ import Testing
         let f = try ServiceFixture()
         let (a, b) = (try await f.createKey(), try await f.createKey())
         let blob = try await f.encrypt(a.id, "moving", context: ["from": "a"])
-        let moved = try await f.service.reEncrypt(ciphertext: blob, sourceContext: EncryptionContext(["from": "a"]), sourceKeyID: nil,
-                                                  destinationKeyID: b.arn, destinationContext: EncryptionContext(["to": "b"]),
-                                                  sourceAlgorithm: nil, destinationAlgorithm: nil, dryRun: nil, f.context)
+        let moved = try await f.service.reEncrypt(
+            ciphertext: blob, sourceContext: EncryptionContext(["from": "a"]), sourceKeyID: nil,
+            destinationKeyID: b.arn, destinationContext: EncryptionContext(["to": "b"]),
+            sourceAlgorithm: nil, destinationAlgorithm: nil, dryRun: nil, f.context)
         #expect(moved.sourceKeyARN == a.arn && moved.keyARN == b.arn)
         #expect(try await f.decrypt(Data(moved.ciphertextBlob), keyID: b.id, context: ["to": "b"]) == "moving")
         #expect(await errorCode { _ = try await f.decrypt(Data(moved.ciphertextBlob), keyID: a.id, context: ["to": "b"]) } == .incorrectKey)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSService
 
 @Suite struct KeyReferenceTests {
@@ -24,14 +25,24 @@ import Testing
         #expect(await errorCode { _ = try await f.service.describeKey(keyID: "not-a-key", f.context) } == .notFound)
         #expect(await errorCode { _ = try await f.service.describeKey(keyID: "alias/none", f.context) } == .notFound)
         #expect(await errorCode { _ = try await f.service.describeKey(keyID: "arn:aws:kms:us-east-1:bad", f.context) } == .invalidArn)
-        #expect(await errorCode { _ = try await f.service.describeKey(keyID: key.arn.replacingOccurrences(of: "us-east-1", with: "eu-west-1"), f.context) } == .notFound)
+        #expect(
+            await errorCode {
+                _ = try await f.service.describeKey(keyID: key.arn.replacingOccurrences(of: "us-east-1", with: "eu-west-1"), f.context)
+            } == .notFound)
         // Another account's caller: denied by the key's default policy; the blob names no key of theirs.
         let other = f.context(account: "444455556666")
         #expect(await errorCode { _ = try await f.service.describeKey(keyID: key.arn, other) } == .accessDenied)
-        #expect(await errorCode { _ = try await f.service.decrypt(ciphertext: blob, context: EncryptionContext(), keyID: nil, algorithm: nil, dryRun: nil, other) } == .accessDenied)
+        #expect(
+            await errorCode {
+                _ = try await f.service.decrypt(ciphertext: blob, context: EncryptionContext(), keyID: nil, algorithm: nil, dryRun: nil, other)
+            } == .accessDenied)
         // Another region of the same account holds no such key.
         #expect(await errorCode { _ = try await f.service.describeKey(keyID: key.id, f.context(region: "eu-west-1")) } == .notFound)
-        #expect(await errorCode { _ = try await f.service.decrypt(ciphertext: blob, context: EncryptionContext(), keyID: nil, algorithm: nil, dryRun: nil, f.context(region: "eu-west-1")) } == .invalidCiphertext)
+        #expect(
+            await errorCode {
+                _ = try await f.service.decrypt(
+                    ciphertext: blob, context: EncryptionContext(), keyID: nil, algorithm: nil, dryRun: nil, f.context(region: "eu-west-1"))
+            } == .invalidCiphertext)
     }
 
     @Test func aliasRules() async throws {
@@ -69,7 +80,9 @@ import Testing
         let tags = (0..<50).map { Tag(key: "k\($0)", value: "v") }
         try await f.service.tagResource(keyID: ids[0], tags: tags, f.context)
         try await f.service.tagResource(keyID: ids[0], tags: [Tag(key: "k1", value: "overwritten")], f.context)
-        #expect(await errorCode { try await f.service.tagResource(keyID: ids[0], tags: [Tag(key: "one-too-many", value: "")], f.context) } == .limitExceeded)
+        #expect(
+            await errorCode { try await f.service.tagResource(keyID: ids[0], tags: [Tag(key: "one-too-many", value: "")], f.context) }
+                == .limitExceeded)
         try await f.service.untagResource(keyID: ids[0], tagKeys: ["k0", "absent"], f.context)
         let listed = try await f.service.listResourceTags(keyID: ids[0], limit: 50, marker: nil, f.context)
         #expect(listed.tags.count == 49 && listed.nextMarker == nil && listed.tags.contains(Tag(key: "k1", value: "overwritten")))

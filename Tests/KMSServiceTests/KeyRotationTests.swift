@@ -2,6 +2,7 @@ import Foundation
 import KMSStorage
 import KMSStorageSQLite
 import Testing
+
 @testable import KMSService
 
 /// Automatic and on-demand rotation with an injected clock: every ciphertext made before any
@@ -21,9 +22,10 @@ import Testing
             #expect(try SymmetricCiphertext(parsing: [UInt8](blob)).materialVersion == UInt32(i + 1))
         }
         // ReEncrypt moves the oldest ciphertext to the newest material.
-        let moved = try await f.service.reEncrypt(ciphertext: blobs[0], sourceContext: EncryptionContext([:]), sourceKeyID: nil,
-                                                  destinationKeyID: key.id, destinationContext: EncryptionContext([:]),
-                                                  sourceAlgorithm: nil, destinationAlgorithm: nil, dryRun: nil, f.context)
+        let moved = try await f.service.reEncrypt(
+            ciphertext: blobs[0], sourceContext: EncryptionContext([:]), sourceKeyID: nil,
+            destinationKeyID: key.id, destinationContext: EncryptionContext([:]),
+            sourceAlgorithm: nil, destinationAlgorithm: nil, dryRun: nil, f.context)
         #expect(try SymmetricCiphertext(parsing: moved.ciphertextBlob).materialVersion == 4)
 
         let rotations = try await f.service.listKeyRotations(keyID: key.id, includeAllMaterial: false, limit: nil, marker: nil, f.context).entries
@@ -119,7 +121,9 @@ import Testing
         let rsa = try await f.createKey(.init(keyUsage: .encryptDecrypt, keySpec: .rsa2048))
         let hmac = try await f.createKey(.init(keyUsage: .generateVerifyMac, keySpec: .hmac256))
         for key in [rsa, hmac] {
-            #expect(await errorCode { try await f.service.enableKeyRotation(keyID: key.id, rotationPeriodInDays: nil, f.context) } == .unsupportedOperation)
+            #expect(
+                await errorCode { try await f.service.enableKeyRotation(keyID: key.id, rotationPeriodInDays: nil, f.context) }
+                    == .unsupportedOperation)
             #expect(await errorCode { _ = try await f.service.rotateKeyOnDemand(keyID: key.id, f.context) } == .unsupportedOperation)
             #expect(await errorCode { _ = try await f.service.getKeyRotationStatus(keyID: key.id, f.context) } == .unsupportedOperation)
         }

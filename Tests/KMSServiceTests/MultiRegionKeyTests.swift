@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSCore
 @testable import KMSService
 
@@ -11,7 +12,8 @@ import Testing
     let west = "eu-west-1"
 
     func replicate(_ f: ServiceFixture, _ key: KMSKey, to region: String, tags: [Tag] = []) async throws -> KMSKey {
-        try await f.service.replicateKey(.init(keyID: key.arn, replicaRegion: region, description: "replica in \(region)", tags: tags), f.context).replica
+        try await f.service.replicateKey(.init(keyID: key.arn, replicaRegion: region, description: "replica in \(region)", tags: tags), f.context)
+            .replica
     }
 
     @Test func aCiphertextFromOneRegionDecryptsInAnother() async throws {
@@ -24,10 +26,13 @@ import Testing
 
         let westContext = f.context(region: west)
         let blob = try await f.encrypt(primary.id, "across regions", context: ["app": "x"])
-        let opened = try await f.service.decrypt(ciphertext: blob, context: EncryptionContext(["app": "x"]), keyID: nil, algorithm: nil, dryRun: nil, westContext)
+        let opened = try await f.service.decrypt(
+            ciphertext: blob, context: EncryptionContext(["app": "x"]), keyID: nil, algorithm: nil, dryRun: nil, westContext)
         #expect(String(decoding: opened.plaintext, as: UTF8.self) == "across regions" && opened.keyARN == replica.arn)
-        let back = try await f.service.encrypt(keyID: replica.id, plaintext: Data("and back".utf8), context: EncryptionContext([:]), algorithm: nil,
-                                               dryRun: nil, westContext).ciphertextBlob
+        let back = try await f.service.encrypt(
+            keyID: replica.id, plaintext: Data("and back".utf8), context: EncryptionContext([:]), algorithm: nil,
+            dryRun: nil, westContext
+        ).ciphertextBlob
         #expect(try await f.decrypt(Data(back)) == "and back")
 
         // Tags, description and state are each key's own.
@@ -35,12 +40,18 @@ import Testing
         #expect(try await f.service.listResourceTags(keyID: primary.id, limit: nil, marker: nil, f.context).tags.isEmpty)
         try await f.service.disableKey(keyID: replica.id, westContext)
         #expect(try await f.encrypt(primary.id).count > 0)
-        #expect(await errorCode { _ = try await f.service.encrypt(keyID: replica.id, plaintext: Data("x".utf8), context: EncryptionContext([:]),
-                                                                 algorithm: nil, dryRun: nil, westContext) } == .disabled)
+        #expect(
+            await errorCode {
+                _ = try await f.service.encrypt(
+                    keyID: replica.id, plaintext: Data("x".utf8), context: EncryptionContext([:]),
+                    algorithm: nil, dryRun: nil, westContext)
+            } == .disabled)
 
         // Both sides describe the same set.
-        let fromPrimary = try #require(try await f.service.multiRegionConfiguration(of: try await f.service.describeKey(keyID: primary.id, f.context)))
-        let fromReplica = try #require(try await f.service.multiRegionConfiguration(of: try await f.service.describeKey(keyID: replica.id, westContext)))
+        let fromPrimary = try #require(
+            try await f.service.multiRegionConfiguration(of: try await f.service.describeKey(keyID: primary.id, f.context)))
+        let fromReplica = try #require(
+            try await f.service.multiRegionConfiguration(of: try await f.service.describeKey(keyID: replica.id, westContext)))
         #expect(fromPrimary.keyType == "PRIMARY" && fromReplica.keyType == "REPLICA")
         #expect(fromPrimary.primaryKey == fromReplica.primaryKey && fromPrimary.primaryKey.arn == primary.arn)
         #expect(fromPrimary.replicaKeys == [.init(arn: replica.arn, region: west)] && fromReplica.replicaKeys == fromPrimary.replicaKeys)
@@ -56,15 +67,21 @@ import Testing
         #expect(await errorCode { _ = try await replicate(f, primary, to: east) } == .alreadyExists)
         let replica = try await replicate(f, primary, to: west)
         #expect(await errorCode { _ = try await replicate(f, primary, to: west) } == .alreadyExists)
-        #expect(await errorCode { _ = try await f.service.replicateKey(.init(keyID: replica.id, replicaRegion: "ap-south-1"), f.context(region: west)) }
-            == .unsupportedOperation)
+        #expect(
+            await errorCode { _ = try await f.service.replicateKey(.init(keyID: replica.id, replicaRegion: "ap-south-1"), f.context(region: west)) }
+                == .unsupportedOperation)
         #expect(await errorCode { _ = try await replicate(f, primary, to: "cn-north-1") } == .validation)
         try await f.service.disableKey(keyID: primary.id, f.context)
         #expect(await errorCode { _ = try await replicate(f, primary, to: "ap-south-1") } == .disabled)
         // A caller whose identity policies don't allow kms:CreateKey is refused.
-        #expect(await errorCode { _ = try await f.service.replicateKey(.init(keyID: primary.arn, replicaRegion: "ap-south-1"),
-                                                                       RequestContext(principal: Principal(account: "111122223333", path: "user/nobody")!,
-                                                                                      region: east, requestID: "t")) } == .accessDenied)
+        #expect(
+            await errorCode {
+                _ = try await f.service.replicateKey(
+                    .init(keyID: primary.arn, replicaRegion: "ap-south-1"),
+                    RequestContext(
+                        principal: Principal(account: "111122223333", path: "user/nobody")!,
+                        region: east, requestID: "t"))
+            } == .accessDenied)
     }
 
     @Test func rotationOfThePrimaryReachesItsReplicas() async throws {
@@ -75,22 +92,30 @@ import Testing
         #expect(try await f.service.rotateKeyOnDemand(keyID: primary.id, f.context) == primary.arn)
         let v2 = try await f.encrypt(primary.id, "after rotation")
         #expect(try SymmetricCiphertext(parsing: [UInt8](v2)).materialVersion == 2)
-        let opened = try await f.service.decrypt(ciphertext: v2, context: EncryptionContext([:]), keyID: nil, algorithm: nil, dryRun: nil, westContext)
+        let opened = try await f.service.decrypt(
+            ciphertext: v2, context: EncryptionContext([:]), keyID: nil, algorithm: nil, dryRun: nil, westContext)
         #expect(String(decoding: opened.plaintext, as: UTF8.self) == "after rotation")
-        let replicaRotations = try await f.service.listKeyRotations(keyID: replica.id, includeAllMaterial: false, limit: nil, marker: nil, westContext).entries
-        let primaryRotations = try await f.service.listKeyRotations(keyID: primary.id, includeAllMaterial: false, limit: nil, marker: nil, f.context).entries
+        let replicaRotations = try await f.service.listKeyRotations(
+            keyID: replica.id, includeAllMaterial: false, limit: nil, marker: nil, westContext
+        ).entries
+        let primaryRotations = try await f.service.listKeyRotations(keyID: primary.id, includeAllMaterial: false, limit: nil, marker: nil, f.context)
+            .entries
         #expect(replicaRotations.map(\.materialID) == primaryRotations.map(\.materialID) && replicaRotations.count == 1)
 
         // Rotation is managed on the primary only; its schedule holds for the replicas.
         #expect(await errorCode { _ = try await f.service.rotateKeyOnDemand(keyID: replica.id, westContext) } == .unsupportedOperation)
-        #expect(await errorCode { try await f.service.enableKeyRotation(keyID: replica.id, rotationPeriodInDays: nil, westContext) } == .unsupportedOperation)
+        #expect(
+            await errorCode { try await f.service.enableKeyRotation(keyID: replica.id, rotationPeriodInDays: nil, westContext) }
+                == .unsupportedOperation)
         try await f.service.enableKeyRotation(keyID: primary.id, rotationPeriodInDays: 90, f.context)
         let status = try await f.service.getKeyRotationStatus(keyID: replica.id, westContext)
         #expect(status.enabled && status.periodInDays == 90)
         f.clock.advance(days: 90)
         #expect(try await f.service.rotateKeysDueForRotation() == [primary.id])
-        let v3 = try await f.service.encrypt(keyID: replica.id, plaintext: Data("v3".utf8), context: EncryptionContext([:]), algorithm: nil, dryRun: nil,
-                                             westContext).ciphertextBlob
+        let v3 = try await f.service.encrypt(
+            keyID: replica.id, plaintext: Data("v3".utf8), context: EncryptionContext([:]), algorithm: nil, dryRun: nil,
+            westContext
+        ).ciphertextBlob
         #expect(try SymmetricCiphertext(parsing: v3).materialVersion == 3)
         #expect(try await f.decrypt(Data(v3)) == "v3")
     }
@@ -127,7 +152,8 @@ import Testing
         let replica = try await replicate(f, primary, to: west)
         let westContext = f.context(region: west)
         #expect(await errorCode { try await f.service.updatePrimaryRegion(keyID: primary.id, primaryRegion: "ap-south-1", f.context) } == .notFound)
-        #expect(await errorCode { try await f.service.updatePrimaryRegion(keyID: replica.id, primaryRegion: east, westContext) } == .unsupportedOperation)
+        #expect(
+            await errorCode { try await f.service.updatePrimaryRegion(keyID: replica.id, primaryRegion: east, westContext) } == .unsupportedOperation)
         try await f.service.updatePrimaryRegion(keyID: primary.id, primaryRegion: west, f.context)
         let newPrimary = try await f.service.describeKey(keyID: replica.id, westContext)
         let oldPrimary = try await f.service.describeKey(keyID: primary.id, f.context)
@@ -145,12 +171,15 @@ import Testing
         let primary = try await f.createKey(.init(keyUsage: .signVerify, keySpec: .eccNistP256, multiRegion: true))
         let replica = try await replicate(f, primary, to: west)
         let westContext = f.context(region: west)
-        #expect(try await f.service.getPublicKey(keyID: primary.id, f.context).publicKey
-            == (try await f.service.getPublicKey(keyID: replica.id, westContext).publicKey))
+        #expect(
+            try await f.service.getPublicKey(keyID: primary.id, f.context).publicKey
+                == (try await f.service.getPublicKey(keyID: replica.id, westContext).publicKey))
         let message = Data("signed in one region".utf8)
-        let signature = try await f.service.sign(keyID: primary.id, message: message, messageType: nil, algorithm: .ecdsaSHA256, dryRun: nil, f.context)
-        _ = try await f.service.verify(keyID: replica.id, message: message, messageType: nil, signature: Data(signature.signature), algorithm: .ecdsaSHA256,
-                                       dryRun: nil, westContext)
+        let signature = try await f.service.sign(
+            keyID: primary.id, message: message, messageType: nil, algorithm: .ecdsaSHA256, dryRun: nil, f.context)
+        _ = try await f.service.verify(
+            keyID: replica.id, message: message, messageType: nil, signature: Data(signature.signature), algorithm: .ecdsaSHA256,
+            dryRun: nil, westContext)
     }
 
     @Test func importedMaterialMustBeImportedIntoEachReplica() async throws {
@@ -160,9 +189,12 @@ import Testing
         let material = (0..<32).map { _ in UInt8.random(in: 0...255) }
         func importInto(_ key: KMSKey, _ material: [UInt8], _ context: RequestContext) async throws -> String {
             let p = try await f.service.getParametersForImport(keyID: key.id, algorithm: .rsaesOAEPSHA256, wrappingKeySpec: .rsa2048, context)
-            return try await f.service.importKeyMaterial(.init(keyID: key.id, importToken: p.importToken,
-                                                               encryptedKeyMaterial: try ImportKeyMaterialTests.wrap(material, p, .rsaesOAEPSHA256),
-                                                               expirationModel: .doesNotExpire), context).materialID
+            return try await f.service.importKeyMaterial(
+                .init(
+                    keyID: key.id, importToken: p.importToken,
+                    encryptedKeyMaterial: try ImportKeyMaterialTests.wrap(material, p, .rsaesOAEPSHA256),
+                    expirationModel: .doesNotExpire), context
+            ).materialID
         }
         let primaryMaterialID = try await importInto(primary, material, f.context)
         let replica = try await replicate(f, primary, to: west)
@@ -171,7 +203,8 @@ import Testing
         #expect(await errorCode { _ = try await importInto(replica, (0..<32).map { _ in 1 }, westContext) } == .incorrectKeyMaterial)
         #expect(try await importInto(replica, material, westContext) == primaryMaterialID)
         let blob = try await f.encrypt(primary.id, "imported everywhere")
-        let opened = try await f.service.decrypt(ciphertext: blob, context: EncryptionContext([:]), keyID: nil, algorithm: nil, dryRun: nil, westContext)
+        let opened = try await f.service.decrypt(
+            ciphertext: blob, context: EncryptionContext([:]), keyID: nil, algorithm: nil, dryRun: nil, westContext)
         #expect(String(decoding: opened.plaintext, as: UTF8.self) == "imported everywhere")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSService
 
 /// Key material must never reach storage in the clear: this test learns real material through
@@ -31,8 +32,10 @@ import Testing
         #expect(contents.contains { contains($0, Array("ENCRYPT_DECRYPT".utf8)) })
 
         for secret in secrets {
-            let forms = [secret, Array(Data(secret).base64EncodedString().utf8), Array(secret.map { String(format: "%02x", $0) }.joined().utf8),
-                         Array(secret.prefix(16))]
+            let forms = [
+                secret, Array(Data(secret).base64EncodedString().utf8), Array(secret.map { String(format: "%02x", $0) }.joined().utf8),
+                Array(secret.prefix(16)),
+            ]
             for (file, content) in zip(files, contents) {
                 for form in forms {
                     #expect(!contains(content, form), "\(file.lastPathComponent) holds key material")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KMSService
 
 /// Resource quotas (keys per region, aliases per key) and request-rate quotas, with the
@@ -41,7 +42,11 @@ import Testing
         // Elliptic-curve keys have a quota of their own.
         let ecc = try await f.createKey(.init(keyUsage: .signVerify, keySpec: .eccNistP256))
         _ = try await f.service.sign(keyID: ecc.id, message: Data("m".utf8), messageType: .raw, algorithm: .ecdsaSHA256, dryRun: nil, f.context)
-        #expect(await errorCode { _ = try await f.service.sign(keyID: ecc.id, message: Data("m".utf8), messageType: .raw, algorithm: .ecdsaSHA256, dryRun: nil, f.context) } == .throttling)
+        #expect(
+            await errorCode {
+                _ = try await f.service.sign(
+                    keyID: ecc.id, message: Data("m".utf8), messageType: .raw, algorithm: .ecdsaSHA256, dryRun: nil, f.context)
+            } == .throttling)
         // Operations without a quota (Sign's key lookup aside) are not throttled.
         for _ in 0..<10 { try f.service.admit(operation: "Sign", f.context) }
     }

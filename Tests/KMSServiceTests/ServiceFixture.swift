@@ -2,6 +2,7 @@ import Foundation
 import KMSStorage
 import KMSStorageSQLite
 import Synchronization
+
 @testable import KMSService
 
 /// A clock tests move by hand.
@@ -38,7 +39,10 @@ final class ServiceFixture: Sendable {
     }
 
     func encrypt(_ keyID: String, _ text: String = "hello", context pairs: [String: String] = [:]) async throws -> Data {
-        Data(try await service.encrypt(keyID: keyID, plaintext: Data(text.utf8), context: EncryptionContext(pairs), algorithm: nil, dryRun: nil, context).ciphertextBlob)
+        Data(
+            try await service.encrypt(
+                keyID: keyID, plaintext: Data(text.utf8), context: EncryptionContext(pairs), algorithm: nil, dryRun: nil, context
+            ).ciphertextBlob)
     }
 
     func decrypt(_ blob: Data, keyID: String? = nil, context pairs: [String: String] = [:]) async throws -> String {

@@ -2,6 +2,7 @@ import Foundation
 import KMSStorage
 import KMSStoreTesting
 import Testing
+
 @testable import KMSStorageSQLite
 
 /// A fresh database file in a temporary directory.
@@ -36,8 +37,10 @@ func temporaryDatabase() throws -> (path: String, directory: URL) {
         let alice = Principal.user(account: "111122223333", "alice")
         let now = Date(timeIntervalSince1970: 1_700_000_000)
         var key = StoreConformanceFixtures.key()
-        try await other.commit([.insertKey(key), .insertPrincipal(alice, creationDate: now),
-                                .insertAccessKey(AccessKey(id: "AKIAALICE", principal: alice, sealedSecret: [1]), creationDate: now)])
+        try await other.commit([
+            .insertKey(key), .insertPrincipal(alice, creationDate: now),
+            .insertAccessKey(AccessKey(id: "AKIAALICE", principal: alice, sealedSecret: [1]), creationDate: now),
+        ])
         #expect(try await server.key(id: key.id, region: key.region)?.state == .enabled)
         #expect(try await server.accessKey(id: "AKIAALICE") != nil)
         #expect(try await server.identityPolicies(of: alice).isEmpty)
@@ -48,9 +51,13 @@ func temporaryDatabase() throws -> (path: String, directory: URL) {
         #expect(try await server.key(id: key.id, region: key.region)?.state == .disabled)
         try await other.commit([.putIdentityPolicy(alice, IdentityPolicy(name: "p", document: "{}"))])
         #expect(try await server.identityPolicies(of: alice).map(\.name) == ["p"])
-        try await other.commit([.insertGrant(Grant(id: "g", keyID: key.id, keyARN: key.arn, name: nil, granteePrincipal: alice.arn,
-                                                   retiringPrincipal: nil, operations: [.decrypt], constraints: nil,
-                                                   issuingAccount: "arn:aws:iam::111122223333:root", creationDate: now))])
+        try await other.commit([
+            .insertGrant(
+                Grant(
+                    id: "g", keyID: key.id, keyARN: key.arn, name: nil, granteePrincipal: alice.arn,
+                    retiringPrincipal: nil, operations: [.decrypt], constraints: nil,
+                    issuingAccount: "arn:aws:iam::111122223333:root", creationDate: now))
+        ])
         #expect(try await server.grants(keyID: key.id, region: key.region, grantees: [alice.arn]).map(\.id) == ["g"])
         try await other.commit([.deleteAccessKey(id: "AKIAALICE")])
         #expect(try await server.accessKey(id: "AKIAALICE") == nil)
@@ -77,7 +84,9 @@ func temporaryDatabase() throws -> (path: String, directory: URL) {
 
 enum StoreConformanceFixtures {
     static func key() -> KMSKey {
-        KMSKey(id: UUID().uuidString.lowercased(), account: "111122223333", region: "us-east-1", creationDate: Date(timeIntervalSince1970: 1_700_000_000),
-               description: "", usage: .encryptDecrypt, spec: .symmetricDefault, origin: .awsKMS, state: .enabled, policy: "{}")
+        KMSKey(
+            id: UUID().uuidString.lowercased(), account: "111122223333", region: "us-east-1",
+            creationDate: Date(timeIntervalSince1970: 1_700_000_000),
+            description: "", usage: .encryptDecrypt, spec: .symmetricDefault, origin: .awsKMS, state: .enabled, policy: "{}")
     }
 }

@@ -60,10 +60,12 @@ let benchmarks: @Sendable () -> Void = {
 
     let defaultPolicy = try! PolicyDocument.parse(defaultKeyPolicy, as: .keyPolicy)
     let consolePolicy = try! PolicyDocument.parse(consoleKeyPolicy, as: .keyPolicy)
-    let rootAsks = AuthorizationRequest(principal: .root(account: account), action: "kms:Encrypt", resource: keyARN,
-                                        conditionValues: conditionValues)
-    let userAsks = AuthorizationRequest(principal: .user(account: account, "alice"), action: "kms:Encrypt", resource: keyARN,
-                                        conditionValues: conditionValues)
+    let rootAsks = AuthorizationRequest(
+        principal: .root(account: account), action: "kms:Encrypt", resource: keyARN,
+        conditionValues: conditionValues)
+    let userAsks = AuthorizationRequest(
+        principal: .user(account: account, "alice"), action: "kms:Encrypt", resource: keyARN,
+        conditionValues: conditionValues)
     Benchmark("Policy evaluate, default key policy") { benchmark in
         for _ in benchmark.scaledIterations { blackHole(defaultPolicy.evaluate(rootAsks)) }
     }
@@ -93,9 +95,10 @@ let benchmarks: @Sendable () -> Void = {
     // store's writer makes them for every request.
 
     guard case .object(let record)? = JSONValue.parse(encryptEventRecord) else { fatalError("encryptEventRecord is not a JSON object") }
-    let event = AuditEvent(chain: "main", record: record,
-                           eventTime: Date(), eventName: "Encrypt", account: account, region: "us-east-1", userName: nil,
-                           accessKeyID: SignedEncrypt.accessKeyID, readOnly: true, errorCode: nil, keyIDs: [keyID])
+    let event = AuditEvent(
+        chain: "main", record: record,
+        eventTime: Date(), eventName: "Encrypt", account: account, region: "us-east-1", userName: nil,
+        accessKeyID: SignedEncrypt.accessKeyID, readOnly: true, errorCode: nil, keyIDs: [keyID])
     let previousDigest = AuditChain.digest(Array("previous".utf8))
     Benchmark("Audit event seal and digest") { benchmark in
         for _ in benchmark.scaledIterations {
@@ -106,17 +109,17 @@ let benchmarks: @Sendable () -> Void = {
 
 /// An Encrypt event's CloudTrail record as the server writes it, before its chain links.
 let encryptEventRecord = """
-{"awsRegion": "us-east-1", "eventCategory": "Management", "eventID": "47e01a9b-9f10-4178-a6af-d74cd92ff377",
- "eventName": "Encrypt", "eventSource": "kms.amazonaws.com", "eventTime": "2026-11-23T08:44:21Z", "eventType": "AwsApiCall",
- "eventVersion": "1.08", "managementEvent": true, "readOnly": true, "recipientAccountId": "\(account)",
- "requestID": "b258a945-6275-4e68-ab9f-dd56b8d161f3",
- "requestParameters": {"keyId": "\(keyARN)", "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
-                       "encryptionContext": {"purpose": "benchmark", "tenant": "example"}},
- "resources": [{"ARN": "\(keyARN)", "accountId": "\(account)", "type": "AWS::KMS::Key"}],
- "responseElements": null, "sourceIPAddress": "127.0.0.1", "userAgent": "aws-cli/2.22.0",
- "userIdentity": {"accessKeyId": "\(SignedEncrypt.accessKeyID)", "accountId": "\(account)",
-                  "arn": "arn:aws:iam::\(account):root", "principalId": "\(account)", "type": "Root"}}
-"""
+    {"awsRegion": "us-east-1", "eventCategory": "Management", "eventID": "47e01a9b-9f10-4178-a6af-d74cd92ff377",
+     "eventName": "Encrypt", "eventSource": "kms.amazonaws.com", "eventTime": "2026-11-23T08:44:21Z", "eventType": "AwsApiCall",
+     "eventVersion": "1.08", "managementEvent": true, "readOnly": true, "recipientAccountId": "\(account)",
+     "requestID": "b258a945-6275-4e68-ab9f-dd56b8d161f3",
+     "requestParameters": {"keyId": "\(keyARN)", "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+                           "encryptionContext": {"purpose": "benchmark", "tenant": "example"}},
+     "resources": [{"ARN": "\(keyARN)", "accountId": "\(account)", "type": "AWS::KMS::Key"}],
+     "responseElements": null, "sourceIPAddress": "127.0.0.1", "userAgent": "aws-cli/2.22.0",
+     "userIdentity": {"accessKeyId": "\(SignedEncrypt.accessKeyID)", "accountId": "\(account)",
+                      "arn": "arn:aws:iam::\(account):root", "principalId": "\(account)", "type": "Root"}}
+    """
 
 /// `size` bytes counting up from 0 (wrapping): the plaintext of every benchmark.
 func bytePattern(_ size: Int) -> Data {
@@ -141,11 +144,13 @@ struct SignedEncrypt: Sendable {
         let host = "kms.us-east-1.amazonaws.com"
         let signed = SigV4Signer(accessKey: Self.accessKeyID, secretKey: Self.secret, region: "us-east-1")
             .headers(host: host, operation: "Encrypt", body: Array(body), now: date)
-        http = SigV4.HTTPRequest(method: "POST", path: "/", query: "", headers: [
-            ("Host", host),
-            ("User-Agent", "aws-cli/2.22.0 md/Botocore#1.35.0 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.6"),
-            ("Content-Length", String(body.count)),
-        ] + signed.map { (name: $0.0, value: $0.1) }, body: body)
+        http = SigV4.HTTPRequest(
+            method: "POST", path: "/", query: "",
+            headers: [
+                ("Host", host),
+                ("User-Agent", "aws-cli/2.22.0 md/Botocore#1.35.0 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.6"),
+                ("Content-Length", String(body.count)),
+            ] + signed.map { (name: $0.0, value: $0.1) }, body: body)
     }
 
     /// The server's access-key lookup, answered from memory (a cached read in the server).
@@ -172,28 +177,28 @@ let conditionValues: [String: [String]] = [
 
 /// The policy AWS gives a key created without one.
 let defaultKeyPolicy = """
-{"Version": "2012-10-17", "Id": "key-default-1", "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
- "Principal": {"AWS": "arn:aws:iam::\(account):root"}, "Action": "kms:*", "Resource": "*"}]}
-"""
+    {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+     "Principal": {"AWS": "arn:aws:iam::\(account):root"}, "Action": "kms:*", "Resource": "*"}]}
+    """
 
 /// A key policy as the console writes one, with an encryption-context condition on its users.
 let consoleKeyPolicy = """
-{"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": [
- {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::\(account):root"},
-  "Action": "kms:*", "Resource": "*"},
- {"Sid": "Allow access for Key Administrators", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::\(account):role/KeyAdmin"},
-  "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
-             "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
-             "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"], "Resource": "*"},
- {"Sid": "Allow use of the key", "Effect": "Allow",
-  "Principal": {"AWS": ["arn:aws:iam::\(account):user/alice", "arn:aws:iam::\(account):role/App"]},
-  "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
-  "Condition": {"StringEquals": {"kms:EncryptionContext:purpose": "benchmark"}}},
- {"Sid": "Allow attachment of persistent resources", "Effect": "Allow",
-  "Principal": {"AWS": ["arn:aws:iam::\(account):user/alice", "arn:aws:iam::\(account):role/App"]},
-  "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
-  "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
- {"Sid": "Deny outside the organization's network", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
-  "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "\(account)"}}}
-]}
-"""
+    {"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": [
+     {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::\(account):root"},
+      "Action": "kms:*", "Resource": "*"},
+     {"Sid": "Allow access for Key Administrators", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::\(account):role/KeyAdmin"},
+      "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+                 "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+                 "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"], "Resource": "*"},
+     {"Sid": "Allow use of the key", "Effect": "Allow",
+      "Principal": {"AWS": ["arn:aws:iam::\(account):user/alice", "arn:aws:iam::\(account):role/App"]},
+      "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+      "Condition": {"StringEquals": {"kms:EncryptionContext:purpose": "benchmark"}}},
+     {"Sid": "Allow attachment of persistent resources", "Effect": "Allow",
+      "Principal": {"AWS": ["arn:aws:iam::\(account):user/alice", "arn:aws:iam::\(account):role/App"]},
+      "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+      "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+     {"Sid": "Deny outside the organization's network", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+      "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "\(account)"}}}
+    ]}
+    """

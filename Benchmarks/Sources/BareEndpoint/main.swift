@@ -13,8 +13,9 @@ struct BareEndpoint: AsyncParsableCommand {
         let router = Router()
         router.post("/") { request, _ -> Response in
             _ = try await request.body.collect(upTo: 1 << 20)
-            return Response(status: .ok, headers: [.contentType: "application/x-amz-json-1.1"],
-                            body: .init(byteBuffer: ByteBuffer(string: payload)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/x-amz-json-1.1"],
+                body: .init(byteBuffer: ByteBuffer(string: payload)))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
         try await app.runService()

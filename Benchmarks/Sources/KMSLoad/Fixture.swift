@@ -41,13 +41,14 @@ struct Fixture: Codable, Sendable {
         // A kind the server refuses is left empty, and its scenarios are not run.
         func one(_ spec: String, _ usage: String) async throws -> [String] {
             guard kinds.contains(spec),
-                  let meta = try? await client.json("CreateKey", ["KeySpec": spec, "KeyUsage": usage])["KeyMetadata"] as? [String: Any],
-                  let id = meta["KeyId"] as? String
+                let meta = try? await client.json("CreateKey", ["KeySpec": spec, "KeyUsage": usage])["KeyMetadata"] as? [String: Any],
+                let id = meta["KeyId"] as? String
             else { return [] }
             return [id]
         }
-        return Fixture(symmetric: pairs.map(\.1), blobs: pairs.map(\.2),
-                       hmac: try await one("HMAC_256", "GENERATE_VERIFY_MAC"), p256: try await one("ECC_NIST_P256", "SIGN_VERIFY"),
-                       ed25519: try await one("ECC_NIST_EDWARDS25519", "SIGN_VERIFY"), rsa2048: try await one("RSA_2048", "SIGN_VERIFY"))
+        return Fixture(
+            symmetric: pairs.map(\.1), blobs: pairs.map(\.2),
+            hmac: try await one("HMAC_256", "GENERATE_VERIFY_MAC"), p256: try await one("ECC_NIST_P256", "SIGN_VERIFY"),
+            ed25519: try await one("ECC_NIST_EDWARDS25519", "SIGN_VERIFY"), rsa2048: try await one("RSA_2048", "SIGN_VERIFY"))
     }
 }

@@ -82,9 +82,13 @@ struct KMSLoad: AsyncParsableCommand {
                                 if firstError == nil { firstError = "\(error)" }
                             }
                             guard sent >= measureFrom else { continue }
-                            if failed { errors += 1; continue }
+                            if failed {
+                                errors += 1
+                                continue
+                            }
                             let elapsed = ContinuousClock.now - sent
-                            _ = histogram.record(UInt64(max(1, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)))
+                            _ = histogram.record(
+                                UInt64(max(1, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)))
                         }
                         return (histogram, errors, firstError)
                     }
@@ -137,4 +141,3 @@ struct KMSLoad: AsyncParsableCommand {
         }
     }
 }
-

@@ -40,7 +40,10 @@ public final class SigV4Signer: Sendable {
         let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(day: day)))
         return [
             ("Content-Type", contentType), ("X-Amz-Date", amzDate), ("X-Amz-Target", target),
-            ("Authorization", "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=\(signature)"),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=\(signature)"
+            ),
         ]
     }
 
@@ -65,7 +68,10 @@ public final class SigV4Signer: Sendable {
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0f)]) }
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
         return String(decoding: out, as: UTF8.self)
     }
 }

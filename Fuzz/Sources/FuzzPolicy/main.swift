@@ -7,8 +7,10 @@ import KMSCore
 let request = AuthorizationRequest(
     principal: .user(account: "111122223333", "alice"), action: "kms:Encrypt",
     resource: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    conditionValues: ["kms:EncryptionContext:app": ["demo"], "aws:SourceIp": ["10.1.2.3"], "aws:CurrentTime": ["2026-12-03T00:00:00Z"],
-                      "aws:PrincipalTag/team": ["blue"], "kms:GrantOperations": ["Encrypt", "Decrypt"]])
+    conditionValues: [
+        "kms:EncryptionContext:app": ["demo"], "aws:SourceIp": ["10.1.2.3"], "aws:CurrentTime": ["2026-12-03T00:00:00Z"],
+        "aws:PrincipalTag/team": ["blue"], "kms:GrantOperations": ["Encrypt", "Decrypt"],
+    ])
 
 func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = input(data, size)

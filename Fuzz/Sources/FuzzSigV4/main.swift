@@ -17,8 +17,9 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         headers.append((String(line[..<colon]), String(line[line.index(after: colon)...])))
     }
     headers.append(("authorization", String(lines.first ?? "")))
-    let request = SigV4.HTTPRequest(method: "POST", path: String(lines.last ?? "/"), query: String(lines.dropFirst().first ?? ""),
-                                    headers: headers, body: Data(text.utf8))
+    let request = SigV4.HTTPRequest(
+        method: "POST", path: String(lines.last ?? "/"), query: String(lines.dropFirst().first ?? ""),
+        headers: headers, body: Data(text.utf8))
     let now = Date(timeIntervalSince1970: 1_800_000_000)
     if let preflight = try? SigV4.preflight(request, now: now, requiredSignedHeaders: ["host"]) {
         _ = SigV4.canonicalRequest(request, signedHeaders: preflight.authorization.signedHeaders)

@@ -29,34 +29,37 @@ public struct AuditCheckpoint: Sendable, Equatable {
             "time": .string(AuditTime.iso8601(time)),
             "publicKeyFingerprint": .string(publicKeyFingerprint),
             "previousSignature": previousSignature.map { .string(Data($0).base64EncodedString()) } ?? .null,
-            "chains": .array(chains.map { c in
-                .object([
-                    "chain": .string(c.chain),
-                    "baseSequence": .number(Double(c.baseSequence)),
-                    "baseDigest": .string(Hex.encode(c.baseDigest)),
-                    "headSequence": .number(Double(c.headSequence)),
-                    "headDigest": .string(Hex.encode(c.headDigest)),
-                ])
-            }),
+            "chains": .array(
+                chains.map { c in
+                    .object([
+                        "chain": .string(c.chain),
+                        "baseSequence": .number(Double(c.baseSequence)),
+                        "baseDigest": .string(Hex.encode(c.baseDigest)),
+                        "headSequence": .number(Double(c.headSequence)),
+                        "headDigest": .string(Hex.encode(c.headDigest)),
+                    ])
+                }),
         ]).canonicalBytes
     }
 
     /// Reads a statement back; nil when the bytes are not one.
     public init?(statement bytes: [UInt8]) {
         guard let json = JSONValue.parse(bytes: bytes), json.canonicalBytes == bytes,
-              let time = json[member: "time"]?.stringValue.flatMap(AuditTime.parseISO8601),
-              let fingerprint = json[member: "publicKeyFingerprint"]?.stringValue,
-              case .array(let items)? = json[member: "chains"]
+            let time = json[member: "time"]?.stringValue.flatMap(AuditTime.parseISO8601),
+            let fingerprint = json[member: "publicKeyFingerprint"]?.stringValue,
+            case .array(let items)? = json[member: "chains"]
         else { return nil }
         var chains: [AuditChainState] = []
         for item in items {
             guard let name = item[member: "chain"]?.stringValue,
-                  case .number(let base)? = item[member: "baseSequence"], case .number(let head)? = item[member: "headSequence"],
-                  let baseDigest = item[member: "baseDigest"]?.stringValue.flatMap(Hex.decode),
-                  let headDigest = item[member: "headDigest"]?.stringValue.flatMap(Hex.decode)
+                case .number(let base)? = item[member: "baseSequence"], case .number(let head)? = item[member: "headSequence"],
+                let baseDigest = item[member: "baseDigest"]?.stringValue.flatMap(Hex.decode),
+                let headDigest = item[member: "headDigest"]?.stringValue.flatMap(Hex.decode)
             else { return nil }
-            chains.append(AuditChainState(chain: name, baseSequence: Int64(base), baseDigest: baseDigest,
-                                          headSequence: Int64(head), headDigest: headDigest))
+            chains.append(
+                AuditChainState(
+                    chain: name, baseSequence: Int64(base), baseDigest: baseDigest,
+                    headSequence: Int64(head), headDigest: headDigest))
         }
         var previous: [UInt8]?
         if let text = json[member: "previousSignature"]?.stringValue {
@@ -144,7 +147,7 @@ public enum AuditTime {
         responseDateFormatter.withLock { $0.string(from: date) }
     }
 
-    /// Made once: a DateFormatter costs far more to make than to use (it was 9 % of CreateKey).
+    /// Made once: a DateFormatter costs far more to make than to use.
     private static let responseDateFormatter: Mutex<DateFormatter> = {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

@@ -24,8 +24,10 @@ public struct AuditEvent: Sendable {
     /// IDs of the KMS keys in `resources`.
     public var keyIDs: [String]
 
-    public init(chain: String, record: [String: JSONValue], eventTime: Date, eventName: String, account: String?, region: String?,
-                userName: String?, accessKeyID: String?, readOnly: Bool, errorCode: String?, keyIDs: [String]) {
+    public init(
+        chain: String, record: [String: JSONValue], eventTime: Date, eventName: String, account: String?, region: String?,
+        userName: String?, accessKeyID: String?, readOnly: Bool, errorCode: String?, keyIDs: [String]
+    ) {
         self.chain = chain
         self.record = record
         self.eventTime = eventTime
@@ -106,9 +108,9 @@ public enum AuditChain {
     /// The links a sealed record carries; nil when the bytes are not a sealed record.
     public static func links(of record: JSONValue) -> (chain: String, sequence: Int64, previousDigest: [UInt8])? {
         guard let additional = record[member: "additionalEventData"],
-              let chain = additional[member: "auditChain"]?.stringValue,
-              case .number(let sequence)? = additional[member: "auditSequence"], sequence.rounded() == sequence, sequence >= 1,
-              let previous = additional[member: "previousEventDigest"]?.stringValue.flatMap(Hex.decode), previous.count == 32
+            let chain = additional[member: "auditChain"]?.stringValue,
+            case .number(let sequence)? = additional[member: "auditSequence"], sequence.rounded() == sequence, sequence >= 1,
+            let previous = additional[member: "previousEventDigest"]?.stringValue.flatMap(Hex.decode), previous.count == 32
         else { return nil }
         return (chain, Int64(sequence), previous)
     }

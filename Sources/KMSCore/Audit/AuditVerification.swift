@@ -39,17 +39,23 @@ public struct AuditChainVerifier: Sendable {
             return AuditProblem("chain \(chain): event \(eventID) was sealed in chain \(links.chain)")
         }
         if let storedSequence, storedSequence != links.sequence {
-            return AuditProblem("chain \(chain): event \(eventID) is stored at sequence \(storedSequence) but was sealed at \(links.sequence) (events reordered)")
+            return AuditProblem(
+                "chain \(chain): event \(eventID) is stored at sequence \(storedSequence) but was sealed at \(links.sequence) (events reordered)")
         }
         if links.sequence > lastSequence + 1 {
-            let missing = links.sequence - 1 == lastSequence + 1 ? "event \(lastSequence + 1) is" : "events \(lastSequence + 1)–\(links.sequence - 1) are"
-            return AuditProblem("chain \(chain): \(missing) missing between \(lastEventID) (sequence \(lastSequence)) and \(eventID) (sequence \(links.sequence))")
+            let missing =
+                links.sequence - 1 == lastSequence + 1 ? "event \(lastSequence + 1) is" : "events \(lastSequence + 1)–\(links.sequence - 1) are"
+            return AuditProblem(
+                "chain \(chain): \(missing) missing between \(lastEventID) (sequence \(lastSequence)) and \(eventID) (sequence \(links.sequence))")
         }
         if links.sequence <= lastSequence {
-            return AuditProblem("chain \(chain): event \(eventID) (sequence \(links.sequence)) comes after sequence \(lastSequence) (events reordered or duplicated)")
+            return AuditProblem(
+                "chain \(chain): event \(eventID) (sequence \(links.sequence)) comes after sequence \(lastSequence) (events reordered or duplicated)")
         }
         if links.previousDigest != lastDigest {
-            return AuditProblem("chain \(chain): the link from sequence \(lastSequence) (\(lastEventID)) to sequence \(links.sequence) (\(eventID)) is broken: the first was altered, or the second inserted or altered")
+            return AuditProblem(
+                "chain \(chain): the link from sequence \(lastSequence) (\(lastEventID)) to sequence \(links.sequence) (\(eventID)) is broken: the first was altered, or the second inserted or altered"
+            )
         }
         lastSequence = links.sequence
         lastDigest = AuditChain.digest(bytes)
@@ -72,7 +78,10 @@ public func verifyAuditCheckpoints(_ signed: [SignedAuditCheckpoint], key: Audit
             return .failure(AuditProblem("checkpoint \(index + 1): signed by another key (\(checkpoint.publicKeyFingerprint))"))
         }
         if index > 0, checkpoint.previousSignature != previous {
-            return .failure(AuditProblem("checkpoint \(index + 1) (\(AuditTime.iso8601(checkpoint.time))) does not follow checkpoint \(index): a checkpoint was removed or reordered"))
+            return .failure(
+                AuditProblem(
+                    "checkpoint \(index + 1) (\(AuditTime.iso8601(checkpoint.time))) does not follow checkpoint \(index): a checkpoint was removed or reordered"
+                ))
         }
         previous = item.signature
         checkpoints.append(checkpoint)
@@ -86,8 +95,10 @@ public func verifyAuditCheckpoints(_ signed: [SignedAuditCheckpoint], key: Audit
 ///   - chains: where each chain stands in the trail being verified (base from the store or
 ///     the export, head as recomputed).
 ///   - digests: recomputed digests by chain and sequence, for the sequences checkpoints name.
-public func verifyAuditChains(_ chains: [AuditChainState], against checkpoints: [AuditCheckpoint],
-                              digests: [String: [Int64: [UInt8]]]) -> AuditProblem? {
+public func verifyAuditChains(
+    _ chains: [AuditChainState], against checkpoints: [AuditCheckpoint],
+    digests: [String: [Int64: [UInt8]]]
+) -> AuditProblem? {
     let byName = Dictionary(chains.map { ($0.chain, $0) }, uniquingKeysWith: { a, _ in a })
     for (index, checkpoint) in checkpoints.enumerated() {
         let when = "checkpoint \(index + 1) (\(AuditTime.iso8601(checkpoint.time)))"
@@ -96,11 +107,14 @@ public func verifyAuditChains(_ chains: [AuditChainState], against checkpoints: 
                 return AuditProblem("chain \(attested.chain), attested by \(when) up to sequence \(attested.headSequence), is missing")
             }
             if attested.headSequence > current.headSequence {
-                return AuditProblem("chain \(attested.chain): \(when) attests sequence \(attested.headSequence), but the chain ends at \(current.headSequence) (events removed from its end)")
+                return AuditProblem(
+                    "chain \(attested.chain): \(when) attests sequence \(attested.headSequence), but the chain ends at \(current.headSequence) (events removed from its end)"
+                )
             }
             if attested.headSequence < current.baseSequence { continue }  // pruned since
             if digests[attested.chain]?[attested.headSequence] != attested.headDigest {
-                return AuditProblem("chain \(attested.chain): the events up to sequence \(attested.headSequence) differ from what \(when) attests (rewritten)")
+                return AuditProblem(
+                    "chain \(attested.chain): the events up to sequence \(attested.headSequence) differ from what \(when) attests (rewritten)")
             }
         }
     }
@@ -109,7 +123,9 @@ public func verifyAuditChains(_ chains: [AuditChainState], against checkpoints: 
             let attested = newest.chains.first { $0.chain == current.chain }
             let attestedBase = attested?.baseSequence ?? 0
             if current.baseSequence != attestedBase, current.baseSequence > 0 || attested != nil {
-                return AuditProblem("chain \(current.chain): it starts after sequence \(current.baseSequence), but the newest checkpoint attests a start after \(attestedBase) (events removed from its start)")
+                return AuditProblem(
+                    "chain \(current.chain): it starts after sequence \(current.baseSequence), but the newest checkpoint attests a start after \(attestedBase) (events removed from its start)"
+                )
             }
         }
     }

@@ -102,8 +102,9 @@ public struct CloudTrailRecord: Sendable {
 extension AuditEvent {
     /// The event of `record`, for `chain`, with its lookup columns taken from the record.
     public init(chain: String, _ record: CloudTrailRecord) {
-        self.init(chain: chain, record: record.fields, eventTime: record.eventTime, eventName: record.eventName,
-                  account: record.recipientAccountID, region: record.awsRegion, userName: record.userName,
-                  accessKeyID: record.accessKeyID, readOnly: record.readOnly, errorCode: record.errorCode, keyIDs: record.keyIDs)
+        self.init(
+            chain: chain, record: record.fields, eventTime: record.eventTime, eventName: record.eventName,
+            account: record.recipientAccountID, region: record.awsRegion, userName: record.userName,
+            accessKeyID: record.accessKeyID, readOnly: record.readOnly, errorCode: record.errorCode, keyIDs: record.keyIDs)
     }
 }

@@ -43,7 +43,8 @@ public struct PolicyCondition: Sendable, Equatable {
             for (key, raw) in keys.sorted(by: { $0.key < $1.key }) {
                 let values = try Self.values(raw, name)
                 try test.validate(values, operator: name)
-                conditions.append(PolicyCondition(qualifier: qualifier, test: test, ifExists: ifExists, key: ConditionKey.normalized(key), values: values))
+                conditions.append(
+                    PolicyCondition(qualifier: qualifier, test: test, ifExists: ifExists, key: ConditionKey.normalized(key), values: values))
             }
         }
         return conditions
@@ -108,23 +109,25 @@ public enum ConditionTest: String, Sendable, CaseIterable {
     var isNegated: Bool {
         switch self {
         case .stringNotEquals, .stringNotEqualsIgnoreCase, .stringNotLike, .numericNotEquals, .dateNotEquals,
-             .notIpAddress, .arnNotEquals, .arnNotLike: true
+            .notIpAddress, .arnNotEquals, .arnNotLike:
+            true
         default: false
         }
     }
 
     /// Policy values an operator cannot read make the policy malformed.
     func validate(_ values: [String], operator name: String) throws(KMSError) {
-        let readable: Bool = switch self {
-        case .numericEquals, .numericNotEquals, .numericLessThan, .numericLessThanEquals, .numericGreaterThan, .numericGreaterThanEquals:
-            values.allSatisfy { Double($0) != nil }
-        case .dateEquals, .dateNotEquals, .dateLessThan, .dateLessThanEquals, .dateGreaterThan, .dateGreaterThanEquals:
-            values.allSatisfy { Self.date($0) != nil }
-        case .bool, .null: values.allSatisfy { ["true", "false"].contains($0.lowercased()) }
-        case .binaryEquals: values.allSatisfy { Data(base64Encoded: $0) != nil }
-        case .ipAddress, .notIpAddress: values.allSatisfy { IPNetwork($0) != nil }
-        default: true
-        }
+        let readable: Bool =
+            switch self {
+            case .numericEquals, .numericNotEquals, .numericLessThan, .numericLessThanEquals, .numericGreaterThan, .numericGreaterThanEquals:
+                values.allSatisfy { Double($0) != nil }
+            case .dateEquals, .dateNotEquals, .dateLessThan, .dateLessThanEquals, .dateGreaterThan, .dateGreaterThanEquals:
+                values.allSatisfy { Self.date($0) != nil }
+            case .bool, .null: values.allSatisfy { ["true", "false"].contains($0.lowercased()) }
+            case .binaryEquals: values.allSatisfy { Data(base64Encoded: $0) != nil }
+            case .ipAddress, .notIpAddress: values.allSatisfy { IPNetwork($0) != nil }
+            default: true
+            }
         guard readable else { throw PolicyDocument.malformed("Condition operator \(name) has a value it cannot read.") }
     }
 
@@ -190,8 +193,9 @@ enum Wildcard {
             }
         }
         if let ascii { return ascii }
-        return matches(Array((ignoringCase ? pattern.lowercased() : pattern).unicodeScalars),
-                       Array((ignoringCase ? text.lowercased() : text).unicodeScalars), star: "*", question: "?", fold: { $0 })
+        return matches(
+            Array((ignoringCase ? pattern.lowercased() : pattern).unicodeScalars),
+            Array((ignoringCase ? text.lowercased() : text).unicodeScalars), star: "*", question: "?", fold: { $0 })
     }
 
     /// Greedy matching that backtracks to the last `*`; `fold` maps each element before comparing.

@@ -49,11 +49,12 @@ public struct PolicyDocument: Sendable, Equatable {
             guard case .string(let text) = value else { throw malformed("Id must be a string.") }
             id = text
         }
-        let statements: [JSONValue] = switch object["Statement"] {
-        case .array(let list): list
-        case let one?: [one]
-        case nil: []
-        }
+        let statements: [JSONValue] =
+            switch object["Statement"] {
+            case .array(let list): list
+            case let one?: [one]
+            case nil: []
+            }
         guard !statements.isEmpty else { throw malformed("The policy has no Statement.") }
         let parsed = try statements.map { (element: JSONValue) throws(KMSError) -> PolicyStatement in
             guard case .object(let statement) = element else { throw malformed("A Statement must be a JSON object.") }
@@ -105,8 +106,9 @@ public struct PolicyStatement: Sendable, Equatable {
     public var conditions: [PolicyCondition]
 
     init(parsing object: [String: JSONValue], kind: PolicyDocument.Kind) throws(KMSError) {
-        try PolicyDocument.requireOnly(["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"],
-                                       in: object, what: "statement")
+        try PolicyDocument.requireOnly(
+            ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"],
+            in: object, what: "statement")
         if let sid = object["Sid"] {
             guard case .string(let sid) = sid else { throw PolicyDocument.malformed("Sid must be a string.") }
             self.sid = sid
@@ -179,7 +181,9 @@ public struct PrincipalSet: Sendable, Equatable {
     public static func isUniqueID(_ entry: String) -> Bool {
         let bytes = Array(entry.utf8)
         guard bytes.count == 21, entry.hasPrefix("AIDA") || entry.hasPrefix("AROA") else { return false }
-        return bytes.dropFirst(4).allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "2")...UInt8(ascii: "7")).contains($0) }
+        return bytes.dropFirst(4).allSatisfy {
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "2")...UInt8(ascii: "7")).contains($0)
+        }
     }
 
     /// The canonical ARN of an AWS principal entry, or nil when it is none: a 12-digit account
@@ -188,10 +192,14 @@ public struct PrincipalSet: Sendable, Equatable {
         if entry.count == 12, entry.allSatisfy({ $0.isASCII && $0.isNumber }) { return "arn:aws:iam::\(entry):root" }
         let parts = entry.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"), parts[3].isEmpty,
-              parts[4].count == 12, parts[4].allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            parts[4].count == 12, parts[4].allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return nil }
         let resource = parts[5]
         switch parts[2] {
-        case "iam": guard resource == "root" || resource.hasPrefix("user/") || resource.hasPrefix("role/"), resource.count > 5 || resource == "root" else { return nil }
+        case "iam":
+            guard resource == "root" || resource.hasPrefix("user/") || resource.hasPrefix("role/"), resource.count > 5 || resource == "root" else {
+                return nil
+            }
         case "sts": guard resource.hasPrefix("assumed-role/") else { return nil }
         default: return nil
         }
@@ -221,7 +229,11 @@ extension PolicyDocument {
             }
             return .object(members)
         }
-        if case .array(let list) = statements { policy["Statement"] = .array(list.map(rewritten)) } else { policy["Statement"] = rewritten(statements) }
+        if case .array(let list) = statements {
+            policy["Statement"] = .array(list.map(rewritten))
+        } else {
+            policy["Statement"] = rewritten(statements)
+        }
         guard changed else { return nil }
         return String(decoding: JSONValue.object(policy).canonicalBytes, as: UTF8.self)
     }

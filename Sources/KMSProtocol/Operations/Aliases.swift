@@ -45,8 +45,9 @@ extension OperationHandler {
         let page = try await service.listAliases(keyID: r.keyId, limit: r.limit, marker: r.marker, context)
         return ListAliasesResponse(
             aliases: page.aliases.map {
-                .init(aliasName: $0.name, aliasArn: $0.arn, targetKeyId: $0.targetKeyID,
-                      creationDate: $0.creationDate, lastUpdatedDate: $0.lastUpdatedDate)
+                .init(
+                    aliasName: $0.name, aliasArn: $0.arn, targetKeyId: $0.targetKeyID,
+                    creationDate: $0.creationDate, lastUpdatedDate: $0.lastUpdatedDate)
             },
             nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
     }

@@ -18,8 +18,9 @@ extension OperationHandler {
     }
 
     static let encrypt = OperationHandler { (r: EncryptRequest, service, context) throws(KMSError) in
-        let out = try await service.encrypt(keyID: r.keyId, plaintext: r.plaintext, context: EncryptionContext(r.encryptionContext ?? [:]),
-                                            algorithm: r.encryptionAlgorithm, dryRun: r.dryRun, context)
+        let out = try await service.encrypt(
+            keyID: r.keyId, plaintext: r.plaintext, context: EncryptionContext(r.encryptionContext ?? [:]),
+            algorithm: r.encryptionAlgorithm, dryRun: r.dryRun, context)
         return EncryptResponse(ciphertextBlob: Data(out.ciphertextBlob), keyId: out.keyARN, encryptionAlgorithm: out.algorithm.rawValue)
     }
 }

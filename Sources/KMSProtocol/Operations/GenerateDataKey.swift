@@ -21,9 +21,11 @@ extension OperationHandler {
 
     static let generateDataKey = OperationHandler { (r: GenerateDataKeyRequest, service, context) throws(KMSError) in
         try rejectRecipient(r.recipient)
-        let out = try await service.generateDataKey(keyID: r.keyId, keySpec: r.keySpec, numberOfBytes: r.numberOfBytes,
-                                                    context: EncryptionContext(r.encryptionContext ?? [:]), dryRun: r.dryRun, context)
-        return GenerateDataKeyResponse(ciphertextBlob: Data(out.ciphertextBlob), plaintext: out.plaintext, keyId: out.keyARN, keyMaterialId: out.materialID)
+        let out = try await service.generateDataKey(
+            keyID: r.keyId, keySpec: r.keySpec, numberOfBytes: r.numberOfBytes,
+            context: EncryptionContext(r.encryptionContext ?? [:]), dryRun: r.dryRun, context)
+        return GenerateDataKeyResponse(
+            ciphertextBlob: Data(out.ciphertextBlob), plaintext: out.plaintext, keyId: out.keyARN, keyMaterialId: out.materialID)
     }
 
     struct GenerateDataKeyWithoutPlaintextResponse: Encodable {

@@ -14,6 +14,7 @@ extension OperationHandler {
 
     static let generateRandom = OperationHandler { (r: GenerateRandomRequest, service, context) throws(KMSError) in
         try rejectRecipient(r.recipient)
-        return GenerateRandomResponse(plaintext: try await service.generateRandom(numberOfBytes: r.numberOfBytes, customKeyStoreID: r.customKeyStoreId, context))
+        return GenerateRandomResponse(
+            plaintext: try await service.generateRandom(numberOfBytes: r.numberOfBytes, customKeyStoreID: r.customKeyStoreId, context))
     }
 }

@@ -35,17 +35,20 @@ extension OperationHandler {
     }
 
     static let createGrant = OperationHandler { (r: CreateGrantRequest, service, context) throws(KMSError) in
-        try refuseServicePrincipalMembers([("GranteeServicePrincipal", r.granteeServicePrincipal), ("RetiringServicePrincipal", r.retiringServicePrincipal),
-                                           ("Constraints.SourceArn", r.constraints?.sourceArn)])
+        try refuseServicePrincipalMembers([
+            ("GranteeServicePrincipal", r.granteeServicePrincipal), ("RetiringServicePrincipal", r.retiringServicePrincipal),
+            ("Constraints.SourceArn", r.constraints?.sourceArn),
+        ])
         guard let grantee = r.granteePrincipal else {
             throw KMSError.validation("You must specify either GranteePrincipal or GranteeServicePrincipal.")
         }
         let constraints = r.constraints.map {
             GrantConstraints(encryptionContextEquals: $0.encryptionContextEquals, encryptionContextSubset: $0.encryptionContextSubset)
         }
-        let out = try await service.createGrant(.init(
-            keyID: r.keyId, granteePrincipal: grantee, retiringPrincipal: r.retiringPrincipal, operations: r.operations,
-            constraints: constraints, name: r.name, dryRun: r.dryRun), context)
+        let out = try await service.createGrant(
+            .init(
+                keyID: r.keyId, granteePrincipal: grantee, retiringPrincipal: r.retiringPrincipal, operations: r.operations,
+                constraints: constraints, name: r.name, dryRun: r.dryRun), context)
         return CreateGrantResponse(grantToken: out.grantToken, grantId: out.grantID)
     }
 
@@ -91,8 +94,9 @@ extension OperationHandler {
 
     static let listGrants = OperationHandler { (r: ListGrantsRequest, service, context) throws(KMSError) in
         try refuseServicePrincipalMembers([("GranteeServicePrincipal", r.granteeServicePrincipal)])
-        let page = try await service.listGrants(keyID: r.keyId, grantID: r.grantId, granteePrincipal: r.granteePrincipal,
-                                                limit: r.limit, marker: r.marker, context)
+        let page = try await service.listGrants(
+            keyID: r.keyId, grantID: r.grantId, granteePrincipal: r.granteePrincipal,
+            limit: r.limit, marker: r.marker, context)
         return ListGrantsResponse(grants: page.grants.map(WireGrant.init), nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
     }
 

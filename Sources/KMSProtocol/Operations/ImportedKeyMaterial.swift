@@ -16,9 +16,11 @@ extension OperationHandler {
     }
 
     static let getParametersForImport = OperationHandler { (r: GetParametersForImportRequest, service, context) throws(KMSError) in
-        let out = try await service.getParametersForImport(keyID: r.keyId, algorithm: r.wrappingAlgorithm, wrappingKeySpec: r.wrappingKeySpec, context)
-        return GetParametersForImportResponse(keyId: out.keyARN, importToken: Data(out.importToken), publicKey: Data(out.publicKey),
-                                              parametersValidTo: out.validTo)
+        let out = try await service.getParametersForImport(
+            keyID: r.keyId, algorithm: r.wrappingAlgorithm, wrappingKeySpec: r.wrappingKeySpec, context)
+        return GetParametersForImportResponse(
+            keyId: out.keyARN, importToken: Data(out.importToken), publicKey: Data(out.publicKey),
+            parametersValidTo: out.validTo)
     }
 
     struct ImportKeyMaterialRequest: Decodable {
@@ -38,10 +40,11 @@ extension OperationHandler {
     }
 
     static let importKeyMaterial = OperationHandler { (r: ImportKeyMaterialRequest, service, context) throws(KMSError) in
-        let out = try await service.importKeyMaterial(.init(
-            keyID: r.keyId, importToken: [UInt8](r.importToken), encryptedKeyMaterial: [UInt8](r.encryptedKeyMaterial), validTo: r.validTo,
-            expirationModel: r.expirationModel, importType: r.importType, keyMaterialDescription: r.keyMaterialDescription,
-            keyMaterialID: r.keyMaterialId), context)
+        let out = try await service.importKeyMaterial(
+            .init(
+                keyID: r.keyId, importToken: [UInt8](r.importToken), encryptedKeyMaterial: [UInt8](r.encryptedKeyMaterial), validTo: r.validTo,
+                expirationModel: r.expirationModel, importType: r.importType, keyMaterialDescription: r.keyMaterialDescription,
+                keyMaterialID: r.keyMaterialId), context)
         return ImportKeyMaterialResponse(keyId: out.keyARN, keyMaterialId: out.materialID)
     }
 

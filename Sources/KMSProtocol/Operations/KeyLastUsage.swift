@@ -21,7 +21,8 @@ extension OperationHandler {
         return GetKeyLastUsageResponse(
             keyId: usage.keyARN,
             keyLastUsage: usage.operation.map { _ in
-                KeyLastUsageData(operation: usage.operation, timestamp: usage.timestamp, cloudTrailEventId: usage.cloudTrailEventID, kmsRequestId: usage.requestID)
+                KeyLastUsageData(
+                    operation: usage.operation, timestamp: usage.timestamp, cloudTrailEventId: usage.cloudTrailEventID, kmsRequestId: usage.requestID)
             },
             trackingStartDate: usage.trackingStartDate, keyCreationDate: usage.keyCreationDate)
     }

@@ -64,7 +64,8 @@ struct KeyMetadata: Encodable {
 
     /// The metadata of `key`, with its multi-Region configuration and current material's ID.
     static func of(_ key: KMSKey, _ service: KeyManagementService) async throws(KMSError) -> KeyMetadata {
-        KeyMetadata(key, multiRegion: try await service.multiRegionConfiguration(of: key), currentMaterialID: try await service.currentMaterialID(of: key))
+        KeyMetadata(
+            key, multiRegion: try await service.multiRegionConfiguration(of: key), currentMaterialID: try await service.currentMaterialID(of: key))
     }
 
     /// An algorithm list as AWS returns it: absent rather than empty.

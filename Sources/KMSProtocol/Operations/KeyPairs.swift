@@ -20,9 +20,11 @@ extension OperationHandler {
 
     static let deriveSharedSecret = OperationHandler { (r: DeriveSharedSecretRequest, service, context) throws(KMSError) in
         try rejectRecipient(r.recipient)
-        let out = try await service.deriveSharedSecret(keyID: r.keyId, algorithm: r.keyAgreementAlgorithm, peerPublicKey: r.publicKey, dryRun: r.dryRun, context)
-        return DeriveSharedSecretResponse(keyId: out.key.arn, sharedSecret: Data(out.secret),
-                                          keyAgreementAlgorithm: r.keyAgreementAlgorithm.rawValue, keyOrigin: out.key.origin.rawValue)
+        let out = try await service.deriveSharedSecret(
+            keyID: r.keyId, algorithm: r.keyAgreementAlgorithm, peerPublicKey: r.publicKey, dryRun: r.dryRun, context)
+        return DeriveSharedSecretResponse(
+            keyId: out.key.arn, sharedSecret: Data(out.secret),
+            keyAgreementAlgorithm: r.keyAgreementAlgorithm.rawValue, keyOrigin: out.key.origin.rawValue)
     }
 
     struct GenerateDataKeyPairRequest: Decodable {
@@ -52,12 +54,15 @@ extension OperationHandler {
         OperationHandler { (r: GenerateDataKeyPairRequest, service, context) throws(KMSError) in
             try rejectRecipient(r.recipient)
             let encryptionContext = EncryptionContext(r.encryptionContext ?? [:])
-            let out = withPlaintext
+            let out =
+                withPlaintext
                 ? try await service.generateDataKeyPair(keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
-                : try await service.generateDataKeyPairWithoutPlaintext(keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
-            return GenerateDataKeyPairResponse(privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: out.privateKeyPlaintext,
-                                               publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue,
-                                               keyMaterialId: out.materialID)
+                : try await service.generateDataKeyPairWithoutPlaintext(
+                    keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
+            return GenerateDataKeyPairResponse(
+                privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: out.privateKeyPlaintext,
+                publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue,
+                keyMaterialId: out.materialID)
         }
     }
 }

@@ -23,8 +23,9 @@ extension OperationHandler {
     }
 
     static let putKeyPolicy = OperationHandler { (r: PutKeyPolicyRequest, service, context) throws(KMSError) in
-        try await service.putKeyPolicy(keyID: r.keyId, policyName: r.policyName, policy: r.policy,
-                                       bypassPolicyLockoutSafetyCheck: r.bypassPolicyLockoutSafetyCheck, context)
+        try await service.putKeyPolicy(
+            keyID: r.keyId, policyName: r.policyName, policy: r.policy,
+            bypassPolicyLockoutSafetyCheck: r.bypassPolicyLockoutSafetyCheck, context)
         return NoOutput()
     }
 

@@ -26,8 +26,9 @@ extension OperationHandler {
 
     static let getKeyRotationStatus = OperationHandler { (r: KeyIdRequest, service, context) throws(KMSError) in
         let status = try await service.getKeyRotationStatus(keyID: r.keyId, context)
-        return GetKeyRotationStatusResponse(keyRotationEnabled: status.enabled, keyId: status.keyARN,
-                                            rotationPeriodInDays: status.periodInDays, nextRotationDate: status.nextRotationDate)
+        return GetKeyRotationStatusResponse(
+            keyRotationEnabled: status.enabled, keyId: status.keyARN,
+            rotationPeriodInDays: status.periodInDays, nextRotationDate: status.nextRotationDate)
     }
 
     struct KeyIdResponse: Encodable {
@@ -64,13 +65,15 @@ extension OperationHandler {
     }
 
     static let listKeyRotations = OperationHandler { (r: ListKeyRotationsRequest, service, context) throws(KMSError) in
-        let page = try await service.listKeyRotations(keyID: r.keyId, includeAllMaterial: r.includeKeyMaterial == "ALL_KEY_MATERIAL",
-                                                      limit: r.limit, marker: r.marker, context)
+        let page = try await service.listKeyRotations(
+            keyID: r.keyId, includeAllMaterial: r.includeKeyMaterial == "ALL_KEY_MATERIAL",
+            limit: r.limit, marker: r.marker, context)
         return ListKeyRotationsResponse(
             rotations: page.entries.map {
-                RotationsListEntry(keyId: $0.keyID, keyMaterialId: $0.materialID, keyMaterialState: $0.materialState,
-                                   rotationDate: $0.rotationDate, rotationType: $0.rotationType?.rawValue, importState: $0.importState,
-                                   expirationModel: $0.expirationModel, validTo: $0.validTo, keyMaterialDescription: $0.description)
+                RotationsListEntry(
+                    keyId: $0.keyID, keyMaterialId: $0.materialID, keyMaterialState: $0.materialState,
+                    rotationDate: $0.rotationDate, rotationType: $0.rotationType?.rawValue, importState: $0.importState,
+                    expirationModel: $0.expirationModel, validTo: $0.validTo, keyMaterialDescription: $0.description)
             },
             nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
     }

@@ -41,8 +41,9 @@ extension OperationHandler {
 
     static let scheduleKeyDeletion = OperationHandler { (r: ScheduleKeyDeletionRequest, service, context) throws(KMSError) in
         let key = try await service.scheduleKeyDeletion(keyID: r.keyId, pendingWindowInDays: r.pendingWindowInDays, context)
-        return ScheduleKeyDeletionResponse(keyId: key.arn, deletionDate: key.deletionDate, keyState: key.state.rawValue,
-                                           pendingWindowInDays: key.pendingWindowInDays)
+        return ScheduleKeyDeletionResponse(
+            keyId: key.arn, deletionDate: key.deletionDate, keyState: key.state.rawValue,
+            pendingWindowInDays: key.pendingWindowInDays)
     }
 
     struct CancelKeyDeletionResponse: Encodable {

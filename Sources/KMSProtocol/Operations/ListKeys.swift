@@ -18,7 +18,8 @@ extension OperationHandler {
 
     static let listKeys = OperationHandler { (r: ListKeysRequest, service, context) throws(KMSError) in
         let page = try await service.listKeys(limit: r.limit, marker: r.marker, context)
-        return ListKeysResponse(keys: page.keys.map { .init(keyId: $0.id, keyArn: $0.arn) },
-                                nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
+        return ListKeysResponse(
+            keys: page.keys.map { .init(keyId: $0.id, keyArn: $0.arn) },
+            nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
     }
 }

@@ -17,11 +17,13 @@ extension OperationHandler {
     }
 
     static let replicateKey = OperationHandler { (r: ReplicateKeyRequest, service, context) throws(KMSError) in
-        let (replica, tags) = try await service.replicateKey(.init(
-            keyID: r.keyId, replicaRegion: r.replicaRegion, policy: r.policy, bypassPolicyLockoutSafetyCheck: r.bypassPolicyLockoutSafetyCheck,
-            description: r.description, tags: (r.tags ?? []).map(\.tag)), context)
-        return ReplicateKeyResponse(replicaKeyMetadata: try await .of(replica, service), replicaPolicy: replica.policy,
-                                    replicaTags: tags.map(WireTag.init))
+        let (replica, tags) = try await service.replicateKey(
+            .init(
+                keyID: r.keyId, replicaRegion: r.replicaRegion, policy: r.policy, bypassPolicyLockoutSafetyCheck: r.bypassPolicyLockoutSafetyCheck,
+                description: r.description, tags: (r.tags ?? []).map(\.tag)), context)
+        return ReplicateKeyResponse(
+            replicaKeyMetadata: try await .of(replica, service), replicaPolicy: replica.policy,
+            replicaTags: tags.map(WireTag.init))
     }
 
     struct UpdatePrimaryRegionRequest: Decodable {

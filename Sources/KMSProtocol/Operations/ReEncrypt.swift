@@ -31,9 +31,10 @@ extension OperationHandler {
             destinationContext: EncryptionContext(r.destinationEncryptionContext ?? [:]),
             sourceAlgorithm: r.sourceEncryptionAlgorithm, destinationAlgorithm: r.destinationEncryptionAlgorithm,
             dryRun: r.dryRun, context)
-        return ReEncryptResponse(ciphertextBlob: Data(out.ciphertextBlob), sourceKeyId: out.sourceKeyARN, keyId: out.keyARN,
-                                 sourceEncryptionAlgorithm: out.sourceAlgorithm.rawValue,
-                                 destinationEncryptionAlgorithm: out.destinationAlgorithm.rawValue,
-                                 sourceKeyMaterialId: out.sourceMaterialID, destinationKeyMaterialId: out.destinationMaterialID)
+        return ReEncryptResponse(
+            ciphertextBlob: Data(out.ciphertextBlob), sourceKeyId: out.sourceKeyARN, keyId: out.keyARN,
+            sourceEncryptionAlgorithm: out.sourceAlgorithm.rawValue,
+            destinationEncryptionAlgorithm: out.destinationAlgorithm.rawValue,
+            sourceKeyMaterialId: out.sourceMaterialID, destinationKeyMaterialId: out.destinationMaterialID)
     }
 }

@@ -20,11 +20,12 @@ extension OperationHandler {
 
     static let getPublicKey = OperationHandler { (r: GetPublicKeyRequest, service, context) throws(KMSError) in
         let (key, publicKey) = try await service.getPublicKey(keyID: r.keyId, context)
-        return GetPublicKeyResponse(keyId: key.arn, publicKey: Data(publicKey), customerMasterKeySpec: key.spec.rawValue,
-                                    keySpec: key.spec.rawValue, keyUsage: key.usage.rawValue,
-                                    encryptionAlgorithms: KeyMetadata.names(key.encryptionAlgorithms),
-                                    signingAlgorithms: KeyMetadata.names(key.signingAlgorithms),
-                                    keyAgreementAlgorithms: KeyMetadata.names(key.keyAgreementAlgorithms))
+        return GetPublicKeyResponse(
+            keyId: key.arn, publicKey: Data(publicKey), customerMasterKeySpec: key.spec.rawValue,
+            keySpec: key.spec.rawValue, keyUsage: key.usage.rawValue,
+            encryptionAlgorithms: KeyMetadata.names(key.encryptionAlgorithms),
+            signingAlgorithms: KeyMetadata.names(key.signingAlgorithms),
+            keyAgreementAlgorithms: KeyMetadata.names(key.keyAgreementAlgorithms))
     }
 
     struct SignRequest: Decodable {
@@ -43,7 +44,8 @@ extension OperationHandler {
     }
 
     static let sign = OperationHandler { (r: SignRequest, service, context) throws(KMSError) in
-        let out = try await service.sign(keyID: r.keyId, message: r.message, messageType: r.messageType, algorithm: r.signingAlgorithm, dryRun: r.dryRun, context)
+        let out = try await service.sign(
+            keyID: r.keyId, message: r.message, messageType: r.messageType, algorithm: r.signingAlgorithm, dryRun: r.dryRun, context)
         return SignResponse(keyId: out.keyARN, signature: Data(out.signature), signingAlgorithm: r.signingAlgorithm.rawValue)
     }
 
@@ -64,8 +66,9 @@ extension OperationHandler {
     }
 
     static let verify = OperationHandler { (r: VerifyRequest, service, context) throws(KMSError) in
-        let arn = try await service.verify(keyID: r.keyId, message: r.message, messageType: r.messageType, signature: r.signature,
-                                           algorithm: r.signingAlgorithm, dryRun: r.dryRun, context)
+        let arn = try await service.verify(
+            keyID: r.keyId, message: r.message, messageType: r.messageType, signature: r.signature,
+            algorithm: r.signingAlgorithm, dryRun: r.dryRun, context)
         return VerifyResponse(keyId: arn, signatureValid: true, signingAlgorithm: r.signingAlgorithm.rawValue)
     }
 }

@@ -27,10 +27,11 @@ public struct AuditLedger: Sendable {
         let key = AuditSigningKey()
         let wrapped = try rootKey.sealAuditSigningKey(key)
         do {
-            try await store.commit([.insertAuditSigningKey(wrapped: wrapped, publicKey: key.publicKeyDER, creationDate: clock.now())],
-                                   ifExists: KMSError(.alreadyExists, "The audit trail has a signing key."))
+            try await store.commit(
+                [.insertAuditSigningKey(wrapped: wrapped, publicKey: key.publicKeyDER, creationDate: clock.now())],
+                ifExists: KMSError(.alreadyExists, "The audit trail has a signing key."))
             return key
-        } catch where error.code == .alreadyExists {
+        } catch  where error.code == .alreadyExists {
             return try await signingKey()  // another process created it first
         }
     }
@@ -52,8 +53,9 @@ public struct AuditLedger: Sendable {
         if let previous, let statement = AuditCheckpoint(statement: previous.statement), statement.chains == chains { return nil }
         if previous == nil, chains.isEmpty { return nil }
         let verifying = AuditVerifyingKey(der: key.publicKeyDER)
-        let checkpoint = AuditCheckpoint(time: clock.now(), chains: chains, publicKeyFingerprint: verifying?.fingerprint ?? "",
-                                         previousSignature: previous?.signature)
+        let checkpoint = AuditCheckpoint(
+            time: clock.now(), chains: chains, publicKeyFingerprint: verifying?.fingerprint ?? "",
+            previousSignature: previous?.signature)
         let signed = SignedAuditCheckpoint(statement: checkpoint.statement, signature: try key.sign(checkpoint.statement))
         try await store.commit([.insertAuditCheckpoint(signed, creationDate: clock.now())])
         return checkpoint
@@ -101,12 +103,14 @@ public struct AuditLedger: Sendable {
         result.chains = chains.count
         var digests: [String: [Int64: [UInt8]]] = [:]
         for state in chains {
-            var verifier = AuditChainVerifier(chain: state.chain, baseSequence: state.baseSequence, baseDigest: state.baseDigest,
-                                              digestsWanted: wanted[state.chain] ?? [])
+            var verifier = AuditChainVerifier(
+                chain: state.chain, baseSequence: state.baseSequence, baseDigest: state.baseDigest,
+                digestsWanted: wanted[state.chain] ?? [])
             // Up to the head read above: a running server appends meanwhile.
             while verifier.lastSequence < state.headSequence {
-                let page = try await store.auditEvents(chain: state.chain, afterSequence: verifier.lastSequence,
-                                            limit: Int(min(1000, state.headSequence - verifier.lastSequence)))
+                let page = try await store.auditEvents(
+                    chain: state.chain, afterSequence: verifier.lastSequence,
+                    limit: Int(min(1000, state.headSequence - verifier.lastSequence)))
                 if page.isEmpty { break }
                 for event in page {
                     if let problem = verifier.consume(event.bytes, storedSequence: event.sequence) {
@@ -117,7 +121,9 @@ public struct AuditLedger: Sendable {
                 }
             }
             if verifier.lastSequence != state.headSequence || verifier.lastDigest != state.headDigest {
-                result.problem = AuditProblem("chain \(state.chain): it ends at sequence \(verifier.lastSequence), but its head is recorded at \(state.headSequence) (events removed from its end, or its last event altered)")
+                result.problem = AuditProblem(
+                    "chain \(state.chain): it ends at sequence \(verifier.lastSequence), but its head is recorded at \(state.headSequence) (events removed from its end, or its last event altered)"
+                )
                 return result
             }
             digests[state.chain] = verifier.digests

@@ -42,10 +42,12 @@ public enum AuditIdentity: Sendable {
             identity["type"] = .string("AssumedRole")
             identity["principalId"] = .string(p.uniqueID)
             identity["arn"] = .string(p.arn)
-            identity["sessionContext"] = .object(["sessionIssuer": .object([
-                "type": .string("Role"), "principalId": .string(String(p.uniqueID.prefix { $0 != ":" })),
-                "arn": .string(p.arn), "accountId": .string(p.account), "userName": .string(p.name),
-            ])])
+            identity["sessionContext"] = .object([
+                "sessionIssuer": .object([
+                    "type": .string("Role"), "principalId": .string(String(p.uniqueID.prefix { $0 != ":" })),
+                    "arn": .string(p.arn), "accountId": .string(p.account), "userName": .string(p.name),
+                ])
+            ])
         case .service:
             identity["type"] = .string("AWSService")
             identity["invokedBy"] = .string(p.name)
@@ -80,8 +82,10 @@ public final class AuditRecorder: Sendable {
         public var requestID: String
         public var readOnly: Bool
 
-        public init(eventName: String, eventTime: Date, identity: AuditIdentity, region: String?, sourceIP: String?, userAgent: String?,
-                    requestParameters: JSONValue, requestID: String, readOnly: Bool) {
+        public init(
+            eventName: String, eventTime: Date, identity: AuditIdentity, region: String?, sourceIP: String?, userAgent: String?,
+            requestParameters: JSONValue, requestID: String, readOnly: Bool
+        ) {
             self.eventName = eventName
             self.eventTime = eventTime
             self.identity = identity
@@ -136,8 +140,9 @@ public final class AuditRecorder: Sendable {
             return (state.keys, state.responseElements, id)
         }
         let account = keys.first?.account ?? request.identity.principal?.account
-        var record = CloudTrailRecord(eventType: .apiCall, userIdentity: request.identity.userIdentity, eventTime: request.eventTime,
-                                      eventName: request.eventName, readOnly: request.readOnly)
+        var record = CloudTrailRecord(
+            eventType: .apiCall, userIdentity: request.identity.userIdentity, eventTime: request.eventTime,
+            eventName: request.eventName, readOnly: request.readOnly)
         record.awsRegion = request.region
         record.sourceIPAddress = request.sourceIP
         record.userAgent = request.userAgent
@@ -157,9 +162,10 @@ public final class AuditRecorder: Sendable {
 
     /// The operations CloudTrail marks `readOnly`: reads, and every cryptographic operation.
     public static func isReadOnly(_ operation: String) -> Bool {
-        operation.hasPrefix("Describe") || operation.hasPrefix("Get") || operation.hasPrefix("List") || [
-            "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
-            "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom", "GenerateMac", "VerifyMac", "Sign", "Verify", "DeriveSharedSecret",
-        ].contains(operation)
+        operation.hasPrefix("Describe") || operation.hasPrefix("Get") || operation.hasPrefix("List")
+            || [
+                "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+                "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom", "GenerateMac", "VerifyMac", "Sign", "Verify", "DeriveSharedSecret",
+            ].contains(operation)
     }
 }

@@ -52,7 +52,8 @@ public final class AuthenticationFailureLog: Sendable {
         return window.withLock { window in
             let summary = Self.roll(&window, now: now, limits: limits)
             let fromSource = window.recordedBySource[source, default: 0]
-            if window.recorded < limits.total, fromSource < limits.perSource, window.recordedBySource.count < limits.trackedSources || fromSource > 0 {
+            if window.recorded < limits.total, fromSource < limits.perSource, window.recordedBySource.count < limits.trackedSources || fromSource > 0
+            {
                 window.recorded += 1
                 window.recordedBySource[source] = fromSource + 1
                 return (true, summary)
@@ -85,13 +86,15 @@ extension AuditEvent {
     /// The event that counts the refusals at authentication of one window that had no event
     /// of their own (`AuthenticationFailureLog`), by source address.
     static func authenticationFailureSummary(_ summary: AuthenticationFailureLog.Summary, chain: String) -> AuditEvent {
-        var record = CloudTrailRecord(eventType: .serviceEvent, userIdentity: .object(["type": .string("Unknown")]), eventTime: summary.windowEnd,
-                                      eventName: "AuthenticationFailureSummary", readOnly: true)
+        var record = CloudTrailRecord(
+            eventType: .serviceEvent, userIdentity: .object(["type": .string("Unknown")]), eventTime: summary.windowEnd,
+            eventName: "AuthenticationFailureSummary", readOnly: true)
         record.serviceEventDetails = [
             "windowStart": .string(AuditTime.iso8601(summary.windowStart)),
             "windowEnd": .string(AuditTime.iso8601(summary.windowEnd)),
             "suppressedRefusals": .number(Double(summary.total)),
-            "bySourceIPAddress": .array(summary.bySource.map { .object(["sourceIPAddress": .string($0.source), "count": .number(Double($0.count))]) }),
+            "bySourceIPAddress": .array(
+                summary.bySource.map { .object(["sourceIPAddress": .string($0.source), "count": .number(Double($0.count))]) }),
         ]
         return AuditEvent(chain: chain, record)
     }

@@ -6,8 +6,9 @@ extension AuditEvent {
     static func serviceEvent(_ name: String, key: KMSKey, chain: String, at time: Date, details: [String: JSONValue] = [:]) -> AuditEvent {
         var serviceEventDetails = details
         serviceEventDetails["keyId"] = .string(key.id)
-        var record = CloudTrailRecord(eventType: .serviceEvent, userIdentity: .object(["accountId": .string(key.account), "invokedBy": .string("kms.amazonaws.com")]),
-                                      eventTime: time, eventName: name, readOnly: false)
+        var record = CloudTrailRecord(
+            eventType: .serviceEvent, userIdentity: .object(["accountId": .string(key.account), "invokedBy": .string("kms.amazonaws.com")]),
+            eventTime: time, eventName: name, readOnly: false)
         record.awsRegion = key.region
         record.sourceIPAddress = "kms.amazonaws.com"
         record.userAgent = "kms.amazonaws.com"
@@ -24,13 +25,22 @@ extension AuditEvent {
     /// access keys, identity policies, tags), recorded as IAM records it (`iam.amazonaws.com`).
     /// `userIdentity` is `{"type": "LocalAdministrator", "invokedBy": "swiftkms admin"}`: the
     /// change came from someone with the data directory and the root key, not from a signed request.
-    static func administration(_ name: String, principal: Principal, parameters: [String: JSONValue], response: [String: JSONValue]?,
-                               chain: String, at time: Date) -> AuditEvent {
+    static func administration(
+        _ name: String, principal: Principal, parameters: [String: JSONValue], response: [String: JSONValue]?,
+        chain: String, at time: Date
+    ) -> AuditEvent {
         var requestParameters = parameters
-        if principal.kind != .root { requestParameters[principal.kind == .role ? "roleName" : principal.kind == .service ? "serviceName" : "userName"] = .string(principal.name) }
-        var record = CloudTrailRecord(eventType: .apiCall, userIdentity: .object(["type": .string("LocalAdministrator"), "accountId": .string(principal.account),
-                                                                                  "invokedBy": .string("swiftkms admin")]),
-                                      eventTime: time, eventName: name, readOnly: false)
+        if principal.kind != .root {
+            requestParameters[principal.kind == .role ? "roleName" : principal.kind == .service ? "serviceName" : "userName"] = .string(
+                principal.name)
+        }
+        var record = CloudTrailRecord(
+            eventType: .apiCall,
+            userIdentity: .object([
+                "type": .string("LocalAdministrator"), "accountId": .string(principal.account),
+                "invokedBy": .string("swiftkms admin"),
+            ]),
+            eventTime: time, eventName: name, readOnly: false)
         record.eventSource = "iam.amazonaws.com"
         record.awsRegion = "us-east-1"
         record.sourceIPAddress = "localhost"
@@ -59,8 +69,10 @@ extension KMSKey {
         if let pendingWindowInDays { metadata["pendingDeletionWindowInDays"] = .number(Double(pendingWindowInDays)) }
         if let expirationModel { metadata["expirationModel"] = .string(expirationModel.rawValue) }
         if let primaryRegion, let keyType = multiRegionKeyType {
-            let primary: JSONValue = .object(["arn": .string(ResourceName.keyARN(region: primaryRegion, account: account, keyID: id)),
-                                              "region": .string(primaryRegion)])
+            let primary: JSONValue = .object([
+                "arn": .string(ResourceName.keyARN(region: primaryRegion, account: account, keyID: id)),
+                "region": .string(primaryRegion),
+            ])
             metadata["multiRegionConfiguration"] = .object(["multiRegionKeyType": .string(keyType), "primaryKey": primary])
         }
         let lists: [(String, [String])] = [

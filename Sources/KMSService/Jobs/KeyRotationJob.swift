@@ -23,8 +23,9 @@ extension KeyManagementService {
             rescheduled.automaticRotation = AutomaticRotation(periodInDays: schedule.periodInDays, nextDate: next)
             let replicas = try await relatedKeys(of: key)
             let (rotated, mutations) = try rotation(of: rescheduled, replicas: replicas, .automatic, at: now)
-            let event = AuditEvent.serviceEvent("RotateKey", key: key, chain: audit.chain, at: now,
-                                                details: ["rotationType": .string(RotationType.automatic.rawValue)])
+            let event = AuditEvent.serviceEvent(
+                "RotateKey", key: key, chain: audit.chain, at: now,
+                details: ["rotationType": .string(RotationType.automatic.rawValue)])
             guard try await store.commitUnlessChanged(mutations + [.appendAuditEvent(event)]) else { continue }
             rotatedIDs.append(key.id)
             logger.info("key rotated", metadata: ["keyId": "\(key.id)", "version": "\(rotated.currentMaterialVersion)"])

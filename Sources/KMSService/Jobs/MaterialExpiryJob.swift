@@ -14,8 +14,9 @@ extension KeyManagementService {
         var done: [String] = []
         for record in expired {
             guard let key = try await store.key(id: record.keyID, region: record.region) else { continue }
-            let event = AuditEvent.serviceEvent("DeleteExpiredKeyMaterial", key: key, chain: audit.chain, at: now,
-                                                details: ["keyMaterialId": .string(record.materialID)])
+            let event = AuditEvent.serviceEvent(
+                "DeleteExpiredKeyMaterial", key: key, chain: audit.chain, at: now,
+                details: ["keyMaterialId": .string(record.materialID)])
             let mutations = try Self.materialDeletion(key, record) + [.appendAuditEvent(event)]
             guard try await store.commitUnlessChanged(mutations) else { continue }
             done.append(key.id)

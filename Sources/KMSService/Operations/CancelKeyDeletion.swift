@@ -1,4 +1,5 @@
 import KMSStorage
+
 extension KeyManagementService {
     /// Takes a key out of `PendingDeletion` (or `PendingReplicaDeletion`). As in AWS KMS, it comes back `Disabled`, or
     /// `PendingImport` when it is a key for imported material that has none.
@@ -23,7 +24,7 @@ extension KeyManagementService {
     func hasUsableMaterial(_ key: KMSKey) async throws(KMSError) -> Bool {
         guard key.origin == .external else { return true }
         guard key.currentMaterialVersion > 0,
-              let record = try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion)
+            let record = try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion)
         else { return false }
         return !record.isDeleted
     }

@@ -12,11 +12,13 @@ extension KeyManagementService {
             try KeyLifecycle.check(action, on: key)
             try await requireAliasRoom(on: key, context)
             let now = clock.now()
-            let alias = Alias(name: name, account: context.account, region: context.region, targetKeyID: key.id,
-                              creationDate: now, lastUpdatedDate: now)
+            let alias = Alias(
+                name: name, account: context.account, region: context.region, targetKeyID: key.id,
+                creationDate: now, lastUpdatedDate: now)
             // The key's update is the guard that it was not deleted or scheduled for deletion meanwhile.
-            return ServiceStore.Change([.updateKey(key), .insertAlias(alias)], (),
-                                       ifExists: KMSError(.alreadyExists, "An alias with the name \(alias.arn) already exists"))
+            return ServiceStore.Change(
+                [.updateKey(key), .insertAlias(alias)], (),
+                ifExists: KMSError(.alreadyExists, "An alias with the name \(alias.arn) already exists"))
         }
     }
 }
@@ -25,7 +27,8 @@ extension KeyManagementService {
     /// The aliases-per-key quota (`LimitExceededException`). The commit that adds the alias
     /// also updates the key, so two aliases added at once cannot both pass on a stale count.
     func requireAliasRoom(on key: KMSKey, _ context: RequestContext) async throws(KMSError) {
-        let aliases = try await store.aliases(account: key.account, region: key.region, targetKeyID: key.id, afterName: nil, limit: quotas.aliasesPerKey)
+        let aliases = try await store.aliases(
+            account: key.account, region: key.region, targetKeyID: key.id, afterName: nil, limit: quotas.aliasesPerKey)
         guard aliases.count < quotas.aliasesPerKey else {
             throw KMSError(.limitExceeded, "\(key.arn) already has \(quotas.aliasesPerKey) aliases.")
         }

@@ -7,7 +7,9 @@ extension KeyManagementService {
     /// default 900). Only users, roles and roots sign for themselves; a token gives the service
     /// nothing the caller could not do, and forwarded requests are audited as the caller's,
     /// `invokedBy` the service. The token itself is never recorded.
-    public func createForwardAccessToken(servicePrincipal: String, durationSeconds: Int?, _ context: RequestContext) async throws(KMSError)
+    public func createForwardAccessToken(
+        servicePrincipal: String, durationSeconds: Int?, _ context: RequestContext
+    ) async throws(KMSError)
         -> (token: String, expiration: Date)
     {
         guard context.principal.kind != .service, context.invokedBy == nil else {
@@ -15,11 +17,12 @@ extension KeyManagementService {
         }
         let duration = durationSeconds ?? 900
         guard ForwardAccessToken.durations.contains(duration) else {
-            throw KMSError.validation("DurationSeconds must be between \(ForwardAccessToken.durations.lowerBound) and \(ForwardAccessToken.durations.upperBound).")
+            throw KMSError.validation(
+                "DurationSeconds must be between \(ForwardAccessToken.durations.lowerBound) and \(ForwardAccessToken.durations.upperBound).")
         }
         let service = Principal.service(account: context.account, servicePrincipal)
         guard servicePrincipal.utf8.count <= 128,
-              try await store.hasPrincipal(service)
+            try await store.hasPrincipal(service)
         else { throw KMSError.notFound("No service principal \(servicePrincipal.prefix(128)) in account \(context.account).") }
         guard let incarnation = try await store.principalIncarnation(of: context.principal) else {
             throw KMSError(.accessDenied, "\(context.principal.arn) no longer exists.")

@@ -11,8 +11,10 @@ extension KeyManagementService {
         public var name: String?
         public var dryRun: Bool?
 
-        public init(keyID: String, granteePrincipal: String, retiringPrincipal: String? = nil, operations: [GrantOperation],
-                    constraints: GrantConstraints? = nil, name: String? = nil, dryRun: Bool? = nil) {
+        public init(
+            keyID: String, granteePrincipal: String, retiringPrincipal: String? = nil, operations: [GrantOperation],
+            constraints: GrantConstraints? = nil, name: String? = nil, dryRun: Bool? = nil
+        ) {
             self.keyID = keyID
             self.granteePrincipal = granteePrincipal
             self.retiringPrincipal = retiringPrincipal
@@ -40,31 +42,37 @@ extension KeyManagementService {
         }
 
         let key = try await resolveKey(input.keyID, context, allowAlias: false, action: .createGrant, crossAccount: true)
-        var access = AccessRequest(.createGrant, conditions: [
-            "kms:GrantOperations": input.operations.map(\.rawValue),
-            "kms:GranteePrincipal": [input.granteePrincipal],
-            "kms:GrantIsForAWSResource": [context.principal.kind == .service ? "true" : "false"],
-        ])
+        var access = AccessRequest(
+            .createGrant,
+            conditions: [
+                "kms:GrantOperations": input.operations.map(\.rawValue),
+                "kms:GranteePrincipal": [input.granteePrincipal],
+                "kms:GrantIsForAWSResource": [context.principal.kind == .service ? "true" : "false"],
+            ])
         if let retiring = input.retiringPrincipal { access.conditions["kms:RetiringPrincipal"] = [retiring] }
         if let constraints {
-            access.conditions["kms:GrantConstraintType"] = (constraints.encryptionContextEquals != nil ? ["EncryptionContextEquals"] : [])
+            access.conditions["kms:GrantConstraintType"] =
+                (constraints.encryptionContextEquals != nil ? ["EncryptionContextEquals"] : [])
                 + (constraints.encryptionContextSubset != nil ? ["EncryptionContextSubset"] : [])
         }
         access.newGrant = (input.operations, constraints)
         try await authorize(context, access, key: key)
         try KeyLifecycle.check(access.action, on: key)
         if let unsupported = input.operations.first(where: { !$0.isSupported(by: key) }) {
-            throw KMSError.validation("Grant operation \(unsupported.rawValue) is not supported by \(key.arn) (\(key.spec.rawValue), \(key.usage.rawValue)).")
+            throw KMSError.validation(
+                "Grant operation \(unsupported.rawValue) is not supported by \(key.arn) (\(key.spec.rawValue), \(key.usage.rawValue)).")
         }
         if constraints != nil, key.spec != .symmetricDefault {
             throw KMSError.validation("Grant constraints are supported only with symmetric encryption KMS keys.")
         }
 
         let existing = try await store.grants(keyID: key.id, region: key.region)
-        if let name = input.name, let same = existing.first(where: {
-            $0.name == name && $0.granteePrincipal == input.granteePrincipal && $0.retiringPrincipal == input.retiringPrincipal
-                && Set($0.operations) == Set(input.operations) && $0.constraints == constraints
-        }) {
+        if let name = input.name,
+            let same = existing.first(where: {
+                $0.name == name && $0.granteePrincipal == input.granteePrincipal && $0.retiringPrincipal == input.retiringPrincipal
+                    && Set($0.operations) == Set(input.operations) && $0.constraints == constraints
+            })
+        {
             try finishDryRun(input.dryRun)
             return (same.id, Self.grantToken(for: same))
         }
@@ -95,7 +103,8 @@ extension KeyManagementService {
             throw KMSError(.invalidArn, "\(member) \(text) is not a valid principal ARN.")
         }
         if let principal = Self.principal(namedBy: text),
-           !(try await store.hasPrincipal(principal)) {
+            !(try await store.hasPrincipal(principal))
+        {
             throw KMSError.validation("\(member) \(text) does not exist.")
         }
     }

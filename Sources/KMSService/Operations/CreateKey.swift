@@ -15,9 +15,11 @@ extension KeyManagementService {
         public var xksKeyID: String?
         public var bypassPolicyLockoutSafetyCheck: Bool?
 
-        public init(policy: String? = nil, description: String? = nil, keyUsage: KeyUsage? = nil, keySpec: KeySpec? = nil,
-                    customerMasterKeySpec: KeySpec? = nil, origin: KeyOrigin? = nil, customKeyStoreID: String? = nil,
-                    tags: [Tag] = [], multiRegion: Bool? = nil, xksKeyID: String? = nil, bypassPolicyLockoutSafetyCheck: Bool? = nil) {
+        public init(
+            policy: String? = nil, description: String? = nil, keyUsage: KeyUsage? = nil, keySpec: KeySpec? = nil,
+            customerMasterKeySpec: KeySpec? = nil, origin: KeyOrigin? = nil, customKeyStoreID: String? = nil,
+            tags: [Tag] = [], multiRegion: Bool? = nil, xksKeyID: String? = nil, bypassPolicyLockoutSafetyCheck: Bool? = nil
+        ) {
             self.bypassPolicyLockoutSafetyCheck = bypassPolicyLockoutSafetyCheck
             self.policy = policy
             self.description = description
@@ -70,7 +72,8 @@ extension KeyManagementService {
         // A multi-Region key's ID is `mrk-` and 32 hex digits; its replicas will share it.
         let multiRegion = input.multiRegion == true
         var key = KMSKey(
-            id: multiRegion ? "mrk-" + Hex.encode(SecureRandom.bytes(16)) : UUID.randomLowercased(), account: context.account, region: context.region, creationDate: now,
+            id: multiRegion ? "mrk-" + Hex.encode(SecureRandom.bytes(16)) : UUID.randomLowercased(), account: context.account, region: context.region,
+            creationDate: now,
             description: input.description ?? "", usage: usage, spec: spec, origin: origin, state: KeyLifecycle.initialState(origin: origin),
             policy: Self.defaultPolicy(account: context.account), currentMaterialVersion: origin == .external ? 0 : 1,
             primaryRegion: multiRegion ? context.region : nil)
@@ -85,10 +88,15 @@ extension KeyManagementService {
         }
         var mutations: [Mutation] = [.insertKey(key)]
         if origin == .awsKMS {
-            let generate: @Sendable () throws(KMSError) -> [UInt8] = { [rootKey, key] () throws(KMSError) in try Self.newWrappedMaterial(for: key, rootKey: rootKey) }
+            let generate: @Sendable () throws(KMSError) -> [UInt8] = { [rootKey, key] () throws(KMSError) in
+                try Self.newWrappedMaterial(for: key, rootKey: rootKey)
+            }
             // Only key pairs take long enough to be worth a thread hop; AES and HMAC keys take microseconds.
             let wrapped = AsymmetricKeyMaterial.specs.contains(spec) ? try await KeyGeneration.offloaded(generate) : try generate()
-            mutations.append(.insertKeyMaterial(KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: wrapped, creationDate: now, materialID: Self.newMaterialID())))
+            mutations.append(
+                .insertKeyMaterial(
+                    KeyMaterialRecord(
+                        keyID: key.id, region: key.region, version: 1, wrapped: wrapped, creationDate: now, materialID: Self.newMaterialID())))
         }
         if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, region: key.region, tags: input.tags)) }
         context.audit.noteKey(key)

@@ -19,8 +19,9 @@ extension KeyManagementService {
         ciphertext: Data, context encryptionContext: EncryptionContext, keyID: String?,
         algorithm: EncryptionAlgorithm?, dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> DecryptOutput {
-        try await decrypt(ciphertext, context: encryptionContext, keyID: keyID, algorithm: algorithm, dryRun: dryRun,
-                          context, action: .decrypt, operation: "Decrypt", conditions: [:])
+        try await decrypt(
+            ciphertext, context: encryptionContext, keyID: keyID, algorithm: algorithm, dryRun: dryRun,
+            context, action: .decrypt, operation: "Decrypt", conditions: [:])
     }
 
     func decrypt(
@@ -39,7 +40,8 @@ extension KeyManagementService {
                 try Self.refuseContext(encryptionContext, key)
                 try finishDryRun(dryRun)
                 let material = try await currentMaterial(of: key, as: AsymmetricKeyMaterial.self)
-                return DecryptOutput(plaintext: Data(try material.decrypt(Array(ciphertext), algorithm: algorithm)), keyARN: key.arn, algorithm: algorithm)
+                return DecryptOutput(
+                    plaintext: Data(try material.decrypt(Array(ciphertext), algorithm: algorithm)), keyARN: key.arn, algorithm: algorithm)
             }
         }
         let (key, blob) = try await ciphertextKey(ciphertext, requested: requested, context, access)
@@ -48,13 +50,16 @@ extension KeyManagementService {
         try requireEncryptionAlgorithm(algorithm, key)
         try finishDryRun(dryRun)
         let plaintext = try await open(blob, with: key, context: encryptionContext)
-        return DecryptOutput(plaintext: plaintext, keyARN: key.arn, algorithm: .symmetricDefault,
-                             materialID: try await materialID(of: key, version: blob.materialVersion))
+        return DecryptOutput(
+            plaintext: plaintext, keyARN: key.arn, algorithm: .symmetricDefault,
+            materialID: try await materialID(of: key, version: blob.materialVersion))
     }
 
     /// Parses a blob and finds the key it names, checking it against the key the request
     /// named (if any) and authorizing the request on it.
-    func ciphertextKey(_ ciphertext: Data, requested: KMSKey?, _ context: RequestContext, _ access: AccessRequest) async throws(KMSError) -> (KMSKey, SymmetricCiphertext) {
+    func ciphertextKey(
+        _ ciphertext: Data, requested: KMSKey?, _ context: RequestContext, _ access: AccessRequest
+    ) async throws(KMSError) -> (KMSKey, SymmetricCiphertext) {
         let blob = try SymmetricCiphertext(parsing: ciphertext)
         let found: KMSKey?
         if let requested {
@@ -72,7 +77,9 @@ extension KeyManagementService {
     }
 
     func open(_ blob: SymmetricCiphertext, with key: KMSKey, context: EncryptionContext) async throws(KMSError) -> Data {
-        guard let material = try await material(of: key, version: blob.materialVersion, as: SymmetricKeyMaterial.self) else { throw KMSError.invalidCiphertext }
+        guard let material = try await material(of: key, version: blob.materialVersion, as: SymmetricKeyMaterial.self) else {
+            throw KMSError.invalidCiphertext
+        }
         return try material.decrypt(blob, context: context)
     }
 }

@@ -8,7 +8,9 @@ extension KeyManagementService {
     ///
     /// - Parameter materialID: when given, must name a version of the key's material (`NotFoundException`).
     /// - Returns: the key ARN and the deleted material's ID.
-    public func deleteImportedKeyMaterial(keyID: String, materialID: String?, _ context: RequestContext) async throws(KMSError) -> (keyARN: String, materialID: String?) {
+    public func deleteImportedKeyMaterial(
+        keyID: String, materialID: String?, _ context: RequestContext
+    ) async throws(KMSError) -> (keyARN: String, materialID: String?) {
         try await updatingKey(keyID, context, action: .deleteImportedKeyMaterial) { key throws(KMSError) in
             try await authorize(context, AccessRequest(.deleteImportedKeyMaterial), key: key)
             try requireImportable(key)

@@ -1,4 +1,5 @@
 import KMSStorage
+
 extension KeyManagementService {
     /// The key's metadata, in any key state. Accepts alias names and ARNs.
     public func describeKey(keyID: String, _ context: RequestContext) async throws(KMSError) -> KMSKey {

@@ -17,7 +17,8 @@ extension KeyManagementService {
             let now = clock.now()
             var next = now + Double(days) * 86_400
             if key.automaticRotation != nil,
-               let current = try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion) {
+                let current = try await store.keyMaterial(keyID: key.id, region: key.region, version: key.currentMaterialVersion)
+            {
                 next = max(now, current.creationDate + Double(days) * 86_400)
             }
             var updated = key

@@ -16,9 +16,12 @@ extension KeyManagementService {
         keyID: String, plaintext: Data, context encryptionContext: EncryptionContext,
         algorithm: EncryptionAlgorithm?, dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> EncryptOutput {
-        let key = try await usableKey(keyID, context, AccessRequest(.encrypt, keyReference: keyID, encryptionContext: encryptionContext,
-                                                                    conditions: ["kms:EncryptionAlgorithm": [(algorithm ?? .symmetricDefault).rawValue]]),
-                                      operation: "Encrypt")
+        let key = try await usableKey(
+            keyID, context,
+            AccessRequest(
+                .encrypt, keyReference: keyID, encryptionContext: encryptionContext,
+                conditions: ["kms:EncryptionAlgorithm": [(algorithm ?? .symmetricDefault).rawValue]]),
+            operation: "Encrypt")
         let algorithm = try requireEncryptionAlgorithm(algorithm, key)
         try finishDryRun(dryRun)
         let blob = try await encrypt(plaintext, under: key, algorithm: algorithm, context: encryptionContext)

@@ -1,6 +1,5 @@
-import KMSStorage
-import Crypto
 import Foundation
+import KMSStorage
 
 extension KeyManagementService {
     public struct DataKeyOutput: Sendable {
@@ -19,8 +18,9 @@ extension KeyManagementService {
         keyID: String, keySpec: DataKeySpec?, numberOfBytes: Int?, context encryptionContext: EncryptionContext,
         dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> DataKeyOutput {
-        try await generateDataKey(keyID: keyID, keySpec: keySpec, numberOfBytes: numberOfBytes, context: encryptionContext,
-                                  dryRun: dryRun, context, action: .generateDataKey, operation: "GenerateDataKey")
+        try await generateDataKey(
+            keyID: keyID, keySpec: keySpec, numberOfBytes: numberOfBytes, context: encryptionContext,
+            dryRun: dryRun, context, action: .generateDataKey, operation: "GenerateDataKey")
     }
 
     func generateDataKey(
@@ -33,9 +33,12 @@ extension KeyManagementService {
         case (nil, let count?): length = count
         default: throw KMSError.validation("Please specify either number of bytes or key spec.")
         }
-        let key = try await usableKey(keyID, context, AccessRequest(action, keyReference: keyID, encryptionContext: encryptionContext,
-                                                                    conditions: ["kms:EncryptionAlgorithm": ["SYMMETRIC_DEFAULT"]]),
-                                      operation: operation)
+        let key = try await usableKey(
+            keyID, context,
+            AccessRequest(
+                action, keyReference: keyID, encryptionContext: encryptionContext,
+                conditions: ["kms:EncryptionAlgorithm": ["SYMMETRIC_DEFAULT"]]),
+            operation: operation)
         try requireSymmetric(key, operation: operation)
         try finishDryRun(dryRun)
         let dataKey = Data(SecureRandom.bytes(length))

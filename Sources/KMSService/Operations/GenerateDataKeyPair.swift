@@ -15,18 +15,24 @@ extension KeyManagementService {
     }
 
     /// A fresh key pair of `spec`, its private key encrypted under a symmetric encryption key.
-    public func generateDataKeyPair(keyID: String, spec: KeySpec, context encryptionContext: EncryptionContext, dryRun: Bool?, _ context: RequestContext) async throws(KMSError) -> DataKeyPairOutput {
-        try await generateDataKeyPair(keyID: keyID, spec: spec, context: encryptionContext, dryRun: dryRun, context,
-                                      action: .generateDataKeyPair, operation: "GenerateDataKeyPair", withPlaintext: true)
+    public func generateDataKeyPair(
+        keyID: String, spec: KeySpec, context encryptionContext: EncryptionContext, dryRun: Bool?, _ context: RequestContext
+    ) async throws(KMSError) -> DataKeyPairOutput {
+        try await generateDataKeyPair(
+            keyID: keyID, spec: spec, context: encryptionContext, dryRun: dryRun, context,
+            action: .generateDataKeyPair, operation: "GenerateDataKeyPair", withPlaintext: true)
     }
 
     func generateDataKeyPair(
         keyID: String, spec: KeySpec, context encryptionContext: EncryptionContext, dryRun: Bool?, _ context: RequestContext,
         action: KMSAction, operation: String, withPlaintext: Bool
     ) async throws(KMSError) -> DataKeyPairOutput {
-        let key = try await usableKey(keyID, context, AccessRequest(action, keyReference: keyID, encryptionContext: encryptionContext,
-                                                                    conditions: ["kms:DataKeyPairSpec": [spec.rawValue], "kms:EncryptionAlgorithm": ["SYMMETRIC_DEFAULT"]]),
-                                      operation: operation)
+        let key = try await usableKey(
+            keyID, context,
+            AccessRequest(
+                action, keyReference: keyID, encryptionContext: encryptionContext,
+                conditions: ["kms:DataKeyPairSpec": [spec.rawValue], "kms:EncryptionAlgorithm": ["SYMMETRIC_DEFAULT"]]),
+            operation: operation)
         try requireSymmetric(key, operation: operation)
         try Self.requireOffered(spec, context, member: "KeyPairSpec")
         try finishDryRun(dryRun)
@@ -34,8 +40,9 @@ extension KeyManagementService {
         let (blob, plaintext) = try await pair.withPKCS8 { pkcs8 throws(KMSError) in
             (try await seal(pkcs8, under: key, context: encryptionContext), withPlaintext ? Data(pkcs8) : nil)
         }
-        return DataKeyPairOutput(privateKeyCiphertextBlob: blob, privateKeyPlaintext: plaintext,
-                                 publicKey: try pair.publicKeyDER(), keyARN: key.arn, materialID: try await currentMaterialID(of: key))
+        return DataKeyPairOutput(
+            privateKeyCiphertextBlob: blob, privateKeyPlaintext: plaintext,
+            publicKey: try pair.publicKeyDER(), keyARN: key.arn, materialID: try await currentMaterialID(of: key))
     }
 }
 

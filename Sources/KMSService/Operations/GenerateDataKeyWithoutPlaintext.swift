@@ -1,4 +1,5 @@
 import KMSStorage
+
 extension KeyManagementService {
     /// As GenerateDataKey, but the output holds only the encrypted data key.
     public func generateDataKeyWithoutPlaintext(

@@ -1,5 +1,5 @@
-import KMSStorage
 import Foundation
+import KMSStorage
 
 extension KeyManagementService {
     /// `numberOfBytes` (1–1024) random bytes from the system CSPRNG.

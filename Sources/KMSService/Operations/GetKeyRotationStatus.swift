@@ -17,6 +17,7 @@ extension KeyManagementService {
         try await authorize(context, AccessRequest(.getKeyRotationStatus), key: key)
         try requireRotatable(key, imported: true)
         let schedule = KeyLifecycle.isPendingDeletion(key.state) ? nil : key.automaticRotation
-        return KeyRotationStatus(keyARN: key.arn, enabled: schedule != nil, periodInDays: schedule?.periodInDays, nextRotationDate: schedule?.nextDate)
+        return KeyRotationStatus(
+            keyARN: key.arn, enabled: schedule != nil, periodInDays: schedule?.periodInDays, nextRotationDate: schedule?.nextDate)
     }
 }

@@ -21,17 +21,24 @@ extension KeyManagementService {
     ///   - algorithm: `RSAES_PKCS1_V1_5` is refused (`ValidationException`) as AWS refuses it;
     ///     `SM2PKE` is not offered.
     ///   - wrappingKeySpec: `RSA_2048`, `RSA_3072` or `RSA_4096`.
-    public func getParametersForImport(keyID: String, algorithm: WrappingAlgorithmSpec, wrappingKeySpec: WrappingKeySpec,
-                                       _ context: RequestContext) async throws(KMSError) -> ImportParametersOutput {
+    public func getParametersForImport(
+        keyID: String, algorithm: WrappingAlgorithmSpec, wrappingKeySpec: WrappingKeySpec,
+        _ context: RequestContext
+    ) async throws(KMSError) -> ImportParametersOutput {
         let key = try await resolveKey(keyID, context, allowAlias: false, action: .getParametersForImport)
-        try await authorize(context, AccessRequest(.getParametersForImport, conditions: [
-            "kms:WrappingAlgorithm": [algorithm.rawValue], "kms:WrappingKeySpec": [wrappingKeySpec.rawValue],
-        ]), key: key)
+        try await authorize(
+            context,
+            AccessRequest(
+                .getParametersForImport,
+                conditions: [
+                    "kms:WrappingAlgorithm": [algorithm.rawValue], "kms:WrappingKeySpec": [wrappingKeySpec.rawValue],
+                ]), key: key)
         try requireImportable(key)
         try KeyLifecycle.check(.getParametersForImport, on: key)
         guard let wrapping = algorithm.supported else {
             if algorithm == .rsaesPKCS1V15 {
-                throw KMSError.validation("The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Use RSAES_OAEP_SHA_256 or RSA_AES_KEY_WRAP_SHA_256.")
+                throw KMSError.validation(
+                    "The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Use RSAES_OAEP_SHA_256 or RSA_AES_KEY_WRAP_SHA_256.")
             }
             throw KMSError(.unsupportedOperation, "The wrapping algorithm \(algorithm.rawValue) is not supported.")
         }
@@ -40,12 +47,14 @@ extension KeyManagementService {
         }
         let wrappingKey = try await KeyGeneration.offloaded { () throws(KMSError) in try AsymmetricKeyMaterial.generate(spec) }
         let now = clock.now()
-        var parameters = ImportParameters(id: Hex.encode(SecureRandom.bytes(32)), keyID: key.id, region: key.region, algorithm: wrapping, wrappedPrivateKey: [],
-                                          validTo: now + Self.importParametersLifetime)
+        var parameters = ImportParameters(
+            id: Hex.encode(SecureRandom.bytes(32)), keyID: key.id, region: key.region, algorithm: wrapping, wrappedPrivateKey: [],
+            validTo: now + Self.importParametersLifetime)
         parameters.wrappedPrivateKey = try rootKey.wrapKeyMaterial(wrappingKey, keyARN: parameters.wrappingBinding, version: 0)
         try await store.commit([.insertImportParameters(parameters)], recording: context)
-        return ImportParametersOutput(keyARN: key.arn, importToken: Self.importToken(parameters.id), publicKey: try wrappingKey.publicKeyDER(),
-                                      validTo: parameters.validTo)
+        return ImportParametersOutput(
+            keyARN: key.arn, importToken: Self.importToken(parameters.id), publicKey: try wrappingKey.publicKeyDER(),
+            validTo: parameters.validTo)
     }
 
     /// Only keys created for imported material (origin `EXTERNAL`) take it.

@@ -12,8 +12,10 @@ extension KeyManagementService {
         public var keyMaterialDescription: String?
         public var keyMaterialID: String?
 
-        public init(keyID: String, importToken: [UInt8], encryptedKeyMaterial: [UInt8], validTo: Date? = nil, expirationModel: ExpirationModel? = nil,
-                    importType: ImportType? = nil, keyMaterialDescription: String? = nil, keyMaterialID: String? = nil) {
+        public init(
+            keyID: String, importToken: [UInt8], encryptedKeyMaterial: [UInt8], validTo: Date? = nil, expirationModel: ExpirationModel? = nil,
+            importType: ImportType? = nil, keyMaterialDescription: String? = nil, keyMaterialID: String? = nil
+        ) {
             self.keyID = keyID
             self.importToken = importToken
             self.encryptedKeyMaterial = encryptedKeyMaterial
@@ -38,7 +40,9 @@ extension KeyManagementService {
     /// or is not the material imported before).
     ///
     /// - Returns: the key ARN and the `KeyMaterialId`.
-    public func importKeyMaterial(_ input: ImportKeyMaterialInput, _ context: RequestContext) async throws(KMSError) -> (keyARN: String, materialID: String) {
+    public func importKeyMaterial(
+        _ input: ImportKeyMaterialInput, _ context: RequestContext
+    ) async throws(KMSError) -> (keyARN: String, materialID: String) {
         let expirationModel = input.expirationModel ?? .expires
         let now = clock.now()
         switch (expirationModel, input.validTo) {
@@ -74,7 +78,9 @@ extension KeyManagementService {
                 guard input.keyMaterialID == nil else { throw KMSError.validation("KeyMaterialId cannot be given with ImportType NEW_KEY_MATERIAL.") }
                 try requireNotReplica(key, operation: "ImportKeyMaterial with ImportType NEW_KEY_MATERIAL")
                 guard same == nil else {
-                    throw KMSError(.incorrectKeyMaterial, "This key material was imported into \(key.arn) before; import it with ImportType EXISTING_KEY_MATERIAL.")
+                    throw KMSError(
+                        .incorrectKeyMaterial,
+                        "This key material was imported into \(key.arn) before; import it with ImportType EXISTING_KEY_MATERIAL.")
                 }
                 // After the first: material for the next on-demand rotation (PENDING_ROTATION).
                 guard !records.contains(where: { $0.version > current }) else {
@@ -82,8 +88,9 @@ extension KeyManagementService {
                 }
                 let version = current + 1
                 let wrapped = try rootKey.wrapKeyMaterial(validated, keyARN: key.arn, version: version)
-                let record = KeyMaterialRecord(keyID: key.id, region: key.region, version: version, wrapped: wrapped, creationDate: now,
-                                               materialID: materialID, description: input.keyMaterialDescription, validTo: input.validTo)
+                let record = KeyMaterialRecord(
+                    keyID: key.id, region: key.region, version: version, wrapped: wrapped, creationDate: now,
+                    materialID: materialID, description: input.keyMaterialDescription, validTo: input.validTo)
                 mutations = [.insertKeyMaterial(record)]
                 if current == 0 {
                     updated.currentMaterialVersion = version
@@ -99,10 +106,11 @@ extension KeyManagementService {
                     }
                 }
             case (_, 0):
-                throw KMSError(.incorrectKeyMaterial, "No key material has been imported into \(key.arn) yet; import it with ImportType NEW_KEY_MATERIAL.")
+                throw KMSError(
+                    .incorrectKeyMaterial, "No key material has been imported into \(key.arn) yet; import it with ImportType NEW_KEY_MATERIAL.")
             default:
                 guard var record = same,
-                      input.keyMaterialID.map({ rootKey.isImportedMaterialID($0, keyID: key.id, material: material) }) ?? true
+                    input.keyMaterialID.map({ rootKey.isImportedMaterialID($0, keyID: key.id, material: material) }) ?? true
                 else { throw KMSError(.incorrectKeyMaterial, "The key material is not the key material previously imported into \(key.arn).") }
                 record.wrapped = try rootKey.wrapKeyMaterial(validated, keyARN: key.arn, version: record.version)
                 record.validTo = input.validTo
@@ -122,14 +130,17 @@ extension KeyManagementService {
     private func unwrapImported(_ input: ImportKeyMaterialInput, for key: KMSKey, now: Date) async throws(KMSError) -> [UInt8] {
         let invalidToken = KMSError(.invalidImportToken, "The import token is invalid for \(key.arn).")
         guard let id = Self.importParametersID(input.importToken),
-              let parameters = try await store.importParameters(id: id),
-              parameters.keyID == key.id, parameters.region == key.region
+            let parameters = try await store.importParameters(id: id),
+            parameters.keyID == key.id, parameters.region == key.region
         else { throw invalidToken }
         guard parameters.validTo > now else {
-            throw KMSError(.expiredImportToken, "The import token expired at \(AuditTime.iso8601(parameters.validTo)); get new parameters with GetParametersForImport.")
+            throw KMSError(
+                .expiredImportToken,
+                "The import token expired at \(AuditTime.iso8601(parameters.validTo)); get new parameters with GetParametersForImport.")
         }
-        let wrappingKey = try rootKey.unwrapKeyMaterial(parameters.wrappedPrivateKey, as: AsymmetricKeyMaterial.self,
-                                                        keyARN: parameters.wrappingBinding, version: 0)
+        let wrappingKey = try rootKey.unwrapKeyMaterial(
+            parameters.wrappedPrivateKey, as: AsymmetricKeyMaterial.self,
+            keyARN: parameters.wrappingBinding, version: 0)
         guard let material = ImportedKeyMaterial.unwrap(input.encryptedKeyMaterial, with: wrappingKey, algorithm: parameters.algorithm) else {
             throw KMSError.invalidCiphertext
         }

@@ -3,7 +3,9 @@ import KMSStorage
 extension KeyManagementService {
     /// Grants of a key (of this account or, by key ARN, another), ordered by grant ID,
     /// optionally only one grant or one grantee's.
-    public func listGrants(keyID: String, grantID: String?, granteePrincipal: String?, limit: Int?, marker: String?, _ context: RequestContext) async throws(KMSError) -> (grants: [Grant], nextMarker: String?) {
+    public func listGrants(
+        keyID: String, grantID: String?, granteePrincipal: String?, limit: Int?, marker: String?, _ context: RequestContext
+    ) async throws(KMSError) -> (grants: [Grant], nextMarker: String?) {
         if let grantID, !ResourceName.isWellFormedGrantID(grantID) {
             throw KMSError(.invalidGrantID, "Invalid grant ID \(grantID).")
         }

@@ -20,8 +20,10 @@ extension KeyManagementService {
 
     /// The key's completed rotations, oldest first (`ROTATIONS_ONLY`, the default), or every
     /// material version including the first (`ALL_KEY_MATERIAL`). `limit` 1–1000, default 100.
-    public func listKeyRotations(keyID: String, includeAllMaterial: Bool, limit: Int?, marker: String?,
-                                 _ context: RequestContext) async throws(KMSError) -> (entries: [KeyRotationEntry], nextMarker: String?) {
+    public func listKeyRotations(
+        keyID: String, includeAllMaterial: Bool, limit: Int?, marker: String?,
+        _ context: RequestContext
+    ) async throws(KMSError) -> (entries: [KeyRotationEntry], nextMarker: String?) {
         let key = try await resolveKey(keyID, context, allowAlias: false, action: .listKeyRotations)
         try await authorize(context, AccessRequest(.listKeyRotations), key: key)
         try requireRotatable(key, imported: true)
@@ -35,20 +37,25 @@ extension KeyManagementService {
                 if copy?.isDeleted ?? true { awaitingReplicas = true }
             }
         }
-        let entries = materials
+        let entries =
+            materials
             .filter { includeAllMaterial || $0.rotationType != nil }
             .map { m in
                 let imported = key.origin == .external
-                let state = m.version == key.currentMaterialVersion ? "CURRENT"
-                    : m.version < key.currentMaterialVersion ? "NON_CURRENT"
-                    : awaitingReplicas ? "PENDING_MULTI_REGION_IMPORT_AND_ROTATION" : "PENDING_ROTATION"
+                let state =
+                    m.version == key.currentMaterialVersion
+                    ? "CURRENT"
+                    : m.version < key.currentMaterialVersion
+                        ? "NON_CURRENT"
+                        : awaitingReplicas ? "PENDING_MULTI_REGION_IMPORT_AND_ROTATION" : "PENDING_ROTATION"
                 let present = imported && !m.isDeleted
-                return KeyRotationEntry(keyID: key.id, materialID: m.materialID, materialState: state,
-                                        rotationDate: m.rotationType == nil ? nil : m.creationDate, rotationType: m.rotationType,
-                                        importState: imported ? (m.isDeleted ? "PENDING_IMPORT" : "IMPORTED") : nil,
-                                        expirationModel: present ? ExpirationModel(validTo: m.validTo) : nil,
-                                        validTo: present ? m.validTo : nil,
-                                        description: imported ? m.description : nil)
+                return KeyRotationEntry(
+                    keyID: key.id, materialID: m.materialID, materialState: state,
+                    rotationDate: m.rotationType == nil ? nil : m.creationDate, rotationType: m.rotationType,
+                    importState: imported ? (m.isDeleted ? "PENDING_IMPORT" : "IMPORTED") : nil,
+                    expirationModel: present ? ExpirationModel(validTo: m.validTo) : nil,
+                    validTo: present ? m.validTo : nil,
+                    description: imported ? m.description : nil)
             }
         let versionOf = Dictionary(uniqueKeysWithValues: materials.map { ($0.materialID, $0.version) })
         func sortKey(_ e: KeyRotationEntry) -> String { String(format: "%010u", versionOf[e.materialID] ?? 0) }

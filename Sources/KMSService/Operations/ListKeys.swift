@@ -1,4 +1,5 @@
 import KMSStorage
+
 extension KeyManagementService {
     /// Keys of the caller's account in the caller's region, including those pending deletion.
     public func listKeys(limit: Int?, marker: String?, _ context: RequestContext) async throws(KMSError) -> (keys: [KMSKey], nextMarker: String?) {

@@ -1,7 +1,10 @@
 import KMSStorage
+
 extension KeyManagementService {
     /// Tags of a key in any state, ordered by tag key.
-    public func listResourceTags(keyID: String, limit: Int?, marker: String?, _ context: RequestContext) async throws(KMSError) -> (tags: [Tag], nextMarker: String?) {
+    public func listResourceTags(
+        keyID: String, limit: Int?, marker: String?, _ context: RequestContext
+    ) async throws(KMSError) -> (tags: [Tag], nextMarker: String?) {
         let key = try await resolveKey(keyID, context, allowAlias: false, action: .listResourceTags)
         try await authorize(context, AccessRequest(.listResourceTags), key: key)
         let limit = limit ?? 50

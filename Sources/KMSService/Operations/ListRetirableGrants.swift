@@ -6,7 +6,9 @@ extension KeyManagementService {
     /// caller's account when it is a service principal (those are matched per account). An
     /// identity-policy permission (`kms:ListRetirableGrants` on `*`). Whether the principal
     /// exists is not told: a principal with no grants and one that does not exist look alike.
-    public func listRetirableGrants(retiringPrincipal: String, limit: Int?, marker: String?, _ context: RequestContext) async throws(KMSError) -> (grants: [Grant], nextMarker: String?) {
+    public func listRetirableGrants(
+        retiringPrincipal: String, limit: Int?, marker: String?, _ context: RequestContext
+    ) async throws(KMSError) -> (grants: [Grant], nextMarker: String?) {
         try await authorizeAccountAction(context, AccessRequest(.listRetirableGrants))
         let isServicePrincipal = retiringPrincipal.hasSuffix(".amazonaws.com") && !retiringPrincipal.contains(":")
         if !isServicePrincipal {
@@ -14,7 +16,8 @@ extension KeyManagementService {
                 throw KMSError(.invalidArn, "RetiringPrincipal \(retiringPrincipal) is not a valid principal ARN.")
             }
             guard Principal(arn: retiringPrincipal)?.account == context.account else {
-                throw KMSError(.accessDenied, "User: \(context.principal.arn) is not authorized to list the retirable grants of a principal of another account.")
+                throw KMSError(
+                    .accessDenied, "User: \(context.principal.arn) is not authorized to list the retirable grants of a principal of another account.")
             }
         }
         func listed(_ grant: Grant) -> Bool {

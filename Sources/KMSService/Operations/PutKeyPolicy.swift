@@ -3,12 +3,18 @@ import KMSStorage
 extension KeyManagementService {
     /// Replaces the key policy. The policy is validated (`MalformedPolicyDocumentException`) and,
     /// unless `bypassPolicyLockoutSafetyCheck`, must let the caller call PutKeyPolicy again.
-    public func putKeyPolicy(keyID: String, policyName: String?, policy: String, bypassPolicyLockoutSafetyCheck: Bool?, _ context: RequestContext) async throws(KMSError) {
+    public func putKeyPolicy(
+        keyID: String, policyName: String?, policy: String, bypassPolicyLockoutSafetyCheck: Bool?, _ context: RequestContext
+    ) async throws(KMSError) {
         let action = KMSAction.putKeyPolicy
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
-            try await authorize(context, AccessRequest(action, conditions: [
-                "kms:BypassPolicyLockoutSafetyCheck": [bypassPolicyLockoutSafetyCheck == true ? "true" : "false"],
-            ]), key: key)
+            try await authorize(
+                context,
+                AccessRequest(
+                    action,
+                    conditions: [
+                        "kms:BypassPolicyLockoutSafetyCheck": [bypassPolicyLockoutSafetyCheck == true ? "true" : "false"]
+                    ]), key: key)
             try Self.requireDefaultPolicyName(policyName)
             var updated = key
             updated.policy = try await checkedPolicy(policy, for: key, context, bypassLockoutCheck: bypassPolicyLockoutSafetyCheck == true)

@@ -25,16 +25,19 @@ extension KeyManagementService {
         // when the request names both keys the same way.
         var conditions = ["kms:ReEncryptOnSameKey": [sourceKeyID == destinationKeyID ? "true" : "false"]]
         conditions["kms:EncryptionAlgorithm"] = [(destinationAlgorithm ?? .symmetricDefault).rawValue]
-        let destination = try await usableKey(destinationKeyID, context,
-                                              AccessRequest(.reEncryptTo, keyReference: destinationKeyID, encryptionContext: destinationContext, conditions: conditions),
-                                              operation: "ReEncrypt")
+        let destination = try await usableKey(
+            destinationKeyID, context,
+            AccessRequest(.reEncryptTo, keyReference: destinationKeyID, encryptionContext: destinationContext, conditions: conditions),
+            operation: "ReEncrypt")
         let destinationAlgorithm = try requireEncryptionAlgorithm(destinationAlgorithm, destination)
-        let source = try await decrypt(ciphertext, context: sourceContext, keyID: sourceKeyID, algorithm: sourceAlgorithm,
-                                       dryRun: dryRun, context, action: .reEncryptFrom, operation: "ReEncrypt",
-                                       conditions: ["kms:ReEncryptOnSameKey": conditions["kms:ReEncryptOnSameKey"]!])
+        let source = try await decrypt(
+            ciphertext, context: sourceContext, keyID: sourceKeyID, algorithm: sourceAlgorithm,
+            dryRun: dryRun, context, action: .reEncryptFrom, operation: "ReEncrypt",
+            conditions: ["kms:ReEncryptOnSameKey": conditions["kms:ReEncryptOnSameKey"]!])
         let sealed = try await encrypt(source.plaintext, under: destination, algorithm: destinationAlgorithm, context: destinationContext)
-        return ReEncryptOutput(ciphertextBlob: sealed, sourceKeyARN: source.keyARN, keyARN: destination.arn,
-                               sourceAlgorithm: source.algorithm, destinationAlgorithm: destinationAlgorithm,
-                               sourceMaterialID: source.materialID, destinationMaterialID: try await currentMaterialID(of: destination))
+        return ReEncryptOutput(
+            ciphertextBlob: sealed, sourceKeyARN: source.keyARN, keyARN: destination.arn,
+            sourceAlgorithm: source.algorithm, destinationAlgorithm: destinationAlgorithm,
+            sourceMaterialID: source.materialID, destinationMaterialID: try await currentMaterialID(of: destination))
     }
 }

@@ -10,8 +10,10 @@ extension KeyManagementService {
         public var description: String?
         public var tags: [Tag]
 
-        public init(keyID: String, replicaRegion: String, policy: String? = nil, bypassPolicyLockoutSafetyCheck: Bool? = nil,
-                    description: String? = nil, tags: [Tag] = []) {
+        public init(
+            keyID: String, replicaRegion: String, policy: String? = nil, bypassPolicyLockoutSafetyCheck: Bool? = nil,
+            description: String? = nil, tags: [Tag] = []
+        ) {
             self.keyID = keyID
             self.replicaRegion = replicaRegion
             self.policy = policy
@@ -53,7 +55,9 @@ extension KeyManagementService {
             }
             let related = try await relatedKeys(of: primary)
             if input.replicaRegion == primary.region || related.contains(where: { $0.region == input.replicaRegion }) {
-                throw KMSError(.alreadyExists, "\(ResourceName.keyARN(region: input.replicaRegion, account: primary.account, keyID: primary.id)) already exists.")
+                throw KMSError(
+                    .alreadyExists, "\(ResourceName.keyARN(region: input.replicaRegion, account: primary.account, keyID: primary.id)) already exists."
+                )
             }
 
             // The caller creates a key in the replica region: its identity policies there decide.
@@ -81,7 +85,8 @@ extension KeyManagementService {
                 policy: Self.defaultPolicy(account: primary.account), currentMaterialVersion: primary.currentMaterialVersion,
                 automaticRotation: primary.automaticRotation, primaryRegion: primary.region)
             if let policy = input.policy {
-                replica.policy = try await checkedPolicy(policy, for: replica, replicaContext, bypassLockoutCheck: input.bypassPolicyLockoutSafetyCheck == true)
+                replica.policy = try await checkedPolicy(
+                    policy, for: replica, replicaContext, bypassLockoutCheck: input.bypassPolicyLockoutSafetyCheck == true)
             }
             // Every material version, rewrapped for the replica's ARN. Imported material is not
             // copied: the replica gets the versions' IDs, and takes the same material only.

@@ -26,10 +26,11 @@ extension KeyManagementService {
             key = resolved
         }
         guard let grant = try await store.grant(id: named),
-              key == nil || (grant.keyID == key?.id && grant.keyRegion == key?.region)
+            key == nil || (grant.keyID == key?.id && grant.keyRegion == key?.region)
         else { throw KMSError.notFound("Grant not found.") }
         let caller = context.principal.arn
-        var allowed = grant.retiringPrincipal == caller
+        var allowed =
+            grant.retiringPrincipal == caller
             || (grant.granteePrincipal == caller && grant.operations.contains(.retireGrant))
             || (context.principal.isRoot && grant.issuingAccount == caller)
         if !allowed, let grantKey = try await store.key(id: grant.keyID, region: grant.keyRegion) {

@@ -22,7 +22,8 @@ extension KeyManagementService {
                 throw KMSError(.limitExceeded, "\(key.arn) has been rotated on demand \(Self.onDemandRotationLimit) times, the most allowed.")
             }
             let replicas = try await relatedKeys(of: key)
-            let mutations = key.origin == .external
+            let mutations =
+                key.origin == .external
                 ? try await rotationToImported(key, materials, replicas: replicas, at: clock.now())
                 : try rotation(of: key, replicas: replicas, .onDemand, at: clock.now()).mutations
             context.audit.setResponseElements(["keyId": .string(key.arn)])
@@ -32,17 +33,23 @@ extension KeyManagementService {
 
     /// The mutations that make a key's pending imported material (the version after the
     /// current one) current, in the key and each replica, as an on-demand rotation.
-    private func rotationToImported(_ key: KMSKey, _ materials: [KeyMaterialRecord], replicas: [KMSKey], at now: Date) async throws(KMSError) -> [Mutation] {
+    private func rotationToImported(
+        _ key: KMSKey, _ materials: [KeyMaterialRecord], replicas: [KMSKey], at now: Date
+    ) async throws(KMSError) -> [Mutation] {
         let version = key.currentMaterialVersion + 1
         guard let pending = materials.first(where: { $0.version == version }), !pending.isDeleted else {
-            throw KMSError.invalidState("\(key.arn) has no key material in PENDING_ROTATION state; import new key material with ImportType NEW_KEY_MATERIAL first.")
+            throw KMSError.invalidState(
+                "\(key.arn) has no key material in PENDING_ROTATION state; import new key material with ImportType NEW_KEY_MATERIAL first.")
         }
         var mutations: [Mutation] = []
         for member in [key] + replicas {
-            let record: KeyMaterialRecord? = member.region == key.region ? pending
+            let record: KeyMaterialRecord? =
+                member.region == key.region
+                ? pending
                 : try await store.keyMaterial(keyID: member.id, region: member.region, version: version)
             guard var record, !record.isDeleted else {
-                throw KMSError.invalidState("\(member.arn) has not imported the key material pending rotation (PENDING_MULTI_REGION_IMPORT_AND_ROTATION).")
+                throw KMSError.invalidState(
+                    "\(member.arn) has not imported the key material pending rotation (PENDING_MULTI_REGION_IMPORT_AND_ROTATION).")
             }
             record.rotationType = .onDemand
             record.creationDate = now

@@ -1,5 +1,5 @@
-import KMSStorage
 import Foundation
+import KMSStorage
 
 extension KeyManagementService {
     /// Puts the key in `PendingDeletion`; `deleteKeysDueForDeletion` deletes it when the window
@@ -11,7 +11,8 @@ extension KeyManagementService {
         let days = pendingWindowInDays ?? 30
         guard (7...30).contains(days) else {
             let bound = days < 7 ? "greater than or equal to 7" : "less than or equal to 30"
-            throw KMSError.validation("1 validation error detected: Value '\(days)' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value \(bound)")
+            throw KMSError.validation(
+                "1 validation error detected: Value '\(days)' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value \(bound)")
         }
         let action = KMSAction.scheduleKeyDeletion
         return try await updatingKey(keyID, context, action: action) { key throws(KMSError) in

@@ -1,4 +1,5 @@
 import KMSStorage
+
 extension KeyManagementService {
     /// Adds tags to a key, overwriting the values of tag keys it already has.
     public func tagResource(keyID: String, tags: [Tag], _ context: RequestContext) async throws(KMSError) {

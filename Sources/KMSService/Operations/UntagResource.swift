@@ -1,4 +1,5 @@
 import KMSStorage
+
 extension KeyManagementService {
     /// Removes tags from a key; tag keys it doesn't have are ignored.
     public func untagResource(keyID: String, tagKeys: [String], _ context: RequestContext) async throws(KMSError) {

@@ -1,4 +1,5 @@
 import KMSStorage
+
 extension KeyManagementService {
     public func updateKeyDescription(keyID: String, description: String, _ context: RequestContext) async throws(KMSError) {
         let action = KMSAction.updateKeyDescription
