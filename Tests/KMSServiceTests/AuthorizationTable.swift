@@ -4,7 +4,6 @@ import Testing
 
 @testable import KMSService
 
-
 /// The cases of `AuthorizationTests`, by theme: each a key policy, identity policies, grants,
 /// a caller and a request, and the outcome AWS gives.
 extension AuthorizationTests {
