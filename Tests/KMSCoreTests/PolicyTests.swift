@@ -328,3 +328,20 @@ import Testing
         #expect(try Self.keyPolicy(Self.statement()).referencedKeys.isEmpty)
     }
 }
+
+extension PolicyTests {
+    /// `${}` and `${,'default'}` name the empty key: a statement using them matches nothing
+    /// (with a default, the default). Found by FuzzPolicy: `${}` used to trap the whole
+    /// process on an out-of-range index.
+    @Test(arguments: [
+        (#""Resource": "arn:aws:kms:us-east-1:111122223333:key/${}""#, false),
+        (#""Resource": "arn:${}${aws:username}""#, false),
+        (#""Resource": "arn:aws:kms:us-east-1:111122223333:key/${, '1234abcd-12ab-34cd-56ef-1234567890ab'}""#, true),
+        (#""Resource": "${ }""#, false),
+    ])
+    func emptyVariableNamesMatchNothing(resource: String, allowed: Bool) throws {
+        let document = try Self.keyPolicy(Self.statement(resource: resource))
+        let request = AuthorizationRequest(principal: Self.alice, action: "kms:Encrypt", resource: Self.keyARN)
+        #expect(document.evaluate(request).allowsCaller == allowed)
+    }
+}

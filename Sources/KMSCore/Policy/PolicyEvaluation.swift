@@ -141,7 +141,10 @@ enum PolicyVariables {
             case "*", "?", "$": result += name
             default:
                 // `${key, 'default'}` uses the default when the key is absent.
-                let parts = name.split(separator: ",", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                // Empty parts kept: `${}` and `${,'x'}` name the empty key, which no request has.
+                let parts = name.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
                 if let values = request[parts[0]], values.count == 1 {
                     result += values[0]
                 } else if parts.count == 2, parts[1].count >= 2, parts[1].hasPrefix("'"), parts[1].hasSuffix("'") {
