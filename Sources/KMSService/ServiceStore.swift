@@ -75,22 +75,22 @@ struct ServiceStore: Sendable {
 
     /// True when committed, false on a revision conflict.
     private func apply<Result>(_ change: Change<Result>, recording context: RequestContext?) async throws(KMSError) -> Bool {
+        // The request's event goes with its first change only.
+        let recording = context.flatMap { $0.audit.isRecorded ? nil : $0 }
         var mutations = change.mutations
-        let recordsEvent = context.map { !$0.audit.isRecorded } ?? false
-        if recordsEvent, let context { mutations.append(.appendAuditEvent(context.audit.event(chain: auditChain, error: nil))) }
+        if let recording { mutations.append(.appendAuditEvent(recording.audit.event(chain: auditChain, error: nil))) }
         do {
             try await base.commit(mutations)
-        } catch .conflict {
-            return false
-        } catch .alreadyExists where change.ifExists != nil {
-            throw change.ifExists!
-        } catch .notFound where change.ifMissing != nil {
-            throw change.ifMissing!
         } catch {
-            logger.error("store failure", metadata: ["error": "\(error)"])
-            throw KMSError.internalFailure()
+            switch (error, change.ifExists, change.ifMissing) {
+            case (.conflict, _, _): return false
+            case (.alreadyExists, let answer?, _), (.notFound, _, let answer?): throw answer
+            default:
+                logger.error("store failure", metadata: ["error": "\(error)"])
+                throw KMSError.internalFailure()
+            }
         }
-        if recordsEvent { context?.audit.markRecorded() }
+        recording?.audit.markRecorded()
         return true
     }
 
