@@ -1,0 +1,287 @@
+import Foundation
+import KMSCore
+import KMSStorage
+import PostgresNIO
+
+/// Reads, each one statement (so each sees committed data only), and the decoding of rows
+/// into the domain's values.
+extension PostgresStore {
+    public func key(id: String, region: String) async throws(StoreError) -> KMSKey? {
+        try await decode(rows("SELECT * FROM kms_key WHERE id = \(id) AND region = \(region)"), Self.key).first
+    }
+
+    public func relatedKeys(id: String) async throws(StoreError) -> [KMSKey] {
+        try await decode(rows("SELECT * FROM kms_key WHERE id = \(id) ORDER BY region"), Self.key)
+    }
+
+    public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
+        try await decode(rows("""
+            SELECT * FROM kms_key WHERE account = \(account) AND region = \(region) AND id > \(afterID ?? "") ORDER BY id LIMIT \(limit)
+            """), Self.key)
+    }
+
+    public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
+        try await decode(rows("SELECT count(*) FROM kms_key WHERE account = \(account) AND region = \(region)")) { try Int($0.decode(Int64.self)) }
+            .first ?? 0
+    }
+
+    public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] {
+        try await decode(rows("""
+            SELECT * FROM kms_key WHERE state = \(KeyState.pendingDeletion.rawValue) AND deletion_ms <= \(date.millis) ORDER BY deletion_ms
+            """), Self.key)
+    }
+
+    public func keyMaterial(keyID: String, region: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
+        try await decode(rows("""
+            SELECT * FROM key_material WHERE key_id = \(keyID) AND region = \(region) AND version = \(Int64(version))
+            """), Self.keyMaterial).first
+    }
+
+    public func keyMaterials(keyID: String, region: String) async throws(StoreError) -> [KeyMaterialRecord] {
+        try await decode(rows("SELECT * FROM key_material WHERE key_id = \(keyID) AND region = \(region) ORDER BY version"), Self.keyMaterial)
+    }
+
+    public func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey] {
+        try await decode(rows("""
+            SELECT * FROM kms_key WHERE state = \(KeyState.enabled.rawValue) AND next_rotation_ms <= \(date.millis)
+                AND (primary_region IS NULL OR primary_region = region)
+            ORDER BY next_rotation_ms
+            """), Self.key)
+    }
+
+    public func expiredKeyMaterials(by date: Date) async throws(StoreError) -> [KeyMaterialRecord] {
+        try await decode(rows("""
+            SELECT * FROM key_material WHERE valid_to_ms <= \(date.millis) AND length(wrapped) > 0 ORDER BY valid_to_ms
+            """), Self.keyMaterial)
+    }
+
+    public func importParameters(id: String) async throws(StoreError) -> ImportParameters? {
+        try await decode(rows("SELECT id, key_id, region, algorithm, wrapped_private_key, valid_to_ms FROM import_parameters WHERE id = \(id)")) { row in
+            let (id, keyID, region, algorithm, wrapped, validTo) = try row.decode((String, String, String, String, Data, Int64).self)
+            guard let algorithm = ImportWrappingAlgorithm(rawValue: algorithm) else { throw StoreError.unavailable }
+            return ImportParameters(id: id, keyID: keyID, region: region, algorithm: algorithm, wrappedPrivateKey: Array(wrapped),
+                                    validTo: Date(millis: validTo))
+        }.first
+    }
+
+    public func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias? {
+        try await decode(rows("SELECT * FROM alias WHERE account = \(account) AND region = \(region) AND name = \(name)"), Self.alias).first
+    }
+
+    public func aliases(account: String, region: String, targetKeyID: String?, afterName: String?, limit: Int) async throws(StoreError) -> [Alias] {
+        if let targetKeyID {
+            return try await decode(rows("""
+                SELECT * FROM alias WHERE account = \(account) AND region = \(region) AND target_key_id = \(targetKeyID)
+                    AND name > \(afterName ?? "") ORDER BY name LIMIT \(limit)
+                """), Self.alias)
+        }
+        return try await decode(rows("""
+            SELECT * FROM alias WHERE account = \(account) AND region = \(region) AND name > \(afterName ?? "") ORDER BY name LIMIT \(limit)
+            """), Self.alias)
+    }
+
+    public func tags(keyID: String, region: String) async throws(StoreError) -> [Tag] {
+        try await decode(rows("SELECT tag_key, tag_value FROM key_tag WHERE key_id = \(keyID) AND region = \(region) ORDER BY tag_key"), Self.tag)
+    }
+
+    public func principals(account: String) async throws(StoreError) -> [Principal] {
+        try await decode(rows("SELECT account, name FROM principal WHERE account = \(account) ORDER BY name")) { row in
+            let (account, name) = try row.decode((String, String).self)
+            guard let principal = Principal(account: account, path: name) else { throw StoreError.unavailable }
+            return principal
+        }
+    }
+
+    public func principalIncarnation(of principal: Principal) async throws(StoreError) -> String? {
+        try await decode(rows("SELECT incarnation FROM principal WHERE account = \(principal.account) AND name = \(principal.path)")) {
+            try $0.decode(String.self)
+        }.first
+    }
+
+    public func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy] {
+        try await decode(rows("""
+            SELECT name, document FROM identity_policy WHERE account = \(principal.account) AND principal = \(principal.path) ORDER BY name
+            """)) { row in
+            let (name, document) = try row.decode((String, String).self)
+            return IdentityPolicy(name: name, document: document)
+        }
+    }
+
+    public func principalTags(of principal: Principal) async throws(StoreError) -> [Tag] {
+        try await decode(rows("""
+            SELECT tag_key, tag_value FROM principal_tag WHERE account = \(principal.account) AND principal = \(principal.path) ORDER BY tag_key
+            """), Self.tag)
+    }
+
+    public func grant(id: String) async throws(StoreError) -> Grant? {
+        try await decode(rows("SELECT * FROM key_grant WHERE id = \(id)"), Self.grant).first
+    }
+
+    public func grants(keyID: String, region: String) async throws(StoreError) -> [Grant] {
+        try await decode(rows("SELECT * FROM key_grant WHERE key_id = \(keyID) AND region = \(region) ORDER BY id"), Self.grant)
+    }
+
+    public func grants(keyID: String, region: String, grantees: [String]) async throws(StoreError) -> [Grant] {
+        guard !grantees.isEmpty else { return [] }
+        return try await decode(rows("""
+            SELECT * FROM key_grant WHERE key_id = \(keyID) AND region = \(region) AND grantee = ANY(\(grantees)) ORDER BY id
+            """), Self.grant)
+    }
+
+    public func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant] {
+        try await decode(rows("""
+            SELECT * FROM key_grant WHERE retiring = \(retiringPrincipal) AND id > \(afterID ?? "") ORDER BY id LIMIT \(limit)
+            """), Self.grant)
+    }
+
+    public func grants(naming principal: String) async throws(StoreError) -> [Grant] {
+        try await decode(rows("SELECT * FROM key_grant WHERE grantee = \(principal) OR retiring = \(principal) ORDER BY id"), Self.grant)
+    }
+
+    public func keys(withPolicyMentioning text: String) async throws(StoreError) -> [KMSKey] {
+        try await decode(rows("SELECT * FROM kms_key WHERE strpos(policy, \(text)) > 0 ORDER BY id, region"), Self.key)
+    }
+
+    public func accessKey(id: String) async throws(StoreError) -> AccessKey? {
+        try await decode(rows("SELECT id, account, name, sealed_secret FROM access_key WHERE id = \(id)"), Self.accessKey).first
+    }
+
+    public func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey] {
+        try await decode(rows("""
+            SELECT id, account, name, sealed_secret FROM access_key WHERE account = \(principal.account) AND name = \(principal.path) ORDER BY id
+            """), Self.accessKey)
+    }
+
+    public func auditChains() async throws(StoreError) -> [AuditChainState] {
+        try await decode(rows("SELECT name, base_seq, base_digest, head_seq, head_digest FROM audit_chain ORDER BY name"), Self.auditChainState)
+    }
+
+    public func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent] {
+        try await decode(rows("""
+            SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = \(chain) AND seq > \(afterSequence) ORDER BY seq LIMIT \(limit)
+            """), Self.auditEvent)
+    }
+
+    public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] {
+        var conditions: [String] = []
+        var binds = PostgresBindings()
+        func add(_ condition: (String) -> String, _ value: (some PostgresNonThrowingEncodable & Sendable)?) {
+            guard let value else { return }
+            binds.append(value)
+            conditions.append(condition("$\(binds.count)"))
+        }
+        add({ "e.event_ms >= \($0)" }, query.startTime?.millis)
+        add({ "e.event_ms < \($0)" }, query.endTime?.millis)
+        add({ "e.event_name = \($0)" }, query.eventName)
+        add({ "e.user_name = \($0)" }, query.userName)
+        add({ "e.access_key_id = \($0)" }, query.accessKeyID)
+        add({ "e.region = \($0)" }, query.region)
+        add({ "e.read_only = \($0)" }, query.readOnly)
+        add({ "EXISTS (SELECT 1 FROM audit_resource r WHERE r.key_id = \($0) AND r.chain = e.chain AND r.seq = e.seq)" }, query.keyID)
+        add({ "e.event_name = ANY(\($0))" }, query.eventNames)
+        if query.errorsOnly { conditions.append("e.error_code IS NOT NULL") }
+        if query.succeededOnly { conditions.append("e.error_code IS NULL") }
+        binds.append(Int64(query.limit))
+        let order = query.oldestFirst ? "ASC" : "DESC"
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = """
+            SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause)
+            ORDER BY e.event_ms \(order), e.chain, e.seq \(order) LIMIT $\(binds.count)
+            """
+        return try await decode(rows(PostgresQuery(unsafeSQL: sql, binds: binds)), Self.auditEvent)
+    }
+
+    public func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint] {
+        try await decode(rows("SELECT statement, signature FROM audit_checkpoint ORDER BY id"), Self.checkpoint)
+    }
+
+    public func lastAuditCheckpoint() async throws(StoreError) -> SignedAuditCheckpoint? {
+        try await decode(rows("SELECT statement, signature FROM audit_checkpoint ORDER BY id DESC LIMIT 1"), Self.checkpoint).first
+    }
+
+    public func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])? {
+        try await decode(rows("SELECT wrapped, public_key FROM audit_signing_key WHERE id = 1")) { row in
+            let (wrapped, publicKey) = try row.decode((Data, Data).self)
+            return (wrapped: Array(wrapped), publicKey: Array(publicKey))
+        }.first
+    }
+
+    // MARK: Rows
+
+    /// Decodes every row; a row that does not decode is damage to the database (`unavailable`, logged).
+    func decode<T>(_ rows: [PostgresRow], _ transform: (PostgresRow) throws -> T) throws(StoreError) -> [T] {
+        do {
+            return try rows.map(transform)
+        } catch {
+            logger.error("stored row does not decode", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            throw .unavailable
+        }
+    }
+
+    static func key(_ row: PostgresRow) throws -> KMSKey {
+        let r = row.makeRandomAccess()
+        guard let usage = KeyUsage(rawValue: try r["usage"].decode(String.self)), let spec = KeySpec(rawValue: try r["spec"].decode(String.self)),
+              let origin = KeyOrigin(rawValue: try r["origin"].decode(String.self)), let state = KeyState(rawValue: try r["state"].decode(String.self)),
+              let manager = KeyManager(rawValue: try r["key_manager"].decode(String.self))
+        else { throw StoreError.unavailable }
+        let period = try r["rotation_period_days"].decode(Int?.self), next = try r["next_rotation_ms"].decode(Int64?.self)
+        return KMSKey(
+            id: try r["id"].decode(String.self), account: try r["account"].decode(String.self), region: try r["region"].decode(String.self),
+            creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)), description: try r["description"].decode(String.self),
+            usage: usage, spec: spec, origin: origin, state: state,
+            deletionDate: try r["deletion_ms"].decode(Int64?.self).map(Date.init(millis:)),
+            pendingWindowInDays: try r["pending_window_days"].decode(Int?.self), policy: try r["policy"].decode(String.self),
+            currentMaterialVersion: UInt32(try r["current_material_version"].decode(Int64.self)),
+            automaticRotation: period.flatMap { days in next.map { AutomaticRotation(periodInDays: days, nextDate: Date(millis: $0)) } },
+            materialValidTo: try r["material_valid_to_ms"].decode(Int64?.self).map(Date.init(millis:)),
+            primaryRegion: try r["primary_region"].decode(String?.self), keyManager: manager, revision: try r["revision"].decode(Int64.self))
+    }
+
+    static func keyMaterial(_ row: PostgresRow) throws -> KeyMaterialRecord {
+        let r = row.makeRandomAccess()
+        return KeyMaterialRecord(
+            keyID: try r["key_id"].decode(String.self), region: try r["region"].decode(String.self),
+            version: UInt32(try r["version"].decode(Int64.self)), wrapped: Array(try r["wrapped"].decode(Data.self)),
+            creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)), materialID: try r["material_id"].decode(String.self),
+            rotationType: try r["rotation_type"].decode(String?.self).flatMap(RotationType.init(rawValue:)),
+            description: try r["description"].decode(String?.self), validTo: try r["valid_to_ms"].decode(Int64?.self).map(Date.init(millis:)))
+    }
+
+    static func alias(_ row: PostgresRow) throws -> Alias {
+        let r = row.makeRandomAccess()
+        return Alias(name: try r["name"].decode(String.self), account: try r["account"].decode(String.self), region: try r["region"].decode(String.self),
+                     targetKeyID: try r["target_key_id"].decode(String.self), creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)),
+                     lastUpdatedDate: Date(millis: try r["updated_ms"].decode(Int64.self)))
+    }
+
+    static func tag(_ row: PostgresRow) throws -> Tag {
+        let (key, value) = try row.decode((String, String).self)
+        return Tag(key: key, value: value)
+    }
+
+    static func accessKey(_ row: PostgresRow) throws -> AccessKey {
+        let (id, account, name, sealed) = try row.decode((String, String, String, Data).self)
+        guard let principal = Principal(account: account, path: name) else { throw StoreError.unavailable }
+        return AccessKey(id: id, principal: principal, sealedSecret: Array(sealed))
+    }
+
+    static func grant(_ row: PostgresRow) throws -> Grant {
+        let r = row.makeRandomAccess()
+        let operations = try r["operations"].decode(String.self).split(separator: ",").compactMap { GrantOperation(rawValue: String($0)) }
+        let constraints = try r["constraints"].decode(String?.self).map { try JSONDecoder().decode(GrantConstraints.self, from: Data($0.utf8)) }
+        return Grant(id: try r["id"].decode(String.self), keyID: try r["key_id"].decode(String.self), keyARN: try r["key_arn"].decode(String.self),
+                     name: try r["name"].decode(String?.self), granteePrincipal: try r["grantee"].decode(String.self),
+                     retiringPrincipal: try r["retiring"].decode(String?.self), operations: operations, constraints: constraints,
+                     issuingAccount: try r["issuing_account"].decode(String.self), creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)))
+    }
+
+    static func auditEvent(_ row: PostgresRow) throws -> StoredAuditEvent {
+        let (chain, sequence, eventMillis, record) = try row.decode((String, Int64, Int64, Data).self)
+        return StoredAuditEvent(chain: chain, sequence: sequence, eventTime: Date(millis: eventMillis), bytes: Array(record))
+    }
+
+    static func checkpoint(_ row: PostgresRow) throws -> SignedAuditCheckpoint {
+        let (statement, signature) = try row.decode((Data, Data).self)
+        return SignedAuditCheckpoint(statement: Array(statement), signature: Array(signature))
+    }
+}
