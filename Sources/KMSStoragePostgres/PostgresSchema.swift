@@ -9,96 +9,99 @@ enum PostgresSchema {
     static let migrationLock: Int64 = 0x5357_4B4D_5321
 
     static let steps: [(version: Int, sql: [String])] = [
-        (1, [
-            """
-            CREATE TABLE kms_key (
-                id TEXT NOT NULL, region TEXT NOT NULL, account TEXT NOT NULL, creation_ms BIGINT NOT NULL,
-                description TEXT NOT NULL, usage TEXT NOT NULL, spec TEXT NOT NULL, origin TEXT NOT NULL, state TEXT NOT NULL,
-                deletion_ms BIGINT, pending_window_days INTEGER, policy TEXT NOT NULL, current_material_version BIGINT NOT NULL,
-                rotation_period_days INTEGER, next_rotation_ms BIGINT, material_valid_to_ms BIGINT, primary_region TEXT,
-                key_manager TEXT NOT NULL, revision BIGINT NOT NULL,
-                PRIMARY KEY (id, region))
-            """,
-            "CREATE INDEX kms_key_by_account ON kms_key (account, region, id)",
-            "CREATE INDEX kms_key_by_deletion ON kms_key (state, deletion_ms)",
-            "CREATE INDEX kms_key_by_rotation ON kms_key (state, next_rotation_ms)",
-            """
-            CREATE TABLE key_material (
-                key_id TEXT NOT NULL, region TEXT NOT NULL, version BIGINT NOT NULL, wrapped BYTEA NOT NULL,
-                creation_ms BIGINT NOT NULL, material_id TEXT NOT NULL, rotation_type TEXT, description TEXT, valid_to_ms BIGINT,
-                PRIMARY KEY (key_id, region, version), FOREIGN KEY (key_id, region) REFERENCES kms_key (id, region))
-            """,
-            "CREATE INDEX key_material_by_expiry ON key_material (valid_to_ms)",
-            """
-            CREATE TABLE import_parameters (
-                id TEXT PRIMARY KEY, key_id TEXT NOT NULL, region TEXT NOT NULL, algorithm TEXT NOT NULL,
-                wrapped_private_key BYTEA NOT NULL, valid_to_ms BIGINT NOT NULL)
-            """,
-            "CREATE INDEX import_parameters_by_expiry ON import_parameters (valid_to_ms)",
-            """
-            CREATE TABLE alias (
-                account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, target_key_id TEXT NOT NULL,
-                creation_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
-                PRIMARY KEY (account, region, name), FOREIGN KEY (target_key_id, region) REFERENCES kms_key (id, region))
-            """,
-            "CREATE INDEX alias_by_target ON alias (target_key_id, region)",
-            """
-            CREATE TABLE key_tag (
-                key_id TEXT NOT NULL, region TEXT NOT NULL, tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,
-                PRIMARY KEY (key_id, region, tag_key), FOREIGN KEY (key_id, region) REFERENCES kms_key (id, region))
-            """,
-            """
-            CREATE TABLE principal (
-                account TEXT NOT NULL, name TEXT NOT NULL, creation_ms BIGINT NOT NULL, incarnation TEXT NOT NULL,
-                PRIMARY KEY (account, name))
-            """,
-            """
-            CREATE TABLE access_key (
-                id TEXT PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, sealed_secret BYTEA NOT NULL,
-                creation_ms BIGINT NOT NULL, FOREIGN KEY (account, name) REFERENCES principal (account, name))
-            """,
-            """
-            CREATE TABLE identity_policy (
-                account TEXT NOT NULL, principal TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL,
-                PRIMARY KEY (account, principal, name), FOREIGN KEY (account, principal) REFERENCES principal (account, name))
-            """,
-            """
-            CREATE TABLE principal_tag (
-                account TEXT NOT NULL, principal TEXT NOT NULL, tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,
-                PRIMARY KEY (account, principal, tag_key), FOREIGN KEY (account, principal) REFERENCES principal (account, name))
-            """,
-            """
-            CREATE TABLE key_grant (
-                id TEXT PRIMARY KEY, key_id TEXT NOT NULL, region TEXT NOT NULL, key_arn TEXT NOT NULL, name TEXT,
-                grantee TEXT NOT NULL, retiring TEXT, operations TEXT NOT NULL, constraints TEXT, issuing_account TEXT NOT NULL,
-                creation_ms BIGINT NOT NULL, FOREIGN KEY (key_id, region) REFERENCES kms_key (id, region))
-            """,
-            "CREATE INDEX key_grant_by_key ON key_grant (key_id, region, id)",
-            "CREATE INDEX key_grant_by_retiring ON key_grant (retiring, id)",
-            """
-            CREATE TABLE audit_event (
-                chain TEXT NOT NULL, seq BIGINT NOT NULL, event_ms BIGINT NOT NULL, event_name TEXT NOT NULL, account TEXT,
-                region TEXT, user_name TEXT, access_key_id TEXT, read_only BOOLEAN NOT NULL, error_code TEXT, record BYTEA NOT NULL,
-                PRIMARY KEY (chain, seq))
-            """,
-            "CREATE INDEX audit_event_by_time ON audit_event (event_ms)",
-            "CREATE TABLE audit_resource (key_id TEXT NOT NULL, chain TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (key_id, chain, seq))",
-            """
-            CREATE TABLE audit_chain (
-                name TEXT PRIMARY KEY, base_seq BIGINT NOT NULL, base_digest BYTEA NOT NULL, head_seq BIGINT NOT NULL,
-                head_digest BYTEA NOT NULL)
-            """,
-            """
-            CREATE TABLE audit_checkpoint (
-                id BIGSERIAL PRIMARY KEY, creation_ms BIGINT NOT NULL, statement BYTEA NOT NULL, signature BYTEA NOT NULL)
-            """,
-            """
-            CREATE TABLE audit_signing_key (
-                id INTEGER PRIMARY KEY CHECK (id = 1), wrapped BYTEA NOT NULL, public_key BYTEA NOT NULL, creation_ms BIGINT NOT NULL)
-            """,
-            "CREATE TABLE change_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL)",
-            "INSERT INTO change_generation (id, value) VALUES (1, 0)",
-        ]),
+        (
+            1,
+            [
+                """
+                CREATE TABLE kms_key (
+                    id TEXT NOT NULL, region TEXT NOT NULL, account TEXT NOT NULL, creation_ms BIGINT NOT NULL,
+                    description TEXT NOT NULL, usage TEXT NOT NULL, spec TEXT NOT NULL, origin TEXT NOT NULL, state TEXT NOT NULL,
+                    deletion_ms BIGINT, pending_window_days INTEGER, policy TEXT NOT NULL, current_material_version BIGINT NOT NULL,
+                    rotation_period_days INTEGER, next_rotation_ms BIGINT, material_valid_to_ms BIGINT, primary_region TEXT,
+                    key_manager TEXT NOT NULL, revision BIGINT NOT NULL,
+                    PRIMARY KEY (id, region))
+                """,
+                "CREATE INDEX kms_key_by_account ON kms_key (account, region, id)",
+                "CREATE INDEX kms_key_by_deletion ON kms_key (state, deletion_ms)",
+                "CREATE INDEX kms_key_by_rotation ON kms_key (state, next_rotation_ms)",
+                """
+                CREATE TABLE key_material (
+                    key_id TEXT NOT NULL, region TEXT NOT NULL, version BIGINT NOT NULL, wrapped BYTEA NOT NULL,
+                    creation_ms BIGINT NOT NULL, material_id TEXT NOT NULL, rotation_type TEXT, description TEXT, valid_to_ms BIGINT,
+                    PRIMARY KEY (key_id, region, version), FOREIGN KEY (key_id, region) REFERENCES kms_key (id, region))
+                """,
+                "CREATE INDEX key_material_by_expiry ON key_material (valid_to_ms)",
+                """
+                CREATE TABLE import_parameters (
+                    id TEXT PRIMARY KEY, key_id TEXT NOT NULL, region TEXT NOT NULL, algorithm TEXT NOT NULL,
+                    wrapped_private_key BYTEA NOT NULL, valid_to_ms BIGINT NOT NULL)
+                """,
+                "CREATE INDEX import_parameters_by_expiry ON import_parameters (valid_to_ms)",
+                """
+                CREATE TABLE alias (
+                    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, target_key_id TEXT NOT NULL,
+                    creation_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
+                    PRIMARY KEY (account, region, name), FOREIGN KEY (target_key_id, region) REFERENCES kms_key (id, region))
+                """,
+                "CREATE INDEX alias_by_target ON alias (target_key_id, region)",
+                """
+                CREATE TABLE key_tag (
+                    key_id TEXT NOT NULL, region TEXT NOT NULL, tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,
+                    PRIMARY KEY (key_id, region, tag_key), FOREIGN KEY (key_id, region) REFERENCES kms_key (id, region))
+                """,
+                """
+                CREATE TABLE principal (
+                    account TEXT NOT NULL, name TEXT NOT NULL, creation_ms BIGINT NOT NULL, incarnation TEXT NOT NULL,
+                    PRIMARY KEY (account, name))
+                """,
+                """
+                CREATE TABLE access_key (
+                    id TEXT PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, sealed_secret BYTEA NOT NULL,
+                    creation_ms BIGINT NOT NULL, FOREIGN KEY (account, name) REFERENCES principal (account, name))
+                """,
+                """
+                CREATE TABLE identity_policy (
+                    account TEXT NOT NULL, principal TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL,
+                    PRIMARY KEY (account, principal, name), FOREIGN KEY (account, principal) REFERENCES principal (account, name))
+                """,
+                """
+                CREATE TABLE principal_tag (
+                    account TEXT NOT NULL, principal TEXT NOT NULL, tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,
+                    PRIMARY KEY (account, principal, tag_key), FOREIGN KEY (account, principal) REFERENCES principal (account, name))
+                """,
+                """
+                CREATE TABLE key_grant (
+                    id TEXT PRIMARY KEY, key_id TEXT NOT NULL, region TEXT NOT NULL, key_arn TEXT NOT NULL, name TEXT,
+                    grantee TEXT NOT NULL, retiring TEXT, operations TEXT NOT NULL, constraints TEXT, issuing_account TEXT NOT NULL,
+                    creation_ms BIGINT NOT NULL, FOREIGN KEY (key_id, region) REFERENCES kms_key (id, region))
+                """,
+                "CREATE INDEX key_grant_by_key ON key_grant (key_id, region, id)",
+                "CREATE INDEX key_grant_by_retiring ON key_grant (retiring, id)",
+                """
+                CREATE TABLE audit_event (
+                    chain TEXT NOT NULL, seq BIGINT NOT NULL, event_ms BIGINT NOT NULL, event_name TEXT NOT NULL, account TEXT,
+                    region TEXT, user_name TEXT, access_key_id TEXT, read_only BOOLEAN NOT NULL, error_code TEXT, record BYTEA NOT NULL,
+                    PRIMARY KEY (chain, seq))
+                """,
+                "CREATE INDEX audit_event_by_time ON audit_event (event_ms)",
+                "CREATE TABLE audit_resource (key_id TEXT NOT NULL, chain TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (key_id, chain, seq))",
+                """
+                CREATE TABLE audit_chain (
+                    name TEXT PRIMARY KEY, base_seq BIGINT NOT NULL, base_digest BYTEA NOT NULL, head_seq BIGINT NOT NULL,
+                    head_digest BYTEA NOT NULL)
+                """,
+                """
+                CREATE TABLE audit_checkpoint (
+                    id BIGSERIAL PRIMARY KEY, creation_ms BIGINT NOT NULL, statement BYTEA NOT NULL, signature BYTEA NOT NULL)
+                """,
+                """
+                CREATE TABLE audit_signing_key (
+                    id INTEGER PRIMARY KEY CHECK (id = 1), wrapped BYTEA NOT NULL, public_key BYTEA NOT NULL, creation_ms BIGINT NOT NULL)
+                """,
+                "CREATE TABLE change_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL)",
+                "INSERT INTO change_generation (id, value) VALUES (1, 0)",
+            ]
+        )
     ]
 
     /// Brings the database to the newest version, once, whichever node gets the lock first.

@@ -12,7 +12,8 @@ extension PostgresStore {
         func touched(_ query: PostgresQuery) async throws -> Int { try await db.count(query, logger) }
         switch mutation {
         case .insertKey(let k):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO kms_key (id, region, account, creation_ms, key_manager, revision, description, usage, spec, origin, state,
                     deletion_ms, pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms,
                     material_valid_to_ms, primary_region)
@@ -23,7 +24,8 @@ extension PostgresStore {
                     \(k.primaryRegion))
                 """)
         case .updateKey(let k):
-            let count = try await touched("""
+            let count = try await touched(
+                """
                 UPDATE kms_key SET description = \(k.description), usage = \(k.usage.rawValue), spec = \(k.spec.rawValue),
                     origin = \(k.origin.rawValue), state = \(k.state.rawValue), deletion_ms = \(k.deletionDate?.millis),
                     pending_window_days = \(k.pendingWindowInDays), policy = \(k.policy),
@@ -42,32 +44,37 @@ extension PostgresStore {
             let count = try await touched("DELETE FROM kms_key WHERE id = \(id) AND region = \(region) AND revision = \(revision) RETURNING 1")
             guard count == 1 else { throw StoreError.conflict }
         case .insertKeyMaterial(let m):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO key_material (key_id, region, version, wrapped, creation_ms, material_id, rotation_type, description, valid_to_ms)
                 VALUES (\(m.keyID), \(m.region), \(Int64(m.version)), \(Data(m.wrapped)), \(m.creationDate.millis), \(m.materialID),
                         \(m.rotationType?.rawValue), \(m.description), \(m.validTo?.millis))
                 """)
         case .replaceKeyMaterial(let m):
-            let count = try await touched("""
+            let count = try await touched(
+                """
                 UPDATE key_material SET wrapped = \(Data(m.wrapped)), description = \(m.description), rotation_type = \(m.rotationType?.rawValue),
                     creation_ms = \(m.creationDate.millis), valid_to_ms = \(m.validTo?.millis)
                 WHERE key_id = \(m.keyID) AND region = \(m.region) AND version = \(Int64(m.version)) RETURNING 1
                 """)
             guard count == 1 else { throw StoreError.notFound }
         case .insertImportParameters(let p):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO import_parameters (id, key_id, region, algorithm, wrapped_private_key, valid_to_ms)
                 VALUES (\(p.id), \(p.keyID), \(p.region), \(p.algorithm.rawValue), \(Data(p.wrappedPrivateKey)), \(p.validTo.millis))
                 """)
         case .deleteImportParameters(let date):
             try await run("DELETE FROM import_parameters WHERE valid_to_ms <= \(date.millis)")
         case .insertAlias(let a):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO alias (account, region, name, target_key_id, creation_ms, updated_ms)
                 VALUES (\(a.account), \(a.region), \(a.name), \(a.targetKeyID), \(a.creationDate.millis), \(a.lastUpdatedDate.millis))
                 """)
         case .updateAlias(let a):
-            let count = try await touched("""
+            let count = try await touched(
+                """
                 UPDATE alias SET target_key_id = \(a.targetKeyID), updated_ms = \(a.lastUpdatedDate.millis)
                 WHERE account = \(a.account) AND region = \(a.region) AND name = \(a.name) RETURNING 1
                 """)
@@ -77,7 +84,8 @@ extension PostgresStore {
             guard count == 1 else { throw StoreError.notFound }
         case .putTags(let keyID, let region, let tags):
             for tag in tags {
-                try await run("""
+                try await run(
+                    """
                     INSERT INTO key_tag (key_id, region, tag_key, tag_value) VALUES (\(keyID), \(region), \(tag.key), \(tag.value))
                     ON CONFLICT (key_id, region, tag_key) DO UPDATE SET tag_value = excluded.tag_value
                     """)
@@ -87,12 +95,14 @@ extension PostgresStore {
                 try await run("DELETE FROM key_tag WHERE key_id = \(keyID) AND region = \(region) AND tag_key = \(tagKey)")
             }
         case .insertPrincipal(let p, let date):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO principal (account, name, creation_ms, incarnation)
                 VALUES (\(p.account), \(p.path), \(date.millis), \(Hex.encode(SecureRandom.bytes(16))))
                 """)
         case .insertAccessKey(let k, let date):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO access_key (id, account, name, sealed_secret, creation_ms)
                 VALUES (\(k.id), \(k.principal.account), \(k.principal.path), \(Data(k.sealedSecret)), \(date.millis))
                 """)
@@ -106,18 +116,21 @@ extension PostgresStore {
             let count = try await touched("DELETE FROM principal WHERE account = \(p.account) AND name = \(p.path) RETURNING 1")
             guard count == 1 else { throw StoreError.notFound }
         case .putIdentityPolicy(let p, let policy):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO identity_policy (account, principal, name, document) VALUES (\(p.account), \(p.path), \(policy.name), \(policy.document))
                 ON CONFLICT (account, principal, name) DO UPDATE SET document = excluded.document
                 """)
         case .deleteIdentityPolicy(let p, let name):
-            let count = try await touched("""
+            let count = try await touched(
+                """
                 DELETE FROM identity_policy WHERE account = \(p.account) AND principal = \(p.path) AND name = \(name) RETURNING 1
                 """)
             guard count == 1 else { throw StoreError.notFound }
         case .putPrincipalTags(let p, let tags):
             for tag in tags {
-                try await run("""
+                try await run(
+                    """
                     INSERT INTO principal_tag (account, principal, tag_key, tag_value) VALUES (\(p.account), \(p.path), \(tag.key), \(tag.value))
                     ON CONFLICT (account, principal, tag_key) DO UPDATE SET tag_value = excluded.tag_value
                     """)
@@ -129,7 +142,8 @@ extension PostgresStore {
         case .insertGrant(let g):
             let operations = g.operations.map(\.rawValue).joined(separator: ",")
             let constraints = try g.constraints.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-            try await run("""
+            try await run(
+                """
                 INSERT INTO key_grant (id, key_id, region, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms)
                 VALUES (\(g.id), \(g.keyID), \(g.keyRegion), \(g.keyARN), \(g.name), \(g.granteePrincipal), \(g.retiringPrincipal),
                         \(operations), \(constraints), \(g.issuingAccount), \(g.creationDate.millis))
@@ -141,7 +155,8 @@ extension PostgresStore {
             let head = try await heads.head(of: event.chain, db, logger)
             let sequence = head.sequence + 1
             let sealed = AuditChain.seal(event, sequence: sequence, previousDigest: head.digest)
-            try await run("""
+            try await run(
+                """
                 INSERT INTO audit_event (chain, seq, event_ms, event_name, account, region, user_name, access_key_id, read_only, error_code, record)
                 VALUES (\(event.chain), \(sequence), \(event.eventTime.millis), \(event.eventName), \(event.account), \(event.region),
                         \(event.userName), \(event.accessKeyID), \(event.readOnly), \(event.errorCode), \(Data(sealed)))
@@ -151,12 +166,14 @@ extension PostgresStore {
             }
             heads.advance(event.chain, to: .init(sequence: sequence, digest: AuditChain.digest(sealed)))
         case .insertAuditCheckpoint(let checkpoint, let date):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO audit_checkpoint (creation_ms, statement, signature)
                 VALUES (\(date.millis), \(Data(checkpoint.statement)), \(Data(checkpoint.signature)))
                 """)
         case .insertAuditSigningKey(let wrapped, let publicKey, let date):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO audit_signing_key (id, wrapped, public_key, creation_ms) VALUES (1, \(Data(wrapped)), \(Data(publicKey)), \(date.millis))
                 """)
         case .pruneAuditEvents(let through):
@@ -164,13 +181,17 @@ extension PostgresStore {
             for state in try await auditChains(db, logger) {
                 guard let lastPruned = through[state.chain], lastPruned > state.baseSequence else { continue }
                 guard lastPruned <= state.headSequence else { throw StoreError.conflict }
-                guard let row = try await db.query("SELECT record FROM audit_event WHERE chain = \(state.chain) AND seq = \(lastPruned)",
-                                                   logger: logger).collect().first
+                guard
+                    let row = try await db.query(
+                        "SELECT record FROM audit_event WHERE chain = \(state.chain) AND seq = \(lastPruned)",
+                        logger: logger
+                    ).collect().first
                 else { throw StoreError.conflict }
                 let record = try row.decode(Data.self)
                 try await run("DELETE FROM audit_event WHERE chain = \(state.chain) AND seq <= \(lastPruned)")
                 try await run("DELETE FROM audit_resource WHERE chain = \(state.chain) AND seq <= \(lastPruned)")
-                try await run("""
+                try await run(
+                    """
                     UPDATE audit_chain SET base_seq = \(lastPruned), base_digest = \(Data(AuditChain.digest(Array(record))))
                     WHERE name = \(state.chain)
                     """)
@@ -185,8 +206,9 @@ extension PostgresStore {
 
     static func auditChainState(_ row: PostgresRow) throws -> AuditChainState {
         let (name, baseSequence, baseDigest, headSequence, headDigest) = try row.decode((String, Int64, Data, Int64, Data).self)
-        return AuditChainState(chain: name, baseSequence: baseSequence, baseDigest: Array(baseDigest), headSequence: headSequence,
-                               headDigest: Array(headDigest))
+        return AuditChainState(
+            chain: name, baseSequence: baseSequence, baseDigest: Array(baseDigest), headSequence: headSequence,
+            headDigest: Array(headDigest))
     }
 }
 
@@ -204,7 +226,8 @@ struct AuditChainHeads {
 
     mutating func head(of chain: String, _ db: PostgresConnection, _ logger: Logger) async throws -> Head {
         if let head = heads[chain] { return head }
-        _ = try await db.query("""
+        _ = try await db.query(
+            """
             INSERT INTO audit_chain (name, base_seq, base_digest, head_seq, head_digest)
             VALUES (\(chain), 0, \(Data(AuditChain.genesisDigest)), 0, \(Data(AuditChain.genesisDigest)))
             ON CONFLICT (name) DO NOTHING
@@ -225,7 +248,8 @@ struct AuditChainHeads {
     mutating func write(_ db: PostgresConnection, _ logger: Logger) async throws {
         for chain in moved {
             guard let head = heads[chain] else { continue }
-            _ = try await db.query("""
+            _ = try await db.query(
+                """
                 UPDATE audit_chain SET head_seq = \(head.sequence), head_digest = \(Data(head.digest)) WHERE name = \(chain)
                 """, logger: logger)
         }

@@ -15,9 +15,11 @@ extension PostgresStore {
     }
 
     public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
-        try await decode(rows("""
-            SELECT * FROM kms_key WHERE account = \(account) AND region = \(region) AND id > \(afterID ?? "") ORDER BY id LIMIT \(limit)
-            """), Self.key)
+        try await decode(
+            rows(
+                """
+                SELECT * FROM kms_key WHERE account = \(account) AND region = \(region) AND id > \(afterID ?? "") ORDER BY id LIMIT \(limit)
+                """), Self.key)
     }
 
     public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
@@ -26,15 +28,20 @@ extension PostgresStore {
     }
 
     public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] {
-        try await decode(rows("""
-            SELECT * FROM kms_key WHERE state = \(KeyState.pendingDeletion.rawValue) AND deletion_ms <= \(date.millis) ORDER BY deletion_ms
-            """), Self.key)
+        try await decode(
+            rows(
+                """
+                SELECT * FROM kms_key WHERE state = \(KeyState.pendingDeletion.rawValue) AND deletion_ms <= \(date.millis) ORDER BY deletion_ms
+                """), Self.key)
     }
 
     public func keyMaterial(keyID: String, region: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
-        try await decode(rows("""
-            SELECT * FROM key_material WHERE key_id = \(keyID) AND region = \(region) AND version = \(Int64(version))
-            """), Self.keyMaterial).first
+        try await decode(
+            rows(
+                """
+                SELECT * FROM key_material WHERE key_id = \(keyID) AND region = \(region) AND version = \(Int64(version))
+                """), Self.keyMaterial
+        ).first
     }
 
     public func keyMaterials(keyID: String, region: String) async throws(StoreError) -> [KeyMaterialRecord] {
@@ -42,25 +49,31 @@ extension PostgresStore {
     }
 
     public func keysDueForRotation(at date: Date) async throws(StoreError) -> [KMSKey] {
-        try await decode(rows("""
-            SELECT * FROM kms_key WHERE state = \(KeyState.enabled.rawValue) AND next_rotation_ms <= \(date.millis)
-                AND (primary_region IS NULL OR primary_region = region)
-            ORDER BY next_rotation_ms
-            """), Self.key)
+        try await decode(
+            rows(
+                """
+                SELECT * FROM kms_key WHERE state = \(KeyState.enabled.rawValue) AND next_rotation_ms <= \(date.millis)
+                    AND (primary_region IS NULL OR primary_region = region)
+                ORDER BY next_rotation_ms
+                """), Self.key)
     }
 
     public func expiredKeyMaterials(by date: Date) async throws(StoreError) -> [KeyMaterialRecord] {
-        try await decode(rows("""
-            SELECT * FROM key_material WHERE valid_to_ms <= \(date.millis) AND length(wrapped) > 0 ORDER BY valid_to_ms
-            """), Self.keyMaterial)
+        try await decode(
+            rows(
+                """
+                SELECT * FROM key_material WHERE valid_to_ms <= \(date.millis) AND length(wrapped) > 0 ORDER BY valid_to_ms
+                """), Self.keyMaterial)
     }
 
     public func importParameters(id: String) async throws(StoreError) -> ImportParameters? {
-        try await decode(rows("SELECT id, key_id, region, algorithm, wrapped_private_key, valid_to_ms FROM import_parameters WHERE id = \(id)")) { row in
+        try await decode(rows("SELECT id, key_id, region, algorithm, wrapped_private_key, valid_to_ms FROM import_parameters WHERE id = \(id)")) {
+            row in
             let (id, keyID, region, algorithm, wrapped, validTo) = try row.decode((String, String, String, String, Data, Int64).self)
             guard let algorithm = ImportWrappingAlgorithm(rawValue: algorithm) else { throw StoreError.unavailable }
-            return ImportParameters(id: id, keyID: keyID, region: region, algorithm: algorithm, wrappedPrivateKey: Array(wrapped),
-                                    validTo: Date(millis: validTo))
+            return ImportParameters(
+                id: id, keyID: keyID, region: region, algorithm: algorithm, wrappedPrivateKey: Array(wrapped),
+                validTo: Date(millis: validTo))
         }.first
     }
 
@@ -70,14 +83,18 @@ extension PostgresStore {
 
     public func aliases(account: String, region: String, targetKeyID: String?, afterName: String?, limit: Int) async throws(StoreError) -> [Alias] {
         if let targetKeyID {
-            return try await decode(rows("""
-                SELECT * FROM alias WHERE account = \(account) AND region = \(region) AND target_key_id = \(targetKeyID)
-                    AND name > \(afterName ?? "") ORDER BY name LIMIT \(limit)
-                """), Self.alias)
+            return try await decode(
+                rows(
+                    """
+                    SELECT * FROM alias WHERE account = \(account) AND region = \(region) AND target_key_id = \(targetKeyID)
+                        AND name > \(afterName ?? "") ORDER BY name LIMIT \(limit)
+                    """), Self.alias)
         }
-        return try await decode(rows("""
-            SELECT * FROM alias WHERE account = \(account) AND region = \(region) AND name > \(afterName ?? "") ORDER BY name LIMIT \(limit)
-            """), Self.alias)
+        return try await decode(
+            rows(
+                """
+                SELECT * FROM alias WHERE account = \(account) AND region = \(region) AND name > \(afterName ?? "") ORDER BY name LIMIT \(limit)
+                """), Self.alias)
     }
 
     public func tags(keyID: String, region: String) async throws(StoreError) -> [Tag] {
@@ -99,18 +116,23 @@ extension PostgresStore {
     }
 
     public func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy] {
-        try await decode(rows("""
-            SELECT name, document FROM identity_policy WHERE account = \(principal.account) AND principal = \(principal.path) ORDER BY name
-            """)) { row in
+        try await decode(
+            rows(
+                """
+                SELECT name, document FROM identity_policy WHERE account = \(principal.account) AND principal = \(principal.path) ORDER BY name
+                """)
+        ) { row in
             let (name, document) = try row.decode((String, String).self)
             return IdentityPolicy(name: name, document: document)
         }
     }
 
     public func principalTags(of principal: Principal) async throws(StoreError) -> [Tag] {
-        try await decode(rows("""
-            SELECT tag_key, tag_value FROM principal_tag WHERE account = \(principal.account) AND principal = \(principal.path) ORDER BY tag_key
-            """), Self.tag)
+        try await decode(
+            rows(
+                """
+                SELECT tag_key, tag_value FROM principal_tag WHERE account = \(principal.account) AND principal = \(principal.path) ORDER BY tag_key
+                """), Self.tag)
     }
 
     public func grant(id: String) async throws(StoreError) -> Grant? {
@@ -123,15 +145,19 @@ extension PostgresStore {
 
     public func grants(keyID: String, region: String, grantees: [String]) async throws(StoreError) -> [Grant] {
         guard !grantees.isEmpty else { return [] }
-        return try await decode(rows("""
-            SELECT * FROM key_grant WHERE key_id = \(keyID) AND region = \(region) AND grantee = ANY(\(grantees)) ORDER BY id
-            """), Self.grant)
+        return try await decode(
+            rows(
+                """
+                SELECT * FROM key_grant WHERE key_id = \(keyID) AND region = \(region) AND grantee = ANY(\(grantees)) ORDER BY id
+                """), Self.grant)
     }
 
     public func grants(retiringPrincipal: String, afterID: String?, limit: Int) async throws(StoreError) -> [Grant] {
-        try await decode(rows("""
-            SELECT * FROM key_grant WHERE retiring = \(retiringPrincipal) AND id > \(afterID ?? "") ORDER BY id LIMIT \(limit)
-            """), Self.grant)
+        try await decode(
+            rows(
+                """
+                SELECT * FROM key_grant WHERE retiring = \(retiringPrincipal) AND id > \(afterID ?? "") ORDER BY id LIMIT \(limit)
+                """), Self.grant)
     }
 
     public func grants(naming principal: String) async throws(StoreError) -> [Grant] {
@@ -147,9 +173,11 @@ extension PostgresStore {
     }
 
     public func accessKeys(of principal: Principal) async throws(StoreError) -> [AccessKey] {
-        try await decode(rows("""
-            SELECT id, account, name, sealed_secret FROM access_key WHERE account = \(principal.account) AND name = \(principal.path) ORDER BY id
-            """), Self.accessKey)
+        try await decode(
+            rows(
+                """
+                SELECT id, account, name, sealed_secret FROM access_key WHERE account = \(principal.account) AND name = \(principal.path) ORDER BY id
+                """), Self.accessKey)
     }
 
     public func auditChains() async throws(StoreError) -> [AuditChainState] {
@@ -157,9 +185,11 @@ extension PostgresStore {
     }
 
     public func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent] {
-        try await decode(rows("""
-            SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = \(chain) AND seq > \(afterSequence) ORDER BY seq LIMIT \(limit)
-            """), Self.auditEvent)
+        try await decode(
+            rows(
+                """
+                SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = \(chain) AND seq > \(afterSequence) ORDER BY seq LIMIT \(limit)
+                """), Self.auditEvent)
     }
 
     public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] {
@@ -221,8 +251,8 @@ extension PostgresStore {
     static func key(_ row: PostgresRow) throws -> KMSKey {
         let r = row.makeRandomAccess()
         guard let usage = KeyUsage(rawValue: try r["usage"].decode(String.self)), let spec = KeySpec(rawValue: try r["spec"].decode(String.self)),
-              let origin = KeyOrigin(rawValue: try r["origin"].decode(String.self)), let state = KeyState(rawValue: try r["state"].decode(String.self)),
-              let manager = KeyManager(rawValue: try r["key_manager"].decode(String.self))
+            let origin = KeyOrigin(rawValue: try r["origin"].decode(String.self)), let state = KeyState(rawValue: try r["state"].decode(String.self)),
+            let manager = KeyManager(rawValue: try r["key_manager"].decode(String.self))
         else { throw StoreError.unavailable }
         let period = try r["rotation_period_days"].decode(Int?.self), next = try r["next_rotation_ms"].decode(Int64?.self)
         return KMSKey(
@@ -249,9 +279,10 @@ extension PostgresStore {
 
     static func alias(_ row: PostgresRow) throws -> Alias {
         let r = row.makeRandomAccess()
-        return Alias(name: try r["name"].decode(String.self), account: try r["account"].decode(String.self), region: try r["region"].decode(String.self),
-                     targetKeyID: try r["target_key_id"].decode(String.self), creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)),
-                     lastUpdatedDate: Date(millis: try r["updated_ms"].decode(Int64.self)))
+        return Alias(
+            name: try r["name"].decode(String.self), account: try r["account"].decode(String.self), region: try r["region"].decode(String.self),
+            targetKeyID: try r["target_key_id"].decode(String.self), creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)),
+            lastUpdatedDate: Date(millis: try r["updated_ms"].decode(Int64.self)))
     }
 
     static func tag(_ row: PostgresRow) throws -> Tag {
@@ -269,10 +300,11 @@ extension PostgresStore {
         let r = row.makeRandomAccess()
         let operations = try r["operations"].decode(String.self).split(separator: ",").compactMap { GrantOperation(rawValue: String($0)) }
         let constraints = try r["constraints"].decode(String?.self).map { try JSONDecoder().decode(GrantConstraints.self, from: Data($0.utf8)) }
-        return Grant(id: try r["id"].decode(String.self), keyID: try r["key_id"].decode(String.self), keyARN: try r["key_arn"].decode(String.self),
-                     name: try r["name"].decode(String?.self), granteePrincipal: try r["grantee"].decode(String.self),
-                     retiringPrincipal: try r["retiring"].decode(String?.self), operations: operations, constraints: constraints,
-                     issuingAccount: try r["issuing_account"].decode(String.self), creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)))
+        return Grant(
+            id: try r["id"].decode(String.self), keyID: try r["key_id"].decode(String.self), keyARN: try r["key_arn"].decode(String.self),
+            name: try r["name"].decode(String?.self), granteePrincipal: try r["grantee"].decode(String.self),
+            retiringPrincipal: try r["retiring"].decode(String?.self), operations: operations, constraints: constraints,
+            issuingAccount: try r["issuing_account"].decode(String.self), creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)))
     }
 
     static func auditEvent(_ row: PostgresRow) throws -> StoredAuditEvent {

@@ -22,8 +22,10 @@ public final class PostgresStore: Store {
     static let changesChannel = "swiftkms_changes"
 
     /// Connects, creates or migrates the schema, and starts listening for other nodes' changes.
-    public init(configuration: PostgresClient.Configuration, allowAsynchronousCommit: Bool = false,
-                logger: Logger = Logger(label: "swiftkms.postgres")) async throws {
+    public init(
+        configuration: PostgresClient.Configuration, allowAsynchronousCommit: Bool = false,
+        logger: Logger = Logger(label: "swiftkms.postgres")
+    ) async throws {
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
         running = Task { [client] in await client.run() }
@@ -44,7 +46,23 @@ public final class PostgresStore: Store {
             await self.listen(connected: signal)
         }
         listening.withLock { $0 = listener }
-        for await _ in connected { break }
+        let listeningInTime = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in connected { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard listeningInTime else {
+            close()
+            throw StoreError.unavailable
+        }
     }
 
     /// Closes the connections.
@@ -124,10 +142,12 @@ public final class PostgresStore: Store {
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw .alreadyExists
         } catch let error as PSQLError {
-            logger.error("database failure", metadata: [
-                "code": "\(error.code)", "sqlState": "\(error.serverInfo?[.sqlState] ?? "")",
-                "message": "\(error.serverInfo?[.message] ?? "")",
-            ])
+            logger.error(
+                "database failure",
+                metadata: [
+                    "code": "\(error.code)", "sqlState": "\(error.serverInfo?[.sqlState] ?? "")",
+                    "message": "\(error.serverInfo?[.message] ?? "")",
+                ])
             throw .unavailable
         } catch {
             logger.error("database failure", metadata: ["error": "\(type(of: error))"])

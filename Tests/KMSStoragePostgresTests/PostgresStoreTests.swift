@@ -17,19 +17,20 @@ struct PostgresStoreTests {
 
 /// `SWIFTKMS_TEST_POSTGRES`, parsed.
 let testServer: (user: String, host: String, port: Int)? = {
-        guard let text = ProcessInfo.processInfo.environment["SWIFTKMS_TEST_POSTGRES"] else { return nil }
-        let userAndAddress = text.split(separator: "@")
-        guard userAndAddress.count == 2 else { return nil }
-        let parts = userAndAddress[1].split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]) else { return nil }
-        return (String(userAndAddress[0]), String(parts[0]), port)
+    guard let text = ProcessInfo.processInfo.environment["SWIFTKMS_TEST_POSTGRES"] else { return nil }
+    let userAndAddress = text.split(separator: "@")
+    guard userAndAddress.count == 2 else { return nil }
+    let parts = userAndAddress[1].split(separator: ":")
+    guard parts.count == 2, let port = Int(parts[1]) else { return nil }
+    return (String(userAndAddress[0]), String(parts[0]), port)
 }()
 
 extension PostgresStoreTests {
     static func configuration(database: String) -> PostgresClient.Configuration {
         let server = server!
-        var configuration = PostgresClient.Configuration(host: server.host, port: server.port, username: server.user, password: nil,
-                                                         database: database, tls: .disable)
+        var configuration = PostgresClient.Configuration(
+            host: server.host, port: server.port, username: server.user, password: nil,
+            database: database, tls: .disable)
         configuration.options.maximumConnections = 8
         return configuration
     }
