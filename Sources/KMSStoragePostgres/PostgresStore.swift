@@ -20,6 +20,10 @@ public final class PostgresStore: Store {
     /// Moves with every change this process commits and every notification of another's.
     private let generation = Atomic<Int64>(0)
     static let changesChannel = "swiftkms_changes"
+    /// This store's notifications carry it: the listener skips them, since `commit` moved the
+    /// generation already (counting the echo too would move it later, after a read that must
+    /// not see it move).
+    private let notifier = UUID().uuidString
 
     /// Connects, creates or migrates the schema, and starts listening for other nodes' changes.
     public init(
@@ -91,7 +95,7 @@ public final class PostgresStore: Store {
                     try await connection.listen(on: Self.changesChannel) { notifications in
                         bumpGeneration()
                         connected.yield()
-                        for try await _ in notifications { bumpGeneration() }
+                        for try await notification in notifications where notification.payload != notifier { bumpGeneration() }
                     }
                 }
             } catch {
@@ -118,7 +122,7 @@ public final class PostgresStore: Store {
                     try await heads.write(connection, logger)
                     if changes {
                         _ = try await connection.query("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger: logger)
-                        _ = try await connection.query("SELECT pg_notify(\(Self.changesChannel), '')", logger: logger)
+                        _ = try await connection.query("SELECT pg_notify(\(Self.changesChannel), \(notifier))", logger: logger)
                     }
                     _ = try await connection.query("COMMIT", logger: logger)
                 } catch {
