@@ -41,17 +41,22 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// The routes: `POST /` for the KMS API and `GET /health` for load balancers, every response
-/// carrying its `x-amzn-RequestId`. Tests drive it without a socket (HummingbirdTesting's `.router`).
+/// The routes: `POST /` for the KMS API and `GET /health` for load balancers (503 while
+/// `storeAvailable` says the database is unreachable), every response carrying its
+/// `x-amzn-RequestId`. Tests drive it without a socket (HummingbirdTesting's `.router`).
 public func buildRouter(
-    api: KMSAPI, credentials: Credentials, clock: any KMSClock = SystemClock(), bodyTimeout: Duration
+    api: KMSAPI, credentials: Credentials, clock: any KMSClock = SystemClock(), bodyTimeout: Duration,
+    storeAvailable: @escaping @Sendable () -> Bool = { true }
 ) -> Router<KMSRequestContext> {
     let router = Router(context: KMSRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     let endpoint = KMSEndpoint(api: api, credentials: credentials, clock: clock, bodyTimeout: bodyTimeout)
     router.post("/") { request, context in await endpoint.handle(request, context: context) }
     router.get("/health") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        let available = storeAvailable()
+        return Response(
+            status: available ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: available ? #"{"status":"ok"}"# : #"{"status":"database unavailable"}"#)))
     }
     return router
 }
@@ -61,10 +66,11 @@ public func buildRouter(
 /// summary and audit checkpoint jobs, and `jobs`.
 public func buildApplication(
     configuration: ServerConfiguration, service: KeyManagementService, credentials: Credentials, ledger: AuditLedger,
-    jobs: [any Service] = [], clock: any KMSClock = SystemClock(), logger: Logger
+    jobs: [any Service] = [], clock: any KMSClock = SystemClock(), storeAvailable: @escaping @Sendable () -> Bool = { true }, logger: Logger
 ) -> some ApplicationProtocol {
     let api = KMSAPI(service: service)
-    let router = buildRouter(api: api, credentials: credentials, clock: clock, bodyTimeout: configuration.bodyTimeout)
+    let router = buildRouter(
+        api: api, credentials: credentials, clock: clock, bodyTimeout: configuration.bodyTimeout, storeAvailable: storeAvailable)
     return Application(
         router: router,
         server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),

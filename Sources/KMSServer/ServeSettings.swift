@@ -1,3 +1,4 @@
+import Foundation
 import KMSService
 import Logging
 
@@ -9,7 +10,8 @@ import Logging
 public struct ServeSettings: Sendable {
     public var server = ServerConfiguration()
     public var quotas = KeyManagementService.Quotas()
-    /// The audit chain this process appends to (`main`).
+    /// The audit chain this process appends to: `main` on SQLite; over a shared database,
+    /// `node-HOSTNAME-PORT` unless given, so that each node has its own.
     public var auditChain = "main"
     /// Days audit events stay in the database before export and pruning; nil keeps them all.
     public var auditRetentionDays: Int?
@@ -34,6 +36,8 @@ public struct ServeSettings: Sendable {
         public var requestRateQuotas = false
         public var requestRates: [String] = []
         public var auditChain: String?
+        /// The store is a database several nodes share (PostgreSQL).
+        public var sharedDatabase = false
         public var auditRetentionDays: Int?
         public var auditExportDir: String?
         public var logLevel: String?
@@ -72,7 +76,9 @@ public struct ServeSettings: Sendable {
         quotas.keyPolicySize = try resolver.number(
             flags.keyPolicySize, "--key-policy-size", "SWIFTKMS_KEY_POLICY_SIZE", default: quotas.keyPolicySize)
         quotas.requestRates = try Self.requestRates(flags: flags, environment: environment)
-        auditChain = resolver.text(flags.auditChain, "--audit-chain", "SWIFTKMS_AUDIT_CHAIN") ?? auditChain
+        auditChain =
+            resolver.text(flags.auditChain, "--audit-chain", "SWIFTKMS_AUDIT_CHAIN")
+            ?? (flags.sharedDatabase ? Self.nodeChain(host: ProcessInfo.processInfo.hostName, port: server.port) : auditChain)
         guard (1...64).contains(auditChain.count), auditChain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
             throw Invalid(description: "\(resolver.source) must be 1–64 letters, digits or hyphens.")
         }
@@ -88,6 +94,13 @@ public struct ServeSettings: Sendable {
             }
             logLevel = level
         }
+    }
+
+    /// `node-HOST-PORT`, with what a chain name may not hold dropped from the host name.
+    static func nodeChain(host: String, port: Int) -> String {
+        let suffix = "-\(port)"
+        let name = host.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }.prefix(64 - 5 - suffix.count)
+        return "node-" + name + suffix
     }
 
     /// AWS's request-rate quotas with the overrides given, or nil when they are off.

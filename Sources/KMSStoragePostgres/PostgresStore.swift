@@ -8,39 +8,79 @@ import Synchronization
 /// The store for many nodes: one PostgreSQL database that every `swiftkms serve` shares.
 ///
 /// A commit is one transaction, durable when `COMMIT` returns: the store refuses a server whose
-/// `synchronous_commit` is `off` unless `allowAsynchronousCommit` says otherwise. Each commit
-/// that changes stored rows bumps `change_generation` and notifies `swiftkms_changes`; every
-/// store listens, so `changeGeneration` (read before each cached read, without a round trip)
-/// moves when any node changed something.
+/// `synchronous_commit` is `off` unless `allowAsynchronousCommit` says otherwise. Commits wait
+/// for the one being written and then go together (group commit, as on SQLite).
+///
+/// **Coherence.** Each commit that changes stored rows bumps `change_generation` and notifies
+/// `swiftkms_changes`. Every store listens, so `changeGeneration` (read before each cached
+/// read, without a round trip) moves within milliseconds of another node's change. A watchdog
+/// reads `change_generation` every 250 ms too, catching a notification that was lost; and
+/// while it has not succeeded for `coherenceBound`, `changeGeneration` moves at every call, so
+/// nothing is served from the cache. A change committed anywhere is thus enforced everywhere
+/// within `coherenceBound`, whatever happens to notifications.
+///
+/// **Outages.** When the watchdog has not reached the database for `outageThreshold`, every
+/// call fails at once with `StoreError.unavailable` (`isAvailable` is false) until it has again;
+/// with several hosts in the URL, it then looks for the one that was promoted.
 public final class PostgresStore: Store {
-    let client: PostgresClient
+    let primary: PostgresPrimary
     let logger: Logger
-    private let running: Task<Void, Never>
-    private let listening = Mutex<Task<Void, Never>?>(nil)
+    private let tasks = Mutex<[Task<Void, Never>]>([])
     /// Moves with every change this process commits and every notification of another's.
     private let generation = Atomic<Int64>(0)
+    /// When the last watchdog read that succeeded began, in nanoseconds since `epoch`.
+    private let confirmed = Atomic<Int64>(0)
+    private let epoch = ContinuousClock.now
+    private let queue = Mutex(CommitQueue())
     static let changesChannel = "swiftkms_changes"
+    /// A change committed by any node is enforced by every node within this.
+    public static let coherenceBound = Duration.milliseconds(750)
+    /// Past this without reaching the database, calls fail at once.
+    public static let outageThreshold = Duration.seconds(3)
+    static let watchdogInterval = Duration.milliseconds(250)
+    /// A call that has not finished by then fails (`StoreError.unavailable`).
+    let callDeadline: Duration
+    /// False from the watchdog's first failed read to its next success.
+    private let reachable = Atomic<Bool>(true)
+    /// Commits written in one transaction at most.
+    static let batchLimit = 64
     /// This store's notifications carry it: the listener skips them, since `commit` moved the
     /// generation already (counting the echo too would move it later, after a read that must
     /// not see it move).
     private let notifier = UUID().uuidString
 
-    /// Connects, creates or migrates the schema, and starts listening for other nodes' changes.
+    /// Connects to the host of `url` that accepts writes, creates or migrates the schema, and
+    /// starts listening for other nodes' changes. Throws `StoreError.unavailable` when no host
+    /// answers within 10 s or `synchronous_commit` is off (and not allowed).
+    /// - Parameter callDeadline: how long one read or commit may take before it fails: short for
+    ///   a server (a request should fail fast while the database is away), long for a command
+    ///   that reads much (audit lookup and verify).
     public init(
-        configuration: PostgresClient.Configuration, allowAsynchronousCommit: Bool = false,
+        url: PostgresDatabaseURL, maximumConnections: Int = 20, allowAsynchronousCommit: Bool = false, callDeadline: Duration = .seconds(5),
         logger: Logger = Logger(label: "swiftkms.postgres")
     ) async throws {
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.callDeadline = callDeadline
+        primary = try PostgresPrimary(url: url, maximumConnections: maximumConnections, logger: logger)
         self.logger = logger
-        running = Task { [client] in await client.run() }
         do {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while await !primary.findPrimary() {
+                guard ContinuousClock.now < deadline else {
+                    logger.error("no database host accepts writes", metadata: ["url": "\(url)"])
+                    throw StoreError.unavailable
+                }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            let client = try primary.client
             try await PostgresSchema.migrate(client, logger: logger)
             let mode = try await client.query("SHOW synchronous_commit", logger: logger).collect().first?.decode(String.self) ?? "on"
             if mode == "off", !allowAsynchronousCommit {
+                logger.error("synchronous_commit is off: an acknowledged change could be lost; refusing to run")
                 throw StoreError.unavailable
             }
+            confirm(since: ContinuousClock.now)
         } catch {
-            running.cancel()
+            primary.close()
             throw error
         }
         // Returns once listening: a change committed after `init` moves the generation.
@@ -49,40 +89,93 @@ public final class PostgresStore: Store {
             guard let self else { return }
             await self.listen(connected: signal)
         }
-        listening.withLock { $0 = listener }
-        let listeningInTime = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in connected { return true }
-                return false
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(10))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        let watchdog = Task { [weak self] in
+            guard let self else { return }
+            await self.watch()
         }
-        guard listeningInTime else {
+        tasks.withLock { $0 = [listener, watchdog] }
+        let listeningInTime = await withDeadline(.seconds(10)) {
+            for await _ in connected { return true }
+            return false
+        }
+        guard listeningInTime == true else {
             close()
             throw StoreError.unavailable
         }
     }
 
-    /// Closes the connections.
+    /// Closes the connections and stops listening.
     public func close() {
-        listening.withLock { $0?.cancel() }
-        running.cancel()
+        tasks.withLock { $0.forEach { $0.cancel() } }
+        primary.close()
     }
+
+    /// Whether the database answered the watchdog's last read, and within `outageThreshold`:
+    /// what /health reports.
+    public var isAvailable: Bool { reachable.load(ordering: .relaxed) && sinceConfirmed < Self.outageThreshold }
 
     // MARK: Change generation
 
     public func changeGeneration() throws(StoreError) -> Int64 {
-        generation.load(ordering: .acquiring)
+        guard sinceConfirmed < Self.coherenceBound else {
+            // Not confirmed recently: a change may have been missed, so no cached row is used.
+            return generation.add(1, ordering: .acquiringAndReleasing).newValue
+        }
+        return generation.load(ordering: .acquiring)
     }
 
     private func bumpGeneration() {
         generation.add(1, ordering: .releasing)
+    }
+
+    private func nanoseconds(_ instant: ContinuousClock.Instant) -> Int64 {
+        let elapsed = instant - epoch
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+    }
+
+    /// How long ago the last watchdog read that succeeded began.
+    private var sinceConfirmed: Duration {
+        .nanoseconds(nanoseconds(.now) - confirmed.load(ordering: .acquiring))
+    }
+
+    private func confirm(since start: ContinuousClock.Instant) {
+        let start = nanoseconds(start)
+        _ = confirmed.max(start, ordering: .releasing)
+    }
+
+    /// Every `watchdogInterval`, reads `change_generation` on the primary: a value not seen
+    /// before moves the generation (a notification may have been lost), and the read's start
+    /// becomes the time up to which every change is known. When the primary does not answer,
+    /// looks for another among the URL's hosts.
+    private func watch() async {
+        var seen: Int64?
+        var failures = 0
+        while !Task.isCancelled {
+            let start = ContinuousClock.now
+            let answer = await withDeadline(.seconds(1)) { [primary, logger] in
+                let row = try await primary.control.query("SELECT value, pg_is_in_recovery() FROM change_generation WHERE id = 1", logger: logger)
+                    .collect().first
+                return try row?.decode((Int64, Bool).self)
+            }
+            if let (value, inRecovery) = answer.flatMap({ $0 }), !inRecovery {
+                if seen != nil, seen != value { bumpGeneration() }
+                seen = value
+                confirm(since: start)
+                reachable.store(true, ordering: .relaxed)
+                if failures > 0 { logger.notice("database reachable again") }
+                failures = 0
+            } else {
+                failures += 1
+                reachable.store(false, ordering: .relaxed)
+                if failures == 1 { logger.error("database unreachable or not the primary; requests fail until it answers") }
+                if primary.hasStandbys, failures >= 2, await primary.findPrimary() {
+                    seen = nil
+                    bumpGeneration()
+                    continue
+                }
+            }
+            try? await Task.sleep(for: Self.watchdogInterval)
+        }
     }
 
     /// Listens for other nodes' changes until cancelled. A lost connection may have lost a
@@ -91,7 +184,7 @@ public final class PostgresStore: Store {
         defer { connected.finish() }
         while !Task.isCancelled {
             do {
-                try await client.withConnection { connection in
+                try await primary.control.withConnection { connection in
                     try await connection.listen(on: Self.changesChannel) { notifications in
                         bumpGeneration()
                         connected.yield()
@@ -101,7 +194,7 @@ public final class PostgresStore: Store {
             } catch {
                 bumpGeneration()
                 if Task.isCancelled { return }
-                logger.warning("change notifications interrupted; listening again", metadata: ["error": "\(String(reflecting: error))"])
+                logger.warning("change notifications interrupted; listening again", metadata: ["error": "\(type(of: error))"])
                 try? await Task.sleep(for: .milliseconds(200))
             }
         }
@@ -109,59 +202,176 @@ public final class PostgresStore: Store {
 
     // MARK: Writes
 
+    private struct CommitQueue {
+        var waiting: [WaitingCommit] = []
+        var writing = false
+    }
+
+    private struct WaitingCommit {
+        var mutations: [Mutation]
+        var done: CheckedContinuation<Result<Void, StoreError>, Never>
+    }
+
+    /// Group commit: a commit waits for the transaction being written, then goes with every
+    /// commit that arrived meanwhile in the next one, each in its own savepoint. One `COMMIT`
+    /// makes them all durable; each fails or succeeds on its own. Returns once durable.
     public func commit(_ mutations: [Mutation]) async throws(StoreError) {
-        let changes = mutations.contains { $0.changesStoredRows }
-        try await run {
-            try await client.withConnection { connection in
-                _ = try await connection.query("BEGIN", logger: logger)
-                do {
-                    var heads = AuditChainHeads()
-                    for mutation in mutations {
-                        try await Self.apply(mutation, &heads, connection, logger)
-                    }
-                    try await heads.write(connection, logger)
-                    if changes {
-                        _ = try await connection.query("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger: logger)
-                        _ = try await connection.query("SELECT pg_notify(\(Self.changesChannel), \(notifier))", logger: logger)
-                    }
-                    _ = try await connection.query("COMMIT", logger: logger)
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
+        try requireAvailable()
+        let result = await withCheckedContinuation { continuation in
+            let startWriter = queue.withLock { queue in
+                queue.waiting.append(WaitingCommit(mutations: mutations, done: continuation))
+                defer { queue.writing = true }
+                return !queue.writing
+            }
+            if startWriter { Task { await writeWaitingCommits() } }
+        }
+        try result.get()
+    }
+
+    private func writeWaitingCommits() async {
+        while true {
+            let batch = queue.withLock { queue in
+                let batch = Array(queue.waiting.prefix(Self.batchLimit))
+                queue.waiting.removeFirst(batch.count)
+                if batch.isEmpty { queue.writing = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            let results = await write(batch.map(\.mutations))
+            for (commit, result) in zip(batch, results) { commit.done.resume(returning: result) }
+        }
+    }
+
+    /// Writes the commits in one transaction, a savepoint each. When the database refuses a
+    /// statement that is not a commit's own failure, each commit is written alone, so that none
+    /// fails for another's sake. A lost connection fails them all: whether `COMMIT` took
+    /// effect is then unknown, and writing them again could record them twice.
+    private func write(_ commits: [[Mutation]]) async -> [Result<Void, StoreError>] {
+        do {
+            let client = try primary.client
+            let (results, changed) = try await within(callDeadline, abandon: abandonCalls) { [self] in try await self.write(commits, on: client) }
+            if changed { bumpGeneration() }
+            return results
+        } catch {
+            let failure = storeError(error)
+            guard commits.count > 1, failure != .unavailable || Self.isRefusedStatement(error) else {
+                return Array(repeating: .failure(failure), count: commits.count)
+            }
+            var results: [Result<Void, StoreError>] = []
+            for mutations in commits { results += await write([mutations]) }
+            return results
+        }
+    }
+
+    /// One transaction of `write`; returns each commit's result and whether rows changed.
+    private func write(_ commits: [[Mutation]], on client: PostgresClient) async throws -> ([Result<Void, StoreError>], Bool) {
+        try await client.withConnection { connection in
+            _ = try await connection.query("BEGIN", logger: logger)
+            do {
+                var heads = AuditChainHeads()
+                var results: [Result<Void, StoreError>] = []
+                for (index, mutations) in commits.enumerated() {
+                    results.append(try await Self.apply(commit: mutations, savepoint: commits.count == 1 ? nil : index, &heads, connection, logger))
                 }
+                try await heads.write(connection, logger)
+                let changed = zip(commits, results).contains { commit, result in
+                    if case .success = result { commit.contains { $0.changesStoredRows } } else { false }
+                }
+                if changed {
+                    _ = try await connection.query("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger: logger)
+                    _ = try await connection.query("SELECT pg_notify(\(Self.changesChannel), \(notifier))", logger: logger)
+                }
+                _ = try await connection.query("COMMIT", logger: logger)
+                return (results, changed)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
             }
         }
-        if changes { bumpGeneration() }
+    }
+
+    /// Applies one commit's mutations. Alone in its transaction (`savepoint` nil), any failure
+    /// throws. Sharing it, the commit gets a savepoint: its own failure (a `StoreError`, a
+    /// duplicate row) rolls back to it, with the audit chain heads it advanced, and becomes
+    /// its result; any other failure throws.
+    private static func apply(
+        commit mutations: [Mutation], savepoint: Int?, _ heads: inout AuditChainHeads, _ db: PostgresConnection, _ logger: Logger
+    ) async throws -> Result<Void, StoreError> {
+        guard let savepoint, !mutations.allSatisfy(\.isAuditEvent) else {
+            for mutation in mutations { try await apply(mutation, &heads, db, logger) }
+            return .success(())
+        }
+        let name = "commit_\(savepoint)"
+        let headsBefore = heads
+        _ = try await db.query(PostgresQuery(unsafeSQL: "SAVEPOINT \(name)"), logger: logger)
+        do {
+            for mutation in mutations { try await apply(mutation, &heads, db, logger) }
+            _ = try await db.query(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT \(name)"), logger: logger)
+            return .success(())
+        } catch let error where error is StoreError || isDuplicate(error) {
+            _ = try await db.query(PostgresQuery(unsafeSQL: "ROLLBACK TO SAVEPOINT \(name)"), logger: logger)
+            heads = headsBefore
+            return .failure(error as? StoreError ?? .alreadyExists)
+        }
     }
 
     // MARK: Plumbing
 
-    /// Runs database calls, mapping failures to `StoreError` and logging the detail (values are
-    /// bound parameters, never in the SQL text).
-    func run<T>(_ body: () async throws -> T) async throws(StoreError) -> T {
-        do {
-            return try await body()
-        } catch let error as StoreError {
-            throw error
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw .alreadyExists
-        } catch let error as PSQLError {
+    /// Calls in flight are abandoned once the watchdog found the database unreachable: they
+    /// wait for a pooled connection that would not come.
+    private var abandonCalls: @Sendable () -> Bool {
+        { [self] in !self.reachable.load(ordering: .relaxed) }
+    }
+
+    /// Fails at once while the database is unreachable.
+    private func requireAvailable() throws(StoreError) {
+        guard isAvailable else { throw .unavailable }
+    }
+
+    private static func isDuplicate(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+
+    /// The database answered the statement with an error (as opposed to a lost connection).
+    private static func isRefusedStatement(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo != nil
+    }
+
+    /// The `StoreError` for a failure, logging the detail (values are bound parameters, never
+    /// in the SQL text or the message).
+    private func storeError(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if Self.isDuplicate(error) { return .alreadyExists }
+        if let error = error as? PSQLError {
             logger.error(
                 "database failure",
                 metadata: [
                     "code": "\(error.code)", "sqlState": "\(error.serverInfo?[.sqlState] ?? "")",
                     "message": "\(error.serverInfo?[.message] ?? "")",
                 ])
-            throw .unavailable
-        } catch {
+        } else if error is DeadlineExceeded {
+            logger.error("database call timed out", metadata: ["after": "\(callDeadline)"])
+        } else {
             logger.error("database failure", metadata: ["error": "\(type(of: error))"])
-            throw .unavailable
+        }
+        return .unavailable
+    }
+
+    /// Runs database calls, failing at once during an outage, or after `callDeadline`, and
+    /// mapping failures to `StoreError`.
+    func run<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(StoreError) -> T {
+        try requireAvailable()
+        do {
+            let client = try primary.client
+            return try await within(callDeadline, abandon: abandonCalls) { try await body(client) }
+        } catch {
+            throw storeError(error)
         }
     }
 
     /// Rows of a query, collected.
     func rows(_ query: PostgresQuery) async throws(StoreError) -> [PostgresRow] {
-        try await run { try await client.query(query, logger: logger).collect() }
+        try await run { [logger] client in try await client.query(query, logger: logger).collect() }
     }
 }
 

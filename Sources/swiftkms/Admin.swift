@@ -15,10 +15,10 @@ struct Admin: AsyncParsableCommand {
         ])
 
     /// Opens the data directory quietly (admin output is for the terminal, not logs).
-    static func credentials(_ data: DataDirectoryOptions) throws -> Credentials {
+    static func credentials(_ data: DataDirectoryOptions) async throws -> Credentials {
         var logger = Logger(label: "swiftkms.admin")
         logger.logLevel = .warning
-        let directory = try DataDirectory(options: data, logger: logger)
+        let directory = try await DataDirectory(options: data, logger: logger)
         return Credentials(store: directory.store, rootKey: directory.rootKey)
     }
 
@@ -143,7 +143,7 @@ struct Admin: AsyncParsableCommand {
         func run() async throws {
             var logger = Logger(label: "swiftkms.admin")
             logger.logLevel = .warning
-            let directory = try DataDirectory(options: data, logger: logger)
+            let directory = try await DataDirectory(options: data, logger: logger)
             let service = KeyManagementService(store: directory.store, rootKey: directory.rootKey, auditChain: "admin", logger: logger)
             let key = try await service.awsManagedKey(service: self.service, account: data.resolvedAccountID, region: region)
             try Admin.printJSON(["KeyId": key.id, "Arn": key.arn, "AliasName": "alias/aws/\(self.service)", "KeyManager": key.keyManager.rawValue])

@@ -11,11 +11,11 @@ struct Audit: AsyncParsableCommand {
         subcommands: [Lookup.self, Verify.self, Export.self, Prune.self, Checkpoint.self, PublicKey.self])
 
     /// The trail of the data directory; `signing` when the command signs (it then needs the root key).
-    static func ledger(_ data: DataDirectoryOptions, signing: Bool = true) throws -> AuditLedger {
+    static func ledger(_ data: DataDirectoryOptions, signing: Bool = true) async throws -> AuditLedger {
         var logger = Logger(label: "swiftkms.audit")
         logger.logLevel = .warning
-        guard signing else { return AuditLedger(store: try DataDirectory.existingStore(options: data, logger: logger), rootKey: nil) }
-        let directory = try DataDirectory(options: data, logger: logger)
+        guard signing else { return AuditLedger(store: try await DataDirectory.existingStore(options: data, logger: logger), rootKey: nil) }
+        let directory = try await DataDirectory(options: data, callDeadline: .seconds(600), logger: logger)
         return AuditLedger(store: directory.store, rootKey: directory.rootKey)
     }
 
@@ -132,7 +132,7 @@ struct Audit: AsyncParsableCommand {
         @Option(help: "Minutes one log file covers.") var intervalMinutes = 60
 
         func run() async throws {
-            let ledger = try Audit.ledger(data)
+            let ledger = try await Audit.ledger(data)
             let exporter = AuditExporter(ledger: ledger, signingKey: try await ledger.signingKey(), intervalMinutes: intervalMinutes)
             let summary = try await exporter.export(to: URL(fileURLWithPath: out))
             print("exported \(summary.events) events in \(summary.logFiles.count) log files" + (summary.digestFile.map { "; digest \($0)" } ?? ""))
@@ -151,7 +151,7 @@ struct Audit: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let ledger = try Audit.ledger(data)
+            let ledger = try await Audit.ledger(data)
             let pruned = try await AuditRetention(
                 ledger: ledger, signingKey: try await ledger.signingKey(), exportDirectory: URL(fileURLWithPath: exportDir)
             )
@@ -181,7 +181,7 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            let ledger = try Audit.ledger(data, signing: false)
+            let ledger = try await Audit.ledger(data, signing: false)
             guard let key = try await ledger.verifyingKey() else { throw CommandFailure("no audit signing key") }
             print(key.pem)
         }

@@ -1,5 +1,7 @@
 import Foundation
 import KMSService
+import KMSStorage
+import KMSStoragePostgres
 import KMSStorageSQLite
 import Logging
 
@@ -7,15 +9,17 @@ import Logging
 /// reused as they are afterwards.
 ///
 ///     DATA_DIR/             0700
-///         swiftkms.sqlite3  0600  (and its -wal, -shm)
+///         swiftkms.sqlite3  0600  (and its -wal, -shm) unless --database-url names PostgreSQL
 ///         root.key          0600  unless --root-key-file points elsewhere
 ///         root-credentials  0600  generated root credentials, written once
 struct DataDirectory {
     let path: String
-    let store: SQLiteStore
+    /// SQLite in the directory, or the PostgreSQL database of `--database-url`.
+    let store: any Store
     let rootKey: RootKey
 
-    init(options: DataDirectoryOptions, logger: Logger) throws {
+    /// - Parameter callDeadline: on PostgreSQL, how long one read or commit may take.
+    init(options: DataDirectoryOptions, callDeadline: Duration = .seconds(5), logger: Logger) async throws {
         path = options.resolvedDataDir
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
@@ -23,15 +27,28 @@ struct DataDirectory {
             logger.info("created data directory", metadata: ["path": "\(path)"])
         }
         rootKey = try Self.loadOrCreateRootKey(at: options.resolvedRootKeyFile, logger: logger)
-        store = try SQLiteStore(path: path + "/swiftkms.sqlite3", logger: logger)
+        store = try await Self.openStore(options: options, sqliteFile: path + "/swiftkms.sqlite3", callDeadline: callDeadline, logger: logger)
     }
 
-    /// Opens the database of an existing data directory without touching the root key, for
-    /// commands that only read (audit verify and lookup).
-    static func existingStore(options: DataDirectoryOptions, logger: Logger) throws -> SQLiteStore {
+    /// Opens the database without touching the root key, for commands that only read (audit
+    /// verify and lookup): an existing data directory's, or the PostgreSQL database's.
+    static func existingStore(options: DataDirectoryOptions, logger: Logger) async throws -> any Store {
         let file = options.resolvedDataDir + "/swiftkms.sqlite3"
-        guard FileManager.default.fileExists(atPath: file) else { throw CommandFailure("\(file) does not exist.") }
-        return try SQLiteStore(path: file, logger: logger)
+        guard try options.resolvedDatabaseURL != nil || FileManager.default.fileExists(atPath: file) else {
+            throw CommandFailure("\(file) does not exist.")
+        }
+        return try await openStore(options: options, sqliteFile: file, callDeadline: .seconds(600), logger: logger)
+    }
+
+    private static func openStore(options: DataDirectoryOptions, sqliteFile: String, callDeadline: Duration, logger: Logger) async throws -> any Store
+    {
+        guard let url = try options.resolvedDatabaseURL else { return try SQLiteStore(path: sqliteFile, logger: logger) }
+        do {
+            return try await PostgresStore(
+                url: url, allowAsynchronousCommit: options.allowsAsynchronousCommit, callDeadline: callDeadline, logger: logger)
+        } catch {
+            throw CommandFailure("cannot use the database \(url): \(error); see the log above.")
+        }
     }
 
     /// Reads the root key, or creates it (32 random bytes, base64, mode 0600) when absent.

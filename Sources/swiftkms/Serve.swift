@@ -5,17 +5,21 @@ import KMSAuditExport
 import KMSServer
 import KMSService
 import KMSStorage
+import KMSStoragePostgres
 import Logging
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the server on the embedded SQLite store in the data directory.",
+        abstract: "Run the server on the embedded SQLite store in the data directory, or on a PostgreSQL database several servers share.",
         discussion: """
             On first start, creates the data directory, the database and the root key, and the
             account's root credentials: taken from SWIFTKMS_ROOT_ACCESS_KEY_ID and
             SWIFTKMS_ROOT_SECRET_ACCESS_KEY when set, otherwise generated, printed once and
             written to DATA_DIR/root-credentials (mode 0600). Stops gracefully on SIGINT/SIGTERM.
+
+            With --database-url, every server given the same URL and the same root key serves as
+            one KMS: a change through one is enforced by all within 750 ms.
             """)
 
     @OptionGroup var data: DataDirectoryOptions
@@ -59,7 +63,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help:
-            "Name of the audit chain this process appends to; give each server over one database its own. [env: SWIFTKMS_AUDIT_CHAIN] (default: main)"
+            "Name of the audit chain this process appends to; each server over one database needs its own. [env: SWIFTKMS_AUDIT_CHAIN] (default: main on SQLite, node-HOSTNAME-PORT with --database-url)"
     )
     var auditChain: String?
 
@@ -112,6 +116,7 @@ struct Serve: AsyncParsableCommand {
         flags.requestRateQuotas = requestRateQuotas
         flags.requestRates = requestRate
         flags.auditChain = auditChain
+        flags.sharedDatabase = (try? data.resolvedDatabaseURL) != nil
         flags.auditRetentionDays = auditRetentionDays
         flags.auditExportDir = auditExportDir
         flags.logLevel = logLevel
@@ -131,7 +136,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "swiftkms")
-        let directory = try DataDirectory(options: data, logger: logger)
+        let directory = try await DataDirectory(options: data, logger: logger)
         let account = data.resolvedAccountID
         // What every request reads, kept in memory and checked against the database's change
         // generation before each use (CachingStore): never stale, also across processes.
@@ -153,8 +158,12 @@ struct Serve: AsyncParsableCommand {
                     if pruned > 0 { logger.info("audit events exported and pruned", metadata: ["count": "\(pruned)", "directory": "\(exportDir)"]) }
                 })
         }
+        let postgres = directory.store as? PostgresStore
+        defer { postgres?.close() }
         let app = buildApplication(
-            configuration: settings.server, service: service, credentials: credentials, ledger: ledger, jobs: jobs, logger: logger)
+            configuration: settings.server, service: service, credentials: credentials, ledger: ledger, jobs: jobs,
+            storeAvailable: { postgres?.isAvailable ?? true }, logger: logger)
+        if postgres != nil { logger.notice("serving over PostgreSQL", metadata: ["auditChain": "\(settings.auditChain)"]) }
         try await app.runService()
     }
 

@@ -4,6 +4,16 @@ import Testing
 /// `serve`'s settings: flag before environment before default, every value checked, an error
 /// naming the flag or variable the bad value came from.
 @Suite struct ServeSettingsTests {
+    /// Over a shared database each node gets a chain of its own unless one is given.
+    @Test func eachNodeOverASharedDatabaseHasItsOwnAuditChain() throws {
+        var flags = ServeSettings.Flags()
+        flags.sharedDatabase = true
+        flags.port = 9701
+        let node = try ServeSettings(flags: flags, environment: [:])
+        #expect(node.auditChain.hasPrefix("node-") && node.auditChain.hasSuffix("-9701") && node.auditChain.count <= 64)
+        #expect(try ServeSettings(flags: flags, environment: ["SWIFTKMS_AUDIT_CHAIN": "east-1"]).auditChain == "east-1")
+    }
+
     @Test func defaultsThenEnvironmentThenFlags() throws {
         let defaults = try ServeSettings(flags: .init(), environment: [:])
         #expect(defaults.server.port == 9600 && defaults.server.host == "127.0.0.1" && defaults.server.deletionInterval == .seconds(60))

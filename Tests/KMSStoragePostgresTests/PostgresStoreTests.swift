@@ -35,8 +35,23 @@ extension PostgresStoreTests {
         return configuration
     }
 
+    static func url(database: String) throws -> PostgresDatabaseURL {
+        let server = server!
+        return try PostgresDatabaseURL("postgres://\(server.user)@\(server.host):\(server.port)/\(database)?sslmode=disable")
+    }
+
     /// Runs `body` with a store over a fresh database, then drops it.
     static func withFreshStore(_ body: (PostgresStore) async throws -> Void) async throws {
+        try await withFreshDatabase { name, _ in
+            let store = try await PostgresStore(url: url(database: name), maximumConnections: 8)
+            defer { store.close() }
+            try await body(store)
+        }
+    }
+
+    /// Runs `body` with the name of a fresh database and a client of the server's `postgres`
+    /// database, then drops it.
+    static func withFreshDatabase(_ body: (String, PostgresClient) async throws -> Void) async throws {
         let name = "swiftkms_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let admin = PostgresClient(configuration: configuration(database: "postgres"))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -44,14 +59,7 @@ extension PostgresStoreTests {
             defer { group.cancelAll() }
             try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
             do {
-                let store = try await PostgresStore(configuration: configuration(database: name))
-                do {
-                    try await body(store)
-                } catch {
-                    store.close()
-                    throw error
-                }
-                store.close()
+                try await body(name, admin)
             } catch {
                 _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"))
                 throw error
@@ -68,5 +76,76 @@ extension PostgresStoreTests {
     @Test(arguments: StoreConformance.checks)
     func conformanceBehindTheCache(_ check: StoreConformance.Check) async throws {
         try await Self.withFreshStore { store in try await check.run(CachingStore(store)) }
+    }
+}
+
+/// What several nodes over one database rely on.
+extension PostgresStoreTests {
+    /// Waits until `condition` holds, up to `limit` (a failure past it, not a measure).
+    static func eventually(within limit: Duration = .seconds(10), _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    @Test func aChangeThroughOneStoreMovesTheOthersGeneration() async throws {
+        try await Self.withFreshDatabase { name, _ in
+            let first = try await PostgresStore(url: Self.url(database: name), maximumConnections: 4)
+            defer { first.close() }
+            let second = try await PostgresStore(url: Self.url(database: name), maximumConnections: 4)
+            defer { second.close() }
+            let before = try second.changeGeneration()
+            let alice = Principal.user(account: "111122223333", "alice")
+            try await first.commit([.insertPrincipal(alice, creationDate: Date())])
+            try await first.commit([.deletePrincipal(alice)])
+            #expect(try await Self.eventually { try second.changeGeneration() != before })
+        }
+    }
+
+    /// A change whose notification never came (written here without one) is still seen: the
+    /// watchdog reads the generation row.
+    @Test func aChangeWithoutNotificationIsSeenByTheWatchdog() async throws {
+        try await Self.withFreshDatabase { name, _ in
+            let store = try await PostgresStore(url: Self.url(database: name), maximumConnections: 4)
+            defer { store.close() }
+            let other = PostgresClient(configuration: Self.configuration(database: name))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await other.run() }
+                defer { group.cancelAll() }
+                // Two watchdog rounds, so that it has seen the row before it changes.
+                try await Task.sleep(for: PostgresStore.watchdogInterval * 3)
+                let before = try store.changeGeneration()
+                #expect(try store.changeGeneration() == before)
+                try await other.query("UPDATE change_generation SET value = value + 1 WHERE id = 1")
+                #expect(try await Self.eventually { try store.changeGeneration() != before })
+            }
+        }
+    }
+
+    /// Two commits in one group, one refused: the other is written all the same.
+    @Test func aRefusedCommitDoesNotFailTheOthersOfItsGroup() async throws {
+        try await Self.withFreshStore { store in
+            let taken = Principal.user(account: "111122223333", "taken")
+            try await store.commit([.insertPrincipal(taken, creationDate: Date())])
+            let results = await withTaskGroup(of: (Int, Bool).self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        let mine = index % 2 == 1 ? Principal.user(account: "111122223333", "free-\(index)") : taken
+                        do {
+                            try await store.commit([.insertPrincipal(mine, creationDate: Date())])
+                            return (index, true)
+                        } catch {
+                            return (index, false)
+                        }
+                    }
+                }
+                return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            for (index, succeeded) in results { #expect(succeeded == (index % 2 == 1)) }
+            #expect(try await store.principals(account: "111122223333").count == 11)
+        }
     }
 }
