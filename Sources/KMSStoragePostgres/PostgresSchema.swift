@@ -15,7 +15,7 @@ enum PostgresSchema {
                 """
                 CREATE TABLE kms_key (
                     id TEXT NOT NULL, region TEXT NOT NULL, account TEXT NOT NULL, creation_ms BIGINT NOT NULL,
-                    description TEXT NOT NULL, usage TEXT NOT NULL, spec TEXT NOT NULL, origin TEXT NOT NULL, state TEXT NOT NULL,
+                    description BYTEA NOT NULL, usage TEXT NOT NULL, spec TEXT NOT NULL, origin TEXT NOT NULL, state TEXT NOT NULL,
                     deletion_ms BIGINT, pending_window_days INTEGER, policy TEXT NOT NULL, current_material_version BIGINT NOT NULL,
                     rotation_period_days INTEGER, next_rotation_ms BIGINT, material_valid_to_ms BIGINT, primary_region TEXT,
                     key_manager TEXT NOT NULL, revision BIGINT NOT NULL,
@@ -46,7 +46,7 @@ enum PostgresSchema {
                 "CREATE INDEX alias_by_target ON alias (target_key_id, region)",
                 """
                 CREATE TABLE key_tag (
-                    key_id TEXT NOT NULL, region TEXT NOT NULL, tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,
+                    key_id TEXT NOT NULL, region TEXT NOT NULL, tag_key BYTEA NOT NULL, tag_value BYTEA NOT NULL,
                     PRIMARY KEY (key_id, region, tag_key), FOREIGN KEY (key_id, region) REFERENCES kms_key (id, region))
                 """,
                 """
@@ -66,7 +66,7 @@ enum PostgresSchema {
                 """,
                 """
                 CREATE TABLE principal_tag (
-                    account TEXT NOT NULL, principal TEXT NOT NULL, tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,
+                    account TEXT NOT NULL, principal TEXT NOT NULL, tag_key BYTEA NOT NULL, tag_value BYTEA NOT NULL,
                     PRIMARY KEY (account, principal, tag_key), FOREIGN KEY (account, principal) REFERENCES principal (account, name))
                 """,
                 """

@@ -4,6 +4,12 @@ import KMSStorage
 import Logging
 import PostgresNIO
 
+extension String {
+    /// Free text a user gave (a description, a tag) is stored as its UTF-8 bytes: PostgreSQL's
+    /// TEXT cannot hold the NUL character, which AWS accepts there.
+    var bytes: Data { Data(utf8) }
+}
+
 /// How each `Mutation` is written, inside the transaction of its commit. Values are bound
 /// through postgres-nio's query interpolation, never pasted into the SQL text.
 extension PostgresStore {
@@ -18,7 +24,7 @@ extension PostgresStore {
                     deletion_ms, pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms,
                     material_valid_to_ms, primary_region)
                 VALUES (\(k.id), \(k.region), \(k.account), \(k.creationDate.millis), \(k.keyManager.rawValue), \(k.revision),
-                    \(k.description), \(k.usage.rawValue), \(k.spec.rawValue), \(k.origin.rawValue), \(k.state.rawValue),
+                    \(k.description.bytes), \(k.usage.rawValue), \(k.spec.rawValue), \(k.origin.rawValue), \(k.state.rawValue),
                     \(k.deletionDate?.millis), \(k.pendingWindowInDays), \(k.policy), \(Int64(k.currentMaterialVersion)),
                     \(k.automaticRotation?.periodInDays), \(k.automaticRotation?.nextDate.millis), \(k.materialValidTo?.millis),
                     \(k.primaryRegion))
@@ -26,7 +32,7 @@ extension PostgresStore {
         case .updateKey(let k):
             let count = try await touched(
                 """
-                UPDATE kms_key SET description = \(k.description), usage = \(k.usage.rawValue), spec = \(k.spec.rawValue),
+                UPDATE kms_key SET description = \(k.description.bytes), usage = \(k.usage.rawValue), spec = \(k.spec.rawValue),
                     origin = \(k.origin.rawValue), state = \(k.state.rawValue), deletion_ms = \(k.deletionDate?.millis),
                     pending_window_days = \(k.pendingWindowInDays), policy = \(k.policy),
                     current_material_version = \(Int64(k.currentMaterialVersion)), rotation_period_days = \(k.automaticRotation?.periodInDays),
@@ -86,13 +92,13 @@ extension PostgresStore {
             for tag in tags {
                 try await run(
                     """
-                    INSERT INTO key_tag (key_id, region, tag_key, tag_value) VALUES (\(keyID), \(region), \(tag.key), \(tag.value))
+                    INSERT INTO key_tag (key_id, region, tag_key, tag_value) VALUES (\(keyID), \(region), \(tag.key.bytes), \(tag.value.bytes))
                     ON CONFLICT (key_id, region, tag_key) DO UPDATE SET tag_value = excluded.tag_value
                     """)
             }
         case .removeTags(let keyID, let region, let tagKeys):
             for tagKey in tagKeys {
-                try await run("DELETE FROM key_tag WHERE key_id = \(keyID) AND region = \(region) AND tag_key = \(tagKey)")
+                try await run("DELETE FROM key_tag WHERE key_id = \(keyID) AND region = \(region) AND tag_key = \(tagKey.bytes)")
             }
         case .insertPrincipal(let p, let date):
             try await run(
@@ -131,13 +137,13 @@ extension PostgresStore {
             for tag in tags {
                 try await run(
                     """
-                    INSERT INTO principal_tag (account, principal, tag_key, tag_value) VALUES (\(p.account), \(p.path), \(tag.key), \(tag.value))
+                    INSERT INTO principal_tag (account, principal, tag_key, tag_value) VALUES (\(p.account), \(p.path), \(tag.key.bytes), \(tag.value.bytes))
                     ON CONFLICT (account, principal, tag_key) DO UPDATE SET tag_value = excluded.tag_value
                     """)
             }
         case .removePrincipalTags(let p, let tagKeys):
             for tagKey in tagKeys {
-                try await run("DELETE FROM principal_tag WHERE account = \(p.account) AND principal = \(p.path) AND tag_key = \(tagKey)")
+                try await run("DELETE FROM principal_tag WHERE account = \(p.account) AND principal = \(p.path) AND tag_key = \(tagKey.bytes)")
             }
         case .insertGrant(let g):
             let operations = g.operations.map(\.rawValue).joined(separator: ",")

@@ -257,7 +257,8 @@ extension PostgresStore {
         let period = try r["rotation_period_days"].decode(Int?.self), next = try r["next_rotation_ms"].decode(Int64?.self)
         return KMSKey(
             id: try r["id"].decode(String.self), account: try r["account"].decode(String.self), region: try r["region"].decode(String.self),
-            creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)), description: try r["description"].decode(String.self),
+            creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)),
+            description: String(decoding: try r["description"].decode(Data.self), as: UTF8.self),
             usage: usage, spec: spec, origin: origin, state: state,
             deletionDate: try r["deletion_ms"].decode(Int64?.self).map(Date.init(millis:)),
             pendingWindowInDays: try r["pending_window_days"].decode(Int?.self), policy: try r["policy"].decode(String.self),
@@ -286,8 +287,8 @@ extension PostgresStore {
     }
 
     static func tag(_ row: PostgresRow) throws -> Tag {
-        let (key, value) = try row.decode((String, String).self)
-        return Tag(key: key, value: value)
+        let (key, value) = try row.decode((Data, Data).self)
+        return Tag(key: String(decoding: key, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
     }
 
     static func accessKey(_ row: PostgresRow) throws -> AccessKey {

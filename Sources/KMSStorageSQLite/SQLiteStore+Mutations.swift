@@ -3,6 +3,12 @@ import GRDB
 import KMSCore
 import KMSStorage
 
+extension String {
+    /// Free text a user gave (a description, a tag) is stored as its UTF-8 bytes, a BLOB: a
+    /// String is bound as a C string, which would end it at a NUL character (AWS accepts one).
+    var bytes: Data { Data(utf8) }
+}
+
 /// How each `Mutation` is written, inside the transaction of its commit. Values are bound
 /// through GRDB's SQL interpolation, never pasted into the SQL text.
 extension SQLiteStore {
@@ -15,7 +21,7 @@ extension SQLiteStore {
 
     private static func keyValues(_ key: KMSKey) -> SQL {
         """
-        \(key.description), \(key.usage.rawValue), \(key.spec.rawValue), \(key.origin.rawValue), \(key.state.rawValue),
+        \(key.description.bytes), \(key.usage.rawValue), \(key.spec.rawValue), \(key.origin.rawValue), \(key.state.rawValue),
         \(key.deletionDate?.millis), \(key.pendingWindowInDays), \(key.policy), \(Int64(key.currentMaterialVersion)),
         \(key.automaticRotation?.periodInDays), \(key.automaticRotation?.nextDate.millis), \(key.materialValidTo?.millis),
         \(key.primaryRegion)
@@ -93,12 +99,12 @@ extension SQLiteStore {
                         INSERT INTO key_tag (key_id, region, tag_key, tag_value) VALUES (?, ?, ?, ?)
                         ON CONFLICT (key_id, region, tag_key) DO UPDATE SET tag_value = excluded.tag_value
                         """
-                ).execute(arguments: [keyID, region, tag.key, tag.value])
+                ).execute(arguments: [keyID, region, tag.key.bytes, tag.value.bytes])
             }
         case .removeTags(let keyID, let region, let tagKeys):
             for tagKey in tagKeys {
                 try db.cachedStatement(sql: "DELETE FROM key_tag WHERE key_id = ? AND region = ? AND tag_key = ?").execute(arguments: [
-                    keyID, region, tagKey,
+                    keyID, region, tagKey.bytes,
                 ])
             }
         case .insertPrincipal(let p, let date):
@@ -138,12 +144,12 @@ extension SQLiteStore {
                         INSERT INTO principal_tag (account, principal, tag_key, tag_value) VALUES (?, ?, ?, ?)
                         ON CONFLICT (account, principal, tag_key) DO UPDATE SET tag_value = excluded.tag_value
                         """
-                ).execute(arguments: [p.account, p.path, tag.key, tag.value])
+                ).execute(arguments: [p.account, p.path, tag.key.bytes, tag.value.bytes])
             }
         case .removePrincipalTags(let p, let tagKeys):
             for tagKey in tagKeys {
                 try db.cachedStatement(sql: "DELETE FROM principal_tag WHERE account = ? AND principal = ? AND tag_key = ?").execute(arguments: [
-                    p.account, p.path, tagKey,
+                    p.account, p.path, tagKey.bytes,
                 ])
             }
         case .insertGrant(let g):

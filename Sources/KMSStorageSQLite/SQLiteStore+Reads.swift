@@ -130,7 +130,7 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "SELECT tag_key, tag_value FROM key_tag WHERE key_id = ? AND region = ? ORDER BY tag_key"),
                 arguments: [keyID, region]
             )
-            .map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
+            .map(Self.tag)
         }
     }
 
@@ -163,7 +163,7 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT tag_key, tag_value FROM principal_tag WHERE account = ? AND principal = ? ORDER BY tag_key"),
                 arguments: [principal.account, principal.path]
-            ).map { Tag(key: $0["tag_key"], value: $0["tag_value"]) }
+            ).map(Self.tag)
         }
     }
 
@@ -301,6 +301,16 @@ extension SQLiteStore {
 
     // MARK: Rows
 
+    /// Free text stored as UTF-8 bytes (`String.bytes`); rows written before v11 hold TEXT,
+    /// which SQLite returns as the same bytes.
+    static func text(_ bytes: Data) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func tag(_ row: Row) -> Tag {
+        Tag(key: text(row["tag_key"]), value: text(row["tag_value"]))
+    }
+
     static func key(_ row: Row) throws -> KMSKey {
         guard let usage = KeyUsage(rawValue: row["usage"]), let spec = KeySpec(rawValue: row["spec"]),
             let origin = KeyOrigin(rawValue: row["origin"]), let state = KeyState(rawValue: row["state"]),
@@ -308,7 +318,7 @@ extension SQLiteStore {
         else { throw StoreError.unavailable }
         return KMSKey(
             id: row["id"], account: row["account"], region: row["region"], creationDate: Date(millis: row["creation_ms"]),
-            description: row["description"], usage: usage, spec: spec, origin: origin, state: state,
+            description: text(row["description"]), usage: usage, spec: spec, origin: origin, state: state,
             deletionDate: (row["deletion_ms"] as Int64?).map(Date.init(millis:)), pendingWindowInDays: row["pending_window_days"],
             policy: row["policy"], currentMaterialVersion: UInt32(row["current_material_version"] as Int64),
             automaticRotation: Self.automaticRotation(row), materialValidTo: (row["material_valid_to_ms"] as Int64?).map(Date.init(millis:)),

@@ -337,6 +337,16 @@ enum Schema {
                     CREATE INDEX key_grant_by_grantee ON key_grant (grantee);
                     """)
         }
+        // Descriptions and tags as the BLOB of their UTF-8 bytes: as TEXT, a NUL character
+        // ended them. The cast keeps the bytes, and the order and uniqueness of tag keys.
+        migrator.registerMigration("v11") { db in
+            try db.execute(
+                sql: """
+                    UPDATE kms_key SET description = CAST(description AS BLOB);
+                    UPDATE key_tag SET tag_key = CAST(tag_key AS BLOB), tag_value = CAST(tag_value AS BLOB);
+                    UPDATE principal_tag SET tag_key = CAST(tag_key AS BLOB), tag_value = CAST(tag_value AS BLOB);
+                    """)
+        }
         return migrator
     }
 }

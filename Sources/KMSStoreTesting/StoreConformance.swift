@@ -184,6 +184,24 @@ public enum StoreConformance {
             ])
             try expect(try await store.tags(keyID: key.id, region: key.region) == [Tag(key: "b", value: "3")], "tags")
         },
+        Check(name: "free text holds any character, NUL included: descriptions, key and principal tags") { store in
+            var key = key()
+            key.description = "a\u{0}b\u{1F511}"
+            let odd = Tag(key: "k\u{0}", value: "\u{0}v\u{7F}")
+            let bob = Principal.user(account: "111122223333", "bob")
+            try await store.commit([
+                .insertKey(key), .putTags(keyID: key.id, region: key.region, tags: [odd]),
+                .insertPrincipal(bob, creationDate: Date(timeIntervalSince1970: 1_700_000_000)), .putPrincipalTags(bob, tags: [odd]),
+            ])
+            try expect(try await store.key(id: key.id, region: key.region)?.description == key.description, "description")
+            try expect(try await store.tags(keyID: key.id, region: key.region) == [odd], "key tags")
+            try expect(try await store.principalTags(of: bob) == [odd], "principal tags")
+            try await store.commit([
+                .removeTags(keyID: key.id, region: key.region, tagKeys: [odd.key]), .removePrincipalTags(bob, tagKeys: [odd.key]),
+            ])
+            try expect(try await store.tags(keyID: key.id, region: key.region).isEmpty, "key tag removed")
+            try expect(try await store.principalTags(of: bob).isEmpty, "principal tag removed")
+        },
         Check(name: "deleting a key removes its material, tags and aliases") { store in
             let key = key()
             let now = Date(timeIntervalSince1970: 1_700_000_000)

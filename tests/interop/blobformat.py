@@ -50,18 +50,18 @@ if __name__ == "__main__":
 
 
 def unwrap_material(data_dir, key_arn, version=1):
-    """A key's material, read from the SQLite database and unwrapped with the root key file,
-    as docs/ciphertext-format.md ("Key material at rest") describes. For tests only."""
+    """A key's material, read from the store (SQLite or PostgreSQL) and unwrapped with the root
+    key file, as docs/ciphertext-format.md ("Key material at rest") describes. For tests only."""
     import base64 as _b64
     import os as _os
-    import sqlite3 as _sqlite3
+
+    from conftest import db_rows
     root = _b64.b64decode(open(_os.path.join(data_dir, "root.key")).read().strip())
     wrapping_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                         info=b"swiftkms/root/key-material/v1").derive(root)
     key_id = key_arn.split("/", 1)[1]
     region = key_arn.split(":")[3]
-    with _sqlite3.connect(f"file:{_os.path.join(data_dir, 'swiftkms.sqlite3')}?mode=ro", uri=True) as db:
-        (wrapped,) = db.execute("SELECT wrapped FROM key_material WHERE key_id = ? AND region = ? AND version = ?",
-                                (key_id, region, version)).fetchone()
+    ((wrapped,),) = db_rows(data_dir, "SELECT wrapped FROM key_material WHERE key_id = ? AND region = ? AND version = ?",
+                            (key_id, region, version))
     assert wrapped[0] == 1
     return AESGCM(wrapping_key).decrypt(wrapped[1:13], wrapped[13:], f"key-material:{key_arn}:{version}".encode())

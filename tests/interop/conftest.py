@@ -1,5 +1,9 @@
 """Harness for the interoperability tests: real `swiftkms serve` processes on free ports,
-driven by boto3 and the AWS CLI. The binary is $SWIFTKMS_BIN (default .build/debug/swiftkms)."""
+driven by boto3 and the AWS CLI. The binary is $SWIFTKMS_BIN (default .build/debug/swiftkms).
+
+The store is SQLite in each server's data directory, or, with SWIFTKMS_INTEROP_STORE=postgres,
+a database of its own per data directory on the PostgreSQL server SWIFTKMS_TEST_POSTGRES
+(USER@HOST:PORT, trust authentication), as `scripts/test` runs the core modules a second time."""
 import base64
 import datetime
 import hashlib
@@ -13,6 +17,8 @@ import time
 import urllib.error
 import urllib.request
 
+import uuid
+
 import boto3
 import pytest
 from botocore.config import Config
@@ -22,6 +28,70 @@ BINARY = os.environ.get("SWIFTKMS_BIN", os.path.join(ROOT, ".build", "debug", "s
 ACCOUNT = "111122223333"
 ACCESS_KEY = "AKIAINTEROPTEST00001"
 SECRET_KEY = "interop/Secret+Key/0123456789abcdefghijk"
+
+
+STORE = os.environ.get("SWIFTKMS_INTEROP_STORE", "sqlite")
+# The PostgreSQL database of each data directory, when STORE is postgres.
+DATABASES = {}
+
+
+def postgres_server():
+    """(user, host, port) of SWIFTKMS_TEST_POSTGRES."""
+    user, address = os.environ["SWIFTKMS_TEST_POSTGRES"].split("@")
+    host, port = address.split(":")
+    return user, host, int(port)
+
+
+def new_database():
+    """A fresh database on SWIFTKMS_TEST_POSTGRES; returns its URL."""
+    import psycopg
+    user, host, port = postgres_server()
+    name = "interop_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(host=host, port=port, user=user, dbname="postgres", autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    return f"postgres://{user}@{host}:{port}/{name}?sslmode=disable"
+
+
+def store_args(data_dir):
+    """--data-dir, and --database-url when the directory's store is in PostgreSQL."""
+    data_dir = str(data_dir)
+    return ["--data-dir", data_dir] + (["--database-url", DATABASES[data_dir]] if data_dir in DATABASES else [])
+
+
+def has_store(data_dir):
+    return str(data_dir) in DATABASES or os.path.exists(os.path.join(str(data_dir), "swiftkms.sqlite3"))
+
+
+def db_rows(data_dir, sql, params=()):
+    """Rows of a query on the data directory's store (SQLite, or its PostgreSQL database), for
+    checks that read what the server stored. `?` placeholders; blobs come back as bytes."""
+    data_dir = str(data_dir)
+    if data_dir in DATABASES:
+        import psycopg
+        user, host, port = postgres_server()
+        name = DATABASES[data_dir].rsplit("/", 1)[1].split("?")[0]
+        with psycopg.connect(host=host, port=port, user=user, dbname=name) as db:
+            return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+                    for row in db.execute(sql.replace("?", "%s"), params).fetchall()]
+    import sqlite3
+    db = sqlite3.connect(f"file:{os.path.join(data_dir, 'swiftkms.sqlite3')}?mode=ro", uri=True)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+def swiftkms(*args, check=True, timeout=120):
+    """Runs the swiftkms binary; `--data-dir D` gains D's --database-url when it has one."""
+    args = list(args)
+    if "--data-dir" in args:
+        data_dir = args[args.index("--data-dir") + 1]
+        if data_dir in DATABASES and "--database-url" not in args:
+            args += ["--database-url", DATABASES[data_dir]]
+    out = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert out.returncode == 0, out.stdout + out.stderr
+    return out
 
 
 # Every data directory a server of this run used, and every secret the run sent or received:
@@ -54,10 +124,14 @@ def free_port():
 class Server:
     """One `swiftkms serve` process on a data directory; can be killed and restarted on it."""
 
-    def __init__(self, data_dir, env=None, args=()):
+    def __init__(self, data_dir, env=None, args=(), database_url=None):
         self.data_dir = str(data_dir)
         if self.data_dir not in DATA_DIRS:
             DATA_DIRS.append(self.data_dir)
+        if database_url is None and STORE == "postgres" and self.data_dir not in DATABASES:
+            database_url = new_database()
+        if database_url is not None:
+            DATABASES[self.data_dir] = database_url
         self.port = free_port()
         self.env = dict(os.environ, SWIFTKMS_ROOT_ACCESS_KEY_ID=ACCESS_KEY, SWIFTKMS_ROOT_SECRET_ACCESS_KEY=SECRET_KEY)
         if env is not None:
@@ -73,7 +147,7 @@ class Server:
 
     def start(self):
         self.proc = subprocess.Popen(
-            [BINARY, "serve", "--data-dir", self.data_dir, "--port", str(self.port), *self.args],
+            [BINARY, "serve", *store_args(self.data_dir), "--port", str(self.port), *self.args],
             env=self.env, stdout=open(self.stdout_path, "ab"), stderr=open(self.stderr_path, "ab"))
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -115,7 +189,7 @@ class Server:
         return client
 
     def admin(self, *args):
-        out = subprocess.run([BINARY, "admin", *args, "--data-dir", self.data_dir], capture_output=True, text=True, timeout=60)
+        out = subprocess.run([BINARY, "admin", *args, *store_args(self.data_dir)], capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         try:
             remember_secrets(json.loads(out.stdout))

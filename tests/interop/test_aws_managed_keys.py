@@ -4,9 +4,8 @@ makes requests on behalf of a user with the user's forward access token in a sig
 first use of `alias/aws/s3` makes the key. The account can read the key but use it only through
 the service, and nobody can change it."""
 import json
-import subprocess
 
-from conftest import BINARY, error_code
+from conftest import error_code, swiftkms
 
 ACCOUNT = "111122223333"
 
@@ -75,8 +74,7 @@ def test_a_service_uses_its_aws_managed_key_on_behalf_of_a_user(server, kms):
                       KeyId="alias/aws/s3", Plaintext=b"x") == "AccessDeniedException"
 
     # The audit trail names alice, invoked by S3.
-    out = subprocess.run([BINARY, "audit", "lookup", "--data-dir", server.data_dir, "--event-name", "Decrypt", "--output", "json"],
-                         capture_output=True, text=True, check=True)
+    out = swiftkms("audit", "lookup", "--data-dir", server.data_dir, "--event-name", "Decrypt", "--output", "json")
     decrypt = json.loads(out.stdout)[0]
     assert decrypt["userIdentity"]["arn"] == alice_arn and decrypt["userIdentity"]["invokedBy"] == "s3.amazonaws.com"
 
