@@ -1,0 +1,262 @@
+"""Several `swiftkms serve` nodes over one PostgreSQL database, as one KMS: any node serves any
+request; a change through one is enforced by every node within the coherence bound (750 ms);
+background jobs do each due thing once; a node killed under load loses nothing it acknowledged;
+each node keeps its own audit chain, and every node's events are seen from any."""
+import concurrent.futures
+import json
+import os
+import shutil
+import threading
+import time
+
+import pytest
+
+from conftest import STORE, Server, db_rows, new_database, swiftkms
+
+pytestmark = pytest.mark.skipif(STORE != "postgres", reason="nodes share a PostgreSQL database")
+
+# PostgresStore.coherenceBound: a change committed anywhere is enforced everywhere after it.
+BOUND = 0.75
+
+
+def start_nodes(tmp_path, count, url=None, args=()):
+    """`count` nodes on one database (a new one unless `url`), each with its data directory
+    holding a copy of one root key."""
+    url = url or new_database()
+    first = Server(tmp_path / "node0", database_url=url, args=args).start()
+    nodes = [first]
+    for i in range(1, count):
+        data = tmp_path / f"node{i}"
+        data.mkdir(mode=0o700)
+        shutil.copy(tmp_path / "node0" / "root.key", data / "root.key")
+        os.chmod(data / "root.key", 0o600)
+        nodes.append(Server(data, database_url=url, args=args).start())
+    return nodes
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory):
+    nodes = start_nodes(tmp_path_factory.mktemp("nodes"), 3)
+    yield nodes
+    for node in nodes:
+        node.stop()
+
+
+def user(node, name, policy=None):
+    key = json.loads(node.admin("create-user", "--name", name))
+    if policy is not None:
+        node.admin("attach-policy", "--principal", f"user/{name}", "--policy-name", "p", "--policy-document", json.dumps(policy))
+    return key
+
+
+def allowed(call, **kwargs):
+    """True when the call succeeded; False when it was refused (any AWS error)."""
+    from botocore.exceptions import ClientError
+    try:
+        call(**kwargs)
+        return True
+    except ClientError:
+        return False
+
+
+def enforced_within_bound(nodes, attempt, change):
+    """Runs `attempt(node) -> allowed` on every node (all allowed: now cached), makes the change
+    through node 0, then keeps asking every node for BOUND + 1 s. Asserts that node 0 refuses
+    at once and that no node allows a request sent after BOUND; returns each node's seconds
+    from the change to its first refusal."""
+    for node in nodes:
+        assert attempt(node), "allowed before the change"
+    change()
+    changed = time.monotonic()
+    first_refusal, last_allowed = {}, {}
+    while time.monotonic() - changed < BOUND + 1.0:
+        for i, node in enumerate(nodes):
+            sent = time.monotonic() - changed
+            if attempt(node):
+                last_allowed[i] = sent
+            elif i not in first_refusal:
+                first_refusal[i] = time.monotonic() - changed
+    assert 0 not in last_allowed, "the node that made the change enforces it at once"
+    late = {i: t for i, t in last_allowed.items() if t >= BOUND}
+    assert not late, f"allowed after the bound: {late}"
+    assert sorted(first_refusal) == list(range(len(nodes)))
+    return first_refusal
+
+
+def test_any_node_serves_any_request(nodes):
+    clients = [n.client() for n in nodes]
+    key = clients[0].create_key(Description="shared")["KeyMetadata"]["KeyId"]
+    clients[1].create_alias(AliasName="alias/shared", TargetKeyId=key)
+    for i, client in enumerate(clients):
+        blob = client.encrypt(KeyId="alias/shared", Plaintext=f"from node {i}".encode(), EncryptionContext={"n": str(i)})["CiphertextBlob"]
+        for other in clients:
+            assert other.decrypt(CiphertextBlob=blob, EncryptionContext={"n": str(i)})["Plaintext"] == f"from node {i}".encode()
+    assert {k["KeyId"] for k in clients[2].list_keys()["Keys"]} >= {key}
+
+
+def test_every_kind_of_change_is_enforced_by_every_node_within_the_bound(nodes, capsys):
+    root = [n.client() for n in nodes]
+    delays = {}
+
+    def encrypt_with(key):
+        return lambda node: allowed(root[nodes.index(node)].encrypt, KeyId=key, Plaintext=b"x")
+
+    key = root[0].create_key()["KeyMetadata"]["KeyId"]
+    delays["DisableKey"] = enforced_within_bound(nodes, encrypt_with(key), lambda: root[0].disable_key(KeyId=key))
+
+    key = root[0].create_key()["KeyMetadata"]["KeyId"]
+    delays["ScheduleKeyDeletion"] = enforced_within_bound(
+        nodes, encrypt_with(key), lambda: root[0].schedule_key_deletion(KeyId=key, PendingWindowInDays=7))
+
+    # bob may use the key through a grant only.
+    bob = user(nodes[0], "bob")
+    bobs = [n.client(access_key=bob["AccessKeyId"], secret_key=bob["SecretAccessKey"]) for n in nodes]
+    key = root[0].create_key()["KeyMetadata"]["KeyId"]
+    grant = root[0].create_grant(KeyId=key, GranteePrincipal=bob["Arn"], Operations=["Encrypt"])["GrantId"]
+    delays["RevokeGrant"] = enforced_within_bound(
+        nodes, lambda node: allowed(bobs[nodes.index(node)].encrypt, KeyId=key, Plaintext=b"x"),
+        lambda: root[0].revoke_grant(KeyId=key, GrantId=grant))
+
+    # The key policy lets bob encrypt; then it no longer does.
+    root_only = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}
+    with_bob = {"Version": "2012-10-17", "Statement": root_only["Statement"] + [
+        {"Effect": "Allow", "Principal": {"AWS": bob["Arn"]}, "Action": "kms:Encrypt", "Resource": "*"}]}
+    key = root[0].create_key(Policy=json.dumps(with_bob))["KeyMetadata"]["KeyId"]
+    delays["PutKeyPolicy"] = enforced_within_bound(
+        nodes, lambda node: allowed(bobs[nodes.index(node)].encrypt, KeyId=key, Plaintext=b"x"),
+        lambda: root[0].put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(root_only)))
+
+    # An access key deleted, and an identity policy detached, by `swiftkms admin`: a writer
+    # that is not a node at all.
+    lister = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*"}]}
+    carol = user(nodes[0], "carol", lister)
+    carols = [n.client(access_key=carol["AccessKeyId"], secret_key=carol["SecretAccessKey"]) for n in nodes]
+    delays["deleted access key"] = enforced_within_bound(
+        nodes, lambda node: allowed(carols[nodes.index(node)].list_keys),
+        lambda: nodes[0].admin("delete-access-key", "--access-key-id", carol["AccessKeyId"]))
+    dave = user(nodes[0], "dave", lister)
+    daves = [n.client(access_key=dave["AccessKeyId"], secret_key=dave["SecretAccessKey"]) for n in nodes]
+    delays["detached identity policy"] = enforced_within_bound(
+        nodes, lambda node: allowed(daves[nodes.index(node)].list_keys),
+        lambda: nodes[0].admin("detach-policy", "--principal", "user/dave", "--policy-name", "p"))
+
+    with capsys.disabled():
+        print("\ncoherence: seconds from the change to each node's first refusal (node 0 made it)")
+        for change, by_node in delays.items():
+            print(f"  {change:26} " + "  ".join(f"node{i} {by_node[i]:.3f}" for i in sorted(by_node)))
+
+
+def test_jobs_do_each_due_thing_once_across_nodes(tmp_path):
+    """Three nodes running the deletion and rotation jobs every second, on keys made due at
+    once (their dates moved into the past in the database): each key is deleted once, each
+    rotation made once, by whichever node got there first."""
+    nodes = start_nodes(tmp_path, 3, args=["--deletion-interval", "1", "--rotation-interval", "1"])
+    try:
+        kms = nodes[0].client()
+        doomed = [kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(10)]
+        for key in doomed:
+            kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+        rotating = [kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(10)]
+        for key in rotating:
+            kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
+        past = int((time.time() - 60) * 1000)
+        db_rows(nodes[0].data_dir, "UPDATE kms_key SET deletion_ms = ? WHERE deletion_ms IS NOT NULL RETURNING 1", (past,))
+        db_rows(nodes[0].data_dir, "UPDATE kms_key SET next_rotation_ms = ? WHERE next_rotation_ms IS NOT NULL RETURNING 1", (past,))
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            gone = not any(allowed(kms.describe_key, KeyId=k) for k in doomed)
+            rotated = all(len(kms.list_key_rotations(KeyId=k)["Rotations"]) >= 1 for k in rotating)
+            if gone and rotated:
+                break
+            time.sleep(0.5)
+        time.sleep(3)  # three more rounds of every node's jobs: nothing more may happen
+        for key in rotating:
+            assert len(kms.list_key_rotations(KeyId=key)["Rotations"]) == 1, key
+        events = db_rows(nodes[0].data_dir, "SELECT chain, event_name, record FROM audit_event WHERE event_name IN ('DeleteKey', 'RotateKey')")
+        service = [(chain, name, json.loads(bytes(record))) for chain, name, record in events]
+        service = [(chain, name, r) for chain, name, r in service if r.get("eventType") == "AwsServiceEvent"]
+        deleted = sorted(r["resources"][0]["ARN"].rsplit("/", 1)[1] for _, name, r in service if name == "DeleteKey")
+        rotations = sorted(r["resources"][0]["ARN"].rsplit("/", 1)[1] for _, name, r in service if name == "RotateKey")
+        assert deleted == sorted(doomed)
+        assert rotations == sorted(rotating)
+        print(f"\njobs: done by the chains {sorted({chain for chain, _, _ in service})}")
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+def test_a_node_killed_under_load_loses_nothing_it_acknowledged(tmp_path):
+    """Load on two nodes; one is killed with SIGKILL mid-way. The survivor keeps serving, and a
+    third node finds every key and ciphertext either of them acknowledged."""
+    nodes = start_nodes(tmp_path, 3)
+    try:
+        acknowledged = []  # (key ID, ciphertext, plaintext)
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def load(node, worker):
+            kms = node.client()
+            n = 0
+            while not stop.is_set():
+                try:
+                    key = kms.create_key()["KeyMetadata"]["KeyId"]
+                    plaintext = f"{node.port}-{worker}-{n}".encode()
+                    blob = kms.encrypt(KeyId=key, Plaintext=plaintext)["CiphertextBlob"]
+                except Exception:
+                    if node.proc.poll() is not None:
+                        return  # the node is gone; what it acknowledged is recorded
+                    raise
+                with lock:
+                    acknowledged.append((key, blob, plaintext))
+                n += 1
+
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            work = [pool.submit(load, node, w) for node in nodes[:2] for w in range(3)]
+            time.sleep(3)
+            nodes[0].kill()
+            before_kill = len(acknowledged)
+            time.sleep(3)
+            stop.set()
+            for w in work:
+                w.result()
+        assert before_kill > 20 and len(acknowledged) > before_kill, "the survivor kept serving"
+        checker = nodes[2].client()
+        for key, blob, plaintext in acknowledged:
+            assert checker.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
+            assert checker.decrypt(CiphertextBlob=blob)["Plaintext"] == plaintext
+        print(f"\nkill: {len(acknowledged)} keys and ciphertexts acknowledged ({before_kill} before the kill), all found")
+        verify = swiftkms("audit", "verify", "--data-dir", nodes[2].data_dir)
+        assert verify.stdout.startswith("OK:"), verify.stdout
+    finally:
+        for node in nodes[1:]:
+            node.stop()
+
+
+def test_each_node_has_its_own_chain_and_every_event_is_seen_from_any(nodes):
+    clients = [n.client() for n in nodes]
+    key = clients[0].create_key()["KeyMetadata"]
+    clients[1].encrypt(KeyId=key["KeyId"], Plaintext=b"on node 1")
+    clients[2].generate_data_key(KeyId=key["KeyId"], KeySpec="AES_256")
+    usage = clients[0].get_key_last_usage(KeyId=key["KeyId"])
+    assert usage["KeyLastUsage"]["Operation"] == "GenerateDataKey"
+    for node in nodes:
+        events = json.loads(swiftkms("audit", "lookup", "--data-dir", node.data_dir, "--resource-name", key["Arn"], "--output", "json").stdout)
+        assert sorted(e["eventName"] for e in events) == ["CreateKey", "Encrypt", "GenerateDataKey", "GetKeyLastUsage"]
+        chains = {e["additionalEventData"]["auditChain"] for e in events}
+        assert len(chains) == 3 and all(c.startswith("node-") for c in chains), chains
+    out = swiftkms("audit", "verify", "--data-dir", nodes[1].data_dir)
+    assert out.stdout.startswith("OK:") and int(out.stdout.split()[1]) >= 3, out.stdout
+
+
+def test_an_event_deleted_in_postgresql_is_caught(tmp_path):
+    [node] = start_nodes(tmp_path, 1)
+    kms = node.client()
+    for _ in range(5):
+        kms.create_key()
+    node.stop()
+    assert swiftkms("audit", "verify", "--data-dir", node.data_dir).stdout.startswith("OK:")
+    db_rows(node.data_dir, "DELETE FROM audit_event WHERE seq = 3 RETURNING 1")
+    out = swiftkms("audit", "verify", "--data-dir", node.data_dir, check=False)
+    assert out.returncode == 1 and "event 3 is missing" in out.stdout, out.stdout
+
