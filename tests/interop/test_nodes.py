@@ -6,12 +6,14 @@ import concurrent.futures
 import json
 import os
 import shutil
+import subprocess
+import tempfile
 import threading
 import time
 
 import pytest
 
-from conftest import STORE, Server, db_rows, new_database, swiftkms
+from conftest import ROOT, STORE, Server, db_rows, new_database, swiftkms
 
 pytestmark = pytest.mark.skipif(STORE != "postgres", reason="nodes share a PostgreSQL database")
 
@@ -260,3 +262,95 @@ def test_an_event_deleted_in_postgresql_is_caught(tmp_path):
     out = swiftkms("audit", "verify", "--data-dir", node.data_dir, check=False)
     assert out.returncode == 1 and "event 3 is missing" in out.stdout, out.stdout
 
+
+
+def postgres(*args):
+    out = subprocess.run([os.path.join(ROOT, "scripts", "postgres"), *args], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def sql(address, statement, dbname="postgres"):
+    import psycopg
+    user, hostport = address.split("@")
+    host, port = hostport.split(":")
+    with psycopg.connect(host=host, port=int(port), user=user, dbname=dbname, autocommit=True) as db:
+        cursor = db.execute(statement)
+        return cursor.fetchall() if cursor.description else None
+
+
+def test_primary_killed_and_standby_promoted_loses_nothing_acknowledged(tmp_path):
+    """A primary and a synchronous standby, two nodes given both hosts, load on both; SIGKILL of
+    the primary's postmaster, then promotion of the standby. The nodes move to it by themselves
+    and every change they acknowledged, before or after, is there."""
+    # Directories the cluster's user (postgres, when the tests run as root) can reach.
+    primary_dir, standby_dir = tempfile.mkdtemp(prefix="swiftkms-primary-"), tempfile.mkdtemp(prefix="swiftkms-standby-")
+    primary = postgres("start", primary_dir)
+    try:
+        standby = postgres("standby", standby_dir, primary)
+        # From now on a COMMIT returns once the standby has the transaction on disk.
+        sql(primary, "ALTER SYSTEM SET synchronous_standby_names = '*'")
+        sql(primary, "SELECT pg_reload_conf()")
+        deadline = time.time() + 20
+        while sql(primary, "SELECT sync_state FROM pg_stat_replication") != [("sync",)]:
+            assert time.time() < deadline, "the standby never became synchronous"
+            time.sleep(0.2)
+        sql(primary, "CREATE DATABASE kms")
+        user, first = primary.split("@")
+        url = f"postgres://{user}@{first},{standby.split('@')[1]}/kms?sslmode=disable"
+        nodes = start_nodes(tmp_path, 2, url=url)
+
+        acknowledged, refused = [], []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def load(node, worker):
+            kms = node.client()
+            n = 0
+            while not stop.is_set():
+                plaintext = f"{node.port}-{worker}-{n}".encode()
+                n += 1
+                try:
+                    key = kms.create_key()["KeyMetadata"]["KeyId"]
+                    blob = kms.encrypt(KeyId=key, Plaintext=plaintext)["CiphertextBlob"]
+                except Exception as error:  # refused during the failover: retryable, not acknowledged
+                    with lock:
+                        refused.append(type(error).__name__)
+                    time.sleep(0.05)
+                    continue
+                with lock:
+                    acknowledged.append((time.monotonic(), key, blob, plaintext))
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            work = [pool.submit(load, node, w) for node in nodes for w in range(2)]
+            time.sleep(3)
+            postgres("kill", primary_dir)
+            killed = time.monotonic()
+            time.sleep(1)
+            postgres("promote", standby_dir)
+            promoted = time.monotonic()
+            deadline = time.monotonic() + 30
+            while not any(t > promoted + 1 for t, *_ in acknowledged):
+                assert time.monotonic() < deadline, "the nodes never served again after the promotion"
+                time.sleep(0.2)
+            time.sleep(2)
+            stop.set()
+            for w in work:
+                w.result()
+        before = sum(1 for t, *_ in acknowledged if t < killed)
+        after = sum(1 for t, *_ in acknowledged if t > promoted)
+        resumed = min(t for t, *_ in acknowledged if t > promoted) - promoted
+        checker = nodes[1].client()
+        for _, key, blob, plaintext in acknowledged:
+            assert checker.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
+            assert checker.decrypt(CiphertextBlob=blob)["Plaintext"] == plaintext
+        print(f"\nfailover: {len(acknowledged)} acknowledged ({before} before the kill, {after} after the promotion, "
+              f"first {resumed:.2f} s after it), {len(refused)} refused meanwhile, none lost")
+        assert before > 10 and after > 10
+        for node in nodes:
+            node.stop()
+    finally:
+        postgres("stop", standby_dir)
+        postgres("stop", primary_dir)
+        shutil.rmtree(primary_dir, ignore_errors=True)
+        shutil.rmtree(standby_dir, ignore_errors=True)
