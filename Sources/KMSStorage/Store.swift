@@ -87,7 +87,9 @@ public enum Mutation: Sendable {
     case deleteGrant(id: String)
     /// Seals the event at the next sequence number of its chain, linked to the chain's head.
     case appendAuditEvent(AuditEvent)
-    case insertAuditCheckpoint(SignedAuditCheckpoint, creationDate: Date)
+    /// `StoreError.conflict` unless the last checkpoint's signature is `follows` (nil: there is
+    /// none yet): two writers signing at once must not fork the sequence of checkpoints.
+    case insertAuditCheckpoint(SignedAuditCheckpoint, creationDate: Date, follows: [UInt8]?)
     /// `StoreError.alreadyExists` when there is one: a trail has one signing key.
     case insertAuditSigningKey(wrapped: [UInt8], publicKey: [UInt8], creationDate: Date)
     /// Deletes, in each named chain, the events from its start through the given sequence

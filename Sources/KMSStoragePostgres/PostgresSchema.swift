@@ -7,6 +7,8 @@ import PostgresNIO
 enum PostgresSchema {
     /// The lock's key: any number, the same on every node.
     static let migrationLock: Int64 = 0x5357_4B4D_5321
+    /// Held by the transaction that adds an audit checkpoint.
+    static let checkpointLock: Int64 = 0x5357_4B4D_5322
 
     static let steps: [(version: Int, sql: [String])] = [
         (

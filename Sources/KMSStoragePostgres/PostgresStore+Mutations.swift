@@ -171,7 +171,11 @@ extension PostgresStore {
                 try await run("INSERT INTO audit_resource (key_id, chain, seq) VALUES (\(keyID), \(event.chain), \(sequence))")
             }
             heads.advance(event.chain, to: .init(sequence: sequence, digest: AuditChain.digest(sealed)))
-        case .insertAuditCheckpoint(let checkpoint, let date):
+        case .insertAuditCheckpoint(let checkpoint, let date, let follows):
+            // Serializes checkpoints: a second writer waits, then reads the first one's.
+            try await run("SELECT pg_advisory_xact_lock(\(PostgresSchema.checkpointLock))")
+            let last = try await db.query("SELECT signature FROM audit_checkpoint ORDER BY id DESC LIMIT 1", logger: logger).collect().first
+            guard try last.map({ Array(try $0.decode(Data.self)) }) == follows else { throw StoreError.conflict }
             try await run(
                 """
                 INSERT INTO audit_checkpoint (creation_ms, statement, signature)

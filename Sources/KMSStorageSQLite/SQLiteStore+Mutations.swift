@@ -167,7 +167,9 @@ extension SQLiteStore {
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .appendAuditEvent(let event):
             try appendAuditEvent(event, &heads, db)
-        case .insertAuditCheckpoint(let checkpoint, let date):
+        case .insertAuditCheckpoint(let checkpoint, let date, let follows):
+            let last = try Data.fetchOne(db.cachedStatement(sql: "SELECT signature FROM audit_checkpoint ORDER BY id DESC LIMIT 1"))
+            guard last.map(Array.init) == follows else { throw StoreError.conflict }
             try db.cachedStatement(sql: "INSERT INTO audit_checkpoint (creation_ms, statement, signature) VALUES (?, ?, ?)").execute(arguments: [
                 date.millis, Data(checkpoint.statement), Data(checkpoint.signature),
             ])

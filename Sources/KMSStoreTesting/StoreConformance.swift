@@ -405,8 +405,18 @@ public enum StoreConformance {
             try expect(try await names(AuditQuery(keyID: "k1")).isEmpty, "resources pruned")
             let statement: [UInt8] = Array("{}".utf8)
             try expect(try await store.lastAuditCheckpoint() == nil, "no checkpoint yet")
-            try await store.commit([.insertAuditCheckpoint(SignedAuditCheckpoint(statement: statement, signature: [1]), creationDate: t0)])
-            try await store.commit([.insertAuditCheckpoint(SignedAuditCheckpoint(statement: statement, signature: [2]), creationDate: t0)])
+            try await store.commit([
+                .insertAuditCheckpoint(SignedAuditCheckpoint(statement: statement, signature: [1]), creationDate: t0, follows: nil)
+            ])
+            try await store.commit([
+                .insertAuditCheckpoint(SignedAuditCheckpoint(statement: statement, signature: [2]), creationDate: t0, follows: [1])
+            ])
+            // A writer that signed after [1] too, unaware of [2], would fork the sequence.
+            try await expectError(.conflict) {
+                try await store.commit([
+                    .insertAuditCheckpoint(SignedAuditCheckpoint(statement: statement, signature: [3]), creationDate: t0, follows: [1])
+                ])
+            }
             try expect(try await store.auditCheckpoints().map(\.signature) == [[1], [2]], "checkpoints, oldest first")
             try expect(try await store.lastAuditCheckpoint()?.signature == [2], "the last checkpoint")
             try await store.commit([.insertAuditSigningKey(wrapped: [1], publicKey: [2], creationDate: t0)])

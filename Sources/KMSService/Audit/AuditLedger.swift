@@ -57,7 +57,9 @@ public struct AuditLedger: Sendable {
             time: clock.now(), chains: chains, publicKeyFingerprint: verifying?.fingerprint ?? "",
             previousSignature: previous?.signature)
         let signed = SignedAuditCheckpoint(statement: checkpoint.statement, signature: try key.sign(checkpoint.statement))
-        try await store.commit([.insertAuditCheckpoint(signed, creationDate: clock.now())])
+        // False when another process (a node over the same database) signed one meanwhile.
+        guard try await store.commitUnlessChanged([.insertAuditCheckpoint(signed, creationDate: clock.now(), follows: previous?.signature)])
+        else { return nil }
         return checkpoint
     }
 
