@@ -367,3 +367,32 @@ extension Date {
     var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
     init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
 }
+
+// MARK: Migration
+
+extension SQLiteStore {
+    /// Rows of one of `StoreRows.tables` after `rowID`, at most `limit`, and the last one's row ID.
+    public func rows(of table: String, afterRowID rowID: Int64, limit: Int) async throws(StoreError) -> (StoreRows.Chunk, lastRowID: Int64?) {
+        guard StoreRows.tables.contains(table) else { throw .notFound }
+        return try await read { db in
+            let statement = try db.makeStatement(sql: "SELECT rowid AS migration_rowid, * FROM \(table) WHERE rowid > ? ORDER BY rowid LIMIT ?")
+            let columns = Array(statement.columnNames.dropFirst())
+            var chunk = StoreRows.Chunk(table: table, columns: columns, rows: [])
+            var last: Int64?
+            for row in try Row.fetchAll(statement, arguments: [rowID, limit]) {
+                last = row["migration_rowid"]
+                chunk.rows.append(
+                    columns.indices.map { index in
+                        switch (row[index + 1] as DatabaseValue).storage {
+                        case .null: .null
+                        case .int64(let value): .integer(value)
+                        case .double(let value): .real(value)
+                        case .string(let value): .text(value)
+                        case .blob(let value): .blob(Array(value))
+                        }
+                    })
+            }
+            return (chunk, last)
+        }
+    }
+}

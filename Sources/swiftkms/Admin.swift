@@ -11,7 +11,7 @@ struct Admin: AsyncParsableCommand {
             CreateUser.self, CreateRole.self, CreateServicePrincipal.self, ListPrincipals.self, DeletePrincipal.self,
             CreateAccessKey.self, DeleteAccessKey.self,
             AttachPolicy.self, ListPolicies.self, DetachPolicy.self,
-            TagPrincipal.self, UntagPrincipal.self, ListPrincipalTags.self, CreateAWSManagedKey.self,
+            TagPrincipal.self, UntagPrincipal.self, ListPrincipalTags.self, CreateAWSManagedKey.self, Migrate.self,
         ])
 
     /// Opens the data directory quietly (admin output is for the terminal, not logs).

@@ -124,11 +124,13 @@ def free_port():
 class Server:
     """One `swiftkms serve` process on a data directory; can be killed and restarted on it."""
 
-    def __init__(self, data_dir, env=None, args=(), database_url=None):
+    def __init__(self, data_dir, env=None, args=(), database_url=None, sqlite=False):
+        """`database_url` names the server's database; `sqlite` keeps it in the data directory
+        even when the run's store is PostgreSQL."""
         self.data_dir = str(data_dir)
         if self.data_dir not in DATA_DIRS:
             DATA_DIRS.append(self.data_dir)
-        if database_url is None and STORE == "postgres" and self.data_dir not in DATABASES:
+        if database_url is None and STORE == "postgres" and not sqlite and self.data_dir not in DATABASES:
             database_url = new_database()
         if database_url is not None:
             DATABASES[self.data_dir] = database_url

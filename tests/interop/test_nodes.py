@@ -358,3 +358,56 @@ def test_primary_killed_and_standby_promoted_loses_nothing_acknowledged(tmp_path
         postgres("stop", primary_dir)
         shutil.rmtree(primary_dir, ignore_errors=True)
         shutil.rmtree(standby_dir, ignore_errors=True)
+
+
+def test_a_sqlite_deployment_migrates_into_postgresql(tmp_path):
+    """Everything a SQLite deployment holds, copied by `swiftkms admin migrate`: the nodes over
+    the database decrypt every old ciphertext, verify old signatures and MACs, list the same
+    keys, aliases, tags and grants, accept the old users' credentials, and the audit trail
+    (old events included) verifies. A second migration into the same database is refused."""
+    old = Server(tmp_path / "sqlite", sqlite=True).start()
+    kms = old.client()
+    key = kms.create_key(Description="moved\u0000along", Tags=[{"TagKey": "team", "TagValue": "a\u0000b"}])["KeyMetadata"]
+    kms.create_alias(AliasName="alias/moved", TargetKeyId=key["KeyId"])
+    before_rotation = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"version one", EncryptionContext={"v": "1"})["CiphertextBlob"]
+    kms.rotate_key_on_demand(KeyId=key["KeyId"])
+    after_rotation = kms.encrypt(KeyId="alias/moved", Plaintext=b"version two")["CiphertextBlob"]
+    rsa = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    signature = kms.sign(KeyId=rsa, Message=b"signed before", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
+    hmac = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    mac = kms.generate_mac(KeyId=hmac, Message=b"mac before", MacAlgorithm="HMAC_SHA_256")["Mac"]
+    erin = user(old, "erin", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]})
+    grant = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=erin["Arn"], Operations=["Encrypt"])["GrantId"]
+    listed = lambda k: (sorted(x["KeyId"] for x in k.list_keys()["Keys"]), k.list_aliases()["Aliases"],
+                        k.list_resource_tags(KeyId=key["KeyId"])["Tags"], [g["GrantId"] for g in k.list_grants(KeyId=key["KeyId"])["Grants"]],
+                        k.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["Description"])
+    before = listed(kms)
+    assert old.stop() == 0
+
+    url = new_database()
+    out = swiftkms("admin", "migrate", "--from-data-dir", old.data_dir, "--to-database-url", url)
+    assert "kms_key: 3 rows" in out.stdout and "audit_event:" in out.stdout, out.stdout
+    again = swiftkms("admin", "migrate", "--from-data-dir", old.data_dir, "--to-database-url", url, check=False)
+    assert again.returncode != 0 and "already holds SwiftKMS data" in again.stderr, again.stderr
+
+    data = tmp_path / "node0"
+    data.mkdir(mode=0o700)
+    shutil.copy(tmp_path / "sqlite" / "root.key", data / "root.key")
+    node = Server(data, database_url=url).start()
+    try:
+        new = node.client()
+        assert listed(new) == before
+        assert new.decrypt(CiphertextBlob=before_rotation, EncryptionContext={"v": "1"})["Plaintext"] == b"version one"
+        assert new.decrypt(CiphertextBlob=after_rotation)["Plaintext"] == b"version two"
+        assert new.verify(KeyId=rsa, Message=b"signed before", Signature=signature, SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"]
+        assert new.verify_mac(KeyId=hmac, Message=b"mac before", Mac=mac, MacAlgorithm="HMAC_SHA_256")["MacValid"]
+        erins = node.client(access_key=erin["AccessKeyId"], secret_key=erin["SecretAccessKey"])
+        assert erins.decrypt(CiphertextBlob=after_rotation)["Plaintext"] == b"version two"
+        erins.encrypt(KeyId=key["KeyId"], Plaintext=b"by grant")
+        new.revoke_grant(KeyId=key["KeyId"], GrantId=grant)
+        old_events = json.loads(swiftkms("audit", "lookup", "--data-dir", str(data), "--event-name", "Sign", "--output", "json").stdout)
+        assert len(old_events) == 1
+    finally:
+        node.stop()
+    verify = swiftkms("audit", "verify", "--data-dir", str(data))
+    assert verify.stdout.startswith("OK:"), verify.stdout
