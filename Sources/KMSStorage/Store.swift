@@ -95,6 +95,10 @@ public enum Mutation: Sendable {
     /// Deletes, in each named chain, the events from its start through the given sequence
     /// number, and moves the chain's base past them, so that what remains still verifies.
     case pruneAuditEvents(through: [String: Int64])
+    /// Takes the lease of a job that one process at a time may run (audit retention), for
+    /// `holder` until `until`: `StoreError.conflict` while another holder's lease has not
+    /// ended by `now`. The holder may renew its own.
+    case takeJobLease(job: String, holder: String, until: Date, now: Date)
 }
 
 extension Mutation {
@@ -111,7 +115,7 @@ extension Mutation {
     public var changesStoredRows: Bool {
         switch self {
         case .insertKey, .insertKeyMaterial, .insertImportParameters, .deleteImportParameters, .insertAlias, .insertPrincipal,
-            .insertAccessKey, .appendAuditEvent, .insertAuditCheckpoint, .insertAuditSigningKey, .pruneAuditEvents:
+            .insertAccessKey, .appendAuditEvent, .insertAuditCheckpoint, .insertAuditSigningKey, .pruneAuditEvents, .takeJobLease:
             false
         case .updateKey, .deleteKey, .replaceKeyMaterial, .updateAlias, .deleteAlias, .putTags, .removeTags, .deleteAccessKey,
             .deletePrincipal, .putIdentityPolicy, .deleteIdentityPolicy, .putPrincipalTags, .removePrincipalTags, .insertGrant, .deleteGrant:

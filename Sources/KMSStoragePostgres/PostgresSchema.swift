@@ -102,6 +102,7 @@ enum PostgresSchema {
                 """,
                 "CREATE TABLE change_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL)",
                 "INSERT INTO change_generation (id, value) VALUES (1, 0)",
+                "CREATE TABLE job_lease (job TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms BIGINT NOT NULL)",
             ]
         )
     ]

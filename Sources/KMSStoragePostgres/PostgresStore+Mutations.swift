@@ -181,6 +181,15 @@ extension PostgresStore {
                 INSERT INTO audit_checkpoint (creation_ms, statement, signature)
                 VALUES (\(date.millis), \(Data(checkpoint.statement)), \(Data(checkpoint.signature)))
                 """)
+        case .takeJobLease(let job, let holder, let until, let now):
+            let count = try await touched(
+                """
+                INSERT INTO job_lease (job, holder, until_ms) VALUES (\(job), \(holder), \(until.millis))
+                ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+                WHERE job_lease.until_ms <= \(now.millis) OR job_lease.holder = excluded.holder
+                RETURNING 1
+                """)
+            guard count == 1 else { throw StoreError.conflict }
         case .insertAuditSigningKey(let wrapped, let publicKey, let date):
             try await run(
                 """

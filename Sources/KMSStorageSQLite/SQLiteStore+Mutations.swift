@@ -173,6 +173,15 @@ extension SQLiteStore {
             try db.cachedStatement(sql: "INSERT INTO audit_checkpoint (creation_ms, statement, signature) VALUES (?, ?, ?)").execute(arguments: [
                 date.millis, Data(checkpoint.statement), Data(checkpoint.signature),
             ])
+        case .takeJobLease(let job, let holder, let until, let now):
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO job_lease (job, holder, until_ms) VALUES (?, ?, ?)
+                    ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+                    WHERE job_lease.until_ms <= ? OR job_lease.holder = excluded.holder
+                    """
+            ).execute(arguments: [job, holder, until.millis, now.millis])
+            guard db.changesCount == 1 else { throw StoreError.conflict }
         case .insertAuditSigningKey(let wrapped, let publicKey, let date):
             try db.cachedStatement(sql: "INSERT INTO audit_signing_key (id, wrapped, public_key, creation_ms) VALUES (1, ?, ?, ?)").execute(
                 arguments: [Data(wrapped), Data(publicKey), date.millis])

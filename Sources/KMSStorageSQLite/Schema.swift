@@ -347,6 +347,10 @@ enum Schema {
                     UPDATE principal_tag SET tag_key = CAST(tag_key AS BLOB), tag_value = CAST(tag_value AS BLOB);
                     """)
         }
+        // Leases of the jobs one process at a time may run (audit retention).
+        migrator.registerMigration("v12") { db in
+            try db.execute(sql: "CREATE TABLE job_lease (job TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms INTEGER NOT NULL)")
+        }
         return migrator
     }
 }

@@ -423,6 +423,15 @@ public enum StoreConformance {
             try await expectError(.alreadyExists) { try await store.commit([.insertAuditSigningKey(wrapped: [3], publicKey: [4], creationDate: t0)]) }
             try expect(try await store.auditSigningKey()?.wrapped == [1], "one signing key")
         },
+        Check(name: "a job lease: one holder until it ends, renewable by its holder") { store in
+            let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+            try await store.commit([.takeJobLease(job: "retention", holder: "a", until: t0 + 60, now: t0)])
+            try await expectError(.conflict) { try await store.commit([.takeJobLease(job: "retention", holder: "b", until: t0 + 90, now: t0 + 30)]) }
+            try await store.commit([.takeJobLease(job: "retention", holder: "a", until: t0 + 120, now: t0 + 30)])
+            try await store.commit([.takeJobLease(job: "other", holder: "b", until: t0 + 120, now: t0 + 30)])
+            try await expectError(.conflict) { try await store.commit([.takeJobLease(job: "retention", holder: "b", until: t0 + 180, now: t0 + 90)]) }
+            try await store.commit([.takeJobLease(job: "retention", holder: "b", until: t0 + 240, now: t0 + 120)])
+        },
         Check(name: "the change generation moves with a commit that changes a stored row, only then") { store in
             let key = key()
             let g0 = try store.changeGeneration()

@@ -154,6 +154,9 @@ struct Serve: AsyncParsableCommand {
                 ledger: ledger, signingKey: try await ledger.signingKey(), exportDirectory: URL(fileURLWithPath: exportDir))
             jobs.append(
                 PeriodicJob(name: "audit retention", interval: .seconds(3600), logger: logger) {
+                    // One node at a time over a shared database: the lease outlasts this run
+                    // and ends before the next hour's.
+                    guard try await ledger.takeLease(of: "audit retention", holder: settings.auditChain, for: .seconds(3300)) else { return }
                     let pruned = try await retention.run(olderThan: .seconds(Double(days) * 86_400))
                     if pruned > 0 { logger.info("audit events exported and pruned", metadata: ["count": "\(pruned)", "directory": "\(exportDir)"]) }
                 })

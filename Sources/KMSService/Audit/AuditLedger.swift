@@ -63,6 +63,15 @@ public struct AuditLedger: Sendable {
         return checkpoint
     }
 
+    /// Takes the lease of `job` for `holder` for `duration`; false while another holder's runs.
+    /// Nodes over one database run a job such as retention this way, one at a time.
+    public func takeLease(of job: String, holder: String, for duration: Duration) async throws(KMSError) -> Bool {
+        let now = clock.now()
+        return try await store.commitUnlessChanged([
+            .takeJobLease(job: job, holder: holder, until: now + Double(duration.components.seconds), now: now)
+        ])
+    }
+
     // MARK: Verification
 
     public struct Verification: Sendable {
