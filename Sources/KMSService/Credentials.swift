@@ -101,7 +101,12 @@ public struct Credentials: Sendable {
             }
             let sealed = try rootKey.sealCredential(secret: given.secret, accessKeyID: given.accessKeyID)
             guard let existing = try await store.accessKey(id: given.accessKeyID) else {
-                try await insert(AccessKey(id: given.accessKeyID, principal: root, sealedSecret: sealed))
+                do {
+                    try await insert(AccessKey(id: given.accessKeyID, principal: root, sealedSecret: sealed))
+                } catch  where error.code == .alreadyExists {
+                    // Another node over the same database stored it meanwhile: compare with it.
+                    return try await bootstrapRoot(account: account, given: given)
+                }
                 return nil
             }
             guard existing.principal == root else {
@@ -278,10 +283,12 @@ public struct Credentials: Sendable {
         }
     }
 
+    /// `alreadyExists` when the access key ID is taken.
     private func insert(_ key: AccessKey) async throws(KMSError) {
         try await commit(
             [.insertAccessKey(key, creationDate: clock.now())], "CreateAccessKey", key.principal,
-            response: ["accessKey": .object(["accessKeyId": .string(key.id), "status": .string("Active")])])
+            response: ["accessKey": .object(["accessKeyId": .string(key.id), "status": .string("Active")])],
+            ifExists: KMSError(.alreadyExists, "The access key \(key.id) exists."))
     }
 
     /// IAM's event name for an action on a principal: `CreateUser`, `PutRolePolicy`, `TagUser`, …

@@ -100,7 +100,11 @@ final class PostgresPrimary: Sendable {
         // Idle pooled connections are checked every 10 s, so a dead one is found before a
         // request needs it.
         configuration.options.keepAliveBehavior = .init(frequency: .seconds(10))
-        return PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool's own messages (a connection attempt failed, asked before running) repeat
+        // what the watchdog reports once; shown when debugging.
+        var background = logger
+        if background.logLevel > .debug { background.logLevel = .error }
+        return PostgresClient(configuration: configuration, backgroundLogger: background)
     }
 
     private func tls() throws -> PostgresClient.Configuration.TLS {
