@@ -415,3 +415,56 @@ def test_a_sqlite_deployment_migrates_into_postgresql(tmp_path):
         node.stop()
     verify = swiftkms("audit", "verify", "--data-dir", str(data))
     assert verify.stdout.startswith("OK:"), verify.stdout
+
+
+def test_tls_to_the_database(tmp_path):
+    """A cluster that serves TLS with a certificate of a CA made here: `sslmode=verify-full`
+    with that CA works, with another CA it is refused, and `disable` is refused by a server
+    that demands TLS."""
+    cluster = tempfile.mkdtemp(prefix="swiftkms-tls-")
+    address = postgres("start", cluster)
+    try:
+        def make_ca(name):
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                            "-subj", f"/CN={name}", "-keyout", f"{cluster}/{name}.key", "-out", f"{cluster}/{name}.pem"],
+                           check=True, capture_output=True)
+        make_ca("ca")
+        make_ca("other-ca")
+        subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=127.0.0.1",
+                        "-keyout", f"{cluster}/server.key", "-out", f"{cluster}/server.csr"], check=True, capture_output=True)
+        with open(f"{cluster}/san.ext", "w") as ext:
+            ext.write("subjectAltName = IP:127.0.0.1\n")
+        subprocess.run(["openssl", "x509", "-req", "-in", f"{cluster}/server.csr", "-CA", f"{cluster}/ca.pem", "-CAkey", f"{cluster}/ca.key",
+                        "-CAcreateserial", "-days", "1", "-extfile", f"{cluster}/san.ext", "-out", f"{cluster}/server.pem"],
+                       check=True, capture_output=True)
+        os.chmod(f"{cluster}/server.key", 0o600)
+        if os.getuid() == 0:
+            shutil.chown(f"{cluster}/server.key", "postgres")
+            shutil.chown(f"{cluster}/server.pem", "postgres")
+        sql(address, f"ALTER SYSTEM SET ssl_cert_file = '{cluster}/server.pem'")
+        sql(address, f"ALTER SYSTEM SET ssl_key_file = '{cluster}/server.key'")
+        sql(address, "ALTER SYSTEM SET ssl = on")
+        sql(address, "SELECT pg_reload_conf()")
+        # Only TLS connections from now on.
+        with open(f"{cluster}/data/pg_hba.conf", "w") as hba:
+            hba.write("local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl replication all 127.0.0.1/32 trust\n")
+        sql(address, "SELECT pg_reload_conf()")
+        import psycopg
+        user, hostport = address.split("@")
+        host, port = hostport.split(":")
+        with psycopg.connect(host=host, port=int(port), user=user, dbname="postgres", sslmode="require", autocommit=True) as db:
+            db.execute("CREATE DATABASE kms")
+        base = f"postgres://{user}@{hostport}/kms"
+
+        node = Server(tmp_path / "tls", database_url=f"{base}?sslmode=verify-full&sslrootcert={cluster}/ca.pem").start()
+        kms = node.client()
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        assert kms.decrypt(CiphertextBlob=kms.encrypt(KeyId=key, Plaintext=b"over TLS")["CiphertextBlob"])["Plaintext"] == b"over TLS"
+        node.stop()
+        DATA_DIRS.remove(node.data_dir)
+        for refused in (f"{base}?sslmode=verify-full&sslrootcert={cluster}/other-ca.pem", f"{base}?sslmode=disable"):
+            out = swiftkms("audit", "verify", "--data-dir", str(tmp_path / "tls"), "--database-url", refused, check=False, timeout=60)
+            assert out.returncode != 0 and "cannot use the database" in out.stderr, out.stderr
+    finally:
+        postgres("stop", cluster)
+        shutil.rmtree(cluster, ignore_errors=True)
