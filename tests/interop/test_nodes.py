@@ -10,10 +10,12 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
-from conftest import DATA_DIRS, ROOT, STORE, Server, db_rows, new_database, swiftkms
+from conftest import DATA_DIRS, ROOT, STORE, Server, db_rows, error_code, new_database, swiftkms
 
 pytestmark = pytest.mark.skipif(STORE != "postgres", reason="nodes share a PostgreSQL database")
 
@@ -468,3 +470,54 @@ def test_tls_to_the_database(tmp_path):
     finally:
         postgres("stop", cluster)
         shutil.rmtree(cluster, ignore_errors=True)
+
+
+def test_a_database_outage_fails_requests_fast_and_the_node_resumes_by_itself(tmp_path):
+    """The database stops (immediate shutdown): requests fail with KMSInternalException, which
+    SDKs retry, /health answers 503; it starts again: the same node serves again, unrestarted."""
+    cluster = tempfile.mkdtemp(prefix="swiftkms-outage-")
+    address = postgres("start", cluster)
+    try:
+        sql(address, "CREATE DATABASE kms")
+        user, hostport = address.split("@")
+        node = Server(tmp_path / "outage", database_url=f"postgres://{user}@{hostport}/kms?sslmode=disable").start()
+        kms = node.client()
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        subprocess.run(["runuser", "-u", "postgres", "--"] * (os.getuid() == 0) + [
+            "/usr/lib/postgresql/15/bin/pg_ctl", "-D", f"{cluster}/data", "-m", "immediate", "stop"], check=True, capture_output=True)
+
+        def health():
+            try:
+                with urllib.request.urlopen(node.url + "/health", timeout=5) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        deadline = time.time() + 30
+        while health() != 503:
+            assert time.time() < deadline, "/health never said the database was away"
+            time.sleep(0.1)
+        assert error_code(kms.encrypt, KeyId=key, Plaintext=b"x") == "KMSInternalException"
+        assert error_code(kms.list_keys) == "KMSInternalException"
+        postgres("restart", cluster)
+        deadline = time.time() + 30
+        while health() != 200:
+            assert time.time() < deadline, "the node never saw the database again"
+            time.sleep(0.1)
+        assert kms.decrypt(CiphertextBlob=kms.encrypt(KeyId=key, Plaintext=b"back")["CiphertextBlob"])["Plaintext"] == b"back"
+        node.stop()
+        DATA_DIRS.remove(node.data_dir)
+    finally:
+        postgres("stop", cluster)
+        shutil.rmtree(cluster, ignore_errors=True)
+
+
+def test_asynchronous_commit_is_refused_unless_allowed(tmp_path):
+    """A database whose synchronous_commit is off could lose an acknowledged change in a crash."""
+    url = new_database()
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    sql(os.environ["SWIFTKMS_TEST_POSTGRES"], f"ALTER DATABASE {name} SET synchronous_commit = off")
+    out = swiftkms("audit", "verify", "--data-dir", str(tmp_path), "--database-url", url, check=False, timeout=60)
+    assert out.returncode != 0 and "synchronous_commit is off" in out.stderr, out.stderr
+    allowed_out = swiftkms("audit", "verify", "--data-dir", str(tmp_path), "--database-url", url, "--database-allow-asynchronous-commit")
+    assert allowed_out.stdout.startswith("OK:"), allowed_out.stdout
