@@ -31,7 +31,8 @@ public final class PostgresStore: Store {
     /// When the last watchdog read that succeeded began, in nanoseconds since `epoch`.
     private let confirmed = Atomic<Int64>(0)
     private let epoch = ContinuousClock.now
-    private let queue = Mutex(CommitQueue())
+    /// Commits written in one transaction at most: 64.
+    private let groupCommit = GroupCommit(batchLimit: 64)
     static let changesChannel = "swiftkms_changes"
     /// A change committed by any node is enforced by every node within this.
     public static let coherenceBound = Duration.milliseconds(750)
@@ -42,8 +43,6 @@ public final class PostgresStore: Store {
     let callDeadline: Duration
     /// False from the watchdog's first failed read to its next success.
     private let reachable = Atomic<Bool>(true)
-    /// Commits written in one transaction at most.
-    static let batchLimit = 64
     /// This store's notifications carry it: the listener skips them, since `commit` moved the
     /// generation already (counting the echo too would move it later, after a read that must
     /// not see it move).
@@ -202,44 +201,12 @@ public final class PostgresStore: Store {
 
     // MARK: Writes
 
-    private struct CommitQueue {
-        var waiting: [WaitingCommit] = []
-        var writing = false
-    }
-
-    private struct WaitingCommit {
-        var mutations: [Mutation]
-        var done: CheckedContinuation<Result<Void, StoreError>, Never>
-    }
-
-    /// Group commit: a commit waits for the transaction being written, then goes with every
-    /// commit that arrived meanwhile in the next one, each in its own savepoint. One `COMMIT`
-    /// makes them all durable; each fails or succeeds on its own. Returns once durable.
+    /// Group commit: a commit goes with every commit that arrived while the transaction before
+    /// was written, each in its own savepoint. One `COMMIT` makes them all durable; each fails
+    /// or succeeds on its own. Returns once durable.
     public func commit(_ mutations: [Mutation]) async throws(StoreError) {
         try requireAvailable()
-        let result = await withCheckedContinuation { continuation in
-            let startWriter = queue.withLock { queue in
-                queue.waiting.append(WaitingCommit(mutations: mutations, done: continuation))
-                defer { queue.writing = true }
-                return !queue.writing
-            }
-            if startWriter { Task { await writeWaitingCommits() } }
-        }
-        try result.get()
-    }
-
-    private func writeWaitingCommits() async {
-        while true {
-            let batch = queue.withLock { queue in
-                let batch = Array(queue.waiting.prefix(Self.batchLimit))
-                queue.waiting.removeFirst(batch.count)
-                if batch.isEmpty { queue.writing = false }
-                return batch
-            }
-            if batch.isEmpty { return }
-            let results = await write(batch.map(\.mutations))
-            for (commit, result) in zip(batch, results) { commit.done.resume(returning: result) }
-        }
+        try await groupCommit.commit(mutations) { [self] in await write($0) }
     }
 
     /// Writes the commits in one transaction, a savepoint each. When the database refuses a

@@ -51,44 +51,15 @@ public final class SQLiteStore: Store {
 
     // MARK: Writes
 
-    /// Commits waiting for the writer, and whether a writer task is running.
-    private let queue = Mutex<(waiting: [WaitingCommit], writing: Bool)>(([], false))
     /// Commits per transaction at most, so that one transaction stays short.
-    private static let batchLimit = 512
+    private let groupCommit = GroupCommit(batchLimit: 512)
 
-    private struct WaitingCommit {
-        var mutations: [Mutation]
-        var done: CheckedContinuation<Result<Void, StoreError>, Never>
-    }
-
-    /// Group commit: a commit waits for the transaction being written, then goes with every
-    /// commit that arrived meanwhile in the next one, each in its own savepoint. One sync makes
-    /// them all durable; each fails or succeeds on its own (a commit whose mutation throws is
-    /// rolled back to its savepoint, the others stay). Returns once the transaction is durable.
+    /// Group commit: a commit goes with every commit that arrived while the transaction before
+    /// was written, each in its own savepoint. One sync makes them all durable; each fails or
+    /// succeeds on its own (a commit whose mutation throws is rolled back to its savepoint, the
+    /// others stay). Returns once the transaction is durable.
     public func commit(_ mutations: [Mutation]) async throws(StoreError) {
-        let result = await withCheckedContinuation { continuation in
-            let startWriter = queue.withLock { queue in
-                queue.waiting.append(WaitingCommit(mutations: mutations, done: continuation))
-                defer { queue.writing = true }
-                return !queue.writing
-            }
-            if startWriter { Task { await writeWaitingCommits() } }
-        }
-        try result.get()
-    }
-
-    private func writeWaitingCommits() async {
-        while true {
-            let batch = queue.withLock { queue in
-                let batch = Array(queue.waiting.prefix(Self.batchLimit))
-                queue.waiting.removeFirst(batch.count)
-                if batch.isEmpty { queue.writing = false }
-                return batch
-            }
-            if batch.isEmpty { return }
-            let results = await write(batch.map(\.mutations))
-            for (commit, result) in zip(batch, results) { commit.done.resume(returning: result) }
-        }
+        try await groupCommit.commit(mutations) { [self] in await write($0) }
     }
 
     /// Writes the commits in one transaction, a savepoint each. A failure that is not a
