@@ -104,29 +104,65 @@ enum PostgresSchema {
                 "INSERT INTO change_generation (id, value) VALUES (1, 0)",
                 "CREATE TABLE job_lease (job TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms BIGINT NOT NULL)",
             ]
-        )
+        ),
+        // Keys counted as they are inserted and deleted, once per statement (a batch of
+        // CreateKeys is one): CreateKey's quota check read COUNT(*), a scan of every key.
+        (
+            2,
+            [
+                """
+                CREATE TABLE key_count (account TEXT NOT NULL, region TEXT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (account, region))
+                """,
+                "INSERT INTO key_count (account, region, count) SELECT account, region, count(*) FROM kms_key GROUP BY account, region",
+                """
+                CREATE FUNCTION key_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    INSERT INTO key_count (account, region, count) SELECT account, region, count(*) FROM inserted GROUP BY account, region
+                    ON CONFLICT (account, region) DO UPDATE SET count = key_count.count + excluded.count;
+                    RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE TRIGGER key_counted AFTER INSERT ON kms_key REFERENCING NEW TABLE AS inserted
+                FOR EACH STATEMENT EXECUTE FUNCTION key_counted()
+                """,
+                """
+                CREATE FUNCTION key_uncounted() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    UPDATE key_count SET count = key_count.count - deleted_count.n
+                    FROM (SELECT account, region, count(*) AS n FROM deleted GROUP BY account, region) AS deleted_count
+                    WHERE key_count.account = deleted_count.account AND key_count.region = deleted_count.region;
+                    RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE TRIGGER key_uncounted AFTER DELETE ON kms_key REFERENCING OLD TABLE AS deleted
+                FOR EACH STATEMENT EXECUTE FUNCTION key_uncounted()
+                """,
+            ]
+        ),
     ]
 
     /// Brings the database to the newest version, once, whichever node gets the lock first.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withConnection { connection in
-            _ = try await connection.query("BEGIN", logger: logger)
+            try await connection.execute("BEGIN", logger)
             do {
-                _ = try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
-                _ = try await connection.query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)", logger: logger)
+                try await connection.execute("SELECT pg_advisory_xact_lock(\(migrationLock))", logger)
+                try await connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)", logger)
                 var applied: Set<Int> = []
                 for try await version in try await connection.query("SELECT version FROM schema_version", logger: logger).decode(Int.self) {
                     applied.insert(version)
                 }
                 for step in steps where !applied.contains(step.version) {
                     for statement in step.sql {
-                        _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        try await connection.execute(PostgresQuery(unsafeSQL: statement), logger)
                     }
-                    _ = try await connection.query("INSERT INTO schema_version (version) VALUES (\(step.version))", logger: logger)
+                    try await connection.execute("INSERT INTO schema_version (version) VALUES (\(step.version))", logger)
                 }
-                _ = try await connection.query("COMMIT", logger: logger)
+                try await connection.commit(logger)
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                try? await connection.execute("ROLLBACK", logger)
                 throw error
             }
         }

@@ -17,7 +17,7 @@ extension PostgresStore {
     /// (SQLite's integers to booleans, text to bytes where the column is `BYTEA`).
     public func importRows(_ produce: @Sendable (_ insert: (StoreRows.Chunk) async throws -> Void) async throws -> Void) async throws {
         try await primary.client.withConnection { connection in
-            _ = try await connection.query("BEGIN", logger: logger)
+            try await connection.execute("BEGIN", logger)
             do {
                 var types: [String: String] = [:]
                 let columns = try await connection.query(
@@ -26,12 +26,12 @@ extension PostgresStore {
                 for try await (table, column, type) in columns.decode((String, String, String).self) { types["\(table).\(column)"] = type }
                 try await produce { chunk in try await Self.insert(chunk, types: types, connection, logger) }
                 // Checkpoints keep their IDs; the next one must come after them.
-                _ = try await connection.query(
-                    "SELECT setval(pg_get_serial_sequence('audit_checkpoint', 'id'), (SELECT max(id) FROM audit_checkpoint))", logger: logger)
-                _ = try await connection.query("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger: logger)
-                _ = try await connection.query("COMMIT", logger: logger)
+                try await connection.execute(
+                    "SELECT setval(pg_get_serial_sequence('audit_checkpoint', 'id'), (SELECT max(id) FROM audit_checkpoint))", logger)
+                try await connection.execute("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger)
+                try await connection.commit(logger)
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                try? await connection.execute("ROLLBACK", logger)
                 throw error
             }
         }
@@ -60,7 +60,7 @@ extension PostgresStore {
                 tuples.append("(" + placeholders.joined(separator: ", ") + ")")
             }
             let sql = "INSERT INTO \(chunk.table) (\(chunk.columns.joined(separator: ", "))) VALUES " + tuples.joined(separator: ", ")
-            _ = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            try await connection.execute(PostgresQuery(unsafeSQL: sql, binds: bindings), logger)
             start += rowsPerStatement
         }
     }

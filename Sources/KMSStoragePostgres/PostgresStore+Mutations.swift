@@ -14,21 +14,16 @@ extension String {
 /// through postgres-nio's query interpolation, never pasted into the SQL text.
 extension PostgresStore {
     static func apply(_ mutation: Mutation, _ heads: inout AuditChainHeads, _ db: PostgresConnection, _ logger: Logger) async throws {
-        func run(_ query: PostgresQuery) async throws { _ = try await db.query(query, logger: logger) }
+        func run(_ query: PostgresQuery) async throws { try await db.execute(query, logger) }
         func touched(_ query: PostgresQuery) async throws -> Int { try await db.count(query, logger) }
+        if let rows = try await insertedRows(mutation, &heads, db, logger) {
+            for row in rows { try await run(try InsertionStatement.query(row)) }
+            return
+        }
         switch mutation {
-        case .insertKey(let k):
-            try await run(
-                """
-                INSERT INTO kms_key (id, region, account, creation_ms, key_manager, revision, description, usage, spec, origin, state,
-                    deletion_ms, pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms,
-                    material_valid_to_ms, primary_region)
-                VALUES (\(k.id), \(k.region), \(k.account), \(k.creationDate.millis), \(k.keyManager.rawValue), \(k.revision),
-                    \(k.description.bytes), \(k.usage.rawValue), \(k.spec.rawValue), \(k.origin.rawValue), \(k.state.rawValue),
-                    \(k.deletionDate?.millis), \(k.pendingWindowInDays), \(k.policy), \(Int64(k.currentMaterialVersion)),
-                    \(k.automaticRotation?.periodInDays), \(k.automaticRotation?.nextDate.millis), \(k.materialValidTo?.millis),
-                    \(k.primaryRegion))
-                """)
+        case .insertKey, .insertKeyMaterial, .insertImportParameters, .insertAlias, .putTags, .insertPrincipal, .insertAccessKey,
+            .putIdentityPolicy, .putPrincipalTags, .insertGrant, .appendAuditEvent:
+            return  // written above
         case .updateKey(let k):
             let count = try await touched(
                 """
@@ -49,13 +44,6 @@ extension PostgresStore {
             try await run("DELETE FROM import_parameters WHERE key_id = \(id) AND region = \(region)")
             let count = try await touched("DELETE FROM kms_key WHERE id = \(id) AND region = \(region) AND revision = \(revision) RETURNING 1")
             guard count == 1 else { throw StoreError.conflict }
-        case .insertKeyMaterial(let m):
-            try await run(
-                """
-                INSERT INTO key_material (key_id, region, version, wrapped, creation_ms, material_id, rotation_type, description, valid_to_ms)
-                VALUES (\(m.keyID), \(m.region), \(Int64(m.version)), \(Data(m.wrapped)), \(m.creationDate.millis), \(m.materialID),
-                        \(m.rotationType?.rawValue), \(m.description), \(m.validTo?.millis))
-                """)
         case .replaceKeyMaterial(let m):
             let count = try await touched(
                 """
@@ -64,20 +52,8 @@ extension PostgresStore {
                 WHERE key_id = \(m.keyID) AND region = \(m.region) AND version = \(Int64(m.version)) RETURNING 1
                 """)
             guard count == 1 else { throw StoreError.notFound }
-        case .insertImportParameters(let p):
-            try await run(
-                """
-                INSERT INTO import_parameters (id, key_id, region, algorithm, wrapped_private_key, valid_to_ms)
-                VALUES (\(p.id), \(p.keyID), \(p.region), \(p.algorithm.rawValue), \(Data(p.wrappedPrivateKey)), \(p.validTo.millis))
-                """)
         case .deleteImportParameters(let date):
             try await run("DELETE FROM import_parameters WHERE valid_to_ms <= \(date.millis)")
-        case .insertAlias(let a):
-            try await run(
-                """
-                INSERT INTO alias (account, region, name, target_key_id, creation_ms, updated_ms)
-                VALUES (\(a.account), \(a.region), \(a.name), \(a.targetKeyID), \(a.creationDate.millis), \(a.lastUpdatedDate.millis))
-                """)
         case .updateAlias(let a):
             let count = try await touched(
                 """
@@ -88,30 +64,10 @@ extension PostgresStore {
         case .deleteAlias(let account, let region, let name):
             let count = try await touched("DELETE FROM alias WHERE account = \(account) AND region = \(region) AND name = \(name) RETURNING 1")
             guard count == 1 else { throw StoreError.notFound }
-        case .putTags(let keyID, let region, let tags):
-            for tag in tags {
-                try await run(
-                    """
-                    INSERT INTO key_tag (key_id, region, tag_key, tag_value) VALUES (\(keyID), \(region), \(tag.key.bytes), \(tag.value.bytes))
-                    ON CONFLICT (key_id, region, tag_key) DO UPDATE SET tag_value = excluded.tag_value
-                    """)
-            }
         case .removeTags(let keyID, let region, let tagKeys):
             for tagKey in tagKeys {
                 try await run("DELETE FROM key_tag WHERE key_id = \(keyID) AND region = \(region) AND tag_key = \(tagKey.bytes)")
             }
-        case .insertPrincipal(let p, let date):
-            try await run(
-                """
-                INSERT INTO principal (account, name, creation_ms, incarnation)
-                VALUES (\(p.account), \(p.path), \(date.millis), \(Hex.encode(SecureRandom.bytes(16))))
-                """)
-        case .insertAccessKey(let k, let date):
-            try await run(
-                """
-                INSERT INTO access_key (id, account, name, sealed_secret, creation_ms)
-                VALUES (\(k.id), \(k.principal.account), \(k.principal.path), \(Data(k.sealedSecret)), \(date.millis))
-                """)
         case .deleteAccessKey(let id):
             let count = try await touched("DELETE FROM access_key WHERE id = \(id) RETURNING 1")
             guard count == 1 else { throw StoreError.notFound }
@@ -121,56 +77,19 @@ extension PostgresStore {
             try await run("DELETE FROM principal_tag WHERE account = \(p.account) AND principal = \(p.path)")
             let count = try await touched("DELETE FROM principal WHERE account = \(p.account) AND name = \(p.path) RETURNING 1")
             guard count == 1 else { throw StoreError.notFound }
-        case .putIdentityPolicy(let p, let policy):
-            try await run(
-                """
-                INSERT INTO identity_policy (account, principal, name, document) VALUES (\(p.account), \(p.path), \(policy.name), \(policy.document))
-                ON CONFLICT (account, principal, name) DO UPDATE SET document = excluded.document
-                """)
         case .deleteIdentityPolicy(let p, let name):
             let count = try await touched(
                 """
                 DELETE FROM identity_policy WHERE account = \(p.account) AND principal = \(p.path) AND name = \(name) RETURNING 1
                 """)
             guard count == 1 else { throw StoreError.notFound }
-        case .putPrincipalTags(let p, let tags):
-            for tag in tags {
-                try await run(
-                    """
-                    INSERT INTO principal_tag (account, principal, tag_key, tag_value) VALUES (\(p.account), \(p.path), \(tag.key.bytes), \(tag.value.bytes))
-                    ON CONFLICT (account, principal, tag_key) DO UPDATE SET tag_value = excluded.tag_value
-                    """)
-            }
         case .removePrincipalTags(let p, let tagKeys):
             for tagKey in tagKeys {
                 try await run("DELETE FROM principal_tag WHERE account = \(p.account) AND principal = \(p.path) AND tag_key = \(tagKey.bytes)")
             }
-        case .insertGrant(let g):
-            let operations = g.operations.map(\.rawValue).joined(separator: ",")
-            let constraints = try g.constraints.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-            try await run(
-                """
-                INSERT INTO key_grant (id, key_id, region, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms)
-                VALUES (\(g.id), \(g.keyID), \(g.keyRegion), \(g.keyARN), \(g.name), \(g.granteePrincipal), \(g.retiringPrincipal),
-                        \(operations), \(constraints), \(g.issuingAccount), \(g.creationDate.millis))
-                """)
         case .deleteGrant(let id):
             let count = try await touched("DELETE FROM key_grant WHERE id = \(id) RETURNING 1")
             guard count == 1 else { throw StoreError.notFound }
-        case .appendAuditEvent(let event):
-            let head = try await heads.head(of: event.chain, db, logger)
-            let sequence = head.sequence + 1
-            let sealed = AuditChain.seal(event, sequence: sequence, previousDigest: head.digest)
-            try await run(
-                """
-                INSERT INTO audit_event (chain, seq, event_ms, event_name, account, region, user_name, access_key_id, read_only, error_code, record)
-                VALUES (\(event.chain), \(sequence), \(event.eventTime.millis), \(event.eventName), \(event.account), \(event.region),
-                        \(event.userName), \(event.accessKeyID), \(event.readOnly), \(event.errorCode), \(Data(sealed)))
-                """)
-            for keyID in Set(event.keyIDs) {
-                try await run("INSERT INTO audit_resource (key_id, chain, seq) VALUES (\(keyID), \(event.chain), \(sequence))")
-            }
-            heads.advance(event.chain, to: .init(sequence: sequence, digest: AuditChain.digest(sealed)))
         case .insertAuditCheckpoint(let checkpoint, let date, let follows):
             // Serializes checkpoints: a second writer waits, then reads the first one's.
             try await run("SELECT pg_advisory_xact_lock(\(PostgresSchema.checkpointLock))")
@@ -241,37 +160,51 @@ struct AuditChainHeads {
     }
 
     private var heads: [String: Head] = [:]
-    private var moved: Set<String> = []
+    private var movedChains: Set<String> = []
 
     mutating func head(of chain: String, _ db: PostgresConnection, _ logger: Logger) async throws -> Head {
         if let head = heads[chain] { return head }
-        _ = try await db.query(
-            """
-            INSERT INTO audit_chain (name, base_seq, base_digest, head_seq, head_digest)
-            VALUES (\(chain), 0, \(Data(AuditChain.genesisDigest)), 0, \(Data(AuditChain.genesisDigest)))
-            ON CONFLICT (name) DO NOTHING
-            """, logger: logger)
-        let row = try await db.query("SELECT head_seq, head_digest FROM audit_chain WHERE name = \(chain) FOR UPDATE", logger: logger)
-            .collect().first
-        guard let (sequence, digest) = try row?.decode((Int64, Data).self) else { throw StoreError.unavailable }
-        let head = Head(sequence: sequence, digest: Array(digest))
+        func locked() async throws -> Head? {
+            let row = try await db.query("SELECT head_seq, head_digest FROM audit_chain WHERE name = \(chain) FOR UPDATE", logger: logger)
+                .collect().first
+            return try row.map { row in
+                let (sequence, digest) = try row.decode((Int64, Data).self)
+                return Head(sequence: sequence, digest: Array(digest))
+            }
+        }
+        // A chain is created once: after that, one round trip.
+        var head = try await locked()
+        if head == nil {
+            try await db.execute(
+                """
+                INSERT INTO audit_chain (name, base_seq, base_digest, head_seq, head_digest)
+                VALUES (\(chain), 0, \(Data(AuditChain.genesisDigest)), 0, \(Data(AuditChain.genesisDigest)))
+                ON CONFLICT (name) DO NOTHING
+                """, logger)
+            head = try await locked()
+        }
+        guard let head else { throw StoreError.unavailable }
         heads[chain] = head
         return head
     }
 
     mutating func advance(_ chain: String, to head: Head) {
         heads[chain] = head
-        moved.insert(chain)
+        movedChains.insert(chain)
+    }
+
+    /// The heads that moved since they were read or written, and where they stand now.
+    var moved: [(chain: String, head: Head)] {
+        movedChains.compactMap { chain in heads[chain].map { (chain, $0) } }
     }
 
     mutating func write(_ db: PostgresConnection, _ logger: Logger) async throws {
-        for chain in moved {
-            guard let head = heads[chain] else { continue }
-            _ = try await db.query(
+        for (chain, head) in moved {
+            try await db.execute(
                 """
                 UPDATE audit_chain SET head_seq = \(head.sequence), head_digest = \(Data(head.digest)) WHERE name = \(chain)
-                """, logger: logger)
+                """, logger)
         }
-        moved.removeAll()
+        movedChains.removeAll()
     }
 }

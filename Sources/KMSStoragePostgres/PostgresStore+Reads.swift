@@ -23,7 +23,7 @@ extension PostgresStore {
     }
 
     public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
-        try await decode(rows("SELECT count(*) FROM kms_key WHERE account = \(account) AND region = \(region)")) { try Int($0.decode(Int64.self)) }
+        try await decode(rows("SELECT count FROM key_count WHERE account = \(account) AND region = \(region)")) { try Int($0.decode(Int64.self)) }
             .first ?? 0
     }
 

@@ -231,9 +231,19 @@ public final class PostgresStore: Store {
     }
 
     /// One transaction of `write`; returns each commit's result and whether rows changed.
+    /// A batch made only of insertions is first tried as one statement; when the database
+    /// refuses it (a duplicate row, a missing key), it is written again a savepoint per commit,
+    /// which says whose commit failed.
     private func write(_ commits: [[Mutation]], on client: PostgresClient) async throws -> ([Result<Void, StoreError>], Bool) {
-        try await client.withConnection { connection in
-            _ = try await connection.query("BEGIN", logger: logger)
+        if commits.allSatisfy({ $0.allSatisfy(\.isInsertion) }) {
+            do {
+                if let changed = try await writeInsertions(commits, on: client) {
+                    return (Array(repeating: .success(()), count: commits.count), changed)
+                }
+            } catch  where Self.isRefusedStatement(error) {}
+        }
+        return try await client.withConnection { connection in
+            try await connection.execute("BEGIN", logger)
             do {
                 var heads = AuditChainHeads()
                 var results: [Result<Void, StoreError>] = []
@@ -245,13 +255,46 @@ public final class PostgresStore: Store {
                     if case .success = result { commit.contains { $0.changesStoredRows } } else { false }
                 }
                 if changed {
-                    _ = try await connection.query("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger: logger)
-                    _ = try await connection.query("SELECT pg_notify(\(Self.changesChannel), \(notifier))", logger: logger)
+                    try await connection.execute("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger)
+                    try await connection.execute("SELECT pg_notify(\(Self.changesChannel), \(notifier))", logger)
                 }
-                _ = try await connection.query("COMMIT", logger: logger)
+                try await connection.commit(logger)
                 return (results, changed)
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                try? await connection.execute("ROLLBACK", logger)
+                throw error
+            }
+        }
+    }
+
+    /// Writes a batch of insertions in one transaction of three round trips after `BEGIN`: the
+    /// audit chain heads (locked), one `InsertionStatement`, `COMMIT`. Returns whether stored
+    /// rows changed, or nil (having written nothing) when the statement would bind more
+    /// parameters than PostgreSQL takes.
+    private func writeInsertions(_ commits: [[Mutation]], on client: PostgresClient) async throws -> Bool? {
+        try await client.withConnection { connection in
+            try await connection.execute("BEGIN", logger)
+            do {
+                var heads = AuditChainHeads()
+                var rows: [InsertedRow] = []
+                for mutation in commits.joined() {
+                    guard let inserted = try await Self.insertedRows(mutation, &heads, connection, logger) else {
+                        preconditionFailure("writeInsertions takes insertions only")
+                    }
+                    rows += inserted
+                }
+                var statement = InsertionStatement(rows: rows)
+                for (chain, head) in heads.moved { statement.moveHead(of: chain, to: head) }
+                guard statement.parameters < InsertionStatement.parameterLimit else {
+                    try await connection.execute("ROLLBACK", logger)
+                    return nil
+                }
+                let changed = commits.joined().contains(where: \.changesStoredRows)
+                try await connection.execute(try statement.query(notify: changed ? (Self.changesChannel, notifier) : nil), logger)
+                try await connection.commit(logger)
+                return changed
+            } catch {
+                try? await connection.execute("ROLLBACK", logger)
                 throw error
             }
         }
@@ -270,13 +313,13 @@ public final class PostgresStore: Store {
         }
         let name = "commit_\(savepoint)"
         let headsBefore = heads
-        _ = try await db.query(PostgresQuery(unsafeSQL: "SAVEPOINT \(name)"), logger: logger)
+        try await db.execute(PostgresQuery(unsafeSQL: "SAVEPOINT \(name)"), logger)
         do {
             for mutation in mutations { try await apply(mutation, &heads, db, logger) }
-            _ = try await db.query(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT \(name)"), logger: logger)
+            try await db.execute(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT \(name)"), logger)
             return .success(())
         } catch let error where error is StoreError || isDuplicate(error) {
-            _ = try await db.query(PostgresQuery(unsafeSQL: "ROLLBACK TO SAVEPOINT \(name)"), logger: logger)
+            try await db.execute(PostgresQuery(unsafeSQL: "ROLLBACK TO SAVEPOINT \(name)"), logger)
             heads = headsBefore
             return .failure(error as? StoreError ?? .alreadyExists)
         }
@@ -299,9 +342,9 @@ public final class PostgresStore: Store {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
     }
 
-    /// The database answered the statement with an error (as opposed to a lost connection).
+    /// The database answered a statement with an error (as opposed to a lost connection).
     private static func isRefusedStatement(_ error: any Error) -> Bool {
-        (error as? PSQLError)?.serverInfo != nil
+        (error as? PSQLError)?.serverInfo != nil || error is TransactionRolledBack
     }
 
     /// The `StoreError` for a failure, logging the detail (values are bound parameters, never
@@ -343,11 +386,27 @@ public final class PostgresStore: Store {
 }
 
 extension PostgresConnection {
+    /// Runs a statement and reads its whole answer, so that an error the database sends after
+    /// the first row (as a `WITH … SELECT` may) throws here rather than going unseen.
+    func execute(_ query: PostgresQuery, _ logger: Logger) async throws {
+        _ = try await self.query(query, logger: logger).collect()
+    }
+
+    /// Commits the transaction. Throws `TransactionRolledBack` when the database rolled it back
+    /// instead, as it does without an error when a statement of the transaction failed.
+    func commit(_ logger: Logger) async throws {
+        let result = try await self.query("COMMIT", logger: logger).get()
+        guard result.metadata.command == "COMMIT" else { throw TransactionRolledBack() }
+    }
+
     /// How many rows a statement with `RETURNING 1` touched.
     func count(_ query: PostgresQuery, _ logger: Logger) async throws -> Int {
         try await self.query(query, logger: logger).collect().count
     }
 }
+
+/// `COMMIT` answered that the transaction was rolled back: nothing of it was written.
+struct TransactionRolledBack: Error {}
 
 extension Date {
     var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
