@@ -93,6 +93,11 @@ public final class KeyManagementService: Sendable {
         return (material, record.materialID)
     }
 
+    /// Caches material just committed, which is what its stored row unwraps to.
+    func remember<Material: KeyMaterial>(_ material: Material, materialID: String, of key: KMSKey, version: UInt32) {
+        materialCache.set((material, materialID), for: Self.materialCacheKey(key, version))
+    }
+
     private static func materialCacheKey(_ key: KMSKey, _ version: UInt32) -> String {
         key.origin == .external ? "\(key.arn)#\(version)#\(key.revision)" : "\(key.arn)#\(version)"
     }

@@ -87,21 +87,31 @@ extension KeyManagementService {
             throw KMSError(.limitExceeded, "Account \(context.account) already has \(quotas.keysPerRegion) KMS keys in \(context.region).")
         }
         var mutations: [Mutation] = [.insertKey(key)]
+        let materialID = Self.newMaterialID()
+        var symmetricMaterial: SymmetricKeyMaterial?
         if origin == .awsKMS {
-            let generate: @Sendable () throws(KMSError) -> [UInt8] = { [rootKey, key] () throws(KMSError) in
-                try Self.newWrappedMaterial(for: key, rootKey: rootKey)
+            let wrapped: [UInt8]
+            if spec == .symmetricDefault {
+                let material = SymmetricKeyMaterial.generate()
+                wrapped = try rootKey.wrapKeyMaterial(material, keyARN: key.arn, version: 1)
+                symmetricMaterial = material
+            } else {
+                let generate: @Sendable () throws(KMSError) -> [UInt8] = { [rootKey, key] () throws(KMSError) in
+                    try Self.newWrappedMaterial(for: key, rootKey: rootKey)
+                }
+                // Only key pairs take long enough to be worth a thread hop; HMAC keys take microseconds.
+                wrapped = AsymmetricKeyMaterial.specs.contains(spec) ? try await KeyGeneration.offloaded(generate) : try generate()
             }
-            // Only key pairs take long enough to be worth a thread hop; AES and HMAC keys take microseconds.
-            let wrapped = AsymmetricKeyMaterial.specs.contains(spec) ? try await KeyGeneration.offloaded(generate) : try generate()
             mutations.append(
                 .insertKeyMaterial(
-                    KeyMaterialRecord(
-                        keyID: key.id, region: key.region, version: 1, wrapped: wrapped, creationDate: now, materialID: Self.newMaterialID())))
+                    KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: wrapped, creationDate: now, materialID: materialID)))
         }
         if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, region: key.region, tags: input.tags)) }
         context.audit.noteKey(key)
         context.audit.setResponseElements(["keyMetadata": key.auditMetadata])
         try await store.commit(mutations, recording: context)
+        // The response's CurrentKeyMaterialId and the key's first use then need no read of it.
+        if let symmetricMaterial { remember(symmetricMaterial, materialID: materialID, of: key, version: 1) }
         logger.info("key created", metadata: ["keyId": "\(key.id)", "requestId": "\(context.requestID)"])
         return key
     }
