@@ -194,46 +194,69 @@ def test_jobs_do_each_due_thing_once_across_nodes(tmp_path):
     print(verify.stdout.strip())
 
 
+class Load:
+    """Workers that create a key and encrypt under it, over and over, on each of `nodes`, until
+    the block ends. `acknowledged` holds (time, key ID, ciphertext, plaintext) for each pair both
+    calls answered. A refused call fails the test unless `refusals_allowed` (it is then counted
+    in `refused`: retryable, not acknowledged); a worker whose node was killed stops."""
+
+    def __init__(self, nodes, workers_per_node, refusals_allowed=False):
+        self.nodes, self.workers, self.refusals_allowed = nodes, workers_per_node, refusals_allowed
+        self.acknowledged, self.refused = [], []
+        self.lock, self.stop = threading.Lock(), threading.Event()
+
+    def _run(self, node, worker):
+        kms, n = node.client(), 0
+        while not self.stop.is_set():
+            plaintext = f"{node.port}-{worker}-{n}".encode()
+            n += 1
+            try:
+                key = kms.create_key()["KeyMetadata"]["KeyId"]
+                blob = kms.encrypt(KeyId=key, Plaintext=plaintext)["CiphertextBlob"]
+            except Exception as error:
+                if node.proc.poll() is not None:
+                    return  # the node is gone; what it acknowledged is recorded
+                if not self.refusals_allowed:
+                    raise
+                with self.lock:
+                    self.refused.append(type(error).__name__)
+                time.sleep(0.05)
+                continue
+            with self.lock:
+                self.acknowledged.append((time.monotonic(), key, blob, plaintext))
+
+    def __enter__(self):
+        self.pool = concurrent.futures.ThreadPoolExecutor(len(self.nodes) * self.workers)
+        self.work = [self.pool.submit(self._run, node, w) for node in self.nodes for w in range(self.workers)]
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for w in self.work:
+            w.result()
+        self.pool.shutdown()
+
+    def assert_all_found(self, node):
+        """Every acknowledged key is enabled and every ciphertext decrypts, through `node`."""
+        checker = node.client()
+        for _, key, blob, plaintext in self.acknowledged:
+            assert checker.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
+            assert checker.decrypt(CiphertextBlob=blob)["Plaintext"] == plaintext
+
+
 def test_a_node_killed_under_load_loses_nothing_it_acknowledged(tmp_path):
     """Load on two nodes; one is killed with SIGKILL mid-way. The survivor keeps serving, and a
     third node finds every key and ciphertext either of them acknowledged."""
     nodes = start_nodes(tmp_path, 3)
     try:
-        acknowledged = []  # (key ID, ciphertext, plaintext)
-        lock = threading.Lock()
-        stop = threading.Event()
-
-        def load(node, worker):
-            kms = node.client()
-            n = 0
-            while not stop.is_set():
-                try:
-                    key = kms.create_key()["KeyMetadata"]["KeyId"]
-                    plaintext = f"{node.port}-{worker}-{n}".encode()
-                    blob = kms.encrypt(KeyId=key, Plaintext=plaintext)["CiphertextBlob"]
-                except Exception:
-                    if node.proc.poll() is not None:
-                        return  # the node is gone; what it acknowledged is recorded
-                    raise
-                with lock:
-                    acknowledged.append((key, blob, plaintext))
-                n += 1
-
-        with concurrent.futures.ThreadPoolExecutor(6) as pool:
-            work = [pool.submit(load, node, w) for node in nodes[:2] for w in range(3)]
+        with Load(nodes[:2], 3) as load:
             time.sleep(3)
             nodes[0].kill()
-            before_kill = len(acknowledged)
+            before_kill = len(load.acknowledged)
             time.sleep(3)
-            stop.set()
-            for w in work:
-                w.result()
-        assert before_kill > 20 and len(acknowledged) > before_kill, "the survivor kept serving"
-        checker = nodes[2].client()
-        for key, blob, plaintext in acknowledged:
-            assert checker.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
-            assert checker.decrypt(CiphertextBlob=blob)["Plaintext"] == plaintext
-        print(f"\nkill: {len(acknowledged)} keys and ciphertexts acknowledged ({before_kill} before the kill), all found")
+        assert before_kill > 20 and len(load.acknowledged) > before_kill, "the survivor kept serving"
+        load.assert_all_found(nodes[2])
+        print(f"\nkill: {len(load.acknowledged)} keys and ciphertexts acknowledged ({before_kill} before the kill), all found")
         verify = swiftkms("audit", "verify", "--data-dir", nodes[2].data_dir)
         assert verify.stdout.startswith("OK:"), verify.stdout
     finally:
@@ -308,29 +331,7 @@ def test_primary_killed_and_standby_promoted_loses_nothing_acknowledged(tmp_path
         url = f"postgres://{user}@{first},{standby.split('@')[1]}/kms?sslmode=disable"
         nodes = start_nodes(tmp_path, 2, url=url)
 
-        acknowledged, refused = [], []
-        lock = threading.Lock()
-        stop = threading.Event()
-
-        def load(node, worker):
-            kms = node.client()
-            n = 0
-            while not stop.is_set():
-                plaintext = f"{node.port}-{worker}-{n}".encode()
-                n += 1
-                try:
-                    key = kms.create_key()["KeyMetadata"]["KeyId"]
-                    blob = kms.encrypt(KeyId=key, Plaintext=plaintext)["CiphertextBlob"]
-                except Exception as error:  # refused during the failover: retryable, not acknowledged
-                    with lock:
-                        refused.append(type(error).__name__)
-                    time.sleep(0.05)
-                    continue
-                with lock:
-                    acknowledged.append((time.monotonic(), key, blob, plaintext))
-
-        with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            work = [pool.submit(load, node, w) for node in nodes for w in range(2)]
+        with Load(nodes, 2, refusals_allowed=True) as load:
             time.sleep(3)
             postgres("kill", primary_dir)
             killed = time.monotonic()
@@ -338,22 +339,16 @@ def test_primary_killed_and_standby_promoted_loses_nothing_acknowledged(tmp_path
             postgres("promote", standby_dir)
             promoted = time.monotonic()
             deadline = time.monotonic() + 30
-            while not any(t > promoted + 1 for t, *_ in acknowledged):
+            while not any(t > promoted + 1 for t, *_ in load.acknowledged):
                 assert time.monotonic() < deadline, "the nodes never served again after the promotion"
                 time.sleep(0.2)
             time.sleep(2)
-            stop.set()
-            for w in work:
-                w.result()
-        before = sum(1 for t, *_ in acknowledged if t < killed)
-        after = sum(1 for t, *_ in acknowledged if t > promoted)
-        resumed = min(t for t, *_ in acknowledged if t > promoted) - promoted
-        checker = nodes[1].client()
-        for _, key, blob, plaintext in acknowledged:
-            assert checker.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
-            assert checker.decrypt(CiphertextBlob=blob)["Plaintext"] == plaintext
-        print(f"\nfailover: {len(acknowledged)} acknowledged ({before} before the kill, {after} after the promotion, "
-              f"first {resumed:.2f} s after it), {len(refused)} refused meanwhile, none lost")
+        before = sum(1 for t, *_ in load.acknowledged if t < killed)
+        after = sum(1 for t, *_ in load.acknowledged if t > promoted)
+        resumed = min(t for t, *_ in load.acknowledged if t > promoted) - promoted
+        load.assert_all_found(nodes[1])
+        print(f"\nfailover: {len(load.acknowledged)} acknowledged ({before} before the kill, {after} after the promotion, "
+              f"first {resumed:.2f} s after it), {len(load.refused)} refused meanwhile, none lost")
         assert before > 10 and after > 10
         for node in nodes:
             node.stop()
