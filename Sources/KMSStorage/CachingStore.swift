@@ -11,6 +11,11 @@ import Synchronization
 /// disabled key, a deleted access key or a revoked grant is refused at the very next request,
 /// everywhere. Only rows that exist are cached: a lookup that found nothing always asks again.
 ///
+/// One read is allowed to be a little stale: key counts (CreateKey's quota check, eventually
+/// consistent at AWS too) are kept up to `keyCountAge`, counting this process's own new keys as
+/// they commit, so that CreateKey does not read the count every time. Another node's new keys
+/// are seen within `keyCountAge`; a deletion anywhere moves the generation, as for the rest.
+///
 /// Everything else, including every write, goes to the underlying store as it is.
 public final class CachingStore: Store {
     let base: any Store
@@ -29,6 +34,7 @@ public final class CachingStore: Store {
         var principalTags: [String: [Tag]] = [:]
         var keyTags: [KeyRef: [Tag]] = [:]
         var grants: [GrantsRef: [Grant]] = [:]
+        var keyCounts: [String: (count: Int, readAt: ContinuousClock.Instant)] = [:]
 
         mutating func clear(generation: Int64) {
             self = State()
@@ -45,6 +51,9 @@ public final class CachingStore: Store {
         var key: KeyRef
         var grantees: [String]
     }
+
+    /// How old a key count may be.
+    public static let keyCountAge = Duration.seconds(1)
 
     public init(_ base: any Store, limit: Int = 100_000) {
         self.base = base
@@ -116,16 +125,44 @@ public final class CachingStore: Store {
         } ?? []
     }
 
+    /// The number of keys in an account and Region, read again once `keyCountAge` old.
+    public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
+        let generation = try base.changeGeneration()
+        let scope = "\(account) \(region)"
+        let now = ContinuousClock.now
+        let hit = state.withLock { state -> Int? in
+            if state.generation != generation { state.clear(generation: generation) }
+            guard let counted = state.keyCounts[scope], now - counted.readAt < Self.keyCountAge else { return nil }
+            return counted.count
+        }
+        if let hit { return hit }
+        let count = try await base.keyCount(account: account, region: region)
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.keyCounts.count >= limit { state.keyCounts = [:] }
+            state.keyCounts[scope] = (count, now)
+        }
+        return count
+    }
+
+    /// Commits through the base store; a key it inserted is added to the cached count.
+    public func commit(_ mutations: [Mutation]) async throws(StoreError) {
+        try await base.commit(mutations)
+        let created = mutations.compactMap { mutation -> String? in
+            if case .insertKey(let key) = mutation { "\(key.account) \(key.region)" } else { nil }
+        }
+        guard !created.isEmpty else { return }
+        state.withLock { state in
+            for scope in created { state.keyCounts[scope]?.count += 1 }
+        }
+    }
+
     // MARK: Everything else, as the base store has it
 
-    public func commit(_ mutations: [Mutation]) async throws(StoreError) { try await base.commit(mutations) }
     public func changeGeneration() throws(StoreError) -> Int64 { try base.changeGeneration() }
     public func relatedKeys(id: String) async throws(StoreError) -> [KMSKey] { try await base.relatedKeys(id: id) }
     public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
         try await base.keys(account: account, region: region, afterID: afterID, limit: limit)
-    }
-    public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
-        try await base.keyCount(account: account, region: region)
     }
     public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] { try await base.keysDueForDeletion(at: date) }
     public func keyMaterial(keyID: String, region: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
