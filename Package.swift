@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KMSStoragePostgresTests",
-            dependencies: ["KMSStoragePostgres", "KMSStoreTesting", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["KMSCore", "KMSStoragePostgres", "KMSStoreTesting", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -107,9 +107,21 @@ enum PostgresSchema {
         ),
         // Keys counted as they are inserted and deleted, once per statement (a batch of
         // CreateKeys is one): CreateKey's quota check read COUNT(*), a scan of every key.
+        // `swiftkms_require` fails the statement it is in (and so all of it) when its condition
+        // is false: `InsertionStatement` checks with it that the audit chain heads it moves were
+        // where it found them.
         (
             2,
             [
+                """
+                CREATE FUNCTION swiftkms_require(condition BOOLEAN) RETURNS BOOLEAN LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NOT condition THEN
+                        RAISE EXCEPTION 'an audit chain head moved' USING ERRCODE = 'serialization_failure';
+                    END IF;
+                    RETURN true;
+                END $$
+                """,
                 """
                 CREATE TABLE key_count (account TEXT NOT NULL, region TEXT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (account, region))
                 """,

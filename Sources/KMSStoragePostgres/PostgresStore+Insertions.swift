@@ -185,7 +185,7 @@ struct InsertionStatement {
 
     private var tables: [InsertedRow.Table] = []
     private var rows: [InsertedRow.Table: [InsertedRow]] = [:]
-    private var heads: [(chain: String, head: AuditChainHeads.Head)] = []
+    private var heads: [(chain: String, head: AuditChainHeads.Head, from: Int64)] = []
     /// How many parameters the statement binds.
     private(set) var parameters = 0
 
@@ -197,10 +197,11 @@ struct InsertionStatement {
         }
     }
 
-    /// Moves an audit chain's head, in the same statement.
-    mutating func moveHead(of chain: String, to head: AuditChainHeads.Head) {
-        heads.append((chain, head))
-        parameters += 3
+    /// Moves an audit chain's head from the sequence `from`, in the same statement, which fails
+    /// (`swiftkms_require`) when the head is no longer there.
+    mutating func moveHead(of chain: String, to head: AuditChainHeads.Head, from: Int64) {
+        heads.append((chain, head, from))
+        parameters += 4
     }
 
     /// The statement; `notify` also moves the change generation and notifies `channel` with
@@ -217,23 +218,28 @@ struct InsertionStatement {
             try Self.insert(rows[table, default: []], into: table, &sql)
             sql.appendLiteral(")")
         }
-        for (chain, head) in heads {
+        var moved: [String] = []
+        for (chain, head, from) in heads {
+            moved.append("w\(ctes)")
             sql.appendLiteral(cte() + "UPDATE audit_chain SET head_seq = ")
             sql.appendInterpolation(head.sequence)
             sql.appendLiteral(", head_digest = ")
             try sql.appendInterpolation(Data(head.digest))
             sql.appendLiteral(" WHERE name = ")
             sql.appendInterpolation(chain)
-            sql.appendLiteral(")")
+            sql.appendLiteral(" AND head_seq = ")
+            sql.appendInterpolation(from)
+            sql.appendLiteral(" RETURNING 1)")
         }
+        if notify != nil { sql.appendLiteral(cte() + "UPDATE change_generation SET value = value + 1 WHERE id = 1)") }
+        let headsMoved = moved.map { "(SELECT count(*) FROM \($0)) = 1" }.joined(separator: " AND ")
+        sql.appendLiteral(" SELECT swiftkms_require(\(headsMoved.isEmpty ? "true" : headsMoved))")
         if let notify {
-            sql.appendLiteral(cte() + "UPDATE change_generation SET value = value + 1 WHERE id = 1) SELECT pg_notify(")
+            sql.appendLiteral(", pg_notify(")
             sql.appendInterpolation(notify.channel)
             sql.appendLiteral(", ")
             sql.appendInterpolation(notify.payload)
             sql.appendLiteral(")")
-        } else {
-            sql.appendLiteral(" SELECT 1")
         }
         return PostgresQuery(stringInterpolation: sql)
     }

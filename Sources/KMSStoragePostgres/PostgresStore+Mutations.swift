@@ -150,20 +150,31 @@ extension PostgresStore {
     }
 }
 
-/// Where the audit chains a transaction appends to stand: each head locked and read once
-/// (`FOR UPDATE`: nodes appending to one chain wait for each other), advanced in memory by
-/// every event the transaction appends, and written back once before the transaction commits.
+/// Where the audit chains a transaction appends to stand: each head read once, from the
+/// database (locked, `FOR UPDATE`: nodes appending to one chain wait for each other) or from
+/// what the store knows it wrote last, advanced in memory by every event the transaction
+/// appends, and written back once before the transaction commits.
 struct AuditChainHeads {
     struct Head {
         var sequence: Int64
         var digest: [UInt8]
     }
 
-    private var heads: [String: Head] = [:]
+    /// Each chain's head as this transaction has it.
+    private(set) var current: [String: Head]
+    /// Each chain's head sequence where this transaction found it.
+    private var found: [String: Int64]
     private var movedChains: Set<String> = []
 
+    /// - Parameter known: heads believed current, not read again: `InsertionStatement` writes
+    ///   them back only if the database's are still there.
+    init(known: [String: Head] = [:]) {
+        current = known
+        found = known.mapValues(\.sequence)
+    }
+
     mutating func head(of chain: String, _ db: PostgresConnection, _ logger: Logger) async throws -> Head {
-        if let head = heads[chain] { return head }
+        if let head = current[chain] { return head }
         func locked() async throws -> Head? {
             let row = try await db.query("SELECT head_seq, head_digest FROM audit_chain WHERE name = \(chain) FOR UPDATE", logger: logger)
                 .collect().first
@@ -184,26 +195,33 @@ struct AuditChainHeads {
             head = try await locked()
         }
         guard let head else { throw StoreError.unavailable }
-        heads[chain] = head
+        current[chain] = head
+        found[chain] = head.sequence
         return head
     }
 
     mutating func advance(_ chain: String, to head: Head) {
-        heads[chain] = head
+        current[chain] = head
         movedChains.insert(chain)
     }
 
-    /// The heads that moved since they were read or written, and where they stand now.
-    var moved: [(chain: String, head: Head)] {
-        movedChains.compactMap { chain in heads[chain].map { (chain, $0) } }
+    /// The heads that moved since they were found or written: where each stands now, and the
+    /// sequence it was found at.
+    var moved: [(chain: String, head: Head, from: Int64)] {
+        movedChains.compactMap { chain in
+            guard let head = current[chain], let from = found[chain] else { return nil }
+            return (chain, head, from)
+        }
     }
 
+    /// Writes the moved heads, which this transaction holds locked.
     mutating func write(_ db: PostgresConnection, _ logger: Logger) async throws {
-        for (chain, head) in moved {
+        for (chain, head, _) in moved {
             try await db.execute(
                 """
                 UPDATE audit_chain SET head_seq = \(head.sequence), head_digest = \(Data(head.digest)) WHERE name = \(chain)
                 """, logger)
+            found[chain] = head.sequence
         }
         movedChains.removeAll()
     }

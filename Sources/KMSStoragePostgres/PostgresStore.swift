@@ -47,6 +47,8 @@ public final class PostgresStore: Store {
     /// generation already (counting the echo too would move it later, after a read that must
     /// not see it move).
     private let notifier = UUID().uuidString
+    /// The audit chain heads this store's last transactions left, by chain.
+    private let lastHeads = Mutex<[String: AuditChainHeads.Head]>([:])
 
     /// Connects to the host of `url` that accepts writes, creates or migrates the schema, and
     /// starts listening for other nodes' changes. Throws `StoreError.unavailable` when no host
@@ -259,45 +261,67 @@ public final class PostgresStore: Store {
                     try await connection.execute("SELECT pg_notify(\(Self.changesChannel), \(notifier))", logger)
                 }
                 try await connection.commit(logger)
+                remember(heads)
                 return (results, changed)
             } catch {
+                forgetHeads()
                 try? await connection.execute("ROLLBACK", logger)
                 throw error
             }
         }
     }
 
-    /// Writes a batch of insertions in one transaction of three round trips after `BEGIN`: the
-    /// audit chain heads (locked), one `InsertionStatement`, `COMMIT`. Returns whether stored
-    /// rows changed, or nil (having written nothing) when the statement would bind more
-    /// parameters than PostgreSQL takes.
+    /// Writes a batch of insertions as one `InsertionStatement`. When this store wrote last the
+    /// head of every audit chain the batch appends to (as it does its own node's chain), that
+    /// statement is the whole transaction: one round trip; it fails, writing nothing, if another
+    /// writer moved a head meanwhile. Otherwise the heads are read and locked first, in a
+    /// transaction of four. Returns whether stored rows changed, or nil (having written nothing)
+    /// when the statement would bind more parameters than PostgreSQL takes.
     private func writeInsertions(_ commits: [[Mutation]], on client: PostgresClient) async throws -> Bool? {
-        try await client.withConnection { connection in
-            try await connection.execute("BEGIN", logger)
+        let mutations = commits.joined()
+        let chains = Set(mutations.compactMap { if case .appendAuditEvent(let event) = $0 { event.chain } else { nil } })
+        let known = lastHeads.withLock { heads in
+            chains.allSatisfy { heads[$0] != nil } ? heads.filter { chains.contains($0.key) } : nil
+        }
+        let changed = mutations.contains(where: \.changesStoredRows)
+        return try await client.withConnection { connection in
+            let locking = known == nil
+            if locking { try await connection.execute("BEGIN", logger) }
             do {
-                var heads = AuditChainHeads()
+                var heads = AuditChainHeads(known: known ?? [:])
                 var rows: [InsertedRow] = []
-                for mutation in commits.joined() {
+                for mutation in mutations {
                     guard let inserted = try await Self.insertedRows(mutation, &heads, connection, logger) else {
                         preconditionFailure("writeInsertions takes insertions only")
                     }
                     rows += inserted
                 }
                 var statement = InsertionStatement(rows: rows)
-                for (chain, head) in heads.moved { statement.moveHead(of: chain, to: head) }
+                for (chain, head, from) in heads.moved { statement.moveHead(of: chain, to: head, from: from) }
                 guard statement.parameters < InsertionStatement.parameterLimit else {
-                    try await connection.execute("ROLLBACK", logger)
+                    if locking { try await connection.execute("ROLLBACK", logger) }
                     return nil
                 }
-                let changed = commits.joined().contains(where: \.changesStoredRows)
                 try await connection.execute(try statement.query(notify: changed ? (Self.changesChannel, notifier) : nil), logger)
-                try await connection.commit(logger)
+                if locking { try await connection.commit(logger) }
+                remember(heads)
                 return changed
             } catch {
-                try? await connection.execute("ROLLBACK", logger)
+                forgetHeads()
+                if locking { try? await connection.execute("ROLLBACK", logger) }
                 throw error
             }
         }
+    }
+
+    /// Keeps the heads of a transaction that committed: the next one may start from them.
+    private func remember(_ heads: AuditChainHeads) {
+        lastHeads.withLock { $0.merge(heads.current) { $1 } }
+    }
+
+    /// After a failure, whether heads moved is unknown: the next transaction reads them.
+    private func forgetHeads() {
+        lastHeads.withLock { $0.removeAll() }
     }
 
     /// Applies one commit's mutations. Alone in its transaction (`savepoint` nil), any failure

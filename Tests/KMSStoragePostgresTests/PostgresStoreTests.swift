@@ -1,4 +1,5 @@
 import Foundation
+import KMSCore
 import KMSStorage
 import KMSStoreTesting
 import Logging
@@ -122,6 +123,38 @@ extension PostgresStoreTests {
                 try await other.query("UPDATE change_generation SET value = value + 1 WHERE id = 1")
                 #expect(try await Self.eventually { try store.changeGeneration() != before })
             }
+        }
+    }
+
+    /// Two stores append to one chain in turn, in groups: each one's memory of the head is
+    /// stale every time, so its one-statement write must fail and go through the locked
+    /// transaction instead. Every event is written once, in one linked chain.
+    @Test func twoStoresAppendingToOneChainKeepItLinked() async throws {
+        try await Self.withFreshDatabase { name, _ in
+            let stores = [
+                try await PostgresStore(url: Self.url(database: name), maximumConnections: 4),
+                try await PostgresStore(url: Self.url(database: name), maximumConnections: 4),
+            ]
+            defer { stores.forEach { $0.close() } }
+            func event(_ index: Int) -> AuditEvent {
+                AuditEvent(
+                    chain: "shared", record: ["eventName": .string("Encrypt"), "eventID": .string("event-\(index)")], eventTime: Date(),
+                    eventName: "Encrypt", account: "111122223333", region: "us-east-1", userName: "alice", accessKeyID: "AKIA1",
+                    readOnly: true, errorCode: nil, keyIDs: ["k\(index)"])
+            }
+            for round in 0..<6 {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<5 {
+                        group.addTask { try await stores[round % 2].commit([.appendAuditEvent(event(round * 5 + index))]) }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            let events = try await stores[0].auditEvents(chain: "shared", afterSequence: 0, limit: 100)
+            #expect(events.map(\.sequence) == Array(1...30))
+            var verifier = AuditChainVerifier(chain: "shared", baseSequence: 0, baseDigest: AuditChain.genesisDigest)
+            for stored in events { #expect(verifier.consume(stored.bytes, storedSequence: stored.sequence) == nil) }
+            #expect(try await stores[1].auditChains().first?.headDigest == verifier.lastDigest)
         }
     }
 
