@@ -17,6 +17,8 @@ public struct ServeSettings: Sendable {
     public var auditRetentionDays: Int?
     /// Where events are exported before pruning; required with `auditRetentionDays`.
     public var auditExportDirectory: String?
+    /// How often retention looks for events to export and prune.
+    public var auditRetentionInterval = Duration.seconds(3600)
     public var logLevel = Logger.Level.info
 
     /// What the command line gave; nil where a flag was not given.
@@ -39,6 +41,7 @@ public struct ServeSettings: Sendable {
         /// The store is a database several nodes share (PostgreSQL).
         public var sharedDatabase = false
         public var auditRetentionDays: Int?
+        public var auditRetentionInterval: Int?
         public var auditExportDir: String?
         public var logLevel: String?
 
@@ -84,6 +87,9 @@ public struct ServeSettings: Sendable {
         }
         auditRetentionDays = try resolver.optionalNumber(flags.auditRetentionDays, "--audit-retention-days", "SWIFTKMS_AUDIT_RETENTION_DAYS")
         auditExportDirectory = resolver.text(flags.auditExportDir, "--audit-export-dir", "SWIFTKMS_AUDIT_EXPORT_DIR")
+        auditRetentionInterval = .seconds(
+            try resolver.number(
+                flags.auditRetentionInterval, "--audit-retention-interval", "SWIFTKMS_AUDIT_RETENTION_INTERVAL", default: 3600))
         if auditRetentionDays != nil, auditExportDirectory == nil {
             throw Invalid(description: "--audit-retention-days needs --audit-export-dir: events are exported before they are pruned.")
         }

@@ -73,12 +73,18 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help:
-            "Keep audit events this many days in the database; older ones are exported to --audit-export-dir, then pruned (hourly). [env: SWIFTKMS_AUDIT_RETENTION_DAYS] (default: keep all)"
+            "Keep audit events this many days in the database; older ones are exported to --audit-export-dir, then pruned (every --audit-retention-interval). [env: SWIFTKMS_AUDIT_RETENTION_DAYS] (default: keep all)"
     )
     var auditRetentionDays: Int?
 
     @Option(help: "Where --audit-retention-days exports events before pruning them. [env: SWIFTKMS_AUDIT_EXPORT_DIR]")
     var auditExportDir: String?
+
+    @Option(
+        help:
+            "Seconds between two runs of --audit-retention-days; over a shared database one node at a time runs it. [env: SWIFTKMS_AUDIT_RETENTION_INTERVAL] (default: 3600)"
+    )
+    var auditRetentionInterval: Int?
 
     @Option(
         help:
@@ -119,6 +125,7 @@ struct Serve: AsyncParsableCommand {
         flags.sharedDatabase = (try? data.resolvedDatabaseURL) != nil
         flags.auditRetentionDays = auditRetentionDays
         flags.auditExportDir = auditExportDir
+        flags.auditRetentionInterval = auditRetentionInterval
         flags.logLevel = logLevel
         return flags
     }
@@ -153,10 +160,11 @@ struct Serve: AsyncParsableCommand {
             let retention = AuditRetention(
                 ledger: ledger, signingKey: try await ledger.signingKey(), exportDirectory: URL(fileURLWithPath: exportDir))
             jobs.append(
-                PeriodicJob(name: "audit retention", interval: .seconds(3600), logger: logger) {
-                    // One node at a time over a shared database: the lease outlasts this run
-                    // and ends before the next hour's.
-                    guard try await ledger.takeLease(of: "audit retention", holder: settings.auditChain, for: .seconds(3300)) else { return }
+                PeriodicJob(name: "audit retention", interval: settings.auditRetentionInterval, logger: logger) {
+                    // One node at a time over a shared database: the holder renews its lease at
+                    // each run; another node takes over once it has missed two.
+                    let lease = settings.auditRetentionInterval * 2
+                    guard try await ledger.takeLease(of: "audit retention", holder: settings.auditChain, for: lease) else { return }
                     let pruned = try await retention.run(olderThan: .seconds(Double(days) * 86_400))
                     if pruned > 0 { logger.info("audit events exported and pruned", metadata: ["count": "\(pruned)", "directory": "\(exportDir)"]) }
                 })

@@ -18,7 +18,8 @@ import Testing
         let defaults = try ServeSettings(flags: .init(), environment: [:])
         #expect(defaults.server.port == 9600 && defaults.server.host == "127.0.0.1" && defaults.server.deletionInterval == .seconds(60))
         #expect(defaults.quotas.grantsPerKey == 50_000 && defaults.quotas.requestRates == nil && defaults.auditChain == "main")
-        #expect(defaults.auditRetentionDays == nil && defaults.logLevel == .info)
+        #expect(defaults.auditRetentionDays == nil && defaults.auditRetentionInterval == .seconds(3600) && defaults.logLevel == .info)
+        #expect(try ServeSettings(flags: .init(), environment: ["SWIFTKMS_AUDIT_RETENTION_INTERVAL": "5"]).auditRetentionInterval == .seconds(5))
 
         let environment = [
             "SWIFTKMS_PORT": "9700", "SWIFTKMS_DELETION_INTERVAL": "5", "SWIFTKMS_AUDIT_CHAIN": "node-2", "SWIFTKMS_LOG_LEVEL": "debug",
@@ -42,6 +43,7 @@ import Testing
         (["SWIFTKMS_GRANTS_PER_KEY": "-5"], "SWIFTKMS_GRANTS_PER_KEY"),
         (["SWIFTKMS_AUDIT_RETENTION_DAYS": "1e3"], "SWIFTKMS_AUDIT_RETENTION_DAYS"),
         (["SWIFTKMS_AUDIT_RETENTION_DAYS": "30"], "--audit-export-dir"),
+        (["SWIFTKMS_AUDIT_RETENTION_INTERVAL": "0"], "SWIFTKMS_AUDIT_RETENTION_INTERVAL"),
         (["SWIFTKMS_AUDIT_CHAIN": "no spaces"], "SWIFTKMS_AUDIT_CHAIN"),
         (["SWIFTKMS_LOG_LEVEL": "loud"], "SWIFTKMS_LOG_LEVEL"),
         (["SWIFTKMS_REQUEST_RATES": "CreateKey=fast"], "SWIFTKMS_REQUEST_RATES"),
