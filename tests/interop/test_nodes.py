@@ -3,6 +3,7 @@ request; a change through one is enforced by every node within the coherence bou
 background jobs do each due thing once; a node killed under load loses nothing it acknowledged;
 each node keeps its own audit chain, and every node's events are seen from any."""
 import concurrent.futures
+import datetime
 import gzip
 import json
 import os
@@ -17,6 +18,7 @@ import urllib.request
 import pytest
 
 from conftest import DATA_DIRS, ROOT, STORE, Server, db_rows, error_code, new_database, swiftkms
+from test_import import import_material
 
 pytestmark = pytest.mark.skipif(STORE != "postgres", reason="nodes share a PostgreSQL database")
 
@@ -153,10 +155,10 @@ def test_every_kind_of_change_is_enforced_by_every_node_within_the_bound(nodes, 
 
 
 def test_jobs_do_each_due_thing_once_across_nodes(tmp_path):
-    """Three nodes running the deletion, rotation and checkpoint jobs every second, on keys made
-    due at once (their dates moved into the past in the database): each key is deleted once,
-    each rotation made once, by whichever node got there first; the checkpoints the three sign
-    form one sequence that verifies."""
+    """Three nodes running the deletion, rotation, material expiry and checkpoint jobs every
+    second, on keys made due at once (their dates moved into the past in the database): each key
+    is deleted once, each rotation made once, each imported material deleted once, by whichever
+    node got there first; the checkpoints the three sign form one sequence that verifies."""
     nodes = start_nodes(tmp_path, 3, args=["--deletion-interval", "1", "--rotation-interval", "1", "--audit-checkpoint-interval", "1"])
     try:
         kms = nodes[0].client()
@@ -166,26 +168,36 @@ def test_jobs_do_each_due_thing_once_across_nodes(tmp_path):
         rotating = [kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(10)]
         for key in rotating:
             kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
+        expiring = [kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"] for _ in range(5)]
+        valid_to = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+        for key in expiring:
+            import_material(kms, key, os.urandom(32), ValidTo=valid_to, ExpirationModel="KEY_MATERIAL_EXPIRES")
         past = int((time.time() - 60) * 1000)
         db_rows(nodes[0].data_dir, "UPDATE kms_key SET deletion_ms = ? WHERE deletion_ms IS NOT NULL RETURNING 1", (past,))
         db_rows(nodes[0].data_dir, "UPDATE kms_key SET next_rotation_ms = ? WHERE next_rotation_ms IS NOT NULL RETURNING 1", (past,))
+        db_rows(nodes[0].data_dir, "UPDATE kms_key SET material_valid_to_ms = ? WHERE material_valid_to_ms IS NOT NULL RETURNING 1", (past,))
+        db_rows(nodes[0].data_dir, "UPDATE key_material SET valid_to_ms = ? WHERE valid_to_ms IS NOT NULL RETURNING 1", (past,))
         deadline = time.time() + 30
         while time.time() < deadline:
             gone = not any(allowed(kms.describe_key, KeyId=k) for k in doomed)
             rotated = all(len(kms.list_key_rotations(KeyId=k)["Rotations"]) >= 1 for k in rotating)
-            if gone and rotated:
+            expired = all(kms.describe_key(KeyId=k)["KeyMetadata"]["KeyState"] == "PendingImport" for k in expiring)
+            if gone and rotated and expired:
                 break
             time.sleep(0.5)
         time.sleep(3)  # three more rounds of every node's jobs: nothing more may happen
         for key in rotating:
             assert len(kms.list_key_rotations(KeyId=key)["Rotations"]) == 1, key
-        events = db_rows(nodes[0].data_dir, "SELECT chain, event_name, record FROM audit_event WHERE event_name IN ('DeleteKey', 'RotateKey')")
+        events = db_rows(nodes[0].data_dir, "SELECT chain, event_name, record FROM audit_event "
+                                            "WHERE event_name IN ('DeleteKey', 'RotateKey', 'DeleteExpiredKeyMaterial')")
         service = [(chain, name, json.loads(bytes(record))) for chain, name, record in events]
         service = [(chain, name, r) for chain, name, r in service if r.get("eventType") == "AwsServiceEvent"]
         deleted = sorted(r["resources"][0]["ARN"].rsplit("/", 1)[1] for _, name, r in service if name == "DeleteKey")
         rotations = sorted(r["resources"][0]["ARN"].rsplit("/", 1)[1] for _, name, r in service if name == "RotateKey")
+        expirations = sorted(r["resources"][0]["ARN"].rsplit("/", 1)[1] for _, name, r in service if name == "DeleteExpiredKeyMaterial")
         assert deleted == sorted(doomed)
         assert rotations == sorted(rotating)
+        assert expirations == sorted(expiring)
         print(f"\njobs: done by the chains {sorted({chain for chain, _, _ in service})}")
     finally:
         for node in nodes:
