@@ -41,7 +41,7 @@ extension KeyManagementService {
                     nextDate: now + Double(AutomaticRotation.defaultPeriodInDays) * 86_400),
                 keyManager: .aws)
             let wrapped = try await KeyGeneration.offloaded { [rootKey, key] () throws(KMSError) in
-                try Self.newWrappedMaterial(for: key, rootKey: rootKey)
+                try Self.newMaterial(for: key, rootKey: rootKey).wrapped
             }
             let alias = Alias(name: aliasName, account: account, region: region, targetKeyID: key.id, creationDate: now, lastUpdatedDate: now)
             try await store.commit(

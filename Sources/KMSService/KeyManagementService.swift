@@ -94,7 +94,7 @@ public final class KeyManagementService: Sendable {
     }
 
     /// Caches material just committed, which is what its stored row unwraps to.
-    func remember<Material: KeyMaterial>(_ material: Material, materialID: String, of key: KMSKey, version: UInt32) {
+    func remember(_ material: any KeyMaterial, materialID: String, of key: KMSKey, version: UInt32) {
         materialCache.set((material, materialID), for: Self.materialCacheKey(key, version))
     }
 

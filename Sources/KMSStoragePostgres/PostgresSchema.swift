@@ -158,8 +158,7 @@ enum PostgresSchema {
     /// Brings the database to the newest version, once, whichever node gets the lock first.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withConnection { connection in
-            try await connection.execute("BEGIN", logger)
-            do {
+            try await connection.transaction(logger) {
                 try await connection.execute("SELECT pg_advisory_xact_lock(\(migrationLock))", logger)
                 try await connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)", logger)
                 var applied: Set<Int> = []
@@ -172,10 +171,6 @@ enum PostgresSchema {
                     }
                     try await connection.execute("INSERT INTO schema_version (version) VALUES (\(step.version))", logger)
                 }
-                try await connection.commit(logger)
-            } catch {
-                try? await connection.execute("ROLLBACK", logger)
-                throw error
             }
         }
     }

@@ -17,8 +17,7 @@ extension PostgresStore {
     /// (SQLite's integers to booleans, text to bytes where the column is `BYTEA`).
     public func importRows(_ produce: @Sendable (_ insert: (StoreRows.Chunk) async throws -> Void) async throws -> Void) async throws {
         try await primary.client.withConnection { connection in
-            try await connection.execute("BEGIN", logger)
-            do {
+            try await connection.transaction(logger) {
                 var types: [String: String] = [:]
                 let columns = try await connection.query(
                     "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema()",
@@ -29,10 +28,6 @@ extension PostgresStore {
                 try await connection.execute(
                     "SELECT setval(pg_get_serial_sequence('audit_checkpoint', 'id'), (SELECT max(id) FROM audit_checkpoint))", logger)
                 try await connection.execute("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger)
-                try await connection.commit(logger)
-            } catch {
-                try? await connection.execute("ROLLBACK", logger)
-                throw error
             }
         }
     }

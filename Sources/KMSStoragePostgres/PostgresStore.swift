@@ -244,29 +244,25 @@ public final class PostgresStore: Store {
                 }
             } catch  where Self.isRefusedStatement(error) {}
         }
-        return try await client.withConnection { connection in
-            try await connection.execute("BEGIN", logger)
-            do {
-                var heads = AuditChainHeads()
-                var results: [Result<Void, StoreError>] = []
-                for (index, mutations) in commits.enumerated() {
-                    results.append(try await Self.apply(commit: mutations, savepoint: commits.count == 1 ? nil : index, &heads, connection, logger))
+        return try await keepingHeads {
+            try await client.withConnection { connection in
+                try await connection.transaction(logger) {
+                    var heads = AuditChainHeads()
+                    var results: [Result<Void, StoreError>] = []
+                    for (index, mutations) in commits.enumerated() {
+                        results.append(
+                            try await Self.apply(commit: mutations, savepoint: commits.count == 1 ? nil : index, &heads, connection, logger))
+                    }
+                    try await heads.write(connection, logger)
+                    let changed = zip(commits, results).contains { commit, result in
+                        if case .success = result { commit.contains { $0.changesStoredRows } } else { false }
+                    }
+                    if changed {
+                        try await connection.execute("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger)
+                        try await connection.execute("SELECT pg_notify(\(Self.changesChannel), \(notifier))", logger)
+                    }
+                    return ((results, changed), heads)
                 }
-                try await heads.write(connection, logger)
-                let changed = zip(commits, results).contains { commit, result in
-                    if case .success = result { commit.contains { $0.changesStoredRows } } else { false }
-                }
-                if changed {
-                    try await connection.execute("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger)
-                    try await connection.execute("SELECT pg_notify(\(Self.changesChannel), \(notifier))", logger)
-                }
-                try await connection.commit(logger)
-                remember(heads)
-                return (results, changed)
-            } catch {
-                forgetHeads()
-                try? await connection.execute("ROLLBACK", logger)
-                throw error
             }
         }
     }
@@ -284,44 +280,40 @@ public final class PostgresStore: Store {
             chains.allSatisfy { heads[$0] != nil } ? heads.filter { chains.contains($0.key) } : nil
         }
         let changed = mutations.contains(where: \.changesStoredRows)
-        return try await client.withConnection { connection in
-            let locking = known == nil
-            if locking { try await connection.execute("BEGIN", logger) }
-            do {
-                var heads = AuditChainHeads(known: known ?? [:])
-                var rows: [InsertedRow] = []
-                for mutation in mutations {
-                    guard let inserted = try await Self.insertedRows(mutation, &heads, connection, logger) else {
-                        preconditionFailure("writeInsertions takes insertions only")
+        return try await keepingHeads {
+            try await client.withConnection { connection in
+                func write() async throws -> (Bool?, AuditChainHeads?) {
+                    var heads = AuditChainHeads(known: known ?? [:])
+                    var rows: [InsertedRow] = []
+                    for mutation in mutations {
+                        guard let inserted = try await Self.insertedRows(mutation, &heads, connection, logger) else {
+                            preconditionFailure("writeInsertions takes insertions only")
+                        }
+                        rows += inserted
                     }
-                    rows += inserted
+                    var statement = InsertionStatement(rows: rows)
+                    for (chain, head, from) in heads.moved { statement.moveHead(of: chain, to: head, from: from) }
+                    guard statement.parameters < InsertionStatement.parameterLimit else { return (nil, nil) }
+                    try await connection.execute(try statement.query(notify: changed ? (Self.changesChannel, notifier) : nil), logger)
+                    return (changed, heads)
                 }
-                var statement = InsertionStatement(rows: rows)
-                for (chain, head, from) in heads.moved { statement.moveHead(of: chain, to: head, from: from) }
-                guard statement.parameters < InsertionStatement.parameterLimit else {
-                    if locking { try await connection.execute("ROLLBACK", logger) }
-                    return nil
-                }
-                try await connection.execute(try statement.query(notify: changed ? (Self.changesChannel, notifier) : nil), logger)
-                if locking { try await connection.commit(logger) }
-                remember(heads)
-                return changed
-            } catch {
-                forgetHeads()
-                if locking { try? await connection.execute("ROLLBACK", logger) }
-                throw error
+                return known == nil ? try await connection.transaction(logger, write) : try await write()
             }
         }
     }
 
-    /// Keeps the heads of a transaction that committed: the next one may start from them.
-    private func remember(_ heads: AuditChainHeads) {
-        lastHeads.withLock { $0.merge(heads.current) { $1 } }
-    }
-
-    /// After a failure, whether heads moved is unknown: the next transaction reads them.
-    private func forgetHeads() {
-        lastHeads.withLock { $0.removeAll() }
+    /// Runs a write that returns the audit chain heads it left (nil when it wrote none), keeping
+    /// them for the next write; after a failure, whether heads moved is unknown, so the next
+    /// write reads them.
+    private func keepingHeads<T>(_ write: () async throws -> (T, AuditChainHeads?)) async throws -> T {
+        do {
+            let (result, heads) = try await write()
+            if let heads { lastHeads.withLock { $0.merge(heads.current) { $1 } } }
+            return result
+        } catch {
+            lastHeads.withLock { $0.removeAll() }
+            throw error
+        }
     }
 
     /// Applies one commit's mutations. Alone in its transaction (`savepoint` nil), any failure
@@ -414,6 +406,20 @@ extension PostgresConnection {
     /// the first row (as a `WITH … SELECT` may) throws here rather than going unseen.
     func execute(_ query: PostgresQuery, _ logger: Logger) async throws {
         _ = try await self.query(query, logger: logger).collect()
+    }
+
+    /// Runs `body` in a transaction, committed (`commit`) when it returns and rolled back when
+    /// it throws.
+    func transaction<T>(_ logger: Logger, _ body: () async throws -> T) async throws -> T {
+        try await execute("BEGIN", logger)
+        do {
+            let result = try await body()
+            try await commit(logger)
+            return result
+        } catch {
+            try? await execute("ROLLBACK", logger)
+            throw error
+        }
     }
 
     /// Commits the transaction. Throws `TransactionRolledBack` when the database rolled it back

@@ -88,20 +88,14 @@ extension KeyManagementService {
         }
         var mutations: [Mutation] = [.insertKey(key)]
         let materialID = Self.newMaterialID()
-        var symmetricMaterial: SymmetricKeyMaterial?
+        var created: (any KeyMaterial)?
         if origin == .awsKMS {
-            let wrapped: [UInt8]
-            if spec == .symmetricDefault {
-                let material = SymmetricKeyMaterial.generate()
-                wrapped = try rootKey.wrapKeyMaterial(material, keyARN: key.arn, version: 1)
-                symmetricMaterial = material
-            } else {
-                let generate: @Sendable () throws(KMSError) -> [UInt8] = { [rootKey, key] () throws(KMSError) in
-                    try Self.newWrappedMaterial(for: key, rootKey: rootKey)
-                }
-                // Only key pairs take long enough to be worth a thread hop; HMAC keys take microseconds.
-                wrapped = AsymmetricKeyMaterial.specs.contains(spec) ? try await KeyGeneration.offloaded(generate) : try generate()
+            let generate: @Sendable () throws(KMSError) -> (material: any KeyMaterial, wrapped: [UInt8]) = { [rootKey, key] () throws(KMSError) in
+                try Self.newMaterial(for: key, rootKey: rootKey)
             }
+            // Only key pairs take long enough to be worth a thread hop; AES and HMAC keys take microseconds.
+            let (material, wrapped) = AsymmetricKeyMaterial.specs.contains(spec) ? try await KeyGeneration.offloaded(generate) : try generate()
+            created = material
             mutations.append(
                 .insertKeyMaterial(
                     KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: wrapped, creationDate: now, materialID: materialID)))
@@ -111,7 +105,7 @@ extension KeyManagementService {
         context.audit.setResponseElements(["keyMetadata": key.auditMetadata])
         try await store.commit(mutations, recording: context)
         // The response's CurrentKeyMaterialId and the key's first use then need no read of it.
-        if let symmetricMaterial { remember(symmetricMaterial, materialID: materialID, of: key, version: 1) }
+        if let created { remember(created, materialID: materialID, of: key, version: 1) }
         logger.info("key created", metadata: ["keyId": "\(key.id)", "requestId": "\(context.requestID)"])
         return key
     }
@@ -123,15 +117,17 @@ extension KeyManagementService {
         }
     }
 
-    /// Fresh material (version 1) for `key`'s spec, wrapped under the root key.
-    static func newWrappedMaterial(for key: KMSKey, rootKey: RootKey) throws(KMSError) -> [UInt8] {
-        if let algorithm = key.spec.macAlgorithm {
-            return try rootKey.wrapKeyMaterial(HMACKeyMaterial.generate(for: algorithm), keyARN: key.arn, version: 1)
-        }
-        if AsymmetricKeyMaterial.specs.contains(key.spec) {
-            return try rootKey.wrapKeyMaterial(AsymmetricKeyMaterial.generate(key.spec), keyARN: key.arn, version: 1)
-        }
-        return try rootKey.wrapKeyMaterial(SymmetricKeyMaterial.generate(), keyARN: key.arn, version: 1)
+    /// Fresh material (version 1) for `key`'s spec, and the same wrapped under the root key.
+    static func newMaterial(for key: KMSKey, rootKey: RootKey) throws(KMSError) -> (material: any KeyMaterial, wrapped: [UInt8]) {
+        let material: any KeyMaterial =
+            if let algorithm = key.spec.macAlgorithm {
+                HMACKeyMaterial.generate(for: algorithm)
+            } else if AsymmetricKeyMaterial.specs.contains(key.spec) {
+                try AsymmetricKeyMaterial.generate(key.spec)
+            } else {
+                SymmetricKeyMaterial.generate()
+            }
+        return (material, try rootKey.wrapKeyMaterial(material, keyARN: key.arn, version: 1))
     }
 
     /// A fresh `KeyMaterialId`: 32 random bytes in hex (it tells nothing about the material).
