@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KMSProtocol
 import KMSService
+import KMSStorage
 import Logging
 
 /// `POST /`: authenticates an AWS JSON 1.1 request with SigV4 and runs its operation.
@@ -44,13 +45,17 @@ struct KMSEndpoint: Sendable {
     let clock: any KMSClock
     /// How long reading a request's body may take once its headers arrived.
     let bodyTimeout: Duration
+    /// The listener is TLS (`aws:SecureTransport`).
+    let secureTransport: Bool
     let signingKeys = SigV4.SigningKeys()
 
     func handle(_ request: Request, context: KMSRequestContext) async -> Response {
+        let start = ContinuousClock.now
+        ServerMetrics.requestsInFlight.increment()
+        defer { ServerMetrics.requestsInFlight.decrement() }
         let targets = request.headers[values: Self.targetHeader]
         let target = targets.count == 1 ? targets[0] : nil
         let userAgent = request.headers[.userAgent]
-        let result: KMSAPI.Response
         var principalARN = "-"
         var claimed: SigV4.Authorization?
         do throws(KMSError) {
@@ -80,7 +85,7 @@ struct KMSEndpoint: Sendable {
             principalARN = principal.arn
             var requestContext = RequestContext(
                 principal: principal, region: auth.region, requestID: context.requestID, sourceIP: context.sourceIP,
-                accessKeyID: auth.accessKeyID, userAgent: userAgent)
+                secureTransport: secureTransport, accessKeyID: auth.accessKeyID, userAgent: userAgent)
             if let forwardToken {
                 do {
                     requestContext = try await credentials.forwarded(requestContext, token: forwardToken)
@@ -89,32 +94,41 @@ struct KMSEndpoint: Sendable {
                     // The signature held: the refusal is the service principal's, not an anonymous one.
                     return respond(
                         await api.refuse(target: target, error: error, context: requestContext), target: target,
-                        principal: principalARN, context: context)
+                        principal: principalARN, authenticated: true, since: start, context: context)
                 }
             }
             // AWS answers a body of another media type as an unknown operation; none at all is taken as JSON.
             let contentType = request.headers[.contentType]
             let isJSON = contentType.map { Self.acceptedContentTypes.contains($0.lowercased()) } ?? true
-            result = await api.handle(target: isJSON ? target : nil, body: body, context: requestContext)
+            let result = await api.handle(target: isJSON ? target : nil, body: body, context: requestContext)
+            return respond(result, target: target, principal: principalARN, authenticated: true, since: start, context: context)
         } catch {
-            result = await api.refuseUnauthenticated(
+            let result = await api.refuseUnauthenticated(
                 target: target, error: error, claimedAccessKeyID: claimed?.accessKeyID,
                 region: claimed.flatMap { SigV4.isValidRegion($0.region) ? $0.region : nil },
                 requestID: context.requestID, sourceIP: context.sourceIP, userAgent: userAgent)
+            return respond(result, target: target, principal: principalARN, authenticated: false, since: start, context: context)
         }
-        return respond(result, target: target, principal: principalARN, context: context)
     }
 
-    /// Logs the request's line and writes its response.
-    private func respond(_ result: KMSAPI.Response, target: String?, principal: String, context: KMSRequestContext) -> Response {
+    /// Logs the request's line, counts it in the metrics and writes its response.
+    /// `authenticated`: the signature was checked (a refusal otherwise is an authentication failure).
+    private func respond(
+        _ result: KMSAPI.Response, target: String?, principal: String, authenticated: Bool, since start: ContinuousClock.Instant,
+        context: KMSRequestContext
+    ) -> Response {
+        let operation = KMSAPI.operationName(target: target) ?? "-"
+        ServerMetrics.answered(operation: operation, errorCode: result.errorCode, authenticated: authenticated, since: start)
+        let elapsed = (ContinuousClock.now - start).components
         context.logger.info(
             "request",
             metadata: [
-                "operation": "\(KMSAPI.operationName(target: target) ?? "-")",
+                "operation": "\(operation)",
                 "status": "\(result.status)",
                 "error": "\(result.errorCode ?? "-")",
                 "principal": "\(principal)",
                 "requestId": "\(context.requestID)",
+                "durationMs": "\(String(format: "%.3f", Double(elapsed.seconds) * 1e3 + Double(elapsed.attoseconds) / 1e15))",
             ])
         return Response(
             status: .init(code: result.status),

@@ -20,6 +20,14 @@ public struct ServeSettings: Sendable {
     /// How often retention looks for events to export and prune.
     public var auditRetentionInterval = Duration.seconds(3600)
     public var logLevel = Logger.Level.info
+    public var logFormat = LogFormat.text
+    /// PEM files of the TLS listener's certificate chain and private key; both or neither.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+
+    public enum LogFormat: String, Sendable {
+        case text, json
+    }
 
     /// What the command line gave; nil where a flag was not given.
     public struct Flags: Sendable {
@@ -44,6 +52,12 @@ public struct ServeSettings: Sendable {
         public var auditRetentionInterval: Int?
         public var auditExportDir: String?
         public var logLevel: String?
+        public var logFormat: String?
+        public var tlsCertificate: String?
+        public var tlsKey: String?
+        public var metricsAddress: String?
+        public var shutdownTimeout: Int?
+        public var keyCensusInterval: Int?
 
         public init() {}
     }
@@ -100,6 +114,34 @@ public struct ServeSettings: Sendable {
             }
             logLevel = level
         }
+        if let text = resolver.text(flags.logFormat, "--log-format", "SWIFTKMS_LOG_FORMAT") {
+            guard let format = LogFormat(rawValue: text) else {
+                throw Invalid(description: "\(resolver.source) must be text or json; not '\(text.prefix(32))'.")
+            }
+            logFormat = format
+        }
+        tlsCertificatePath = resolver.text(flags.tlsCertificate, "--tls-certificate", "SWIFTKMS_TLS_CERTIFICATE")
+        tlsKeyPath = resolver.text(flags.tlsKey, "--tls-key", "SWIFTKMS_TLS_KEY")
+        if (tlsCertificatePath == nil) != (tlsKeyPath == nil) {
+            throw Invalid(description: "--tls-certificate and --tls-key go together: give both, or neither for plain HTTP.")
+        }
+        if let text = resolver.text(flags.metricsAddress, "--metrics-address", "SWIFTKMS_METRICS_ADDRESS") {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (1...65_535).contains(port), port != server.port else {
+                throw Invalid(description: "\(resolver.source) must be HOST:PORT, on another port than the API's; not '\(text.prefix(64))'.")
+            }
+            server.metricsAddress = (String(parts[0]), port)
+        }
+        server.shutdownTimeout = .seconds(
+            try resolver.number(flags.shutdownTimeout, "--shutdown-timeout", "SWIFTKMS_SHUTDOWN_TIMEOUT", default: 30, atMost: 3_600))
+        server.keyCensusInterval = .seconds(
+            try resolver.number(flags.keyCensusInterval, "--key-census-interval", "SWIFTKMS_KEY_CENSUS_INTERVAL", default: 30))
+    }
+
+    /// Whether `host` names this machine only (127.0.0.0/8, ::1, localhost): plain HTTP there
+    /// never crosses a network.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     /// `node-HOST-PORT`, with what a chain name may not hold dropped from the host name.

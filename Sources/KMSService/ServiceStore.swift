@@ -117,6 +117,9 @@ struct ServiceStore: Sendable {
     func keyCount(account: String, region: String) async throws(KMSError) -> Int {
         try await read { () throws(StoreError) in try await base.keyCount(account: account, region: region) }
     }
+    func keyCensus() async throws(KMSError) -> [KeyCensusEntry] {
+        try await read { () throws(StoreError) in try await base.keyCensus() }
+    }
     func keysDueForDeletion(at date: Date) async throws(KMSError) -> [KMSKey] {
         try await read { () throws(StoreError) in try await base.keysDueForDeletion(at: date) }
     }

@@ -66,15 +66,19 @@ public final class CachingStore: Store {
     /// The generation is read before the base store: a value read after a change, filed
     /// under the generation before it, is dropped at the next check (never the reverse).
     private func cached<K: Hashable, V: Sendable>(
-        _ path: WritableKeyPath<State, [K: V]>, _ key: K, _ fetch: () async throws(StoreError) -> V?
+        _ kind: StoreMetrics.CacheKind, _ path: WritableKeyPath<State, [K: V]>, _ key: K, _ fetch: () async throws(StoreError) -> V?
     ) async throws(StoreError) -> V? {
-        let generation = try base.changeGeneration()
+        let generation = try generation()
         let hit = state.withLock { state -> V? in
             if state.generation != generation { state.clear(generation: generation) }
             return state[keyPath: path][key]
         }
-        if let hit { return hit }
-        guard let value = try await fetch() else { return nil }
+        if let hit {
+            StoreMetrics.cacheHit(kind)
+            return hit
+        }
+        StoreMetrics.cacheMiss(kind)
+        guard let value = try await counted(fetch) else { return nil }
         state.withLock { state in
             guard state.generation == generation else { return }
             if state[keyPath: path].count >= limit { state[keyPath: path] = [:] }
@@ -86,48 +90,51 @@ public final class CachingStore: Store {
     // MARK: Cached reads
 
     public func key(id: String, region: String) async throws(StoreError) -> KMSKey? {
-        try await cached(\.keys, KeyRef(id: id, region: region)) { () throws(StoreError) in try await base.key(id: id, region: region) }
+        try await cached(.key, \.keys, KeyRef(id: id, region: region)) { () throws(StoreError) in try await base.key(id: id, region: region) }
     }
 
     public func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias? {
-        try await cached(\.aliases, "\(account) \(region) \(name)") { () throws(StoreError) in
+        try await cached(.alias, \.aliases, "\(account) \(region) \(name)") { () throws(StoreError) in
             try await base.alias(account: account, region: region, name: name)
         }
     }
 
     public func accessKey(id: String) async throws(StoreError) -> AccessKey? {
-        try await cached(\.accessKeys, id) { () throws(StoreError) in try await base.accessKey(id: id) }
+        try await cached(.accessKey, \.accessKeys, id) { () throws(StoreError) in try await base.accessKey(id: id) }
     }
 
     public func principalIncarnation(of principal: Principal) async throws(StoreError) -> String? {
-        try await cached(\.principals, "\(principal.account) \(principal.arn)") { () throws(StoreError) in
+        try await cached(.principal, \.principals, "\(principal.account) \(principal.arn)") { () throws(StoreError) in
             try await base.principalIncarnation(of: principal)
         }
     }
 
     public func identityPolicies(of principal: Principal) async throws(StoreError) -> [IdentityPolicy] {
-        try await cached(\.identityPolicies, principal.arn) { () throws(StoreError) in try await base.identityPolicies(of: principal) } ?? []
+        try await cached(.identityPolicies, \.identityPolicies, principal.arn) { () throws(StoreError) in
+            try await base.identityPolicies(of: principal)
+        } ?? []
     }
 
     public func principalTags(of principal: Principal) async throws(StoreError) -> [Tag] {
-        try await cached(\.principalTags, principal.arn) { () throws(StoreError) in try await base.principalTags(of: principal) } ?? []
+        try await cached(.principalTags, \.principalTags, principal.arn) { () throws(StoreError) in try await base.principalTags(of: principal) }
+            ?? []
     }
 
     public func tags(keyID: String, region: String) async throws(StoreError) -> [Tag] {
-        try await cached(\.keyTags, KeyRef(id: keyID, region: region)) { () throws(StoreError) in
+        try await cached(.keyTags, \.keyTags, KeyRef(id: keyID, region: region)) { () throws(StoreError) in
             try await base.tags(keyID: keyID, region: region)
         } ?? []
     }
 
     public func grants(keyID: String, region: String, grantees: [String]) async throws(StoreError) -> [Grant] {
-        try await cached(\.grants, GrantsRef(key: KeyRef(id: keyID, region: region), grantees: grantees)) { () throws(StoreError) in
+        try await cached(.grants, \.grants, GrantsRef(key: KeyRef(id: keyID, region: region), grantees: grantees)) { () throws(StoreError) in
             try await base.grants(keyID: keyID, region: region, grantees: grantees)
         } ?? []
     }
 
     /// The number of keys in an account and Region, read again once `keyCountAge` old.
     public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
-        let generation = try base.changeGeneration()
+        let generation = try generation()
         let scope = "\(account) \(region)"
         let now = ContinuousClock.now
         let hit = state.withLock { state -> Int? in
@@ -135,8 +142,12 @@ public final class CachingStore: Store {
             guard let counted = state.keyCounts[scope], now - counted.readAt < Self.keyCountAge else { return nil }
             return counted.count
         }
-        if let hit { return hit }
-        let count = try await base.keyCount(account: account, region: region)
+        if let hit {
+            StoreMetrics.cacheHit(.keyCount)
+            return hit
+        }
+        StoreMetrics.cacheMiss(.keyCount)
+        let count = try await counted { () throws(StoreError) in try await base.keyCount(account: account, region: region) }
         state.withLock { state in
             guard state.generation == generation else { return }
             if state.keyCounts.count >= limit { state.keyCounts = [:] }
@@ -147,13 +158,35 @@ public final class CachingStore: Store {
 
     /// Commits through the base store; a key it inserted is added to the cached count.
     public func commit(_ mutations: [Mutation]) async throws(StoreError) {
-        try await base.commit(mutations)
+        let start = ContinuousClock.now
+        try await counted { () throws(StoreError) in try await base.commit(mutations) }
+        StoreMetrics.commitDuration.recordInterval(since: start)
         let created = mutations.compactMap { mutation -> String? in
             if case .insertKey(let key) = mutation { "\(key.account) \(key.region)" } else { nil }
         }
         guard !created.isEmpty else { return }
         state.withLock { state in
             for scope in created { state.keyCounts[scope]?.count += 1 }
+        }
+    }
+
+    /// `work`, counting a database failure in `swiftkms_database_errors_total`.
+    private func counted<T>(_ work: () async throws(StoreError) -> T) async throws(StoreError) -> T {
+        do {
+            return try await work()
+        } catch {
+            if error == .unavailable { StoreMetrics.databaseErrors.increment() }
+            throw error
+        }
+    }
+
+    /// The base store's change generation, counting a database failure.
+    private func generation() throws(StoreError) -> Int64 {
+        do {
+            return try base.changeGeneration()
+        } catch {
+            if error == .unavailable { StoreMetrics.databaseErrors.increment() }
+            throw error
         }
     }
 
@@ -164,6 +197,7 @@ public final class CachingStore: Store {
     public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
         try await base.keys(account: account, region: region, afterID: afterID, limit: limit)
     }
+    public func keyCensus() async throws(StoreError) -> [KeyCensusEntry] { try await base.keyCensus() }
     public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] { try await base.keysDueForDeletion(at: date) }
     public func keyMaterial(keyID: String, region: String, version: UInt32) async throws(StoreError) -> KeyMaterialRecord? {
         try await base.keyMaterial(keyID: keyID, region: region, version: version)

@@ -43,6 +43,7 @@ public final class GroupCommit: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
+            StoreMetrics.groupCommitSize.record(batch.count)
             let results = await write(batch.map(\.mutations))
             for (commit, result) in zip(batch, results) { commit.done.resume(returning: result) }
         }

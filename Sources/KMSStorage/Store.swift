@@ -166,6 +166,25 @@ public struct AuditQuery: Sendable {
     }
 }
 
+/// How many keys have one state and one key spec (`Store.keyCensus`).
+public struct KeyCensusEntry: Sendable, Equatable {
+    public struct Group: Sendable, Hashable {
+        /// `KeyState`'s and `KeySpec`'s raw values, as AWS spells them.
+        public var state: String
+        public var spec: String
+        public init(state: String, spec: String) {
+            self.state = state
+            self.spec = spec
+        }
+    }
+    public var group: Group
+    public var count: Int
+    public init(state: String, spec: String, count: Int) {
+        group = Group(state: state, spec: spec)
+        self.count = count
+    }
+}
+
 public enum StoreError: Error, Sendable, Equatable {
     /// A precondition of a mutation did not hold (a revision changed underneath).
     case conflict
@@ -199,6 +218,9 @@ public protocol Store: Sendable {
     func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey]
     /// How many keys an account has in a region (any state).
     func keyCount(account: String, region: String) async throws(StoreError) -> Int
+    /// How many keys there are of each state and key spec, over every account and Region
+    /// (the metrics' `swiftkms_keys`). Pairs without keys are left out.
+    func keyCensus() async throws(StoreError) -> [KeyCensusEntry]
     /// Keys in `PendingDeletion` whose deletion date is at or before `date`.
     func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey]
 

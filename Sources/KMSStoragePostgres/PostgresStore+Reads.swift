@@ -27,6 +27,13 @@ extension PostgresStore {
             .first ?? 0
     }
 
+    public func keyCensus() async throws(StoreError) -> [KeyCensusEntry] {
+        try await decode(rows("SELECT state, spec, COUNT(*) FROM kms_key GROUP BY state, spec")) {
+            let (state, spec, count) = try $0.decode((String, String, Int64).self)
+            return KeyCensusEntry(state: state, spec: spec, count: Int(count))
+        }
+    }
+
     public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] {
         try await decode(
             rows(

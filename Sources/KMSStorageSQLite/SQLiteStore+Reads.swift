@@ -36,6 +36,14 @@ extension SQLiteStore {
         }
     }
 
+    public func keyCensus() async throws(StoreError) -> [KeyCensusEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT state, spec, COUNT(*) AS n FROM kms_key GROUP BY state, spec").map {
+                KeyCensusEntry(state: $0["state"], spec: $0["spec"], count: $0["n"])
+            }
+        }
+    }
+
     public func keysDueForDeletion(at date: Date) async throws(StoreError) -> [KMSKey] {
         try await read { db in
             try Row.fetchAll(

@@ -57,6 +57,16 @@ public enum StoreConformance {
             try await expectError(.conflict) { try await store.commit([.deleteKey(id: key.id, region: key.region, revision: key.revision)]) }
             try expect(try await store.keyCount(account: "111122223333", region: "us-east-1") == 1, "count after a deletion")
         },
+        Check(name: "the key census counts keys by state and spec, over accounts and Regions") { store in
+            var disabled = key(account: "444455556666", region: "eu-west-1")
+            disabled.state = .disabled
+            var hmac = key()
+            hmac.spec = .hmac256
+            hmac.usage = .generateVerifyMac
+            try await store.commit([.insertKey(key()), .insertKey(key(region: "eu-west-1")), .insertKey(disabled), .insertKey(hmac)])
+            let census = Set(try await store.keyCensus().map { "\($0.group.state) \($0.group.spec) \($0.count)" })
+            try expect(census == ["Enabled SYMMETRIC_DEFAULT 2", "Disabled SYMMETRIC_DEFAULT 1", "Enabled HMAC_256 1"], "census \(census)")
+        },
         Check(name: "updates are refused on a stale revision and bump the revision") { store in
             let key = key()
             try await store.commit([.insertKey(key)])

@@ -16,7 +16,11 @@ struct Serve: AsyncParsableCommand {
             On first start, creates the data directory, the database and the root key, and the
             account's root credentials: taken from SWIFTKMS_ROOT_ACCESS_KEY_ID and
             SWIFTKMS_ROOT_SECRET_ACCESS_KEY when set, otherwise generated, printed once and
-            written to DATA_DIR/root-credentials (mode 0600). Stops gracefully on SIGINT/SIGTERM.
+            written to DATA_DIR/root-credentials (mode 0600).
+
+            On SIGINT/SIGTERM: /ready answers 503, the listener closes, requests in flight
+            finish (within --shutdown-timeout), the audit trail is checkpointed, exit 0.
+            On SIGHUP: the TLS certificate and key are read again.
 
             With --database-url, every server given the same URL and the same root key serves as
             one KMS: a change through one is enforced by all within 750 ms.
@@ -104,6 +108,34 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: SWIFTKMS_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
+    @Option(help: "Log format: text, or json (one object per line). [env: SWIFTKMS_LOG_FORMAT] (default: text)")
+    var logFormat: String?
+
+    @Option(
+        help:
+            "PEM file of the TLS certificate chain (leaf first); with --tls-key, the API is served over TLS 1.2/1.3 only. Reloaded on SIGHUP. [env: SWIFTKMS_TLS_CERTIFICATE]"
+    )
+    var tlsCertificate: String?
+
+    @Option(help: "PEM file of the TLS private key; refused if its group or others can read it. [env: SWIFTKMS_TLS_KEY]")
+    var tlsKey: String?
+
+    @Option(
+        help:
+            "HOST:PORT of a listener of its own serving GET /metrics (Prometheus text format). [env: SWIFTKMS_METRICS_ADDRESS] (default: none)"
+    )
+    var metricsAddress: String?
+
+    @Option(
+        help:
+            "Seconds graceful shutdown (SIGTERM) waits for requests in flight before cutting them. [env: SWIFTKMS_SHUTDOWN_TIMEOUT] (default: 30)"
+    )
+    var shutdownTimeout: Int?
+
+    @Option(
+        help: "Seconds between two counts of keys by state and spec (the metric swiftkms_keys). [env: SWIFTKMS_KEY_CENSUS_INTERVAL] (default: 30)")
+    var keyCensusInterval: Int?
+
     /// The flags as given, for `ServeSettings` to resolve with the environment.
     private var flags: ServeSettings.Flags {
         var flags = ServeSettings.Flags()
@@ -127,6 +159,12 @@ struct Serve: AsyncParsableCommand {
         flags.auditExportDir = auditExportDir
         flags.auditRetentionInterval = auditRetentionInterval
         flags.logLevel = logLevel
+        flags.logFormat = logFormat
+        flags.tlsCertificate = tlsCertificate
+        flags.tlsKey = tlsKey
+        flags.metricsAddress = metricsAddress
+        flags.shutdownTimeout = shutdownTimeout
+        flags.keyCensusInterval = keyCensusInterval
         return flags
     }
 
@@ -138,11 +176,24 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = settings.logLevel
-            return handler
+            switch settings.logFormat {
+            case .json: return JSONLogHandler(label: label, level: settings.logLevel)
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = settings.logLevel
+                return handler
+            }
         }
         let logger = Logger(label: "swiftkms")
+        var server = settings.server
+        if let certificate = settings.tlsCertificatePath, let key = settings.tlsKeyPath {
+            do {
+                server.tls = try TLSCredentials(certificatePath: certificate, keyPath: key)
+            } catch {
+                throw CommandFailure(error.description)
+            }
+        }
+        let metricsRegistry = server.metricsAddress.map { _ in MetricsExport.bootstrap(version: SwiftKMSCommand.version) }
         let directory = try await DataDirectory(options: data, logger: logger)
         let account = data.resolvedAccountID
         // What every request reads, kept in memory and checked against the database's change
@@ -171,11 +222,45 @@ struct Serve: AsyncParsableCommand {
         }
         let postgres = directory.store as? PostgresStore
         defer { postgres?.close() }
+        let readiness = Readiness()
         let app = buildApplication(
-            configuration: settings.server, service: service, credentials: credentials, ledger: ledger, jobs: jobs,
+            configuration: server, service: service, credentials: credentials, ledger: ledger, jobs: jobs, readiness: readiness,
             storeAvailable: { postgres?.isAvailable ?? true }, logger: logger)
         if postgres != nil { logger.notice("serving over PostgreSQL", metadata: ["auditChain": "\(settings.auditChain)"]) }
-        try await app.runService()
+        announce(server, logger: logger)
+        // Shut down in reverse order: /ready turns 503 first, then the API drains, then /metrics.
+        var services: [any Service] = [app, Readiness.DrainOnShutdown(readiness: readiness)]
+        if let registry = metricsRegistry, let address = server.metricsAddress {
+            services.insert(MetricsExport.application(host: address.host, port: address.port, registry: registry, logger: logger), at: 0)
+        }
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = server.shutdownTimeout
+        group.maximumCancellationDuration = .seconds(5)
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch {
+            logger.error("shut down past --shutdown-timeout; requests still in flight were cut", metadata: ["error": "\(error)"])
+        }
+        // The checkpoint job signed the trail when it stopped; after a cut shutdown it may not have.
+        try await ledger.checkpoint()
+        logger.notice("stopped")
+    }
+
+    /// The start-up line: the scheme served, and a warning when plain HTTP listens beyond loopback.
+    private func announce(_ server: ServerConfiguration, logger: Logger) {
+        let scheme = server.tls == nil ? "http" : "https"
+        logger.notice(
+            "serving the KMS API",
+            metadata: [
+                "url": "\(scheme)://\(server.host):\(server.port)",
+                "transport": "\(server.tls == nil ? "plain HTTP (for loopback, or behind a TLS-terminating proxy)" : "TLS 1.2/1.3")",
+                "metrics": "\(server.metricsAddress.map { "http://\($0.host):\($0.port)/metrics" } ?? "off")",
+            ])
+        if server.tls == nil, !ServeSettings.isLoopback(server.host) {
+            logger.warning(
+                "plain HTTP on a non-loopback address: requests, plaintexts and data keys cross the network in the clear. Give --tls-certificate and --tls-key, or put a TLS-terminating proxy in front."
+            )
+        }
     }
 
     private func bootstrapRootCredentials(_ credentials: Credentials, account: String, directory: DataDirectory, logger: Logger) async throws {

@@ -39,6 +39,26 @@ import Testing
         }
     }
 
+    /// `/ready` answers 503 until every job has run once, and names each check.
+    @Test func readinessWaitsForTheJobsAndNamesEachCheck() async throws {
+        let f = try await ServerFixture()
+        let readiness = Readiness()
+        let job = PeriodicJob(name: "probe", interval: .seconds(3600), logger: .init(label: "test"), readiness: readiness) {}
+        let router = buildRouter(api: f.api, credentials: f.credentials, bodyTimeout: .seconds(20), readiness: readiness)
+        try await Application(router: router).test(.router) { client in
+            let starting = try await client.execute(uri: "/ready", method: .get)
+            #expect(starting.status == .serviceUnavailable && String(buffer: starting.body).contains(#""job: probe":"starting""#))
+            let run = Task { await job.run() }
+            defer { run.cancel() }
+            var ready = try await client.execute(uri: "/ready", method: .get)
+            for _ in 0..<100 where ready.status != .ok {
+                try await Task.sleep(for: .milliseconds(10))
+                ready = try await client.execute(uri: "/ready", method: .get)
+            }
+            #expect(ready.status == .ok && String(buffer: ready.body).contains(#""status":"ready""#))
+        }
+    }
+
     @Test func refusalsAtAuthenticationAreNamedAndCostNoBodyParse() async throws {
         let f = try await ServerFixture()
         try await f.application.test(.router) { client in

@@ -14,6 +14,21 @@ import Testing
         #expect(try ServeSettings(flags: flags, environment: ["SWIFTKMS_AUDIT_CHAIN": "east-1"]).auditChain == "east-1")
     }
 
+    @Test func operationsSettings() throws {
+        let defaults = try ServeSettings(flags: .init(), environment: [:])
+        #expect(defaults.tlsCertificatePath == nil && defaults.server.metricsAddress == nil && defaults.logFormat == .text)
+        #expect(defaults.server.shutdownTimeout == .seconds(30) && defaults.server.keyCensusInterval == .seconds(30))
+        var flags = ServeSettings.Flags()
+        flags.tlsCertificate = "cert.pem"
+        flags.metricsAddress = "0.0.0.0:9464"
+        let given = try ServeSettings(
+            flags: flags, environment: ["SWIFTKMS_TLS_KEY": "key.pem", "SWIFTKMS_LOG_FORMAT": "json", "SWIFTKMS_SHUTDOWN_TIMEOUT": "5"])
+        #expect(given.tlsCertificatePath == "cert.pem" && given.tlsKeyPath == "key.pem" && given.logFormat == .json)
+        #expect(given.server.metricsAddress?.host == "0.0.0.0" && given.server.metricsAddress?.port == 9464)
+        #expect(given.server.shutdownTimeout == .seconds(5))
+        #expect(ServeSettings.isLoopback("127.0.0.1") && ServeSettings.isLoopback("::1") && !ServeSettings.isLoopback("0.0.0.0"))
+    }
+
     @Test func defaultsThenEnvironmentThenFlags() throws {
         let defaults = try ServeSettings(flags: .init(), environment: [:])
         #expect(defaults.server.port == 9600 && defaults.server.host == "127.0.0.1" && defaults.server.deletionInterval == .seconds(60))
@@ -47,6 +62,13 @@ import Testing
         (["SWIFTKMS_AUDIT_CHAIN": "no spaces"], "SWIFTKMS_AUDIT_CHAIN"),
         (["SWIFTKMS_LOG_LEVEL": "loud"], "SWIFTKMS_LOG_LEVEL"),
         (["SWIFTKMS_REQUEST_RATES": "CreateKey=fast"], "SWIFTKMS_REQUEST_RATES"),
+        (["SWIFTKMS_LOG_FORMAT": "xml"], "SWIFTKMS_LOG_FORMAT"),
+        (["SWIFTKMS_TLS_CERTIFICATE": "cert.pem"], "--tls-key"),
+        (["SWIFTKMS_TLS_KEY": "key.pem"], "--tls-certificate"),
+        (["SWIFTKMS_METRICS_ADDRESS": "9090"], "SWIFTKMS_METRICS_ADDRESS"),
+        (["SWIFTKMS_METRICS_ADDRESS": "127.0.0.1:9600"], "SWIFTKMS_METRICS_ADDRESS"),
+        (["SWIFTKMS_SHUTDOWN_TIMEOUT": "0"], "SWIFTKMS_SHUTDOWN_TIMEOUT"),
+        (["SWIFTKMS_KEY_CENSUS_INTERVAL": "0"], "SWIFTKMS_KEY_CENSUS_INTERVAL"),
     ])
     func aBadEnvironmentValueIsNamed(_ environment: [String: String], _ named: String) {
         let error = #expect(throws: ServeSettings.Invalid.self) { _ = try ServeSettings(flags: .init(), environment: environment) }

@@ -15,6 +15,8 @@ final class ServerFixture: Sendable {
     let application: Application<RouterResponder<KMSRequestContext>>
     let accessKeyID: String
     let secret: String
+    let api: KMSAPI
+    let credentials: Credentials
 
     init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftkms-server-\(UUID().uuidString)")
@@ -26,7 +28,9 @@ final class ServerFixture: Sendable {
         accessKeyID = issued.accessKeyID
         secret = issued.secretAccessKey
         let service = KeyManagementService(store: store, rootKey: rootKey)
-        let router = buildRouter(api: KMSAPI(service: service), credentials: credentials, bodyTimeout: .seconds(20))
+        api = KMSAPI(service: service)
+        self.credentials = credentials
+        let router = buildRouter(api: api, credentials: credentials, bodyTimeout: .seconds(20))
         application = Application(router: router)
     }
 

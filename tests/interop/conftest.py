@@ -124,9 +124,11 @@ def free_port():
 class Server:
     """One `swiftkms serve` process on a data directory; can be killed and restarted on it."""
 
-    def __init__(self, data_dir, env=None, args=(), database_url=None, sqlite=False):
+    def __init__(self, data_dir, env=None, args=(), database_url=None, sqlite=False, tls=None):
         """`database_url` names the server's database; `sqlite` keeps it in the data directory
-        even when the run's store is PostgreSQL."""
+        even when the run's store is PostgreSQL. `tls` is (certificate, key, CA bundle): the
+        server then listens with TLS, at https://localhost, and clients trust the bundle."""
+        self.tls = tls
         self.data_dir = str(data_dir)
         if self.data_dir not in DATA_DIRS:
             DATA_DIRS.append(self.data_dir)
@@ -138,14 +140,18 @@ class Server:
         self.env = dict(os.environ, SWIFTKMS_ROOT_ACCESS_KEY_ID=ACCESS_KEY, SWIFTKMS_ROOT_SECRET_ACCESS_KEY=SECRET_KEY)
         if env is not None:
             self.env = dict(os.environ, **env)
-        self.args = list(args)
+        self.args = list(args) + (["--tls-certificate", tls[0], "--tls-key", tls[1]] if tls else [])
         self.proc = None
         self.stdout_path = os.path.join(os.path.dirname(self.data_dir), f"serve-{os.path.basename(self.data_dir)}.out")
         self.stderr_path = self.stdout_path[:-4] + ".err"
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://localhost:{self.port}" if self.tls else f"http://127.0.0.1:{self.port}"
+
+    def ssl_context(self):
+        import ssl
+        return ssl.create_default_context(cafile=self.tls[2]) if self.tls else None
 
     def start(self):
         self.proc = subprocess.Popen(
@@ -156,7 +162,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.stderr()}")
             try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
+                with urllib.request.urlopen(self.url + "/health", timeout=1, context=self.ssl_context()) as r:
                     if r.status == 200:
                         return self
             except (urllib.error.URLError, ConnectionError, OSError):
@@ -184,7 +190,7 @@ class Server:
         SECRETS.add(secret_key.encode())
         client = boto3.client(
             "kms", endpoint_url=self.url, region_name=region,
-            aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key, verify=self.tls[2] if self.tls else None,
             config=Config(retries={"max_attempts": 1}, parameter_validation=validate))
         client.meta.events.register("provide-client-params.kms.*", lambda params, **_: remember_secrets(params))
         client.meta.events.register("after-call.kms.*", lambda parsed, **_: remember_secrets(parsed))

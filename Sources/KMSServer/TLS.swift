@@ -1,0 +1,117 @@
+import Foundation
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// The server's certificate chain and private key, read from PEM files, as the TLS context
+/// new connections are served with. `reload()` reads the files again (SIGHUP): connections
+/// already open keep the context they began with; a reload that fails keeps the current one.
+public final class TLSCredentials: Sendable {
+    public let certificatePath: String
+    public let keyPath: String
+    private let current: Mutex<NIOSSLContext>
+
+    /// Reads both files; refuses a key file that its group or others may read, as the root key's.
+    public init(certificatePath: String, keyPath: String) throws(TLSCredentialsError) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        current = Mutex(try Self.context(certificatePath: certificatePath, keyPath: keyPath))
+    }
+
+    /// The context a connection accepted now is served with.
+    var context: NIOSSLContext { current.withLock { $0 } }
+
+    /// Reads the files again; on success, new connections use them.
+    public func reload() throws(TLSCredentialsError) {
+        let context = try Self.context(certificatePath: certificatePath, keyPath: keyPath)
+        current.withLock { $0 = context }
+    }
+
+    /// TLS 1.2 and 1.3 only; in 1.2, only ECDHE key exchange with AEAD ciphers (forward secrecy;
+    /// no CBC, no RSA key transport). 1.3's suites are all AEAD.
+    static let tls12CipherSuites: [NIOTLSCipher] = [
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
+
+    private static func context(certificatePath: String, keyPath: String) throws(TLSCredentialsError) -> NIOSSLContext {
+        try refuseReadableByOthers(keyPath)
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
+            guard !chain.isEmpty else { throw TLSCredentialsError("\(certificatePath) holds no PEM certificate.") }
+            let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12
+            configuration.maximumTLSVersion = .tlsv13
+            configuration.cipherSuiteValues = tls12CipherSuites
+            return try NIOSSLContext(configuration: configuration)
+        } catch let error as TLSCredentialsError {
+            throw error
+        } catch {
+            // NIOSSL's errors name the file's problem, never its contents.
+            throw TLSCredentialsError("Could not load the TLS certificate \(certificatePath) and key \(keyPath): \(error).")
+        }
+    }
+
+    private static func refuseReadableByOthers(_ path: String) throws(TLSCredentialsError) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw TLSCredentialsError("Could not read the TLS private key \(path).") }
+        guard status.st_mode & 0o077 == 0 else {
+            throw TLSCredentialsError(
+                "The TLS private key \(path) can be read by its group or others (mode \(String(status.st_mode & 0o777, radix: 8))): chmod 600 it.")
+        }
+    }
+}
+
+public struct TLSCredentialsError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The child channel of a TLS listener whose certificate can change: each connection's TLS
+/// handler is made with the context current when it was accepted (Hummingbird's own
+/// `TLSChannel` keeps the one it was built with).
+struct ReloadableTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+    let base: Base
+    let credentials: TLSCredentials
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: credentials.context))
+        }.flatMap {
+            base.setup(channel: channel, logger: logger)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
+
+/// Reloads the TLS certificate and key on every SIGHUP until graceful shutdown. A failed
+/// reload is logged and the server goes on with the previous ones.
+struct TLSReloadOnHangup: Service {
+    let credentials: TLSCredentials
+    let logger: Logger
+
+    func run() async {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in hangups {
+                do {
+                    try credentials.reload()
+                    logger.notice("TLS certificate and key reloaded", metadata: ["certificate": "\(credentials.certificatePath)"])
+                } catch {
+                    logger.error("TLS reload failed; serving with the previous certificate", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}
