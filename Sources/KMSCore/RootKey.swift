@@ -14,6 +14,11 @@ public struct RootKey: Sendable {
     private let auditKey: SymmetricKey
     private let materialIDKey: SymmetricKey
     private let forwardAccessKey: SymmetricKey
+    /// Names this root key without revealing it (hex of 16 bytes derived for no other
+    /// purpose): a backup's manifest carries it, so that a restore with another root key is
+    /// refused before anything is written.
+    public var fingerprint: String { fingerprintKey.withUnsafeBytes { Hex.encode(Array($0.prefix(16))) } }
+    private let fingerprintKey: SymmetricKey
 
     public static let byteCount = 32
 
@@ -31,6 +36,7 @@ public struct RootKey: Sendable {
         auditKey = try derive("swiftkms/root/audit-signing/v1")
         materialIDKey = try derive("swiftkms/root/imported-material-id/v1")
         forwardAccessKey = try derive("swiftkms/root/forward-access/v1")
+        fingerprintKey = try derive("swiftkms/root/fingerprint/v1")
     }
 
     /// The root key of a key file's contents (the base64 of 32 bytes, whitespace around it

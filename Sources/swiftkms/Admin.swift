@@ -6,12 +6,13 @@ import Logging
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Manage the principals of an account (users, roles, service principals), their access keys, identity policies and tags, and AWS managed keys; make a TLS certificate. Works on the data directory (the server may be running).",
+            "Manage the principals of an account (users, roles, service principals), their access keys, identity policies and tags, and AWS managed keys; back up and restore; make a TLS certificate. Works on the data directory (the server may be running).",
         subcommands: [
             CreateUser.self, CreateRole.self, CreateServicePrincipal.self, ListPrincipals.self, DeletePrincipal.self,
             CreateAccessKey.self, DeleteAccessKey.self,
             AttachPolicy.self, ListPolicies.self, DetachPolicy.self,
             TagPrincipal.self, UntagPrincipal.self, ListPrincipalTags.self, CreateAWSManagedKey.self, Migrate.self, CreateTLSCertificate.self,
+            Backup.self, Restore.self, VerifyBackup.self,
         ])
 
     /// Opens the data directory quietly (admin output is for the terminal, not logs).

@@ -51,11 +51,12 @@ struct DataDirectory {
         }
     }
 
-    /// Reads the root key, or creates it (32 random bytes, base64, mode 0600) when absent.
-    /// Refuses a key file that group or others may read.
-    static func loadOrCreateRootKey(at file: String, logger: Logger) throws -> RootKey {
+    /// Reads the root key, or creates it (32 random bytes, base64, mode 0600) when absent and
+    /// `create`. Refuses a key file that group or others may read.
+    static func loadOrCreateRootKey(at file: String, logger: Logger, create: Bool = true) throws -> RootKey {
         let fm = FileManager.default
         if !fm.fileExists(atPath: file) {
+            guard create else { throw CommandFailure("\(file) does not exist.") }
             var raw = RootKey.generateRawBytes()
             var encoded = Array(Data(raw).base64EncodedData()) + [0x0A]
             defer {

@@ -28,6 +28,17 @@ import Testing
         expectKMSError(.internalFailure) { try root.unwrapKeyMaterial(sealed, as: HMACKeyMaterial.self, keyARN: "AKIAEXAMPLE", version: 0) }
     }
 
+    /// The fingerprint names one root key (a backup's manifest carries it) and shows none of
+    /// its bytes: an HKDF output of a label of its own, fixed for a given key.
+    @Test func theFingerprintNamesTheKeyWithoutShowingIt() throws {
+        let raw = [UInt8](repeating: 7, count: 32)
+        let key = try RootKey(rawBytes: raw)
+        #expect(key.fingerprint == (try RootKey(rawBytes: raw)).fingerprint)
+        #expect(key.fingerprint.count == 32 && key.fingerprint.allSatisfy(\.isHexDigit))
+        #expect(key.fingerprint != root.fingerprint)
+        #expect(!key.fingerprint.contains("0707070707"))
+    }
+
     @Test func rootKeyMustBe32Bytes() {
         expectKMSError(.internalFailure) { try RootKey(rawBytes: [UInt8](repeating: 1, count: 16)) }
     }

@@ -1,6 +1,7 @@
 """Running SwiftKMS in production: Prometheus metrics on their own listener, checked against
 the workload that made them (parsed by prometheus_client's parser, not ours); /ready; JSON
-logs; SIGTERM under load."""
+logs; SIGTERM under load; and an online backup, restored elsewhere."""
+import base64
 import json
 import os
 import signal
@@ -13,7 +14,7 @@ import botocore.exceptions
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import SECRET_KEY, Server, db_rows, free_port, swiftkms
+from conftest import SECRET_KEY, STORE, Server, db_rows, free_port, swiftkms
 
 
 def scrape(port):
@@ -178,3 +179,76 @@ def test_sigterm_under_load_answers_every_accepted_request_and_checkpoints(tmp_p
         server.stop()
     out = swiftkms("audit", "verify", "--data-dir", server.data_dir)
     assert "OK:" in out.stdout
+
+
+@pytest.mark.skipif(STORE != "sqlite", reason="admin backup copies the SQLite store; PostgreSQL has its own tools")
+def test_backup_under_load_restores_elsewhere_with_the_root_key_only(tmp_path):
+    server = Server(tmp_path / "data").start()
+    kms = server.client()
+    before = []
+    for n in range(10):
+        key_id = kms.create_key(Description=f"before {n}")["KeyMetadata"]["KeyId"]
+        before.append((key_id, kms.encrypt(KeyId=key_id, Plaintext=b"before %d" % n)["CiphertextBlob"]))
+    stop = threading.Event()
+    during = []
+
+    def load():
+        client = server.client()
+        while not stop.is_set():
+            key_id = client.create_key()["KeyMetadata"]["KeyId"]
+            during.append(client.encrypt(KeyId=key_id, Plaintext=b"during")["CiphertextBlob"])
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        backup = str(tmp_path / "kms.backup")
+        out = swiftkms("admin", "backup", "--data-dir", server.data_dir, "--out", backup)
+        assert "wrote" in out.stdout
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        thread.join()
+    assert len(during) > 0
+    assert server.stop() == 0
+    assert oct(os.stat(backup).st_mode & 0o777) == "0o600"
+    assert "OK:" in swiftkms("admin", "verify-backup", backup, "--root-key-file", os.path.join(server.data_dir, "root.key")).stdout
+    with open(backup, "rb") as file:
+        assert file.readline() == b"SWIFTKMS-BACKUP 1\n"
+        manifest = json.loads(file.readline())
+        assert base64.b64encode(open(os.path.join(server.data_dir, "root.key"), "rb").read().strip()) not in file.read()
+    assert manifest["counts"]["kms_key"] >= 10 and manifest["auditChainHeads"]["main"]["sequence"] > 20
+
+    # Another root key: refused, with nothing written.
+    wrong = tmp_path / "wrong"
+    wrong.mkdir(mode=0o700)
+    (wrong / "root.key").write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    os.chmod(wrong / "root.key", 0o600)
+    out = swiftkms("admin", "restore", "--from", backup, "--data-dir", str(wrong), check=False)
+    assert out.returncode != 0 and "not the root key this backup was taken with" in out.stderr
+    assert sorted(os.listdir(wrong)) == ["root.key"]
+
+    # The same root key, copied separately: everything acknowledged before the backup is there.
+    restored = tmp_path / "restored"
+    restored.mkdir(mode=0o700)
+    os.link(os.path.join(server.data_dir, "root.key"), restored / "root.key")
+    assert "restored" in swiftkms("admin", "restore", "--from", backup, "--data-dir", str(restored)).stdout
+    out = swiftkms("admin", "restore", "--from", backup, "--data-dir", str(restored), check=False)
+    assert out.returncode != 0 and "exists" in out.stderr
+    assert "OK:" in swiftkms("audit", "verify", "--data-dir", str(restored)).stdout
+    copy = Server(restored).start()
+    try:
+        kms = copy.client()
+        for n, (key_id, blob) in enumerate(before):
+            assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == f"before {n}"
+            assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"before %d" % n
+        assert len(kms.list_keys(Limit=1000)["Keys"]) == manifest["counts"]["kms_key"]
+    finally:
+        copy.stop()
+
+    # A damaged file is refused.
+    data = bytearray(open(backup, "rb").read())
+    data[-100] ^= 1
+    (tmp_path / "damaged").write_bytes(bytes(data))
+    out = swiftkms("admin", "verify-backup", str(tmp_path / "damaged"), check=False)
+    assert out.returncode != 0 and "SHA-256" in out.stderr
