@@ -10,7 +10,7 @@ extension Admin {
             commandName: "create-tls-certificate",
             abstract: "Make a TLS certificate for trying out `serve --tls-certificate`, signed by a CA made for it.",
             discussion: """
-                Writes, in --out-dir: tls-ca.pem (the CA certificate: give it to clients, e.g.
+                Writes, in --out-dir (created, mode 0700, if absent): tls-ca.pem (the CA certificate: give it to clients, e.g.
                 aws --ca-bundle or AWS_CA_BUNDLE), tls-certificate.pem (the server's certificate, for
                 the given host names and IP addresses) and tls-key.pem (its P-256 private key, mode
                 0600). The CA's private key is never written: the CA can sign nothing else. Refuses to
@@ -27,6 +27,7 @@ extension Admin {
         }
 
         func run() async throws {
+            try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let files = ["tls-ca.pem", "tls-certificate.pem", "tls-key.pem"].map { outDir + "/" + $0 }
             for file in files where FileManager.default.fileExists(atPath: file) {
                 throw CommandFailure("\(file) exists; remove it or choose another --out-dir.")

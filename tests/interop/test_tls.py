@@ -22,7 +22,6 @@ from conftest import ACCESS_KEY, ACCOUNT, SECRET_KEY, Server, swiftkms
 
 def make_certificate(directory, *hostnames):
     """(certificate, key, CA) files made by `swiftkms admin create-tls-certificate`."""
-    os.makedirs(directory, exist_ok=True)
     args = []
     for name in hostnames or ("localhost", "127.0.0.1"):
         args += ["--hostname", name]
