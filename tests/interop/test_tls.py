@@ -120,6 +120,19 @@ def test_only_tls_1_2_and_1_3_with_forward_secret_aead_ciphers(tls_server):
             context.wrap_socket(raw, server_hostname="localhost")
 
 
+def test_a_handshake_never_finished_is_closed_at_the_idle_timeout(tmp_path):
+    """Before authentication nothing costly: a client that connects and never completes the
+    TLS handshake holds its connection only for --idle-timeout."""
+    server = Server(tmp_path / "data", args=["--idle-timeout", "2"], tls=make_certificate(tmp_path / "certs")).start()
+    try:
+        for opening in (b"", b"\x16\x03\x01\x00\x05\x01\x00"):  # nothing; a ClientHello cut short
+            with socket.create_connection(("127.0.0.1", server.port), timeout=20) as raw:
+                raw.sendall(opening)
+                assert raw.recv(16) == b""  # closed by the server, long before the socket's 20 s timeout
+    finally:
+        server.stop()
+
+
 def test_secure_transport_is_true_over_tls_only(tls_server, tmp_path):
     """A key policy that denies requests not made over TLS: the TLS server allows them, a
     plain HTTP server (same policy) refuses them."""
