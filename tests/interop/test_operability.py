@@ -142,7 +142,7 @@ def test_sigterm_under_load_answers_every_accepted_request_and_checkpoints(tmp_p
                 key_id = kms.create_key()["KeyMetadata"]["KeyId"]
                 with lock:
                     created_ids.append(key_id)
-                blob = kms.encrypt(KeyId=key_id, Plaintext=key_id.encode())["CiphertextBlob"]
+                blob = kms.encrypt(KeyId=key_id, Plaintext=b"answered before SIGTERM")["CiphertextBlob"]
             except Exception as error:  # noqa: BLE001 - checked below
                 with lock:
                     failures.append(error)
@@ -174,7 +174,7 @@ def test_sigterm_under_load_answers_every_accepted_request_and_checkpoints(tmp_p
         for key_id in created_ids:
             assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Enabled"]
         for key_id, blob in acknowledged:
-            assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == key_id.encode()
+            assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"answered before SIGTERM"
     finally:
         server.stop()
     out = swiftkms("audit", "verify", "--data-dir", server.data_dir)
