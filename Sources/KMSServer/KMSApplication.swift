@@ -84,8 +84,8 @@ public func buildRouter(
 
 /// Builds the HTTP application on `buildRouter`'s routes, over TLS when `configuration.tls` is
 /// set, with as services that stop with the server: the key deletion, imported material
-/// expiry, key rotation, authentication failure summary, key census and audit checkpoint
-/// jobs, and `jobs`.
+/// expiry, key rotation, authentication failure summary and audit checkpoint jobs, the key
+/// census with a metrics listener, and `jobs`.
 public func buildApplication(
     configuration: ServerConfiguration, service: KeyManagementService, credentials: Credentials, ledger: AuditLedger,
     jobs: [any Service] = [], readiness: Readiness = Readiness(), clock: any KMSClock = SystemClock(),
@@ -124,10 +124,6 @@ public func buildApplication(
             PeriodicJob(name: "authentication failure summary", interval: .seconds(60), logger: logger, readiness: readiness) {
                 try await api.flushAuthenticationFailures()
             },
-            PeriodicJob(name: "key census", interval: configuration.keyCensusInterval, logger: logger, readiness: readiness) {
-                let census = try await service.keyCensus()
-                censusGroups.withLock { $0 = ServerMetrics.recordKeys(census, previously: $0) }
-            },
             PeriodicJob(
                 name: "audit checkpoint", interval: configuration.checkpointInterval, logger: logger, readiness: readiness,
                 atShutdown: {
@@ -137,6 +133,15 @@ public func buildApplication(
                 }
             ) { try await ledger.checkpoint() },
         ]
+            // The census feeds `swiftkms_keys` only: without a metrics listener it would count for no one.
+            + (configuration.metricsAddress == nil
+                ? []
+                : [
+                    PeriodicJob(name: "key census", interval: configuration.keyCensusInterval, logger: logger, readiness: readiness) {
+                        let census = try await service.keyCensus()
+                        censusGroups.withLock { $0 = ServerMetrics.recordKeys(census, previously: $0) }
+                    }
+                ])
             + jobs + (configuration.tls.map { [TLSReloadOnHangup(credentials: $0, logger: logger)] } ?? []),
         logger: logger)
 }
