@@ -154,6 +154,7 @@ class Server:
         return ssl.create_default_context(cafile=self.tls[2]) if self.tls else None
 
     def start(self):
+        self.killed = False
         self.proc = subprocess.Popen(
             [BINARY, "serve", *store_args(self.data_dir), "--port", str(self.port), *self.args],
             env=self.env, stdout=open(self.stdout_path, "ab"), stderr=open(self.stderr_path, "ab"))
@@ -170,7 +171,9 @@ class Server:
         raise RuntimeError("server did not become healthy")
 
     def kill(self):
-        """SIGKILL: no shutdown code runs."""
+        """SIGKILL: no shutdown code runs. `killed` is set first: a client thread refused meanwhile
+        can't ask `proc.poll()`, which answers None while this thread is in `wait()`."""
+        self.killed = True
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 

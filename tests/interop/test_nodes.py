@@ -264,7 +264,7 @@ class Load:
                 key = kms.create_key()["KeyMetadata"]["KeyId"]
                 blob = kms.encrypt(KeyId=key, Plaintext=plaintext)["CiphertextBlob"]
             except Exception as error:
-                if node.proc.poll() is not None:
+                if node.killed or node.proc.poll() is not None:
                     return  # the node is gone; what it acknowledged is recorded
                 if not self.refusals_allowed:
                     raise
