@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdCore
+import KMSService
 import Logging
 import NIOCore
 import NIOSSL
@@ -40,7 +41,10 @@ public final class TLSCredentials: Sendable {
     ]
 
     private static func context(certificatePath: String, keyPath: String) throws(TLSCredentialsError) -> NIOSSLContext {
-        try refuseReadableByOthers(keyPath)
+        if let mode = OwnerOnlyFile.exposedMode(of: keyPath) {
+            throw TLSCredentialsError(
+                "The TLS private key \(keyPath) can be read by its group or others (mode \(String(mode, radix: 8))): chmod 600 it.")
+        }
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
             guard !chain.isEmpty else { throw TLSCredentialsError("\(certificatePath) holds no PEM certificate.") }
@@ -56,15 +60,6 @@ public final class TLSCredentials: Sendable {
         } catch {
             // NIOSSL's errors name the file's problem, never its contents.
             throw TLSCredentialsError("Could not load the TLS certificate \(certificatePath) and key \(keyPath): \(error).")
-        }
-    }
-
-    private static func refuseReadableByOthers(_ path: String) throws(TLSCredentialsError) {
-        var status = stat()
-        guard stat(path, &status) == 0 else { throw TLSCredentialsError("Could not read the TLS private key \(path).") }
-        guard status.st_mode & 0o077 == 0 else {
-            throw TLSCredentialsError(
-                "The TLS private key \(path) can be read by its group or others (mode \(String(status.st_mode & 0o777, radix: 8))): chmod 600 it.")
         }
     }
 }

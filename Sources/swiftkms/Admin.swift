@@ -15,11 +15,16 @@ struct Admin: AsyncParsableCommand {
             Backup.self, Restore.self, VerifyBackup.self,
         ])
 
-    /// Opens the data directory quietly (admin output is for the terminal, not logs).
-    static func credentials(_ data: DataDirectoryOptions) async throws -> Credentials {
+    /// The admin commands' logger: warnings only (their output is for the terminal, not logs).
+    static var quietLogger: Logger {
         var logger = Logger(label: "swiftkms.admin")
         logger.logLevel = .warning
-        let directory = try await DataDirectory(options: data, logger: logger)
+        return logger
+    }
+
+    /// Opens the data directory quietly.
+    static func credentials(_ data: DataDirectoryOptions) async throws -> Credentials {
+        let directory = try await DataDirectory(options: data, logger: quietLogger)
         return Credentials(store: directory.store, rootKey: directory.rootKey)
     }
 
@@ -142,8 +147,7 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "Region of the key") var region = "us-east-1"
 
         func run() async throws {
-            var logger = Logger(label: "swiftkms.admin")
-            logger.logLevel = .warning
+            let logger = Admin.quietLogger
             let directory = try await DataDirectory(options: data, logger: logger)
             let service = KeyManagementService(store: directory.store, rootKey: directory.rootKey, auditChain: "admin", logger: logger)
             let key = try await service.awsManagedKey(service: self.service, account: data.resolvedAccountID, region: region)

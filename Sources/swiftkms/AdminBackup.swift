@@ -97,8 +97,7 @@ extension Admin {
                 throw CommandFailure("--database-url: back PostgreSQL up with pg_basebackup or pg_dump; this command copies the SQLite store.")
             }
             guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) exists.") }
-            var logger = Logger(label: "swiftkms.admin")
-            logger.logLevel = .warning
+            let logger = Admin.quietLogger
             let directory = data.resolvedDataDir
             let rootKey = try DataDirectory.loadOrCreateRootKey(at: data.resolvedRootKeyFile, logger: logger, create: false)
             let createdAt = Date()
@@ -132,8 +131,7 @@ extension Admin {
         func run() async throws {
             guard try data.resolvedDatabaseURL == nil else { throw CommandFailure("restore writes a SQLite data directory; drop --database-url.") }
             let backup = try BackupFile(contentsOf: from)
-            var logger = Logger(label: "swiftkms.admin")
-            logger.logLevel = .warning
+            let logger = Admin.quietLogger
             let keyFile = data.resolvedRootKeyFile
             guard FileManager.default.fileExists(atPath: keyFile) else {
                 throw CommandFailure(
@@ -175,8 +173,7 @@ extension Admin {
 
         func run() async throws {
             let backup = try BackupFile(contentsOf: file)
-            var logger = Logger(label: "swiftkms.admin")
-            logger.logLevel = .warning
+            let logger = Admin.quietLogger
             if let rootKeyFile {
                 let rootKey = try DataDirectory.loadOrCreateRootKey(at: rootKeyFile, logger: logger, create: false)
                 guard rootKey.fingerprint == backup.manifest.rootKeyFingerprint else {

@@ -22,8 +22,7 @@ extension Admin {
         @Option(help: "The PostgreSQL database to fill: postgres://USER:PASSWORD@HOST[:PORT]/DATABASE[?sslmode=…]") var toDatabaseUrl: String
 
         func run() async throws {
-            var logger = Logger(label: "swiftkms.admin")
-            logger.logLevel = .warning
+            let logger = Admin.quietLogger
             let file = fromDataDir + "/swiftkms.sqlite3"
             guard FileManager.default.fileExists(atPath: file) else { throw CommandFailure("\(file) does not exist.") }
             let url: PostgresDatabaseURL

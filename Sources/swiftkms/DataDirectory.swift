@@ -66,8 +66,7 @@ struct DataDirectory {
             try writeOwnerOnly(file, bytes: encoded)
             logger.notice("created root key; back it up, every key is lost without it", metadata: ["path": "\(file)"])
         }
-        let mode = (try fm.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue ?? 0
-        guard mode & 0o077 == 0 else {
+        if let mode = OwnerOnlyFile.exposedMode(of: file) {
             throw CommandFailure("\(file) may be read by other users (mode \(String(mode, radix: 8))); run chmod 600 on it.")
         }
         // Read as bytes and wiped once used: a String's copy of the key could not be.
