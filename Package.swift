@@ -37,6 +37,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CPKCS11", pkgConfig: "p11-kit-1", providers: [.apt(["libp11-kit-dev"])]),
+        // PKCS#11 tokens (HSMs) through a module loaded at run time: custom key stores, the XKS proxy.
+        .target(name: "KMSHSM", dependencies: ["CPKCS11"], swiftSettings: strict),
         .target(name: "CBoringMLDSA", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "KMSCore",
@@ -111,6 +114,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "KMSHSMTests", dependencies: ["KMSHSM"], swiftSettings: strict),
         .testTarget(name: "KMSCoreTests", dependencies: ["KMSCore"], resources: [.copy("Resources")], swiftSettings: strict),
         .testTarget(name: "KMSProtocolTests", dependencies: ["KMSProtocol"], resources: [.copy("Resources")], swiftSettings: strict),
         .testTarget(
