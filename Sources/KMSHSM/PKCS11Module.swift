@@ -33,8 +33,21 @@ public final class PKCS11Module: @unchecked Sendable {
     let functions: UnsafeMutablePointer<CK_FUNCTION_LIST>
     public let path: String
 
-    /// Loads and initialises the module at `path`.
-    public init(path: String) throws(PKCS11Error) {
+    /// The module at `path`, loaded and initialised once for the process: PKCS#11 allows one
+    /// C_Initialize per process, and two racing ones left SoftHSM2 answering
+    /// CKR_CRYPTOKI_NOT_INITIALIZED to the loser.
+    public static func load(path: String) throws(PKCS11Error) -> PKCS11Module {
+        try loaded.withLock { (loaded: inout [String: PKCS11Module]) throws(PKCS11Error) -> PKCS11Module in
+            if let module = loaded[path] { return module }
+            let module = try PKCS11Module(path: path)
+            loaded[path] = module
+            return module
+        }
+    }
+
+    private static let loaded = Mutex<[String: PKCS11Module]>([:])
+
+    private init(path: String) throws(PKCS11Error) {
         self.path = path
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else { throw PKCS11Error(function: "dlopen", code: 0) }
         guard let symbol = dlsym(handle, "C_GetFunctionList") else { throw PKCS11Error(function: "dlsym(C_GetFunctionList)", code: 0) }

@@ -57,7 +57,7 @@ enum SoftHSM {
     /// another process does to its tokens once it is loaded.
     static func token() throws -> (module: PKCS11Module, slot: CK_SLOT_ID) {
         _ = directory
-        let module = try PKCS11Module(path: Self.module)
+        let module = try PKCS11Module.load(path: Self.module)
         return (
             module,
             try tokens.withLock { _ in try module.initializeFreeToken(label: "t-" + UUID().uuidString.prefix(8), soPIN: "1234", userPIN: pin) }
@@ -66,4 +66,37 @@ enum SoftHSM {
 
     /// One initialisation at a time: SoftHSM2 makes a new free slot after each.
     static let tokens = Mutex(())
+}
+
+/// The session pool: many concurrent callers on a few sessions, every one served.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: SoftHSM.module), "needs softhsm2 (scripts/setup installs it)"))
+struct PKCS11SessionPoolTests {
+    @Test func fiftyConcurrentCallersShareTwoSessions() async throws {
+        let token = try SoftHSM.token()
+        let pool = PKCS11SessionPool(module: token.module, slot: token.slot, pin: SoftHSM.pin, limit: 2)
+        let key = try await pool.withSession { session throws(PKCS11Error) in try session.generateAESKey(label: "pooled") }
+        let iv = [UInt8](repeating: 1, count: 12)
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for n in 0..<50 {
+                group.addTask {
+                    let message = Array("message \(n)".utf8)
+                    return try await pool.withSession { session throws(PKCS11Error) in
+                        let sealed = try session.encryptAESGCM(key: key, iv: iv, aad: [], plaintext: message)
+                        return try session.decryptAESGCM(key: key, iv: iv, aad: [], ciphertext: sealed) == message
+                    }
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == 50 && results.allSatisfy { $0 })
+    }
+
+    @Test func aWrongPinReachesTheCallerAndFreesItsPlace() async throws {
+        let token = try SoftHSM.token()
+        let pool = PKCS11SessionPool(module: token.module, slot: token.slot, pin: "0000", limit: 1)
+        for _ in 0..<3 {
+            let error = await #expect(throws: PKCS11Error.self) { _ = try await pool.withSession { _ throws(PKCS11Error) in 1 } }
+            #expect(error?.code == UInt(CKR_PIN_INCORRECT))
+        }
+    }
 }
