@@ -7,6 +7,7 @@ public struct KMSError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, CaseIterable {
         case accessDenied = "AccessDeniedException"
         case alreadyExists = "AlreadyExistsException"
+        case customKeyStoreInvalidState = "CustomKeyStoreInvalidStateException"
         case dependencyTimeout = "DependencyTimeoutException"
         case disabled = "DisabledException"
         case dryRunOperation = "DryRunOperationException"
