@@ -67,7 +67,7 @@ let package = Package(
         ),
         .target(
             name: "KMSService",
-            dependencies: ["KMSCore", "KMSStorage", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KMSCore", "KMSStorage", "KMSHSM", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "swiftkms",
             dependencies: [
-                "KMSServer", "KMSStorageSQLite", "KMSStoragePostgres", "KMSAuditExport",
+                "KMSServer", "KMSStorageSQLite", "KMSStoragePostgres", "KMSAuditExport", "KMSHSM",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -28,6 +28,12 @@ public struct KMSKey: Sendable, Equatable {
     /// `AWS` for an AWS managed key (alias `alias/aws/SERVICE`, made for a service); customers
     /// view and use those only through the service, and cannot change them.
     public var keyManager: KeyManager
+    /// The custom key store holding the key's material (`AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE`
+    /// origin); nil for other keys.
+    public var customKeyStoreID: String?
+    /// Not stored: whether the key's custom key store is connected, as the service found it when
+    /// it read the key. A key of a store that is not is `Unavailable` (see `displayedState`).
+    public var customKeyStoreConnected = true
     /// Incremented by every change; storage refuses a write based on a stale revision.
     public var revision: Int64
 
@@ -36,8 +42,9 @@ public struct KMSKey: Sendable, Equatable {
         usage: KeyUsage, spec: KeySpec, origin: KeyOrigin, state: KeyState,
         deletionDate: Date? = nil, pendingWindowInDays: Int? = nil, policy: String,
         currentMaterialVersion: UInt32 = 1, automaticRotation: AutomaticRotation? = nil, materialValidTo: Date? = nil, primaryRegion: String? = nil,
-        keyManager: KeyManager = .customer, revision: Int64 = 0
+        keyManager: KeyManager = .customer, customKeyStoreID: String? = nil, revision: Int64 = 0
     ) {
+        self.customKeyStoreID = customKeyStoreID
         self.id = id
         self.account = account
         self.region = region
@@ -65,6 +72,13 @@ public struct KMSKey: Sendable, Equatable {
         origin == .external ? ExpirationModel(validTo: materialValidTo) : nil
     }
     public var enabled: Bool { state == .enabled }
+
+    /// The state AWS reports and checks: `Unavailable` for an enabled or disabled key whose custom
+    /// key store is not connected; the stored state otherwise. Never stored itself: the key comes
+    /// back as it was when its store reconnects.
+    public var displayedState: KeyState {
+        customKeyStoreConnected || (state != .enabled && state != .disabled) ? state : .unavailable
+    }
 
     /// Whether this is a primary or replica of a multi-Region key (key ID `mrk-…`).
     public var isMultiRegion: Bool { primaryRegion != nil }

@@ -67,6 +67,9 @@ public enum KeyLifecycle {
         case enabled
         /// Any state but `PendingDeletion` and `PendingReplicaDeletion`.
         case notPendingDeletion
+        /// Any state but `PendingDeletion`, `PendingReplicaDeletion` and `Unavailable`: EnableKey
+        /// and DisableKey.
+        case available
         /// `Enabled` or `PendingImport`: ImportKeyMaterial.
         case importable
         /// `Enabled` or `PendingImport`, `DisabledException` when disabled: ReplicateKey.
@@ -80,7 +83,9 @@ public enum KeyLifecycle {
             .generateDataKeyPair, .generateDataKeyPairWithoutPlaintext, .sign, .verify, .generateMac, .verifyMac,
             .deriveSharedSecret, .getPublicKey, .createGrant, .rotateKeyOnDemand, .enableKeyRotation, .disableKeyRotation:
             .enabled
-        case .createAlias, .updateAlias, .tagResource, .untagResource, .updateKeyDescription, .enableKey, .disableKey,
+        case .enableKey, .disableKey:
+            .available
+        case .createAlias, .updateAlias, .tagResource, .untagResource, .updateKeyDescription,
             .scheduleKeyDeletion, .getParametersForImport, .updatePrimaryRegion:
             .notPendingDeletion
         case .importKeyMaterial:
@@ -89,15 +94,17 @@ public enum KeyLifecycle {
             .replicable
         case .cancelKeyDeletion, .createKey, .deleteAlias, .deleteImportedKeyMaterial, .describeKey, .generateRandom,
             .getKeyLastUsage, .getKeyPolicy, .getKeyRotationStatus, .listAliases, .listGrants, .listKeyPolicies,
-            .listKeyRotations, .listKeys, .listResourceTags, .listRetirableGrants, .putKeyPolicy, .retireGrant, .revokeGrant:
+            .listKeyRotations, .listKeys, .listResourceTags, .listRetirableGrants, .putKeyPolicy, .retireGrant, .revokeGrant,
+            .connectCustomKeyStore, .createCustomKeyStore, .deleteCustomKeyStore, .describeCustomKeyStores,
+            .disconnectCustomKeyStore, .updateCustomKeyStore:
             .none
         }
     }
 
     /// Refuses `action` on a key whose state does not allow it, with AWS's error for that
-    /// state: `DisabledException`, `KeyUnavailableException` or `KMSInvalidStateException`.
+    /// state (`displayedState`): `DisabledException` or `KMSInvalidStateException`.
     public static func check(_ action: KMSAction, on key: KMSKey) throws(KMSError) {
-        let state = key.state
+        let state = key.displayedState
         switch requirement(of: action) {
         case .none:
             return
@@ -107,11 +114,17 @@ public enum KeyLifecycle {
             case .disabled: throw KMSError(.disabled, "\(key.arn) is disabled.")
             case .pendingDeletion, .pendingReplicaDeletion: throw pendingDeletion(key)
             case .pendingImport: throw KMSError.invalidState("\(key.arn) is pending import.")
-            case .unavailable: throw KMSError(.keyUnavailable, "\(key.arn) is unavailable.")
+            case .unavailable:
+                throw KMSError.invalidState("\(key.arn) is unavailable: its custom key store \(key.customKeyStoreID ?? "") is not connected.")
             case .creating, .updating: throw KMSError.invalidState("\(key.arn) is \(state.rawValue.lowercased()).")
             }
         case .notPendingDeletion:
             if isPendingDeletion(state) { throw pendingDeletion(key) }
+        case .available:
+            if isPendingDeletion(state) { throw pendingDeletion(key) }
+            if state == .unavailable {
+                throw KMSError.invalidState("\(key.arn) is unavailable: connect its custom key store \(key.customKeyStoreID ?? "") first.")
+            }
         case .importable:
             guard state == .pendingImport || state == .enabled else {
                 throw KMSError.invalidState("\(key.arn) is \(state.rawValue); material can be imported into a key that is PendingImport or Enabled.")

@@ -100,6 +100,17 @@ public struct RootKey: Sendable {
         return String(decoding: raw, as: UTF8.self)
     }
 
+    /// Encrypts a custom key store's password (`KeyStorePassword`) for storage, bound to the store.
+    public func sealKeyStorePassword(_ password: String, storeID: String) throws(KMSError) -> [UInt8] {
+        try Self.seal(Array(password.utf8), key: credentialKey, binding: Array("key-store-password:\(storeID)".utf8))
+    }
+
+    public func openKeyStorePassword(_ sealed: [UInt8], storeID: String) throws(KMSError) -> String {
+        var raw = try Self.open(sealed, key: credentialKey, binding: Array("key-store-password:\(storeID)".utf8))
+        defer { Zeroize.wipe(&raw) }
+        return String(decoding: raw, as: UTF8.self)
+    }
+
     /// `KeyMaterialId` of imported material: HMAC-SHA-256 under a root-derived key of the key
     /// ID and the material, in hex. The same material imported again into the same key gets
     /// the same ID (that is how a reimport is recognized), and the ID reveals nothing about

@@ -9,6 +9,12 @@ public struct PKCS11Error: Error, CustomStringConvertible, Equatable {
 
     public var description: String { "\(function) failed: \(Self.name(of: code))" }
 
+    /// Whether the token, its device or the session is gone (not a refusal of this one call).
+    public var meansTokenGone: Bool {
+        [CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT, CKR_DEVICE_ERROR, CKR_SLOT_ID_INVALID, CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED]
+            .map { UInt($0) }.contains(code)
+    }
+
     static func name(of code: UInt) -> String {
         switch code {
         case UInt(CKR_PIN_INCORRECT): "CKR_PIN_INCORRECT"
@@ -20,6 +26,8 @@ public struct PKCS11Error: Error, CustomStringConvertible, Equatable {
         case UInt(CKR_ATTRIBUTE_SENSITIVE): "CKR_ATTRIBUTE_SENSITIVE"
         case UInt(CKR_KEY_UNEXTRACTABLE): "CKR_KEY_UNEXTRACTABLE"
         case UInt(CKR_MECHANISM_INVALID): "CKR_MECHANISM_INVALID"
+        case UInt(CKR_USER_PIN_NOT_INITIALIZED): "CKR_USER_PIN_NOT_INITIALIZED"
+        case UInt(CKR_GENERAL_ERROR): "CKR_GENERAL_ERROR"
         default: "CKR 0x" + String(code, radix: 16)
         }
     }

@@ -26,6 +26,20 @@ public final class PKCS11Session: @unchecked Sendable {
 
     deinit { _ = module.functions.pointee.C_CloseSession(handle) }
 
+    /// Checks `pin` against the token: logs the token out first, since a login made by any
+    /// session of this process would otherwise let `C_Login` answer CKR_USER_ALREADY_LOGGED_IN
+    /// without looking at the PIN. (Sessions of pools on that token then log in again.)
+    public static func verifyPIN(module: PKCS11Module, slot: CK_SLOT_ID, pin: String) throws(PKCS11Error) {
+        var session: CK_SESSION_HANDLE = 0
+        let functions = module.functions.pointee
+        try PKCS11Module.check("C_OpenSession", functions.C_OpenSession(slot, CK_FLAGS(CKF_SERIAL_SESSION | CKF_RW_SESSION), nil, nil, &session))
+        defer { _ = functions.C_CloseSession(session) }
+        _ = functions.C_Logout(session)
+        var pinBytes = Array(pin.utf8)
+        defer { for i in pinBytes.indices { pinBytes[i] = 0 } }
+        try PKCS11Module.check("C_Login", functions.C_Login(session, CK_USER_TYPE(CKU_USER), &pinBytes, CK_ULONG(pinBytes.count)))
+    }
+
     /// Generates a token AES-256 key that never leaves the token: sensitive, not extractable,
     /// usable only to encrypt and decrypt, labelled `label`.
     public func generateAESKey(label: String) throws(PKCS11Error) -> CK_OBJECT_HANDLE {
@@ -108,6 +122,18 @@ public final class PKCS11Session: @unchecked Sendable {
         }
         try PKCS11Module.check(name, result)
         return Array(output.prefix(Int(outputLength)))
+    }
+
+    /// `count` bytes from the token's random number generator.
+    public func generateRandom(count: Int) throws(PKCS11Error) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        try PKCS11Module.check("C_GenerateRandom", module.functions.pointee.C_GenerateRandom(handle, &bytes, CK_ULONG(count)))
+        return bytes
+    }
+
+    /// Destroys a token object (a key whose KMS key was deleted).
+    public func destroy(_ object: CK_OBJECT_HANDLE) throws(PKCS11Error) {
+        try PKCS11Module.check("C_DestroyObject", module.functions.pointee.C_DestroyObject(handle, object))
     }
 
     /// Whether a key's attribute is CK_TRUE (`CKA_SENSITIVE`, `CKA_EXTRACTABLE`, …).

@@ -43,9 +43,10 @@ extension KeyManagementService {
                 throw KMSError.aliasNotFound(ResourceName.aliasARN(region: context.region, account: account, aliasName: name))
             }
         }
-        guard let key = try await store.key(id: keyID, region: context.region),
+        guard var key = try await store.key(id: keyID, region: context.region),
             key.account == account, key.region == context.region
         else { throw KMSError.keyNotFound(ResourceName.keyARN(region: context.region, account: account, keyID: keyID)) }
+        try await noteStoreConnection(&key)
         context.audit.noteKey(key)
         return key
     }
@@ -125,6 +126,7 @@ extension KeyManagementService {
 
     /// Encrypts with a symmetric key's current material version.
     func seal(_ plaintext: some DataProtocol, under key: KMSKey, context: EncryptionContext) async throws(KMSError) -> [UInt8] {
+        if key.customKeyStoreID != nil { return try await sealInHSM(Array(plaintext), under: key, context: context) }
         let material = try await currentMaterial(of: key, as: SymmetricKeyMaterial.self)
         return try material.encrypt(
             plaintext, context: context, account: key.account, keyID: key.id,
@@ -145,6 +147,7 @@ extension KeyManagementService {
     func setEnabledState(_ event: KeyLifecycle.Event, keyID: String, _ context: RequestContext, action: KMSAction) async throws(KMSError) {
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action), key: key)
+            if key.displayedState == .unavailable { try KeyLifecycle.check(action, on: key) }
             let state = try KeyLifecycle.state(after: event, of: key)
             guard key.state != state else { return ([], ()) }
             var updated = key

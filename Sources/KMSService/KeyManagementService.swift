@@ -27,6 +27,8 @@ public final class KeyManagementService: Sendable {
     private let materialCache = BoundedCache<String, (material: any KeyMaterial, materialID: String)>(limit: 100_000)
     /// Parsed key policies by their text: keys created without a policy share one document.
     let policyCache = BoundedCache<String, PolicyDocument>(limit: 10_000)
+    /// This process's sessions on the HSM tokens of CloudHSM key stores.
+    let hsm = HSMConnections()
 
     /// Resource quotas, AWS's defaults unless configured.
     public struct Quotas: Sendable {

@@ -129,6 +129,18 @@ struct ServiceStore: Sendable {
     func keys(withPolicyMentioning text: String) async throws(KMSError) -> [KMSKey] {
         try await read { () throws(StoreError) in try await base.keys(withPolicyMentioning: text) }
     }
+    func customKeyStore(id: String) async throws(KMSError) -> CustomKeyStore? {
+        try await read { () throws(StoreError) in try await base.customKeyStore(id: id) }
+    }
+    func customKeyStores(account: String, region: String) async throws(KMSError) -> [CustomKeyStore] {
+        try await read { () throws(StoreError) in try await base.customKeyStores(account: account, region: region) }
+    }
+    func keyCount(customKeyStoreID: String) async throws(KMSError) -> Int {
+        try await read { () throws(StoreError) in try await base.keyCount(customKeyStoreID: customKeyStoreID) }
+    }
+    func hsmCluster(id: String) async throws(KMSError) -> HSMCluster? {
+        try await read { () throws(StoreError) in try await base.hsmCluster(id: id) }
+    }
     func keyMaterial(keyID: String, region: String, version: UInt32) async throws(KMSError) -> KeyMaterialRecord? {
         try await read { () throws(StoreError) in try await base.keyMaterial(keyID: keyID, region: region, version: version) }
     }

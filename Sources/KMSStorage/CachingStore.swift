@@ -35,6 +35,7 @@ public final class CachingStore: Store {
         var keyTags: [KeyRef: [Tag]] = [:]
         var grants: [GrantsRef: [Grant]] = [:]
         var keyCounts: [String: (count: Int, readAt: ContinuousClock.Instant)] = [:]
+        var customKeyStores: [String: CustomKeyStore] = [:]
 
         mutating func clear(generation: Int64) {
             self = State()
@@ -91,6 +92,11 @@ public final class CachingStore: Store {
 
     public func key(id: String, region: String) async throws(StoreError) -> KMSKey? {
         try await cached(.key, \.keys, KeyRef(id: id, region: region)) { () throws(StoreError) in try await base.key(id: id, region: region) }
+    }
+
+    /// Read by every request on a key in a custom key store (is it connected?).
+    public func customKeyStore(id: String) async throws(StoreError) -> CustomKeyStore? {
+        try await cached(.customKeyStore, \.customKeyStores, id) { () throws(StoreError) in try await base.customKeyStore(id: id) }
     }
 
     public func alias(account: String, region: String, name: String) async throws(StoreError) -> Alias? {
@@ -228,4 +234,10 @@ public final class CachingStore: Store {
     public func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint] { try await base.auditCheckpoints() }
     public func lastAuditCheckpoint() async throws(StoreError) -> SignedAuditCheckpoint? { try await base.lastAuditCheckpoint() }
     public func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])? { try await base.auditSigningKey() }
+    public func customKeyStores(account: String, region: String) async throws(StoreError) -> [CustomKeyStore] {
+        try await base.customKeyStores(account: account, region: region)
+    }
+    public func keyCount(customKeyStoreID: String) async throws(StoreError) -> Int { try await base.keyCount(customKeyStoreID: customKeyStoreID) }
+    public func hsmCluster(id: String) async throws(StoreError) -> HSMCluster? { try await base.hsmCluster(id: id) }
+    public func hsmClusters() async throws(StoreError) -> [HSMCluster] { try await base.hsmClusters() }
 }

@@ -95,6 +95,15 @@ public enum Mutation: Sendable {
     /// Deletes, in each named chain, the events from its start through the given sequence
     /// number, and moves the chain's base past them, so that what remains still verifies.
     case pruneAuditEvents(through: [String: Int64])
+    /// `StoreError.alreadyExists` when the name is taken in the store's account and region.
+    case insertCustomKeyStore(CustomKeyStore)
+    /// Replaces the store's row. The given `revision` must be the stored one (else
+    /// `StoreError.conflict`); `StoreError.alreadyExists` when a new name is taken.
+    case updateCustomKeyStore(CustomKeyStore)
+    /// `revision` must be the stored one (else `StoreError.conflict`).
+    case deleteCustomKeyStore(id: String, revision: Int64)
+    /// `StoreError.alreadyExists` when that module's token is registered already.
+    case insertHSMCluster(HSMCluster)
     /// Takes the lease of a job that one process at a time may run (audit retention), for
     /// `holder` until `until`: `StoreError.conflict` while another holder's lease has not
     /// ended by `now`. The holder may renew its own.
@@ -115,10 +124,12 @@ extension Mutation {
     public var changesStoredRows: Bool {
         switch self {
         case .insertKey, .insertKeyMaterial, .insertImportParameters, .deleteImportParameters, .insertAlias, .insertPrincipal,
-            .insertAccessKey, .appendAuditEvent, .insertAuditCheckpoint, .insertAuditSigningKey, .pruneAuditEvents, .takeJobLease:
+            .insertAccessKey, .appendAuditEvent, .insertAuditCheckpoint, .insertAuditSigningKey, .pruneAuditEvents, .takeJobLease,
+            .insertCustomKeyStore, .insertHSMCluster:
             false
         case .updateKey, .deleteKey, .replaceKeyMaterial, .updateAlias, .deleteAlias, .putTags, .removeTags, .deleteAccessKey,
-            .deletePrincipal, .putIdentityPolicy, .deleteIdentityPolicy, .putPrincipalTags, .removePrincipalTags, .insertGrant, .deleteGrant:
+            .deletePrincipal, .putIdentityPolicy, .deleteIdentityPolicy, .putPrincipalTags, .removePrincipalTags, .insertGrant, .deleteGrant,
+            .updateCustomKeyStore, .deleteCustomKeyStore:
             true
         }
     }
@@ -278,6 +289,14 @@ public protocol Store: Sendable {
     /// The newest checkpoint (what the next one links to), without reading the others.
     func lastAuditCheckpoint() async throws(StoreError) -> SignedAuditCheckpoint?
     func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])?
+
+    func customKeyStore(id: String) async throws(StoreError) -> CustomKeyStore?
+    /// The account's custom key stores in the region, oldest first.
+    func customKeyStores(account: String, region: String) async throws(StoreError) -> [CustomKeyStore]
+    /// How many keys (of any state) a custom key store holds.
+    func keyCount(customKeyStoreID: String) async throws(StoreError) -> Int
+    func hsmCluster(id: String) async throws(StoreError) -> HSMCluster?
+    func hsmClusters() async throws(StoreError) -> [HSMCluster]
 }
 
 extension Store {

@@ -18,7 +18,7 @@ enum StoreMetrics {
 
     enum CacheKind: String, CaseIterable {
         case key, alias, accessKey = "access_key", principal, identityPolicies = "identity_policies", principalTags = "principal_tags"
-        case keyTags = "key_tags", grants, keyCount = "key_count"
+        case keyTags = "key_tags", grants, keyCount = "key_count", customKeyStore = "custom_key_store"
     }
 
     private static let hits = Dictionary(

@@ -6,7 +6,7 @@ public enum StoreRows {
     /// The tables copied, parents before the rows that refer to them. What each store derives
     /// (the change generation, SQLite's key counts) is not copied.
     public static let tables = [
-        "kms_key", "key_material", "import_parameters", "alias", "key_tag", "key_grant",
+        "hsm_cluster", "custom_key_store", "kms_key", "key_material", "import_parameters", "alias", "key_tag", "key_grant",
         "principal", "access_key", "identity_policy", "principal_tag",
         "audit_signing_key", "audit_chain", "audit_event", "audit_resource", "audit_checkpoint",
     ]

@@ -54,6 +54,32 @@ extension PostgresStore {
             guard count == 1 else { throw StoreError.notFound }
         case .deleteImportParameters(let date):
             try await run("DELETE FROM import_parameters WHERE valid_to_ms <= \(date.millis)")
+        case .insertCustomKeyStore(let c):
+            try await run(
+                """
+                INSERT INTO custom_key_store (id, account, region, name, type, creation_ms, connection_state, connection_error, cluster_id,
+                    trust_anchor, sealed_password, revision)
+                VALUES (\(c.id), \(c.account), \(c.region), \(c.name), \(c.type.rawValue), \(c.creationDate.millis), \(c.connectionState.rawValue),
+                    \(c.connectionErrorCode?.rawValue), \(c.cloudHSMClusterID), \(c.trustAnchorCertificate), \(Data(c.sealedPassword)), \(c.revision))
+                """)
+        case .updateCustomKeyStore(let c):
+            let count = try await touched(
+                """
+                UPDATE custom_key_store SET name = \(c.name), connection_state = \(c.connectionState.rawValue),
+                    connection_error = \(c.connectionErrorCode?.rawValue), cluster_id = \(c.cloudHSMClusterID),
+                    trust_anchor = \(c.trustAnchorCertificate), sealed_password = \(Data(c.sealedPassword)), revision = revision + 1
+                WHERE id = \(c.id) AND revision = \(c.revision) RETURNING 1
+                """)
+            guard count == 1 else { throw StoreError.conflict }
+        case .deleteCustomKeyStore(let id, let revision):
+            let count = try await touched("DELETE FROM custom_key_store WHERE id = \(id) AND revision = \(revision) RETURNING 1")
+            guard count == 1 else { throw StoreError.conflict }
+        case .insertHSMCluster(let h):
+            try await run(
+                """
+                INSERT INTO hsm_cluster (id, module_path, token_label, trust_anchor, creation_ms)
+                VALUES (\(h.id), \(h.modulePath), \(h.tokenLabel), \(h.trustAnchorCertificate), \(h.creationDate.millis))
+                """)
         case .updateAlias(let a):
             let count = try await touched(
                 """

@@ -243,6 +243,30 @@ extension PostgresStore {
         }.first
     }
 
+    // MARK: Custom key stores
+
+    public func customKeyStore(id: String) async throws(StoreError) -> CustomKeyStore? {
+        try await decode(rows("SELECT * FROM custom_key_store WHERE id = \(id)"), Self.customKeyStore).first
+    }
+
+    public func customKeyStores(account: String, region: String) async throws(StoreError) -> [CustomKeyStore] {
+        try await decode(
+            rows("SELECT * FROM custom_key_store WHERE account = \(account) AND region = \(region) ORDER BY creation_ms, id"), Self.customKeyStore)
+    }
+
+    public func keyCount(customKeyStoreID: String) async throws(StoreError) -> Int {
+        try await decode(rows("SELECT COUNT(*) FROM kms_key WHERE custom_key_store_id = \(customKeyStoreID)")) { try Int($0.decode(Int64.self)) }
+            .first ?? 0
+    }
+
+    public func hsmCluster(id: String) async throws(StoreError) -> HSMCluster? {
+        try await decode(rows("SELECT * FROM hsm_cluster WHERE id = \(id)"), Self.hsmCluster).first
+    }
+
+    public func hsmClusters() async throws(StoreError) -> [HSMCluster] {
+        try await decode(rows("SELECT * FROM hsm_cluster ORDER BY creation_ms, id"), Self.hsmCluster)
+    }
+
     // MARK: Rows
 
     /// Decodes every row; a row that does not decode is damage to the database (`unavailable`, logged).
@@ -272,7 +296,29 @@ extension PostgresStore {
             currentMaterialVersion: UInt32(try r["current_material_version"].decode(Int64.self)),
             automaticRotation: period.flatMap { days in next.map { AutomaticRotation(periodInDays: days, nextDate: Date(millis: $0)) } },
             materialValidTo: try r["material_valid_to_ms"].decode(Int64?.self).map(Date.init(millis:)),
-            primaryRegion: try r["primary_region"].decode(String?.self), keyManager: manager, revision: try r["revision"].decode(Int64.self))
+            primaryRegion: try r["primary_region"].decode(String?.self), keyManager: manager,
+            customKeyStoreID: try r["custom_key_store_id"].decode(String?.self), revision: try r["revision"].decode(Int64.self))
+    }
+
+    static func customKeyStore(_ row: PostgresRow) throws -> CustomKeyStore {
+        let r = row.makeRandomAccess()
+        guard let type = CustomKeyStoreType(rawValue: try r["type"].decode(String.self)),
+            let state = ConnectionState(rawValue: try r["connection_state"].decode(String.self))
+        else { throw StoreError.unavailable }
+        return CustomKeyStore(
+            id: try r["id"].decode(String.self), account: try r["account"].decode(String.self), region: try r["region"].decode(String.self),
+            name: try r["name"].decode(String.self), type: type, creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)),
+            connectionState: state, connectionErrorCode: try r["connection_error"].decode(String?.self).flatMap(ConnectionErrorCode.init(rawValue:)),
+            cloudHSMClusterID: try r["cluster_id"].decode(String?.self), trustAnchorCertificate: try r["trust_anchor"].decode(String?.self),
+            sealedPassword: Array(try r["sealed_password"].decode(Data.self)), revision: try r["revision"].decode(Int64.self))
+    }
+
+    static func hsmCluster(_ row: PostgresRow) throws -> HSMCluster {
+        let r = row.makeRandomAccess()
+        return HSMCluster(
+            id: try r["id"].decode(String.self), modulePath: try r["module_path"].decode(String.self),
+            tokenLabel: try r["token_label"].decode(String.self), trustAnchorCertificate: try r["trust_anchor"].decode(String.self),
+            creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)))
     }
 
     static func keyMaterial(_ row: PostgresRow) throws -> KeyMaterialRecord {

@@ -28,14 +28,24 @@ extension SQLiteStore {
         """
     }
 
+    /// The columns of `custom_key_store` an update replaces, in the order of `customKeyStoreValues`.
+    private static let customKeyStoreColumns: SQL = "name, connection_state, connection_error, cluster_id, trust_anchor, sealed_password"
+
+    private static func customKeyStoreValues(_ c: CustomKeyStore) -> SQL {
+        """
+        \(c.name), \(c.connectionState.rawValue), \(c.connectionErrorCode?.rawValue), \(c.cloudHSMClusterID), \(c.trustAnchorCertificate),
+        \(Data(c.sealedPassword))
+        """
+    }
+
     static func apply(_ mutation: Mutation, _ heads: inout AuditChainHeads, _ db: Database) throws {
         switch mutation {
         case .insertKey(let key):
             try db.cachedStatement(
                 literal: """
-                    INSERT INTO kms_key (id, account, region, creation_ms, key_manager, revision, \(keyColumns))
-                    VALUES (\(key.id), \(key.account), \(key.region), \(key.creationDate.millis), \(key.keyManager.rawValue), \(key.revision),
-                            \(keyValues(key)))
+                    INSERT INTO kms_key (id, account, region, creation_ms, key_manager, custom_key_store_id, revision, \(keyColumns))
+                    VALUES (\(key.id), \(key.account), \(key.region), \(key.creationDate.millis), \(key.keyManager.rawValue),
+                            \(key.customKeyStoreID), \(key.revision), \(keyValues(key)))
                     """
             ).execute()
         case .updateKey(let key):
@@ -182,6 +192,29 @@ extension SQLiteStore {
                     """
             ).execute(arguments: [job, holder, until.millis, now.millis])
             guard db.changesCount == 1 else { throw StoreError.conflict }
+        case .insertCustomKeyStore(let c):
+            try db.cachedStatement(
+                literal: """
+                    INSERT INTO custom_key_store (id, account, region, creation_ms, type, revision, \(customKeyStoreColumns))
+                    VALUES (\(c.id), \(c.account), \(c.region), \(c.creationDate.millis), \(c.type.rawValue), \(c.revision),
+                            \(customKeyStoreValues(c)))
+                    """
+            ).execute()
+        case .updateCustomKeyStore(let c):
+            try db.cachedStatement(
+                literal: """
+                    UPDATE custom_key_store SET (\(customKeyStoreColumns)) = (\(customKeyStoreValues(c))), revision = revision + 1
+                    WHERE id = \(c.id) AND revision = \(c.revision)
+                    """
+            ).execute()
+            guard db.changesCount == 1 else { throw StoreError.conflict }
+        case .deleteCustomKeyStore(let id, let revision):
+            try db.cachedStatement(sql: "DELETE FROM custom_key_store WHERE id = ? AND revision = ?").execute(arguments: [id, revision])
+            guard db.changesCount == 1 else { throw StoreError.conflict }
+        case .insertHSMCluster(let h):
+            try db.cachedStatement(
+                sql: "INSERT INTO hsm_cluster (id, module_path, token_label, trust_anchor, creation_ms) VALUES (?, ?, ?, ?, ?)"
+            ).execute(arguments: [h.id, h.modulePath, h.tokenLabel, h.trustAnchorCertificate, h.creationDate.millis])
         case .insertAuditSigningKey(let wrapped, let publicKey, let date):
             try db.cachedStatement(sql: "INSERT INTO audit_signing_key (id, wrapped, public_key, creation_ms) VALUES (1, ?, ?, ?)").execute(
                 arguments: [Data(wrapped), Data(publicKey), date.millis])

@@ -307,6 +307,40 @@ extension SQLiteStore {
         }
     }
 
+    // MARK: Custom key stores
+
+    public func customKeyStore(id: String) async throws(StoreError) -> CustomKeyStore? {
+        try await read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM custom_key_store WHERE id = ?"), arguments: [id]).map(Self.customKeyStore)
+        }
+    }
+
+    public func customKeyStores(account: String, region: String) async throws(StoreError) -> [CustomKeyStore] {
+        try await read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM custom_key_store WHERE account = ? AND region = ? ORDER BY creation_ms, id"),
+                arguments: [account, region]
+            ).map(Self.customKeyStore)
+        }
+    }
+
+    public func keyCount(customKeyStoreID: String) async throws(StoreError) -> Int {
+        try await read { db in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM kms_key WHERE custom_key_store_id = ?"), arguments: [customKeyStoreID])
+                ?? 0
+        }
+    }
+
+    public func hsmCluster(id: String) async throws(StoreError) -> HSMCluster? {
+        try await read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM hsm_cluster WHERE id = ?"), arguments: [id]).map(Self.hsmCluster)
+        }
+    }
+
+    public func hsmClusters() async throws(StoreError) -> [HSMCluster] {
+        try await read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM hsm_cluster ORDER BY creation_ms, id")).map(Self.hsmCluster) }
+    }
+
     // MARK: Rows
 
     /// Free text stored as UTF-8 bytes (`String.bytes`); rows written before v11 hold TEXT,
@@ -330,7 +364,25 @@ extension SQLiteStore {
             deletionDate: (row["deletion_ms"] as Int64?).map(Date.init(millis:)), pendingWindowInDays: row["pending_window_days"],
             policy: row["policy"], currentMaterialVersion: UInt32(row["current_material_version"] as Int64),
             automaticRotation: Self.automaticRotation(row), materialValidTo: (row["material_valid_to_ms"] as Int64?).map(Date.init(millis:)),
-            primaryRegion: row["primary_region"], keyManager: manager, revision: row["revision"])
+            primaryRegion: row["primary_region"], keyManager: manager, customKeyStoreID: row["custom_key_store_id"], revision: row["revision"])
+    }
+
+    static func customKeyStore(_ row: Row) throws -> CustomKeyStore {
+        guard let type = CustomKeyStoreType(rawValue: row["type"]), let state = ConnectionState(rawValue: row["connection_state"]) else {
+            throw StoreError.unavailable
+        }
+        return CustomKeyStore(
+            id: row["id"], account: row["account"], region: row["region"], name: row["name"], type: type,
+            creationDate: Date(millis: row["creation_ms"]), connectionState: state,
+            connectionErrorCode: (row["connection_error"] as String?).flatMap(ConnectionErrorCode.init(rawValue:)),
+            cloudHSMClusterID: row["cluster_id"], trustAnchorCertificate: row["trust_anchor"],
+            sealedPassword: Array(row["sealed_password"] as Data), revision: row["revision"])
+    }
+
+    static func hsmCluster(_ row: Row) -> HSMCluster {
+        HSMCluster(
+            id: row["id"], modulePath: row["module_path"], tokenLabel: row["token_label"], trustAnchorCertificate: row["trust_anchor"],
+            creationDate: Date(millis: row["creation_ms"]))
     }
 
     static func automaticRotation(_ row: Row) -> AutomaticRotation? {

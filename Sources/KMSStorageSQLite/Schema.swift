@@ -351,6 +351,24 @@ enum Schema {
         migrator.registerMigration("v12") { db in
             try db.execute(sql: "CREATE TABLE job_lease (job TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms INTEGER NOT NULL)")
         }
+        // Custom key stores, the HSM tokens CloudHSM key stores name, and the keys they hold.
+        migrator.registerMigration("v13") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE hsm_cluster (
+                        id TEXT PRIMARY KEY, module_path TEXT NOT NULL, token_label TEXT NOT NULL,
+                        trust_anchor TEXT NOT NULL, creation_ms INTEGER NOT NULL, UNIQUE (module_path, token_label)
+                    );
+                    CREATE TABLE custom_key_store (
+                        id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+                        creation_ms INTEGER NOT NULL, connection_state TEXT NOT NULL, connection_error TEXT,
+                        cluster_id TEXT, trust_anchor TEXT, sealed_password BLOB NOT NULL, revision INTEGER NOT NULL,
+                        UNIQUE (account, region, name)
+                    );
+                    ALTER TABLE kms_key ADD COLUMN custom_key_store_id TEXT;
+                    CREATE INDEX kms_key_by_custom_key_store ON kms_key (custom_key_store_id) WHERE custom_key_store_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -38,6 +38,53 @@ public enum StoreConformance {
     }
 
     public static let checks: [Check] = [
+        Check(name: "custom key stores and HSM clusters round-trip; names are unique; keys are counted per store") { store in
+            let cluster = HSMCluster(
+                id: "cluster-abcdefghijk", modulePath: "/usr/lib/softhsm/libsofthsm2.so", tokenLabel: "t",
+                trustAnchorCertificate: "-----BEGIN CERTIFICATE-----", creationDate: Date(timeIntervalSince1970: 1_700_000_000.5))
+            try await store.commit([.insertHSMCluster(cluster)])
+            let clusters = try await store.hsmClusters()
+            try expect(try await store.hsmCluster(id: cluster.id) == cluster && clusters == [cluster], "cluster read back")
+            var sameToken = cluster
+            sameToken.id = "cluster-bcdefghijkl"
+            try await expectError(.alreadyExists) { try await store.commit([.insertHSMCluster(sameToken)]) }
+            let first = CustomKeyStore(
+                id: "cks-00000000000000001", account: "111122223333", region: "us-east-1", name: "hsm", type: .cloudHSM,
+                creationDate: Date(timeIntervalSince1970: 1_700_000_001.25), connectionState: .failed, connectionErrorCode: .invalidCredentials,
+                cloudHSMClusterID: cluster.id, trustAnchorCertificate: "pem", sealedPassword: [1, 2, 3])
+            var second = first
+            second.id = "cks-00000000000000002"
+            second.creationDate = Date(timeIntervalSince1970: 1_700_000_002)
+            second.name = "other"
+            var elsewhere = first
+            elsewhere.id = "cks-00000000000000003"
+            elsewhere.region = "eu-west-1"
+            try await store.commit([.insertCustomKeyStore(first), .insertCustomKeyStore(second), .insertCustomKeyStore(elsewhere)])
+            try expect(try await store.customKeyStore(id: first.id) == first, "store read back")
+            let listed = try await store.customKeyStores(account: "111122223333", region: "us-east-1").map(\.id)
+            try expect(listed == [first.id, second.id], "listed \(listed)")
+            var taken = second
+            taken.id = "cks-00000000000000004"
+            taken.name = "hsm"
+            try await expectError(.alreadyExists) { try await store.commit([.insertCustomKeyStore(taken)]) }
+            var connected = first
+            connected.connectionState = .connected
+            connected.connectionErrorCode = nil
+            connected.name = "renamed"
+            try await store.commit([.updateCustomKeyStore(connected)])
+            let stored = try await store.customKeyStore(id: first.id)
+            try expect(stored?.connectionState == .connected && stored?.connectionErrorCode == nil && stored?.revision == 1, "update")
+            try await expectError(.conflict) { try await store.commit([.updateCustomKeyStore(connected)]) }
+            var inStore = key()
+            inStore.origin = .awsCloudHSM
+            inStore.customKeyStoreID = first.id
+            try await store.commit([.insertKey(inStore), .insertKey(key())])
+            try expect(try await store.key(id: inStore.id, region: inStore.region)?.customKeyStoreID == first.id, "key's store")
+            try expect(try await store.keyCount(customKeyStoreID: first.id) == 1, "keys of the store")
+            try await expectError(.conflict) { try await store.commit([.deleteCustomKeyStore(id: second.id, revision: 5)]) }
+            try await store.commit([.deleteCustomKeyStore(id: second.id, revision: 0)])
+            try expect(try await store.customKeyStore(id: second.id) == nil, "deleted")
+        },
         Check(name: "keys round-trip with every field") { store in
             var key = key()
             key.state = .pendingDeletion

@@ -84,9 +84,10 @@ import Testing
         .none: [:],
         .enabled: [
             .disabled: .disabled, .pendingImport: .invalidState, .pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState,
-            .unavailable: .keyUnavailable, .creating: .invalidState, .updating: .invalidState,
+            .unavailable: .invalidState, .creating: .invalidState, .updating: .invalidState,
         ],
         .notPendingDeletion: [.pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState],
+        .available: [.pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState, .unavailable: .invalidState],
         .importable: [
             .disabled: .invalidState, .pendingDeletion: .invalidState, .pendingReplicaDeletion: .invalidState,
             .unavailable: .invalidState, .creating: .invalidState, .updating: .invalidState,

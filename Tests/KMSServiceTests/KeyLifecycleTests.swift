@@ -71,7 +71,12 @@ import Testing
         // SM2 is for China Regions only.
         #expect(await errorCode { _ = try await f.createKey(.init(keyUsage: .signVerify, keySpec: .sm2)) } == .unsupportedOperation)
         #expect(await errorCode { _ = try await f.createKey(.init(keyUsage: .keyAgreement, keySpec: .eccNistEdwards25519)) } == .validation)
-        #expect(await errorCode { _ = try await f.createKey(.init(origin: .awsCloudHSM)) } == .unsupportedOperation)
+        // AWS_CLOUDHSM needs a custom key store; a custom key store holds symmetric encryption keys only.
+        #expect(await errorCode { _ = try await f.createKey(.init(origin: .awsCloudHSM)) } == .validation)
+        #expect(
+            await errorCode { _ = try await f.createKey(.init(keyUsage: .signVerify, keySpec: .rsa2048, customKeyStoreID: "cks-00000000000000001")) }
+                == .unsupportedOperation)
+        #expect(await errorCode { _ = try await f.createKey(.init(customKeyStoreID: "cks-00000000000000001")) } == .customKeyStoreNotFound)
         #expect(await errorCode { _ = try await f.createKey(.init(policy: "not json")) } == .malformedPolicyDocument)
         #expect(await errorCode { _ = try await f.createKey(.init(tags: [Tag(key: "aws:x", value: "")])) } == .tag)
         #expect(try await f.service.listKeys(limit: nil, marker: nil, f.context).keys.isEmpty)

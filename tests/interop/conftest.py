@@ -100,7 +100,7 @@ DATA_DIRS = []
 SECRETS = set()
 SECRET_MEMBERS = ("Plaintext", "CiphertextBlob", "PrivateKeyPlaintext", "PrivateKeyCiphertextBlob", "SharedSecret",
                   "CiphertextForRecipient", "Message", "SecretAccessKey", "GrantToken", "SourceCiphertextBlob",
-                  "EncryptedKeyMaterial", "ImportToken")
+                  "EncryptedKeyMaterial", "ImportToken", "KeyStorePassword")
 
 
 def remember_secrets(params):

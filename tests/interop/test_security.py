@@ -373,7 +373,7 @@ def test_bodies_and_values_aws_refuses(server, kms):
         ("TrentService.ListGrants", json.dumps({"KeyId": key, "GranteePrincipal": "é"}).encode(), "ValidationException"),
         ("TrentService.CreateCustomKeyStore", b"{}", "ValidationException"),
         ("TrentService.ConnectCustomKeyStore", b'{"CustomKeyStoreId":""}', "ValidationException"),
-        ("TrentService.CreateCustomKeyStore", b'{"CustomKeyStoreName":"x"}', "UnsupportedOperationException"),
+        ("TrentService.CreateCustomKeyStore", b'{"CustomKeyStoreName":"x"}', "ValidationException"),
     ]
     for target, body, code in cases:
         status, _, out = server.raw(target, body)

@@ -26,17 +26,22 @@ struct KeyMetadata: Encodable {
     var multiRegion: Bool
     var multiRegionConfiguration: WireMultiRegionConfiguration?
     var currentKeyMaterialId: String?
+    var customKeyStoreId: String?
+    var cloudHsmClusterId: String?
 
     enum CodingKeys: String, CodingKey {
         case awsAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, validTo, expirationModel
         case pendingDeletionWindowInDays, origin, keyManager, customerMasterKeySpec, keySpec
         case encryptionAlgorithms, signingAlgorithms, keyAgreementAlgorithms, macAlgorithms, multiRegion, multiRegionConfiguration
-        case currentKeyMaterialId
+        case currentKeyMaterialId, customKeyStoreId, cloudHsmClusterId
     }
 
     /// - Parameter multiRegion: the key's configuration when it is a multi-Region key.
-    init(_ key: KMSKey, multiRegion configuration: MultiRegionConfiguration? = nil, currentMaterialID: String? = nil) {
+    init(
+        _ key: KMSKey, multiRegion configuration: MultiRegionConfiguration? = nil, currentMaterialID: String? = nil,
+        cloudHSMClusterID: String? = nil
+    ) {
         awsAccountId = key.account
         keyId = key.id
         arn = key.arn
@@ -44,7 +49,7 @@ struct KeyMetadata: Encodable {
         enabled = key.enabled
         description = key.description
         keyUsage = key.usage.rawValue
-        keyState = key.state.rawValue
+        keyState = key.displayedState.rawValue
         deletionDate = key.deletionDate
         pendingDeletionWindowInDays = key.pendingWindowInDays
         validTo = key.materialValidTo
@@ -60,12 +65,16 @@ struct KeyMetadata: Encodable {
         multiRegion = key.isMultiRegion
         multiRegionConfiguration = configuration.map(WireMultiRegionConfiguration.init)
         currentKeyMaterialId = currentMaterialID
+        customKeyStoreId = key.customKeyStoreID
+        cloudHsmClusterId = cloudHSMClusterID
     }
 
-    /// The metadata of `key`, with its multi-Region configuration and current material's ID.
+    /// The metadata of `key`, with its multi-Region configuration, current material's ID and
+    /// custom key store's cluster.
     static func of(_ key: KMSKey, _ service: KeyManagementService) async throws(KMSError) -> KeyMetadata {
         KeyMetadata(
-            key, multiRegion: try await service.multiRegionConfiguration(of: key), currentMaterialID: try await service.currentMaterialID(of: key))
+            key, multiRegion: try await service.multiRegionConfiguration(of: key), currentMaterialID: try await service.currentMaterialID(of: key),
+            cloudHSMClusterID: try await service.cloudHSMClusterID(of: key))
     }
 
     /// An algorithm list as AWS returns it: absent rather than empty.

@@ -61,10 +61,11 @@ extension KMSKey {
         var metadata: [String: JSONValue] = [
             "aWSAccountId": .string(account), "keyId": .string(id), "arn": .string(arn),
             "creationDate": .string(AuditTime.responseDate(creationDate)), "enabled": .bool(enabled),
-            "description": .string(description), "keyUsage": .string(usage.rawValue), "keyState": .string(state.rawValue),
+            "description": .string(description), "keyUsage": .string(usage.rawValue), "keyState": .string(displayedState.rawValue),
             "origin": .string(origin.rawValue), "keyManager": .string(keyManager.rawValue), "customerMasterKeySpec": .string(spec.rawValue),
             "keySpec": .string(spec.rawValue), "multiRegion": .bool(isMultiRegion),
         ]
+        if let customKeyStoreID { metadata["customKeyStoreId"] = .string(customKeyStoreID) }
         if let deletionDate { metadata["deletionDate"] = .string(AuditTime.responseDate(deletionDate)) }
         if let pendingWindowInDays { metadata["pendingDeletionWindowInDays"] = .number(Double(pendingWindowInDays)) }
         if let expirationModel { metadata["expirationModel"] = .string(expirationModel.rawValue) }

@@ -48,12 +48,13 @@ extension KeyManagementService {
             throw KMSError.validation("KeyUsage \(usage.rawValue) is not compatible with KeySpec \(spec.rawValue).")
         }
         try Self.requireOffered(spec, context, member: "KeySpec")
-        let origin = input.origin ?? .awsKMS
-        guard origin == .awsKMS || origin == .external else {
-            throw KMSError(.unsupportedOperation, "Origin \(origin.rawValue) is not supported by this server yet.")
-        }
-        if input.customKeyStoreID != nil || input.xksKeyID != nil {
-            throw KMSError(.unsupportedOperation, "Custom key stores are not supported by this server yet.")
+        let origin = try Self.origin(of: input)
+        let multiRegion = input.multiRegion == true
+        if origin == .awsCloudHSM {
+            guard spec == .symmetricDefault, usage == .encryptDecrypt else {
+                throw KMSError(.unsupportedOperation, "A custom key store holds only symmetric encryption keys (SYMMETRIC_DEFAULT).")
+            }
+            if multiRegion { throw KMSError(.unsupportedOperation, "Multi-Region keys cannot be created in a custom key store.") }
         }
         try Tag.validate(input.tags)
         guard input.tags.count <= Tag.maximumPerKey else {
@@ -62,21 +63,23 @@ extension KeyManagementService {
         var conditions = Self.requestTagConditions(input.tags)
         conditions["kms:KeySpec"] = [spec.rawValue]
         conditions["kms:KeyUsage"] = [usage.rawValue]
-        conditions["kms:KeyOrigin"] = [(input.origin ?? .awsKMS).rawValue]
+        conditions["kms:KeyOrigin"] = [origin.rawValue]
         conditions["kms:MultiRegion"] = [input.multiRegion == true ? "true" : "false"]
         conditions["kms:BypassPolicyLockoutSafetyCheck"] = [input.bypassPolicyLockoutSafetyCheck == true ? "true" : "false"]
         try await authorizeAccountAction(context, AccessRequest(.createKey, conditions: conditions))
 
+        let keyStore = try await input.customKeyStoreID.asyncFlatMap { id throws(KMSError) in try await customKeyStore(id: id, context) }
+        if let keyStore { _ = try CustomKeyStoreLifecycle.check(.createKey, in: keyStore.connectionState, store: keyStore.id) }
+
         let now = clock.now()
         // A key for imported material (EXTERNAL) has none until ImportKeyMaterial: version 0.
         // A multi-Region key's ID is `mrk-` and 32 hex digits; its replicas will share it.
-        let multiRegion = input.multiRegion == true
         var key = KMSKey(
             id: multiRegion ? "mrk-" + Hex.encode(SecureRandom.bytes(16)) : UUID.randomLowercased(), account: context.account, region: context.region,
             creationDate: now,
             description: input.description ?? "", usage: usage, spec: spec, origin: origin, state: KeyLifecycle.initialState(origin: origin),
             policy: Self.defaultPolicy(account: context.account), currentMaterialVersion: origin == .external ? 0 : 1,
-            primaryRegion: multiRegion ? context.region : nil)
+            primaryRegion: multiRegion ? context.region : nil, customKeyStoreID: keyStore?.id)
         if let policy = input.policy {
             key.policy = try await checkedPolicy(policy, for: key, context, bypassLockoutCheck: input.bypassPolicyLockoutSafetyCheck == true)
         }
@@ -101,13 +104,42 @@ extension KeyManagementService {
                     KeyMaterialRecord(keyID: key.id, region: key.region, version: 1, wrapped: wrapped, creationDate: now, materialID: materialID)))
         }
         if !input.tags.isEmpty { mutations.append(.putTags(keyID: key.id, region: key.region, tags: input.tags)) }
+        if let keyStore {
+            // The store's row rewritten as it was read: a Disconnect (or Delete) committed since
+            // makes this commit conflict, so that no key lands in a store that is no longer connected.
+            mutations.append(.updateCustomKeyStore(keyStore))
+            try await generateInHSM(key, keyStore)
+        }
         context.audit.noteKey(key)
         context.audit.setResponseElements(["keyMetadata": key.auditMetadata])
-        try await store.commit(mutations, recording: context)
+        do {
+            try await store.commit(mutations, recording: context)
+        } catch {
+            if keyStore != nil { await destroyInHSM(key) }
+            throw error
+        }
         // The response's CurrentKeyMaterialId and the key's first use then need no read of it.
         if let created { remember(created, materialID: materialID, of: key, version: 1) }
         logger.info("key created", metadata: ["keyId": "\(key.id)", "requestId": "\(context.requestID)"])
         return key
+    }
+
+    /// The key's origin: `Origin`, or the kind of the custom key store named. AWS_CLOUDHSM needs
+    /// a `CustomKeyStoreId`, and a `CustomKeyStoreId` needs its store's origin.
+    static func origin(of input: CreateKeyInput) throws(KMSError) -> KeyOrigin {
+        if input.xksKeyID != nil || input.origin == .externalKeyStore {
+            throw KMSError(.unsupportedOperation, "External key stores (Origin EXTERNAL_KEY_STORE) are not supported by this server yet.")
+        }
+        guard input.customKeyStoreID != nil else {
+            if input.origin == .awsCloudHSM {
+                throw KMSError.validation("CustomKeyStoreId is required when Origin is AWS_CLOUDHSM.")
+            }
+            return input.origin ?? .awsKMS
+        }
+        guard input.origin == nil || input.origin == .awsCloudHSM else {
+            throw KMSError.validation("Origin must be AWS_CLOUDHSM for a key in a CloudHSM key store.")
+        }
+        return .awsCloudHSM
     }
 
     /// SM2 exists only in China Regions; elsewhere AWS answers UnsupportedOperationException.

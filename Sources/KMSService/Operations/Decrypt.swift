@@ -70,13 +70,15 @@ extension KeyManagementService {
         } else {
             found = try await store.key(id: blob.keyID, region: context.region)
         }
-        guard let key = found, key.account == blob.account, key.region == context.region, key.spec == .symmetricDefault
+        guard var key = found, key.account == blob.account, key.region == context.region, key.spec == .symmetricDefault
         else { throw KMSError.invalidCiphertext }
+        try await noteStoreConnection(&key)
         try await authorize(context, access, key: key)
         return (key, blob)
     }
 
     func open(_ blob: SymmetricCiphertext, with key: KMSKey, context: EncryptionContext) async throws(KMSError) -> Data {
+        if key.customKeyStoreID != nil { return try await openInHSM(blob, with: key, context: context) }
         guard let material = try await material(of: key, version: blob.materialVersion, as: SymmetricKeyMaterial.self) else {
             throw KMSError.invalidCiphertext
         }

@@ -1,0 +1,131 @@
+import Foundation
+import KMSService
+
+/// The six custom key store operations on the wire.
+extension OperationHandler {
+    struct CustomKeyStoreIdRequest: Decodable {
+        var customKeyStoreId: String
+    }
+
+    struct XksProxyAuthenticationCredential: Decodable {
+        var accessKeyId: String
+        var rawSecretAccessKey: String
+    }
+
+    struct CreateCustomKeyStoreRequest: Decodable {
+        var customKeyStoreName: String
+        var customKeyStoreType: CustomKeyStoreType?
+        var cloudHsmClusterId: String?
+        var trustAnchorCertificate: String?
+        var keyStorePassword: String?
+        var xksProxyUriEndpoint: String?
+        var xksProxyUriPath: String?
+        var xksProxyVpcEndpointServiceName: String?
+        var xksProxyVpcEndpointServiceOwner: String?
+        var xksProxyAuthenticationCredential: XksProxyAuthenticationCredential?
+        var xksProxyConnectivity: String?
+
+        var namesXksProxy: Bool {
+            xksProxyUriEndpoint != nil || xksProxyUriPath != nil || xksProxyVpcEndpointServiceName != nil
+                || xksProxyVpcEndpointServiceOwner != nil || xksProxyAuthenticationCredential != nil || xksProxyConnectivity != nil
+        }
+    }
+
+    struct CreateCustomKeyStoreResponse: Encodable {
+        var customKeyStoreId: String
+    }
+
+    static let createCustomKeyStore = OperationHandler { (r: CreateCustomKeyStoreRequest, service, context) throws(KMSError) in
+        CreateCustomKeyStoreResponse(
+            customKeyStoreId: try await service.createCustomKeyStore(
+                .init(
+                    name: r.customKeyStoreName, type: r.customKeyStoreType, cloudHSMClusterID: r.cloudHsmClusterId,
+                    trustAnchorCertificate: r.trustAnchorCertificate, keyStorePassword: r.keyStorePassword, namesXksProxy: r.namesXksProxy),
+                context))
+    }
+
+    static let connectCustomKeyStore = OperationHandler { (r: CustomKeyStoreIdRequest, service, context) throws(KMSError) in
+        try await service.connectCustomKeyStore(id: r.customKeyStoreId, context)
+        return NoOutput()
+    }
+
+    static let disconnectCustomKeyStore = OperationHandler { (r: CustomKeyStoreIdRequest, service, context) throws(KMSError) in
+        try await service.disconnectCustomKeyStore(id: r.customKeyStoreId, context)
+        return NoOutput()
+    }
+
+    static let deleteCustomKeyStore = OperationHandler { (r: CustomKeyStoreIdRequest, service, context) throws(KMSError) in
+        try await service.deleteCustomKeyStore(id: r.customKeyStoreId, context)
+        return NoOutput()
+    }
+
+    struct UpdateCustomKeyStoreRequest: Decodable {
+        var customKeyStoreId: String
+        var newCustomKeyStoreName: String?
+        var keyStorePassword: String?
+        var cloudHsmClusterId: String?
+        var xksProxyUriEndpoint: String?
+        var xksProxyUriPath: String?
+        var xksProxyVpcEndpointServiceName: String?
+        var xksProxyVpcEndpointServiceOwner: String?
+        var xksProxyAuthenticationCredential: XksProxyAuthenticationCredential?
+        var xksProxyConnectivity: String?
+
+        var namesXksProxy: Bool {
+            xksProxyUriEndpoint != nil || xksProxyUriPath != nil || xksProxyVpcEndpointServiceName != nil
+                || xksProxyVpcEndpointServiceOwner != nil || xksProxyAuthenticationCredential != nil || xksProxyConnectivity != nil
+        }
+    }
+
+    static let updateCustomKeyStore = OperationHandler { (r: UpdateCustomKeyStoreRequest, service, context) throws(KMSError) in
+        try await service.updateCustomKeyStore(
+            .init(
+                id: r.customKeyStoreId, newName: r.newCustomKeyStoreName, keyStorePassword: r.keyStorePassword,
+                cloudHSMClusterID: r.cloudHsmClusterId, namesXksProxy: r.namesXksProxy),
+            context)
+        return NoOutput()
+    }
+
+    struct DescribeCustomKeyStoresRequest: Decodable {
+        var customKeyStoreId: String?
+        var customKeyStoreName: String?
+        var limit: Int?
+        var marker: String?
+    }
+
+    /// `CustomKeyStoresListEntry`: never the password.
+    struct CustomKeyStoresListEntry: Encodable {
+        var customKeyStoreId: String
+        var customKeyStoreName: String
+        var customKeyStoreType: String
+        var cloudHsmClusterId: String?
+        var trustAnchorCertificate: String?
+        var connectionState: String
+        var connectionErrorCode: String?
+        var creationDate: Date
+
+        init(_ store: CustomKeyStore) {
+            customKeyStoreId = store.id
+            customKeyStoreName = store.name
+            customKeyStoreType = store.type.rawValue
+            cloudHsmClusterId = store.cloudHSMClusterID
+            trustAnchorCertificate = store.trustAnchorCertificate
+            connectionState = store.connectionState.rawValue
+            connectionErrorCode = store.connectionErrorCode?.rawValue
+            creationDate = store.creationDate
+        }
+    }
+
+    struct DescribeCustomKeyStoresResponse: Encodable {
+        var customKeyStores: [CustomKeyStoresListEntry]
+        var nextMarker: String?
+        var truncated: Bool
+    }
+
+    static let describeCustomKeyStores = OperationHandler { (r: DescribeCustomKeyStoresRequest, service, context) throws(KMSError) in
+        let page = try await service.describeCustomKeyStores(
+            id: r.customKeyStoreId, name: r.customKeyStoreName, limit: r.limit, marker: r.marker, context)
+        return DescribeCustomKeyStoresResponse(
+            customKeyStores: page.stores.map(CustomKeyStoresListEntry.init), nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
+    }
+}

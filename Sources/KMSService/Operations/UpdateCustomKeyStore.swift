@@ -1,0 +1,71 @@
+import Foundation
+import KMSStorage
+
+extension KeyManagementService {
+    public struct UpdateCustomKeyStoreInput: Sendable {
+        public var id: String
+        public var newName: String?
+        public var keyStorePassword: String?
+        public var cloudHSMClusterID: String?
+        /// Whether any `XksProxy*` member was given.
+        public var namesXksProxy: Bool
+
+        public init(id: String, newName: String?, keyStorePassword: String?, cloudHSMClusterID: String?, namesXksProxy: Bool) {
+            self.id = id
+            self.newName = newName
+            self.keyStorePassword = keyStorePassword
+            self.cloudHSMClusterID = cloudHSMClusterID
+            self.namesXksProxy = namesXksProxy
+        }
+    }
+
+    /// Renames a custom key store (connected or disconnected), or, while it is disconnected,
+    /// changes its password or moves it to a related cluster: one registered over the same
+    /// token, which holds its keys (`CloudHsmClusterNotRelatedException` otherwise).
+    public func updateCustomKeyStore(_ input: UpdateCustomKeyStoreInput, _ context: RequestContext) async throws(KMSError) {
+        try await authorizeAccountAction(context, AccessRequest(.updateCustomKeyStore))
+        let changesConnection = input.keyStorePassword != nil || input.cloudHSMClusterID != nil
+        try await store.commitRetrying(recording: context) { () throws(KMSError) -> ServiceStore.Change<Void> in
+            let current = try await customKeyStore(id: input.id, context)
+            if input.namesXksProxy {
+                throw KMSError.validation("XksProxy parameters are valid only for custom key stores of type EXTERNAL_KEY_STORE.")
+            }
+            guard changesConnection || input.newName != nil else {
+                throw KMSError.validation("Specify at least one property of the custom key store to update.")
+            }
+            _ = try CustomKeyStoreLifecycle.check(changesConnection ? .update : .rename, in: current.connectionState, store: input.id)
+            var updated = current
+            if let newName = input.newName, newName != current.name {
+                let others = try await store.customKeyStores(account: context.account, region: context.region)
+                if others.contains(where: { $0.name == newName }) { throw Self.nameInUse(newName) }
+                updated.name = newName
+            }
+            if let clusterID = input.cloudHSMClusterID, clusterID != current.cloudHSMClusterID {
+                guard let cluster = try await store.hsmCluster(id: clusterID) else {
+                    throw KMSError(.cloudHsmClusterNotFound, "CloudHSM cluster '\(clusterID)' does not exist.")
+                }
+                let original = try await current.cloudHSMClusterID.asyncFlatMap { id throws(KMSError) in try await store.hsmCluster(id: id) }
+                guard let original, original.modulePath == cluster.modulePath, original.tokenLabel == cluster.tokenLabel else {
+                    throw KMSError(
+                        .cloudHsmClusterNotRelated,
+                        "CloudHSM cluster '\(clusterID)' is not related to the cluster of custom key store \(input.id): it does not hold its keys.")
+                }
+                updated.cloudHSMClusterID = clusterID
+                updated.trustAnchorCertificate = cluster.trustAnchorCertificate
+            }
+            if let password = input.keyStorePassword {
+                updated.sealedPassword = try rootKey.sealKeyStorePassword(password, storeID: input.id)
+            }
+            return ServiceStore.Change([.updateCustomKeyStore(updated)], (), ifExists: input.newName.map(Self.nameInUse))
+        }
+        if changesConnection { hsm.close(storeID: input.id) }
+    }
+}
+
+extension Optional {
+    /// `flatMap` with an async transform.
+    func asyncFlatMap<U>(_ transform: (Wrapped) async throws(KMSError) -> U?) async throws(KMSError) -> U? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
