@@ -99,7 +99,8 @@ extension Admin {
             guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) exists.") }
             let logger = Admin.quietLogger
             let directory = data.resolvedDataDir
-            let rootKey = try DataDirectory.loadOrCreateRootKey(at: data.resolvedRootKeyFile, logger: logger, create: false)
+            let rootKey = try DataDirectory.loadOrCreateRootKey(
+                at: data.resolvedRootKeyFile, sealedBy: try data.rootKeySeal, logger: logger, create: false)
             let createdAt = Date()
             let snapshot = out + ".sqlite-snapshot"
             defer { try? FileManager.default.removeItem(atPath: snapshot) }
@@ -137,7 +138,7 @@ extension Admin {
                 throw CommandFailure(
                     "\(keyFile) does not exist: put the root key the backup was taken with there (mode 0600), or give --root-key-file.")
             }
-            let rootKey = try DataDirectory.loadOrCreateRootKey(at: keyFile, logger: logger, create: false)
+            let rootKey = try DataDirectory.loadOrCreateRootKey(at: keyFile, sealedBy: try data.rootKeySeal, logger: logger, create: false)
             guard rootKey.fingerprint == backup.manifest.rootKeyFingerprint else {
                 throw CommandFailure(
                     "\(keyFile) is not the root key this backup was taken with (fingerprint \(rootKey.fingerprint), the backup's \(backup.manifest.rootKeyFingerprint)): nothing in it could be decrypted. Nothing was written."

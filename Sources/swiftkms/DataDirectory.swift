@@ -26,7 +26,7 @@ struct DataDirectory {
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             logger.info("created data directory", metadata: ["path": "\(path)"])
         }
-        rootKey = try Self.loadOrCreateRootKey(at: options.resolvedRootKeyFile, logger: logger)
+        rootKey = try Self.loadOrCreateRootKey(at: options.resolvedRootKeyFile, sealedBy: try options.rootKeySeal, logger: logger)
         store = try await Self.openStore(options: options, sqliteFile: path + "/swiftkms.sqlite3", callDeadline: callDeadline, logger: logger)
     }
 
@@ -52,9 +52,19 @@ struct DataDirectory {
     }
 
     /// Reads the root key, or creates it (32 random bytes, base64, mode 0600) when absent and
-    /// `create`. Refuses a key file that group or others may read.
-    static func loadOrCreateRootKey(at file: String, logger: Logger, create: Bool = true) throws -> RootKey {
+    /// `create`. Refuses a key file that group or others may read. With `seal`, the file holds
+    /// the root key sealed by the HSM, and a new root key is written only sealed.
+    static func loadOrCreateRootKey(at file: String, sealedBy seal: RootKeySeal? = nil, logger: Logger, create: Bool = true) throws -> RootKey {
         let fm = FileManager.default
+        if let seal, !fm.fileExists(atPath: file) {
+            guard create else { throw CommandFailure("\(file) does not exist.") }
+            var raw = RootKey.generateRawBytes()
+            defer { Zeroize.wipe(&raw) }
+            try writeOwnerOnly(file, bytes: try seal.seal(raw))
+            logger.notice(
+                "created root key, sealed by the HSM; back up the file and the token's sealing key, every key is lost without them",
+                metadata: ["path": "\(file)", "token": "\(seal.tokenLabel)", "sealingKey": "\(seal.keyLabel)"])
+        }
         if !fm.fileExists(atPath: file) {
             guard create else { throw CommandFailure("\(file) does not exist.") }
             var raw = RootKey.generateRawBytes()
@@ -71,6 +81,10 @@ struct DataDirectory {
         }
         // Read as bytes and wiped once used: a String's copy of the key could not be.
         var contents = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        if let seal {
+            defer { Zeroize.wipe(&contents) }
+            return try seal.unseal(contents, file: file)
+        }
         do {
             return try RootKey(keyFile: &contents)
         } catch {

@@ -8,11 +8,9 @@ import struct
 import subprocess
 import time
 
-import pkcs11
 import pytest
-from pkcs11 import Attribute, Mechanism, ObjectClass
-from pkcs11.mechanisms import GCMParams
 
+import pkcs11_client
 from conftest import SECRETS, Server, aws_cli, db_rows, error_code
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
@@ -132,16 +130,13 @@ def test_cloudhsm_key_store_from_creation_to_use(server, hsm, clusters):
     assert error_code(kms.decrypt, CiphertextBlob=blob, EncryptionContext={"purpose": "other"}) == "InvalidCiphertextException"
     tampered = blob[:-1] + bytes([blob[-1] ^ 1])
     assert error_code(kms.decrypt, CiphertextBlob=tampered, EncryptionContext=context) == "InvalidCiphertextException"
-    token = pkcs11.lib(MODULE).get_token(token_label="kms-a")
-    with token.open(user_pin=PIN) as session:
-        key = session.get_key(object_class=ObjectClass.SECRET_KEY, label=key_id)
-        assert key[Attribute.SENSITIVE] and not key[Attribute.EXTRACTABLE] and key[Attribute.NEVER_EXTRACTABLE]
-        assert key[Attribute.VALUE_LEN] == 32
-        with pytest.raises(pkcs11.exceptions.AttributeSensitive):
-            key[Attribute.VALUE]
-        header, iv = blob[:62], blob[50:62]
-        opened = key.decrypt(blob[62:], mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce=iv, aad=header + context_bytes(context), tag_bits=128))
-        assert opened == b"sealed inside the token"
+    env = dict(os.environ, SOFTHSM2_CONF=str(hsm / "softhsm2.conf"))
+    flags = pkcs11_client.run(env, MODULE, "kms-a", PIN, key_id, "inspect")
+    assert flags == {"sensitive": True, "extractable": False, "neverExtractable": True, "valueLen": 32, "valueRefused": True}
+    header, iv = blob[:62], blob[50:62]
+    opened = pkcs11_client.run(env, MODULE, "kms-a", PIN, key_id, "decrypt", iv.hex(), (header + context_bytes(context)).hex(),
+                               blob[62:].hex())
+    assert bytes.fromhex(opened["plaintext"]) == b"sealed inside the token"
     data_key = kms.generate_data_key(KeyId=key_id, KeySpec="AES_256", EncryptionContext=context)
     assert len(data_key["Plaintext"]) == 32
     assert kms.decrypt(CiphertextBlob=data_key["CiphertextBlob"], EncryptionContext=context)["Plaintext"] == data_key["Plaintext"]
