@@ -78,11 +78,7 @@ public final class PKCS11Module: @unchecked Sendable {
     /// Initialises the token in the first slot that has an uninitialised one (SoftHSM2 always
     /// keeps one free): label, security officer PIN, then the user PIN. For tests and setup.
     public func initializeFreeToken(label: String, soPIN: String, userPIN: String) throws(PKCS11Error) -> CK_SLOT_ID {
-        var count: CK_ULONG = 0
-        try Self.check("C_GetSlotList", functions.pointee.C_GetSlotList(CK_BBOOL(CK_TRUE), nil, &count))
-        var slots = [CK_SLOT_ID](repeating: 0, count: Int(count))
-        try Self.check("C_GetSlotList", functions.pointee.C_GetSlotList(CK_BBOOL(CK_TRUE), &slots, &count))
-        for slot in slots.prefix(Int(count)) {
+        for slot in try slotsWithTokens() {
             var info = CK_TOKEN_INFO()
             guard functions.pointee.C_GetTokenInfo(slot, &info) == CKR_OK, info.flags & CK_FLAGS(CKF_TOKEN_INITIALIZED) == 0 else { continue }
             var so = Array(soPIN.utf8)
@@ -101,13 +97,18 @@ public final class PKCS11Module: @unchecked Sendable {
         throw PKCS11Error(function: "C_GetTokenInfo", code: UInt(CKR_TOKEN_NOT_PRESENT))
     }
 
-    /// The slot whose token has this label (PKCS#11 pads labels to 32 bytes with spaces).
-    public func slot(tokenLabel: String) throws(PKCS11Error) -> CK_SLOT_ID {
+    /// The slots that hold a token.
+    private func slotsWithTokens() throws(PKCS11Error) -> ArraySlice<CK_SLOT_ID> {
         var count: CK_ULONG = 0
         try Self.check("C_GetSlotList", functions.pointee.C_GetSlotList(CK_BBOOL(CK_TRUE), nil, &count))
         var slots = [CK_SLOT_ID](repeating: 0, count: Int(count))
         try Self.check("C_GetSlotList", functions.pointee.C_GetSlotList(CK_BBOOL(CK_TRUE), &slots, &count))
-        for slot in slots.prefix(Int(count)) {
+        return slots.prefix(Int(count))
+    }
+
+    /// The slot whose token has this label (PKCS#11 pads labels to 32 bytes with spaces).
+    public func slot(tokenLabel: String) throws(PKCS11Error) -> CK_SLOT_ID {
+        for slot in try slotsWithTokens() {
             var info = CK_TOKEN_INFO()
             guard functions.pointee.C_GetTokenInfo(slot, &info) == CKR_OK else { continue }
             let label = withUnsafeBytes(of: info.label) { String(decoding: $0, as: UTF8.self) }

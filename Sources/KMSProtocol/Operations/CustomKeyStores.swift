@@ -12,7 +12,17 @@ extension OperationHandler {
         var rawSecretAccessKey: String
     }
 
-    struct CreateCustomKeyStoreRequest: Decodable {
+    /// Create and Update requests' members of external key stores.
+    protocol XksProxyMembers {
+        var xksProxyUriEndpoint: String? { get }
+        var xksProxyUriPath: String? { get }
+        var xksProxyVpcEndpointServiceName: String? { get }
+        var xksProxyVpcEndpointServiceOwner: String? { get }
+        var xksProxyAuthenticationCredential: XksProxyAuthenticationCredential? { get }
+        var xksProxyConnectivity: String? { get }
+    }
+
+    struct CreateCustomKeyStoreRequest: Decodable, XksProxyMembers {
         var customKeyStoreName: String
         var customKeyStoreType: CustomKeyStoreType?
         var cloudHsmClusterId: String?
@@ -24,11 +34,6 @@ extension OperationHandler {
         var xksProxyVpcEndpointServiceOwner: String?
         var xksProxyAuthenticationCredential: XksProxyAuthenticationCredential?
         var xksProxyConnectivity: String?
-
-        var namesXksProxy: Bool {
-            xksProxyUriEndpoint != nil || xksProxyUriPath != nil || xksProxyVpcEndpointServiceName != nil
-                || xksProxyVpcEndpointServiceOwner != nil || xksProxyAuthenticationCredential != nil || xksProxyConnectivity != nil
-        }
     }
 
     struct CreateCustomKeyStoreResponse: Encodable {
@@ -59,7 +64,7 @@ extension OperationHandler {
         return NoOutput()
     }
 
-    struct UpdateCustomKeyStoreRequest: Decodable {
+    struct UpdateCustomKeyStoreRequest: Decodable, XksProxyMembers {
         var customKeyStoreId: String
         var newCustomKeyStoreName: String?
         var keyStorePassword: String?
@@ -70,11 +75,6 @@ extension OperationHandler {
         var xksProxyVpcEndpointServiceOwner: String?
         var xksProxyAuthenticationCredential: XksProxyAuthenticationCredential?
         var xksProxyConnectivity: String?
-
-        var namesXksProxy: Bool {
-            xksProxyUriEndpoint != nil || xksProxyUriPath != nil || xksProxyVpcEndpointServiceName != nil
-                || xksProxyVpcEndpointServiceOwner != nil || xksProxyAuthenticationCredential != nil || xksProxyConnectivity != nil
-        }
     }
 
     static let updateCustomKeyStore = OperationHandler { (r: UpdateCustomKeyStoreRequest, service, context) throws(KMSError) in
@@ -127,5 +127,13 @@ extension OperationHandler {
             id: r.customKeyStoreId, name: r.customKeyStoreName, limit: r.limit, marker: r.marker, context)
         return DescribeCustomKeyStoresResponse(
             customKeyStores: page.stores.map(CustomKeyStoresListEntry.init), nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
+    }
+}
+
+extension OperationHandler.XksProxyMembers {
+    /// Whether the request names any `XksProxy*` member.
+    var namesXksProxy: Bool {
+        xksProxyUriEndpoint != nil || xksProxyUriPath != nil || xksProxyVpcEndpointServiceName != nil
+            || xksProxyVpcEndpointServiceOwner != nil || xksProxyAuthenticationCredential != nil || xksProxyConnectivity != nil
     }
 }
