@@ -9,6 +9,10 @@ public struct PKCS11Error: Error, CustomStringConvertible, Equatable {
 
     public var description: String { "\(function) failed: \(Self.name(of: code))" }
 
+    /// Whether an object handle no longer names an object (it was destroyed, or its token
+    /// went away): look the object up again.
+    public var meansStaleHandle: Bool { code == UInt(CKR_OBJECT_HANDLE_INVALID) || code == UInt(CKR_KEY_HANDLE_INVALID) }
+
     /// Whether the token, its device or the session is gone (not a refusal of this one call).
     public var meansTokenGone: Bool {
         [CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT, CKR_DEVICE_ERROR, CKR_SLOT_ID_INVALID, CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED]
@@ -104,6 +108,11 @@ public final class PKCS11Module: @unchecked Sendable {
         var slots = [CK_SLOT_ID](repeating: 0, count: Int(count))
         try Self.check("C_GetSlotList", functions.pointee.C_GetSlotList(CK_BBOOL(CK_TRUE), &slots, &count))
         return slots.prefix(Int(count))
+    }
+
+    /// Whether a token with this label is present.
+    public func hasToken(label: String) -> Bool {
+        (try? slot(tokenLabel: label)) != nil
     }
 
     /// The slot whose token has this label (PKCS#11 pads labels to 32 bytes with spaces).

@@ -112,15 +112,16 @@ extension KeyManagementService {
         else { throw KMSError.invalidState("\(key.arn) is unavailable: its custom key store \(key.customKeyStoreID ?? "") is not connected.") }
         let label = key.id
         let found = try await withToken(of: keyStore, refused: refused) { connection, session throws(PKCS11Error) -> T? in
-            guard let handle = try connection.key(label, in: session) else { return nil }
-            do throws(PKCS11Error) {
-                return try work(session, handle)
-            } catch {
-                if error.meansTokenGone { connection.forget(label) }
-                throw error
-            }
+            try Self.withKeyHandle(label, connection, session, work)
         }
-        guard let found else { throw KMSError.invalidState("The key material of \(key.arn) is not in its custom key store \(storeID).") }
+        guard let found else {
+            let present = await tokenPresent(keyStore)
+            if !present {
+                await fail(keyStore, .networkErrors)
+                throw KMSError.invalidState("The custom key store \(storeID) of \(key.arn) failed; disconnect it, then connect it.")
+            }
+            throw KMSError.invalidState("The key material of \(key.arn) is not in its custom key store \(storeID).")
+        }
         return found
     }
 
@@ -141,6 +142,31 @@ extension KeyManagementService {
         } catch {
             throw refused(error)
         }
+    }
+
+    /// Runs `work` with the handle of the token key labelled `label`; a handle looked up earlier
+    /// that names an object no longer there is looked up once more. Nil when there is none.
+    private static func withKeyHandle<T>(
+        _ label: String, _ connection: HSMConnections.Connection, _ session: PKCS11Session,
+        _ work: (PKCS11Session, CK_OBJECT_HANDLE) throws(PKCS11Error) -> T
+    ) throws(PKCS11Error) -> T? {
+        guard let handle = try connection.key(label, in: session) else { return nil }
+        do {
+            return try work(session, handle)
+        } catch {
+            connection.forget(label)
+            guard error.meansStaleHandle else { throw error }
+            guard let fresh = try connection.key(label, in: session) else { return nil }
+            return try work(session, fresh)
+        }
+    }
+
+    /// Whether the store's token is still there (a key missing from it may mean it went away).
+    private func tokenPresent(_ keyStore: CustomKeyStore) async -> Bool {
+        guard let clusterID = keyStore.cloudHSMClusterID, let cluster = try? await store.hsmCluster(id: clusterID),
+            let module = try? PKCS11Module.load(path: cluster.modulePath)
+        else { return false }
+        return module.hasToken(label: cluster.tokenLabel)
     }
 
     /// Marks a connected store FAILED after its token went away, and drops this process's pool.

@@ -27,7 +27,7 @@ def hsm(tmp_path_factory):
     conf = root / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
     os.environ["SOFTHSM2_CONF"] = str(conf)
-    for label, pin in (("kms-a", PIN), ("kms-b", OTHER_PIN)):
+    for label, pin in (("kms-a", PIN), ("kms-b", OTHER_PIN), ("kms-c", PIN)):
         subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "87654321", "--pin", pin],
                        check=True, capture_output=True)
     SECRETS.update({PIN.encode(), OTHER_PIN.encode()})
@@ -49,7 +49,7 @@ def register(server, label, out):
 
 @pytest.fixture(scope="module")
 def clusters(server, hsm):
-    return {label: register(server, label, hsm / f"{label}.pem") for label in ("kms-a", "kms-b")}
+    return {label: register(server, label, hsm / f"{label}.pem") for label in ("kms-a", "kms-b", "kms-c")}
 
 
 def wait_state(kms, store_id, *states):
@@ -201,6 +201,29 @@ def test_an_empty_store_is_deleted_and_pages_are_described(server, clusters):
     kms.disconnect_custom_key_store(CustomKeyStoreId=store_id)
     aws_cli(server, "delete-custom-key-store", "--custom-key-store-id", store_id)
     assert error_code(kms.describe_custom_key_stores, CustomKeyStoreId=store_id) == "CustomKeyStoreNotFoundException"
+
+
+def test_a_token_that_goes_away_fails_its_store_not_the_server(server, hsm, clusters):
+    kms = server.client()
+    cluster_c, anchor_c = clusters["kms-c"]
+    store_id = kms.create_custom_key_store(CustomKeyStoreName="vanishing", CloudHsmClusterId=cluster_c, TrustAnchorCertificate=anchor_c,
+                                           KeyStorePassword=PIN)["CustomKeyStoreId"]
+    kms.connect_custom_key_store(CustomKeyStoreId=store_id)
+    assert wait_state(kms, store_id, "CONNECTED", "FAILED")["ConnectionState"] == "CONNECTED"
+    key_id = kms.create_key(CustomKeyStoreId=store_id)["KeyMetadata"]["KeyId"]
+    assert kms.encrypt(KeyId=key_id, Plaintext=b"before it vanished")["KeyId"].endswith(key_id)
+    subprocess.run(["softhsm2-util", "--delete-token", "--token", "kms-c"], check=True, capture_output=True,
+                   env=dict(os.environ, SOFTHSM2_CONF=str(hsm / "softhsm2.conf")))
+    assert error_code(kms.encrypt, KeyId=key_id, Plaintext=b"after it vanished") == "KMSInvalidStateException"
+    failed = kms.describe_custom_key_stores(CustomKeyStoreId=store_id)["CustomKeyStores"][0]
+    assert (failed["ConnectionState"], failed["ConnectionErrorCode"]) == ("FAILED", "NETWORK_ERRORS")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Unavailable"
+    # Reconnecting finds no token: CLUSTER_NOT_FOUND. The server serves on.
+    kms.disconnect_custom_key_store(CustomKeyStoreId=store_id)
+    kms.connect_custom_key_store(CustomKeyStoreId=store_id)
+    again = wait_state(kms, store_id, "CONNECTED", "FAILED")
+    assert (again["ConnectionState"], again["ConnectionErrorCode"]) == ("FAILED", "CLUSTER_NOT_FOUND")
+    assert kms.generate_random(NumberOfBytes=8)["Plaintext"]
 
 
 def test_external_key_stores_are_refused_clearly(server):
