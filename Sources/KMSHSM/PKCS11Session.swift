@@ -41,7 +41,7 @@ public final class PKCS11Session: @unchecked Sendable {
     }
 
     /// Generates a token AES-256 key that never leaves the token: sensitive, not extractable,
-    /// usable only to encrypt and decrypt, labelled `label`.
+    /// usable only to encrypt and decrypt (not to sign, verify, derive, wrap or unwrap), labelled `label`.
     public func generateAESKey(label: String) throws(PKCS11Error) -> CK_OBJECT_HANDLE {
         var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), pParameter: nil, ulParameterLen: 0)
         var yes = CK_BBOOL(CK_TRUE)
@@ -56,7 +56,8 @@ public final class PKCS11Session: @unchecked Sendable {
                         var template = [
                             Self.attribute(CKA_TOKEN, yes), Self.attribute(CKA_PRIVATE, yes), Self.attribute(CKA_SENSITIVE, yes),
                             Self.attribute(CKA_EXTRACTABLE, no), Self.attribute(CKA_ENCRYPT, yes), Self.attribute(CKA_DECRYPT, yes),
-                            Self.attribute(CKA_WRAP, no), Self.attribute(CKA_UNWRAP, no), Self.attribute(CKA_VALUE_LEN, length),
+                            Self.attribute(CKA_WRAP, no), Self.attribute(CKA_UNWRAP, no), Self.attribute(CKA_SIGN, no),
+                            Self.attribute(CKA_VERIFY, no), Self.attribute(CKA_DERIVE, no), Self.attribute(CKA_VALUE_LEN, length),
                             Self.attribute(CKA_LABEL, label),
                         ]
                         return module.functions.pointee.C_GenerateKey(handle, &mechanism, &template, CK_ULONG(template.count), &key)

@@ -34,6 +34,7 @@ def main(module, token, pin, label, action, *args):
                 value_refused = True
             print(json.dumps({"sensitive": key[Attribute.SENSITIVE], "extractable": key[Attribute.EXTRACTABLE],
                               "neverExtractable": key[Attribute.NEVER_EXTRACTABLE], "valueLen": key[Attribute.VALUE_LEN],
+                              "signOrVerify": key[Attribute.SIGN] or key[Attribute.VERIFY],
                               "valueRefused": value_refused}))
         else:
             iv, aad, sealed = (bytes.fromhex(a) for a in args)

@@ -132,7 +132,8 @@ def test_cloudhsm_key_store_from_creation_to_use(server, hsm, clusters):
     assert error_code(kms.decrypt, CiphertextBlob=tampered, EncryptionContext=context) == "InvalidCiphertextException"
     env = dict(os.environ, SOFTHSM2_CONF=str(hsm / "softhsm2.conf"))
     flags = pkcs11_client.run(env, MODULE, "kms-a", PIN, key_id, "inspect")
-    assert flags == {"sensitive": True, "extractable": False, "neverExtractable": True, "valueLen": 32, "valueRefused": True}
+    assert flags == {"sensitive": True, "extractable": False, "neverExtractable": True, "valueLen": 32, "signOrVerify": False,
+                     "valueRefused": True}
     header, iv = blob[:62], blob[50:62]
     opened = pkcs11_client.run(env, MODULE, "kms-a", PIN, key_id, "decrypt", iv.hex(), (header + context_bytes(context)).hex(),
                                blob[62:].hex())
