@@ -46,9 +46,6 @@ public struct CustomKeyStore: Sendable, Equatable {
     public static func newID() -> String {
         "cks-" + String(Hex.encode(SecureRandom.bytes(9)).prefix(17))
     }
-
-    /// The origin of the keys this store holds.
-    public var keyOrigin: KeyOrigin { type == .cloudHSM ? .awsCloudHSM : .externalKeyStore }
 }
 
 /// What stands for an AWS CloudHSM cluster here: a PKCS#11 token, registered by an

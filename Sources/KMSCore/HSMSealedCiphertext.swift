@@ -12,11 +12,12 @@ extension SymmetricCiphertext {
         seal: (_ iv: [UInt8], _ aad: [UInt8], _ plaintext: [UInt8]) async throws(KMSError) -> [UInt8]
     ) async throws(KMSError) -> [UInt8] {
         guard canEncode(account: account, keyID: keyID) else { throw KMSError.internalFailure() }
+        let iv = AES256GCM.randomIV()
         let header = SymmetricCiphertext(
             account: account, keyID: keyID, materialVersion: materialVersion,
-            derivationNonce: [UInt8](repeating: 0, count: derivationNonceLength), iv: AES256GCM.randomIV(), sealedBox: []
+            derivationNonce: [UInt8](repeating: 0, count: derivationNonceLength), iv: iv, sealedBox: []
         ).header
-        let sealed = try await seal(Array(header[50..<62]), header + context.canonicalBytes, plaintext)
+        let sealed = try await seal(iv, header + context.canonicalBytes, plaintext)
         guard sealed.count == plaintext.count + tagLength else { throw KMSError.internalFailure() }
         return header + sealed
     }

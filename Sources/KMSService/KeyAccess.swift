@@ -147,7 +147,7 @@ extension KeyManagementService {
     func setEnabledState(_ event: KeyLifecycle.Event, keyID: String, _ context: RequestContext, action: KMSAction) async throws(KMSError) {
         try await updatingKey(keyID, context, action: action) { key throws(KMSError) in
             try await authorize(context, AccessRequest(action), key: key)
-            if key.displayedState == .unavailable { try KeyLifecycle.check(action, on: key) }
+            try KeyLifecycle.check(action, on: key)
             let state = try KeyLifecycle.state(after: event, of: key)
             guard key.state != state else { return ([], ()) }
             var updated = key

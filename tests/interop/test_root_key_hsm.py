@@ -2,6 +2,7 @@
 deployment whose root key is never on disk in the clear, and the migration of an existing one
 from a root key file (`swiftkms admin seal-root-key`)."""
 
+import base64
 import os
 import subprocess
 
@@ -74,7 +75,15 @@ def test_an_existing_deployment_migrates_to_a_sealed_root_key(token, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "overwrote and removed" in out.stdout
     assert not (data / "root.key").exists()
-    assert plaintext.strip() not in (data / "root.key.sealed").read_bytes()
+    sealed = (data / "root.key.sealed").read_bytes()
+    assert plaintext.strip() not in sealed
+    # An independent PKCS#11 client opens the sealed file in the token, from the format that
+    # RootKeySeal documents, and finds the root key the plaintext file held.
+    assert sealed.startswith(b"swiftkms-sealed-root-key-v1:")
+    raw = base64.b64decode(sealed[len(b"swiftkms-sealed-root-key-v1:"):].strip())
+    opened = pkcs11_client.run(dict(os.environ, **token), MODULE, "root-seal", PIN, "migrated", "decrypt", raw[:12].hex(),
+                               b"swiftkms/root-key-seal/v1".hex(), raw[12:].hex())
+    assert bytes.fromhex(opened["plaintext"]) == base64.b64decode(plaintext.strip())
     assert sealing_key_is_sensitive(token, "migrated")
 
     server.env.update(token)

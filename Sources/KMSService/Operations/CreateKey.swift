@@ -68,8 +68,12 @@ extension KeyManagementService {
         conditions["kms:BypassPolicyLockoutSafetyCheck"] = [input.bypassPolicyLockoutSafetyCheck == true ? "true" : "false"]
         try await authorizeAccountAction(context, AccessRequest(.createKey, conditions: conditions))
 
-        let keyStore = try await input.customKeyStoreID.asyncFlatMap { id throws(KMSError) in try await customKeyStore(id: id, context) }
-        if let keyStore { _ = try CustomKeyStoreLifecycle.check(.createKey, in: keyStore.connectionState, store: keyStore.id) }
+        var keyStore: CustomKeyStore?
+        if let id = input.customKeyStoreID {
+            let found = try await customKeyStore(id: id, context)
+            _ = try CustomKeyStoreLifecycle.check(.createKey, in: found.connectionState, store: id)
+            keyStore = found
+        }
 
         let now = clock.now()
         // A key for imported material (EXTERNAL) has none until ImportKeyMaterial: version 0.

@@ -44,8 +44,9 @@ extension KeyManagementService {
                 guard let cluster = try await store.hsmCluster(id: clusterID) else {
                     throw KMSError(.cloudHsmClusterNotFound, "CloudHSM cluster '\(clusterID)' does not exist.")
                 }
-                let original = try await current.cloudHSMClusterID.asyncFlatMap { id throws(KMSError) in try await store.hsmCluster(id: id) }
-                guard let original, original.modulePath == cluster.modulePath, original.tokenLabel == cluster.tokenLabel else {
+                guard let originalID = current.cloudHSMClusterID, let original = try await store.hsmCluster(id: originalID),
+                    original.modulePath == cluster.modulePath, original.tokenLabel == cluster.tokenLabel
+                else {
                     throw KMSError(
                         .cloudHsmClusterNotRelated,
                         "CloudHSM cluster '\(clusterID)' is not related to the cluster of custom key store \(input.id): it does not hold its keys.")
@@ -59,13 +60,5 @@ extension KeyManagementService {
             return ServiceStore.Change([.updateCustomKeyStore(updated)], (), ifExists: input.newName.map(Self.nameInUse))
         }
         if changesConnection { hsm.close(storeID: input.id) }
-    }
-}
-
-extension Optional {
-    /// `flatMap` with an async transform.
-    func asyncFlatMap<U>(_ transform: (Wrapped) async throws(KMSError) -> U?) async throws(KMSError) -> U? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }
