@@ -88,7 +88,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict
         ),
@@ -101,10 +103,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            // `swiftkms xks-proxy`: the XKS Proxy API over HTTPS in front of a PKCS#11 token.
+            name: "KMSXKSProxy",
+            dependencies: [
+                "KMSCore", "KMSHSM", "KMSServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "swiftkms",
             dependencies: [
-                "KMSServer", "KMSStorageSQLite", "KMSStoragePostgres", "KMSAuditExport", "KMSHSM",
+                "KMSServer", "KMSStorageSQLite", "KMSStoragePostgres", "KMSAuditExport", "KMSHSM", "KMSXKSProxy",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -19,7 +19,7 @@ public struct PKCS11Error: Error, CustomStringConvertible, Equatable {
             .map { UInt($0) }.contains(code)
     }
 
-    static func name(of code: UInt) -> String {
+    public static func name(of code: UInt) -> String {
         switch code {
         case UInt(CKR_PIN_INCORRECT): "CKR_PIN_INCORRECT"
         case UInt(CKR_PIN_LOCKED): "CKR_PIN_LOCKED"
@@ -124,5 +124,15 @@ public final class PKCS11Module: @unchecked Sendable {
             if label.trimmingCharacters(in: .whitespaces) == tokenLabel { return slot }
         }
         throw PKCS11Error(function: "C_GetTokenInfo", code: UInt(CKR_TOKEN_NOT_PRESENT))
+    }
+
+    /// What a token says of itself: manufacturer, model and serial number (blank-padded fields trimmed).
+    public func tokenDescription(slot: CK_SLOT_ID) throws(PKCS11Error) -> (manufacturer: String, model: String, serialNumber: String) {
+        var info = CK_TOKEN_INFO()
+        try Self.check("C_GetTokenInfo", functions.pointee.C_GetTokenInfo(slot, &info))
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { String(decoding: $0, as: UTF8.self) }.trimmingCharacters(in: .whitespaces)
+        }
+        return (text(info.manufacturerID), text(info.model), text(info.serialNumber))
     }
 }

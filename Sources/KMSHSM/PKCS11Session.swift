@@ -41,26 +41,33 @@ public final class PKCS11Session: @unchecked Sendable {
     }
 
     /// Generates a token AES-256 key that never leaves the token: sensitive, not extractable,
-    /// usable only to encrypt and decrypt (not to sign, verify, derive, wrap or unwrap), labelled `label`.
-    public func generateAESKey(label: String) throws(PKCS11Error) -> CK_OBJECT_HANDLE {
+    /// usable only to encrypt and decrypt (not to sign, verify, derive, wrap or unwrap), labelled
+    /// `label`. `encrypt` or `decrypt` false leaves that use off too.
+    public func generateAESKey(label: String, encrypt: Bool = true, decrypt: Bool = true) throws(PKCS11Error) -> CK_OBJECT_HANDLE {
         var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), pParameter: nil, ulParameterLen: 0)
         var yes = CK_BBOOL(CK_TRUE)
         var no = CK_BBOOL(CK_FALSE)
+        var encrypts = CK_BBOOL(encrypt ? CK_TRUE : CK_FALSE)
+        var decrypts = CK_BBOOL(decrypt ? CK_TRUE : CK_FALSE)
         var length = CK_ULONG(32)
         var labelBytes = Array(label.utf8)
         var key: CK_OBJECT_HANDLE = 0
         let result = withUnsafeMutableBytes(of: &yes) { yes in
             withUnsafeMutableBytes(of: &no) { no in
-                withUnsafeMutableBytes(of: &length) { length in
-                    labelBytes.withUnsafeMutableBytes { label in
-                        var template = [
-                            Self.attribute(CKA_TOKEN, yes), Self.attribute(CKA_PRIVATE, yes), Self.attribute(CKA_SENSITIVE, yes),
-                            Self.attribute(CKA_EXTRACTABLE, no), Self.attribute(CKA_ENCRYPT, yes), Self.attribute(CKA_DECRYPT, yes),
-                            Self.attribute(CKA_WRAP, no), Self.attribute(CKA_UNWRAP, no), Self.attribute(CKA_SIGN, no),
-                            Self.attribute(CKA_VERIFY, no), Self.attribute(CKA_DERIVE, no), Self.attribute(CKA_VALUE_LEN, length),
-                            Self.attribute(CKA_LABEL, label),
-                        ]
-                        return module.functions.pointee.C_GenerateKey(handle, &mechanism, &template, CK_ULONG(template.count), &key)
+                withUnsafeMutableBytes(of: &encrypts) { encrypts in
+                    withUnsafeMutableBytes(of: &decrypts) { decrypts in
+                        withUnsafeMutableBytes(of: &length) { length in
+                            labelBytes.withUnsafeMutableBytes { label in
+                                var template = [
+                                    Self.attribute(CKA_TOKEN, yes), Self.attribute(CKA_PRIVATE, yes), Self.attribute(CKA_SENSITIVE, yes),
+                                    Self.attribute(CKA_EXTRACTABLE, no), Self.attribute(CKA_ENCRYPT, encrypts), Self.attribute(CKA_DECRYPT, decrypts),
+                                    Self.attribute(CKA_WRAP, no), Self.attribute(CKA_UNWRAP, no), Self.attribute(CKA_SIGN, no),
+                                    Self.attribute(CKA_VERIFY, no), Self.attribute(CKA_DERIVE, no), Self.attribute(CKA_VALUE_LEN, length),
+                                    Self.attribute(CKA_LABEL, label),
+                                ]
+                                return module.functions.pointee.C_GenerateKey(handle, &mechanism, &template, CK_ULONG(template.count), &key)
+                            }
+                        }
                     }
                 }
             }
@@ -146,6 +153,17 @@ public final class PKCS11Session: @unchecked Sendable {
         }
         try PKCS11Module.check("C_GetAttributeValue", result)
         return value == CK_BBOOL(CK_TRUE)
+    }
+
+    /// A key's CK_ULONG attribute (`CKA_KEY_TYPE`, `CKA_VALUE_LEN`, …).
+    public func number(_ attribute: CK_ATTRIBUTE_TYPE, of key: CK_OBJECT_HANDLE) throws(PKCS11Error) -> UInt {
+        var value = CK_ULONG(0)
+        let result = withUnsafeMutableBytes(of: &value) { value in
+            var template = [Self.attribute(attribute, value)]
+            return module.functions.pointee.C_GetAttributeValue(handle, key, &template, 1)
+        }
+        try PKCS11Module.check("C_GetAttributeValue", result)
+        return UInt(value)
     }
 
     /// Reads a key's value: refused by the token for a sensitive key (`CKR_ATTRIBUTE_SENSITIVE`).

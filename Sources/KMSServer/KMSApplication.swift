@@ -98,9 +98,7 @@ public func buildApplication(
     let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
     let server: HTTPServerBuilder
     if let tls = configuration.tls {
-        server = HTTPServerBuilder { responder in
-            ReloadableTLSChannel(base: HTTP1Channel(responder: responder, configuration: http1), credentials: tls)
-        }
+        server = .reloadableTLS(tls, configuration: http1)
     } else {
         server = .http1(configuration: http1)
     }

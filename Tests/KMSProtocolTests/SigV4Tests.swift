@@ -3,7 +3,7 @@ import Foundation
 import KMSService
 import Testing
 
-@testable import KMSProtocol
+@testable import KMSCore
 
 /// AWS's Signature Version 4 test suite, and the ways a signature can be wrong.
 @Suite struct SigV4Tests {

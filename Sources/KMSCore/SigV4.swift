@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import KMSService
 
 /// AWS Signature Version 4: the canonical request, string to sign and signature of an
 /// HTTP request, and verification of a request's `Authorization` header.
@@ -131,6 +130,22 @@ public enum SigV4 {
         Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey))
     }
 
+    /// The `Authorization` header value for `request` signed at `date` with every header it
+    /// carries (names lowercased; the caller adds `host` and `x-amz-date` first).
+    public static func authorization(
+        for request: HTTPRequest, accessKeyID: String, secret: String, region: String, service: String, date: Date
+    ) -> String {
+        let amzDate = formatAmzDate(date)
+        let day = String(amzDate.prefix(8))
+        let signedHeaders = Set(request.headers.map { $0.name.lowercased() }).sorted()
+        let scope = "\(day)/\(region)/\(service)/aws4_request"
+        let canonical = canonicalRequestBytes(request, signedHeaders: signedHeaders)
+        let toSign = stringToSignBytes(canonicalRequest: canonical, amzDate: amzDate, scope: scope)
+        let key = signingKey(secret: secret, date: day, region: region, service: service)
+        let signature = Hex.encode(HMAC<SHA256>.authenticationCode(for: toSign, using: key))
+        return "\(algorithm) Credential=\(accessKeyID)/\(scope), SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"
+    }
+
     // MARK: Verification
 
     /// Parses `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request,
@@ -178,7 +193,8 @@ public enum SigV4 {
     /// one `X-Amz-Date`, a well-formed scope for `service`, a date within the allowed skew, and
     /// `requiredSignedHeaders` (lowercase) among the signed headers. Costs no store read.
     public static func preflight(
-        _ request: HTTPRequest, now: Date, service: String = "kms", requiredSignedHeaders: [String] = ["host"]
+        _ request: HTTPRequest, now: Date, service: String = "kms", requiredSignedHeaders: [String] = ["host"],
+        allowedSkew: TimeInterval = SigV4.allowedSkew
     ) throws(KMSError) -> Preflight {
         let headers = request.values(of: "authorization")
         guard let header = headers.first else {
@@ -225,13 +241,13 @@ public enum SigV4 {
         if now.timeIntervalSince(requestDate) > allowedSkew {
             throw KMSError(
                 .invalidSignature,
-                "Signature expired: \(amzDate) is now earlier than \(formatAmzDate(now.addingTimeInterval(-allowedSkew))) (\(formatAmzDate(now)) - 15 min.)"
+                "Signature expired: \(amzDate) is now earlier than \(formatAmzDate(now.addingTimeInterval(-allowedSkew))) (\(formatAmzDate(now)) - \(Int(allowedSkew / 60)) min.)"
             )
         }
         if requestDate.timeIntervalSince(now) > allowedSkew {
             throw KMSError(
                 .invalidSignature,
-                "Signature not yet current: \(amzDate) is still later than \(formatAmzDate(now.addingTimeInterval(allowedSkew))) (\(formatAmzDate(now)) + 15 min.)"
+                "Signature not yet current: \(amzDate) is still later than \(formatAmzDate(now.addingTimeInterval(allowedSkew))) (\(formatAmzDate(now)) + \(Int(allowedSkew / 60)) min.)"
             )
         }
         // Session credentials (STS) are not issued by this server, so no token is valid.
