@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
@@ -66,8 +67,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            // The XKS Proxy API's client: external key stores' calls to their proxies.
+            name: "KMSXKSClient",
+            dependencies: [
+                "KMSCore", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "KMSService",
-            dependencies: ["KMSCore", "KMSStorage", "KMSHSM", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KMSCore", "KMSStorage", "KMSHSM", "KMSXKSClient", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -119,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "swiftkms",
             dependencies: [
-                "KMSServer", "KMSStorageSQLite", "KMSStoragePostgres", "KMSAuditExport", "KMSHSM", "KMSXKSProxy",
+                "KMSServer", "KMSStorageSQLite", "KMSStoragePostgres", "KMSAuditExport", "KMSHSM", "KMSXKSProxy", "KMSXKSClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -17,7 +17,9 @@ public struct CustomKeyStore: Sendable, Equatable {
     /// `AWS_CLOUDHSM`: the registered cluster (`HSMCluster`) and its trust anchor certificate.
     public var cloudHSMClusterID: String?
     public var trustAnchorCertificate: String?
-    /// The `KeyStorePassword` (the token's user PIN), sealed under the root key and bound to the
+    /// `EXTERNAL_KEY_STORE`: where its XKS proxy is, and the access key ID it signs with.
+    public var xksProxy: XKSProxySettings?
+    /// The `KeyStorePassword` (the token's user PIN) or the XKS proxy's secret access key, sealed under the root key and bound to the
     /// store's ID (`RootKey.sealKeyStorePassword`); never stored in the clear.
     public var sealedPassword: [UInt8]
     /// Incremented by every change; storage refuses a write based on a stale revision.
@@ -26,8 +28,10 @@ public struct CustomKeyStore: Sendable, Equatable {
     public init(
         id: String, account: String, region: String, name: String, type: CustomKeyStoreType, creationDate: Date,
         connectionState: ConnectionState = .disconnected, connectionErrorCode: ConnectionErrorCode? = nil,
-        cloudHSMClusterID: String? = nil, trustAnchorCertificate: String? = nil, sealedPassword: [UInt8] = [], revision: Int64 = 0
+        cloudHSMClusterID: String? = nil, trustAnchorCertificate: String? = nil, xksProxy: XKSProxySettings? = nil, sealedPassword: [UInt8] = [],
+        revision: Int64 = 0
     ) {
+        self.xksProxy = xksProxy
         self.id = id
         self.account = account
         self.region = region
@@ -45,6 +49,26 @@ public struct CustomKeyStore: Sendable, Equatable {
     /// A fresh ID: `cks-` and 17 random hex digits.
     public static func newID() -> String {
         "cks-" + String(Hex.encode(SecureRandom.bytes(9)).prefix(17))
+    }
+}
+
+/// How an external key store reaches its XKS proxy: `uriEndpoint` + `uriPath` + `/health` or
+/// `/keys/{XksKeyId}/…`, signed (SigV4, service `kms-xks-proxy`) with `accessKeyID` and the
+/// store's sealed secret.
+public struct XKSProxySettings: Sendable, Equatable {
+    /// `https://` and a host name, with an optional port.
+    public var uriEndpoint: String
+    /// `/kms/xks/v1` or `/<prefix>/kms/xks/v1`.
+    public var uriPath: String
+    /// `PUBLIC_ENDPOINT` (the only connectivity that has a meaning here).
+    public var connectivity: String
+    public var accessKeyID: String
+
+    public init(uriEndpoint: String, uriPath: String, connectivity: String, accessKeyID: String) {
+        self.uriEndpoint = uriEndpoint
+        self.uriPath = uriPath
+        self.connectivity = connectivity
+        self.accessKeyID = accessKeyID
     }
 }
 

@@ -48,6 +48,15 @@ public struct KMSError: Error, Sendable, Equatable, CustomStringConvertible {
         case unrecognizedClient = "UnrecognizedClientException"
         case unsupportedOperation = "UnsupportedOperationException"
         case validation = "ValidationException"
+        case xksKeyAlreadyInUse = "XksKeyAlreadyInUseException"
+        case xksKeyInvalidConfiguration = "XksKeyInvalidConfigurationException"
+        case xksKeyNotFound = "XksKeyNotFoundException"
+        case xksProxyIncorrectAuthenticationCredential = "XksProxyIncorrectAuthenticationCredentialException"
+        case xksProxyInvalidConfiguration = "XksProxyInvalidConfigurationException"
+        case xksProxyInvalidResponse = "XksProxyInvalidResponseException"
+        case xksProxyUriEndpointInUse = "XksProxyUriEndpointInUseException"
+        case xksProxyUriInUse = "XksProxyUriInUseException"
+        case xksProxyUriUnreachable = "XksProxyUriUnreachableException"
     }
 
     public let code: Code

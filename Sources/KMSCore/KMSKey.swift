@@ -31,6 +31,8 @@ public struct KMSKey: Sendable, Equatable {
     /// The custom key store holding the key's material (`AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE`
     /// origin); nil for other keys.
     public var customKeyStoreID: String?
+    /// `EXTERNAL_KEY_STORE` keys: the ID of the external key in the store's XKS proxy (`XksKeyId`).
+    public var xksKeyID: String?
     /// Not stored: whether the key's custom key store is connected, as the service found it when
     /// it read the key. A key of a store that is not is `Unavailable` (see `displayedState`).
     public var customKeyStoreConnected = true
@@ -42,9 +44,10 @@ public struct KMSKey: Sendable, Equatable {
         usage: KeyUsage, spec: KeySpec, origin: KeyOrigin, state: KeyState,
         deletionDate: Date? = nil, pendingWindowInDays: Int? = nil, policy: String,
         currentMaterialVersion: UInt32 = 1, automaticRotation: AutomaticRotation? = nil, materialValidTo: Date? = nil, primaryRegion: String? = nil,
-        keyManager: KeyManager = .customer, customKeyStoreID: String? = nil, revision: Int64 = 0
+        keyManager: KeyManager = .customer, customKeyStoreID: String? = nil, xksKeyID: String? = nil, revision: Int64 = 0
     ) {
         self.customKeyStoreID = customKeyStoreID
+        self.xksKeyID = xksKeyID
         self.id = id
         self.account = account
         self.region = region

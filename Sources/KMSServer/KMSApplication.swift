@@ -140,6 +140,6 @@ public func buildApplication(
                         censusGroups.withLock { $0 = ServerMetrics.recordKeys(census, previously: $0) }
                     }
                 ])
-            + jobs + (configuration.tls.map { [TLSReloadOnHangup(credentials: $0, logger: logger)] } ?? []),
+            + jobs + (configuration.tls.map { tls in [ReloadOnHangup("TLS certificate and key", logger: logger) { try tls.reload() }] } ?? []),
         logger: logger)
 }

@@ -24,6 +24,8 @@ public struct ServeSettings: Sendable {
     /// PEM files of the TLS listener's certificate chain and private key; both or neither.
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
+    /// PEM certificates trusted for external key stores' XKS proxies, instead of the system's.
+    public var xksProxyCABundlePath: String?
 
     public enum LogFormat: String, Sendable {
         case text, json
@@ -55,6 +57,7 @@ public struct ServeSettings: Sendable {
         public var logFormat: String?
         public var tlsCertificate: String?
         public var tlsKey: String?
+        public var xksProxyCABundle: String?
         public var metricsAddress: String?
         public var shutdownTimeout: Int?
         public var keyCensusInterval: Int?
@@ -122,6 +125,7 @@ public struct ServeSettings: Sendable {
         }
         tlsCertificatePath = resolver.text(flags.tlsCertificate, "--tls-certificate", "SWIFTKMS_TLS_CERTIFICATE")
         tlsKeyPath = resolver.text(flags.tlsKey, "--tls-key", "SWIFTKMS_TLS_KEY")
+        xksProxyCABundlePath = resolver.text(flags.xksProxyCABundle, "--xks-proxy-ca-bundle", "SWIFTKMS_XKS_PROXY_CA_BUNDLE")
         if (tlsCertificatePath == nil) != (tlsKeyPath == nil) {
             throw Invalid(description: "--tls-certificate and --tls-key go together: give both, or neither for plain HTTP.")
         }

@@ -144,21 +144,28 @@ final class ClientSubjectCheck: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// Reloads the TLS certificate and key on every SIGHUP until graceful shutdown. A failed
-/// reload is logged and the server goes on with the previous ones.
-struct TLSReloadOnHangup: Service {
-    let credentials: TLSCredentials
+/// Runs `reload` on every SIGHUP until graceful shutdown: `what` is logged as reloaded, or as
+/// failed with what stays in use.
+public struct ReloadOnHangup: Service {
+    let what: String
     let logger: Logger
+    let reload: @Sendable () throws -> Void
 
-    func run() async {
+    public init(_ what: String, logger: Logger, reload: @escaping @Sendable () throws -> Void) {
+        self.what = what
+        self.logger = logger
+        self.reload = reload
+    }
+
+    public func run() async {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
             for await _ in hangups {
                 do {
-                    try credentials.reload()
-                    logger.notice("TLS certificate and key reloaded", metadata: ["certificate": "\(credentials.certificatePath)"])
+                    try reload()
+                    logger.notice("\(what) reloaded")
                 } catch {
-                    logger.error("TLS reload failed; serving with the previous certificate", metadata: ["error": "\(error)"])
+                    logger.error("\(what) reload failed; going on with the previous", metadata: ["error": "\(error)"])
                 }
             }
         }

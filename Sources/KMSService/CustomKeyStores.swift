@@ -36,6 +36,13 @@ extension KeyManagementService {
     /// or to FAILED with the reason. Leaves a store that is no longer CONNECTING alone.
     func finishConnecting(_ connecting: CustomKeyStore) async {
         let failure = await openConnection(connecting, verifyingPassword: true).failure
+        await recordConnection(connecting, failure: failure)
+        if failure != nil { hsm.close(storeID: connecting.id) }
+    }
+
+    /// Moves a store from CONNECTING to CONNECTED, or to FAILED with `failure`; leaves one that
+    /// is no longer CONNECTING alone.
+    func recordConnection(_ connecting: CustomKeyStore, failure: ConnectionErrorCode?) async {
         do {
             guard var current = try await store.customKeyStore(id: connecting.id), current.connectionState == .connecting else { return }
             current.connectionState = failure == nil ? .connected : .failed
@@ -50,7 +57,6 @@ extension KeyManagementService {
         } catch {
             logger.error("custom key store connection not recorded", metadata: ["customKeyStoreId": "\(connecting.id)"])
         }
-        if failure != nil { hsm.close(storeID: connecting.id) }
     }
 
     /// Opens (and registers) a session pool on the store's token. With `verifyingPassword`, the

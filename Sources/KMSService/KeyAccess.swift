@@ -118,19 +118,26 @@ extension KeyManagementService {
     }
 
     /// Encrypts with the key's current material version; `algorithm` is one the key supports.
-    func encrypt(_ plaintext: Data, under key: KMSKey, algorithm: EncryptionAlgorithm, context: EncryptionContext) async throws(KMSError) -> [UInt8] {
-        if key.spec == .symmetricDefault { return try await seal(plaintext, under: key, context: context) }
+    func encrypt(
+        _ plaintext: Data, under key: KMSKey, algorithm: EncryptionAlgorithm, context: EncryptionContext, request: RequestContext
+    ) async throws(KMSError) -> [UInt8] {
+        if key.spec == .symmetricDefault { return try await seal(plaintext, under: key, context: context, request: request) }
         try Self.refuseContext(context, key)
         return try await currentMaterial(of: key, as: AsymmetricKeyMaterial.self).encrypt(Array(plaintext), algorithm: algorithm)
     }
 
-    /// Encrypts with a symmetric key's current material version.
-    func seal(_ plaintext: some DataProtocol, under key: KMSKey, context: EncryptionContext) async throws(KMSError) -> [UInt8] {
-        if key.customKeyStoreID != nil { return try await sealInHSM(Array(plaintext), under: key, context: context) }
+    /// Encrypts with a symmetric key's current material version (and, for a key in an external
+    /// key store, then with its external key: `request` says who asked, for the proxy).
+    func seal(
+        _ plaintext: some DataProtocol, under key: KMSKey, context: EncryptionContext, request: RequestContext
+    ) async throws(KMSError) -> [UInt8] {
+        if key.origin == .awsCloudHSM { return try await sealInHSM(Array(plaintext), under: key, context: context) }
         let material = try await currentMaterial(of: key, as: SymmetricKeyMaterial.self)
-        return try material.encrypt(
+        let sealed = try material.encrypt(
             plaintext, context: context, account: key.account, keyID: key.id,
             materialVersion: key.currentMaterialVersion)
+        if key.origin == .externalKeyStore { return try await wrapInXKS(sealed, under: key, context: context, request: request) }
+        return sealed
     }
 
     /// Encryption context binds only to symmetric ciphertexts; AWS refuses it with other keys.

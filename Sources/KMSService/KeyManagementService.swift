@@ -1,5 +1,6 @@
 import Foundation
 import KMSStorage
+import KMSXKSClient
 import Logging
 
 /// The KMS operations, one per file in `Operations/`, and the background jobs in `Jobs/`, over
@@ -29,6 +30,8 @@ public final class KeyManagementService: Sendable {
     let policyCache = BoundedCache<String, PolicyDocument>(limit: 10_000)
     /// This process's sessions on the HSM tokens of CloudHSM key stores.
     let hsm = HSMConnections()
+    /// The calls to external key stores' XKS proxies.
+    let xks: XKSClient
 
     /// Resource quotas, AWS's defaults unless configured.
     public struct Quotas: Sendable {
@@ -59,8 +62,9 @@ public final class KeyManagementService: Sendable {
     ///   over a shared database its own, so that they don't wait on one another.
     public init(
         store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), quotas: Quotas = Quotas(),
-        auditChain: String = "main", logger: Logger = Logger(label: "swiftkms.service")
+        auditChain: String = "main", xks: XKSClient = XKSClient(caBundlePath: nil), logger: Logger = Logger(label: "swiftkms.service")
     ) {
+        self.xks = xks
         self.quotas = quotas
         audit = AuditTrail(store: store, chain: auditChain, logger: logger)
         throttle = quotas.requestRates.map { RequestThrottle(rates: $0, clock: clock) }

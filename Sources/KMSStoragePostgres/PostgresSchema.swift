@@ -173,6 +173,18 @@ enum PostgresSchema {
                 "CREATE INDEX kms_key_by_custom_key_store ON kms_key (custom_key_store_id) WHERE custom_key_store_id IS NOT NULL",
             ]
         ),
+        // External key stores: their XKS proxy, and the external key of each of their keys.
+        (
+            4,
+            [
+                """
+                ALTER TABLE custom_key_store ADD COLUMN xks_uri_endpoint TEXT, ADD COLUMN xks_uri_path TEXT,
+                    ADD COLUMN xks_connectivity TEXT, ADD COLUMN xks_access_key_id TEXT
+                """,
+                "ALTER TABLE kms_key ADD COLUMN xks_key_id TEXT",
+                "CREATE UNIQUE INDEX kms_key_by_xks_key ON kms_key (custom_key_store_id, xks_key_id) WHERE xks_key_id IS NOT NULL",
+            ]
+        ),
     ]
 
     /// Brings the database to the newest version, once, whichever node gets the lock first.

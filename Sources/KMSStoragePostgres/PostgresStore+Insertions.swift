@@ -19,7 +19,7 @@ struct InsertedRow {
                 """
                 kms_key (id, region, account, creation_ms, key_manager, revision, description, usage, spec, origin, state, deletion_ms,
                     pending_window_days, policy, current_material_version, rotation_period_days, next_rotation_ms, material_valid_to_ms,
-                    primary_region, custom_key_store_id)
+                    primary_region, custom_key_store_id, xks_key_id)
                 """
             case .keyMaterial: "key_material (key_id, region, version, wrapped, creation_ms, material_id, rotation_type, description, valid_to_ms)"
             case .importParameters: "import_parameters (id, key_id, region, algorithm, wrapped_private_key, valid_to_ms)"
@@ -102,7 +102,7 @@ extension PostgresStore {
                         .of(k.state.rawValue), .of(k.deletionDate?.millis), .of(k.pendingWindowInDays), .of(k.policy),
                         .of(Int64(k.currentMaterialVersion)), .of(k.automaticRotation?.periodInDays),
                         .of(k.automaticRotation?.nextDate.millis), .of(k.materialValidTo?.millis), .of(k.primaryRegion),
-                        .of(k.customKeyStoreID),
+                        .of(k.customKeyStoreID), .of(k.xksKeyID),
                     ])
             ]
         case .insertKeyMaterial(let m):

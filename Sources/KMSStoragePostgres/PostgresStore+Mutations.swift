@@ -58,16 +58,19 @@ extension PostgresStore {
             try await run(
                 """
                 INSERT INTO custom_key_store (id, account, region, name, type, creation_ms, connection_state, connection_error, cluster_id,
-                    trust_anchor, sealed_password, revision)
+                    trust_anchor, sealed_password, revision, xks_uri_endpoint, xks_uri_path, xks_connectivity, xks_access_key_id)
                 VALUES (\(c.id), \(c.account), \(c.region), \(c.name), \(c.type.rawValue), \(c.creationDate.millis), \(c.connectionState.rawValue),
-                    \(c.connectionErrorCode?.rawValue), \(c.cloudHSMClusterID), \(c.trustAnchorCertificate), \(Data(c.sealedPassword)), \(c.revision))
+                    \(c.connectionErrorCode?.rawValue), \(c.cloudHSMClusterID), \(c.trustAnchorCertificate), \(Data(c.sealedPassword)), \(c.revision),
+                    \(c.xksProxy?.uriEndpoint), \(c.xksProxy?.uriPath), \(c.xksProxy?.connectivity), \(c.xksProxy?.accessKeyID))
                 """)
         case .updateCustomKeyStore(let c):
             let count = try await touched(
                 """
                 UPDATE custom_key_store SET name = \(c.name), connection_state = \(c.connectionState.rawValue),
                     connection_error = \(c.connectionErrorCode?.rawValue), cluster_id = \(c.cloudHSMClusterID),
-                    trust_anchor = \(c.trustAnchorCertificate), sealed_password = \(Data(c.sealedPassword)), revision = revision + 1
+                    trust_anchor = \(c.trustAnchorCertificate), sealed_password = \(Data(c.sealedPassword)),
+                    xks_uri_endpoint = \(c.xksProxy?.uriEndpoint), xks_uri_path = \(c.xksProxy?.uriPath),
+                    xks_connectivity = \(c.xksProxy?.connectivity), xks_access_key_id = \(c.xksProxy?.accessKeyID), revision = revision + 1
                 WHERE id = \(c.id) AND revision = \(c.revision) RETURNING 1
                 """)
             guard count == 1 else { throw StoreError.conflict }

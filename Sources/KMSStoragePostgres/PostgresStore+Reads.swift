@@ -297,7 +297,15 @@ extension PostgresStore {
             automaticRotation: period.flatMap { days in next.map { AutomaticRotation(periodInDays: days, nextDate: Date(millis: $0)) } },
             materialValidTo: try r["material_valid_to_ms"].decode(Int64?.self).map(Date.init(millis:)),
             primaryRegion: try r["primary_region"].decode(String?.self), keyManager: manager,
-            customKeyStoreID: try r["custom_key_store_id"].decode(String?.self), revision: try r["revision"].decode(Int64.self))
+            customKeyStoreID: try r["custom_key_store_id"].decode(String?.self), xksKeyID: try r["xks_key_id"].decode(String?.self),
+            revision: try r["revision"].decode(Int64.self))
+    }
+
+    static func xksProxy(_ r: PostgresRandomAccessRow) throws -> XKSProxySettings? {
+        guard let endpoint = try r["xks_uri_endpoint"].decode(String?.self), let path = try r["xks_uri_path"].decode(String?.self),
+            let connectivity = try r["xks_connectivity"].decode(String?.self), let accessKeyID = try r["xks_access_key_id"].decode(String?.self)
+        else { return nil }
+        return XKSProxySettings(uriEndpoint: endpoint, uriPath: path, connectivity: connectivity, accessKeyID: accessKeyID)
     }
 
     static func customKeyStore(_ row: PostgresRow) throws -> CustomKeyStore {
@@ -310,6 +318,7 @@ extension PostgresStore {
             name: try r["name"].decode(String.self), type: type, creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)),
             connectionState: state, connectionErrorCode: try r["connection_error"].decode(String?.self).flatMap(ConnectionErrorCode.init(rawValue:)),
             cloudHSMClusterID: try r["cluster_id"].decode(String?.self), trustAnchorCertificate: try r["trust_anchor"].decode(String?.self),
+            xksProxy: try xksProxy(r),
             sealedPassword: Array(try r["sealed_password"].decode(Data.self)), revision: try r["revision"].decode(Int64.self))
     }
 

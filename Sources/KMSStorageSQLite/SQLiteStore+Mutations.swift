@@ -29,12 +29,15 @@ extension SQLiteStore {
     }
 
     /// The columns of `custom_key_store` an update replaces, in the order of `customKeyStoreValues`.
-    private static let customKeyStoreColumns: SQL = "name, connection_state, connection_error, cluster_id, trust_anchor, sealed_password"
+    private static let customKeyStoreColumns: SQL = """
+        name, connection_state, connection_error, cluster_id, trust_anchor, sealed_password, xks_uri_endpoint, xks_uri_path,
+        xks_connectivity, xks_access_key_id
+        """
 
     private static func customKeyStoreValues(_ c: CustomKeyStore) -> SQL {
         """
         \(c.name), \(c.connectionState.rawValue), \(c.connectionErrorCode?.rawValue), \(c.cloudHSMClusterID), \(c.trustAnchorCertificate),
-        \(Data(c.sealedPassword))
+        \(Data(c.sealedPassword)), \(c.xksProxy?.uriEndpoint), \(c.xksProxy?.uriPath), \(c.xksProxy?.connectivity), \(c.xksProxy?.accessKeyID)
         """
     }
 
@@ -43,9 +46,9 @@ extension SQLiteStore {
         case .insertKey(let key):
             try db.cachedStatement(
                 literal: """
-                    INSERT INTO kms_key (id, account, region, creation_ms, key_manager, custom_key_store_id, revision, \(keyColumns))
+                    INSERT INTO kms_key (id, account, region, creation_ms, key_manager, custom_key_store_id, xks_key_id, revision, \(keyColumns))
                     VALUES (\(key.id), \(key.account), \(key.region), \(key.creationDate.millis), \(key.keyManager.rawValue),
-                            \(key.customKeyStoreID), \(key.revision), \(keyValues(key)))
+                            \(key.customKeyStoreID), \(key.xksKeyID), \(key.revision), \(keyValues(key)))
                     """
             ).execute()
         case .updateKey(let key):

@@ -364,7 +364,8 @@ extension SQLiteStore {
             deletionDate: (row["deletion_ms"] as Int64?).map(Date.init(millis:)), pendingWindowInDays: row["pending_window_days"],
             policy: row["policy"], currentMaterialVersion: UInt32(row["current_material_version"] as Int64),
             automaticRotation: Self.automaticRotation(row), materialValidTo: (row["material_valid_to_ms"] as Int64?).map(Date.init(millis:)),
-            primaryRegion: row["primary_region"], keyManager: manager, customKeyStoreID: row["custom_key_store_id"], revision: row["revision"])
+            primaryRegion: row["primary_region"], keyManager: manager, customKeyStoreID: row["custom_key_store_id"], xksKeyID: row["xks_key_id"],
+            revision: row["revision"])
     }
 
     static func customKeyStore(_ row: Row) throws -> CustomKeyStore {
@@ -376,7 +377,15 @@ extension SQLiteStore {
             creationDate: Date(millis: row["creation_ms"]), connectionState: state,
             connectionErrorCode: (row["connection_error"] as String?).flatMap(ConnectionErrorCode.init(rawValue:)),
             cloudHSMClusterID: row["cluster_id"], trustAnchorCertificate: row["trust_anchor"],
+            xksProxy: xksProxy(
+                endpoint: row["xks_uri_endpoint"], path: row["xks_uri_path"], connectivity: row["xks_connectivity"],
+                accessKeyID: row["xks_access_key_id"]),
             sealedPassword: Array(row["sealed_password"] as Data), revision: row["revision"])
+    }
+
+    static func xksProxy(endpoint: String?, path: String?, connectivity: String?, accessKeyID: String?) -> XKSProxySettings? {
+        guard let endpoint, let path, let connectivity, let accessKeyID else { return nil }
+        return XKSProxySettings(uriEndpoint: endpoint, uriPath: path, connectivity: connectivity, accessKeyID: accessKeyID)
     }
 
     static func hsmCluster(_ row: Row) -> HSMCluster {

@@ -369,6 +369,19 @@ enum Schema {
                     CREATE INDEX kms_key_by_custom_key_store ON kms_key (custom_key_store_id) WHERE custom_key_store_id IS NOT NULL;
                     """)
         }
+        // External key stores: their XKS proxy, and the external key of each of their keys
+        // (one KMS key per external key in a store).
+        migrator.registerMigration("v14") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE custom_key_store ADD COLUMN xks_uri_endpoint TEXT;
+                    ALTER TABLE custom_key_store ADD COLUMN xks_uri_path TEXT;
+                    ALTER TABLE custom_key_store ADD COLUMN xks_connectivity TEXT;
+                    ALTER TABLE custom_key_store ADD COLUMN xks_access_key_id TEXT;
+                    ALTER TABLE kms_key ADD COLUMN xks_key_id TEXT;
+                    CREATE UNIQUE INDEX kms_key_by_xks_key ON kms_key (custom_key_store_id, xks_key_id) WHERE xks_key_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -84,6 +84,30 @@ public enum StoreConformance {
             try await expectError(.conflict) { try await store.commit([.deleteCustomKeyStore(id: second.id, revision: 5)]) }
             try await store.commit([.deleteCustomKeyStore(id: second.id, revision: 0)])
             try expect(try await store.customKeyStore(id: second.id) == nil, "deleted")
+            // An external key store: its proxy's settings, and keys naming their external key (once per store).
+            var external = CustomKeyStore(
+                id: "cks-00000000000000005", account: "111122223333", region: "us-east-1", name: "xks", type: .external,
+                creationDate: Date(timeIntervalSince1970: 1_700_000_005),
+                xksProxy: XKSProxySettings(
+                    uriEndpoint: "https://xks.example.com", uriPath: "/acme/kms/xks/v1", connectivity: "PUBLIC_ENDPOINT",
+                    accessKeyID: "AKIAI2SFODNN7EXAMPLE"),
+                sealedPassword: [4, 5, 6])
+            try await store.commit([.insertCustomKeyStore(external)])
+            try expect(try await store.customKeyStore(id: external.id) == external, "external store read back")
+            external.xksProxy?.uriPath = "/other/kms/xks/v1"
+            try await store.commit([.updateCustomKeyStore(external)])
+            try expect(try await store.customKeyStore(id: external.id)?.xksProxy?.uriPath == "/other/kms/xks/v1", "proxy settings updated")
+            var externalKey = key()
+            externalKey.origin = .externalKeyStore
+            externalKey.customKeyStoreID = external.id
+            externalKey.xksKeyID = "ext-1"
+            try await store.commit([.insertKey(externalKey)])
+            try expect(try await store.key(id: externalKey.id, region: externalKey.region) == externalKey, "external key read back")
+            var again = key()
+            again.origin = .externalKeyStore
+            again.customKeyStoreID = external.id
+            again.xksKeyID = "ext-1"
+            try await expectError(.alreadyExists) { try await store.commit([.insertKey(again)]) }
         },
         Check(name: "keys round-trip with every field") { store in
             var key = key()

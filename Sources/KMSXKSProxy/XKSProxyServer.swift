@@ -68,31 +68,14 @@ public enum XKSProxyServer {
             responder: responder,
             server: .reloadableTLS(tls, configuration: HTTP1Channel.Configuration(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "swiftkms-xks-proxy"),
-            services: [ReloadOnHangup(configurationPath: configurationPath, proxy: proxy, tls: tls, logger: logger)],
-            logger: logger)
-    }
-}
-
-/// On SIGHUP: the configuration file and TLS files again; a failed reload keeps what was.
-struct ReloadOnHangup: Service {
-    let configurationPath: String
-    let proxy: XKSProxy
-    let tls: TLSCredentials
-    let logger: Logger
-
-    func run() async {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
-        await cancelWhenGracefulShutdown {
-            for await _ in hangups {
-                do {
+            // SIGHUP: the configuration file and the TLS files again; a failed reload keeps what was.
+            services: [
+                ReloadOnHangup("XKS proxy configuration and TLS certificate", logger: logger) {
                     proxy.reload(try XKSProxyConfiguration.load(path: configurationPath))
                     try tls.reload()
-                    logger.notice("XKS proxy configuration and TLS certificate reloaded", metadata: ["configuration": "\(configurationPath)"])
-                } catch {
-                    logger.error("XKS proxy reload failed; going on with the previous configuration", metadata: ["error": "\(error)"])
                 }
-            }
-        }
+            ],
+            logger: logger)
     }
 }
 

@@ -6,6 +6,7 @@ import KMSServer
 import KMSService
 import KMSStorage
 import KMSStoragePostgres
+import KMSXKSClient
 import Logging
 import ServiceLifecycle
 
@@ -121,6 +122,13 @@ struct Serve: AsyncParsableCommand {
     var tlsKey: String?
 
     @Option(
+        name: .customLong("xks-proxy-ca-bundle"),
+        help:
+            "PEM file of the CA certificates trusted for external key stores' XKS proxies, instead of the system's. [env: SWIFTKMS_XKS_PROXY_CA_BUNDLE]"
+    )
+    var xksProxyCABundle: String?
+
+    @Option(
         help:
             "HOST:PORT of a listener of its own serving GET /metrics (Prometheus text format). [env: SWIFTKMS_METRICS_ADDRESS] (default: none)"
     )
@@ -162,6 +170,7 @@ struct Serve: AsyncParsableCommand {
         flags.logFormat = logFormat
         flags.tlsCertificate = tlsCertificate
         flags.tlsKey = tlsKey
+        flags.xksProxyCABundle = xksProxyCABundle
         flags.metricsAddress = metricsAddress
         flags.shutdownTimeout = shutdownTimeout
         flags.keyCensusInterval = keyCensusInterval
@@ -203,7 +212,7 @@ struct Serve: AsyncParsableCommand {
         try await bootstrapRootCredentials(credentials, account: account, directory: directory, logger: logger)
         let service = KeyManagementService(
             store: store, rootKey: directory.rootKey, quotas: settings.quotas,
-            auditChain: settings.auditChain, logger: logger)
+            auditChain: settings.auditChain, xks: XKSClient(caBundlePath: settings.xksProxyCABundlePath), logger: logger)
         let ledger = AuditLedger(store: directory.store, rootKey: directory.rootKey)
         _ = try await ledger.signingKey()
         var jobs: [any Service] = []

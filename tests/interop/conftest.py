@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import time
 import urllib.error
@@ -281,3 +282,23 @@ def kms(server):
 def kms_raw(server):
     """A client that skips boto3's own parameter checks, so the server's are exercised."""
     return server.client(validate=False)
+
+
+def wait_state(kms, store_id, *states):
+    """Polls DescribeCustomKeyStores until the store's ConnectionState is one of `states`."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        entry = kms.describe_custom_key_stores(CustomKeyStoreId=store_id)["CustomKeyStores"][0]
+        if entry["ConnectionState"] in states:
+            return entry
+        time.sleep(0.1)
+    raise AssertionError(f"{store_id} never reached {states}: {entry}")
+
+
+def context_bytes(context):
+    """The canonical encryption context of docs/ciphertext-format.md, written independently."""
+    out = struct.pack(">I", len(context))
+    for key in sorted(context, key=lambda k: k.encode()):
+        k, v = key.encode(), context[key].encode()
+        out += struct.pack(">I", len(k)) + k + struct.pack(">I", len(v)) + v
+    return out

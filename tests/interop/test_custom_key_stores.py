@@ -4,14 +4,12 @@ leaves it (read back by an independent PKCS#11 client, python-pkcs11), Unavailab
 disconnected, wrong passwords, and durability of the connection across a SIGKILL."""
 
 import os
-import struct
 import subprocess
-import time
 
 import pytest
 
 import pkcs11_client
-from conftest import SECRETS, Server, aws_cli, db_rows, error_code
+from conftest import SECRETS, Server, aws_cli, context_bytes, db_rows, error_code, wait_state
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 PIN = "kmsuser-pin-1"
@@ -50,25 +48,6 @@ def register(server, label, out):
 @pytest.fixture(scope="module")
 def clusters(server, hsm):
     return {label: register(server, label, hsm / f"{label}.pem") for label in ("kms-a", "kms-b", "kms-c")}
-
-
-def wait_state(kms, store_id, *states):
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        entry = kms.describe_custom_key_stores(CustomKeyStoreId=store_id)["CustomKeyStores"][0]
-        if entry["ConnectionState"] in states:
-            return entry
-        time.sleep(0.1)
-    raise AssertionError(f"{store_id} never reached {states}: {entry}")
-
-
-def context_bytes(context):
-    """The canonical encryption context of docs/ciphertext-format.md, written independently."""
-    out = struct.pack(">I", len(context))
-    for key in sorted(context, key=lambda k: k.encode()):
-        k, v = key.encode(), context[key].encode()
-        out += struct.pack(">I", len(k)) + k + struct.pack(">I", len(v)) + v
-    return out
 
 
 def test_cloudhsm_key_store_from_creation_to_use(server, hsm, clusters):
@@ -227,10 +206,16 @@ def test_a_token_that_goes_away_fails_its_store_not_the_server(server, hsm, clus
     assert kms.generate_random(NumberOfBytes=8)["Plaintext"]
 
 
-def test_external_key_stores_are_refused_clearly(server):
+def test_members_of_the_other_kind_of_store_are_refused(server, clusters):
+    """External key stores are tested in test_external_key_stores.py; here, the members that
+    belong to the other kind, and a proxy that cannot be reached."""
     kms = server.client()
+    xks = dict(XksProxyUriEndpoint="https://xks.example.com", XksProxyUriPath="/kms/xks/v1", XksProxyConnectivity="PUBLIC_ENDPOINT",
+               XksProxyAuthenticationCredential={"AccessKeyId": "ABCDEFGHIJKLMNOPQRST", "RawSecretAccessKey": "a" * 43})
+    cluster, anchor = clusters["kms-c"]
+    assert error_code(kms.create_custom_key_store, CustomKeyStoreName="mixed", CustomKeyStoreType="EXTERNAL_KEY_STORE",
+                      CloudHsmClusterId=cluster, **xks) == "ValidationException"
+    assert error_code(kms.create_custom_key_store, CustomKeyStoreName="mixed", CloudHsmClusterId=cluster,
+                      TrustAnchorCertificate=anchor, KeyStorePassword=PIN, **xks) == "ValidationException"
     assert error_code(kms.create_custom_key_store, CustomKeyStoreName="xks", CustomKeyStoreType="EXTERNAL_KEY_STORE",
-                      XksProxyUriEndpoint="https://xks.example.com", XksProxyUriPath="/kms/xks/v1",
-                      XksProxyConnectivity="PUBLIC_ENDPOINT",
-                      XksProxyAuthenticationCredential={"AccessKeyId": "ABCDEFGHIJKLMNOPQRST",
-                                                        "RawSecretAccessKey": "a" * 43}) == "UnsupportedOperationException"
+                      **xks) == "XksProxyUriUnreachableException"

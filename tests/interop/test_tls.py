@@ -235,5 +235,5 @@ def test_sighup_rotates_the_certificate_under_load_without_losing_a_request(tmp_
     server.proc.send_signal(signal.SIGHUP)
     time.sleep(0.5)
     assert issuer() == after and server.client().list_keys()["Keys"]
-    assert "TLS reload failed" in server.stderr()
+    assert "TLS certificate and key reload failed" in server.stderr()
     assert server.stop() == 0

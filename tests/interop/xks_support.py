@@ -3,7 +3,6 @@ and an independent XKS client (Python's http.client and ssl, signed by botocore'
 
 import atexit
 import base64
-import datetime
 import http.client
 import json
 import os

@@ -45,7 +45,7 @@ extension OperationHandler {
             customKeyStoreId: try await service.createCustomKeyStore(
                 .init(
                     name: r.customKeyStoreName, type: r.customKeyStoreType, cloudHSMClusterID: r.cloudHsmClusterId,
-                    trustAnchorCertificate: r.trustAnchorCertificate, keyStorePassword: r.keyStorePassword, namesXksProxy: r.namesXksProxy),
+                    trustAnchorCertificate: r.trustAnchorCertificate, keyStorePassword: r.keyStorePassword, xksProxy: r.xksProxyInput),
                 context))
     }
 
@@ -81,7 +81,7 @@ extension OperationHandler {
         try await service.updateCustomKeyStore(
             .init(
                 id: r.customKeyStoreId, newName: r.newCustomKeyStoreName, keyStorePassword: r.keyStorePassword,
-                cloudHSMClusterID: r.cloudHsmClusterId, namesXksProxy: r.namesXksProxy),
+                cloudHSMClusterID: r.cloudHsmClusterId, xksProxy: r.xksProxyInput),
             context)
         return NoOutput()
     }
@@ -103,8 +103,20 @@ extension OperationHandler {
         var connectionState: String
         var connectionErrorCode: String?
         var creationDate: Date
+        var xksProxyConfiguration: XksProxyConfiguration?
+
+        /// `XksProxyConfigurationType`: never the secret access key.
+        struct XksProxyConfiguration: Encodable {
+            var connectivity: String
+            var accessKeyId: String
+            var uriEndpoint: String
+            var uriPath: String
+        }
 
         init(_ store: CustomKeyStore) {
+            xksProxyConfiguration = store.xksProxy.map {
+                XksProxyConfiguration(connectivity: $0.connectivity, accessKeyId: $0.accessKeyID, uriEndpoint: $0.uriEndpoint, uriPath: $0.uriPath)
+            }
             customKeyStoreId = store.id
             customKeyStoreName = store.name
             customKeyStoreType = store.type.rawValue
@@ -131,9 +143,11 @@ extension OperationHandler {
 }
 
 extension OperationHandler.XksProxyMembers {
-    /// Whether the request names any `XksProxy*` member.
-    var namesXksProxy: Bool {
-        xksProxyUriEndpoint != nil || xksProxyUriPath != nil || xksProxyVpcEndpointServiceName != nil
-            || xksProxyVpcEndpointServiceOwner != nil || xksProxyAuthenticationCredential != nil || xksProxyConnectivity != nil
+    /// The `XksProxy*` members, all nil when none was given.
+    var xksProxyInput: KeyManagementService.XKSProxyInput {
+        .init(
+            uriEndpoint: xksProxyUriEndpoint, uriPath: xksProxyUriPath, connectivity: xksProxyConnectivity,
+            accessKeyID: xksProxyAuthenticationCredential?.accessKeyId, secretAccessKey: xksProxyAuthenticationCredential?.rawSecretAccessKey,
+            namesVPCEndpointService: xksProxyVpcEndpointServiceName != nil || xksProxyVpcEndpointServiceOwner != nil)
     }
 }

@@ -28,13 +28,19 @@ struct KeyMetadata: Encodable {
     var currentKeyMaterialId: String?
     var customKeyStoreId: String?
     var cloudHsmClusterId: String?
+    var xksKeyConfiguration: XksKeyConfiguration?
+
+    /// `XksKeyConfigurationType`: the external key's ID.
+    struct XksKeyConfiguration: Encodable {
+        var id: String
+    }
 
     enum CodingKeys: String, CodingKey {
         case awsAccountId = "AWSAccountId"
         case keyId, arn, creationDate, enabled, description, keyUsage, keyState, deletionDate, validTo, expirationModel
         case pendingDeletionWindowInDays, origin, keyManager, customerMasterKeySpec, keySpec
         case encryptionAlgorithms, signingAlgorithms, keyAgreementAlgorithms, macAlgorithms, multiRegion, multiRegionConfiguration
-        case currentKeyMaterialId, customKeyStoreId, cloudHsmClusterId
+        case currentKeyMaterialId, customKeyStoreId, cloudHsmClusterId, xksKeyConfiguration
     }
 
     /// - Parameter multiRegion: the key's configuration when it is a multi-Region key.
@@ -67,6 +73,7 @@ struct KeyMetadata: Encodable {
         currentKeyMaterialId = currentMaterialID
         customKeyStoreId = key.customKeyStoreID
         cloudHsmClusterId = cloudHSMClusterID
+        xksKeyConfiguration = key.xksKeyID.map { XksKeyConfiguration(id: $0) }
     }
 
     /// The metadata of `key`, with its multi-Region configuration, current material's ID and

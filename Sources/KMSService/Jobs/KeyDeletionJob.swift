@@ -19,7 +19,7 @@ extension KeyManagementService {
             if let primary = try await primaryAfterDeleting(replica: key, at: now) { mutations.append(.updateKey(primary)) }
             guard try await store.commitUnlessChanged(mutations) else { continue }
             deleted.append(key.id)
-            if key.customKeyStoreID != nil { await destroyInHSM(key) }
+            if key.origin == .awsCloudHSM { await destroyInHSM(key) }
             logger.info("key deleted at the end of its deletion window", metadata: ["keyId": "\(key.id)"])
         }
         return deleted

@@ -21,6 +21,12 @@ extension KeyManagementService {
             return ServiceStore.Change([.updateCustomKeyStore(updated)], stored)
         }
         guard let connecting else { return }
-        Task { await self.finishConnecting(connecting) }
+        let requestID = context.requestID
+        Task {
+            switch connecting.type {
+            case .cloudHSM: await self.finishConnecting(connecting)
+            case .external: await self.finishConnectingExternal(connecting, requestID: requestID)
+            }
+        }
     }
 }

@@ -50,7 +50,7 @@ extension KeyManagementService {
         try Self.requireOffered(spec, context, member: "KeySpec")
         let origin = try Self.origin(of: input)
         let multiRegion = input.multiRegion == true
-        if origin == .awsCloudHSM {
+        if origin == .awsCloudHSM || origin == .externalKeyStore {
             guard spec == .symmetricDefault, usage == .encryptDecrypt else {
                 throw KMSError(.unsupportedOperation, "A custom key store holds only symmetric encryption keys (SYMMETRIC_DEFAULT).")
             }
@@ -72,6 +72,13 @@ extension KeyManagementService {
         if let id = input.customKeyStoreID {
             let found = try await customKeyStore(id: id, context)
             _ = try CustomKeyStoreLifecycle.check(.createKey, in: found.connectionState, store: id)
+            guard (found.type == .external) == (origin == .externalKeyStore) else {
+                throw KMSError.validation(
+                    found.type == .external
+                        ? "Origin must be EXTERNAL_KEY_STORE, with an XksKeyId, for a key in an external key store."
+                        : "Origin must be AWS_CLOUDHSM for a key in a CloudHSM key store.")
+            }
+            if let xksKeyID = input.xksKeyID { try await checkExternalKey(xksKeyID, in: found, context) }
             keyStore = found
         }
 
@@ -83,7 +90,7 @@ extension KeyManagementService {
             creationDate: now,
             description: input.description ?? "", usage: usage, spec: spec, origin: origin, state: KeyLifecycle.initialState(origin: origin),
             policy: Self.defaultPolicy(account: context.account), currentMaterialVersion: origin == .external ? 0 : 1,
-            primaryRegion: multiRegion ? context.region : nil, customKeyStoreID: keyStore?.id)
+            primaryRegion: multiRegion ? context.region : nil, customKeyStoreID: keyStore?.id, xksKeyID: input.xksKeyID)
         if let policy = input.policy {
             key.policy = try await checkedPolicy(policy, for: key, context, bypassLockoutCheck: input.bypassPolicyLockoutSafetyCheck == true)
         }
@@ -96,7 +103,8 @@ extension KeyManagementService {
         var mutations: [Mutation] = [.insertKey(key)]
         let materialID = Self.newMaterialID()
         var created: (any KeyMaterial)?
-        if origin == .awsKMS {
+        // A key in an external key store has material of its own too: its ciphertexts are sealed twice.
+        if origin == .awsKMS || origin == .externalKeyStore {
             let generate: @Sendable () throws(KMSError) -> (material: any KeyMaterial, wrapped: [UInt8]) = { [rootKey, key] () throws(KMSError) in
                 try Self.newMaterial(for: key, rootKey: rootKey)
             }
@@ -112,14 +120,17 @@ extension KeyManagementService {
             // The store's row rewritten as it was read: a Disconnect (or Delete) committed since
             // makes this commit conflict, so that no key lands in a store that is no longer connected.
             mutations.append(.updateCustomKeyStore(keyStore))
-            try await generateInHSM(key, keyStore)
+            if origin == .awsCloudHSM { try await generateInHSM(key, keyStore) }
         }
         context.audit.noteKey(key)
         context.audit.setResponseElements(["keyMetadata": key.auditMetadata])
         do {
-            try await store.commit(mutations, recording: context)
+            try await store.commit(
+                mutations, recording: context,
+                ifExists: KMSError(
+                    .xksKeyAlreadyInUse, "The external key \(input.xksKeyID ?? "") is already associated with a KMS key in this external key store."))
         } catch {
-            if keyStore != nil { await destroyInHSM(key) }
+            if origin == .awsCloudHSM { await destroyInHSM(key) }
             throw error
         }
         // The response's CurrentKeyMaterialId and the key's first use then need no read of it.
@@ -132,7 +143,11 @@ extension KeyManagementService {
     /// a `CustomKeyStoreId`, and a `CustomKeyStoreId` needs its store's origin.
     static func origin(of input: CreateKeyInput) throws(KMSError) -> KeyOrigin {
         if input.xksKeyID != nil || input.origin == .externalKeyStore {
-            throw KMSError(.unsupportedOperation, "External key stores (Origin EXTERNAL_KEY_STORE) are not supported by this server yet.")
+            guard input.origin == .externalKeyStore, input.xksKeyID != nil, input.customKeyStoreID != nil else {
+                throw KMSError.validation(
+                    "Origin EXTERNAL_KEY_STORE, CustomKeyStoreId and XksKeyId go together: a key in an external key store needs all three.")
+            }
+            return .externalKeyStore
         }
         guard input.customKeyStoreID != nil else {
             if input.origin == .awsCloudHSM {

@@ -49,7 +49,7 @@ extension KeyManagementService {
         try requireUsage(key, .encryptDecrypt, operation: operation)
         try requireEncryptionAlgorithm(algorithm, key)
         try finishDryRun(dryRun)
-        let plaintext = try await open(blob, with: key, context: encryptionContext)
+        let plaintext = try await open(blob, with: key, context: encryptionContext, request: context)
         return DecryptOutput(
             plaintext: plaintext, keyARN: key.arn, algorithm: .symmetricDefault,
             materialID: try await materialID(of: key, version: blob.materialVersion))
@@ -77,8 +77,10 @@ extension KeyManagementService {
         return (key, blob)
     }
 
-    func open(_ blob: SymmetricCiphertext, with key: KMSKey, context: EncryptionContext) async throws(KMSError) -> Data {
-        if key.customKeyStoreID != nil { return try await openInHSM(blob, with: key, context: context) }
+    func open(_ blob: SymmetricCiphertext, with key: KMSKey, context: EncryptionContext, request: RequestContext) async throws(KMSError) -> Data {
+        if key.origin == .awsCloudHSM { return try await openInHSM(blob, with: key, context: context) }
+        var blob = blob
+        if key.origin == .externalKeyStore { blob = try await unwrapInXKS(blob, with: key, context: context, request: request) }
         guard let material = try await material(of: key, version: blob.materialVersion, as: SymmetricKeyMaterial.self) else {
             throw KMSError.invalidCiphertext
         }

@@ -24,7 +24,7 @@ extension KeyManagementService {
             operation: "Encrypt")
         let algorithm = try requireEncryptionAlgorithm(algorithm, key)
         try finishDryRun(dryRun)
-        let blob = try await encrypt(plaintext, under: key, algorithm: algorithm, context: encryptionContext)
+        let blob = try await encrypt(plaintext, under: key, algorithm: algorithm, context: encryptionContext, request: context)
         return EncryptOutput(ciphertextBlob: blob, keyARN: key.arn, algorithm: algorithm)
     }
 }

@@ -42,7 +42,7 @@ extension KeyManagementService {
         try requireSymmetric(key, operation: operation)
         try finishDryRun(dryRun)
         let dataKey = Data(SecureRandom.bytes(length))
-        let blob = try await seal(dataKey, under: key, context: encryptionContext)
+        let blob = try await seal(dataKey, under: key, context: encryptionContext, request: context)
         return DataKeyOutput(ciphertextBlob: blob, plaintext: dataKey, keyARN: key.arn, materialID: try await currentMaterialID(of: key))
     }
 }

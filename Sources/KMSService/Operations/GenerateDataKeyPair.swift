@@ -38,7 +38,7 @@ extension KeyManagementService {
         try finishDryRun(dryRun)
         let pair = try await KeyGeneration.offloaded { () throws(KMSError) in try AsymmetricKeyMaterial.generate(spec) }
         let (blob, plaintext) = try await pair.withPKCS8 { pkcs8 throws(KMSError) in
-            (try await seal(pkcs8, under: key, context: encryptionContext), withPlaintext ? Data(pkcs8) : nil)
+            (try await seal(pkcs8, under: key, context: encryptionContext, request: context), withPlaintext ? Data(pkcs8) : nil)
         }
         return DataKeyPairOutput(
             privateKeyCiphertextBlob: blob, privateKeyPlaintext: plaintext,

@@ -34,7 +34,8 @@ extension KeyManagementService {
             ciphertext, context: sourceContext, keyID: sourceKeyID, algorithm: sourceAlgorithm,
             dryRun: dryRun, context, action: .reEncryptFrom, operation: "ReEncrypt",
             conditions: ["kms:ReEncryptOnSameKey": conditions["kms:ReEncryptOnSameKey"]!])
-        let sealed = try await encrypt(source.plaintext, under: destination, algorithm: destinationAlgorithm, context: destinationContext)
+        let sealed = try await encrypt(
+            source.plaintext, under: destination, algorithm: destinationAlgorithm, context: destinationContext, request: context)
         return ReEncryptOutput(
             ciphertextBlob: sealed, sourceKeyARN: source.keyARN, keyARN: destination.arn,
             sourceAlgorithm: source.algorithm, destinationAlgorithm: destinationAlgorithm,
