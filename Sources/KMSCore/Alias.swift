@@ -21,13 +21,14 @@ public struct Alias: Sendable, Equatable {
 
     public var arn: String { ResourceName.aliasARN(region: region, account: account, aliasName: name) }
 
-    /// Checks the rules AWS applies to an alias a customer creates: the `alias/` prefix,
-    /// a non-empty name after it, and not the `alias/aws/` prefix reserved for AWS managed keys.
+    /// Checks the rules AWS applies to an alias a customer creates: the `alias/` prefix and a
+    /// non-empty name after it (`ValidationException`, as AWS), and not the `alias/aws/` prefix
+    /// reserved for AWS managed keys (`InvalidAliasNameException`).
     /// (Length and characters are checked against the model before this.)
     public static func validateCustomerAliasName(_ name: String) throws(KMSError) {
         guard name.hasPrefix("alias/"), name.count > "alias/".count else {
             throw KMSError(
-                .invalidAliasName,
+                .validation,
                 "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html")
         }
         if name.hasPrefix("alias/aws/") || name == "alias/aws" {
@@ -49,15 +50,20 @@ public struct Tag: Sendable, Equatable {
     /// The most tags one key may carry.
     public static let maximumPerKey = 50
 
+    /// CreateKey's and ReplicateKey's refusal of more than `maximumPerKey` tags (AWS's words).
+    public static func checkCount(_ tags: [Tag]) throws(KMSError) {
+        guard tags.count <= maximumPerKey else { throw KMSError(.tag, "Too many tags") }
+    }
+
     /// Refuses tag keys AWS reserves (`aws:`), and duplicate keys in one request.
     public static func validate(_ tags: [Tag]) throws(KMSError) {
         var seen = Set<String>()
         for tag in tags {
             if tag.key.lowercased().hasPrefix("aws:") {
-                throw KMSError(.tag, "Tag keys beginning with 'aws:' are reserved for AWS use.")
+                throw KMSError(.tag, "Tags beginning with aws: are reserved")
             }
             guard seen.insert(tag.key).inserted else {
-                throw KMSError(.tag, "Duplicate tag keys in the request: \(tag.key)")
+                throw KMSError(.tag, "Duplicate tag keys")
             }
         }
     }

@@ -185,11 +185,11 @@ public struct AsymmetricKeyMaterial: KeyMaterial {
 
     /// Bare RSAES-OAEP output, or SM2PKE in GM/T 0009's ASN.1 form: decryptable with the
     /// private key anywhere.
-    public func encrypt(_ plaintext: [UInt8], algorithm: EncryptionAlgorithm) throws(KMSError) -> [UInt8] {
+    /// `spec` names the key in the error for a plaintext too long (AWS's words).
+    public func encrypt(_ plaintext: [UInt8], algorithm: EncryptionAlgorithm, spec: KeySpec) throws(KMSError) -> [UInt8] {
         guard let limit = maximumPlaintextLength(algorithm) else { throw KMSError.internalFailure() }
         guard plaintext.count <= limit else {
-            throw KMSError.validation(
-                "Plaintext of \(plaintext.count) bytes is longer than the \(limit) bytes \(algorithm.rawValue) allows with this key.")
+            throw KMSError.validation("Algorithm \(algorithm.rawValue) and key spec \(spec.rawValue) cannot encrypt data larger than \(limit) bytes.")
         }
         if algorithm == .sm2pke { return try keyPair.encryptSM2(plaintext) }
         guard let hash = Self.oaepHash(algorithm) else { throw KMSError.internalFailure() }

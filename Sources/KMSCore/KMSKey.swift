@@ -70,9 +70,10 @@ public struct KMSKey: Sendable, Equatable {
 
     public var arn: String { ResourceName.keyARN(region: region, account: account, keyID: id) }
 
-    /// `ExpirationModel` of a key with imported material (`EXTERNAL`); nil for other keys.
+    /// `ExpirationModel` of a key with imported material (`EXTERNAL`) while it has some: nil
+    /// before the first import, after DeleteImportedKeyMaterial, and for other keys (as AWS).
     public var expirationModel: ExpirationModel? {
-        origin == .external ? ExpirationModel(validTo: materialValidTo) : nil
+        origin == .external && state != .pendingImport && currentMaterialVersion > 0 ? ExpirationModel(validTo: materialValidTo) : nil
     }
     public var enabled: Bool { state == .enabled }
 

@@ -218,10 +218,12 @@ public struct KMSAPI: Sendable {
     }
 
     /// The response AWS sends for an error: `{"__type": ..., "message": ...}`, status 400,
-    /// except 500 for `KMSInternalException` and 503 for `DependencyTimeoutException`.
+    /// except 500 for `KMSInternalException` and 503 for `DependencyTimeoutException`. An error
+    /// without a message (`InvalidCiphertextException`, …) has no `message` member, as AWS's.
     public static func errorResponse(_ error: KMSError) -> Response {
-        let body = try? JSONSerialization.data(
-            withJSONObject: ["__type": error.code.rawValue, "message": error.message], options: [.sortedKeys, .withoutEscapingSlashes])
+        var members = ["__type": error.code.rawValue]
+        if !error.message.isEmpty { members["message"] = error.message }
+        let body = try? JSONSerialization.data(withJSONObject: members, options: [.sortedKeys, .withoutEscapingSlashes])
         return Response(status: httpStatus(error.code), body: body ?? Data(), errorCode: error.code.rawValue)
     }
 

@@ -123,7 +123,7 @@ extension KeyManagementService {
     ) async throws(KMSError) -> [UInt8] {
         if key.spec == .symmetricDefault { return try await seal(plaintext, under: key, context: context, request: request) }
         try Self.refuseContext(context, key)
-        return try await currentMaterial(of: key, as: AsymmetricKeyMaterial.self).encrypt(Array(plaintext), algorithm: algorithm)
+        return try await currentMaterial(of: key, as: AsymmetricKeyMaterial.self).encrypt(Array(plaintext), algorithm: algorithm, spec: key.spec)
     }
 
     /// Encrypts with a symmetric key's current material version (and, for a key in an external

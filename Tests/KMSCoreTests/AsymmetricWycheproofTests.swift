@@ -94,16 +94,16 @@ import Testing
         }
         if spec == .sm2 {
             #expect(material.maximumPlaintextLength(.sm2pke) == 1024 && material.maximumPlaintextLength(.rsaesOaepSha256) == nil)
-            let ciphertext = try material.encrypt([1, 2, 3], algorithm: .sm2pke)
+            let ciphertext = try material.encrypt([1, 2, 3], algorithm: .sm2pke, spec: .sm2)
             #expect(try restored.decrypt(ciphertext, algorithm: .sm2pke) == [1, 2, 3])
             #expect(throws: KMSError.invalidCiphertext) { try restored.decrypt(ciphertext, algorithm: .rsaesOaepSha256) }
         }
         if spec == .rsa2048 {
             #expect(material.maximumPlaintextLength(.rsaesOaepSha1) == 214 && material.maximumPlaintextLength(.rsaesOaepSha256) == 190)
-            let ciphertext = try material.encrypt([1, 2, 3], algorithm: .rsaesOaepSha256)
+            let ciphertext = try material.encrypt([1, 2, 3], algorithm: .rsaesOaepSha256, spec: .rsa2048)
             #expect(try restored.decrypt(ciphertext, algorithm: .rsaesOaepSha256) == [1, 2, 3])
             #expect(throws: KMSError.invalidCiphertext) { try restored.decrypt(ciphertext, algorithm: .rsaesOaepSha1) }
-            expectKMSError(.validation) { try material.encrypt([UInt8](repeating: 0, count: 191), algorithm: .rsaesOaepSha256) }
+            expectKMSError(.validation) { try material.encrypt([UInt8](repeating: 0, count: 191), algorithm: .rsaesOaepSha256, spec: .rsa2048) }
         }
     }
 

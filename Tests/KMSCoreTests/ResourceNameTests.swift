@@ -32,8 +32,12 @@ import Testing
 
     @Test func aliasRules() {
         #expect(throws: Never.self) { try Alias.validateCustomerAliasName("alias/demo") }
-        for bad in ["demo", "alias/", "alias/aws/ebs", "alias/aws"] {
-            expectKMSError(.invalidAliasName, "\(bad)") { try Alias.validateCustomerAliasName(bad) }
+        // As AWS: a name outside `alias/` is a ValidationException; `alias/aws/` is reserved.
+        for bad in ["demo", "alias/"] {
+            expectKMSError(.validation, "\(bad)") { try Alias.validateCustomerAliasName(bad) }
+        }
+        for reserved in ["alias/aws/ebs", "alias/aws"] {
+            expectKMSError(.invalidAliasName, "\(reserved)") { try Alias.validateCustomerAliasName(reserved) }
         }
     }
 }

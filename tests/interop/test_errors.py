@@ -53,7 +53,8 @@ def test_alias_errors(kms):
     kms.create_alias(AliasName="alias/taken", TargetKeyId=meta["KeyId"])
     assert error_code(kms.create_alias, AliasName="alias/taken", TargetKeyId=meta["KeyId"]) == "AlreadyExistsException"
     assert error_code(kms.create_alias, AliasName="alias/aws/mine", TargetKeyId=meta["KeyId"]) == "InvalidAliasNameException"
-    assert error_code(kms.create_alias, AliasName="noprefix", TargetKeyId=meta["KeyId"]) == "InvalidAliasNameException"
+    # As AWS: a name outside alias/ is a ValidationException (only alias/aws/ is InvalidAliasNameException).
+    assert error_code(kms.create_alias, AliasName="noprefix", TargetKeyId=meta["KeyId"]) == "ValidationException"
     assert error_code(kms.update_alias, AliasName="alias/absent", TargetKeyId=meta["KeyId"]) == "NotFoundException"
 
 

@@ -13,7 +13,8 @@ extension OperationHandler {
     struct ReplicateKeyResponse: Encodable {
         var replicaKeyMetadata: KeyMetadata
         var replicaPolicy: String
-        var replicaTags: [WireTag]
+        /// Absent when the request gave no tags, as AWS's.
+        var replicaTags: [WireTag]?
     }
 
     static let replicateKey = OperationHandler { (r: ReplicateKeyRequest, service, context) throws(KMSError) in
@@ -23,7 +24,7 @@ extension OperationHandler {
                 description: r.description, tags: (r.tags ?? []).map(\.tag)), context)
         return ReplicateKeyResponse(
             replicaKeyMetadata: try await .of(replica, service), replicaPolicy: replica.policy,
-            replicaTags: tags.map(WireTag.init))
+            replicaTags: r.tags == nil ? nil : tags.map(WireTag.init))
     }
 
     struct UpdatePrimaryRegionRequest: Decodable {

@@ -42,8 +42,10 @@ extension KeyManagementService {
             throw KMSError.validation("You cannot specify both KeySpec and CustomerMasterKeySpec. Use KeySpec.")
         }
         let spec = input.keySpec ?? input.customerMasterKeySpec ?? .symmetricDefault
-        // As AWS: the default usage is ENCRYPT_DECRYPT whatever the spec, so other specs must name theirs.
-        let usage = input.keyUsage ?? .encryptDecrypt
+        // As AWS: only a symmetric encryption key may leave KeyUsage out.
+        guard let usage = input.keyUsage ?? (spec == .symmetricDefault ? .encryptDecrypt : nil) else {
+            throw KMSError.validation("You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.")
+        }
         guard spec.allowedUsages.contains(usage) else {
             throw KMSError.validation("KeyUsage \(usage.rawValue) is not compatible with KeySpec \(spec.rawValue).")
         }
@@ -57,9 +59,7 @@ extension KeyManagementService {
             if multiRegion { throw KMSError(.unsupportedOperation, "Multi-Region keys cannot be created in a custom key store.") }
         }
         try Tag.validate(input.tags)
-        guard input.tags.count <= Tag.maximumPerKey else {
-            throw KMSError(.limitExceeded, "A key can have at most \(Tag.maximumPerKey) tags.")
-        }
+        try Tag.checkCount(input.tags)
         var conditions = Self.requestTagConditions(input.tags)
         conditions["kms:KeySpec"] = [spec.rawValue]
         conditions["kms:KeyUsage"] = [usage.rawValue]

@@ -34,6 +34,11 @@ extension KeyManagementService {
         if let keyID {
             let key = try await resolveKey(keyID, context, allowAlias: true, action: action, crossAccount: true)
             requested = key
+            // The key match first (AWS): a symmetric blob of another key is IncorrectKeyException
+            // even when the named key cannot decrypt at all.
+            if key.usage != .encryptDecrypt, let blob = try? SymmetricCiphertext(parsing: ciphertext), blob.keyID != key.id {
+                throw KMSError(.incorrectKey, "The key ID in the request does not identify a CMK that can perform this operation.")
+            }
             if key.spec != .symmetricDefault {
                 _ = try await usable(key, context, access, operation: operation, usage: .encryptDecrypt)
                 let algorithm = try requireEncryptionAlgorithm(algorithm, key)

@@ -36,9 +36,7 @@ extension KeyManagementService {
     public func replicateKey(_ input: ReplicateKeyInput, _ context: RequestContext) async throws(KMSError) -> (replica: KMSKey, tags: [Tag]) {
         let action = KMSAction.replicateKey
         try Tag.validate(input.tags)
-        guard input.tags.count <= Tag.maximumPerKey else {
-            throw KMSError(.limitExceeded, "A key can have at most \(Tag.maximumPerKey) tags.")
-        }
+        try Tag.checkCount(input.tags)
         let replica = try await store.commitRetrying(recording: context) { () throws(KMSError) in
             let primary = try await resolveKey(input.keyID, context, allowAlias: false, action: action)
             try await authorize(context, AccessRequest(action, conditions: ["kms:ReplicaRegion": [input.replicaRegion]]), key: primary)
