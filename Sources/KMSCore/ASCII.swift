@@ -17,3 +17,15 @@ extension String {
         utf8.elementsEqual(other.utf8)
     }
 }
+
+extension StringProtocol {
+    /// Whether every byte is an ASCII letter or digit, or one of `others` (ASCII). For the
+    /// identifiers AWS's models restrict to such an alphabet (external key IDs, URI paths, …).
+    public func isASCIIAlphanumeric(or others: String) -> Bool {
+        let extra = Set(others.utf8)
+        return utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || extra.contains(byte)
+        }
+    }
+}

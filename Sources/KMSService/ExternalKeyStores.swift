@@ -11,8 +11,7 @@ extension KeyManagementService {
     func xksProxy(of keyStore: CustomKeyStore) throws(KMSError) -> XKSClient.Proxy {
         guard let settings = keyStore.xksProxy else { throw KMSError.internalFailure() }
         let secret = try rootKey.openKeyStorePassword(keyStore.sealedPassword, storeID: keyStore.id)
-        return XKSClient.Proxy(
-            uriEndpoint: settings.uriEndpoint, uriPath: settings.uriPath, accessKeyID: settings.accessKeyID, secret: secret, region: keyStore.region)
+        return XKSClient.Proxy(settings: settings, secret: secret, region: keyStore.region)
     }
 
     /// The message AWS gives for a failure (the specification's table of KMS exception messages).

@@ -11,19 +11,15 @@ import Synchronization
 /// 250 ms) or failed. An answer is checked as KMS checks it: a JSON body of the expected shape,
 /// sizes in bounds, and on Encrypt the ciphertext data integrity value.
 public final class XKSClient: Sendable {
-    /// Where a store's proxy is and how to sign for it. `secret` is the raw secret access key.
+    /// A store's proxy settings with what signing needs besides: the raw secret access key and
+    /// the KMS region the call comes from (the credential scope's region).
     public struct Proxy: Sendable {
-        public var uriEndpoint: String
-        public var uriPath: String
-        public var accessKeyID: String
+        public var settings: XKSProxySettings
         public var secret: String
-        /// The KMS region the call comes from (the credential scope's region).
         public var region: String
 
-        public init(uriEndpoint: String, uriPath: String, accessKeyID: String, secret: String, region: String) {
-            self.uriEndpoint = uriEndpoint
-            self.uriPath = uriPath
-            self.accessKeyID = accessKeyID
+        public init(settings: XKSProxySettings, secret: String, region: String) {
+            self.settings = settings
             self.secret = secret
             self.region = region
         }
@@ -130,7 +126,7 @@ public final class XKSClient: Sendable {
     /// POSTs `body` as JSON to `uriEndpoint` + `uriPath` + `suffix`, signed; decodes a 200's
     /// body as `Response`, or an error body's `errorName`.
     private func call<Response: Decodable>(_ proxy: Proxy, _ suffix: String, _ body: some Encodable) async throws(Failure) -> Response {
-        guard let payload = try? JSONEncoder().encode(body), let url = URL(string: proxy.uriEndpoint + proxy.uriPath + suffix),
+        guard let payload = try? JSONEncoder().encode(body), let url = URL(string: proxy.settings.uriEndpoint + proxy.settings.uriPath + suffix),
             let host = url.host
         else { throw .malformed }
         let authority = url.port.map { "\(host):\($0)" } ?? host
@@ -142,7 +138,8 @@ public final class XKSClient: Sendable {
             (
                 "authorization",
                 SigV4.authorization(
-                    for: signed, accessKeyID: proxy.accessKeyID, secret: proxy.secret, region: proxy.region, service: XKS.signingService, date: now)
+                    for: signed, accessKeyID: proxy.settings.accessKeyID, secret: proxy.secret, region: proxy.region, service: XKS.signingService,
+                    date: now)
             ))
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST

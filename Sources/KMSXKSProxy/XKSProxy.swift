@@ -67,9 +67,10 @@ public final class XKSProxy: Sendable {
         case health = "GetHealthStatus", metadata = "GetKeyMetadata", encrypt = "Encrypt", decrypt = "Decrypt"
     }
 
-    /// Answers one request. `path` is the URI path without the query.
+    /// Answers one request. `path` is the URI path without the query; `body` is nil when it
+    /// was longer than `maximumBodyBytes` (and not read further).
     public func respond(
-        method: String, path: String, headers: [(name: String, value: String)], body: Data, sourceIP: String?
+        method: String, path: String, headers: [(name: String, value: String)], body: Data?, sourceIP: String?
     ) async -> Response {
         let started = ContinuousClock.now
         var record = XKSAuditLog.Record(
@@ -96,7 +97,7 @@ public final class XKSProxy: Sendable {
     }
 
     private func handle(
-        method: String, path: String, headers: [(name: String, value: String)], body: Data, record: inout XKSAuditLog.Record
+        method: String, path: String, headers: [(name: String, value: String)], body: Data?, record: inout XKSAuditLog.Record
     ) async throws(XKSFailure) -> Response {
         let current = settings.withLock { $0 }
         let (uriPath, operation, keyID) = try route(path, current)
@@ -106,7 +107,7 @@ public final class XKSProxy: Sendable {
         guard method == "POST" else {
             return Response(status: 405, body: Data(), allow: "POST")
         }
-        guard body.count <= Self.maximumBodyBytes else {
+        guard let body, body.count <= Self.maximumBodyBytes else {
             throw XKSFailure(.unsupportedOperation, "The request body exceeds \(Self.maximumBodyBytes) bytes.")
         }
         record.accessKeyId = try authenticate(method: method, path: path, headers: headers, body: body, uriPath)
@@ -144,8 +145,9 @@ public final class XKSProxy: Sendable {
                 throw XKSFailure(.validation, "ciphertextDataIntegrityValueAlgorithm must be SHA_256.")
             }
             let keyID = keyID ?? ""
-            try await usableKey(keyID, for: .encrypt, metadata, current)
-            let sealed = try await keys.encrypt(keyID, plaintext: plaintext, aad: Self.tokenAAD(aad: aad ?? [], ciphertextMetadata: []))
+            let sealed = try await keys.encrypt(
+                keyID, plaintext: plaintext, aad: Self.tokenAAD(aad: aad ?? [], ciphertextMetadata: []),
+                permit: try permit(keyID, for: .encrypt, metadata, current))
             var integrity: [UInt8]?
             if request.ciphertextDataIntegrityValueAlgorithm != nil {
                 // Appendix C: the CDIV over the output first, then a decryption of that output.
@@ -177,9 +179,9 @@ public final class XKSProxy: Sendable {
                 throw XKSFailure(.invalidCiphertext, "The initialization vector must be 12 or 16 bytes and the tag 16.")
             }
             let keyID = keyID ?? ""
-            try await usableKey(keyID, for: .decrypt, metadata, current)
             let plaintext = try await keys.decrypt(
-                keyID, iv: iv, ciphertext: ciphertext, tag: tag, aad: Self.tokenAAD(aad: aad ?? [], ciphertextMetadata: ciphertextMetadata ?? []))
+                keyID, iv: iv, ciphertext: ciphertext, tag: tag, aad: Self.tokenAAD(aad: aad ?? [], ciphertextMetadata: ciphertextMetadata ?? []),
+                permit: try permit(keyID, for: .decrypt, metadata, current))
             return try encode(XKS.DecryptResponse(plaintext: plaintext))
         }
     }
@@ -298,14 +300,18 @@ public final class XKSProxy: Sendable {
         }
     }
 
-    /// A key that exists, is enabled, may be used by this principal and allows `operation`.
-    private func usableKey(_ keyID: String, for operation: Operation, _ metadata: XKS.RequestMetadata, _ settings: Settings) async throws(XKSFailure)
-    {
+    /// Checks the principal now, and gives what the token's key must then be: enabled, 256 bits,
+    /// allowing `operation` (checked in the session that finds the key).
+    private func permit(
+        _ keyID: String, for operation: Operation, _ metadata: XKS.RequestMetadata, _ settings: Settings
+    ) throws(XKSFailure) -> XKSTokenKeys.Permit {
         try authorize(metadata, keyID, settings)
-        guard let attributes = try await keys.attributes(of: keyID) else { throw XKSFailure(.keyNotFound, "No external key has this ID.") }
-        guard enabled(keyID, settings) else { throw XKSFailure(.invalidState, "The external key is disabled.") }
-        guard attributes.bits == 256, operation == .encrypt ? attributes.encrypts : attributes.decrypts else {
-            throw XKSFailure(.invalidKeyUsage, "The external key does not allow \(operation.rawValue).")
+        let enabled = enabled(keyID, settings)
+        return { attributes throws(XKSFailure) in
+            guard enabled else { throw XKSFailure(.invalidState, "The external key is disabled.") }
+            guard attributes.bits == 256, operation == .encrypt ? attributes.encrypts : attributes.decrypts else {
+                throw XKSFailure(.invalidKeyUsage, "The external key does not allow \(operation.rawValue).")
+            }
         }
     }
 

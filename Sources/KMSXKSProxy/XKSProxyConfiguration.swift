@@ -146,15 +146,7 @@ public struct XKSProxyConfiguration: Decodable, Sendable {
     static func isValidURIPath(_ path: String) -> Bool {
         guard path.utf8.count <= 128, path.hasSuffix("/kms/xks/v1"), path.hasPrefix("/") else { return false }
         let prefix = path.dropLast("/kms/xks/v1".count)
-        return !prefix.hasSuffix("/") && !prefix.contains("//")
-            && prefix.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                    UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-                    true
-                default: false
-                }
-            }
+        return !prefix.hasSuffix("/") && !prefix.contains("//") && prefix.isASCIIAlphanumeric(or: "/-_")
     }
 
     static func isValidAccessKeyID(_ id: String) -> Bool {
@@ -163,15 +155,7 @@ public struct XKSProxyConfiguration: Decodable, Sendable {
     }
 
     static func isValidSecret(_ secret: String) -> Bool {
-        (43...64).contains(secret.utf8.count)
-            && secret.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                    UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
-                    true
-                default: false
-                }
-            }
+        (43...64).contains(secret.utf8.count) && secret.isASCIIAlphanumeric(or: "+/=")
     }
 }
 

@@ -46,13 +46,8 @@ public enum XKSProxyServer {
             if request.method == .get, request.uri.path == "/ping" {
                 return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
             }
-            let body: Data
-            do {
-                body = Data(buffer: try await request.body.collect(upTo: XKSProxy.maximumBodyBytes))
-            } catch {
-                // Too large (or cut off): answered without reading further or authenticating.
-                body = Data(repeating: 0, count: XKSProxy.maximumBodyBytes + 1)
-            }
+            // Too large (or cut off): nil, answered without reading further or authenticating.
+            let body = try? Data(buffer: await request.body.collect(upTo: XKSProxy.maximumBodyBytes))
             // HTTP/1's Host arrives as the authority; SigV4 signs it as `host`.
             var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
             if let authority = request.head.authority { headers.append((name: "host", value: authority)) }

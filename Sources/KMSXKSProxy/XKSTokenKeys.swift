@@ -33,28 +33,39 @@ final class XKSTokenKeys: Sendable {
         var decrypts: Bool { usage.contains("DECRYPT") }
     }
 
+    /// What a request may do with a key, given its attributes: throws the refusal.
+    typealias Permit = @Sendable (KeyAttributes) throws(XKSFailure) -> Void
+
     /// The attributes of the AES key labelled `id`; nil when the token has no such AES key.
     func attributes(of id: String) async throws(XKSFailure) -> KeyAttributes? {
         try await run { session throws(PKCS11Error) -> KeyAttributes? in
-            guard let key = try session.findKey(label: id), try session.number(CK_ATTRIBUTE_TYPE(CKA_KEY_TYPE), of: key) == UInt(CKK_AES)
-            else { return nil }
-            let bits = Int(try session.number(CK_ATTRIBUTE_TYPE(CKA_VALUE_LEN), of: key)) * 8
-            let uses: [(CK_ATTRIBUTE_TYPE, String)] = [
-                (CK_ATTRIBUTE_TYPE(CKA_ENCRYPT), "ENCRYPT"), (CK_ATTRIBUTE_TYPE(CKA_DECRYPT), "DECRYPT"),
-                (CK_ATTRIBUTE_TYPE(CKA_WRAP), "WRAP"), (CK_ATTRIBUTE_TYPE(CKA_UNWRAP), "UNWRAP"),
-                (CK_ATTRIBUTE_TYPE(CKA_SIGN), "SIGN"), (CK_ATTRIBUTE_TYPE(CKA_VERIFY), "VERIFY"),
-                (CK_ATTRIBUTE_TYPE(CKA_DERIVE), "DERIVE"),
-            ]
-            var usage: [String] = []
-            for (attribute, name) in uses where try session.flag(attribute, of: key) { usage.append(name) }
-            return KeyAttributes(bits: bits, usage: usage)
+            guard let key = try session.findKey(label: id) else { return nil }
+            return try Self.attributes(of: key, in: session)
         }
     }
 
+    /// The attributes of an AES key; nil for a key of another type.
+    private static func attributes(of key: CK_OBJECT_HANDLE, in session: PKCS11Session) throws(PKCS11Error) -> KeyAttributes? {
+        guard try session.number(CK_ATTRIBUTE_TYPE(CKA_KEY_TYPE), of: key) == UInt(CKK_AES) else { return nil }
+        let bits = Int(try session.number(CK_ATTRIBUTE_TYPE(CKA_VALUE_LEN), of: key)) * 8
+        let uses: [(CK_ATTRIBUTE_TYPE, String)] = [
+            (CK_ATTRIBUTE_TYPE(CKA_ENCRYPT), "ENCRYPT"), (CK_ATTRIBUTE_TYPE(CKA_DECRYPT), "DECRYPT"),
+            (CK_ATTRIBUTE_TYPE(CKA_WRAP), "WRAP"), (CK_ATTRIBUTE_TYPE(CKA_UNWRAP), "UNWRAP"),
+            (CK_ATTRIBUTE_TYPE(CKA_SIGN), "SIGN"), (CK_ATTRIBUTE_TYPE(CKA_VERIFY), "VERIFY"),
+            (CK_ATTRIBUTE_TYPE(CKA_DERIVE), "DERIVE"),
+        ]
+        var usage: [String] = []
+        for (attribute, name) in uses where try session.flag(attribute, of: key) { usage.append(name) }
+        return KeyAttributes(bits: bits, usage: usage)
+    }
+
     /// AES-GCM encryption in the token with a fresh 12-byte IV: (iv, ciphertext, tag).
-    func encrypt(_ id: String, plaintext: [UInt8], aad: [UInt8]) async throws(XKSFailure) -> (iv: [UInt8], ciphertext: [UInt8], tag: [UInt8]) {
+    /// `permit` checks the key (found in the same session) first.
+    func encrypt(
+        _ id: String, plaintext: [UInt8], aad: [UInt8], permit: @escaping Permit = { _ in }
+    ) async throws(XKSFailure) -> (iv: [UInt8], ciphertext: [UInt8], tag: [UInt8]) {
         let iv = Array(AES.GCM.Nonce())
-        let sealed = try await withKey(id, refused: { _ in XKSFailure(.internalFailure, "The HSM could not encrypt.") }) {
+        let sealed = try await withKey(id, permit: permit, refused: { _ in XKSFailure(.internalFailure, "The HSM could not encrypt.") }) {
             session, key throws(PKCS11Error) in
             try session.encryptAESGCM(key: key, iv: iv, aad: aad, plaintext: plaintext)
         }
@@ -63,8 +74,12 @@ final class XKSTokenKeys: Sendable {
     }
 
     /// AES-GCM decryption in the token; one the token refuses is `InvalidCiphertextException`.
-    func decrypt(_ id: String, iv: [UInt8], ciphertext: [UInt8], tag: [UInt8], aad: [UInt8]) async throws(XKSFailure) -> [UInt8] {
-        try await withKey(id, refused: { _ in XKSFailure(.invalidCiphertext, "The ciphertext, IV, tag or AAD is not valid for this key.") }) {
+    func decrypt(
+        _ id: String, iv: [UInt8], ciphertext: [UInt8], tag: [UInt8], aad: [UInt8], permit: @escaping Permit = { _ in }
+    ) async throws(XKSFailure) -> [UInt8] {
+        try await withKey(
+            id, permit: permit, refused: { _ in XKSFailure(.invalidCiphertext, "The ciphertext, IV, tag or AAD is not valid for this key.") }
+        ) {
             session, key throws(PKCS11Error) in
             try session.decryptAESGCM(key: key, iv: iv, aad: aad, ciphertext: ciphertext + tag)
         }
@@ -91,24 +106,32 @@ final class XKSTokenKeys: Sendable {
         return XKS.HealthResponse.EKM(id: id, model: model, healthStatus: healthy ? "ACTIVE" : "UNAVAILABLE")
     }
 
-    /// Runs `work` with the handle of the AES key labelled `id` (`KeyNotFoundException` if none).
+    /// Runs `work` with the handle of the AES key labelled `id` (`KeyNotFoundException` if none)
+    /// once `permit` allowed it, all in one session: one lookup of the key per operation.
     private func withKey<T: Sendable>(
-        _ id: String, refused: @escaping @Sendable (PKCS11Error) -> XKSFailure,
+        _ id: String, permit: @escaping Permit, refused: @escaping @Sendable (PKCS11Error) -> XKSFailure,
         _ work: @escaping @Sendable (PKCS11Session, CK_OBJECT_HANDLE) throws(PKCS11Error) -> T
     ) async throws(XKSFailure) -> T {
-        let outcome = try await run { session throws(PKCS11Error) -> Result<T, PKCS11Error>? in
-            guard let key = try session.findKey(label: id) else { return nil }
+        let outcome = try await run { session throws(PKCS11Error) -> Outcome<T> in
+            guard let key = try session.findKey(label: id), let attributes = try Self.attributes(of: key, in: session) else { return .missing }
+            do throws(XKSFailure) { try permit(attributes) } catch { return .denied(error) }
             do throws(PKCS11Error) {
-                return .success(try work(session, key))
+                return .done(try work(session, key))
             } catch  where !error.meansTokenGone {
-                return .failure(error)
+                return .failed(error)
             }
         }
         switch outcome {
-        case nil: throw XKSFailure(.keyNotFound, "No external key has this ID.")
-        case .success(let value): return value
-        case .failure(let error): throw refused(error)
+        case .missing: throw XKSFailure(.keyNotFound, "No external key has this ID.")
+        case .denied(let failure): throw failure
+        case .done(let value): return value
+        case .failed(let error): throw refused(error)
         }
+    }
+
+    /// How `withKey`'s session ended.
+    private enum Outcome<T: Sendable>: Sendable {
+        case missing, denied(XKSFailure), done(T), failed(PKCS11Error)
     }
 
     /// Runs `work` on a session; the token failing is `InternalException`.

@@ -71,6 +71,14 @@ import Testing
         #expect(sts == vector.sts)
         let key = SigV4.signingKey(secret: Self.secret, date: auth.date, region: auth.region, service: auth.service)
         #expect(SigV4.signature(stringToSign: sts, signingKey: key) == auth.signature)
+        // The signer (the XKS client's) writes AWS's header from the request alone, where the
+        // vector signs every header it carries.
+        if Set(vector.request.headers.map { $0.name.lowercased() }).sorted() == auth.signedHeaders {
+            let date = try #require(UTCTime.parseBasic("20150830T123600Z"))
+            let written = SigV4.authorization(
+                for: vector.request, accessKeyID: auth.accessKeyID, secret: Self.secret, region: auth.region, service: auth.service, date: date)
+            #expect(written == vector.authz)
+        }
 
         // End to end through verification, with the Authorization header on the request.
         var signed = vector.request

@@ -194,15 +194,7 @@ public enum XKS {
 
     /// Whether `id` can name an external key: 1 to 128 letters, digits, `-`, `.` and `_`.
     public static func isValidExternalKeyID(_ id: Substring) -> Bool {
-        !id.isEmpty && id.utf8.count <= 128
-            && id.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                    UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
-                    true
-                default: false
-                }
-            }
+        !id.isEmpty && id.utf8.count <= 128 && id.isASCIIAlphanumeric(or: "-._")
     }
 }
 
