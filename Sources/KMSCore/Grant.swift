@@ -35,16 +35,28 @@ public enum GrantOperation: String, Sendable, CaseIterable, Codable {
     }
 }
 
-/// A grant's encryption context constraint: the request's context must equal, or include,
-/// the given pairs. At most one of the two is set in practice; both hold when both are.
+/// A grant's constraints. The encryption context ones: the request's context must equal, or
+/// include, the given pairs (at most one of the two is set in practice; both hold when both
+/// are). `sourceArn`: the request must be made on behalf of that AWS resource
+/// (`RequestContext.sourceArn`, what `aws:SourceArn` is in a policy).
 public struct GrantConstraints: Sendable, Equatable, Codable {
     public var encryptionContextEquals: [String: String]?
     public var encryptionContextSubset: [String: String]?
+    public var sourceArn: String?
 
-    public init(encryptionContextEquals: [String: String]? = nil, encryptionContextSubset: [String: String]? = nil) {
+    public init(encryptionContextEquals: [String: String]? = nil, encryptionContextSubset: [String: String]? = nil, sourceArn: String? = nil) {
         self.encryptionContextEquals = encryptionContextEquals
         self.encryptionContextSubset = encryptionContextSubset
+        self.sourceArn = sourceArn
     }
+
+    /// `kms:GrantConstraintType`: the constraints present, as AWS names them.
+    public var types: [String] {
+        (encryptionContextEquals != nil ? ["EncryptionContextEquals"] : []) + (encryptionContextSubset != nil ? ["EncryptionContextSubset"] : [])
+            + (sourceArn != nil ? ["SourceArn"] : [])
+    }
+
+    public var constrainsEncryptionContext: Bool { encryptionContextEquals != nil || encryptionContextSubset != nil }
 
     /// As AWS compares them: context keys case-insensitively, values exactly; both as bytes,
     /// never by canonical equivalence (`café` composed is not `cafe` and a combining accent).
@@ -72,6 +84,7 @@ public struct GrantConstraints: Sendable, Equatable, Codable {
         if let subset = parent.encryptionContextSubset {
             guard Self.bytes(subset).allSatisfy({ required[$0.key] == $0.value }) else { return false }
         }
+        if let source = parent.sourceArn, sourceArn.map({ $0.bytewiseEquals(source) }) != true { return false }
         return true
     }
 
@@ -80,11 +93,16 @@ public struct GrantConstraints: Sendable, Equatable, Codable {
         Dictionary(pairs.map { (Array($0.key.utf8), Array($0.value.utf8)) }, uniquingKeysWith: { a, _ in a })
     }
 
-    public var isEmpty: Bool { encryptionContextEquals == nil && encryptionContextSubset == nil }
+    public var isEmpty: Bool { !constrainsEncryptionContext && sourceArn == nil }
 }
 
 /// A grant on a KMS key: lets `granteePrincipal` perform `operations` on the key while the
 /// constraints hold, until it is retired or revoked.
+///
+/// A grantee (or retiring principal) named by `GranteeServicePrincipal` (`…ServicePrincipal`
+/// flags) is an AWS service acting for itself: only that service principal's own requests,
+/// not those it forwards for a caller, match it. One named by `GranteePrincipal` with a
+/// service principal's name (as AWS allowed before) matches it the same way it always did.
 public struct Grant: Sendable, Equatable {
     public var id: String
     public var keyID: String
@@ -94,6 +112,10 @@ public struct Grant: Sendable, Equatable {
     /// A principal ARN (`arn:aws:iam::ACCOUNT:user/NAME`, `…:root`) or a service principal name.
     public var granteePrincipal: String
     public var retiringPrincipal: String?
+    /// The grantee was given as `GranteeServicePrincipal`.
+    public var granteeIsServicePrincipal: Bool
+    /// The retiring principal was given as `RetiringServicePrincipal`.
+    public var retiringIsServicePrincipal: Bool
     public var operations: [GrantOperation]
     public var constraints: GrantConstraints?
     /// The account root of the principal that created the grant.
@@ -102,7 +124,8 @@ public struct Grant: Sendable, Equatable {
 
     public init(
         id: String, keyID: String, keyARN: String, name: String?, granteePrincipal: String, retiringPrincipal: String?,
-        operations: [GrantOperation], constraints: GrantConstraints?, issuingAccount: String, creationDate: Date
+        operations: [GrantOperation], constraints: GrantConstraints?, issuingAccount: String, creationDate: Date,
+        granteeIsServicePrincipal: Bool = false, retiringIsServicePrincipal: Bool = false
     ) {
         self.id = id
         self.keyID = keyID
@@ -110,6 +133,8 @@ public struct Grant: Sendable, Equatable {
         self.name = name
         self.granteePrincipal = granteePrincipal
         self.retiringPrincipal = retiringPrincipal
+        self.granteeIsServicePrincipal = granteeIsServicePrincipal
+        self.retiringIsServicePrincipal = retiringIsServicePrincipal
         self.operations = operations
         self.constraints = constraints
         self.issuingAccount = issuingAccount
@@ -122,10 +147,23 @@ public struct Grant: Sendable, Equatable {
         return region
     }
 
-    /// Whether the grant lets it perform `operation` with `context` (for operations that take one).
-    public func allows(_ operation: GrantOperation, context: EncryptionContext?) -> Bool {
+    /// The account of the key (from `keyARN`).
+    public var keyAccount: String {
+        guard case .keyARN(_, let account, _)? = try? KeyReference.parse(keyARN) else { return "" }
+        return account
+    }
+
+    /// Whether the grant lets its grantee perform `operation` with `context` (for operations
+    /// that take one) on behalf of `sourceArn`. A SourceArn constraint holds for every
+    /// operation but RetireGrant; CreateGrant's encryption context is checked on the grant
+    /// asked for instead (`GrantConstraints.isAtLeastAsStrict`).
+    public func allows(_ operation: GrantOperation, context: EncryptionContext?, sourceArn: String?) -> Bool {
         guard operations.contains(operation) else { return false }
-        guard let constraints, operation.takesEncryptionContext, operation != .createGrant else { return true }
+        guard let constraints else { return true }
+        if let required = constraints.sourceArn, operation != .retireGrant, sourceArn.map({ $0.bytewiseEquals(required) }) != true {
+            return false
+        }
+        guard operation.takesEncryptionContext, operation != .createGrant else { return true }
         return constraints.allow(context ?? EncryptionContext())
     }
 }

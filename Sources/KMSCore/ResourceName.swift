@@ -22,6 +22,23 @@ public enum ResourceName {
         "arn:\(partition(region: region)):kms:\(region):\(account):\(aliasName)"
     }
 
+    /// The account of an AWS resource's ARN as a SourceArn names it (`arn:PARTITION:SERVICE:
+    /// REGION:ACCOUNT:RESOURCE`, the model's `GrantConstraintSourceArnType`: 20–512
+    /// characters, a 12-digit account, a resource); nil when `arn` is not one.
+    public static func accountOfSourceARN(_ arn: String) -> String? {
+        guard (20...512).contains(arn.utf16.count) else { return nil }
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        func isLowerAlphanumeric(_ text: Substring) -> Bool {
+            text.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }
+        }
+        guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"), isLowerAlphanumeric(parts[1]),
+            !parts[2].isEmpty, isLowerAlphanumeric(parts[2]), isLowerAlphanumeric(parts[3]),
+            parts[4].utf8.count == 12, parts[4].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            !parts[5].isEmpty, !parts[5].contains(where: \.isNewline)
+        else { return nil }
+        return String(parts[4])
+    }
+
     /// True for the forms AWS issues: a lowercase UUID, or `mrk-` and 32 lowercase hex digits.
     /// Grant IDs are 64 lowercase hex digits.
     public static func isWellFormedGrantID(_ id: String) -> Bool {

@@ -23,6 +23,9 @@ struct KMSEndpoint: Sendable {
     /// A principal's forward access token, sent (signed) by the service principal it names:
     /// the request then runs as that principal (`ForwardAccessToken`).
     static let forwardAccessTokenHeader = HTTPField.Name("x-swiftkms-forward-access-token")!
+    /// The AWS resource a service principal makes the request for (`aws:SourceArn`), sent
+    /// signed by a service principal only (`RequestContext.sourceArn`).
+    static let sourceArnHeader = HTTPField.Name("x-swiftkms-source-arn")!
     /// The header of earlier versions, which named the principal without its consent; refused.
     static let onBehalfOfHeader = HTTPField.Name("x-swiftkms-on-behalf-of")!
     static let targetHeader = HTTPField.Name("x-amz-target")!
@@ -31,7 +34,7 @@ struct KMSEndpoint: Sendable {
     /// (`SigV4.preflight` refuses a repeated Authorization or X-Amz-Date.)
     static let singleHeaders: [HTTPField.Name] = [
         targetHeader, HTTPField.Name("x-amz-security-token")!, HTTPField.Name("x-amz-content-sha256")!, forwardAccessTokenHeader,
-        onBehalfOfHeader, .contentType,
+        onBehalfOfHeader, sourceArnHeader, .contentType,
     ]
     /// Headers a request must have signed, as every AWS SDK does: an unsigned `X-Amz-Target`
     /// would let a captured request be replayed as another operation. (A request without one
@@ -76,6 +79,10 @@ struct KMSEndpoint: Sendable {
                 // Only as signed: a header outside the signature could be added by anyone on the way.
                 throw KMSError(.accessDenied, "The \(Self.forwardAccessTokenHeader.canonicalName) header must be signed.")
             }
+            let sourceArn = request.headers[Self.sourceArnHeader]
+            if sourceArn != nil, !auth.signedHeaders.contains(Self.sourceArnHeader.canonicalName) {
+                throw KMSError(.accessDenied, "The \(Self.sourceArnHeader.canonicalName) header must be signed.")
+            }
             guard let (principal, secret) = try await credentials.secret(accessKeyID: auth.accessKeyID) else {
                 throw KMSError(.unrecognizedClient, "The security token included in the request is invalid.")
             }
@@ -86,6 +93,15 @@ struct KMSEndpoint: Sendable {
             var requestContext = RequestContext(
                 principal: principal, region: auth.region, requestID: context.requestID, sourceIP: context.sourceIP,
                 secureTransport: secureTransport, accessKeyID: auth.accessKeyID, userAgent: userAgent)
+            if let sourceArn {
+                do throws(KMSError) {
+                    requestContext.sourceArn = try Self.checkedSourceArn(sourceArn, principal: principal)
+                } catch {
+                    return respond(
+                        await api.refuse(target: target, error: error, context: requestContext), target: target,
+                        principal: principalARN, authenticated: true, since: start, context: context)
+                }
+            }
             if let forwardToken {
                 do {
                     requestContext = try await credentials.forwarded(requestContext, token: forwardToken)
@@ -109,6 +125,19 @@ struct KMSEndpoint: Sendable {
                 requestID: context.requestID, sourceIP: context.sourceIP, userAgent: userAgent)
             return respond(result, target: target, principal: principalARN, authenticated: false, since: start, context: context)
         }
+    }
+
+    /// The value of `x-swiftkms-source-arn`: only a service principal acts for a resource, and
+    /// the resource must be named by an ARN (`ResourceName.accountOfSourceARN`).
+    static func checkedSourceArn(_ value: String, principal: Principal) throws(KMSError) -> String {
+        guard principal.kind == .service else {
+            throw KMSError(
+                .accessDenied, "Only a service principal can make a request on behalf of an AWS resource (\(sourceArnHeader.canonicalName)).")
+        }
+        guard ResourceName.accountOfSourceARN(value) != nil else {
+            throw KMSError.validation("The \(sourceArnHeader.canonicalName) header must be the ARN of an AWS resource.")
+        }
+        return value
     }
 
     /// Logs the request's line, counts it in the metrics and writes its response.

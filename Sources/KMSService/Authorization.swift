@@ -224,6 +224,10 @@ extension KeyManagementService {
         values["aws:EpochTime"] = [String(Int64(now.timeIntervalSince1970))]
         values["aws:RequestedRegion"] = [context.region]
         if let via = context.viaService { values["kms:ViaService"] = [via] }
+        if let source = context.sourceArn {
+            values["aws:SourceArn"] = [source]
+            if let account = ResourceName.accountOfSourceARN(source) { values["aws:SourceAccount"] = [account] }
+        }
         if let pairs = request.encryptionContext?.pairs, !pairs.isEmpty {
             for (name, value) in pairs { values["kms:EncryptionContext:\(name)"] = [value] }
             values["kms:EncryptionContextKeys"] = pairs.keys.sorted()

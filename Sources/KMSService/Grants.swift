@@ -36,9 +36,10 @@ extension KeyManagementService {
         let grants = try await store.grants(keyID: key.id, region: key.region, grantees: [context.principal.arn, account])
         return grants.contains { grant in
             let granteeMatches =
-                grant.granteePrincipal == context.principal.arn
-                || (grant.granteePrincipal == account && identityAllows)
-            guard granteeMatches, grant.allows(operation, context: request.encryptionContext) else { return false }
+                grant.granteeIsServicePrincipal
+                ? Self.isServicePrincipalItself(grant.granteePrincipal, context)
+                : grant.granteePrincipal == context.principal.arn || (grant.granteePrincipal == account && identityAllows)
+            guard granteeMatches, grant.allows(operation, context: request.encryptionContext, sourceArn: context.sourceArn) else { return false }
             if operation == .createGrant, let asked = request.newGrant {
                 guard Set(asked.operations).isSubset(of: grant.operations) else { return false }
                 if let parent = grant.constraints, !parent.isEmpty {
@@ -47,6 +48,14 @@ extension KeyManagementService {
             }
             return true
         }
+    }
+
+    /// Whether the request is service principal `name` acting for itself (not for a caller
+    /// with a forward access token): what a grant's `GranteeServicePrincipal` or
+    /// `RetiringServicePrincipal` matches. (`authorize` keeps a service principal to the
+    /// keys of the account it is registered in.)
+    static func isServicePrincipalItself(_ name: String, _ context: RequestContext) -> Bool {
+        context.principal.kind == .service && context.invokedBy == nil && context.principal.name == name
     }
 
     /// Deletes a grant; one retired or revoked meanwhile is `NotFoundException`.

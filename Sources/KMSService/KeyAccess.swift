@@ -91,10 +91,11 @@ extension KeyManagementService {
 
     /// Refuses a request whose `DryRun` is set, once every check has passed.
     func finishDryRun(_ dryRun: Bool?) throws(KMSError) {
-        if dryRun == true {
-            throw KMSError(.dryRunOperation, "The request would have succeeded, but the DryRun option is set.")
-        }
+        if dryRun == true { throw Self.dryRunSucceeded }
     }
+
+    /// The answer to a dry run that would have succeeded.
+    static let dryRunSucceeded = KMSError(.dryRunOperation, "The request would have succeeded, but the DryRun option is set.")
 
     // MARK: Authorized, usable keys
 

@@ -19,6 +19,10 @@ public struct RequestContext: Sendable {
     /// The service principal (`s3.amazonaws.com`) that made this request on `principal`'s
     /// behalf, as an AWS service does with the caller's identity; nil for direct requests.
     public var invokedBy: String?
+    /// `aws:SourceArn`: the AWS resource on whose behalf a service principal says it makes
+    /// this request (`x-swiftkms-source-arn`); only a service principal can say so. Grants
+    /// with a SourceArn constraint allow only requests made for their resource.
+    public var sourceArn: String?
     /// The request's audit event in the making; the API layer replaces it with one that
     /// names the operation and its parameters.
     public var audit: AuditRecorder

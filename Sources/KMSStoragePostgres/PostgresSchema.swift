@@ -185,6 +185,17 @@ enum PostgresSchema {
                 "CREATE UNIQUE INDEX kms_key_by_xks_key ON kms_key (custom_key_store_id, xks_key_id) WHERE xks_key_id IS NOT NULL",
             ]
         ),
+        // Grants to AWS service principals: whether the grantee and the retiring principal were
+        // named as service principals (GranteeServicePrincipal, RetiringServicePrincipal).
+        (
+            5,
+            [
+                """
+                ALTER TABLE key_grant ADD COLUMN grantee_is_service BOOLEAN NOT NULL DEFAULT false,
+                    ADD COLUMN retiring_is_service BOOLEAN NOT NULL DEFAULT false
+                """
+            ]
+        ),
     ]
 
     /// Brings the database to the newest version, once, whichever node gets the lock first.

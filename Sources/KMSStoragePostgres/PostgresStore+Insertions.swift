@@ -31,7 +31,8 @@ struct InsertedRow {
             case .principalTag: "principal_tag (account, principal, tag_key, tag_value)"
             case .grant:
                 """
-                key_grant (id, key_id, region, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms)
+                key_grant (id, key_id, region, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms,
+                    grantee_is_service, retiring_is_service)
                 """
             case .auditEvent:
                 "audit_event (chain, seq, event_ms, event_name, account, region, user_name, access_key_id, read_only, error_code, record)"
@@ -153,6 +154,7 @@ extension PostgresStore {
                     [
                         .of(g.id), .of(g.keyID), .of(g.keyRegion), .of(g.keyARN), .of(g.name), .of(g.granteePrincipal),
                         .of(g.retiringPrincipal), .of(operations), .of(constraints), .of(g.issuingAccount), .of(g.creationDate.millis),
+                        .of(g.granteeIsServicePrincipal), .of(g.retiringIsServicePrincipal),
                     ])
             ]
         case .appendAuditEvent(let event):

@@ -367,7 +367,9 @@ extension PostgresStore {
             id: try r["id"].decode(String.self), keyID: try r["key_id"].decode(String.self), keyARN: try r["key_arn"].decode(String.self),
             name: try r["name"].decode(String?.self), granteePrincipal: try r["grantee"].decode(String.self),
             retiringPrincipal: try r["retiring"].decode(String?.self), operations: operations, constraints: constraints,
-            issuingAccount: try r["issuing_account"].decode(String.self), creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)))
+            issuingAccount: try r["issuing_account"].decode(String.self), creationDate: Date(millis: try r["creation_ms"].decode(Int64.self)),
+            granteeIsServicePrincipal: try r["grantee_is_service"].decode(Bool.self),
+            retiringIsServicePrincipal: try r["retiring_is_service"].decode(Bool.self))
     }
 
     static func auditEvent(_ row: PostgresRow) throws -> StoredAuditEvent {

@@ -170,9 +170,11 @@ extension SQLiteStore {
             let constraints = try g.constraints.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
             try db.cachedStatement(
                 literal: """
-                    INSERT INTO key_grant (id, key_id, region, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms)
+                    INSERT INTO key_grant (id, key_id, region, key_arn, name, grantee, retiring, operations, constraints, issuing_account, creation_ms,
+                                           grantee_is_service, retiring_is_service)
                     VALUES (\(g.id), \(g.keyID), \(g.keyRegion), \(g.keyARN), \(g.name), \(g.granteePrincipal), \(g.retiringPrincipal),
-                            \(operations), \(constraints), \(g.issuingAccount), \(g.creationDate.millis))
+                            \(operations), \(constraints), \(g.issuingAccount), \(g.creationDate.millis),
+                            \(g.granteeIsServicePrincipal), \(g.retiringIsServicePrincipal))
                     """
             ).execute()
         case .deleteGrant(let id):

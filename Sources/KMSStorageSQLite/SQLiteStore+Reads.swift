@@ -420,7 +420,8 @@ extension SQLiteStore {
         return Grant(
             id: row["id"], keyID: row["key_id"], keyARN: row["key_arn"], name: row["name"], granteePrincipal: row["grantee"],
             retiringPrincipal: row["retiring"], operations: operations, constraints: constraints,
-            issuingAccount: row["issuing_account"], creationDate: Date(millis: row["creation_ms"]))
+            issuingAccount: row["issuing_account"], creationDate: Date(millis: row["creation_ms"]),
+            granteeIsServicePrincipal: row["grantee_is_service"], retiringIsServicePrincipal: row["retiring_is_service"])
     }
 
     static func keyMaterial(_ row: Row) -> KeyMaterialRecord {

@@ -382,6 +382,15 @@ enum Schema {
                     CREATE UNIQUE INDEX kms_key_by_xks_key ON kms_key (custom_key_store_id, xks_key_id) WHERE xks_key_id IS NOT NULL;
                     """)
         }
+        // Grants to AWS service principals: whether the grantee and the retiring principal were
+        // named as service principals (GranteeServicePrincipal, RetiringServicePrincipal).
+        migrator.registerMigration("v15") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE key_grant ADD COLUMN grantee_is_service INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE key_grant ADD COLUMN retiring_is_service INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 }

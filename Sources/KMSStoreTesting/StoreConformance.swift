@@ -417,14 +417,16 @@ public enum StoreConformance {
                 Grant(
                     id: id, keyID: k.id, keyARN: k.arn, name: id == "g1" ? "n" : nil, granteePrincipal: "arn:aws:iam::111122223333:user/a",
                     retiringPrincipal: retiring, operations: [.decrypt, .retireGrant],
-                    constraints: id == "g1" ? GrantConstraints(encryptionContextSubset: ["Department": "IT"]) : nil,
-                    issuingAccount: "arn:aws:iam::111122223333:root", creationDate: now)
+                    constraints: id == "g1" ? GrantConstraints(encryptionContextSubset: ["Department": "IT"], sourceArn: "arn:aws:s3:::b") : nil,
+                    issuingAccount: "arn:aws:iam::111122223333:root", creationDate: now,
+                    granteeIsServicePrincipal: id == "g2", retiringIsServicePrincipal: id == "g1")
             }
             try await store.commit([
                 .insertKey(k), .insertGrant(grant("g2", retiring: "r")), .insertGrant(grant("g1", retiring: "r")),
                 .insertGrant(grant("g3", retiring: nil)),
             ])
             try expect(try await store.grant(id: "g1") == grant("g1", retiring: "r"), "round trip")
+            try expect(try await store.grant(id: "g2") == grant("g2", retiring: "r"), "round trip, to a service principal")
             try expect(try await store.grants(keyID: k.id, region: k.region).map(\.id) == ["g1", "g2", "g3"], "by key")
             try expect(
                 try await store.grants(keyID: k.id, region: k.region, grantees: ["arn:aws:iam::111122223333:user/a", "x"]).map(\.id) == [

@@ -26,6 +26,9 @@ from botocore.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("SWIFTKMS_BIN", os.path.join(ROOT, ".build", "debug", "swiftkms"))
+# boto3 and the AWS CLI (here, and the CLI processes the tests start) read the KMS model this
+# server implements, AWS's newest, rather than the older one the installed botocore carries.
+os.environ["AWS_DATA_PATH"] = os.path.join(ROOT, "spec", "botocore")
 ACCOUNT = "111122223333"
 ACCESS_KEY = "AKIAINTEROPTEST00001"
 SECRET_KEY = "interop/Secret+Key/0123456789abcdefghijk"

@@ -20,46 +20,35 @@ extension OperationHandler {
         }
     }
 
-    /// Members of the 2026-05-20 model (grants to AWS service principals) that this server does
-    /// not implement yet: refused rather than ignored, since ignoring a filter or a constraint
-    /// would widen what a request means.
-    static func refuseServicePrincipalMembers(_ members: [(name: String, value: String?)]) throws(KMSError) {
-        if let given = members.first(where: { $0.value != nil }) {
-            throw KMSError(.unsupportedOperation, "\(given.name) is not supported by this server yet.")
-        }
-    }
-
     struct CreateGrantResponse: Encodable {
         var grantToken: String
         var grantId: String
     }
 
     static let createGrant = OperationHandler { (r: CreateGrantRequest, service, context) throws(KMSError) in
-        try refuseServicePrincipalMembers([
-            ("GranteeServicePrincipal", r.granteeServicePrincipal), ("RetiringServicePrincipal", r.retiringServicePrincipal),
-            ("Constraints.SourceArn", r.constraints?.sourceArn),
-        ])
-        guard let grantee = r.granteePrincipal else {
-            throw KMSError.validation("You must specify either GranteePrincipal or GranteeServicePrincipal.")
-        }
         let constraints = r.constraints.map {
-            GrantConstraints(encryptionContextEquals: $0.encryptionContextEquals, encryptionContextSubset: $0.encryptionContextSubset)
+            GrantConstraints(
+                encryptionContextEquals: $0.encryptionContextEquals, encryptionContextSubset: $0.encryptionContextSubset,
+                sourceArn: $0.sourceArn)
         }
         let out = try await service.createGrant(
             .init(
-                keyID: r.keyId, granteePrincipal: grantee, retiringPrincipal: r.retiringPrincipal, operations: r.operations,
+                keyID: r.keyId, granteePrincipal: r.granteePrincipal, granteeServicePrincipal: r.granteeServicePrincipal,
+                retiringPrincipal: r.retiringPrincipal, retiringServicePrincipal: r.retiringServicePrincipal, operations: r.operations,
                 constraints: constraints, name: r.name, dryRun: r.dryRun), context)
         return CreateGrantResponse(grantToken: out.grantToken, grantId: out.grantID)
     }
 
-    /// `GrantListEntry`.
+    /// `GrantListEntry`: the grantee and retiring principal in the member the grant was made with.
     struct WireGrant: Encodable {
         var keyId: String
         var grantId: String
         var name: String?
         var creationDate: Date
-        var granteePrincipal: String
+        var granteePrincipal: String?
+        var granteeServicePrincipal: String?
         var retiringPrincipal: String?
+        var retiringServicePrincipal: String?
         var issuingAccount: String
         var operations: [GrantOperation]
         var constraints: GrantConstraints?
@@ -69,8 +58,16 @@ extension OperationHandler {
             grantId = grant.id
             name = grant.name
             creationDate = grant.creationDate
-            granteePrincipal = grant.granteePrincipal
-            retiringPrincipal = grant.retiringPrincipal
+            if grant.granteeIsServicePrincipal {
+                granteeServicePrincipal = grant.granteePrincipal
+            } else {
+                granteePrincipal = grant.granteePrincipal
+            }
+            if grant.retiringIsServicePrincipal {
+                retiringServicePrincipal = grant.retiringPrincipal
+            } else {
+                retiringPrincipal = grant.retiringPrincipal
+            }
             issuingAccount = grant.issuingAccount
             operations = grant.operations
             constraints = grant.constraints
@@ -93,9 +90,8 @@ extension OperationHandler {
     }
 
     static let listGrants = OperationHandler { (r: ListGrantsRequest, service, context) throws(KMSError) in
-        try refuseServicePrincipalMembers([("GranteeServicePrincipal", r.granteeServicePrincipal)])
         let page = try await service.listGrants(
-            keyID: r.keyId, grantID: r.grantId, granteePrincipal: r.granteePrincipal,
+            keyID: r.keyId, grantID: r.grantId, granteePrincipal: r.granteePrincipal, granteeServicePrincipal: r.granteeServicePrincipal,
             limit: r.limit, marker: r.marker, context)
         return ListGrantsResponse(grants: page.grants.map(WireGrant.init), nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
     }
@@ -108,11 +104,9 @@ extension OperationHandler {
     }
 
     static let listRetirableGrants = OperationHandler { (r: ListRetirableGrantsRequest, service, context) throws(KMSError) in
-        try refuseServicePrincipalMembers([("RetiringServicePrincipal", r.retiringServicePrincipal)])
-        guard let retiring = r.retiringPrincipal else {
-            throw KMSError.validation("You must specify either RetiringPrincipal or RetiringServicePrincipal.")
-        }
-        let page = try await service.listRetirableGrants(retiringPrincipal: retiring, limit: r.limit, marker: r.marker, context)
+        let page = try await service.listRetirableGrants(
+            retiringPrincipal: r.retiringPrincipal, retiringServicePrincipal: r.retiringServicePrincipal, limit: r.limit, marker: r.marker,
+            context)
         return ListGrantsResponse(grants: page.grants.map(WireGrant.init), nextMarker: page.nextMarker, truncated: page.nextMarker != nil)
     }
 

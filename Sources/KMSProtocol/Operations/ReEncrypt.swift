@@ -3,7 +3,7 @@ import KMSService
 
 extension OperationHandler {
     struct ReEncryptRequest: Decodable {
-        var ciphertextBlob: Data
+        var ciphertextBlob: Data?
         var sourceEncryptionContext: [String: String]?
         var sourceKeyId: String?
         var destinationKeyId: String
@@ -12,6 +12,7 @@ extension OperationHandler {
         var destinationEncryptionAlgorithm: EncryptionAlgorithm?
         var grantTokens: [String]?
         var dryRun: Bool?
+        var dryRunModifiers: [String]?
     }
 
     struct ReEncryptResponse: Encodable {
@@ -26,7 +27,8 @@ extension OperationHandler {
 
     static let reEncrypt = OperationHandler { (r: ReEncryptRequest, service, context) throws(KMSError) in
         let out = try await service.reEncrypt(
-            ciphertext: r.ciphertextBlob, sourceContext: EncryptionContext(r.sourceEncryptionContext ?? [:]),
+            ciphertext: try ciphertextUnlessIgnored(r.ciphertextBlob, dryRun: r.dryRun, modifiers: r.dryRunModifiers),
+            sourceContext: EncryptionContext(r.sourceEncryptionContext ?? [:]),
             sourceKeyID: r.sourceKeyId, destinationKeyID: r.destinationKeyId,
             destinationContext: EncryptionContext(r.destinationEncryptionContext ?? [:]),
             sourceAlgorithm: r.sourceEncryptionAlgorithm, destinationAlgorithm: r.destinationEncryptionAlgorithm,

@@ -2,22 +2,29 @@ import Foundation
 import KMSStorage
 
 extension KeyManagementService {
+    /// One grantee (`granteePrincipal` or `granteeServicePrincipal`) and at most one retiring
+    /// principal, as the members of the request name them.
     public struct CreateGrantInput: Sendable {
         public var keyID: String
-        public var granteePrincipal: String
+        public var granteePrincipal: String?
+        public var granteeServicePrincipal: String?
         public var retiringPrincipal: String?
+        public var retiringServicePrincipal: String?
         public var operations: [GrantOperation]
         public var constraints: GrantConstraints?
         public var name: String?
         public var dryRun: Bool?
 
         public init(
-            keyID: String, granteePrincipal: String, retiringPrincipal: String? = nil, operations: [GrantOperation],
-            constraints: GrantConstraints? = nil, name: String? = nil, dryRun: Bool? = nil
+            keyID: String, granteePrincipal: String? = nil, granteeServicePrincipal: String? = nil, retiringPrincipal: String? = nil,
+            retiringServicePrincipal: String? = nil, operations: [GrantOperation], constraints: GrantConstraints? = nil,
+            name: String? = nil, dryRun: Bool? = nil
         ) {
             self.keyID = keyID
             self.granteePrincipal = granteePrincipal
+            self.granteeServicePrincipal = granteeServicePrincipal
             self.retiringPrincipal = retiringPrincipal
+            self.retiringServicePrincipal = retiringServicePrincipal
             self.operations = operations
             self.constraints = constraints
             self.name = name
@@ -28,11 +35,34 @@ extension KeyManagementService {
     /// Creates a grant on an enabled key (of this account or, by key ARN, another) and returns
     /// its ID and token. With a `name` and otherwise identical parameters to an existing grant,
     /// returns that grant again (AWS's idempotency).
+    ///
+    /// A grant to a service principal (`GranteeServicePrincipal`) must name its resource (a
+    /// SourceArn constraint) and who may retire it, as AWS requires.
     public func createGrant(_ input: CreateGrantInput, _ context: RequestContext) async throws(KMSError) -> (grantID: String, grantToken: String) {
         guard !input.operations.isEmpty else { throw KMSError.validation("A grant must allow at least one operation.") }
-        try await requireGrantPrincipal(input.granteePrincipal, member: "GranteePrincipal")
+        let grantee: String
+        switch (input.granteePrincipal, input.granteeServicePrincipal) {
+        case (let principal?, nil):
+            try await requireGrantPrincipal(principal, member: "GranteePrincipal")
+            grantee = principal
+        case (nil, let service?): grantee = service
+        case (nil, nil): throw KMSError.validation("You must specify either GranteePrincipal or GranteeServicePrincipal.")
+        case (_?, _?): throw KMSError.validation("You can specify either GranteePrincipal or GranteeServicePrincipal, but not both.")
+        }
+        if input.retiringPrincipal != nil, input.retiringServicePrincipal != nil {
+            throw KMSError.validation("You can specify either RetiringPrincipal or RetiringServicePrincipal, but not both.")
+        }
         if let retiring = input.retiringPrincipal { try await requireGrantPrincipal(retiring, member: "RetiringPrincipal") }
+        let retiring = input.retiringPrincipal ?? input.retiringServicePrincipal
         let constraints = input.constraints.flatMap { $0.isEmpty ? nil : $0 }
+        if input.granteeServicePrincipal != nil {
+            guard constraints?.sourceArn != nil else {
+                throw KMSError.validation("A grant to a GranteeServicePrincipal must include a SourceArn grant constraint.")
+            }
+            guard retiring != nil else {
+                throw KMSError.validation("A grant to a GranteeServicePrincipal must specify either RetiringPrincipal or RetiringServicePrincipal.")
+            }
+        }
         if let constraints {
             for pairs in [constraints.encryptionContextEquals, constraints.encryptionContextSubset].compactMap({ $0 }) {
                 guard pairs.count <= 8, pairs.values.allSatisfy({ $0.count <= 384 }) else {
@@ -46,14 +76,15 @@ extension KeyManagementService {
             .createGrant,
             conditions: [
                 "kms:GrantOperations": input.operations.map(\.rawValue),
-                "kms:GranteePrincipal": [input.granteePrincipal],
                 "kms:GrantIsForAWSResource": [context.principal.kind == .service ? "true" : "false"],
             ])
-        if let retiring = input.retiringPrincipal { access.conditions["kms:RetiringPrincipal"] = [retiring] }
+        if let principal = input.granteePrincipal { access.conditions["kms:GranteePrincipal"] = [principal] }
+        if let service = input.granteeServicePrincipal { access.conditions["kms:GranteeServicePrincipal"] = [service] }
+        if let principal = input.retiringPrincipal { access.conditions["kms:RetiringPrincipal"] = [principal] }
+        if let service = input.retiringServicePrincipal { access.conditions["kms:RetiringServicePrincipal"] = [service] }
         if let constraints {
-            access.conditions["kms:GrantConstraintType"] =
-                (constraints.encryptionContextEquals != nil ? ["EncryptionContextEquals"] : [])
-                + (constraints.encryptionContextSubset != nil ? ["EncryptionContextSubset"] : [])
+            access.conditions["kms:GrantConstraintType"] = constraints.types
+            if let source = constraints.sourceArn { access.conditions["kms:GrantConstraintSourceArn"] = [source] }
         }
         access.newGrant = (input.operations, constraints)
         try await authorize(context, access, key: key)
@@ -62,14 +93,15 @@ extension KeyManagementService {
             throw KMSError.validation(
                 "Grant operation \(unsupported.rawValue) is not supported by \(key.arn) (\(key.spec.rawValue), \(key.usage.rawValue)).")
         }
-        if constraints != nil, key.spec != .symmetricDefault {
-            throw KMSError.validation("Grant constraints are supported only with symmetric encryption KMS keys.")
+        if constraints?.constrainsEncryptionContext == true, key.spec != .symmetricDefault {
+            throw KMSError.validation("Encryption context grant constraints are supported only with symmetric encryption KMS keys.")
         }
 
         let existing = try await store.grants(keyID: key.id, region: key.region)
         if let name = input.name,
             let same = existing.first(where: {
-                $0.name == name && $0.granteePrincipal == input.granteePrincipal && $0.retiringPrincipal == input.retiringPrincipal
+                $0.name == name && $0.granteePrincipal == grantee && $0.granteeIsServicePrincipal == (input.granteeServicePrincipal != nil)
+                    && $0.retiringPrincipal == retiring && $0.retiringIsServicePrincipal == (input.retiringServicePrincipal != nil)
                     && Set($0.operations) == Set(input.operations) && $0.constraints == constraints
             })
         {
@@ -82,8 +114,9 @@ extension KeyManagementService {
         try finishDryRun(input.dryRun)
         let grant = Grant(
             id: Hex.encode(SecureRandom.bytes(32)), keyID: key.id, keyARN: key.arn, name: input.name,
-            granteePrincipal: input.granteePrincipal, retiringPrincipal: input.retiringPrincipal, operations: input.operations,
-            constraints: constraints, issuingAccount: Principal.root(account: context.account).arn, creationDate: clock.now())
+            granteePrincipal: grantee, retiringPrincipal: retiring, operations: input.operations,
+            constraints: constraints, issuingAccount: Principal.root(account: context.account).arn, creationDate: clock.now(),
+            granteeIsServicePrincipal: input.granteeServicePrincipal != nil, retiringIsServicePrincipal: input.retiringServicePrincipal != nil)
         context.audit.setResponseElements(["grantId": .string(grant.id), "keyId": .string(key.arn)])
         do {
             try await store.commit([.insertGrant(grant)], recording: context)

@@ -15,8 +15,11 @@ extension KeyManagementService {
     /// else `IncorrectKeyException`), or an RSAES-OAEP ciphertext (`keyID` and `algorithm`
     /// required, as in AWS KMS). Every kind of bad ciphertext, including a wrong encryption
     /// context or a key that doesn't exist any more, is `InvalidCiphertextException`.
+    ///
+    /// A nil `ciphertext` is a dry run that ignores the ciphertext (`IGNORE_CIPHERTEXT`): see
+    /// `dryRunIgnoringCiphertext`.
     public func decrypt(
-        ciphertext: Data, context encryptionContext: EncryptionContext, keyID: String?,
+        ciphertext: Data?, context encryptionContext: EncryptionContext, keyID: String?,
         algorithm: EncryptionAlgorithm?, dryRun: Bool?, _ context: RequestContext
     ) async throws(KMSError) -> DecryptOutput {
         try await decrypt(
@@ -25,11 +28,15 @@ extension KeyManagementService {
     }
 
     func decrypt(
-        _ ciphertext: Data, context encryptionContext: EncryptionContext, keyID: String?, algorithm: EncryptionAlgorithm?,
+        _ ciphertext: Data?, context encryptionContext: EncryptionContext, keyID: String?, algorithm: EncryptionAlgorithm?,
         dryRun: Bool?, _ context: RequestContext, action: KMSAction, operation: String, conditions: [String: [String]]
     ) async throws(KMSError) -> DecryptOutput {
         var access = AccessRequest(action, keyReference: keyID, encryptionContext: encryptionContext, conditions: conditions)
         access.conditions["kms:EncryptionAlgorithm"] = [(algorithm ?? .symmetricDefault).rawValue]
+        guard let ciphertext else {
+            try await dryRunIgnoringCiphertext(
+                keyID: keyID, algorithm: algorithm, encryptionContext: encryptionContext, context, access, operation: operation)
+        }
         var requested: KMSKey?
         if let keyID {
             let key = try await resolveKey(keyID, context, allowAlias: true, action: action, crossAccount: true)
@@ -58,6 +65,25 @@ extension KeyManagementService {
         return DecryptOutput(
             plaintext: plaintext, keyARN: key.arn, algorithm: .symmetricDefault,
             materialID: try await materialID(of: key, version: blob.materialVersion))
+    }
+
+    /// A dry run of Decrypt or ReEncrypt without its ciphertext (`DryRunModifiers:
+    /// [IGNORE_CIPHERTEXT]`): the key must be named (`KeyId`, `SourceKeyId`); the request is
+    /// authorized on it and the key must be able to decrypt as asked. Never returns: the
+    /// answer is `DryRunOperationException`, or why the request would fail.
+    func dryRunIgnoringCiphertext(
+        keyID: String?, algorithm: EncryptionAlgorithm?, encryptionContext: EncryptionContext, _ context: RequestContext,
+        _ access: AccessRequest, operation: String
+    ) async throws(KMSError) -> Never {
+        guard let keyID else {
+            let member = operation == "ReEncrypt" ? "SourceKeyId" : "KeyId"
+            throw KMSError.validation("\(member) is required when DryRun is true and DryRunModifiers includes IGNORE_CIPHERTEXT.")
+        }
+        let key = try await resolveKey(keyID, context, allowAlias: true, action: access.action, crossAccount: true)
+        _ = try await usable(key, context, access, operation: operation, usage: .encryptDecrypt)
+        try requireEncryptionAlgorithm(algorithm, key)
+        if key.spec != .symmetricDefault { try Self.refuseContext(encryptionContext, key) }
+        throw Self.dryRunSucceeded
     }
 
     /// Parses a blob and finds the key it names, checking it against the key the request

@@ -1,28 +1,50 @@
 import KMSStorage
 
 extension KeyManagementService {
-    /// Grants in this region that `retiringPrincipal`, a principal of the caller's account, may
-    /// retire: on keys of any account when it is an ARN of the caller's account, on keys of the
-    /// caller's account when it is a service principal (those are matched per account). An
-    /// identity-policy permission (`kms:ListRetirableGrants` on `*`). Whether the principal
-    /// exists is not told: a principal with no grants and one that does not exist look alike.
+    /// Grants in this region that a principal of the caller's account may retire, named by
+    /// `retiringPrincipal` (grants made with that `RetiringPrincipal`: on keys of any account
+    /// when it is an ARN of the caller's account, on keys of the caller's account when it is a
+    /// service principal's name) or by `retiringServicePrincipal` (grants made with that
+    /// `RetiringServicePrincipal`, on keys of the caller's account; only that service principal
+    /// itself may ask, and needs no permission to). Otherwise an identity-policy permission
+    /// (`kms:ListRetirableGrants` on `*`).
+    /// Whether the principal exists is not told: a principal with no grants and one that does
+    /// not exist look alike.
     public func listRetirableGrants(
-        retiringPrincipal: String, limit: Int?, marker: String?, _ context: RequestContext
+        retiringPrincipal: String?, retiringServicePrincipal: String? = nil, limit: Int?, marker: String?, _ context: RequestContext
     ) async throws(KMSError) -> (grants: [Grant], nextMarker: String?) {
-        try await authorizeAccountAction(context, AccessRequest(.listRetirableGrants))
-        let isServicePrincipal = retiringPrincipal.hasSuffix(".amazonaws.com") && !retiringPrincipal.contains(":")
-        if !isServicePrincipal {
-            guard PrincipalSet.awsPrincipalARN(retiringPrincipal) != nil, retiringPrincipal.hasPrefix("arn:") else {
-                throw KMSError(.invalidArn, "RetiringPrincipal \(retiringPrincipal) is not a valid principal ARN.")
+        let retiring: String
+        switch (retiringPrincipal, retiringServicePrincipal) {
+        case (let principal?, nil): retiring = principal
+        case (nil, let service?): retiring = service
+        case (nil, nil): throw KMSError.validation("You must specify either RetiringPrincipal or RetiringServicePrincipal.")
+        case (_?, _?): throw KMSError.validation("You can specify either RetiringPrincipal or RetiringServicePrincipal, but not both.")
+        }
+        let byService = retiringServicePrincipal != nil
+        let isServicePrincipal = byService || (retiring.hasSuffix(".amazonaws.com") && !retiring.contains(":"))
+        if byService {
+            // A service principal asking which grants it may retire itself: it has no identity
+            // policies to allow that, and needs none.
+            try Self.requireServicePrincipalCaller(context, filter: "RetiringServicePrincipal")
+            guard context.principal.name == retiring else {
+                throw KMSError(
+                    .accessDenied, "User: \(context.principal.arn) is not authorized to list the retirable grants of service principal \(retiring).")
             }
-            guard Principal(arn: retiringPrincipal)?.account == context.account else {
+        } else {
+            try await authorizeAccountAction(context, AccessRequest(.listRetirableGrants))
+        }
+        if !byService, !isServicePrincipal {
+            guard PrincipalSet.awsPrincipalARN(retiring) != nil, retiring.hasPrefix("arn:") else {
+                throw KMSError(.invalidArn, "RetiringPrincipal \(retiring) is not a valid principal ARN.")
+            }
+            guard Principal(arn: retiring)?.account == context.account else {
                 throw KMSError(
                     .accessDenied, "User: \(context.principal.arn) is not authorized to list the retirable grants of a principal of another account.")
             }
         }
         func listed(_ grant: Grant) -> Bool {
             let arnParts = grant.keyARN.split(separator: ":", maxSplits: 5)
-            guard arnParts.count == 6, arnParts[3] == context.region else { return false }
+            guard grant.retiringIsServicePrincipal == byService, arnParts.count == 6, arnParts[3] == context.region else { return false }
             return !isServicePrincipal || arnParts[4] == context.account
         }
         let limit = limit ?? 50
@@ -30,7 +52,7 @@ extension KeyManagementService {
         var found: [Grant] = []
         // Grants of other regions are skipped; fetch until a page (plus one) is full.
         while found.count <= limit {
-            let batch = try await store.grants(retiringPrincipal: retiringPrincipal, afterID: after, limit: limit + 1)
+            let batch = try await store.grants(retiringPrincipal: retiring, afterID: after, limit: limit + 1)
             found += batch.filter(listed)
             guard batch.count == limit + 1, let last = batch.last else { break }
             after = last.id

@@ -14,9 +14,10 @@ extension KeyManagementService {
     }
 
     /// Decrypts under the source key and encrypts under the destination key, each symmetric
-    /// or RSA; the plaintext never leaves the service.
+    /// or RSA; the plaintext never leaves the service. A nil `ciphertext` is a dry run that
+    /// ignores the ciphertext (`IGNORE_CIPHERTEXT`, `sourceKeyID` then required).
     public func reEncrypt(
-        ciphertext: Data, sourceContext: EncryptionContext, sourceKeyID: String?,
+        ciphertext: Data?, sourceContext: EncryptionContext, sourceKeyID: String?,
         destinationKeyID: String, destinationContext: EncryptionContext,
         sourceAlgorithm: EncryptionAlgorithm?, destinationAlgorithm: EncryptionAlgorithm?,
         dryRun: Bool?, _ context: RequestContext
