@@ -39,13 +39,14 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CPKCS11", pkgConfig: "p11-kit-1", providers: [.apt(["libp11-kit-dev"])]),
+        .systemLibrary(name: "CCBOR", pkgConfig: "libcbor", providers: [.apt(["libcbor-dev"])]),
         // PKCS#11 tokens (HSMs) through a module loaded at run time: custom key stores, the XKS proxy.
         .target(name: "KMSHSM", dependencies: ["CPKCS11"], swiftSettings: strict),
         .target(name: "CBoringMLDSA", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "KMSCore",
             dependencies: [
-                "CBoringMLDSA", "COpenSSL", "CSodium",
+                "CBoringMLDSA", "CCBOR", "COpenSSL", "CSodium",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -28,6 +28,7 @@ let package = Package(
         fuzzTarget("FuzzPolicy", ["KMSCore"]),
         fuzzTarget("FuzzTokens", ["KMSProtocol", "KMSCore"]),
         fuzzTarget("FuzzImportedMaterial", ["KMSCore"]),
+        fuzzTarget("FuzzAttestation", ["KMSCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -26,6 +26,9 @@ public struct ServeSettings: Sendable {
     public var tlsKeyPath: String?
     /// PEM certificates trusted for external key stores' XKS proxies, instead of the system's.
     public var xksProxyCABundlePath: String?
+    /// The certificate (PEM or DER) that Nitro Enclaves attestation documents must chain to
+    /// (AWS's Nitro root in production, a test root in tests); nil refuses `Recipient`.
+    public var attestationRootCertificatePath: String?
 
     public enum LogFormat: String, Sendable {
         case text, json
@@ -58,6 +61,7 @@ public struct ServeSettings: Sendable {
         public var tlsCertificate: String?
         public var tlsKey: String?
         public var xksProxyCABundle: String?
+        public var attestationRootCertificate: String?
         public var metricsAddress: String?
         public var shutdownTimeout: Int?
         public var keyCensusInterval: Int?
@@ -126,6 +130,8 @@ public struct ServeSettings: Sendable {
         tlsCertificatePath = resolver.text(flags.tlsCertificate, "--tls-certificate", "SWIFTKMS_TLS_CERTIFICATE")
         tlsKeyPath = resolver.text(flags.tlsKey, "--tls-key", "SWIFTKMS_TLS_KEY")
         xksProxyCABundlePath = resolver.text(flags.xksProxyCABundle, "--xks-proxy-ca-bundle", "SWIFTKMS_XKS_PROXY_CA_BUNDLE")
+        attestationRootCertificatePath = resolver.text(
+            flags.attestationRootCertificate, "--attestation-root-certificate", "SWIFTKMS_ATTESTATION_ROOT_CERTIFICATE")
         if (tlsCertificatePath == nil) != (tlsKeyPath == nil) {
             throw Invalid(description: "--tls-certificate and --tls-key go together: give both, or neither for plain HTTP.")
         }

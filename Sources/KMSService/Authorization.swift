@@ -224,6 +224,7 @@ extension KeyManagementService {
         values["aws:EpochTime"] = [String(Int64(now.timeIntervalSince1970))]
         values["aws:RequestedRegion"] = [context.region]
         if let via = context.viaService { values["kms:ViaService"] = [via] }
+        if let recipient = context.recipient { values.merge(recipient.conditionValues) { _, new in new } }
         if let source = context.sourceArn {
             values["aws:SourceArn"] = [source]
             if let account = ResourceName.accountOfSourceARN(source) { values["aws:SourceAccount"] = [account] }

@@ -32,6 +32,9 @@ public final class KeyManagementService: Sendable {
     let hsm = HSMConnections()
     /// The calls to external key stores' XKS proxies.
     let xks: XKSClient
+    /// The certificate (PEM or DER) Nitro Enclaves attestation documents must chain to; nil:
+    /// requests with a `Recipient` are refused.
+    let attestationRoot: [UInt8]?
 
     /// Resource quotas, AWS's defaults unless configured.
     public struct Quotas: Sendable {
@@ -62,9 +65,11 @@ public final class KeyManagementService: Sendable {
     ///   over a shared database its own, so that they don't wait on one another.
     public init(
         store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), quotas: Quotas = Quotas(),
-        auditChain: String = "main", xks: XKSClient = XKSClient(caBundlePath: nil), logger: Logger = Logger(label: "swiftkms.service")
+        auditChain: String = "main", xks: XKSClient = XKSClient(caBundlePath: nil), attestationRoot: [UInt8]? = nil,
+        logger: Logger = Logger(label: "swiftkms.service")
     ) {
         self.xks = xks
+        self.attestationRoot = attestationRoot
         self.quotas = quotas
         audit = AuditTrail(store: store, chain: auditChain, logger: logger)
         throttle = quotas.requestRates.map { RequestThrottle(rates: $0, clock: clock) }

@@ -23,6 +23,9 @@ public struct RequestContext: Sendable {
     /// this request (`x-swiftkms-source-arn`); only a service principal can say so. Grants
     /// with a SourceArn constraint allow only requests made for their resource.
     public var sourceArn: String?
+    /// The verified attestation document of the request's `Recipient` (a Nitro enclave):
+    /// its measurements are the `kms:RecipientAttestation:*` condition keys.
+    public var recipient: RecipientAttestation?
     /// The request's audit event in the making; the API layer replaces it with one that
     /// names the operation and its parameters.
     public var audit: AuditRecorder

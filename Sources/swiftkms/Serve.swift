@@ -129,6 +129,13 @@ struct Serve: AsyncParsableCommand {
     var xksProxyCABundle: String?
 
     @Option(
+        name: .customLong("attestation-root-certificate"),
+        help:
+            "Certificate (PEM or DER) that Nitro Enclaves attestation documents in a Recipient must chain to: AWS's Nitro Enclaves root, or a root of your own for tests. Without it, Recipient is refused. [env: SWIFTKMS_ATTESTATION_ROOT_CERTIFICATE]"
+    )
+    var attestationRootCertificate: String?
+
+    @Option(
         help:
             "HOST:PORT of a listener of its own serving GET /metrics (Prometheus text format). [env: SWIFTKMS_METRICS_ADDRESS] (default: none)"
     )
@@ -171,6 +178,7 @@ struct Serve: AsyncParsableCommand {
         flags.tlsCertificate = tlsCertificate
         flags.tlsKey = tlsKey
         flags.xksProxyCABundle = xksProxyCABundle
+        flags.attestationRootCertificate = attestationRootCertificate
         flags.metricsAddress = metricsAddress
         flags.shutdownTimeout = shutdownTimeout
         flags.keyCensusInterval = keyCensusInterval
@@ -212,7 +220,8 @@ struct Serve: AsyncParsableCommand {
         try await bootstrapRootCredentials(credentials, account: account, directory: directory, logger: logger)
         let service = KeyManagementService(
             store: store, rootKey: directory.rootKey, quotas: settings.quotas,
-            auditChain: settings.auditChain, xks: XKSClient(caBundlePath: settings.xksProxyCABundlePath), logger: logger)
+            auditChain: settings.auditChain, xks: XKSClient(caBundlePath: settings.xksProxyCABundlePath),
+            attestationRoot: try settings.attestationRootCertificatePath.map(Self.attestationRoot), logger: logger)
         let ledger = AuditLedger(store: directory.store, rootKey: directory.rootKey)
         _ = try await ledger.signingKey()
         var jobs: [any Service] = []
@@ -270,6 +279,15 @@ struct Serve: AsyncParsableCommand {
                 "plain HTTP on a non-loopback address: requests, plaintexts and data keys cross the network in the clear. Give --tls-certificate and --tls-key, or put a TLS-terminating proxy in front."
             )
         }
+    }
+
+    /// The attestation root certificate's bytes; a file that cannot be read or holds no
+    /// certificate stops the server at startup.
+    static func attestationRoot(path: String) throws -> [UInt8] {
+        guard let bytes = FileManager.default.contents(atPath: path).map(Array.init), RecipientAttestation.isCertificate(bytes) else {
+            throw CommandFailure("--attestation-root-certificate \(path) is not a readable PEM or DER certificate.")
+        }
+        return bytes
     }
 
     private func bootstrapRootCredentials(_ credentials: Credentials, account: String, directory: DataDirectory, logger: Logger) async throws {

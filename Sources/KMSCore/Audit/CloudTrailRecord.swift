@@ -54,6 +54,9 @@ public struct CloudTrailRecord: Sendable {
     public var errorMessage: String?
     /// Service events only.
     public var serviceEventDetails: [String: JSONValue]?
+    /// What AWS adds of some requests (a Nitro enclave recipient's); the chain's links are
+    /// added to it when the event is sealed.
+    public var additionalEventData: [String: JSONValue]?
     /// Lookup columns, not record fields: the caller's user name and access key.
     public var userName: String?
     public var accessKeyID: String?
@@ -95,6 +98,7 @@ public struct CloudTrailRecord: Sendable {
         if let errorCode { fields["errorCode"] = .string(errorCode) }
         if let errorMessage { fields["errorMessage"] = .string(errorMessage) }
         if let serviceEventDetails { fields["serviceEventDetails"] = .object(serviceEventDetails) }
+        if let additionalEventData { fields["additionalEventData"] = .object(additionalEventData) }
         return fields
     }
 }

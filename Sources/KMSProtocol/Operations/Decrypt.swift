@@ -10,7 +10,7 @@ extension OperationHandler {
         var encryptionAlgorithm: EncryptionAlgorithm?
         var dryRun: Bool?
         var dryRunModifiers: [String]?
-        var recipient: IgnoredMember?
+        var recipient: RecipientInfo?
     }
 
     /// The request's CiphertextBlob, required unless the request is a dry run with
@@ -26,19 +26,21 @@ extension OperationHandler {
 
     struct DecryptResponse: Encodable {
         var keyId: String
-        var plaintext: Data
+        var plaintext: Data?
+        var ciphertextForRecipient: Data?
         var encryptionAlgorithm: String
         var keyMaterialId: String?
     }
 
     static let decrypt = OperationHandler { (r: DecryptRequest, service, context) throws(KMSError) in
-        // Never the plaintext to a request that asked for it only sealed to a recipient.
-        try rejectRecipient(r.recipient)
+        let (context, recipient) = try attested(r.recipient, service, context)
         let ciphertext = try ciphertextUnlessIgnored(r.ciphertextBlob, dryRun: r.dryRun, modifiers: r.dryRunModifiers)
         let out = try await service.decrypt(
             ciphertext: ciphertext, context: EncryptionContext(r.encryptionContext ?? [:]),
             keyID: r.keyId, algorithm: r.encryptionAlgorithm, dryRun: r.dryRun, context)
+        let (plaintext, forRecipient) = try forRecipient(out.plaintext, recipient)
         return DecryptResponse(
-            keyId: out.keyARN, plaintext: out.plaintext, encryptionAlgorithm: out.algorithm.rawValue, keyMaterialId: out.materialID)
+            keyId: out.keyARN, plaintext: plaintext, ciphertextForRecipient: forRecipient, encryptionAlgorithm: out.algorithm.rawValue,
+            keyMaterialId: out.materialID)
     }
 }

@@ -9,23 +9,26 @@ extension OperationHandler {
         var keySpec: DataKeySpec?
         var grantTokens: [String]?
         var dryRun: Bool?
-        var recipient: IgnoredMember?
+        var recipient: RecipientInfo?
     }
 
     struct GenerateDataKeyResponse: Encodable {
         var ciphertextBlob: Data
-        var plaintext: Data
+        var plaintext: Data?
+        var ciphertextForRecipient: Data?
         var keyId: String
         var keyMaterialId: String?
     }
 
     static let generateDataKey = OperationHandler { (r: GenerateDataKeyRequest, service, context) throws(KMSError) in
-        try rejectRecipient(r.recipient)
+        let (context, recipient) = try attested(r.recipient, service, context)
         let out = try await service.generateDataKey(
             keyID: r.keyId, keySpec: r.keySpec, numberOfBytes: r.numberOfBytes,
             context: EncryptionContext(r.encryptionContext ?? [:]), dryRun: r.dryRun, context)
+        let (plaintext, forRecipient) = try forRecipient(out.plaintext, recipient)
         return GenerateDataKeyResponse(
-            ciphertextBlob: Data(out.ciphertextBlob), plaintext: out.plaintext, keyId: out.keyARN, keyMaterialId: out.materialID)
+            ciphertextBlob: Data(out.ciphertextBlob), plaintext: plaintext, ciphertextForRecipient: forRecipient, keyId: out.keyARN,
+            keyMaterialId: out.materialID)
     }
 
     struct GenerateDataKeyWithoutPlaintextResponse: Encodable {
@@ -41,16 +44,28 @@ extension OperationHandler {
         return GenerateDataKeyWithoutPlaintextResponse(ciphertextBlob: Data(out.ciphertextBlob), keyId: out.keyARN, keyMaterialId: out.materialID)
     }
 
-    /// Nitro Enclaves attestation (`Recipient`) is not available: refuse it rather than
-    /// return a plaintext the caller asked to receive only encrypted to an enclave.
-    static func rejectRecipient(_ recipient: IgnoredMember?) throws(KMSError) {
-        if recipient != nil {
-            throw KMSError(.unsupportedOperation, "Recipient (Nitro Enclaves attestation) is not supported by this server.")
-        }
+    /// The context of a request with a `Recipient`: its attestation document verified, and
+    /// its measurements there for policies to test (`kms:RecipientAttestation:*`).
+    static func attested(
+        _ recipient: RecipientInfo?, _ service: KeyManagementService, _ context: RequestContext
+    ) throws(KMSError) -> (RequestContext, RecipientAttestation?) {
+        guard let recipient else { return (context, nil) }
+        var attested = context
+        attested.recipient = try service.verifiedRecipient(
+            attestationDocument: recipient.attestationDocument, keyEncryptionAlgorithm: recipient.keyEncryptionAlgorithm, context)
+        return (attested, attested.recipient)
+    }
+
+    /// What a response carries of a secret: the plaintext, or, for a request with a
+    /// `Recipient`, only `CiphertextForRecipient` (the plaintext sealed for the enclave).
+    static func forRecipient(_ plaintext: Data, _ recipient: RecipientAttestation?) throws(KMSError) -> (plaintext: Data?, sealed: Data?) {
+        guard let recipient else { return (plaintext, nil) }
+        return (nil, Data(try recipient.seal(plaintext)))
     }
 }
 
-/// A member whose presence matters but whose content is not read.
-struct IgnoredMember: Decodable {
-    init(from decoder: any Decoder) throws {}
+/// `RecipientInfo`: a Nitro enclave's attestation document and the algorithm to encrypt for it.
+struct RecipientInfo: Decodable {
+    var attestationDocument: Data?
+    var keyEncryptionAlgorithm: String?
 }

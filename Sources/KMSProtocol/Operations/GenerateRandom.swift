@@ -5,16 +5,18 @@ extension OperationHandler {
     struct GenerateRandomRequest: Decodable {
         var numberOfBytes: Int?
         var customKeyStoreId: String?
-        var recipient: IgnoredMember?
+        var recipient: RecipientInfo?
     }
 
     struct GenerateRandomResponse: Encodable {
-        var plaintext: Data
+        var plaintext: Data?
+        var ciphertextForRecipient: Data?
     }
 
     static let generateRandom = OperationHandler { (r: GenerateRandomRequest, service, context) throws(KMSError) in
-        try rejectRecipient(r.recipient)
-        return GenerateRandomResponse(
-            plaintext: try await service.generateRandom(numberOfBytes: r.numberOfBytes, customKeyStoreID: r.customKeyStoreId, context))
+        let (context, recipient) = try attested(r.recipient, service, context)
+        let random = try await service.generateRandom(numberOfBytes: r.numberOfBytes, customKeyStoreID: r.customKeyStoreId, context)
+        let (plaintext, forRecipient) = try forRecipient(random, recipient)
+        return GenerateRandomResponse(plaintext: plaintext, ciphertextForRecipient: forRecipient)
     }
 }

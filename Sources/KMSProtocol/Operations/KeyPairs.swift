@@ -8,22 +8,24 @@ extension OperationHandler {
         var publicKey: Data
         var grantTokens: [String]?
         var dryRun: Bool?
-        var recipient: IgnoredMember?
+        var recipient: RecipientInfo?
     }
 
     struct DeriveSharedSecretResponse: Encodable {
         var keyId: String
-        var sharedSecret: Data
+        var sharedSecret: Data?
+        var ciphertextForRecipient: Data?
         var keyAgreementAlgorithm: String
         var keyOrigin: String
     }
 
     static let deriveSharedSecret = OperationHandler { (r: DeriveSharedSecretRequest, service, context) throws(KMSError) in
-        try rejectRecipient(r.recipient)
+        let (context, recipient) = try attested(r.recipient, service, context)
         let out = try await service.deriveSharedSecret(
             keyID: r.keyId, algorithm: r.keyAgreementAlgorithm, peerPublicKey: r.publicKey, dryRun: r.dryRun, context)
+        let (secret, forRecipient) = try forRecipient(Data(out.secret), recipient)
         return DeriveSharedSecretResponse(
-            keyId: out.key.arn, sharedSecret: Data(out.secret),
+            keyId: out.key.arn, sharedSecret: secret, ciphertextForRecipient: forRecipient,
             keyAgreementAlgorithm: r.keyAgreementAlgorithm.rawValue, keyOrigin: out.key.origin.rawValue)
     }
 
@@ -32,13 +34,14 @@ extension OperationHandler {
         var keyId: String
         var keyPairSpec: KeySpec
         var grantTokens: [String]?
-        var recipient: IgnoredMember?
+        var recipient: RecipientInfo?
         var dryRun: Bool?
     }
 
     struct GenerateDataKeyPairResponse: Encodable {
         var privateKeyCiphertextBlob: Data
         var privateKeyPlaintext: Data?
+        var ciphertextForRecipient: Data?
         var publicKey: Data
         var keyId: String
         var keyPairSpec: String
@@ -49,19 +52,23 @@ extension OperationHandler {
     static let generateDataKeyPairWithoutPlaintext = dataKeyPair(withPlaintext: false)
 
     /// GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext share their shapes; the
-    /// second's response has no `PrivateKeyPlaintext`.
+    /// second's response has no `PrivateKeyPlaintext` (and its request no `Recipient`).
     static func dataKeyPair(withPlaintext: Bool) -> OperationHandler {
         OperationHandler { (r: GenerateDataKeyPairRequest, service, context) throws(KMSError) in
-            try rejectRecipient(r.recipient)
+            let (context, recipient) = try attested(withPlaintext ? r.recipient : nil, service, context)
             let encryptionContext = EncryptionContext(r.encryptionContext ?? [:])
             let out =
                 withPlaintext
                 ? try await service.generateDataKeyPair(keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
                 : try await service.generateDataKeyPairWithoutPlaintext(
                     keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
+            var privateKeyPlaintext = out.privateKeyPlaintext, forRecipient: Data?
+            if let plaintext = privateKeyPlaintext, recipient != nil {
+                (privateKeyPlaintext, forRecipient) = try Self.forRecipient(plaintext, recipient)
+            }
             return GenerateDataKeyPairResponse(
-                privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: out.privateKeyPlaintext,
-                publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue,
+                privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: privateKeyPlaintext,
+                ciphertextForRecipient: forRecipient, publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue,
                 keyMaterialId: out.materialID)
         }
     }

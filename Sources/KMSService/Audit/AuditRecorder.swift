@@ -101,6 +101,7 @@ public final class AuditRecorder: Sendable {
     private struct State {
         var keys: [KMSKey] = []
         var responseElements: JSONValue = .null
+        var additionalEventData: [String: JSONValue]?
         var recorded = false
         /// Made with the first event, and kept: a commit retried after a conflict builds its
         /// event again, with the same ID.
@@ -126,6 +127,14 @@ public final class AuditRecorder: Sendable {
         state.withLock { $0.responseElements = .object(elements) }
     }
 
+    /// `additionalEventData.recipient` of a request for a Nitro enclave, as AWS records it:
+    /// the enclave's module ID and image digest (PCR0).
+    func noteRecipient(_ recipient: RecipientAttestation) {
+        var fields: [String: JSONValue] = ["attestationDocumentModuleId": .string(recipient.moduleID)]
+        if let image = recipient.pcrs[0] { fields["attestationDocumentEnclaveImageDigest"] = .string(Hex.encode(image)) }
+        state.withLock { $0.additionalEventData = ["recipient": .object(fields)] }
+    }
+
     func markRecorded() {
         state.withLock { $0.recorded = true }
     }
@@ -134,10 +143,10 @@ public final class AuditRecorder: Sendable {
 
     /// The event, successful (`error` nil) or not.
     public func event(chain: String, error: KMSError?) -> AuditEvent {
-        let (keys, responseElements, eventID) = state.withLock { state in
+        let (keys, responseElements, additionalEventData, eventID) = state.withLock { state in
             let id = state.eventID ?? UUID.randomLowercased()
             state.eventID = id
-            return (state.keys, state.responseElements, id)
+            return (state.keys, state.responseElements, state.additionalEventData, id)
         }
         let account = keys.first?.account ?? request.identity.principal?.account
         var record = CloudTrailRecord(
@@ -155,6 +164,7 @@ public final class AuditRecorder: Sendable {
         record.recipientAccountID = account
         record.errorCode = error?.code.rawValue
         record.errorMessage = error?.message
+        record.additionalEventData = additionalEventData
         record.userName = request.identity.userName
         record.accessKeyID = request.identity.accessKeyID
         return AuditEvent(chain: chain, record)
