@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -107,6 +108,17 @@ SECRET_MEMBERS = ("Plaintext", "CiphertextBlob", "PrivateKeyPlaintext", "Private
                   "EncryptedKeyMaterial", "ImportToken", "KeyStorePassword")
 
 
+# Every (operation, error code) a client of this run was answered, whichever client it was:
+# `test_zz_errors.py` (after everything else) checks them against the model's error lists.
+PROVOKED = set()
+CLI_ERROR = re.compile(r"An error occurred \((\w+)\) when calling the (\w+) operation")
+
+
+def remember_error(operation, code):
+    if operation and code:
+        PROVOKED.add((operation, code.split("#")[-1]))
+
+
 def remember_secrets(params):
     """Adds the secret members of a request or response (bytes or str) to SECRETS."""
     if not isinstance(params, dict):
@@ -201,6 +213,8 @@ class Server:
             config=Config(retries={"max_attempts": 1}, parameter_validation=validate))
         client.meta.events.register("provide-client-params.kms.*", lambda params, **_: remember_secrets(params))
         client.meta.events.register("after-call.kms.*", lambda parsed, **_: remember_secrets(parsed))
+        client.meta.events.register(
+            "after-call.kms.*", lambda parsed, model, **_: remember_error(model.name, parsed.get("Error", {}).get("Code")))
         return client
 
     def admin(self, *args):
@@ -228,7 +242,10 @@ class Server:
                 status, hdrs, data = r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             status, hdrs, data = e.code, dict(e.headers), e.read()
-        return status, hdrs, (json.loads(data) if data else None)
+        parsed = json.loads(data) if data else None
+        if status >= 400 and isinstance(parsed, dict) and target and target.startswith("TrentService."):
+            remember_error(target[len("TrentService."):], parsed.get("__type"))
+        return status, hdrs, parsed
 
 
 def sigv4(headers, body, access_key, secret_key, region, amz_date, service="kms"):
@@ -252,6 +269,8 @@ def aws_cli(server, *args, access_key=ACCESS_KEY, secret_key=SECRET_KEY, check=T
                AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL_KMS=server.url, AWS_CONFIG_FILE="/dev/null",
                AWS_SHARED_CREDENTIALS_FILE="/dev/null")
     out = subprocess.run(["aws", "kms", *args], capture_output=True, text=True, env=env, timeout=120)
+    for code, operation in CLI_ERROR.findall(out.stderr):
+        remember_error(operation, code)
     if check:
         assert out.returncode == 0, out.stderr
     return out
