@@ -51,8 +51,8 @@ extension KeyManagementService {
         return key
     }
 
-    /// An ARN in another region names no key here; one in another account is refused unless
-    /// the operation works across accounts.
+    /// An ARN in another region names no key here (AWS's words name only that region); one
+    /// in another account is refused unless the operation works across accounts.
     private func checkScope(
         region: String, account: String, _ context: RequestContext, resource: String, action: KMSAction, crossAccount: Bool
     ) throws(KMSError) {
@@ -60,7 +60,7 @@ extension KeyManagementService {
             throw Self.denied(context, action, resource, .noResourcePolicy)
         }
         if region != context.region {
-            throw KMSError.notFound("Invalid arn \(resource): the region does not match the request's region \(context.region)")
+            throw KMSError.notFound("Invalid arn \(region)")
         }
     }
 

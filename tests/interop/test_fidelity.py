@@ -89,3 +89,38 @@ def test_messages_in_aws_words(kms):
     hmac_224 = kms.create_key(KeySpec="HMAC_224", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
     assert failure(kms.generate_mac, KeyId=hmac_224, Message=b"m", MacAlgorithm="HMAC_SHA_256") == (
         "InvalidKeyUsageException", "Algorithm HMAC_SHA_256 is incompatible with key spec HMAC_224.")
+
+
+def test_messages_recorded_from_aws(kms):
+    """Messages of real AWS KMS responses, as public recordings show them (LocalStack's snapshot
+    tests of AWS, 2023-2024): each answered here in the same words."""
+    symmetric = kms.create_key()["KeyMetadata"]["Arn"]
+    signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
+    hmac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
+    external = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["Arn"]
+    other_region = symmetric.replace(":us-east-1:", ":ap-southeast-1:")
+    deleted = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.schedule_key_deletion(KeyId=deleted, PendingWindowInDays=7)
+    token = kms.get_parameters_for_import(KeyId=external, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")["ImportToken"]
+    expected = [
+        (kms.generate_random, {}, "ValidationException", "NumberOfBytes is required."),
+        (kms.describe_key, {"KeyId": "fake-key-id"}, "NotFoundException", "Invalid keyId 'fake-key-id'"),
+        (kms.describe_key, {"KeyId": other_region}, "NotFoundException", "Invalid arn ap-southeast-1"),
+        (kms.describe_key, {"KeyId": symmetric[:-4] + "0000"}, "NotFoundException", f"Key '{symmetric[:-4]}0000' does not exist"),
+        (kms.sign, {"KeyId": signing, "Message": b"0123456789", "MessageType": "DIGEST", "SigningAlgorithm": "RSASSA_PSS_SHA_256"},
+         "ValidationException", "Digest is invalid length for algorithm RSASSA_PSS_SHA_256."),
+        (kms.generate_mac, {"KeyId": symmetric, "Message": b"m", "MacAlgorithm": "HMAC_SHA_256"},
+         "InvalidKeyUsageException", f"{symmetric} key usage is ENCRYPT_DECRYPT which is not valid for GenerateMac."),
+        (kms.sign, {"KeyId": hmac_key, "Message": b"m", "SigningAlgorithm": "RSASSA_PSS_SHA_256"},
+         "InvalidKeyUsageException", f"{hmac_key} key usage is GENERATE_VERIFY_MAC which is not valid for Sign."),
+        (kms.encrypt, {"KeyId": signing, "Plaintext": b"m"},
+         "InvalidKeyUsageException", f"{signing} key usage is SIGN_VERIFY which is not valid for Encrypt."),
+        (kms.encrypt, {"KeyId": external, "Plaintext": b"m"}, "KMSInvalidStateException", f"{external} is pending import."),
+        (kms.schedule_key_deletion, {"KeyId": deleted}, "KMSInvalidStateException", f"{deleted} is pending deletion."),
+        (kms.get_parameters_for_import, {"KeyId": symmetric, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"},
+         "UnsupportedOperationException", f"{symmetric} origin is AWS_KMS which is not valid for this operation."),
+        (kms.import_key_material, {"KeyId": external, "ImportToken": token, "EncryptedKeyMaterial": b"m" * 256,
+                                   "ExpirationModel": "KEY_MATERIAL_EXPIRES"},
+         "ValidationException", "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES"),
+    ]
+    assert [failure(call, **request) for call, request, _, _ in expected] == [(code, message) for _, _, code, message in expected]

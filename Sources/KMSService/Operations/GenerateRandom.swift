@@ -7,7 +7,7 @@ extension KeyManagementService {
     /// a connected CloudHSM key store.
     public func generateRandom(numberOfBytes: Int?, customKeyStoreID: String?, _ context: RequestContext) async throws(KMSError) -> Data {
         try await authorizeAccountAction(context, AccessRequest(.generateRandom))
-        guard let numberOfBytes else { throw KMSError.validation("Please specify the number of bytes.") }
+        guard let numberOfBytes else { throw KMSError.validation("NumberOfBytes is required.") }
         guard let customKeyStoreID else { return Data(SecureRandom.bytes(numberOfBytes)) }
         let keyStore = try await customKeyStore(id: customKeyStoreID, context)
         guard keyStore.type == .cloudHSM else {

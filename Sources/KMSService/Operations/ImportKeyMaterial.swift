@@ -47,7 +47,7 @@ extension KeyManagementService {
         let now = clock.now()
         switch (expirationModel, input.validTo) {
         case (.expires, nil):
-            throw KMSError.validation("ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES.")
+            throw KMSError.validation("A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES")
         case (.doesNotExpire, .some):
             throw KMSError.validation("ValidTo must be omitted when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE.")
         case (_, let validTo?) where validTo <= now || validTo > now + 365 * 86_400:
