@@ -175,6 +175,10 @@ def test_an_empty_store_is_deleted_and_pages_are_described(server, clusters):
     assert not rest["Truncated"]
     assert store_id in [s["CustomKeyStoreId"] for s in first["CustomKeyStores"] + rest["CustomKeyStores"]]
     assert error_code(kms.describe_custom_key_stores, Marker="bm90LWEtc3RvcmU=") == "InvalidMarkerException"
+    # Another store's name is taken, for a rename as for a creation.
+    other_name = next(s["CustomKeyStoreName"] for s in first["CustomKeyStores"] + rest["CustomKeyStores"] if s["CustomKeyStoreId"] != store_id)
+    assert error_code(kms.update_custom_key_store, CustomKeyStoreId=store_id, NewCustomKeyStoreName=other_name) == \
+        "CustomKeyStoreNameInUseException"
     kms.connect_custom_key_store(CustomKeyStoreId=store_id)
     assert wait_state(kms, store_id, "CONNECTED", "FAILED")["ConnectionState"] == "CONNECTED"
     assert error_code(kms.delete_custom_key_store, CustomKeyStoreId=store_id) == "CustomKeyStoreInvalidStateException"
