@@ -50,6 +50,18 @@ extension KeyManagementService {
         }
     }
 
+    /// The one of a pair of members a grant request may give (`GranteePrincipal` or
+    /// `GranteeServicePrincipal`, and the same for `Retiring`): nil when neither, a
+    /// `ValidationException` when both.
+    static func oneOf(_ principal: String?, _ servicePrincipal: String?, _ role: String) throws(KMSError) -> (name: String, isService: Bool)? {
+        switch (principal, servicePrincipal) {
+        case (let name?, nil): (name, false)
+        case (nil, let name?): (name, true)
+        case (nil, nil): nil
+        case (_?, _?): throw KMSError.validation("You can specify either \(role)Principal or \(role)ServicePrincipal, but not both.")
+        }
+    }
+
     /// Whether the request is service principal `name` acting for itself (not for a caller
     /// with a forward access token): what a grant's `GranteeServicePrincipal` or
     /// `RetiringServicePrincipal` matches. (`authorize` keeps a service principal to the

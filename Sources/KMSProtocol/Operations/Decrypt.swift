@@ -33,12 +33,12 @@ extension OperationHandler {
     }
 
     static let decrypt = OperationHandler { (r: DecryptRequest, service, context) throws(KMSError) in
-        let (context, recipient) = try attested(r.recipient, service, context)
+        let context = try attested(r.recipient, service, context)
         let ciphertext = try ciphertextUnlessIgnored(r.ciphertextBlob, dryRun: r.dryRun, modifiers: r.dryRunModifiers)
         let out = try await service.decrypt(
             ciphertext: ciphertext, context: EncryptionContext(r.encryptionContext ?? [:]),
             keyID: r.keyId, algorithm: r.encryptionAlgorithm, dryRun: r.dryRun, context)
-        let (plaintext, forRecipient) = try forRecipient(out.plaintext, recipient)
+        let (plaintext, forRecipient) = try forRecipient(out.plaintext, context.recipient)
         return DecryptResponse(
             keyId: out.keyARN, plaintext: plaintext, ciphertextForRecipient: forRecipient, encryptionAlgorithm: out.algorithm.rawValue,
             keyMaterialId: out.materialID)

@@ -21,11 +21,11 @@ extension OperationHandler {
     }
 
     static let generateDataKey = OperationHandler { (r: GenerateDataKeyRequest, service, context) throws(KMSError) in
-        let (context, recipient) = try attested(r.recipient, service, context)
+        let context = try attested(r.recipient, service, context)
         let out = try await service.generateDataKey(
             keyID: r.keyId, keySpec: r.keySpec, numberOfBytes: r.numberOfBytes,
             context: EncryptionContext(r.encryptionContext ?? [:]), dryRun: r.dryRun, context)
-        let (plaintext, forRecipient) = try forRecipient(out.plaintext, recipient)
+        let (plaintext, forRecipient) = try forRecipient(out.plaintext, context.recipient)
         return GenerateDataKeyResponse(
             ciphertextBlob: Data(out.ciphertextBlob), plaintext: plaintext, ciphertextForRecipient: forRecipient, keyId: out.keyARN,
             keyMaterialId: out.materialID)
@@ -48,12 +48,11 @@ extension OperationHandler {
     /// its measurements there for policies to test (`kms:RecipientAttestation:*`).
     static func attested(
         _ recipient: RecipientInfo?, _ service: KeyManagementService, _ context: RequestContext
-    ) throws(KMSError) -> (RequestContext, RecipientAttestation?) {
-        guard let recipient else { return (context, nil) }
+    ) throws(KMSError) -> RequestContext {
+        guard let recipient else { return context }
         var attested = context
-        attested.recipient = try service.verifiedRecipient(
-            attestationDocument: recipient.attestationDocument, keyEncryptionAlgorithm: recipient.keyEncryptionAlgorithm, context)
-        return (attested, attested.recipient)
+        attested.recipient = try service.verifiedRecipient(attestationDocument: recipient.attestationDocument, context)
+        return attested
     }
 
     /// What a response carries of a secret: the plaintext, or, for a request with a
@@ -64,8 +63,8 @@ extension OperationHandler {
     }
 }
 
-/// `RecipientInfo`: a Nitro enclave's attestation document and the algorithm to encrypt for it.
+/// `RecipientInfo`: a Nitro enclave's attestation document. Its `KeyEncryptionAlgorithm` has
+/// one value in the model (RSAES_OAEP_SHA_256), which validation enforces; it is not read.
 struct RecipientInfo: Decodable {
     var attestationDocument: Data?
-    var keyEncryptionAlgorithm: String?
 }

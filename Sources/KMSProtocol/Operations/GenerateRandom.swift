@@ -14,9 +14,9 @@ extension OperationHandler {
     }
 
     static let generateRandom = OperationHandler { (r: GenerateRandomRequest, service, context) throws(KMSError) in
-        let (context, recipient) = try attested(r.recipient, service, context)
+        let context = try attested(r.recipient, service, context)
         let random = try await service.generateRandom(numberOfBytes: r.numberOfBytes, customKeyStoreID: r.customKeyStoreId, context)
-        let (plaintext, forRecipient) = try forRecipient(random, recipient)
+        let (plaintext, forRecipient) = try forRecipient(random, context.recipient)
         return GenerateRandomResponse(plaintext: plaintext, ciphertextForRecipient: forRecipient)
     }
 }

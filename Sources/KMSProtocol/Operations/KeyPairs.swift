@@ -20,10 +20,10 @@ extension OperationHandler {
     }
 
     static let deriveSharedSecret = OperationHandler { (r: DeriveSharedSecretRequest, service, context) throws(KMSError) in
-        let (context, recipient) = try attested(r.recipient, service, context)
+        let context = try attested(r.recipient, service, context)
         let out = try await service.deriveSharedSecret(
             keyID: r.keyId, algorithm: r.keyAgreementAlgorithm, peerPublicKey: r.publicKey, dryRun: r.dryRun, context)
-        let (secret, forRecipient) = try forRecipient(Data(out.secret), recipient)
+        let (secret, forRecipient) = try forRecipient(Data(out.secret), context.recipient)
         return DeriveSharedSecretResponse(
             keyId: out.key.arn, sharedSecret: secret, ciphertextForRecipient: forRecipient,
             keyAgreementAlgorithm: r.keyAgreementAlgorithm.rawValue, keyOrigin: out.key.origin.rawValue)
@@ -55,17 +55,15 @@ extension OperationHandler {
     /// second's response has no `PrivateKeyPlaintext` (and its request no `Recipient`).
     static func dataKeyPair(withPlaintext: Bool) -> OperationHandler {
         OperationHandler { (r: GenerateDataKeyPairRequest, service, context) throws(KMSError) in
-            let (context, recipient) = try attested(withPlaintext ? r.recipient : nil, service, context)
+            let context = try attested(withPlaintext ? r.recipient : nil, service, context)
             let encryptionContext = EncryptionContext(r.encryptionContext ?? [:])
             let out =
                 withPlaintext
                 ? try await service.generateDataKeyPair(keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
                 : try await service.generateDataKeyPairWithoutPlaintext(
                     keyID: r.keyId, spec: r.keyPairSpec, context: encryptionContext, dryRun: r.dryRun, context)
-            var privateKeyPlaintext = out.privateKeyPlaintext, forRecipient: Data?
-            if let plaintext = privateKeyPlaintext, recipient != nil {
-                (privateKeyPlaintext, forRecipient) = try Self.forRecipient(plaintext, recipient)
-            }
+            var (privateKeyPlaintext, forRecipient): (Data?, Data?) = (nil, nil)
+            if let plaintext = out.privateKeyPlaintext { (privateKeyPlaintext, forRecipient) = try Self.forRecipient(plaintext, context.recipient) }
             return GenerateDataKeyPairResponse(
                 privateKeyCiphertextBlob: Data(out.privateKeyCiphertextBlob), privateKeyPlaintext: privateKeyPlaintext,
                 ciphertextForRecipient: forRecipient, publicKey: Data(out.publicKey), keyId: out.keyARN, keyPairSpec: r.keyPairSpec.rawValue,

@@ -40,22 +40,14 @@ extension KeyManagementService {
     /// SourceArn constraint) and who may retire it, as AWS requires.
     public func createGrant(_ input: CreateGrantInput, _ context: RequestContext) async throws(KMSError) -> (grantID: String, grantToken: String) {
         guard !input.operations.isEmpty else { throw KMSError.validation("A grant must allow at least one operation.") }
-        let grantee: String
-        switch (input.granteePrincipal, input.granteeServicePrincipal) {
-        case (let principal?, nil):
-            try await requireGrantPrincipal(principal, member: "GranteePrincipal")
-            grantee = principal
-        case (nil, let service?): grantee = service
-        case (nil, nil): throw KMSError.validation("You must specify either GranteePrincipal or GranteeServicePrincipal.")
-        case (_?, _?): throw KMSError.validation("You can specify either GranteePrincipal or GranteeServicePrincipal, but not both.")
+        guard let grantee = try Self.oneOf(input.granteePrincipal, input.granteeServicePrincipal, "Grantee") else {
+            throw KMSError.validation("You must specify either GranteePrincipal or GranteeServicePrincipal.")
         }
-        if input.retiringPrincipal != nil, input.retiringServicePrincipal != nil {
-            throw KMSError.validation("You can specify either RetiringPrincipal or RetiringServicePrincipal, but not both.")
-        }
-        if let retiring = input.retiringPrincipal { try await requireGrantPrincipal(retiring, member: "RetiringPrincipal") }
-        let retiring = input.retiringPrincipal ?? input.retiringServicePrincipal
+        let retiring = try Self.oneOf(input.retiringPrincipal, input.retiringServicePrincipal, "Retiring")
+        if !grantee.isService { try await requireGrantPrincipal(grantee.name, member: "GranteePrincipal") }
+        if let retiring, !retiring.isService { try await requireGrantPrincipal(retiring.name, member: "RetiringPrincipal") }
         let constraints = input.constraints.flatMap { $0.isEmpty ? nil : $0 }
-        if input.granteeServicePrincipal != nil {
+        if grantee.isService {
             guard constraints?.sourceArn != nil else {
                 throw KMSError.validation("A grant to a GranteeServicePrincipal must include a SourceArn grant constraint.")
             }
@@ -100,8 +92,8 @@ extension KeyManagementService {
         let existing = try await store.grants(keyID: key.id, region: key.region)
         if let name = input.name,
             let same = existing.first(where: {
-                $0.name == name && $0.granteePrincipal == grantee && $0.granteeIsServicePrincipal == (input.granteeServicePrincipal != nil)
-                    && $0.retiringPrincipal == retiring && $0.retiringIsServicePrincipal == (input.retiringServicePrincipal != nil)
+                $0.name == name && $0.granteePrincipal == grantee.name && $0.granteeIsServicePrincipal == grantee.isService
+                    && $0.retiringPrincipal == retiring?.name && $0.retiringIsServicePrincipal == (retiring?.isService ?? false)
                     && Set($0.operations) == Set(input.operations) && $0.constraints == constraints
             })
         {
@@ -114,9 +106,9 @@ extension KeyManagementService {
         try finishDryRun(input.dryRun)
         let grant = Grant(
             id: Hex.encode(SecureRandom.bytes(32)), keyID: key.id, keyARN: key.arn, name: input.name,
-            granteePrincipal: grantee, retiringPrincipal: retiring, operations: input.operations,
+            granteePrincipal: grantee.name, retiringPrincipal: retiring?.name, operations: input.operations,
             constraints: constraints, issuingAccount: Principal.root(account: context.account).arn, creationDate: clock.now(),
-            granteeIsServicePrincipal: input.granteeServicePrincipal != nil, retiringIsServicePrincipal: input.retiringServicePrincipal != nil)
+            granteeIsServicePrincipal: grantee.isService, retiringIsServicePrincipal: retiring?.isService ?? false)
         context.audit.setResponseElements(["grantId": .string(grant.id), "keyId": .string(key.arn)])
         do {
             try await store.commit([.insertGrant(grant)], recording: context)

@@ -12,23 +12,16 @@ extension KeyManagementService {
         if let grantID, !ResourceName.isWellFormedGrantID(grantID) {
             throw KMSError(.invalidGrantID, "Invalid grant ID \(grantID).")
         }
-        if granteePrincipal != nil, granteeServicePrincipal != nil {
-            throw KMSError.validation("You can specify either GranteePrincipal or GranteeServicePrincipal, but not both.")
-        }
+        let grantee = try Self.oneOf(granteePrincipal, granteeServicePrincipal, "Grantee")
         let after = try Pagination.position(from: marker)
         let key = try await resolveKey(keyID, context, allowAlias: false, action: .listGrants, crossAccount: true)
         var access = AccessRequest(.listGrants)
         if let granteePrincipal { access.conditions["kms:GranteePrincipal"] = [granteePrincipal] }
         if let granteeServicePrincipal { access.conditions["kms:GranteeServicePrincipal"] = [granteeServicePrincipal] }
         try await authorize(context, access, key: key)
-        if granteeServicePrincipal != nil { try Self.requireServicePrincipalCaller(context, filter: "GranteeServicePrincipal") }
+        if grantee?.isService == true { try Self.requireServicePrincipalCaller(context, filter: "GranteeServicePrincipal") }
         let grants = try await store.grants(keyID: key.id, region: key.region).filter { grant in
-            let granteeMatches =
-                switch (granteePrincipal, granteeServicePrincipal) {
-                case (let principal?, _): !grant.granteeIsServicePrincipal && grant.granteePrincipal == principal
-                case (nil, let service?): grant.granteeIsServicePrincipal && grant.granteePrincipal == service
-                case (nil, nil): true
-                }
+            let granteeMatches = grantee.map { grant.granteePrincipal == $0.name && grant.granteeIsServicePrincipal == $0.isService } ?? true
             return granteeMatches && (grantID == nil || grant.id == grantID) && (after == nil || grant.id > after!)
         }
         let page = Pagination.page(grants, limit: limit ?? 50, sortKey: \.id)

@@ -13,14 +13,9 @@ extension KeyManagementService {
     public func listRetirableGrants(
         retiringPrincipal: String?, retiringServicePrincipal: String? = nil, limit: Int?, marker: String?, _ context: RequestContext
     ) async throws(KMSError) -> (grants: [Grant], nextMarker: String?) {
-        let retiring: String
-        switch (retiringPrincipal, retiringServicePrincipal) {
-        case (let principal?, nil): retiring = principal
-        case (nil, let service?): retiring = service
-        case (nil, nil): throw KMSError.validation("You must specify either RetiringPrincipal or RetiringServicePrincipal.")
-        case (_?, _?): throw KMSError.validation("You can specify either RetiringPrincipal or RetiringServicePrincipal, but not both.")
+        guard let (retiring, byService) = try Self.oneOf(retiringPrincipal, retiringServicePrincipal, "Retiring") else {
+            throw KMSError.validation("You must specify either RetiringPrincipal or RetiringServicePrincipal.")
         }
-        let byService = retiringServicePrincipal != nil
         let isServicePrincipal = byService || (retiring.hasSuffix(".amazonaws.com") && !retiring.contains(":"))
         if byService {
             // A service principal asking which grants it may retire itself: it has no identity
