@@ -76,8 +76,12 @@ public struct KMSError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func validation(_ message: String) -> KMSError { KMSError(.validation, message) }
     public static func notFound(_ message: String) -> KMSError { KMSError(.notFound, message) }
     public static func keyNotFound(_ arn: String) -> KMSError { KMSError(.notFound, "Key '\(arn)' does not exist") }
-    public static func aliasNotFound(_ arn: String) -> KMSError { KMSError(.notFound, "Alias '\(arn)' is not found.") }
+    public static func aliasNotFound(_ arn: String) -> KMSError { KMSError(.notFound, "Alias \(arn) is not found.") }
     public static func invalidState(_ message: String) -> KMSError { KMSError(.invalidState, message) }
+    /// An encryption, signing, MAC or key agreement algorithm the key's spec does not have.
+    public static func incompatibleAlgorithm(_ algorithm: String, _ spec: KeySpec) -> KMSError {
+        KMSError(.invalidKeyUsage, "Algorithm \(algorithm) is incompatible with key spec \(spec.rawValue).")
+    }
     public static func internalFailure() -> KMSError {
         KMSError(.internalFailure, "The request was rejected because an internal exception occurred. The request can be retried.")
     }

@@ -77,7 +77,7 @@ extension KeyManagementService {
     func requireEncryptionAlgorithm(_ algorithm: EncryptionAlgorithm?, _ key: KMSKey) throws(KMSError) -> EncryptionAlgorithm {
         let algorithm = algorithm ?? .symmetricDefault
         guard key.encryptionAlgorithms.contains(algorithm) else {
-            throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the encryption algorithm \(algorithm.rawValue).")
+            throw KMSError.incompatibleAlgorithm(algorithm.rawValue, key.spec)
         }
         return algorithm
     }

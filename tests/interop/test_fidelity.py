@@ -4,6 +4,8 @@ test per difference found, each asserting what AWS sends."""
 import base64
 import json
 import os
+import re
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -124,3 +126,21 @@ def test_messages_recorded_from_aws(kms):
          "ValidationException", "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES"),
     ]
     assert [failure(call, **request) for call, request, _, _ in expected] == [(code, message) for _, _, code, message in expected]
+
+
+def test_messages_quoted_from_aws_in_public_reports(server, kms):
+    """Messages of real AWS KMS answers that users quoted in public issue threads (named in
+    docs/error-wording.md), answered here in the same words."""
+    alias_arn = kms.create_key()["KeyMetadata"]["Arn"].split(":key/")[0] + ":alias/no-such-alias"
+    assert failure(kms.describe_key, KeyId=alias_arn) == ("NotFoundException", f"Alias {alias_arn} is not found.")
+    rsa = kms.create_key(KeySpec="RSA_4096", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+    assert failure(kms.encrypt, KeyId=rsa, Plaintext=b"m") == (
+        "InvalidKeyUsageException", "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096.")
+    ecc = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    assert failure(kms.sign, KeyId=ecc, Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256") == (
+        "InvalidKeyUsageException", "Algorithm RSASSA_PSS_SHA_256 is incompatible with key spec ECC_NIST_P256.")
+    # A request signed 20 minutes ago: AWS's words, with the server's clock in them.
+    stale = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 1200))
+    status, _, body = server.raw("TrentService.ListKeys", b"{}", amz_date=stale)
+    assert status == 400 and body["__type"] == "InvalidSignatureException"
+    assert re.fullmatch(rf"Signature expired: {stale} is now earlier than \d{{8}}T\d{{6}}Z \(\d{{8}}T\d{{6}}Z - 15 min\.\)", body["message"])

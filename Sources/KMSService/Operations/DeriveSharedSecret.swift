@@ -12,7 +12,7 @@ extension KeyManagementService {
             keyID, context, AccessRequest(action, keyReference: keyID, conditions: ["kms:KeyAgreementAlgorithm": [algorithm.rawValue]]),
             operation: "DeriveSharedSecret", usage: .keyAgreement)
         guard key.keyAgreementAlgorithms.contains(algorithm) else {
-            throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the key agreement algorithm \(algorithm.rawValue).")
+            throw KMSError.incompatibleAlgorithm(algorithm.rawValue, key.spec)
         }
         let material = try await asymmetricMaterial(of: key, operation: "DeriveSharedSecret")
         try finishDryRun(dryRun)

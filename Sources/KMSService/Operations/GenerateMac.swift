@@ -19,7 +19,7 @@ extension KeyManagementService {
             keyID, context, AccessRequest(action, keyReference: keyID, conditions: ["kms:MacAlgorithm": [algorithm.rawValue]]),
             operation: operation, usage: .generateVerifyMac)
         guard key.macAlgorithms.contains(algorithm) else {
-            throw KMSError(.invalidKeyUsage, "Algorithm \(algorithm.rawValue) is incompatible with key spec \(key.spec.rawValue).")
+            throw KMSError.incompatibleAlgorithm(algorithm.rawValue, key.spec)
         }
         return (key, try await currentMaterial(of: key, as: HMACKeyMaterial.self))
     }

@@ -22,7 +22,7 @@ extension KeyManagementService {
             ])
         let key = try await usableKey(keyID, context, access, operation: operation, usage: .signVerify)
         guard key.signingAlgorithms.contains(algorithm) else {
-            throw KMSError(.invalidKeyUsage, "\(key.arn) does not support the signing algorithm \(algorithm.rawValue).")
+            throw KMSError.incompatibleAlgorithm(algorithm.rawValue, key.spec)
         }
         return (key, try await asymmetricMaterial(of: key, operation: operation))
     }
