@@ -59,12 +59,15 @@ public struct Tag: Sendable, Equatable {
     public static func validate(_ tags: [Tag]) throws(KMSError) {
         var seen = Set<String>()
         for tag in tags {
-            if tag.key.lowercased().hasPrefix("aws:") {
-                throw KMSError(.tag, "Tags beginning with aws: are reserved")
-            }
+            try checkNotReserved(tag.key)
             guard seen.insert(tag.key).inserted else {
                 throw KMSError(.tag, "Duplicate tag keys")
             }
         }
+    }
+
+    /// Refuses a tag key AWS reserves (`aws:`): no request can set one, nor remove one.
+    public static func checkNotReserved(_ key: String) throws(KMSError) {
+        if key.lowercased().hasPrefix("aws:") { throw KMSError(.tag, "Tags beginning with aws: are reserved") }
     }
 }

@@ -54,7 +54,6 @@ public struct KMSError: Error, Sendable, Equatable, CustomStringConvertible {
         case xksProxyIncorrectAuthenticationCredential = "XksProxyIncorrectAuthenticationCredentialException"
         case xksProxyInvalidConfiguration = "XksProxyInvalidConfigurationException"
         case xksProxyInvalidResponse = "XksProxyInvalidResponseException"
-        case xksProxyUriEndpointInUse = "XksProxyUriEndpointInUseException"
         case xksProxyUriInUse = "XksProxyUriInUseException"
         case xksProxyUriUnreachable = "XksProxyUriUnreachableException"
     }

@@ -47,6 +47,7 @@ public struct ServeSettings: Sendable {
         public var grantsPerKey: Int?
         public var keysPerRegion: Int?
         public var aliasesPerKey: Int?
+        public var customKeyStoresPerRegion: Int?
         public var keyPolicySize: Int?
         public var requestRateQuotas = false
         public var requestRates: [String] = []
@@ -97,6 +98,9 @@ public struct ServeSettings: Sendable {
             flags.keysPerRegion, "--keys-per-region", "SWIFTKMS_KEYS_PER_REGION", default: quotas.keysPerRegion)
         quotas.aliasesPerKey = try resolver.number(
             flags.aliasesPerKey, "--aliases-per-key", "SWIFTKMS_ALIASES_PER_KEY", default: quotas.aliasesPerKey)
+        quotas.customKeyStoresPerRegion = try resolver.number(
+            flags.customKeyStoresPerRegion, "--custom-key-stores-per-region", "SWIFTKMS_CUSTOM_KEY_STORES_PER_REGION",
+            default: quotas.customKeyStoresPerRegion)
         quotas.keyPolicySize = try resolver.number(
             flags.keyPolicySize, "--key-policy-size", "SWIFTKMS_KEY_POLICY_SIZE", default: quotas.keyPolicySize)
         quotas.requestRates = try Self.requestRates(flags: flags, environment: environment)

@@ -46,17 +46,20 @@ public final class KeyManagementService: Sendable {
         public var keysPerRegion = 100_000
         /// Aliases pointing to one key (AWS: 50).
         public var aliasesPerKey = 50
+        /// Custom key stores of one account in one region (AWS: 10).
+        public var customKeyStoresPerRegion = 10
         /// Request-rate quotas; nil (the default here) applies none.
         public var requestRates: RequestRates?
 
         public init(
             grantsPerKey: Int = 50_000, keyPolicySize: Int = 32_768, keysPerRegion: Int = 100_000, aliasesPerKey: Int = 50,
-            requestRates: RequestRates? = nil
+            customKeyStoresPerRegion: Int = 10, requestRates: RequestRates? = nil
         ) {
             self.grantsPerKey = grantsPerKey
             self.keyPolicySize = keyPolicySize
             self.keysPerRegion = keysPerRegion
             self.aliasesPerKey = aliasesPerKey
+            self.customKeyStoresPerRegion = customKeyStoresPerRegion
             self.requestRates = requestRates
         }
     }

@@ -54,6 +54,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Quota of aliases pointing to one key. [env: SWIFTKMS_ALIASES_PER_KEY] (default: 50, AWS's)")
     var aliasesPerKey: Int?
 
+    @Option(
+        help:
+            "Quota of custom key stores of the account in one region (LimitExceededException beyond). [env: SWIFTKMS_CUSTOM_KEY_STORES_PER_REGION] (default: 10, AWS's)"
+    )
+    var customKeyStoresPerRegion: Int?
+
     @Flag(help: "Apply AWS's request-rate quotas (ThrottlingException beyond). [env: SWIFTKMS_REQUEST_RATE_QUOTAS=1] (default: off)")
     var requestRateQuotas = false
 
@@ -164,6 +170,7 @@ struct Serve: AsyncParsableCommand {
         flags.maxConnections = maxConnections
         flags.grantsPerKey = grantsPerKey
         flags.keysPerRegion = keysPerRegion
+        flags.customKeyStoresPerRegion = customKeyStoresPerRegion
         flags.aliasesPerKey = aliasesPerKey
         flags.keyPolicySize = keyPolicySize
         flags.requestRateQuotas = requestRateQuotas

@@ -86,6 +86,25 @@ def db_rows(data_dir, sql, params=()):
         db.close()
 
 
+def db_execute(data_dir, sql, params=()):
+    """Changes the data directory's store with one statement (`?` placeholders), for a test that
+    stands in for time passing; the server should be stopped. Returns the rows changed."""
+    data_dir = str(data_dir)
+    if data_dir in DATABASES:
+        import psycopg
+        user, host, port = postgres_server()
+        name = DATABASES[data_dir].rsplit("/", 1)[1].split("?")[0]
+        with psycopg.connect(host=host, port=port, user=user, dbname=name) as db:
+            return db.execute(sql.replace("?", "%s"), params).rowcount
+    import sqlite3
+    db = sqlite3.connect(os.path.join(data_dir, "swiftkms.sqlite3"))
+    try:
+        with db:
+            return db.execute(sql, params).rowcount
+    finally:
+        db.close()
+
+
 def swiftkms(*args, check=True, timeout=120):
     """Runs the swiftkms binary; `--data-dir D` gains D's --database-url when it has one."""
     args = list(args)

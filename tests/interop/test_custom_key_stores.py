@@ -146,6 +146,8 @@ def test_cloudhsm_key_store_from_creation_to_use(server, hsm, clusters):
     kms.update_custom_key_store(CustomKeyStoreId=store_id, KeyStorePassword=PIN, NewCustomKeyStoreName="hsm-renamed")
     assert error_code(kms.update_custom_key_store, CustomKeyStoreId=store_id, CloudHsmClusterId=cluster_b) \
         == "CloudHsmClusterNotRelatedException"
+    assert error_code(kms.update_custom_key_store, CustomKeyStoreId=store_id, CloudHsmClusterId="cluster-abcdefghijk") \
+        == "CloudHsmClusterNotFoundException"
     kms.connect_custom_key_store(CustomKeyStoreId=store_id)
     assert wait_state(kms, store_id, "CONNECTED", "FAILED")["ConnectionState"] == "CONNECTED"
     assert kms.decrypt(CiphertextBlob=blob, EncryptionContext=context)["Plaintext"] == b"sealed inside the token"
@@ -223,3 +225,26 @@ def test_members_of_the_other_kind_of_store_are_refused(server, clusters):
                       TrustAnchorCertificate=anchor, KeyStorePassword=PIN, **xks) == "ValidationException"
     assert error_code(kms.create_custom_key_store, CustomKeyStoreName="xks", CustomKeyStoreType="EXTERNAL_KEY_STORE",
                       **xks) == "XksProxyUriUnreachableException"
+
+
+def test_the_quota_of_custom_key_stores(hsm, tmp_path):
+    """`--custom-key-stores-per-region` (AWS's quota: 10): one store more is LimitExceededException,
+    whatever it would have been; another region has its own count."""
+    limited = Server(tmp_path / "data", args=["--custom-key-stores-per-region", "1"]).start()
+    try:
+        cluster, anchor = register(limited, "kms-b", tmp_path / "kms-b.pem")
+        kms = limited.client()
+        kms.create_custom_key_store(CustomKeyStoreName="only", CloudHsmClusterId=cluster, TrustAnchorCertificate=anchor,
+                                    KeyStorePassword=OTHER_PIN)
+        assert error_code(kms.create_custom_key_store, CustomKeyStoreName="second", CloudHsmClusterId="cluster-abcdefghijk",
+                          TrustAnchorCertificate=anchor, KeyStorePassword=OTHER_PIN) == "LimitExceededException"
+        assert error_code(kms.create_custom_key_store, CustomKeyStoreName="second", CustomKeyStoreType="EXTERNAL_KEY_STORE",
+                          XksProxyUriEndpoint="https://127.0.0.2", XksProxyUriPath="/kms/xks/v1", XksProxyConnectivity="PUBLIC_ENDPOINT",
+                          XksProxyAuthenticationCredential={"AccessKeyId": "ABCDEFGHIJKLMNOPQRST", "RawSecretAccessKey": "a" * 43}) \
+            == "LimitExceededException"
+        west = limited.client(region="us-west-2")
+        cluster_a, anchor_a = register(limited, "kms-a", tmp_path / "kms-a.pem")
+        assert west.create_custom_key_store(CustomKeyStoreName="only", CloudHsmClusterId=cluster_a, TrustAnchorCertificate=anchor_a,
+                                            KeyStorePassword=PIN)["CustomKeyStoreId"].startswith("cks-")
+    finally:
+        limited.stop()

@@ -24,6 +24,7 @@ from xks_support import MODULE, PIN, TOKEN, Proxy, credential, softhsm, tls_file
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the XKS proxy must listen on port 443 (XksProxyUriEndpoint has no port)")
 
 PATH = "/acme/kms/xks/v1"
+OTHER_PATH = "/acme2/kms/xks/v1"
 ENDPOINT = "https://localhost"
 
 
@@ -34,7 +35,8 @@ def setup(tmp_path_factory):
     tls = tls_files(root / "tls", "127.0.0.3")
     creds = [credential(), credential()]
     SECRETS.update(c[1].encode() for c in creds)
-    proxy = Proxy(root, env, tls, [{"uriPath": PATH, "credentials": [{"accessKeyId": a, "secretAccessKey": s} for a, s in creds]}])
+    proxy = Proxy(root, env, tls, [{"uriPath": path, "credentials": [{"accessKeyId": a, "secretAccessKey": s} for a, s in creds]}
+                                   for path in (PATH, OTHER_PATH)])
     proxy.port = 443
     proxy.config["listen"] = "127.0.0.1:443"
     proxy.write_config()
@@ -65,8 +67,9 @@ def message(call, **kwargs):
 
 
 @contextlib.contextmanager
-def silent_proxy(tls):
-    """A TLS server on 127.0.0.3:443 that reads requests and never answers them."""
+def silent_proxy(tls, answer=None):
+    """A TLS server on 127.0.0.3:443 that reads requests and never answers them, or answers
+    each with the bytes `answer`."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(tls[0]), str(tls[1]))
     listener = socket.create_server(("127.0.0.3", 443))
@@ -83,6 +86,9 @@ def silent_proxy(tls):
             try:
                 conn.settimeout(5)
                 held.append(context.wrap_socket(conn, server_side=True))
+                if answer is not None:
+                    held[-1].recv(65536)
+                    held[-1].sendall(answer)
             except OSError:
                 conn.close()
 
@@ -96,6 +102,9 @@ def silent_proxy(tls):
         listener.close()
         for conn in held:
             conn.close()
+
+
+NOT_A_HEALTH_STATUS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\nConnection: close\r\n\r\n{\"status\": \"ok\"}"
 
 
 def test_creation_checks_the_proxy(setup):
@@ -112,6 +121,9 @@ def test_creation_checks_the_proxy(setup):
     with silent_proxy(proxy.tls):
         code, text = message(create_store, kms=kms, name="silent", cred=creds[0], endpoint="https://127.0.0.3")
         assert code == "XksProxyUriUnreachableException" and "did not respond in time" in text
+    # One that answers, but not as an XKS proxy does.
+    with silent_proxy(proxy.tls, answer=NOT_A_HEALTH_STATUS):
+        assert error_code(create_store, kms, "babbling", creds[0], endpoint="https://127.0.0.3") == "XksProxyInvalidResponseException"
     assert error_code(kms.create_custom_key_store, CustomKeyStoreName="incomplete", CustomKeyStoreType="EXTERNAL_KEY_STORE",
                       XksProxyUriEndpoint=ENDPOINT) == "ValidationException"
     store_id = create_store(kms, "first", creds[0])
@@ -121,7 +133,20 @@ def test_creation_checks_the_proxy(setup):
     assert entry["ConnectionState"] == "DISCONNECTED" and entry["CustomKeyStoreType"] == "EXTERNAL_KEY_STORE"
     assert entry["XksProxyConfiguration"] == {"Connectivity": "PUBLIC_ENDPOINT", "AccessKeyId": creds[0][0], "UriEndpoint": ENDPOINT,
                                               "UriPath": PATH}
-    kms.delete_custom_key_store(CustomKeyStoreId=store_id)
+
+    # UpdateCustomKeyStore checks the proxy at its new settings as CreateCustomKeyStore does.
+    second = create_store(kms, "second", creds[0], path=OTHER_PATH)
+    def update(**members):
+        return error_code(kms.update_custom_key_store, CustomKeyStoreId=second, **members)
+    assert update(XksProxyUriPath=PATH) == "XksProxyUriInUseException"
+    assert update(XksProxyUriPath="/other/kms/xks/v1") == "XksProxyInvalidConfigurationException"
+    assert update(XksProxyUriEndpoint="https://127.0.0.2") == "XksProxyUriUnreachableException"
+    with silent_proxy(proxy.tls, answer=NOT_A_HEALTH_STATUS):
+        assert update(XksProxyUriEndpoint="https://127.0.0.3") == "XksProxyInvalidResponseException"
+    assert update(XksProxyConnectivity="VPC_ENDPOINT_SERVICE") == "UnsupportedOperationException"
+    assert kms.describe_custom_key_stores(CustomKeyStoreId=second)["CustomKeyStores"][0]["XksProxyConfiguration"]["UriPath"] == OTHER_PATH
+    for created in (store_id, second):
+        kms.delete_custom_key_store(CustomKeyStoreId=created)
 
 
 def test_keys_in_an_external_key_store(setup):

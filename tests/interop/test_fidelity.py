@@ -49,7 +49,12 @@ def test_tag_errors_and_their_words(kms):
         "TagException", "Tags beginning with aws: are reserved")
     assert failure(kms.create_key, Tags=[{"TagKey": "a", "TagValue": "1"}, {"TagKey": "a", "TagValue": "2"}]) == (
         "TagException", "Duplicate tag keys")
-    assert len(kms.create_key(Tags=too_many[:50])["KeyMetadata"]["KeyId"]) == 36
+    key_id = kms.create_key(Tags=too_many[:50])["KeyMetadata"]["KeyId"]
+    # No request removes a reserved tag either; keys the key lacks are no error.
+    assert failure(kms.untag_resource, KeyId=key_id, TagKeys=["k1", "AWS:owner"]) == ("TagException", "Tags beginning with aws: are reserved")
+    assert len(kms.list_resource_tags(KeyId=key_id)["Tags"]) == 50
+    kms.untag_resource(KeyId=key_id, TagKeys=["k1", "not-a-tag-of-it"])
+    assert len(kms.list_resource_tags(KeyId=key_id)["Tags"]) == 49
 
 
 def test_replicate_key_tags(kms):

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 from blobformat import seal
-from conftest import ACCOUNT, error_code
+from conftest import ACCOUNT, db_execute, error_code
 
 
 def wrap(material, params, algorithm):
@@ -118,6 +118,25 @@ def test_import_errors(server, kms):
     generated = kms.create_key()["KeyMetadata"]["KeyId"]
     assert error_code(kms.get_parameters_for_import, KeyId=generated, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048") == "UnsupportedOperationException"
     assert error_code(kms.delete_imported_key_material, KeyId=generated) == "UnsupportedOperationException"
+
+
+def test_an_import_token_that_expired(server, kms):
+    """An import token is good for 24 hours (ParametersValidTo); after, ImportKeyMaterial is
+    ExpiredImportTokenException, not InvalidImportTokenException: the server remembers expired
+    parameters for a week. The day passes in the store, with the server stopped."""
+    key = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    params = kms.get_parameters_for_import(KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    wrapped = wrap(os.urandom(32), params, "RSAES_OAEP_SHA_256")
+    server.stop()
+    an_hour_ago = int((datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)).timestamp() * 1000)
+    assert db_execute(server.data_dir, "UPDATE import_parameters SET valid_to_ms = ? WHERE key_id = ?", (an_hour_ago, key)) == 1
+    server.start()
+    assert error_code(kms.import_key_material, KeyId=key, ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
+                      ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE") == "ExpiredImportTokenException"
+    fresh = kms.get_parameters_for_import(KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    kms.import_key_material(KeyId=key, ImportToken=fresh["ImportToken"], EncryptedKeyMaterial=wrap(os.urandom(32), fresh, "RSAES_OAEP_SHA_256"),
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
 
 
 def test_new_imported_material_becomes_current_with_an_on_demand_rotation(server, kms):

@@ -3,10 +3,14 @@ import KMSStorage
 
 extension KeyManagementService {
     /// Deletes the imported material whose `ValidTo` has passed, each version in one
-    /// transaction with a `DeleteExpiredKeyMaterial` service event, and forgets expired import
-    /// parameters.
+    /// transaction with a `DeleteExpiredKeyMaterial` service event, and forgets import
+    /// parameters `expiredImportTokenMemory` after they expired (until then, their token is
+    /// `ExpiredImportTokenException`, as at AWS, rather than unknown).
     ///
     /// - Returns: the IDs of the keys whose material expired.
+    /// How long expired import parameters are kept to say so.
+    static let expiredImportTokenMemory: TimeInterval = 7 * 24 * 3600
+
     @discardableResult
     public func expireImportedKeyMaterial() async throws(KMSError) -> [String] {
         let now = clock.now()
@@ -22,7 +26,7 @@ extension KeyManagementService {
             done.append(key.id)
             logger.info("imported key material expired", metadata: ["keyId": "\(key.id)", "version": "\(record.version)"])
         }
-        try await store.commit([.deleteImportParameters(expiredBy: now)])
+        try await store.commit([.deleteImportParameters(expiredBy: now - Self.expiredImportTokenMemory)])
         return done
     }
 }

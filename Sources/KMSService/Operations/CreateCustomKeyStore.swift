@@ -77,10 +77,11 @@ extension KeyManagementService {
             throw KMSError.validation(
                 "CloudHsmClusterId, TrustAnchorCertificate and KeyStorePassword are required for a custom key store of type AWS_CLOUDHSM.")
         }
+        let existing = try await store.customKeyStores(account: context.account, region: context.region)
+        try checkQuota(existing, context)
         guard let cluster = try await store.hsmCluster(id: clusterID) else {
             throw KMSError(.cloudHsmClusterNotFound, "CloudHSM cluster '\(clusterID)' does not exist.")
         }
-        let existing = try await store.customKeyStores(account: context.account, region: context.region)
         if existing.contains(where: { $0.name == input.name }) { throw Self.nameInUse(input.name) }
         if existing.contains(where: { $0.cloudHSMClusterID == clusterID }) {
             throw KMSError(.cloudHsmClusterInUse, "CloudHSM cluster '\(clusterID)' is already associated with a custom key store.")
@@ -114,6 +115,7 @@ extension KeyManagementService {
             )
         }
         let existing = try await store.customKeyStores(account: context.account, region: context.region)
+        try checkQuota(existing, context)
         if existing.contains(where: { $0.name == input.name }) { throw Self.nameInUse(input.name) }
         if existing.contains(where: { $0.xksProxy?.uriEndpoint == endpoint && $0.xksProxy?.uriPath == path }) { throw Self.proxyURIInUse() }
         let id = CustomKeyStore.newID()
@@ -126,6 +128,15 @@ extension KeyManagementService {
         try await store.commit([.insertCustomKeyStore(created)], recording: context, ifExists: Self.nameInUse(input.name))
         logger.info("custom key store created", metadata: ["customKeyStoreId": "\(id)", "requestId": "\(context.requestID)"])
         return id
+    }
+
+    /// `LimitExceededException` when the account has its quota of stores in the region.
+    private func checkQuota(_ existing: [CustomKeyStore], _ context: RequestContext) throws(KMSError) {
+        guard existing.count < quotas.customKeyStoresPerRegion else {
+            throw KMSError(
+                .limitExceeded,
+                "Account \(context.account) already has \(quotas.customKeyStoresPerRegion) custom key stores in \(context.region).")
+        }
     }
 
     static func proxyURIInUse() -> KMSError {
