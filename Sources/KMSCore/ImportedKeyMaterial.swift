@@ -103,7 +103,7 @@ public enum ImportedKeyMaterial {
     }
 
     /// Key lengths AWS accepts for imported HMAC material: from the digest size up to the block size.
-    static func hmacLengths(_ algorithm: MacAlgorithm) -> ClosedRange<Int> {
+    public static func hmacLengths(_ algorithm: MacAlgorithm) -> ClosedRange<Int> {
         switch algorithm {
         case .hmacSHA224: 28...64
         case .hmacSHA256: 32...64

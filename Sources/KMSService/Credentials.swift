@@ -13,17 +13,25 @@ public struct Credentials: Sendable {
     let rootKey: RootKey
     let clock: any KMSClock
     let auditChain: String
+    let acceptsDevelopmentCredentials: Bool
     /// Secrets already opened, by access key ID, with the sealed form they were opened from:
     /// an entry serves only while the store holds that very sealed secret.
     private let openedSecrets = BoundedCache<String, (sealed: [UInt8], secret: String)>(limit: 10_000)
 
     /// - Parameter auditChain: the audit chain changes are recorded in (`admin` for the
     ///   admin commands, the server's chain when the server bootstraps credentials).
-    public init(store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), auditChain: String = "admin") {
+    /// - Parameter acceptsDevelopmentCredentials: a development server's (`serve --dev`): access
+    ///   keys outside IAM's format, such as `test`, are accepted. Otherwise such a key is
+    ///   unknown, even when a development server stored it in the same data directory.
+    public init(
+        store: any Store, rootKey: RootKey, clock: any KMSClock = SystemClock(), auditChain: String = "admin",
+        acceptsDevelopmentCredentials: Bool = false
+    ) {
         self.store = ServiceStore(store, auditChain: auditChain)
         self.rootKey = rootKey
         self.clock = clock
         self.auditChain = auditChain
+        self.acceptsDevelopmentCredentials = acceptsDevelopmentCredentials
     }
 
     /// `mutations` with the IAM event that reports them, to commit together.
@@ -55,7 +63,9 @@ public struct Credentials: Sendable {
 
     /// The principal and secret of an access key, for verifying a signature; nil when unknown.
     public func secret(accessKeyID: String) async throws(KMSError) -> (principal: Principal, secret: String)? {
-        guard let key = try await store.accessKey(id: accessKeyID) else { return nil }
+        guard acceptsDevelopmentCredentials || Self.isValidAccessKeyID(accessKeyID), let key = try await store.accessKey(id: accessKeyID) else {
+            return nil
+        }
         if let opened = openedSecrets[key.id], opened.sealed == key.sealedSecret { return (key.principal, opened.secret) }
         let secret = try rootKey.openCredential(key.sealedSecret, accessKeyID: key.id)
         openedSecrets.set((key.sealedSecret, secret), for: key.id)
@@ -95,7 +105,12 @@ public struct Credentials: Sendable {
         let root = Principal.root(account: account)
         try await ensurePrincipal(root)
         if let given {
-            guard Self.isValidAccessKeyID(given.accessKeyID), given.secret.count >= 16 else {
+            let valid =
+                acceptsDevelopmentCredentials
+                ? (1...128).contains(given.accessKeyID.count) && given.accessKeyID.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+                    && !given.secret.isEmpty
+                : Self.isValidAccessKeyID(given.accessKeyID) && given.secret.count >= 16
+            guard valid else {
                 throw KMSError.validation(
                     "SWIFTKMS_ROOT_ACCESS_KEY_ID must be 16–128 letters and digits, and SWIFTKMS_ROOT_SECRET_ACCESS_KEY at least 16 characters.")
             }

@@ -73,6 +73,18 @@ struct ServiceStore: Sendable {
         try await apply(Change(mutations, ()), recording: nil)
     }
 
+    /// A commit that may race another process making the same change (a seed that several
+    /// nodes apply as they start): false on a revision conflict or a row made meanwhile, for
+    /// the caller to plan again from fresh reads.
+    func commitUnlessRaced(_ mutations: [Mutation]) async throws(KMSError) -> Bool {
+        let raced = KMSError(.alreadyExists, "made meanwhile")
+        do throws(KMSError) {
+            return try await apply(Change(mutations, (), ifExists: raced), recording: nil)
+        } catch  where error == raced {
+            return false
+        }
+    }
+
     /// True when committed, false on a revision conflict.
     private func apply<Result>(_ change: Change<Result>, recording context: RequestContext?) async throws(KMSError) -> Bool {
         // The request's event goes with its first change only.

@@ -12,7 +12,7 @@ struct Admin: AsyncParsableCommand {
             CreateAccessKey.self, DeleteAccessKey.self,
             AttachPolicy.self, ListPolicies.self, DetachPolicy.self,
             TagPrincipal.self, UntagPrincipal.self, ListPrincipalTags.self, CreateAWSManagedKey.self, Migrate.self, CreateTLSCertificate.self,
-            Backup.self, Restore.self, VerifyBackup.self, RegisterHSMCluster.self, ListHSMClusters.self, SealRootKey.self,
+            Backup.self, Restore.self, VerifyBackup.self, RegisterHSMCluster.self, ListHSMClusters.self, SealRootKey.self, ExportSeed.self,
         ])
 
     /// The admin commands' logger: warnings only (their output is for the terminal, not logs).

@@ -25,9 +25,27 @@ struct Serve: AsyncParsableCommand {
 
             With --database-url, every server given the same URL and the same root key serves as
             one KMS: a change through one is enforced by all within 750 ms.
+
+            With --dev: a development server for test suites. Without --data-dir it keeps its data
+            in a temporary directory deleted at exit; its root credentials are access key `test`
+            and secret `test` (unless SWIFTKMS_ROOT_ACCESS_KEY_ID is set), which only a development
+            server accepts. Signatures, policies, grants and the audit trail work as in production.
+
+            With --seed FILE: the keys, aliases, users and roles FILE declares (YAML or JSON) are
+            made or updated at every start, in one transaction; an error in the file names the
+            entry and field, and the server does not start.
             """)
 
     @OptionGroup var data: DataDirectoryOptions
+
+    @Flag(
+        help:
+            "Development server: temporary data directory unless --data-dir, root credentials test/test, printed with the endpoint. Never for production. [env: SWIFTKMS_DEV=1]"
+    )
+    var dev = false
+
+    @Option(help: "Seed file (YAML or JSON) of keys, aliases, users and roles to make or update at every start. [env: SWIFTKMS_SEED]")
+    var seed: String?
 
     @Option(help: "Address to listen on. [env: SWIFTKMS_HOST] (default: 127.0.0.1)")
     var host: String?
@@ -199,6 +217,17 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        let development = dev || env("SWIFTKMS_DEV") == "1"
+        // Read before anything is made: a seed file with an error starts nothing.
+        let seedPath = seed ?? env("SWIFTKMS_SEED")
+        let declared = try seedPath.map(SeedFile.load)
+        var data = self.data
+        var temporaryDirectory: String?
+        if development, data.dataDir == nil, env("SWIFTKMS_DATA_DIR") == nil, data.databaseUrl == nil, env("SWIFTKMS_DATABASE_URL") == nil {
+            temporaryDirectory = try Self.makeTemporaryDirectory()
+            data.dataDir = temporaryDirectory
+        }
+        defer { if let temporaryDirectory { try? FileManager.default.removeItem(atPath: temporaryDirectory) } }
         LoggingSystem.bootstrap { label in
             switch settings.logFormat {
             case .json: return JSONLogHandler(label: label, level: settings.logLevel)
@@ -223,14 +252,29 @@ struct Serve: AsyncParsableCommand {
         // What every request reads, kept in memory and checked against the database's change
         // generation before each use (CachingStore): never stale, also across processes.
         let store = CachingStore(directory.store)
-        let credentials = Credentials(store: store, rootKey: directory.rootKey, auditChain: settings.auditChain)
-        try await bootstrapRootCredentials(credentials, account: account, directory: directory, logger: logger)
+        let credentials = Credentials(
+            store: store, rootKey: directory.rootKey, auditChain: settings.auditChain, acceptsDevelopmentCredentials: development)
+        try await bootstrapRootCredentials(
+            credentials, account: account, directory: directory, given: development ? Self.developmentCredentials : nil, logger: logger)
         let service = KeyManagementService(
             store: store, rootKey: directory.rootKey, quotas: settings.quotas,
             auditChain: settings.auditChain, xks: XKSClient(caBundlePath: settings.xksProxyCABundlePath),
             attestationRoot: try settings.attestationRootCertificatePath.map(Self.attestationRoot), logger: logger)
         let ledger = AuditLedger(store: directory.store, rootKey: directory.rootKey)
         _ = try await ledger.signingKey()
+        if let declared, let seedPath {
+            do throws(SeedError) {
+                let outcome = try await service.applySeed(declared, account: account, developmentCredentials: development)
+                logger.notice(
+                    "seed applied",
+                    metadata: [
+                        "file": "\(seedPath)", "created": "\(outcome.created.count)", "updated": "\(outcome.updated.count)",
+                        "unchanged": "\(outcome.unchanged)",
+                    ])
+            } catch {
+                throw CommandFailure("seed file \(seedPath): \(error.description)")
+            }
+        }
         var jobs: [any Service] = []
         if let days = settings.auditRetentionDays, let exportDir = settings.auditExportDirectory {
             let retention = AuditRetention(
@@ -253,6 +297,9 @@ struct Serve: AsyncParsableCommand {
             storeAvailable: { postgres?.isAvailable ?? true }, logger: logger)
         if postgres != nil { logger.notice("serving over PostgreSQL", metadata: ["auditChain": "\(settings.auditChain)"]) }
         announce(server, logger: logger)
+        if development {
+            announceDevelopment(server, account: account, dataDirectory: data.resolvedDataDir, temporary: temporaryDirectory != nil, logger: logger)
+        }
         // Shut down in reverse order: /ready turns 503 first, then the API drains, then /metrics.
         var services: [any Service] = [app, Readiness.DrainOnShutdown(readiness: readiness)]
         if let registry = metricsRegistry, let address = server.metricsAddress {
@@ -297,8 +344,42 @@ struct Serve: AsyncParsableCommand {
         return bytes
     }
 
-    private func bootstrapRootCredentials(_ credentials: Credentials, account: String, directory: DataDirectory, logger: Logger) async throws {
-        var given: (String, String)?
+    /// The credentials test suites use with the local emulators; only `--dev` accepts them.
+    static let developmentCredentials = (accessKeyID: "test", secret: "test")
+
+    /// A fresh directory of the process's own (0700) under the system's temporary directory.
+    static func makeTemporaryDirectory() throws -> String {
+        var template = Array(URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("swiftkms-dev.XXXXXX").path.utf8CString)
+        guard let made = mkdtemp(&template) else { throw CommandFailure("cannot make a temporary data directory.") }
+        return String(cString: made)
+    }
+
+    /// What a development server prints on its terminal: that it is one, where, and the
+    /// credentials to use (test/test are no secret).
+    private func announceDevelopment(_ server: ServerConfiguration, account: String, dataDirectory: String, temporary: Bool, logger: Logger) {
+        let scheme = server.tls == nil ? "http" : "https"
+        let root = env("SWIFTKMS_ROOT_ACCESS_KEY_ID") == nil ? "test / test" : "from SWIFTKMS_ROOT_ACCESS_KEY_ID"
+        logger.warning(
+            "DEVELOPMENT SERVER: accepts the credentials test/test; not for production",
+            metadata: ["dataDirectory": "\(dataDirectory)", "temporary": "\(temporary)"])
+        FileHandle.standardOutput.write(
+            Data(
+                """
+                SwiftKMS DEVELOPMENT SERVER (not for production)
+                  endpoint:     \(scheme)://\(server.host):\(server.port)
+                  account:      \(account)   (any region)
+                  credentials:  \(root)
+                  data:         \(dataDirectory)\(temporary ? "   (deleted at exit)" : "")
+                  export AWS_ENDPOINT_URL=\(scheme)://\(server.host):\(server.port) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+
+                """.utf8))
+    }
+
+    private func bootstrapRootCredentials(
+        _ credentials: Credentials, account: String, directory: DataDirectory, given development: (accessKeyID: String, secret: String)?,
+        logger: Logger
+    ) async throws {
+        var given: (String, String)? = development
         if let id = env("SWIFTKMS_ROOT_ACCESS_KEY_ID") {
             guard let secret = env("SWIFTKMS_ROOT_SECRET_ACCESS_KEY") else {
                 throw CommandFailure("SWIFTKMS_ROOT_ACCESS_KEY_ID is set but SWIFTKMS_ROOT_SECRET_ACCESS_KEY is not.")

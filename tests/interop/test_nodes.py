@@ -566,3 +566,34 @@ def test_asynchronous_commit_is_refused_unless_allowed(tmp_path):
     assert out.returncode != 0 and "synchronous_commit is off" in out.stderr, out.stderr
     allowed_out = swiftkms("audit", "verify", "--data-dir", str(tmp_path), "--database-url", url, "--database-allow-asynchronous-commit")
     assert allowed_out.stdout.startswith("OK:"), allowed_out.stdout
+
+
+def test_nodes_that_start_at_once_with_one_seed(tmp_path):
+    """Three nodes started together with the same seed file: each applies it, the ones that
+    commit after the first plan again from what it made, and every key exists once."""
+    url = new_database()
+    first = Server(tmp_path / "node0", database_url=url).start()
+    first.stop()
+    seed = tmp_path / "keys.yaml"
+    keys = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(1, 21)]
+    seed.write_text("Keys:\n" + "".join(f"  - {{KeyId: {k}, Aliases: [alias/seeded-{i}], Tags: {{n: '{i}'}}}}\n" for i, k in enumerate(keys))
+                    + "Users: [{UserName: seeded}]\n")
+    servers = []
+    for i in range(3):
+        data = tmp_path / f"node{i}"
+        if i:
+            data.mkdir(mode=0o700)
+            shutil.copy(tmp_path / "node0" / "root.key", data / "root.key")
+            os.chmod(data / "root.key", 0o600)
+        servers.append(Server(data, database_url=url, args=["--seed", str(seed)]))
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda server: server.start(), servers))
+    try:
+        for server in servers:
+            kms = server.client()
+            aliases = [a for a in kms.list_aliases(Limit=100)["Aliases"] if a["AliasName"].startswith("alias/seeded-")]
+            assert sorted(a["TargetKeyId"] for a in aliases) == keys
+        assert db_rows(servers[0].data_dir, "SELECT count(*) FROM kms_key WHERE id LIKE ?", ("%-0000-4000-8000-000000000000",)) == [(20,)]
+    finally:
+        for server in servers:
+            server.stop()
