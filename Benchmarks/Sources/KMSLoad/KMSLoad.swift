@@ -5,10 +5,12 @@ import SigV4Signer
 
 /// `kms-load setup` makes the keys a server is benchmarked with; `kms-load run` drives one
 /// scenario at a given concurrency for a bounded time and prints one JSON line: requests/s,
-/// latency percentiles (every latency recorded in an HDR histogram) and errors.
+/// latency percentiles (every latency recorded in an HDR histogram) and errors. `kms-load
+/// presign` writes one signed request of a scenario as a script for wrk, which replays it
+/// (a client that costs the server's two cores almost nothing; scripts/benchmark-wrk).
 @main
 struct KMSLoad: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "kms-load", subcommands: [Setup.self, Run.self, Ready.self])
+    static let configuration = CommandConfiguration(commandName: "kms-load", subcommands: [Setup.self, Run.self, Ready.self, Presign.self])
 
     struct Target: ParsableArguments {
         @Option(help: "Endpoint URL.") var endpoint = "http://127.0.0.1:9600"
@@ -113,6 +115,46 @@ struct KMSLoad: AsyncParsableCommand {
             ]
             if let firstError { line["first_error"] = firstError }
             print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+
+    /// One request of a scenario (its first iteration), signed now, as a wrk script that sends
+    /// it again and again. SigV4 lets a signed request be replayed for 15 minutes, and KMS's
+    /// operations answer a replay as a new request (Encrypt makes a new ciphertext each time).
+    struct Presign: AsyncParsableCommand {
+        @OptionGroup var target: Target
+        @Option(help: "Scenario: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")).") var scenario: Scenario
+        @Option(help: "Fixture made by setup.") var fixture: String
+        @Option(help: "Where to write the wrk script (Lua).") var out: String
+
+        func run() async throws {
+            let f = try Fixture.load(fixture)
+            guard scenario.isRunnable(with: f), scenario != .mixed else { throw LoadError("no single request for \(scenario.rawValue)") }
+            let (operation, body) = scenario.request(0, f, keys: 1)
+            guard let url = URL(string: target.endpoint), let name = url.host else { throw LoadError("not an endpoint URL: \(target.endpoint)") }
+            let host = name + (url.port.map { ":\($0)" } ?? "")
+            let signer = SigV4Signer(accessKey: target.accessKey, secretKey: target.secretKey, region: target.region)
+            var headers = signer.headers(host: host, operation: operation, body: body)
+            headers.append(("Host", host))
+            func lua(_ text: String) -> String {
+                "\"" + text.unicodeScalars.map { $0 == "\"" || $0 == "\\" ? "\\\($0)" : String($0) }.joined() + "\""
+            }
+            var script = "-- kms-load presign: \(scenario.rawValue), signed \(Date()), valid 15 minutes\n"
+            script += "wrk.method = \"POST\"\nwrk.path = \"/\"\n"
+            for (name, value) in headers { script += "wrk.headers[\(lua(name))] = \(lua(value))\n" }
+            script += "wrk.body = \(lua(String(decoding: body, as: UTF8.self)))\n"
+            // One JSON line at the end, with the percentiles wrk's report leaves out (p99.9) and
+            // every kind of error together (a non-2xx answer is one).
+            script += """
+                done = function(summary, latency, requests)
+                  local e = summary.errors
+                  io.write(string.format('{"requests": %d, "errors": %d, "seconds": %.3f, "p50_us": %d, "p99_us": %d, "p999_us": %d, "max_us": %d}\\n',
+                    summary.requests, e.connect + e.read + e.write + e.status + e.timeout, summary.duration / 1e6,
+                    latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max))
+                end
+
+                """
+            try Data(script.utf8).write(to: URL(fileURLWithPath: out))
         }
     }
 
