@@ -29,6 +29,10 @@ public struct ServeSettings: Sendable {
     /// The certificate (PEM or DER) that Nitro Enclaves attestation documents must chain to
     /// (AWS's Nitro root in production, a test root in tests); nil refuses `Recipient`.
     public var attestationRootCertificatePath: String?
+    /// A development server (`--dev`): test/test, a temporary data directory.
+    public var development = false
+    /// The seed file applied at start (`--seed`).
+    public var seedPath: String?
 
     public enum LogFormat: String, Sendable {
         case text, json
@@ -48,6 +52,8 @@ public struct ServeSettings: Sendable {
         public var keysPerRegion: Int?
         public var aliasesPerKey: Int?
         public var customKeyStoresPerRegion: Int?
+        public var development = false
+        public var seed: String?
         public var keyPolicySize: Int?
         public var requestRateQuotas = false
         public var requestRates: [String] = []
@@ -136,6 +142,8 @@ public struct ServeSettings: Sendable {
         xksProxyCABundlePath = resolver.text(flags.xksProxyCABundle, "--xks-proxy-ca-bundle", "SWIFTKMS_XKS_PROXY_CA_BUNDLE")
         attestationRootCertificatePath = resolver.text(
             flags.attestationRootCertificate, "--attestation-root-certificate", "SWIFTKMS_ATTESTATION_ROOT_CERTIFICATE")
+        development = flags.development || environment["SWIFTKMS_DEV"] == "1"
+        seedPath = resolver.text(flags.seed, "--seed", "SWIFTKMS_SEED")
         if (tlsCertificatePath == nil) != (tlsKeyPath == nil) {
             throw Invalid(description: "--tls-certificate and --tls-key go together: give both, or neither for plain HTTP.")
         }

@@ -105,12 +105,7 @@ public struct Credentials: Sendable {
         let root = Principal.root(account: account)
         try await ensurePrincipal(root)
         if let given {
-            let valid =
-                acceptsDevelopmentCredentials
-                ? (1...128).contains(given.accessKeyID.count) && given.accessKeyID.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
-                    && !given.secret.isEmpty
-                : Self.isValidAccessKeyID(given.accessKeyID) && given.secret.count >= 16
-            guard valid else {
+            guard Self.isAcceptable(accessKeyID: given.accessKeyID, secret: given.secret, development: acceptsDevelopmentCredentials) else {
                 throw KMSError.validation(
                     "SWIFTKMS_ROOT_ACCESS_KEY_ID must be 16–128 letters and digits, and SWIFTKMS_ROOT_SECRET_ACCESS_KEY at least 16 characters.")
             }
@@ -229,11 +224,7 @@ public struct Credentials: Sendable {
         guard principal.kind == .user || principal.kind == .role else {
             throw KMSError.validation("Identity policies attach to users and roles.")
         }
-        guard (1...128).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+=,.@_-".contains($0)) }) else {
-            throw KMSError.validation("Policy names are 1–128 characters of letters, digits and +=,.@_-.")
-        }
-        guard document.count <= 6_144 else { throw KMSError(.limitExceeded, "An identity policy is at most 6,144 characters.") }
-        _ = try PolicyDocument.parse(document, as: .identityPolicy)
+        try Self.checkIdentityPolicy(name: name, document: document)
         try await requireExisting(principal)
         try await commit(
             [.putIdentityPolicy(principal, IdentityPolicy(name: name, document: document))], Self.eventName("Put", principal, "Policy"),
@@ -325,6 +316,24 @@ public struct Credentials: Sendable {
         precondition(256 % symbols.count == 0)
         var rng = SystemRandomNumberGenerator()
         return String((0..<length).map { _ in symbols[Int(rng.next() as UInt8) % symbols.count] })
+    }
+
+    /// An identity policy's name and document as IAM takes them: a valid identity policy
+    /// (`MalformedPolicyDocumentException`) of at most 6,144 characters.
+    static func checkIdentityPolicy(name: String, document: String) throws(KMSError) {
+        guard (1...128).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+=,.@_-".contains($0)) }) else {
+            throw KMSError.validation("Policy names are 1–128 characters of letters, digits and +=,.@_-.")
+        }
+        guard document.count <= 6_144 else { throw KMSError(.limitExceeded, "An identity policy is at most 6,144 characters.") }
+        _ = try PolicyDocument.parse(document, as: .identityPolicy)
+    }
+
+    /// Whether an access key may be stored with this ID and secret: IAM's format (16–128
+    /// letters and digits, a secret of 16 characters or more), or on a development server any
+    /// 1–128 letters and digits with a secret that is not empty (`test`/`test`).
+    static func isAcceptable(accessKeyID id: String, secret: String, development: Bool) -> Bool {
+        guard development else { return isValidAccessKeyID(id) && secret.count >= 16 }
+        return (1...128).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } && !secret.isEmpty
     }
 
     static func isValidAccessKeyID(_ id: String) -> Bool {

@@ -77,11 +77,14 @@ struct ServiceStore: Sendable {
     /// nodes apply as they start): false on a revision conflict or a row made meanwhile, for
     /// the caller to plan again from fresh reads.
     func commitUnlessRaced(_ mutations: [Mutation]) async throws(KMSError) -> Bool {
-        let raced = KMSError(.alreadyExists, "made meanwhile")
-        do throws(KMSError) {
-            return try await apply(Change(mutations, (), ifExists: raced), recording: nil)
-        } catch  where error == raced {
+        do {
+            try await base.commit(mutations)
+            return true
+        } catch .conflict, .alreadyExists {
             return false
+        } catch {
+            logger.error("store failure", metadata: ["error": "\(error)"])
+            throw KMSError.internalFailure()
         }
     }
 

@@ -189,6 +189,8 @@ struct Serve: AsyncParsableCommand {
         flags.grantsPerKey = grantsPerKey
         flags.keysPerRegion = keysPerRegion
         flags.customKeyStoresPerRegion = customKeyStoresPerRegion
+        flags.development = dev
+        flags.seed = seed
         flags.aliasesPerKey = aliasesPerKey
         flags.keyPolicySize = keyPolicySize
         flags.requestRateQuotas = requestRateQuotas
@@ -217,9 +219,9 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        let development = dev || env("SWIFTKMS_DEV") == "1"
+        let development = settings.development
         // Read before anything is made: a seed file with an error starts nothing.
-        let seedPath = seed ?? env("SWIFTKMS_SEED")
+        let seedPath = settings.seedPath
         let declared = try seedPath.map(SeedFile.load)
         var data = self.data
         var temporaryDirectory: String?
@@ -358,7 +360,8 @@ struct Serve: AsyncParsableCommand {
     /// credentials to use (test/test are no secret).
     private func announceDevelopment(_ server: ServerConfiguration, account: String, dataDirectory: String, temporary: Bool, logger: Logger) {
         let scheme = server.tls == nil ? "http" : "https"
-        let root = env("SWIFTKMS_ROOT_ACCESS_KEY_ID") == nil ? "test / test" : "from SWIFTKMS_ROOT_ACCESS_KEY_ID"
+        let given = env("SWIFTKMS_ROOT_ACCESS_KEY_ID") != nil
+        let credentials = given ? "" : " AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
         logger.warning(
             "DEVELOPMENT SERVER: accepts the credentials test/test; not for production",
             metadata: ["dataDirectory": "\(dataDirectory)", "temporary": "\(temporary)"])
@@ -368,9 +371,9 @@ struct Serve: AsyncParsableCommand {
                 SwiftKMS DEVELOPMENT SERVER (not for production)
                   endpoint:     \(scheme)://\(server.host):\(server.port)
                   account:      \(account)   (any region)
-                  credentials:  \(root)
+                  credentials:  \(given ? "from SWIFTKMS_ROOT_ACCESS_KEY_ID" : "test / test")
                   data:         \(dataDirectory)\(temporary ? "   (deleted at exit)" : "")
-                  export AWS_ENDPOINT_URL=\(scheme)://\(server.host):\(server.port) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+                  export AWS_ENDPOINT_URL=\(scheme)://\(server.host):\(server.port)\(credentials) AWS_DEFAULT_REGION=us-east-1
 
                 """.utf8))
     }

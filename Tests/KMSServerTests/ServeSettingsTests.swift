@@ -14,6 +14,19 @@ import Testing
         #expect(try ServeSettings(flags: flags, environment: ["SWIFTKMS_AUDIT_CHAIN": "east-1"]).auditChain == "east-1")
     }
 
+    @Test func developmentModeAndSeedFromFlagsOrEnvironment() throws {
+        let defaults = try ServeSettings(flags: .init(), environment: [:])
+        #expect(!defaults.development && defaults.seedPath == nil)
+        let fromEnvironment = try ServeSettings(flags: .init(), environment: ["SWIFTKMS_DEV": "1", "SWIFTKMS_SEED": "keys.yaml"])
+        #expect(fromEnvironment.development && fromEnvironment.seedPath == "keys.yaml")
+        var flags = ServeSettings.Flags()
+        flags.development = true
+        flags.seed = "other.yaml"
+        let fromFlags = try ServeSettings(flags: flags, environment: ["SWIFTKMS_DEV": "0", "SWIFTKMS_SEED": "keys.yaml"])
+        #expect(fromFlags.development && fromFlags.seedPath == "other.yaml")
+        #expect(!(try ServeSettings(flags: .init(), environment: ["SWIFTKMS_DEV": "0"])).development)
+    }
+
     @Test func operationsSettings() throws {
         let defaults = try ServeSettings(flags: .init(), environment: [:])
         #expect(defaults.tlsCertificatePath == nil && defaults.server.metricsAddress == nil && defaults.logFormat == .text)

@@ -2,15 +2,15 @@ import Foundation
 import KMSStorage
 
 extension KeyManagementService {
+    /// How long expired import parameters are kept to say so.
+    static let expiredImportTokenMemory: TimeInterval = 7 * 24 * 3600
+
     /// Deletes the imported material whose `ValidTo` has passed, each version in one
     /// transaction with a `DeleteExpiredKeyMaterial` service event, and forgets import
     /// parameters `expiredImportTokenMemory` after they expired (until then, their token is
     /// `ExpiredImportTokenException`, as at AWS, rather than unknown).
     ///
     /// - Returns: the IDs of the keys whose material expired.
-    /// How long expired import parameters are kept to say so.
-    static let expiredImportTokenMemory: TimeInterval = 7 * 24 * 3600
-
     @discardableResult
     public func expireImportedKeyMaterial() async throws(KMSError) -> [String] {
         let now = clock.now()

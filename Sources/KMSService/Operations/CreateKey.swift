@@ -170,15 +170,15 @@ extension KeyManagementService {
 
     /// Fresh material (version 1) for `key`'s spec, and the same wrapped under the root key.
     static func newMaterial(for key: KMSKey, rootKey: RootKey) throws(KMSError) -> (material: any KeyMaterial, wrapped: [UInt8]) {
-        let material: any KeyMaterial =
-            if let algorithm = key.spec.macAlgorithm {
-                HMACKeyMaterial.generate(for: algorithm)
-            } else if AsymmetricKeyMaterial.specs.contains(key.spec) {
-                try AsymmetricKeyMaterial.generate(key.spec)
-            } else {
-                SymmetricKeyMaterial.generate()
-            }
+        let material = try freshMaterial(for: key.spec)
         return (material, try rootKey.wrapKeyMaterial(material, keyARN: key.arn, version: 1))
+    }
+
+    /// Fresh material of a spec, not yet wrapped.
+    static func freshMaterial(for spec: KeySpec) throws(KMSError) -> any KeyMaterial {
+        if let algorithm = spec.macAlgorithm { return HMACKeyMaterial.generate(for: algorithm) }
+        if AsymmetricKeyMaterial.specs.contains(spec) { return try AsymmetricKeyMaterial.generate(spec) }
+        return SymmetricKeyMaterial.generate()
     }
 
     /// A fresh `KeyMaterialId`: 32 random bytes in hex (it tells nothing about the material).

@@ -88,28 +88,22 @@ extension KeyManagementService {
                 primaryRegion: entry.id.hasPrefix("mrk-") ? entry.region : nil)
             Self.declare(entry, on: &new, now: plan.now)
             plan.mutations.append(.insertKey(new))
-            try plan.addMaterial(
-                entry.material, raw: raw, of: new, rootKey: rootKey,
-                generate: { () throws(KMSError) in
-                    try Self.newMaterial(for: new, rootKey: rootKey).material
-                })
+            let material: any KeyMaterial
+            if let seeded = entry.material { material = seeded } else { material = try Self.freshMaterial(for: new.spec) }
+            try plan.addMaterial(material, seeded: raw, of: new, rootKey: rootKey)
             created = true
             key = new
         }
         changed = try await planTags(entry, key, into: &plan) || changed
         changed = try await planAliases(entry, key, into: &plan) || changed
         changed = try await planReplicas(entry, key, keyIsNew: created, into: &plan) || changed
-        if created {
-            plan.mutations.append(
-                .appendAuditEvent(AuditEvent.serviceEvent("SeedKey", key: key, chain: plan.chain, at: plan.now, details: ["created": .bool(true)])))
-            plan.outcome.created.append(arn)
-        } else if changed {
-            plan.mutations.append(
-                .appendAuditEvent(AuditEvent.serviceEvent("SeedKey", key: key, chain: plan.chain, at: plan.now, details: ["created": .bool(false)])))
-            plan.outcome.updated.append(arn)
-        } else {
+        guard created || changed else {
             plan.outcome.unchanged += 1
+            return
         }
+        plan.mutations.append(
+            .appendAuditEvent(AuditEvent.serviceEvent("SeedKey", key: key, chain: plan.chain, at: plan.now, details: ["created": .bool(created)])))
+        if created { plan.outcome.created.append(arn) } else { plan.outcome.updated.append(arn) }
     }
 
     /// The declared description, policy, enabled state and rotation, on `key`. The enabled state
@@ -118,18 +112,12 @@ extension KeyManagementService {
         if let description = entry.description { key.description = description }
         if let policy = entry.policy { key.policy = policy }
         if let enabled = entry.enabled, key.state == .enabled || key.state == .disabled { key.state = enabled ? .enabled : .disabled }
+        // Undeclared, rotation stays as it is (a declared period still applies to it).
         let period = entry.rotationPeriodInDays ?? key.automaticRotation?.periodInDays ?? 365
-        switch entry.rotationEnabled {
-        case true?:
-            if key.automaticRotation?.periodInDays != period {
-                key.automaticRotation = AutomaticRotation(periodInDays: period, nextDate: now.addingTimeInterval(Double(period) * 86_400))
-            }
-        case false?:
+        if !(entry.rotationEnabled ?? (key.automaticRotation != nil)) {
             key.automaticRotation = nil
-        case nil:
-            if let current = key.automaticRotation, current.periodInDays != period {
-                key.automaticRotation = AutomaticRotation(periodInDays: period, nextDate: now.addingTimeInterval(Double(period) * 86_400))
-            }
+        } else if key.automaticRotation?.periodInDays != period {
+            key.automaticRotation = AutomaticRotation(periodInDays: period, nextDate: now.addingTimeInterval(Double(period) * 86_400))
         }
     }
 
@@ -206,7 +194,7 @@ extension KeyManagementService {
             events.append(Credentials.eventName("Create", principal))
         }
         for (id, secret) in entry.accessKeys {
-            guard developmentCredentials || (Credentials.isValidAccessKeyID(id) && secret.count >= 16) else {
+            guard Credentials.isAcceptable(accessKeyID: id, secret: secret, development: developmentCredentials) else {
                 throw KMSError.validation(
                     "AccessKeys: \(id) is not an access key ID of IAM's format (16–128 letters and digits, with a secret of at least 16 characters); only serve --dev accepts others."
                 )
@@ -224,9 +212,8 @@ extension KeyManagementService {
         }
         let current = try await store.hasPrincipal(principal) ? try await store.identityPolicies(of: principal) : []
         for (name, document) in entry.policies {
-            guard document.count <= 6_144 else { throw KMSError.validation("Policies.\(name): an identity policy is at most 6,144 characters.") }
             do throws(KMSError) {
-                _ = try PolicyDocument.parse(document, as: .identityPolicy)
+                try Credentials.checkIdentityPolicy(name: name, document: document)
             } catch {
                 throw KMSError.validation("Policies.\(name): \(error.message)")
             }
@@ -286,13 +273,9 @@ struct SeedPlan {
         self.chain = chain
     }
 
-    /// Version 1 of a new key: the seed's material (its ID derived from it, and a
-    /// `SeedKeyMaterial` event), or fresh material.
-    mutating func addMaterial(
-        _ seeded: (any KeyMaterial)?, raw: [UInt8]?, of key: KMSKey, rootKey: RootKey, generate: () throws(KMSError) -> any KeyMaterial
-    ) throws(KMSError) {
-        let material: any KeyMaterial
-        if let seeded { material = seeded } else { material = try generate() }
+    /// Version 1 of a new key. `seeded`: the raw bytes when the material came from the seed
+    /// (its ID is then derived from them, and a `SeedKeyMaterial` event marks it).
+    mutating func addMaterial(_ material: any KeyMaterial, seeded raw: [UInt8]?, of key: KMSKey, rootKey: RootKey) throws(KMSError) {
         let materialID = raw.map { rootKey.importedMaterialID(keyID: key.id, material: $0) } ?? KeyManagementService.newMaterialID()
         let record = KeyMaterialRecord(
             keyID: key.id, region: key.region, version: 1, wrapped: try rootKey.wrapKeyMaterial(material, keyARN: key.arn, version: 1),
