@@ -16,8 +16,15 @@ extension KeyManagementService {
         let now = clock.now()
         let expired = try await store.expiredKeyMaterials(by: now)
         var done: [String] = []
-        for record in expired {
-            guard let key = try await store.key(id: record.keyID, region: record.region) else { continue }
+        for listed in expired {
+            // The list may be older than the key: another node can have deleted this material
+            // between the two reads, and its commit moved the key's revision before this read.
+            // The material is read again after the key, so that such a deletion is seen here
+            // (or, when it commits after, this commit meets the key's new revision).
+            guard let key = try await store.key(id: listed.keyID, region: listed.region),
+                let record = try await store.keyMaterial(keyID: listed.keyID, region: listed.region, version: listed.version),
+                !record.isDeleted, let validTo = record.validTo, validTo <= now
+            else { continue }
             let event = AuditEvent.serviceEvent(
                 "DeleteExpiredKeyMaterial", key: key, chain: audit.chain, at: now,
                 details: ["keyMaterialId": .string(record.materialID)])
