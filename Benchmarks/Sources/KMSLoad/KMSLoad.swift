@@ -118,31 +118,58 @@ struct KMSLoad: AsyncParsableCommand {
         }
     }
 
-    /// One request of a scenario (its first iteration), signed now, as a wrk script that sends
-    /// it again and again. SigV4 lets a signed request be replayed for 15 minutes, and KMS's
-    /// operations answer a replay as a new request (Encrypt makes a new ciphertext each time).
+    /// The first `--requests` requests of a scenario, signed now, as a wrk script that sends them
+    /// in turn again and again. SigV4 lets a signed request be replayed for 15 minutes, and
+    /// KMS's operations answer a replay as a new request (Encrypt makes a new ciphertext each time).
     struct Presign: AsyncParsableCommand {
         @OptionGroup var target: Target
         @Option(help: "Scenario: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")).") var scenario: Scenario
         @Option(help: "Fixture made by setup.") var fixture: String
         @Option(help: "Where to write the wrk script (Lua).") var out: String
+        @Option(help: "Requests of the scenario to sign (a single request is wrk's fastest path).") var requests = 1
+        @Option(help: "Use the fixture's first N symmetric keys.") var keys = 1
 
         func run() async throws {
             let f = try Fixture.load(fixture)
-            guard scenario.isRunnable(with: f), scenario != .mixed else { throw LoadError("no single request for \(scenario.rawValue)") }
-            let (operation, body) = scenario.request(0, f, keys: 1)
+            guard scenario.isRunnable(with: f), scenario != .mixed, requests >= 1, (1...f.symmetric.count).contains(keys) else {
+                throw LoadError("cannot presign \(scenario.rawValue) with these options")
+            }
             guard let url = URL(string: target.endpoint), let name = url.host else { throw LoadError("not an endpoint URL: \(target.endpoint)") }
             let host = name + (url.port.map { ":\($0)" } ?? "")
             let signer = SigV4Signer(accessKey: target.accessKey, secretKey: target.secretKey, region: target.region)
-            var headers = signer.headers(host: host, operation: operation, body: body)
-            headers.append(("Host", host))
             func lua(_ text: String) -> String {
                 "\"" + text.unicodeScalars.map { $0 == "\"" || $0 == "\\" ? "\\\($0)" : String($0) }.joined() + "\""
             }
+            func signed(_ n: Int) -> (headers: [(String, String)], body: String) {
+                let (operation, body) = scenario.request(n, f, keys: keys)
+                return (signer.headers(host: host, operation: operation, body: body) + [("Host", host)], String(decoding: body, as: UTF8.self))
+            }
             var script = "-- kms-load presign: \(scenario.rawValue), signed \(Date()), valid 15 minutes\n"
             script += "wrk.method = \"POST\"\nwrk.path = \"/\"\n"
-            for (name, value) in headers { script += "wrk.headers[\(lua(name))] = \(lua(value))\n" }
-            script += "wrk.body = \(lua(String(decoding: body, as: UTF8.self)))\n"
+            if requests == 1 {
+                let (headers, body) = signed(0)
+                for (name, value) in headers { script += "wrk.headers[\(lua(name))] = \(lua(value))\n" }
+                script += "wrk.body = \(lua(body))\n"
+            } else {
+                script += "local signed = {}\n"
+                for n in 0..<requests {
+                    let (headers, body) = signed(n)
+                    let table = headers.map { "[\(lua($0.0))] = \(lua($0.1))" }.joined(separator: ", ")
+                    script += "signed[\(n + 1)] = wrk.format(\"POST\", \"/\", {\(table)}, \(lua(body)))\n"
+                }
+                // Each thread starts at its own place in the list, so that writes spread out.
+                script += """
+                    local next = 1
+                    setup = function(thread) thread:set("offset", math.random(#signed)) end
+                    init = function() next = (offset or 1) end
+                    request = function()
+                      local r = signed[next]
+                      next = next % #signed + 1
+                      return r
+                    end
+
+                    """
+            }
             // One JSON line at the end, with the percentiles wrk's report leaves out (p99.9) and
             // every kind of error together (a non-2xx answer is one).
             script += """

@@ -6,6 +6,11 @@ enum Scenario: String, CaseIterable, ExpressibleByArgument, Sendable {
     case encrypt100 = "encrypt-100", encrypt4k = "encrypt-4k", decrypt, generateDataKey = "generate-data-key", generateMac = "generate-mac"
     case signP256 = "sign-p256", signEd25519 = "sign-ed25519", signRSA2048 = "sign-rsa2048", describeKey = "describe-key"
     case createKey = "create-key", mixed
+    /// Encrypt and Decrypt only, as `readsWithWrites` without its writes: its baseline.
+    case reads = "encrypt-decrypt"
+    /// 95 % Encrypt and Decrypt, 5 % writes that AWS services make all day on the same keys
+    /// (CreateGrant, TagResource, UntagResource in turn).
+    case readsWithWrites = "encrypt-decrypt-writes"
     /// For the bare endpoint: an Encrypt-100 request to a server that does nothing with it.
     case bare
 
@@ -34,6 +39,18 @@ enum Scenario: String, CaseIterable, ExpressibleByArgument, Sendable {
         case .signRSA2048: return ("Sign", Self.json(["KeyId": f.rsa2048[0], "Message": Self.plain100, "SigningAlgorithm": "RSASSA_PSS_SHA_256"]))
         case .describeKey: return ("DescribeKey", Self.json(["KeyId": f.symmetric[k]]))
         case .createKey: return ("CreateKey", Self.json(["Description": "load"]))
+        case .reads:
+            return n % 2 == 0 ? Scenario.encrypt100.request(n / 2, f, keys: keys) : Scenario.decrypt.request(n / 2, f, keys: keys)
+        case .readsWithWrites:
+            guard n % 20 == 19 else { return Scenario.reads.request(n, f, keys: keys) }
+            let key = f.symmetric[(n / 20) % keys]
+            switch (n / 20) % 3 {
+            case 0:
+                let grantee = "arn:aws:iam::111122223333:root"  // a grantee must exist: the benchmark's own account
+                return ("CreateGrant", Self.json(["KeyId": key, "GranteePrincipal": grantee, "Operations": ["Decrypt"]]))
+            case 1: return ("TagResource", Self.json(["KeyId": key, "Tags": [["TagKey": "load", "TagValue": "\(n)"]]]))
+            default: return ("UntagResource", Self.json(["KeyId": key, "TagKeys": ["load"]]))
+            }
         case .mixed:
             // 80 % GenerateDataKey/Decrypt, 15 % Encrypt, 5 % management (DescribeKey).
             switch n % 20 {
@@ -48,7 +65,7 @@ enum Scenario: String, CaseIterable, ExpressibleByArgument, Sendable {
     private static let plain100 = Data(repeating: 0x61, count: 100).base64EncodedString()
     private static let plain4k = Data(repeating: 0x62, count: 4096).base64EncodedString()
 
-    private static func json(_ object: [String: String]) -> [UInt8] {
+    private static func json(_ object: [String: Any]) -> [UInt8] {
         Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
     }
 }
