@@ -10,7 +10,10 @@ import Foundation
 public struct AuditEvent: Sendable {
     /// The chain this event is appended to: one per server node (`serve --audit-chain`).
     public var chain: String
-    public var record: [String: JSONValue]
+    public let record: [String: JSONValue]
+    /// The record's canonical JSON, made when the event is (on the request's thread), so that
+    /// sealing it in the store's serial writer only splices the links in.
+    let unsealed: AuditChain.Unsealed
     public var eventTime: Date
     public var eventName: String
     /// `recipientAccountId`; nil when the request's account is unknown (an unknown access key).
@@ -30,6 +33,7 @@ public struct AuditEvent: Sendable {
     ) {
         self.chain = chain
         self.record = record
+        self.unsealed = AuditChain.Unsealed(record)
         self.eventTime = eventTime
         self.eventName = eventName
         self.account = account
@@ -89,16 +93,49 @@ public struct AuditChainState: Sendable, Equatable, Codable {
 public enum AuditChain {
     public static let genesisDigest = [UInt8](repeating: 0, count: 32)
 
-    /// The record's sealed bytes at `sequence` after `previousDigest`.
+    /// The record's sealed bytes at `sequence` after `previousDigest`: the canonical JSON of
+    /// the record with the links added to its `additionalEventData`.
     public static func seal(_ event: AuditEvent, sequence: Int64, previousDigest: [UInt8]) -> [UInt8] {
-        var record = event.record
-        var additional: [String: JSONValue] = [:]
-        if case .object(let existing)? = record["additionalEventData"] { additional = existing }
+        var additional = event.unsealed.additional
         additional["auditChain"] = .string(event.chain)
         additional["auditSequence"] = .number(Double(sequence))
         additional["previousEventDigest"] = .string(Hex.encode(previousDigest))
-        record["additionalEventData"] = .object(additional)
-        return JSONValue.object(record).canonicalBytes
+        let links = JSONValue.object(additional).canonicalBytes
+        var sealed: [UInt8] = []
+        sealed.reserveCapacity(event.unsealed.head.count + links.count + event.unsealed.tail.count + 24)
+        sealed += event.unsealed.head
+        sealed += #""additionalEventData":"#.utf8
+        sealed += links
+        sealed += event.unsealed.tail
+        return sealed
+    }
+
+    /// A record's canonical JSON in the two parts around its `additionalEventData` member
+    /// (members sort by their UTF-8 bytes, so that member's place is known without the links).
+    struct Unsealed: Sendable {
+        /// `{`, the members that sort before `additionalEventData`, and a comma when there are any.
+        let head: [UInt8]
+        /// A comma and the members after it when there are any, then `}`.
+        let tail: [UInt8]
+        /// The record's own `additionalEventData` members, to which the links are added.
+        let additional: [String: JSONValue]
+
+        init(_ record: [String: JSONValue]) {
+            let name = "additionalEventData"
+            if case .object(let existing)? = record[name] { additional = existing } else { additional = [:] }
+            var before: [String: JSONValue] = [:]
+            var after: [String: JSONValue] = [:]
+            for (member, value) in record where member != name {
+                if member.utf8.lexicographicallyPrecedes(name.utf8) { before[member] = value } else { after[member] = value }
+            }
+            var head = JSONValue.object(before).canonicalBytes
+            head.removeLast()  // "}"
+            if !before.isEmpty { head.append(UInt8(ascii: ",")) }
+            self.head = head
+            var tail = JSONValue.object(after).canonicalBytes
+            if after.isEmpty { tail = [UInt8(ascii: "}")] } else { tail[0] = UInt8(ascii: ",") }
+            self.tail = tail
+        }
     }
 
     public static func digest(_ sealed: [UInt8]) -> [UInt8] {
