@@ -52,7 +52,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "KMSStorage", dependencies: ["KMSCore", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
+        .target(
+            name: "KMSStorage",
+            dependencies: [
+                "KMSCore", .product(name: "Metrics", package: "swift-metrics"), .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Test support, shipped in no product: the behaviour every Store must have.
         .target(name: "KMSStoreTesting", dependencies: ["KMSStorage"], swiftSettings: strict),
         .target(

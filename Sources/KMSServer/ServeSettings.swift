@@ -1,5 +1,6 @@
 import Foundation
 import KMSService
+import KMSStorage
 import Logging
 
 /// Everything `swiftkms serve` runs with, resolved once: each setting from its flag, else its
@@ -19,6 +20,8 @@ public struct ServeSettings: Sendable {
     public var auditExportDirectory: String?
     /// How often retention looks for events to export and prune.
     public var auditRetentionInterval = Duration.seconds(3600)
+    /// Events per audit segment (the oldest events of the chain, sealed and compressed).
+    public var auditSegmentSize = AuditSegment.defaultSize
     public var logLevel = Logger.Level.info
     public var logFormat = LogFormat.text
     /// PEM files of the TLS listener's certificate chain and private key; both or neither.
@@ -62,6 +65,7 @@ public struct ServeSettings: Sendable {
         public var sharedDatabase = false
         public var auditRetentionDays: Int?
         public var auditRetentionInterval: Int?
+        public var auditSegmentSize: Int?
         public var auditExportDir: String?
         public var logLevel: String?
         public var logFormat: String?
@@ -121,6 +125,8 @@ public struct ServeSettings: Sendable {
         auditRetentionInterval = .seconds(
             try resolver.number(
                 flags.auditRetentionInterval, "--audit-retention-interval", "SWIFTKMS_AUDIT_RETENTION_INTERVAL", default: 3600))
+        auditSegmentSize = try resolver.number(
+            flags.auditSegmentSize, "--audit-segment-size", "SWIFTKMS_AUDIT_SEGMENT_SIZE", default: auditSegmentSize, atMost: 65_536)
         if auditRetentionDays != nil, auditExportDirectory == nil {
             throw Invalid(description: "--audit-retention-days needs --audit-export-dir: events are exported before they are pruned.")
         }

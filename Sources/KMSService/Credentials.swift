@@ -184,7 +184,7 @@ public struct Credentials: Sendable {
                     var unbound = grant
                     if grant.granteePrincipal.bytewiseEquals(arn) { unbound.granteePrincipal = uniqueID }
                     if grant.retiringPrincipal?.bytewiseEquals(arn) == true { unbound.retiringPrincipal = uniqueID }
-                    mutations += [.deleteGrant(id: grant.id), .insertGrant(unbound)]
+                    mutations += [.deleteGrant(id: grant.id, keyID: grant.keyID, region: grant.keyRegion), .insertGrant(unbound)]
                 }
             }
             // A key policy changed meanwhile (a revision conflict): read it again.

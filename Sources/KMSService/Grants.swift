@@ -72,6 +72,8 @@ extension KeyManagementService {
 
     /// Deletes a grant; one retired or revoked meanwhile is `NotFoundException`.
     func delete(_ grant: Grant, _ context: RequestContext) async throws(KMSError) {
-        try await store.commit([.deleteGrant(id: grant.id)], recording: context, ifMissing: KMSError.notFound("Grant not found for \(grant.keyARN)."))
+        try await store.commit(
+            [.deleteGrant(id: grant.id, keyID: grant.keyID, region: grant.keyRegion)], recording: context,
+            ifMissing: KMSError.notFound("Grant not found for \(grant.keyARN)."))
     }
 }

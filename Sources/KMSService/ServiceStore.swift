@@ -221,6 +221,9 @@ struct ServiceStore: Sendable {
     func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(KMSError) -> [StoredAuditEvent] {
         try await read { () throws(StoreError) in try await base.auditEvents(chain: chain, afterSequence: afterSequence, limit: limit) }
     }
+    func hotAuditEvents(chain: String, limit: Int) async throws(KMSError) -> [AuditSegmentEntry] {
+        try await read { () throws(StoreError) in try await base.hotAuditEvents(chain: chain, limit: limit) }
+    }
     func auditEvents(matching query: AuditQuery) async throws(KMSError) -> [StoredAuditEvent] {
         try await read { () throws(StoreError) in try await base.auditEvents(matching: query) }
     }

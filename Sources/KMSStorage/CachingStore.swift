@@ -7,9 +7,11 @@ import Synchronization
 ///
 /// Before each cached read it asks the underlying store for its `changeGeneration`. A commit
 /// anywhere (this process, `swiftkms admin`, another node) that changes or removes a stored
-/// row moves the generation, which empties the cache; the next reads go to the store. So a
-/// disabled key, a deleted access key or a revoked grant is refused at the very next request,
-/// everywhere. Only rows that exist are cached: a lookup that found nothing always asks again.
+/// row moves the generation; the cache then asks the store what the commits since its own
+/// generation made stale (`Store.changes`) and drops those entries, or everything when the
+/// store cannot say. So a disabled key, a deleted access key or a revoked grant is refused at
+/// the very next request, everywhere, while a CreateGrant or a TagResource leaves every other
+/// entry in place. Only rows that exist are cached: a lookup that found nothing always asks again.
 ///
 /// One read is allowed to be a little stale: key counts (CreateKey's quota check, eventually
 /// consistent at AWS too) are kept up to `keyCountAge`, counting this process's own new keys as
@@ -41,6 +43,39 @@ public final class CachingStore: Store {
             self = State()
             self.generation = generation
         }
+
+        /// Drops what the scopes name.
+        mutating func drop(_ scopes: [CacheScope]) {
+            for scope in scopes {
+                switch scope {
+                case .key(let id, let region):
+                    keys[KeyRef(id: id, region: region)] = nil
+                case .deletedKey(let id, let region):
+                    let key = KeyRef(id: id, region: region)
+                    keys[key] = nil
+                    keyTags[key] = nil
+                    grants = grants.filter { $0.key.key != key }
+                    aliases = aliases.filter { !($0.value.targetKeyID == id && $0.value.region == region) }
+                    keyCounts = [:]
+                case .keyTags(let id, let region):
+                    keyTags[KeyRef(id: id, region: region)] = nil
+                case .grants(let id, let region):
+                    let key = KeyRef(id: id, region: region)
+                    grants = grants.filter { $0.key.key != key }
+                case .alias(let account, let region, let name):
+                    aliases["\(account) \(region) \(name)"] = nil
+                case .principal(let arn):
+                    principals = principals.filter { !$0.key.hasSuffix(" " + arn) }
+                    identityPolicies[arn] = nil
+                    principalTags[arn] = nil
+                    accessKeys = accessKeys.filter { $0.value.principal.arn != arn }
+                case .accessKey(let id):
+                    accessKeys[id] = nil
+                case .customKeyStore(let id):
+                    customKeyStores[id] = nil
+                }
+            }
+        }
     }
 
     private struct KeyRef: Hashable {
@@ -69,11 +104,8 @@ public final class CachingStore: Store {
     private func cached<K: Hashable, V: Sendable>(
         _ kind: StoreMetrics.CacheKind, _ path: WritableKeyPath<State, [K: V]>, _ key: K, _ fetch: () async throws(StoreError) -> V?
     ) async throws(StoreError) -> V? {
-        let generation = try generation()
-        let hit = state.withLock { state -> V? in
-            if state.generation != generation { state.clear(generation: generation) }
-            return state[keyPath: path][key]
-        }
+        let generation = try catchUp()
+        let hit = state.withLock { state -> V? in state[keyPath: path][key] }
         if let hit {
             StoreMetrics.cacheHit(kind)
             return hit
@@ -140,11 +172,10 @@ public final class CachingStore: Store {
 
     /// The number of keys in an account and Region, read again once `keyCountAge` old.
     public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
-        let generation = try generation()
+        let generation = try catchUp()
         let scope = "\(account) \(region)"
         let now = ContinuousClock.now
         let hit = state.withLock { state -> Int? in
-            if state.generation != generation { state.clear(generation: generation) }
             guard let counted = state.keyCounts[scope], now - counted.readAt < Self.keyCountAge else { return nil }
             return counted.count
         }
@@ -186,10 +217,36 @@ public final class CachingStore: Store {
         }
     }
 
-    /// The base store's change generation, counting a database failure.
-    private func generation() throws(StoreError) -> Int64 {
+    /// Brings the cache to the base store's change generation, which it returns: drops what
+    /// the changes since the cache's own made stale, or everything when the store cannot say.
+    /// A value read from the store after this is filed under the generation returned, and
+    /// dropped at the next catch-up that covers a change to it (never kept past one).
+    private func catchUp() throws(StoreError) -> Int64 {
+        let generation = try countedNow { () throws(StoreError) in try base.changeGeneration() }
+        let cached = state.withLock { $0.generation }
+        guard cached != generation else { return generation }
+        let scopes =
+            cached == .min || cached > generation
+            ? nil : try countedNow { () throws(StoreError) in try base.changes(after: cached, through: generation) }
+        state.withLock { state in
+            if let scopes, state.generation == cached {
+                state.drop(scopes)
+                state.generation = generation
+                StoreMetrics.cacheCatchUp(dropped: scopes.count)
+            } else if state.generation != generation {
+                // The store could not say, or another request moved the cache meanwhile (its
+                // catch-up may have covered less or more than this one's scopes).
+                state.clear(generation: generation)
+                StoreMetrics.cacheCatchUp(dropped: nil)
+            }
+        }
+        return generation
+    }
+
+    /// `work`, synchronous, counting a database failure in `swiftkms_database_errors_total`.
+    private func countedNow<T>(_ work: () throws(StoreError) -> T) throws(StoreError) -> T {
         do {
-            return try base.changeGeneration()
+            return try work()
         } catch {
             if error == .unavailable { StoreMetrics.databaseErrors.increment() }
             throw error
@@ -199,6 +256,9 @@ public final class CachingStore: Store {
     // MARK: Everything else, as the base store has it
 
     public func changeGeneration() throws(StoreError) -> Int64 { try base.changeGeneration() }
+    public func changes(after generation: Int64, through current: Int64) throws(StoreError) -> [CacheScope]? {
+        try base.changes(after: generation, through: current)
+    }
     public func relatedKeys(id: String) async throws(StoreError) -> [KMSKey] { try await base.relatedKeys(id: id) }
     public func keys(account: String, region: String, afterID: String?, limit: Int) async throws(StoreError) -> [KMSKey] {
         try await base.keys(account: account, region: region, afterID: afterID, limit: limit)
@@ -229,6 +289,9 @@ public final class CachingStore: Store {
     public func auditChains() async throws(StoreError) -> [AuditChainState] { try await base.auditChains() }
     public func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent] {
         try await base.auditEvents(chain: chain, afterSequence: afterSequence, limit: limit)
+    }
+    public func hotAuditEvents(chain: String, limit: Int) async throws(StoreError) -> [AuditSegmentEntry] {
+        try await base.hotAuditEvents(chain: chain, limit: limit)
     }
     public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] { try await base.auditEvents(matching: query) }
     public func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint] { try await base.auditCheckpoints() }

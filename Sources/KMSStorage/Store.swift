@@ -83,8 +83,8 @@ public enum Mutation: Sendable {
     case putPrincipalTags(Principal, tags: [Tag])
     case removePrincipalTags(Principal, tagKeys: [String])
     case insertGrant(Grant)
-    /// `StoreError.notFound` when there is none.
-    case deleteGrant(id: String)
+    /// `StoreError.notFound` when there is none. The grant's key says which cached grants go.
+    case deleteGrant(id: String, keyID: String, region: String)
     /// Seals the event at the next sequence number of its chain, linked to the chain's head.
     case appendAuditEvent(AuditEvent)
     /// `StoreError.conflict` unless the last checkpoint's signature is `follows` (nil: there is
@@ -94,7 +94,12 @@ public enum Mutation: Sendable {
     case insertAuditSigningKey(wrapped: [UInt8], publicKey: [UInt8], creationDate: Date)
     /// Deletes, in each named chain, the events from its start through the given sequence
     /// number, and moves the chain's base past them, so that what remains still verifies.
+    /// A segment never reaches into another (a segment that straddles a chain's boundary stays
+    /// whole, so the chain's base stops before it: the rest goes at a later pruning).
     case pruneAuditEvents(through: [String: Int64])
+    /// Stores the segment and deletes its events from the hot table, which must hold every one
+    /// of them (else `StoreError.conflict`: another process sealed or pruned them first).
+    case insertAuditSegment(AuditSegment)
     /// `StoreError.alreadyExists` when the name is taken in the store's account and region.
     case insertCustomKeyStore(CustomKeyStore)
     /// Replaces the store's row. The given `revision` must be the stored one (else
@@ -114,24 +119,6 @@ extension Mutation {
     /// Whether the mutation appends an audit event.
     public var isAuditEvent: Bool {
         if case .appendAuditEvent = self { true } else { false }
-    }
-
-    /// Whether the mutation changes or removes rows that a read made before it returned
-    /// (so that a cached read is stale). Insertions of new keys, material versions, aliases,
-    /// principals, access keys and import parameters don't: no cache holds a row that does not
-    /// exist yet. Neither do audit records, which are never cached. A new grant does: the
-    /// grants of a key are cached as a list.
-    public var changesStoredRows: Bool {
-        switch self {
-        case .insertKey, .insertKeyMaterial, .insertImportParameters, .deleteImportParameters, .insertAlias, .insertPrincipal,
-            .insertAccessKey, .appendAuditEvent, .insertAuditCheckpoint, .insertAuditSigningKey, .pruneAuditEvents, .takeJobLease,
-            .insertCustomKeyStore, .insertHSMCluster:
-            false
-        case .updateKey, .deleteKey, .replaceKeyMaterial, .updateAlias, .deleteAlias, .putTags, .removeTags, .deleteAccessKey,
-            .deletePrincipal, .putIdentityPolicy, .deleteIdentityPolicy, .putPrincipalTags, .removePrincipalTags, .insertGrant, .deleteGrant,
-            .updateCustomKeyStore, .deleteCustomKeyStore:
-            true
-        }
     }
 }
 
@@ -216,9 +203,15 @@ public protocol Store: Sendable {
     func commit(_ mutations: [Mutation]) async throws(StoreError)
 
     /// A number that changes with every commit, by this process or any other, that contains
-    /// a mutation for which `Mutation.changesStoredRows` holds. `CachingStore` reads it before
+    /// a mutation with `Mutation.staleScopes`. `CachingStore` reads it before
     /// each cached read, so it must be cheap: no thread hop, one indexed row.
     func changeGeneration() throws(StoreError) -> Int64
+
+    /// What the commits that moved the generation from `generation` to `current` may have
+    /// made stale; nil when that is not known whole (a generation without a record of its
+    /// scopes, one too old to be kept, a change notification lost), and a cache must drop all.
+    /// Synchronous and cheap, as `changeGeneration`.
+    func changes(after generation: Int64, through current: Int64) throws(StoreError) -> [CacheScope]?
 
     /// The key of that ID in that region. (Key IDs are unique, except that the primary and
     /// replicas of a multi-Region key share theirs, one key per region.)
@@ -280,9 +273,12 @@ public protocol Store: Sendable {
 
     /// Every audit chain, ordered by name.
     func auditChains() async throws(StoreError) -> [AuditChainState]
-    /// Events of a chain in sequence order, starting after `afterSequence`.
+    /// Events of a chain in sequence order, starting after `afterSequence`, from its segments
+    /// and its hot rows alike.
     func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent]
-    /// Events matching `query`, newest first.
+    /// The oldest events of a chain not yet in a segment, oldest first.
+    func hotAuditEvents(chain: String, limit: Int) async throws(StoreError) -> [AuditSegmentEntry]
+    /// Events matching `query`, newest first, from segments and hot rows alike.
     func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent]
     /// Checkpoints, oldest first.
     func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint]

@@ -8,6 +8,12 @@ enum StoreMetrics {
     static func cacheHit(_ kind: CacheKind) { hits[kind]!.increment() }
     static func cacheMiss(_ kind: CacheKind) { misses[kind]!.increment() }
 
+    /// A cache brought to a new change generation: `dropped` entries' scopes, or nil when it
+    /// had to drop everything (`swiftkms_cache_invalidations_total{scope="named"|"all"}`).
+    static func cacheCatchUp(dropped: Int?) { (dropped == nil ? invalidatedAll : invalidatedNamed).increment() }
+    private static let invalidatedNamed = Counter(label: "swiftkms_cache_invalidations_total", dimensions: [("scope", "named")])
+    private static let invalidatedAll = Counter(label: "swiftkms_cache_invalidations_total", dimensions: [("scope", "all")])
+
     /// How long a commit took to become durable, queueing for its group included: every
     /// request's commit carries its audit event, so this is the audit commit latency.
     static let commitDuration = Timer(label: "swiftkms_store_commit_duration_seconds")

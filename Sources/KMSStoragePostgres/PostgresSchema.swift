@@ -196,6 +196,25 @@ enum PostgresSchema {
                 """
             ]
         ),
+        // Audit segments: the oldest events of each chain, sealed into compressed rows, and
+        // the keys each segment's events name (for lookups by key).
+        (
+            6,
+            [
+                """
+                CREATE TABLE audit_segment (
+                    chain TEXT NOT NULL, first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL, first_ms BIGINT NOT NULL,
+                    last_ms BIGINT NOT NULL, last_digest BYTEA NOT NULL, events BYTEA NOT NULL, PRIMARY KEY (chain, first_seq))
+                """,
+                "ALTER TABLE audit_segment ALTER COLUMN events SET STORAGE EXTERNAL",
+                "CREATE INDEX audit_segment_by_time ON audit_segment (last_ms)",
+                """
+                CREATE TABLE audit_segment_key (
+                    key_id TEXT NOT NULL, chain TEXT NOT NULL, first_seq BIGINT NOT NULL, PRIMARY KEY (key_id, chain, first_seq))
+                """,
+                "CREATE INDEX audit_segment_key_by_segment ON audit_segment_key (chain, first_seq)",
+            ]
+        ),
     ]
 
     /// Brings the database to the newest version, once, whichever node gets the lock first.

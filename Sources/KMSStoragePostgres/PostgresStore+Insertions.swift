@@ -79,7 +79,8 @@ extension Mutation {
             true
         case .updateKey, .deleteKey, .replaceKeyMaterial, .deleteImportParameters, .updateAlias, .deleteAlias, .removeTags,
             .deleteAccessKey, .deletePrincipal, .deleteIdentityPolicy, .removePrincipalTags, .deleteGrant, .insertAuditCheckpoint,
-            .takeJobLease, .insertAuditSigningKey, .pruneAuditEvents, .insertCustomKeyStore, .updateCustomKeyStore, .deleteCustomKeyStore,
+            .takeJobLease, .insertAuditSigningKey, .pruneAuditEvents, .insertAuditSegment, .insertCustomKeyStore, .updateCustomKeyStore,
+            .deleteCustomKeyStore,
             .insertHSMCluster:
             false
         }
@@ -172,7 +173,8 @@ extension PostgresStore {
             return [record] + Set(event.keyIDs).map { InsertedRow(.auditResource, [.of($0), .of(event.chain), .of(sequence)]) }
         case .updateKey, .deleteKey, .replaceKeyMaterial, .deleteImportParameters, .updateAlias, .deleteAlias, .removeTags,
             .deleteAccessKey, .deletePrincipal, .deleteIdentityPolicy, .removePrincipalTags, .deleteGrant, .insertAuditCheckpoint,
-            .takeJobLease, .insertAuditSigningKey, .pruneAuditEvents, .insertCustomKeyStore, .updateCustomKeyStore, .deleteCustomKeyStore,
+            .takeJobLease, .insertAuditSigningKey, .pruneAuditEvents, .insertAuditSegment, .insertCustomKeyStore, .updateCustomKeyStore,
+            .deleteCustomKeyStore,
             .insertHSMCluster:
             return nil
         }
@@ -210,7 +212,7 @@ struct InsertionStatement {
     }
 
     /// The statement; `notify` also moves the change generation and notifies `channel` with
-    /// `payload`.
+    /// `payload` after the new value and a space. Its one row: true, and the new value when it moved.
     func query(notify: (channel: String, payload: String)?) throws -> PostgresQuery {
         var sql = PostgresQuery.StringInterpolation(literalCapacity: 1024, interpolationCount: parameters + 2)
         var ctes = 0
@@ -236,13 +238,14 @@ struct InsertionStatement {
             sql.appendInterpolation(from)
             sql.appendLiteral(" RETURNING 1)")
         }
-        if notify != nil { sql.appendLiteral(cte() + "UPDATE change_generation SET value = value + 1 WHERE id = 1)") }
+        let bumped = "w\(ctes)"
+        if notify != nil { sql.appendLiteral(cte() + "UPDATE change_generation SET value = value + 1 WHERE id = 1 RETURNING value)") }
         let headsMoved = moved.map { "(SELECT count(*) FROM \($0)) = 1" }.joined(separator: " AND ")
         sql.appendLiteral(" SELECT swiftkms_require(\(headsMoved.isEmpty ? "true" : headsMoved))")
         if let notify {
-            sql.appendLiteral(", pg_notify(")
+            sql.appendLiteral(", (SELECT value FROM \(bumped)), pg_notify(")
             sql.appendInterpolation(notify.channel)
-            sql.appendLiteral(", ")
+            sql.appendLiteral(", (SELECT value FROM \(bumped))::text || ' ' || ")
             sql.appendInterpolation(notify.payload)
             sql.appendLiteral(")")
         }

@@ -116,7 +116,7 @@ extension PostgresStore {
             for tagKey in tagKeys {
                 try await run("DELETE FROM principal_tag WHERE account = \(p.account) AND principal = \(p.path) AND tag_key = \(tagKey.bytes)")
             }
-        case .deleteGrant(let id):
+        case .deleteGrant(let id, _, _):
             let count = try await touched("DELETE FROM key_grant WHERE id = \(id) RETURNING 1")
             guard count == 1 else { throw StoreError.notFound }
         case .insertAuditCheckpoint(let checkpoint, let date, let follows):
@@ -148,20 +148,54 @@ extension PostgresStore {
             for state in try await auditChains(db, logger) {
                 guard let lastPruned = through[state.chain], lastPruned > state.baseSequence else { continue }
                 guard lastPruned <= state.headSequence else { throw StoreError.conflict }
-                guard
-                    let row = try await db.query(
-                        "SELECT record FROM audit_event WHERE chain = \(state.chain) AND seq = \(lastPruned)",
-                        logger: logger
-                    ).collect().first
-                else { throw StoreError.conflict }
-                let record = try row.decode(Data.self)
-                try await run("DELETE FROM audit_event WHERE chain = \(state.chain) AND seq <= \(lastPruned)")
-                try await run("DELETE FROM audit_resource WHERE chain = \(state.chain) AND seq <= \(lastPruned)")
-                try await run(
+                // A segment that straddles the boundary stays whole: the base stops before it.
+                var boundary = lastPruned
+                if let straddling = try await db.query(
                     """
-                    UPDATE audit_chain SET base_seq = \(lastPruned), base_digest = \(Data(AuditChain.digest(Array(record))))
-                    WHERE name = \(state.chain)
-                    """)
+                    SELECT first_seq FROM audit_segment WHERE chain = \(state.chain) AND first_seq <= \(lastPruned) AND last_seq > \(lastPruned)
+                    """, logger: logger
+                ).collect().first {
+                    boundary = try straddling.decode(Int64.self) - 1
+                    guard boundary > state.baseSequence else { continue }
+                }
+                let digest: [UInt8]
+                if let row = try await db.query(
+                    "SELECT last_digest FROM audit_segment WHERE chain = \(state.chain) AND last_seq = \(boundary)", logger: logger
+                ).collect().first {
+                    digest = Array(try row.decode(Data.self))
+                } else if let row = try await db.query(
+                    "SELECT record FROM audit_event WHERE chain = \(state.chain) AND seq = \(boundary)", logger: logger
+                ).collect().first {
+                    digest = AuditChain.digest(Array(try row.decode(Data.self)))
+                } else {
+                    throw StoreError.conflict
+                }
+                try await run("DELETE FROM audit_event WHERE chain = \(state.chain) AND seq <= \(boundary)")
+                try await run("DELETE FROM audit_resource WHERE chain = \(state.chain) AND seq <= \(boundary)")
+                try await run("DELETE FROM audit_segment WHERE chain = \(state.chain) AND first_seq <= \(boundary)")
+                try await run("DELETE FROM audit_segment_key WHERE chain = \(state.chain) AND first_seq <= \(boundary)")
+                try await run("UPDATE audit_chain SET base_seq = \(boundary), base_digest = \(Data(digest)) WHERE name = \(state.chain)")
+            }
+        case .insertAuditSegment(let segment):
+            let moved = try await touched(
+                """
+                DELETE FROM audit_event WHERE chain = \(segment.chain) AND seq BETWEEN \(segment.firstSequence) AND \(segment.lastSequence)
+                RETURNING 1
+                """)
+            guard moved == segment.lastSequence - segment.firstSequence + 1 else { throw StoreError.conflict }
+            try await run(
+                """
+                DELETE FROM audit_resource WHERE chain = \(segment.chain) AND seq BETWEEN \(segment.firstSequence) AND \(segment.lastSequence)
+                """)
+            try await run(
+                """
+                INSERT INTO audit_segment (chain, first_seq, last_seq, first_ms, last_ms, last_digest, events)
+                VALUES (\(segment.chain), \(segment.firstSequence), \(segment.lastSequence), \(segment.firstTime.millis),
+                        \(segment.lastTime.millis), \(Data(segment.lastDigest)), \(Data(segment.compressed)))
+                """)
+            for keyID in segment.keyIDs {
+                try await run(
+                    "INSERT INTO audit_segment_key (key_id, chain, first_seq) VALUES (\(keyID), \(segment.chain), \(segment.firstSequence))")
             }
         }
     }

@@ -191,12 +191,44 @@ extension PostgresStore {
         try await decode(rows("SELECT name, base_seq, base_digest, head_seq, head_digest FROM audit_chain ORDER BY name"), Self.auditChainState)
     }
 
+    /// Hot rows first, then segments: an event sealed into a segment between the two reads is
+    /// in both answers (and kept once), never in neither.
     public func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent] {
-        try await decode(
+        let hot = try await decode(
             rows(
                 """
                 SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = \(chain) AND seq > \(afterSequence) ORDER BY seq LIMIT \(limit)
                 """), Self.auditEvent)
+        var events: [StoredAuditEvent] = []
+        var after = afterSequence
+        let firstHot = hot.first?.sequence ?? .max
+        while events.count < limit, after + 1 < firstHot,
+            let segment = try await decode(
+                rows("SELECT * FROM audit_segment WHERE chain = \(chain) AND last_seq > \(after) ORDER BY first_seq LIMIT 1"), Self.auditSegment
+            ).first
+        {
+            for entry in try segment.entries() where entry.sequence > after && entry.sequence < firstHot && events.count < limit {
+                events.append(StoredAuditEvent(chain: chain, sequence: entry.sequence, eventTime: entry.eventTime, bytes: entry.bytes))
+            }
+            after = segment.lastSequence
+        }
+        return Array((events + hot).prefix(limit))
+    }
+
+    public func hotAuditEvents(chain: String, limit: Int) async throws(StoreError) -> [AuditSegmentEntry] {
+        let found = try await rows(
+            """
+            SELECT e.seq, e.event_ms, e.event_name, e.account, e.region, e.user_name, e.access_key_id, e.read_only, e.error_code, e.record,
+                ARRAY(SELECT r.key_id FROM audit_resource r WHERE r.chain = e.chain AND r.seq = e.seq ORDER BY r.key_id)
+            FROM audit_event e WHERE e.chain = \(chain) ORDER BY e.seq LIMIT \(limit)
+            """)
+        return try decode(found) { row in
+            let (sequence, millis, eventName, account, region, userName, accessKeyID, readOnly, errorCode, record, keyIDs) = try row.decode(
+                (Int64, Int64, String, String?, String?, String?, String?, Bool, String?, Data, [String]).self)
+            return AuditSegmentEntry(
+                sequence: sequence, eventTime: Date(millis: millis), eventName: eventName, account: account, region: region, userName: userName,
+                accessKeyID: accessKeyID, readOnly: readOnly, errorCode: errorCode, keyIDs: keyIDs, bytes: Array(record))
+        }
     }
 
     public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] {
@@ -225,7 +257,33 @@ extension PostgresStore {
             SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause)
             ORDER BY e.event_ms \(order), e.chain, e.seq \(order) LIMIT $\(binds.count)
             """
-        return try await decode(rows(PostgresQuery(unsafeSQL: sql, binds: binds)), Self.auditEvent)
+        let hot = try await decode(rows(PostgresQuery(unsafeSQL: sql, binds: binds)), Self.auditEvent)
+        var segmentConditions: [String] = []
+        var segmentBinds = PostgresBindings()
+        func segmentAdd(_ condition: (String) -> String, _ value: (some PostgresNonThrowingEncodable & Sendable)?) {
+            guard let value else { return }
+            segmentBinds.append(value)
+            segmentConditions.append(condition("$\(segmentBinds.count)"))
+        }
+        segmentAdd({ "s.last_ms >= \($0)" }, query.startTime?.millis)
+        segmentAdd({ "s.first_ms < \($0)" }, query.endTime?.millis)
+        segmentAdd(
+            { "EXISTS (SELECT 1 FROM audit_segment_key k WHERE k.key_id = \($0) AND k.chain = s.chain AND k.first_seq = s.first_seq)" },
+            query.keyID)
+        let segmentSQL =
+            "SELECT s.chain, s.first_seq, s.first_ms, s.last_ms FROM audit_segment s "
+            + (segmentConditions.isEmpty ? "" : "WHERE " + segmentConditions.joined(separator: " AND "))
+            + (query.oldestFirst ? " ORDER BY s.first_ms ASC" : " ORDER BY s.last_ms DESC")
+        let summaries = try await decode(rows(PostgresQuery(unsafeSQL: segmentSQL, binds: segmentBinds))) { row in
+            let (chain, firstSequence, firstMillis, lastMillis) = try row.decode((String, Int64, Int64, Int64).self)
+            return AuditSegmentSummary(
+                chain: chain, firstSequence: firstSequence, firstTime: Date(millis: firstMillis), lastTime: Date(millis: lastMillis))
+        }
+        return try await query.merge(hot: hot, segments: summaries) { summary throws(StoreError) in
+            try await decode(
+                rows("SELECT * FROM audit_segment WHERE chain = \(summary.chain) AND first_seq = \(summary.firstSequence)"), Self.auditSegment
+            ).first
+        }
     }
 
     public func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint] {
@@ -375,6 +433,14 @@ extension PostgresStore {
     static func auditEvent(_ row: PostgresRow) throws -> StoredAuditEvent {
         let (chain, sequence, eventMillis, record) = try row.decode((String, Int64, Int64, Data).self)
         return StoredAuditEvent(chain: chain, sequence: sequence, eventTime: Date(millis: eventMillis), bytes: Array(record))
+    }
+
+    static func auditSegment(_ row: PostgresRow) throws -> AuditSegment {
+        let (chain, first, last, firstMillis, lastMillis, lastDigest, events) = try row.decode(
+            (String, Int64, Int64, Int64, Int64, Data, Data).self)
+        return AuditSegment(
+            chain: chain, firstSequence: first, lastSequence: last, firstTime: Date(millis: firstMillis), lastTime: Date(millis: lastMillis),
+            lastDigest: Array(lastDigest), keyIDs: [], compressed: Array(events))
     }
 
     static func checkpoint(_ row: PostgresRow) throws -> SignedAuditCheckpoint {

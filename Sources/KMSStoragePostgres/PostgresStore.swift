@@ -12,10 +12,13 @@ import Synchronization
 /// for the one being written and then go together (group commit, as on SQLite).
 ///
 /// **Coherence.** Each commit that changes stored rows bumps `change_generation` and notifies
-/// `swiftkms_changes`. Every store listens, so `changeGeneration` (read before each cached
-/// read, without a round trip) moves within milliseconds of another node's change. A watchdog
-/// reads `change_generation` every 250 ms too, catching a notification that was lost; and
-/// while it has not succeeded for `coherenceBound`, `changeGeneration` moves at every call, so
+/// `swiftkms_changes` with the new value and what the commit made stale (`CacheScope`). Every
+/// store listens, so `changeGeneration` (read before each cached read, without a round trip)
+/// moves within milliseconds of another node's change, and `changes` names what to drop. A
+/// watchdog reads `change_generation` every 250 ms too: a value that no notification (nor
+/// this store's own commit) accounted for by the next read was a change whose notification
+/// was lost, and moves the generation with nothing said (caches drop everything). While the
+/// watchdog has not succeeded for `coherenceBound`, `changeGeneration` moves at every call, so
 /// nothing is served from the cache. A change committed anywhere is thus enforced everywhere
 /// within `coherenceBound`, whatever happens to notifications.
 ///
@@ -28,6 +31,10 @@ public final class PostgresStore: Store {
     private let tasks = Mutex<[Task<Void, Never>]>([])
     /// Moves with every change this process commits and every notification of another's.
     private let generation = Atomic<Int64>(0)
+    /// What each of the last local generations made stale (nil: not known), and the values of
+    /// `change_generation` accounted for by notifications and own commits. Moves of
+    /// `generation` happen under its lock, so that a generation is never without its entry.
+    private let changeLog = Mutex(ChangeLog())
     /// When the last watchdog read that succeeded began, in nanoseconds since `epoch`.
     private let confirmed = Atomic<Int64>(0)
     private let epoch = ContinuousClock.now
@@ -120,13 +127,57 @@ public final class PostgresStore: Store {
     public func changeGeneration() throws(StoreError) -> Int64 {
         guard sinceConfirmed < Self.coherenceBound else {
             // Not confirmed recently: a change may have been missed, so no cached row is used.
-            return generation.add(1, ordering: .acquiringAndReleasing).newValue
+            return bumpGeneration(nil)
         }
         return generation.load(ordering: .acquiring)
     }
 
-    private func bumpGeneration() {
-        generation.add(1, ordering: .releasing)
+    public func changes(after generation: Int64, through current: Int64) throws(StoreError) -> [CacheScope]? {
+        guard generation < current, current - generation <= ChangeLog.length else { return nil }
+        return changeLog.withLock { log in
+            var scopes: [CacheScope] = []
+            for g in generation + 1...current {
+                guard case .some(.some(let named)) = log.scopes[g] else { return nil }
+                scopes += named
+            }
+            return scopes
+        }
+    }
+
+    /// Moves the generation, recording what the change made stale (nil: not known).
+    @discardableResult
+    private func bumpGeneration(_ scopes: [CacheScope]?, accounting databaseGeneration: Int64? = nil) -> Int64 {
+        changeLog.withLock { log in
+            let next = generation.add(1, ordering: .acquiringAndReleasing).newValue
+            log.record(next, scopes)
+            if let databaseGeneration { log.accounted.insert(databaseGeneration) }
+            return next
+        }
+    }
+
+    private func account(_ databaseGeneration: Int64) {
+        changeLog.withLock { _ = $0.accounted.insert(databaseGeneration) }
+    }
+
+    struct ChangeLog {
+        static let length: Int64 = 4096
+        var scopes: [Int64: [CacheScope]?] = [:]
+        /// Values of `change_generation` that a notification or an own commit accounted for,
+        /// not yet checked by the watchdog.
+        var accounted = Set<Int64>()
+
+        mutating func record(_ generation: Int64, _ named: [CacheScope]?) {
+            scopes[generation] = .some(named)
+            scopes[generation - Self.length] = nil
+        }
+    }
+
+    /// A notification's payload: `VALUE NOTIFIER` and, on the next line, the scopes.
+    static func notification(value: Int64, notifier: String, scopes: [CacheScope]) -> String {
+        let text = "\(value) \(notifier)\n" + (CacheScope.encode(scopes) ?? "?")
+        // PostgreSQL takes payloads below 8,000 bytes; without its scopes a change still moves
+        // every cache (everything dropped).
+        return text.utf8.count < 7_900 ? text : "\(value) \(notifier)\n?"
     }
 
     private func nanoseconds(_ instant: ContinuousClock.Instant) -> Int64 {
@@ -151,6 +202,8 @@ public final class PostgresStore: Store {
     private func watch() async {
         var seen: Int64?
         var failures = 0
+        var unaccounted: [Int64] = []
+        var previousStart = ContinuousClock.now
         while !Task.isCancelled {
             let start = ContinuousClock.now
             let answer = await withDeadline(.seconds(1)) { [primary, logger] in
@@ -159,9 +212,21 @@ public final class PostgresStore: Store {
                 return try row?.decode((Int64, Bool).self)
             }
             if let (value, inRecovery) = answer.flatMap({ $0 }), !inRecovery {
-                if seen != nil, seen != value { bumpGeneration() }
+                // Values seen last time that no notification accounted for since: lost ones.
+                // Values new this time get until the next read (a notification may be on its way).
+                let lost = changeLog.withLock { log in
+                    let lost = unaccounted.contains { !log.accounted.contains($0) }
+                    let previous = seen ?? value
+                    unaccounted = previous < value ? (previous + 1...value).filter { !log.accounted.contains($0) } : []
+                    log.accounted = log.accounted.filter { $0 > value }
+                    return lost || previous > value
+                }
+                if lost { bumpGeneration(nil) }
                 seen = value
-                confirm(since: start)
+                // Every change committed before the previous read is known now; before this
+                // one, only when none is still unaccounted for.
+                confirm(since: unaccounted.isEmpty ? start : previousStart)
+                previousStart = start
                 reachable.store(true, ordering: .relaxed)
                 if failures > 0 { logger.notice("database reachable again") }
                 failures = 0
@@ -171,12 +236,26 @@ public final class PostgresStore: Store {
                 if failures == 1 { logger.error("database unreachable or not the primary; requests fail until it answers") }
                 if primary.hasStandbys, failures >= 2, await primary.findPrimary() {
                     seen = nil
-                    bumpGeneration()
+                    unaccounted = []
+                    bumpGeneration(nil)
                     continue
                 }
             }
             try? await Task.sleep(for: Self.watchdogInterval)
         }
+    }
+
+    /// Another store's change moves the generation with the scopes it names; this store's own
+    /// moved it at commit, and only accounts for the value.
+    private func received(_ payload: String) {
+        let lines = payload.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+        let header = lines[0].split(separator: " ")
+        guard header.count == 2, let value = Int64(header[0]) else {
+            bumpGeneration(nil)
+            return
+        }
+        if header[1] == notifier { return account(value) }
+        bumpGeneration(lines.count == 2 ? CacheScope.decode(String(lines[1])) : nil, accounting: value)
     }
 
     /// Listens for other nodes' changes until cancelled. A lost connection may have lost a
@@ -187,13 +266,13 @@ public final class PostgresStore: Store {
             do {
                 try await primary.control.withConnection { connection in
                     try await connection.listen(on: Self.changesChannel) { notifications in
-                        bumpGeneration()
+                        bumpGeneration(nil)
                         connected.yield()
-                        for try await notification in notifications where notification.payload != notifier { bumpGeneration() }
+                        for try await notification in notifications { received(notification.payload) }
                     }
                 }
             } catch {
-                bumpGeneration()
+                bumpGeneration(nil)
                 if Task.isCancelled { return }
                 logger.warning("change notifications interrupted; listening again", metadata: ["error": "\(type(of: error))"])
                 try? await Task.sleep(for: .milliseconds(200))
@@ -218,8 +297,8 @@ public final class PostgresStore: Store {
     private func write(_ commits: [[Mutation]]) async -> [Result<Void, StoreError>] {
         do {
             let client = try primary.client
-            let (results, changed) = try await within(callDeadline, abandon: abandonCalls) { [self] in try await self.write(commits, on: client) }
-            if changed { bumpGeneration() }
+            let (results, change) = try await within(callDeadline, abandon: abandonCalls) { [self] in try await self.write(commits, on: client) }
+            if let change { bumpGeneration(change.scopes, accounting: change.databaseGeneration) }
             return results
         } catch {
             let failure = storeError(error)
@@ -232,15 +311,21 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// One transaction of `write`; returns each commit's result and whether rows changed.
+    /// What a transaction made stale, and the `change_generation` it moved to.
+    struct Change {
+        var scopes: [CacheScope]
+        var databaseGeneration: Int64
+    }
+
+    /// One transaction of `write`; returns each commit's result and what it changed.
     /// A batch made only of insertions is first tried as one statement; when the database
     /// refuses it (a duplicate row, a missing key), it is written again a savepoint per commit,
     /// which says whose commit failed.
-    private func write(_ commits: [[Mutation]], on client: PostgresClient) async throws -> ([Result<Void, StoreError>], Bool) {
+    private func write(_ commits: [[Mutation]], on client: PostgresClient) async throws -> ([Result<Void, StoreError>], Change?) {
         if commits.allSatisfy({ $0.allSatisfy(\.isInsertion) }) {
             do {
-                if let changed = try await writeInsertions(commits, on: client) {
-                    return (Array(repeating: .success(()), count: commits.count), changed)
+                if let change = try await writeInsertions(commits, on: client) {
+                    return (Array(repeating: .success(()), count: commits.count), change)
                 }
             } catch  where Self.isRefusedStatement(error) {}
         }
@@ -254,14 +339,20 @@ public final class PostgresStore: Store {
                             try await Self.apply(commit: mutations, savepoint: commits.count == 1 ? nil : index, &heads, connection, logger))
                     }
                     try await heads.write(connection, logger)
-                    let changed = zip(commits, results).contains { commit, result in
-                        if case .success = result { commit.contains { $0.changesStoredRows } } else { false }
+                    var stale = Set<CacheScope>()
+                    for (commit, result) in zip(commits, results) {
+                        if case .success = result { for mutation in commit { stale.formUnion(mutation.staleScopes) } }
                     }
-                    if changed {
-                        try await connection.execute("UPDATE change_generation SET value = value + 1 WHERE id = 1", logger)
-                        try await connection.execute("SELECT pg_notify(\(Self.changesChannel), \(notifier))", logger)
+                    var change: Change?
+                    if !stale.isEmpty {
+                        let value =
+                            try await connection.query("UPDATE change_generation SET value = value + 1 WHERE id = 1 RETURNING value", logger: logger)
+                            .collect().first?.decode(Int64.self) ?? 0
+                        let payload = Self.notification(value: value, notifier: notifier, scopes: Array(stale))
+                        try await connection.execute("SELECT pg_notify(\(Self.changesChannel), \(payload))", logger)
+                        change = Change(scopes: Array(stale), databaseGeneration: value)
                     }
-                    return ((results, changed), heads)
+                    return ((results, change), heads)
                 }
             }
         }
@@ -271,18 +362,18 @@ public final class PostgresStore: Store {
     /// head of every audit chain the batch appends to (as it does its own node's chain), that
     /// statement is the whole transaction: one round trip; it fails, writing nothing, if another
     /// writer moved a head meanwhile. Otherwise the heads are read and locked first, in a
-    /// transaction of four. Returns whether stored rows changed, or nil (having written nothing)
-    /// when the statement would bind more parameters than PostgreSQL takes.
-    private func writeInsertions(_ commits: [[Mutation]], on client: PostgresClient) async throws -> Bool? {
+    /// transaction of four. Returns what it changed (`Change.none` when no stored row), or nil
+    /// (having written nothing) when the statement would bind more parameters than PostgreSQL takes.
+    private func writeInsertions(_ commits: [[Mutation]], on client: PostgresClient) async throws -> Change?? {
         let mutations = commits.joined()
         let chains = Set(mutations.compactMap { if case .appendAuditEvent(let event) = $0 { event.chain } else { nil } })
         let known = lastHeads.withLock { heads in
             chains.allSatisfy { heads[$0] != nil } ? heads.filter { chains.contains($0.key) } : nil
         }
-        let changed = mutations.contains(where: \.changesStoredRows)
+        let stale = Array(Set(mutations.flatMap(\.staleScopes)))
         return try await keepingHeads {
             try await client.withConnection { connection in
-                func write() async throws -> (Bool?, AuditChainHeads?) {
+                func write() async throws -> (Change??, AuditChainHeads?) {
                     var heads = AuditChainHeads(known: known ?? [:])
                     var rows: [InsertedRow] = []
                     for mutation in mutations {
@@ -294,8 +385,15 @@ public final class PostgresStore: Store {
                     var statement = InsertionStatement(rows: rows)
                     for (chain, head, from) in heads.moved { statement.moveHead(of: chain, to: head, from: from) }
                     guard statement.parameters < InsertionStatement.parameterLimit else { return (nil, nil) }
-                    try await connection.execute(try statement.query(notify: changed ? (Self.changesChannel, notifier) : nil), logger)
-                    return (changed, heads)
+                    guard !stale.isEmpty else {
+                        try await connection.execute(try statement.query(notify: nil), logger)
+                        return (.some(nil), heads)
+                    }
+                    // The payload's value comes from the statement's own bump: `VALUE ` is prefixed there.
+                    let payload = String(Self.notification(value: 0, notifier: notifier, scopes: stale).drop { $0 != " " }.dropFirst())
+                    let row = try await connection.query(try statement.query(notify: (Self.changesChannel, payload)), logger: logger).collect().first
+                    let value = try row.map { try Array($0)[1].decode(Int64.self) } ?? 0
+                    return (Change(scopes: stale, databaseGeneration: value), heads)
                 }
                 return known == nil ? try await connection.transaction(logger, write) : try await write()
             }
@@ -437,8 +535,3 @@ extension PostgresConnection {
 
 /// `COMMIT` answered that the transaction was rolled back: nothing of it was written.
 struct TransactionRolledBack: Error {}
-
-extension Date {
-    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-    init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
-}

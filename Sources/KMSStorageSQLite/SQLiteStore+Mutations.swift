@@ -177,11 +177,13 @@ extension SQLiteStore {
                             \(g.granteeIsServicePrincipal), \(g.retiringIsServicePrincipal))
                     """
             ).execute()
-        case .deleteGrant(let id):
+        case .deleteGrant(let id, _, _):
             try db.cachedStatement(sql: "DELETE FROM key_grant WHERE id = ?").execute(arguments: [id])
             guard db.changesCount == 1 else { throw StoreError.notFound }
         case .appendAuditEvent(let event):
             try appendAuditEvent(event, &heads, db)
+        case .insertAuditSegment(let segment):
+            try insertAuditSegment(segment, db)
         case .insertAuditCheckpoint(let checkpoint, let date, let follows):
             let last = try Data.fetchOne(db.cachedStatement(sql: "SELECT signature FROM audit_checkpoint ORDER BY id DESC LIMIT 1"))
             guard last.map(Array.init) == follows else { throw StoreError.conflict }
@@ -228,15 +230,35 @@ extension SQLiteStore {
             for state in try auditChains(db) {
                 guard let lastPruned = through[state.chain], lastPruned > state.baseSequence else { continue }
                 guard lastPruned <= state.headSequence else { throw StoreError.conflict }
-                guard
-                    let record = try Data.fetchOne(
-                        db.cachedStatement(sql: "SELECT record FROM audit_event WHERE chain = ? AND seq = ?"),
-                        arguments: [state.chain, lastPruned])
-                else { throw StoreError.conflict }
-                try db.cachedStatement(sql: "DELETE FROM audit_event WHERE chain = ? AND seq <= ?").execute(arguments: [state.chain, lastPruned])
-                try db.cachedStatement(sql: "DELETE FROM audit_resource WHERE chain = ? AND seq <= ?").execute(arguments: [state.chain, lastPruned])
+                var boundary = lastPruned
+                if let straddling = try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT first_seq FROM audit_segment WHERE chain = ? AND first_seq <= ? AND last_seq > ?"),
+                    arguments: [state.chain, lastPruned, lastPruned])
+                {
+                    boundary = straddling - 1
+                    guard boundary > state.baseSequence else { continue }
+                }
+                let digest: [UInt8]
+                if let segmentDigest = try Data.fetchOne(
+                    db.cachedStatement(sql: "SELECT last_digest FROM audit_segment WHERE chain = ? AND last_seq = ?"),
+                    arguments: [state.chain, boundary])
+                {
+                    digest = Array(segmentDigest)
+                } else if let record = try Data.fetchOne(
+                    db.cachedStatement(sql: "SELECT record FROM audit_event WHERE chain = ? AND seq = ?"), arguments: [state.chain, boundary])
+                {
+                    digest = AuditChain.digest(Array(record))
+                } else {
+                    throw StoreError.conflict
+                }
+                for table in ["audit_event", "audit_resource"] {
+                    try db.cachedStatement(sql: "DELETE FROM \(table) WHERE chain = ? AND seq <= ?").execute(arguments: [state.chain, boundary])
+                }
+                for table in ["audit_segment", "audit_segment_key"] {
+                    try db.cachedStatement(sql: "DELETE FROM \(table) WHERE chain = ? AND first_seq <= ?").execute(arguments: [state.chain, boundary])
+                }
                 try db.cachedStatement(sql: "UPDATE audit_chain SET base_seq = ?, base_digest = ? WHERE name = ?").execute(arguments: [
-                    lastPruned, Data(AuditChain.digest(Array(record))), state.chain,
+                    boundary, Data(digest), state.chain,
                 ])
             }
         }
@@ -262,6 +284,26 @@ extension SQLiteStore {
             ])
         }
         heads.advance(event.chain, to: .init(sequence: sequence, digest: AuditChain.digest(sealed)))
+    }
+
+    /// Moves the segment's events out of the hot table into the segment's row.
+    static func insertAuditSegment(_ segment: AuditSegment, _ db: Database) throws {
+        let range: StatementArguments = [segment.chain, segment.firstSequence, segment.lastSequence]
+        try db.cachedStatement(sql: "DELETE FROM audit_event WHERE chain = ? AND seq BETWEEN ? AND ?").execute(arguments: range)
+        guard db.changesCount == segment.lastSequence - segment.firstSequence + 1 else { throw StoreError.conflict }
+        try db.cachedStatement(sql: "DELETE FROM audit_resource WHERE chain = ? AND seq BETWEEN ? AND ?").execute(arguments: range)
+        try db.cachedStatement(
+            literal: """
+                INSERT INTO audit_segment (chain, first_seq, last_seq, first_ms, last_ms, last_digest, events)
+                VALUES (\(segment.chain), \(segment.firstSequence), \(segment.lastSequence), \(segment.firstTime.millis),
+                        \(segment.lastTime.millis), \(Data(segment.lastDigest)), \(Data(segment.compressed)))
+                """
+        ).execute()
+        for keyID in segment.keyIDs {
+            try db.cachedStatement(sql: "INSERT INTO audit_segment_key (key_id, chain, first_seq) VALUES (?, ?, ?)").execute(arguments: [
+                keyID, segment.chain, segment.firstSequence,
+            ])
+        }
     }
 
     static func auditChains(_ db: Database) throws -> [AuditChainState] {

@@ -244,12 +244,49 @@ extension SQLiteStore {
         try await read { db in try Self.auditChains(db) }
     }
 
+    /// Segments first, then hot rows, in one snapshot: no event is moved between the two reads.
     public func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent] {
         try await read { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?"),
-                arguments: [chain, afterSequence, limit]
-            ).map(Self.auditEvent)
+            var events: [StoredAuditEvent] = []
+            var after = afterSequence
+            while events.count < limit,
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT * FROM audit_segment WHERE chain = ? AND last_seq > ? ORDER BY first_seq LIMIT 1"),
+                    arguments: [chain, after])
+            {
+                let segment = Self.auditSegment(row)
+                for entry in try segment.entries() where entry.sequence > after && events.count < limit {
+                    events.append(StoredAuditEvent(chain: chain, sequence: entry.sequence, eventTime: entry.eventTime, bytes: entry.bytes))
+                }
+                after = segment.lastSequence
+            }
+            guard events.count < limit else { return events }
+            return events
+                + (try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT chain, seq, event_ms, record FROM audit_event WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                    arguments: [chain, after, limit - events.count]
+                ).map(Self.auditEvent))
+        }
+    }
+
+    public func hotAuditEvents(chain: String, limit: Int) async throws(StoreError) -> [AuditSegmentEntry] {
+        try await read { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM audit_event WHERE chain = ? ORDER BY seq LIMIT ?"), arguments: [chain, limit])
+            guard let first = rows.first?["seq"] as Int64?, let last = rows.last?["seq"] as Int64? else { return [] }
+            var keys: [Int64: [String]] = [:]
+            for row in try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT seq, key_id FROM audit_resource WHERE chain = ? AND seq BETWEEN ? AND ? ORDER BY key_id"),
+                arguments: [chain, first, last])
+            {
+                keys[row["seq"], default: []].append(row["key_id"])
+            }
+            return rows.map { row in
+                AuditSegmentEntry(
+                    sequence: row["seq"], eventTime: Date(millis: row["event_ms"]), eventName: row["event_name"], account: row["account"],
+                    region: row["region"], userName: row["user_name"], accessKeyID: row["access_key_id"], readOnly: row["read_only"],
+                    errorCode: row["error_code"], keyIDs: keys[row["seq"]] ?? [], bytes: Array(row["record"] as Data))
+            }
         }
     }
 
@@ -280,7 +317,46 @@ extension SQLiteStore {
         let sql =
             "SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause) ORDER BY e.event_ms \(query.oldestFirst ? "ASC" : "DESC"), e.chain, e.seq \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?"
         let bound = arguments
-        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.auditEvent) }
+        var segmentConditions: [String] = []
+        var segmentArguments = StatementArguments()
+        if let start = query.startTime {
+            segmentConditions.append("s.last_ms >= ?")
+            segmentArguments += [start.millis]
+        }
+        if let end = query.endTime {
+            segmentConditions.append("s.first_ms < ?")
+            segmentArguments += [end.millis]
+        }
+        if let keyID = query.keyID {
+            segmentConditions.append(
+                "EXISTS (SELECT 1 FROM audit_segment_key k WHERE k.key_id = ? AND k.chain = s.chain AND k.first_seq = s.first_seq)")
+            segmentArguments += [keyID]
+        }
+        let segmentSQL =
+            "SELECT s.chain, s.first_seq, s.first_ms, s.last_ms FROM audit_segment s "
+            + (segmentConditions.isEmpty ? "" : "WHERE " + segmentConditions.joined(separator: " AND "))
+            + (query.oldestFirst ? " ORDER BY s.first_ms ASC" : " ORDER BY s.last_ms DESC")
+        let boundSegments = segmentArguments
+        // Hot rows and the segments' summaries in one snapshot; a segment pruned before it is
+        // loaded has nothing the answer may include.
+        let (hot, summaries) = try await read { db in
+            (
+                try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.auditEvent),
+                try Row.fetchAll(db, sql: segmentSQL, arguments: boundSegments).map { row in
+                    AuditSegmentSummary(
+                        chain: row["chain"], firstSequence: row["first_seq"], firstTime: Date(millis: row["first_ms"]),
+                        lastTime: Date(millis: row["last_ms"]))
+                }
+            )
+        }
+        return try await query.merge(hot: hot, segments: summaries) { summary throws(StoreError) in
+            try await read { db in
+                try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT * FROM audit_segment WHERE chain = ? AND first_seq = ?"),
+                    arguments: [summary.chain, summary.firstSequence]
+                ).map(Self.auditSegment)
+            }
+        }
     }
 
     public func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint] {
@@ -399,6 +475,13 @@ extension SQLiteStore {
         return AutomaticRotation(periodInDays: days, nextDate: Date(millis: next))
     }
 
+    static func auditSegment(_ row: Row) -> AuditSegment {
+        AuditSegment(
+            chain: row["chain"], firstSequence: row["first_seq"], lastSequence: row["last_seq"], firstTime: Date(millis: row["first_ms"]),
+            lastTime: Date(millis: row["last_ms"]), lastDigest: Array(row["last_digest"] as Data), keyIDs: [],
+            compressed: Array(row["events"] as Data))
+    }
+
     static func auditEvent(_ row: Row) -> StoredAuditEvent {
         StoredAuditEvent(chain: row["chain"], sequence: row["seq"], eventTime: Date(millis: row["event_ms"]), bytes: Array(row["record"] as Data))
     }
@@ -431,11 +514,6 @@ extension SQLiteStore {
             rotationType: (row["rotation_type"] as String?).flatMap(RotationType.init(rawValue:)), description: row["description"],
             validTo: (row["valid_to_ms"] as Int64?).map(Date.init(millis:)))
     }
-}
-
-extension Date {
-    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-    init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
 }
 
 // MARK: Migration

@@ -37,8 +37,11 @@ public final class SQLiteStore: Store {
         // GRDB sets `synchronous = NORMAL` when it opens a pool in WAL mode, after
         // `prepareDatabase`; a commit is then not durable against power loss. All writes go
         // through the pool's one writer connection, so setting FULL there covers them all.
+        // The write-ahead log is truncated to 64 MiB when a checkpoint empties it, instead of
+        // keeping the size of its longest burst for good.
         let synchronous = try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
             return try Int.fetchOne(db, sql: "PRAGMA synchronous")
         }
         guard synchronous == 2 else { throw StoreError.unavailable }
@@ -72,11 +75,23 @@ public final class SQLiteStore: Store {
                     var heads = AuditChainHeads()
                     let results = try commits.map { try Self.apply(commit: $0, alone: commits.count == 1, &heads, db) }
                     try heads.write(db)
-                    let changed = zip(commits, results).contains { commit, result in
-                        if case .success = result { commit.contains { $0.changesStoredRows } } else { false }
+                    var stale = Set<CacheScope>()
+                    for (commit, result) in zip(commits, results) {
+                        if case .success = result { for mutation in commit { stale.formUnion(mutation.staleScopes) } }
                     }
-                    if changed {
+                    if !stale.isEmpty {
                         try db.cachedStatement(sql: "UPDATE change_generation SET value = value + 1 WHERE id = 1").execute()
+                        // A scope that cannot be written leaves its generation out of the log,
+                        // which tells readers to drop everything.
+                        if let scopes = CacheScope.encode(stale) {
+                            try db.cachedStatement(
+                                sql: "INSERT INTO change_log (generation, scopes) SELECT value, ? FROM change_generation WHERE id = 1"
+                            )
+                            .execute(arguments: [scopes])
+                            try db.cachedStatement(
+                                sql: "DELETE FROM change_log WHERE generation <= (SELECT value FROM change_generation WHERE id = 1) - ?"
+                            ).execute(arguments: [Self.changeLogLength])
+                        }
                     }
                     return results
                 }
@@ -120,6 +135,30 @@ public final class SQLiteStore: Store {
     public func changeGeneration() throws(StoreError) -> Int64 {
         do {
             return try readGeneration()
+        } catch {
+            logger.error("database failure", metadata: ["error": "\(error)"])
+            throw .unavailable
+        }
+    }
+
+    /// Generations whose scopes `change_log` keeps.
+    static let changeLogLength = 4096
+
+    public func changes(after generation: Int64, through current: Int64) throws(StoreError) -> [CacheScope]? {
+        guard generation < current, current - generation <= Self.changeLogLength else { return nil }
+        do {
+            let texts = try generationReader.inDatabase { db in
+                try String.fetchAll(
+                    db.cachedStatement(sql: "SELECT scopes FROM change_log WHERE generation > ? AND generation <= ? ORDER BY generation"),
+                    arguments: [generation, current])
+            }
+            guard texts.count == current - generation else { return nil }
+            var scopes: [CacheScope] = []
+            for text in texts {
+                guard let decoded = CacheScope.decode(text) else { return nil }
+                scopes += decoded
+            }
+            return scopes
         } catch {
             logger.error("database failure", metadata: ["error": "\(error)"])
             throw .unavailable

@@ -391,6 +391,33 @@ enum Schema {
                     ALTER TABLE key_grant ADD COLUMN retiring_is_service INTEGER NOT NULL DEFAULT 0;
                     """)
         }
+        // Audit segments: the oldest events of each chain, sealed into compressed rows, and
+        // the keys each segment's events name (for lookups by key).
+        migrator.registerMigration("v16") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_segment (
+                        chain TEXT NOT NULL,
+                        first_seq INTEGER NOT NULL,
+                        last_seq INTEGER NOT NULL,
+                        first_ms INTEGER NOT NULL,
+                        last_ms INTEGER NOT NULL,
+                        last_digest BLOB NOT NULL,
+                        events BLOB NOT NULL,
+                        PRIMARY KEY (chain, first_seq)
+                    );
+                    CREATE INDEX audit_segment_by_time ON audit_segment (last_ms);
+                    CREATE TABLE audit_segment_key (
+                        key_id TEXT NOT NULL, chain TEXT NOT NULL, first_seq INTEGER NOT NULL, PRIMARY KEY (key_id, chain, first_seq)
+                    );
+                    CREATE INDEX audit_segment_key_by_segment ON audit_segment_key (chain, first_seq);
+                    """)
+        }
+        // What each change generation made stale (`Store.changes`): caches drop those entries
+        // instead of all of theirs. The last 4,096 generations are kept.
+        migrator.registerMigration("v17") { db in
+            try db.execute(sql: "CREATE TABLE change_log (generation INTEGER PRIMARY KEY, scopes TEXT NOT NULL)")
+        }
         return migrator
     }
 }

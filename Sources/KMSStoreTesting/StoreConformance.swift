@@ -439,8 +439,8 @@ public enum StoreConformance {
             try expect(try await store.grants(naming: "arn:aws:iam::111122223333:user/").isEmpty, "naming, exactly")
             try expect(try await store.keys(withPolicyMentioning: "{}").map(\.id) == [k.id], "policy mentioning")
             try expect(try await store.keys(withPolicyMentioning: "no such text").isEmpty, "policy not mentioning")
-            try await store.commit([.deleteGrant(id: "g2")])
-            try await expectError(.notFound) { try await store.commit([.deleteGrant(id: "g2")]) }
+            try await store.commit([.deleteGrant(id: "g2", keyID: k.id, region: k.region)])
+            try await expectError(.notFound) { try await store.commit([.deleteGrant(id: "g2", keyID: k.id, region: k.region)]) }
             try await store.commit([.deleteKey(id: k.id, region: k.region, revision: k.revision)])
             try expect(try await store.grant(id: "g1") == nil, "deleted with key")
         },
@@ -461,7 +461,9 @@ public enum StoreConformance {
             try await store.commit([.appendAuditEvent(event("a", "Encrypt", at: 3, keys: ["k2"]))])
             // A failing commit takes its event with it.
             try await expectError(.notFound) {
-                try await store.commit([.appendAuditEvent(event("a", "DeleteAlias", at: 4)), .deleteGrant(id: "none")])
+                try await store.commit([
+                    .appendAuditEvent(event("a", "DeleteAlias", at: 4)), .deleteGrant(id: "none", keyID: "none", region: "us-east-1"),
+                ])
             }
             let chains = try await store.auditChains()
             try expect(chains.map(\.chain) == ["a", "b"] && chains.map(\.headSequence) == [3, 1], "chains \(chains)")
@@ -506,6 +508,60 @@ public enum StoreConformance {
             try await expectError(.alreadyExists) { try await store.commit([.insertAuditSigningKey(wrapped: [3], publicKey: [4], creationDate: t0)]) }
             try expect(try await store.auditSigningKey()?.wrapped == [1], "one signing key")
         },
+        Check(name: "audit segments: events sealed once, read, looked up and pruned across segments and hot rows") { store in
+            let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+            func event(_ n: Int) -> AuditEvent {
+                let name = n % 3 == 0 ? "Decrypt" : "Encrypt"
+                return AuditEvent(
+                    chain: "s", record: ["eventName": .string(name), "n": .number(Double(n))], eventTime: t0 + Double(n), eventName: name,
+                    account: "111122223333", region: "us-east-1", userName: n == 2 ? "bob" : "alice", accessKeyID: "AKIA1",
+                    readOnly: true, errorCode: n == 4 ? "AccessDeniedException" : nil, keyIDs: n % 2 == 0 ? ["even"] : ["odd", "any"])
+            }
+            for n in 1...10 { try await store.commit([.appendAuditEvent(event(n))]) }
+            let all = try await store.auditEvents(chain: "s", afterSequence: 0, limit: 100)
+            let hot = try await store.hotAuditEvents(chain: "s", limit: 4)
+            try expect(hot.map(\.sequence) == [1, 2, 3, 4], "the oldest hot events")
+            try expect(hot[1].userName == "bob" && hot[3].errorCode == "AccessDeniedException" && hot[0].keyIDs == ["any", "odd"], "their fields")
+            try expect(hot.map(\.bytes) == all.prefix(4).map(\.bytes), "their sealed bytes")
+            let first = try AuditSegment(chain: "s", entries: Array(hot.prefix(3)))
+            try expect(try first.entries() == Array(hot.prefix(3)), "a segment holds its entries")
+            try await store.commit([.insertAuditSegment(first)])
+            // Sealed once: the same events again, or a range the hot table no longer holds whole.
+            try await expectError(.conflict) { try await store.commit([.insertAuditSegment(first)]) }
+            try await expectError(.conflict) {
+                try await store.commit([.insertAuditSegment(try AuditSegment(chain: "s", entries: Array(hot.suffix(2))))])
+            }
+            let next = try await store.hotAuditEvents(chain: "s", limit: 3)
+            try expect(next.map(\.sequence) == [4, 5, 6], "hot events left")
+            try await store.commit([.insertAuditSegment(try AuditSegment(chain: "s", entries: next))])
+            try expect(try await store.auditEvents(chain: "s", afterSequence: 0, limit: 100) == all, "a chain reads the same")
+            try expect(try await store.auditEvents(chain: "s", afterSequence: 2, limit: 5).map(\.sequence) == [3, 4, 5, 6, 7], "a page across")
+            func numbers(_ query: AuditQuery) async throws -> [Int] {
+                try await store.auditEvents(matching: query).compactMap { event -> Int? in
+                    guard case .number(let n)? = JSONValue.parse(bytes: event.bytes)?[member: "n"] else { return nil }
+                    return Int(n)
+                }
+            }
+            try expect(try await numbers(AuditQuery(limit: 100)) == Array((1...10).reversed()), "newest first, across")
+            try expect(try await numbers(AuditQuery(limit: 4)) == [10, 9, 8, 7], "a limit")
+            try expect(try await numbers(AuditQuery(oldestFirst: true, limit: 2)) == [1, 2], "oldest first")
+            try expect(try await numbers(AuditQuery(keyID: "odd", limit: 100)) == [9, 7, 5, 3, 1], "by key")
+            try expect(try await numbers(AuditQuery(keyID: "even", succeededOnly: true, eventNames: ["Decrypt"], limit: 1)) == [6], "last use")
+            try expect(try await numbers(AuditQuery(userName: "bob")) == [2], "by user")
+            try expect(try await numbers(AuditQuery(errorsOnly: true)) == [4], "errors")
+            try expect(try await numbers(AuditQuery(startTime: t0 + 5, endTime: t0 + 8)) == [7, 6, 5], "time range")
+            try expect(try await numbers(AuditQuery(keyID: "none")).isEmpty, "no such key")
+            // A prune that ends inside a segment stops before it; one at its end takes it whole.
+            try await store.commit([.pruneAuditEvents(through: ["s": 5])])
+            var state = try await store.auditChains().first { $0.chain == "s" }
+            try expect(state?.baseSequence == 3 && state?.baseDigest == all[2].digest, "base before the straddling segment")
+            try expect(try await store.auditEvents(chain: "s", afterSequence: 0, limit: 100) == Array(all.dropFirst(3)), "the rest")
+            try await store.commit([.pruneAuditEvents(through: ["s": 7])])
+            state = try await store.auditChains().first { $0.chain == "s" }
+            try expect(state?.baseSequence == 7 && state?.baseDigest == all[6].digest, "base in the hot rows")
+            try expect(try await numbers(AuditQuery(keyID: "odd", limit: 100)) == [9], "segments' keys pruned")
+            try expect(try await numbers(AuditQuery(limit: 100)) == [10, 9, 8], "lookups after")
+        },
         Check(name: "a job lease: one holder until it ends, renewable by its holder") { store in
             let t0 = Date(timeIntervalSince1970: 1_700_000_000)
             try await store.commit([.takeJobLease(job: "retention", holder: "a", until: t0 + 60, now: t0)])
@@ -537,7 +593,15 @@ public enum StoreConformance {
                         retiringPrincipal: nil, operations: [.decrypt], constraints: nil,
                         issuingAccount: "arn:aws:iam::111122223333:root", creationDate: key.creationDate))
             ])
-            try expect(try store.changeGeneration() != g1, "did not move on a new grant")
+            let g2 = try store.changeGeneration()
+            try expect(g2 != g1, "did not move on a new grant")
+            // What moved it: the key's row, then the key's grants; nothing said for what is unknown.
+            try expect(try store.changes(after: g0, through: g1) == [.key(id: key.id, region: key.region)], "scopes of the update")
+            try expect(try store.changes(after: g1, through: g2) == [.grants(keyID: key.id, region: key.region)], "scopes of the grant")
+            let both = try store.changes(after: g0, through: g2)
+            try expect(both.map(Set.init) == [.key(id: key.id, region: key.region), .grants(keyID: key.id, region: key.region)], "both")
+            try expect(try store.changes(after: g2, through: g2 + 1) == nil, "a generation not reached")
+            try expect(try store.changes(after: g2 - 100_000, through: g2) == nil, "generations long gone")
         },
         Check(name: "concurrent commits: each durable or refused on its own") { store in
             let keys = (0..<64).map { _ in key() }
@@ -547,7 +611,7 @@ public enum StoreConformance {
                         do {
                             // Every eighth commit fails on its last mutation; the rest succeed.
                             var mutations: [Mutation] = [.insertKey(key)]
-                            if i % 8 == 0 { mutations.append(.deleteGrant(id: "none-\(i)")) }
+                            if i % 8 == 0 { mutations.append(.deleteGrant(id: "none-\(i)", keyID: "none", region: "us-east-1")) }
                             try await store.commit(mutations)
                             return (i, nil)
                         } catch {
@@ -586,7 +650,7 @@ public enum StoreConformance {
                             eventName: "Encrypt", account: "111122223333", region: "us-east-1", userName: nil,
                             accessKeyID: nil, readOnly: true, errorCode: nil, keyIDs: ["k\(i % 3)"])
                         var mutations: [Mutation] = [.appendAuditEvent(event)]
-                        if i % 5 == 0 { mutations.append(.deleteGrant(id: "none-\(i)")) }
+                        if i % 5 == 0 { mutations.append(.deleteGrant(id: "none-\(i)", keyID: "none", region: "us-east-1")) }
                         return (i, (try? await store.commit(mutations)) != nil)
                     }
                 }

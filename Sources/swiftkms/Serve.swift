@@ -117,6 +117,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help:
+            "Events per audit segment: every second, the oldest events of this server's chain are sealed into compressed segments of this many, leaving at least as many in the hot table. [env: SWIFTKMS_AUDIT_SEGMENT_SIZE] (default: 256)"
+    )
+    var auditSegmentSize: Int?
+
+    @Option(
+        help:
             "Seconds a connection may go without a complete request part (idle keep-alive, or headers trickling in) before it is closed. [env: SWIFTKMS_IDLE_TIMEOUT] (default: 60)"
     )
     var idleTimeout: Int?
@@ -200,6 +206,7 @@ struct Serve: AsyncParsableCommand {
         flags.auditRetentionDays = auditRetentionDays
         flags.auditExportDir = auditExportDir
         flags.auditRetentionInterval = auditRetentionInterval
+        flags.auditSegmentSize = auditSegmentSize
         flags.logLevel = logLevel
         flags.logFormat = logFormat
         flags.tlsCertificate = tlsCertificate
@@ -277,7 +284,11 @@ struct Serve: AsyncParsableCommand {
                 throw CommandFailure("seed file \(seedPath): \(error.description)")
             }
         }
-        var jobs: [any Service] = []
+        var jobs: [any Service] = [
+            PeriodicJob(name: "audit segments", interval: .seconds(1), logger: logger) {
+                try await ledger.sealSegments(chain: settings.auditChain, size: settings.auditSegmentSize)
+            }
+        ]
         if let days = settings.auditRetentionDays, let exportDir = settings.auditExportDirectory {
             let retention = AuditRetention(
                 ledger: ledger, signingKey: try await ledger.signingKey(), exportDirectory: URL(fileURLWithPath: exportDir))

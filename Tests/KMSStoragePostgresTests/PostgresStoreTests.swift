@@ -103,6 +103,14 @@ extension PostgresStoreTests {
             try await first.commit([.insertPrincipal(alice, creationDate: Date())])
             try await first.commit([.deletePrincipal(alice)])
             #expect(try await Self.eventually { try second.changeGeneration() != before })
+            // The notification said what changed: the other store's caches drop that alone.
+            #expect(try second.changes(after: before, through: second.changeGeneration()) == [.principal(arn: alice.arn)])
+            // Its own commit too, and no watchdog read (which sees the value move) says otherwise.
+            let own = try second.changeGeneration()
+            try await second.commit([.insertPrincipal(alice, creationDate: Date())])
+            try await second.commit([.putPrincipalTags(alice, tags: [Tag(key: "team", value: "a")])])
+            try await Task.sleep(for: PostgresStore.watchdogInterval * 3)
+            #expect(try second.changes(after: own, through: second.changeGeneration()) == [.principal(arn: alice.arn)])
         }
     }
 
@@ -122,6 +130,8 @@ extension PostgresStoreTests {
                 #expect(try store.changeGeneration() == before)
                 try await other.query("UPDATE change_generation SET value = value + 1 WHERE id = 1")
                 #expect(try await Self.eventually { try store.changeGeneration() != before })
+                // Nothing says what that change was: caches must drop everything.
+                #expect(try store.changes(after: before, through: store.changeGeneration()) == nil)
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import KMSStorage
 import KMSStoreTesting
 import Testing
@@ -29,6 +30,45 @@ func temporaryDatabase() throws -> (path: String, directory: URL) {
 
     /// Two connections to one file stand for the server and another process (`swiftkms admin`,
     /// a second node): what the other commits is what the cache serves at the next read.
+    /// Another process's change drops what it names from the cache, and nothing else. Rows
+    /// rewritten behind the store's back (no generation moved) show what is still cached: the
+    /// other key and the access key keep their cached values until a change the log cannot
+    /// name drops everything.
+    @Test func aChangeDropsOnlyWhatItNames() async throws {
+        let (path, directory) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = CachingStore(try SQLiteStore(path: path))
+        let other = try SQLiteStore(path: path)
+        let behindTheBack = try DatabaseQueue(path: path)
+        let alice = Principal.user(account: "111122223333", "alice")
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        let (one, two) = (StoreConformanceFixtures.key(), StoreConformanceFixtures.key())
+        try await other.commit([
+            .insertKey(one), .insertKey(two), .insertPrincipal(alice, creationDate: now),
+            .insertAccessKey(AccessKey(id: "AKIAALICE", principal: alice, sealedSecret: [1]), creationDate: now),
+        ])
+        #expect(try await server.key(id: two.id, region: two.region)?.description == two.description)
+        #expect(try await server.accessKey(id: "AKIAALICE")?.sealedSecret == [1])
+        #expect(try await server.tags(keyID: one.id, region: one.region).isEmpty)
+        try await behindTheBack.write { db in
+            try db.execute(sql: "UPDATE kms_key SET description = CAST('unseen' AS BLOB) WHERE id = ?", arguments: [two.id])
+            try db.execute(sql: "UPDATE access_key SET sealed_secret = x'02'")
+        }
+        try await other.commit([.putTags(keyID: one.id, region: one.region, tags: [Tag(key: "team", value: "a")])])
+        #expect(try await server.tags(keyID: one.id, region: one.region).map(\.value) == ["a"], "the tags named, read again")
+        #expect(try await server.key(id: two.id, region: two.region)?.description == two.description, "the other key still cached")
+        #expect(try await server.accessKey(id: "AKIAALICE")?.sealedSecret == [1], "the access key still cached")
+        var disabled = one
+        disabled.state = .disabled
+        try await other.commit([.updateKey(disabled)])
+        #expect(try await server.key(id: one.id, region: one.region)?.state == .disabled, "the key named, read again")
+        #expect(try await server.key(id: two.id, region: two.region)?.description == two.description, "still cached")
+        // A change without a record of what it was (as an older version writes): all dropped.
+        try await behindTheBack.write { db in try db.execute(sql: "UPDATE change_generation SET value = value + 1") }
+        #expect(try await server.key(id: two.id, region: two.region)?.description == "unseen")
+        #expect(try await server.accessKey(id: "AKIAALICE")?.sealedSecret == [2])
+    }
+
     @Test func cachedReadsSeeAnotherProcessesChangesAtOnce() async throws {
         let (path, directory) = try temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -86,6 +86,40 @@ def db_rows(data_dir, sql, params=()):
         db.close()
 
 
+def audit_records(data_dir):
+    """Every stored audit event of the data directory as (chain, sequence, sealed record), in
+    chain and sequence order: the hot rows, and the segments decoded here with zlib and struct
+    (the format of Sources/KMSStorage/AuditSegment.swift, read by code that shares none of it)."""
+    import struct
+    import zlib
+    events = [(c, s, bytes(r)) for c, s, r in db_rows(data_dir, "SELECT chain, seq, record FROM audit_event")]
+    for chain, first, last, blob in db_rows(data_dir, "SELECT chain, first_seq, last_seq, events FROM audit_segment"):
+        data = zlib.decompress(bytes(blob))
+        assert data[0] == 1, "segment format version"
+        at, seq = 1, first
+
+        def field():
+            nonlocal at
+            (n,) = struct.unpack_from(">I", data, at)
+            at += 4
+            if n == 0xFFFFFFFF:
+                return None
+            at += n
+            return data[at - n:at]
+        while at < len(data):
+            at += 8 + 1  # event time, read-only flag
+            for _ in range(6):  # name, account, region, user, access key, error code
+                field()
+            (keys,) = struct.unpack_from(">I", data, at)
+            at += 4
+            for _ in range(keys):
+                field()
+            events.append((chain, seq, field()))
+            seq += 1
+        assert seq == last + 1, f"segment {chain}/{first} holds {seq - first} events, not {last - first + 1}"
+    return sorted(events)
+
+
 def db_execute(data_dir, sql, params=()):
     """Changes the data directory's store with one statement (`?` placeholders), for a test that
     stands in for time passing; the server should be stopped. Returns the rows changed."""

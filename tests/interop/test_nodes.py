@@ -416,7 +416,7 @@ def test_a_sqlite_deployment_migrates_into_postgresql(tmp_path):
     the database decrypt every old ciphertext, verify old signatures and MACs, list the same
     keys, aliases, tags and grants, accept the old users' credentials, and the audit trail
     (old events included) verifies. A second migration into the same database is refused."""
-    old = Server(tmp_path / "sqlite", sqlite=True).start()
+    old = Server(tmp_path / "sqlite", sqlite=True, args=["--audit-segment-size", "2"]).start()
     kms = old.client()
     key = kms.create_key(Description="moved\u0000along", Tags=[{"TagKey": "team", "TagValue": "a\u0000b"}])["KeyMetadata"]
     kms.create_alias(AliasName="alias/moved", TargetKeyId=key["KeyId"])
@@ -433,11 +433,15 @@ def test_a_sqlite_deployment_migrates_into_postgresql(tmp_path):
                         k.list_resource_tags(KeyId=key["KeyId"])["Tags"], [g["GrantId"] for g in k.list_grants(KeyId=key["KeyId"])["Grants"]],
                         k.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["Description"])
     before = listed(kms)
+    deadline = time.time() + 30
+    while db_rows(old.data_dir, "SELECT COUNT(*) FROM audit_segment")[0][0] < 3:  # old events sealed, and moved as they are
+        assert time.time() < deadline
+        time.sleep(0.2)
     assert old.stop() == 0
 
     url = new_database()
     out = swiftkms("admin", "migrate", "--from-data-dir", old.data_dir, "--to-database-url", url)
-    assert "kms_key: 3 rows" in out.stdout and "audit_event:" in out.stdout, out.stdout
+    assert "kms_key: 3 rows" in out.stdout and "audit_event:" in out.stdout and "audit_segment:" in out.stdout, out.stdout
     again = swiftkms("admin", "migrate", "--from-data-dir", old.data_dir, "--to-database-url", url, check=False)
     assert again.returncode != 0 and "already holds SwiftKMS data" in again.stderr, again.stderr
 

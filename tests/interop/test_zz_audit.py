@@ -11,11 +11,11 @@ import sqlite3
 
 import pytest
 
-from conftest import ACCESS_KEY, DATA_DIRS, SECRET_KEY, STORE, SECRETS, aws_cli, db_rows, error_code, has_store, swiftkms
+from conftest import ACCESS_KEY, DATA_DIRS, SECRET_KEY, STORE, SECRETS, audit_records, aws_cli, db_rows, error_code, has_store, swiftkms
 
 
 def records(data_dir):
-    return [bytes(r[0]) for r in db_rows(data_dir, "SELECT record FROM audit_event ORDER BY chain, seq")]
+    return [record for _, _, record in audit_records(data_dir)]
 
 
 def run_dirs():
@@ -47,11 +47,10 @@ def test_chains_check_out_with_pythons_json_and_hashlib():
     """Each stored record is canonical JSON as Python writes it, and names the SHA-256 of the
     record before it in its chain: the chain format, checked by code that shares none of ours."""
     for d in run_dirs():
-        rows = db_rows(d, "SELECT chain, seq, record FROM audit_event ORDER BY chain, seq")
+        rows = audit_records(d)
         bases = {name: bytes(digest).hex() for name, digest in db_rows(d, "SELECT name, base_digest FROM audit_chain")}
         previous = {}
         for chain, seq, record in rows:
-            record = bytes(record)
             parsed = json.loads(record)
             assert canonical(parsed) == record, f"{d} {chain}/{seq} is not canonical"
             links = parsed["additionalEventData"]
@@ -218,3 +217,61 @@ def test_key_last_usage_comes_from_the_audit_trail(server, kms, trail):
     assert usage["CloudTrailEventId"] == encrypt["eventID"] and usage["KmsRequestId"] == encrypt["requestID"]
     kms.generate_data_key(KeyId=trail["KeyId"], KeySpec="AES_256")
     assert kms.get_key_last_usage(KeyId=trail["KeyId"])["KeyLastUsage"]["Operation"] == "GenerateDataKey"
+
+
+def test_events_sealed_into_segments_still_verify_look_up_and_export(tmp_path):
+    """A server sealing every 4 events: the segments hold about 100 bytes per event of real
+    traffic, the chain (decoded and checked by Python alone) and `audit verify` pass across
+    segments and hot rows, lookups and GetKeyLastUsage find sealed events, the export holds
+    every event, and a record altered inside a segment is caught."""
+    import time
+    import zlib
+    from conftest import Server, db_execute
+    s = Server(tmp_path / "data", args=["--audit-segment-size", "4"]).start()
+    try:
+        kms = s.client()
+        early = kms.create_key()["KeyMetadata"]["KeyId"]
+        used_once = kms.encrypt(KeyId=early, Plaintext=b"once")
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        for i in range(40):
+            kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"n": str(i)})
+        deadline = time.time() + 30
+        while db_rows(s.data_dir, "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM audit_segment")[0][0] < 36:
+            assert time.time() < deadline, "events were not sealed"
+            time.sleep(0.2)
+        hot = db_rows(s.data_dir, "SELECT COUNT(*) FROM audit_event")[0][0]
+        assert 4 <= hot < 12, f"{hot} events left hot"
+        # The early Encrypt is in a segment now: lookups and GetKeyLastUsage still find it.
+        found = json.loads(swiftkms("audit", "lookup", "--data-dir", s.data_dir, "--output", "json",
+                                    "--resource-name", early, "--event-name", "Encrypt").stdout)
+        assert len(found) == 1
+        usage = kms.get_key_last_usage(KeyId=early)["KeyLastUsage"]
+        assert usage["Operation"] == "Encrypt" and usage["CloudTrailEventId"] == found[0]["eventID"]
+        assert usage["KmsRequestId"] == used_once["ResponseMetadata"]["RequestId"]
+        contexts = json.loads(swiftkms("audit", "lookup", "--data-dir", s.data_dir, "--output", "json", "--event-name", "Encrypt",
+                                       "--resource-name", key, "--max-results", "100").stdout)
+        assert sorted(int(e["requestParameters"]["encryptionContext"]["n"]) for e in contexts) == list(range(40))
+    finally:
+        s.stop()
+    events = audit_records(s.data_dir)
+    previous = bytes(32).hex()
+    for n, (chain, seq, record) in enumerate(events, start=1):
+        parsed = json.loads(record)
+        assert (chain, seq) == (events[0][0], n) and canonical(parsed) == record
+        assert parsed["additionalEventData"]["previousEventDigest"] == previous
+        previous = hashlib.sha256(record).hexdigest()
+    assert swiftkms("audit", "verify", "--data-dir", s.data_dir).stdout.startswith("OK:")
+    out = tmp_path / "export"
+    swiftkms("audit", "export", "--data-dir", s.data_dir, "--out", str(out))
+    exported = [json.loads(gzip.decompress(open(os.path.join(d, f), "rb").read()))["Records"]
+                for d, _, fs in os.walk(out) for f in fs if "_CloudTrail_" in f]
+    assert sorted(canonical(r) for file in exported for r in file) == sorted(r for _, _, r in events)
+    # One byte of one sealed record changed, and the segment compressed again: caught.
+    chain, first, blob = db_rows(s.data_dir, "SELECT chain, first_seq, events FROM audit_segment ORDER BY first_seq LIMIT 1 OFFSET 2")[0]
+    data = zlib.decompress(bytes(blob))
+    forged = data.replace(b'"eventName":"Encrypt"', b'"eventName":"Encrypu"', 1)
+    assert forged != data
+    assert db_execute(s.data_dir, "UPDATE audit_segment SET events = ? WHERE chain = ? AND first_seq = ?",
+                      (zlib.compress(forged), chain, first)) == 1
+    broken = swiftkms("audit", "verify", "--data-dir", s.data_dir, check=False)
+    assert broken.returncode == 1 and "is broken" in broken.stdout, broken.stdout

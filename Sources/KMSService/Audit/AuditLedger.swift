@@ -159,6 +159,32 @@ public struct AuditLedger: Sendable {
         try await store.auditChains()
     }
 
+    // MARK: Segments
+
+    /// Seals the oldest events of `chain` into segments of `size` events, as long as it has
+    /// more than `size` others left in the hot table (lookups of recent events stay cheap).
+    /// Compression happens here, outside the store's writer; the writer only moves rows.
+    ///
+    /// - Returns: how many events were sealed (fewer when another process sealed or pruned
+    ///   the same events first: each event is sealed once).
+    @discardableResult
+    public func sealSegments(chain: String, size: Int) async throws(KMSError) -> Int {
+        var sealed = 0
+        while true {
+            guard let head = try await store.auditChains().first(where: { $0.chain == chain })?.headSequence else { return sealed }
+            let hot = try await store.hotAuditEvents(chain: chain, limit: size)
+            guard hot.count == size, let last = hot.last, head - last.sequence >= size else { return sealed }
+            let segment: AuditSegment
+            do {
+                segment = try AuditSegment(chain: chain, entries: hot)
+            } catch {
+                throw KMSError.internalFailure()
+            }
+            guard try await store.commitUnlessRaced([.insertAuditSegment(segment)]) else { return sealed }
+            sealed += size
+        }
+    }
+
     // MARK: Retention
 
     /// Per chain, the last sequence number of the events recorded before `date` that start

@@ -1,0 +1,272 @@
+import CompressNIO
+import Foundation
+import KMSCore
+import NIOCore
+
+/// An audit event with the fields lookups filter on, as the hot table holds it and as a
+/// segment keeps it.
+public struct AuditSegmentEntry: Sendable, Equatable {
+    public var sequence: Int64
+    public var eventTime: Date
+    public var eventName: String
+    public var account: String?
+    public var region: String?
+    public var userName: String?
+    public var accessKeyID: String?
+    public var readOnly: Bool
+    public var errorCode: String?
+    /// IDs of the KMS keys in the record's `resources`.
+    public var keyIDs: [String]
+    /// The sealed record, byte for byte.
+    public var bytes: [UInt8]
+
+    public init(
+        sequence: Int64, eventTime: Date, eventName: String, account: String?, region: String?, userName: String?, accessKeyID: String?,
+        readOnly: Bool, errorCode: String?, keyIDs: [String], bytes: [UInt8]
+    ) {
+        self.sequence = sequence
+        self.eventTime = eventTime
+        self.eventName = eventName
+        self.account = account
+        self.region = region
+        self.userName = userName
+        self.accessKeyID = accessKeyID
+        self.readOnly = readOnly
+        self.errorCode = errorCode
+        self.keyIDs = keyIDs
+        self.bytes = bytes
+    }
+
+    func stored(chain: String) -> StoredAuditEvent {
+        StoredAuditEvent(chain: chain, sequence: sequence, eventTime: eventTime, bytes: bytes)
+    }
+}
+
+/// Consecutive events of one chain, moved out of the hot table into one compressed row.
+///
+/// Events are appended one row each (that is what makes each durable before its answer);
+/// once a chain has enough of them, the oldest are sealed into a segment: about 100 bytes per
+/// Encrypt event instead of 1,400. The sealed bytes inside are the ones the chain links, so
+/// verification and export read a segment exactly as they read the hot rows.
+public struct AuditSegment: Sendable, Equatable {
+    public var chain: String
+    public var firstSequence: Int64
+    public var lastSequence: Int64
+    public var firstTime: Date
+    public var lastTime: Date
+    /// The digest of the last event's sealed bytes: what a chain's base becomes when the
+    /// segment is pruned.
+    public var lastDigest: [UInt8]
+    /// Every key ID the segment's events name, once each (lookups by key skip the others).
+    public var keyIDs: [String]
+    /// The entries, framed and compressed (zlib: deflate with an Adler-32 checksum).
+    public var compressed: [UInt8]
+
+    public init(
+        chain: String, firstSequence: Int64, lastSequence: Int64, firstTime: Date, lastTime: Date, lastDigest: [UInt8], keyIDs: [String],
+        compressed: [UInt8]
+    ) {
+        self.chain = chain
+        self.firstSequence = firstSequence
+        self.lastSequence = lastSequence
+        self.firstTime = firstTime
+        self.lastTime = lastTime
+        self.lastDigest = lastDigest
+        self.keyIDs = keyIDs
+        self.compressed = compressed
+    }
+
+    /// Events per segment unless `serve --audit-segment-size` says otherwise: 256 events
+    /// deflate to about 100 bytes each, and take about 2 ms to compress.
+    public static let defaultSize = 256
+
+    /// A segment of `entries`, which must be consecutive events of `chain`, oldest first.
+    public init(chain: String, entries: [AuditSegmentEntry]) throws(StoreError) {
+        guard let first = entries.first, let last = entries.last,
+            zip(entries, entries.dropFirst()).allSatisfy({ $0.sequence + 1 == $1.sequence })
+        else { throw .conflict }
+        var writer = Writer()
+        writer.byte(Self.formatVersion)
+        for entry in entries { writer.entry(entry) }
+        var input = ByteBuffer(bytes: writer.bytes)
+        guard var output = try? input.compress(with: .zlib()) else { throw .unavailable }
+        self.init(
+            chain: chain, firstSequence: first.sequence, lastSequence: last.sequence, firstTime: entries.map(\.eventTime).min()!,
+            lastTime: entries.map(\.eventTime).max()!, lastDigest: AuditChain.digest(last.bytes),
+            keyIDs: Array(Set(entries.flatMap(\.keyIDs))).sorted(), compressed: output.readBytes(length: output.readableBytes) ?? [])
+    }
+
+    static let formatVersion: UInt8 = 1
+    /// A segment's entries inflate to at most this: a damaged row cannot exhaust memory.
+    static let maximumInflatedSize = 64 << 20
+
+    /// The segment's events, oldest first. `StoreError.unavailable` when the row is damaged
+    /// (it does not inflate, or does not hold exactly the events its sequence range names).
+    public func entries() throws(StoreError) -> [AuditSegmentEntry] {
+        var input = ByteBuffer(bytes: compressed)
+        guard var output = try? input.decompress(with: .zlib(), maxSize: Self.maximumInflatedSize),
+            let inflated = output.readBytes(length: output.readableBytes)
+        else { throw .unavailable }
+        var reader = Reader(bytes: inflated)
+        guard reader.byte() == Self.formatVersion else { throw .unavailable }
+        var entries: [AuditSegmentEntry] = []
+        var sequence = firstSequence
+        while !reader.atEnd {
+            guard let entry = reader.entry(sequence: sequence) else { throw .unavailable }
+            entries.append(entry)
+            sequence += 1
+        }
+        guard sequence == lastSequence + 1 else { throw .unavailable }
+        return entries
+    }
+
+    /// Length-prefixed fields, big-endian: `nil` strings are the length `UInt32.max`.
+    struct Writer {
+        var bytes: [UInt8] = []
+        mutating func byte(_ value: UInt8) { bytes.append(value) }
+        mutating func integer<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        mutating func data(_ value: [UInt8]) {
+            integer(UInt32(value.count))
+            bytes.append(contentsOf: value)
+        }
+        mutating func string(_ value: String?) {
+            guard let value else { return integer(UInt32.max) }
+            data(Array(value.utf8))
+        }
+        mutating func entry(_ entry: AuditSegmentEntry) {
+            integer(entry.eventTime.millis)
+            byte(entry.readOnly ? 1 : 0)
+            for field in [entry.eventName, entry.account, entry.region, entry.userName, entry.accessKeyID, entry.errorCode] { string(field) }
+            integer(UInt32(entry.keyIDs.count))
+            for keyID in entry.keyIDs { string(keyID) }
+            data(entry.bytes)
+        }
+    }
+
+    /// Reads what `Writer` wrote; nil at the first field that does not fit.
+    struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+        var atEnd: Bool { offset == bytes.count }
+
+        mutating func byte() -> UInt8? {
+            guard offset < bytes.count else { return nil }
+            defer { offset += 1 }
+            return bytes[offset]
+        }
+        mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
+            let size = MemoryLayout<T>.size
+            guard bytes.count - offset >= size else { return nil }
+            defer { offset += size }
+            return bytes[offset..<offset + size].reduce(T.zero) { $0 << 8 | T($1) }
+        }
+        mutating func data() -> [UInt8]? {
+            guard let count = integer(UInt32.self), count != .max, bytes.count - offset >= Int(count) else { return nil }
+            defer { offset += Int(count) }
+            return Array(bytes[offset..<offset + Int(count)])
+        }
+        /// `.some(nil)` for a nil string; nil when the field does not fit.
+        mutating func string() -> String?? {
+            let start = offset
+            if integer(UInt32.self) == .max { return .some(nil) }
+            offset = start
+            return data().map { String(decoding: $0, as: UTF8.self) }
+        }
+        mutating func entry(sequence: Int64) -> AuditSegmentEntry? {
+            guard let millis = integer(Int64.self), let readOnly = byte(), let eventName = string() ?? nil,
+                let account = string(), let region = string(), let userName = string(), let accessKeyID = string(), let errorCode = string(),
+                let keyCount = integer(UInt32.self), keyCount <= 1 << 16
+            else { return nil }
+            var keyIDs: [String] = []
+            for _ in 0..<keyCount {
+                guard let keyID = string() ?? nil else { return nil }
+                keyIDs.append(keyID)
+            }
+            guard let record = data() else { return nil }
+            return AuditSegmentEntry(
+                sequence: sequence, eventTime: Date(millis: millis), eventName: eventName, account: account, region: region,
+                userName: userName, accessKeyID: accessKeyID, readOnly: readOnly == 1, errorCode: errorCode, keyIDs: keyIDs, bytes: record)
+        }
+    }
+}
+
+/// Where a segment stands, without its events: what a search reads to choose segments.
+public struct AuditSegmentSummary: Sendable {
+    public var chain: String
+    public var firstSequence: Int64
+    public var firstTime: Date
+    public var lastTime: Date
+
+    public init(chain: String, firstSequence: Int64, firstTime: Date, lastTime: Date) {
+        self.chain = chain
+        self.firstSequence = firstSequence
+        self.firstTime = firstTime
+        self.lastTime = lastTime
+    }
+}
+
+extension AuditQuery {
+    /// Whether the event is one the query asks for (what the stores' SQL filters on hot rows).
+    public func matches(_ entry: AuditSegmentEntry) -> Bool {
+        if let startTime, entry.eventTime.millis < startTime.millis { return false }
+        if let endTime, entry.eventTime.millis >= endTime.millis { return false }
+        if let eventName, entry.eventName != eventName { return false }
+        if let eventNames, !eventNames.contains(entry.eventName) { return false }
+        if let userName, entry.userName != userName { return false }
+        if let keyID, !entry.keyIDs.contains(keyID) { return false }
+        if let region, entry.region != region { return false }
+        if let accessKeyID, entry.accessKeyID != accessKeyID { return false }
+        if let readOnly, entry.readOnly != readOnly { return false }
+        if errorsOnly, entry.errorCode == nil { return false }
+        if succeededOnly, entry.errorCode != nil { return false }
+        return true
+    }
+
+    /// Whether `a` comes before `b` in the query's order (newest first unless `oldestFirst`;
+    /// equal times by chain, then sequence).
+    public func precedes(_ a: StoredAuditEvent, _ b: StoredAuditEvent) -> Bool {
+        let (x, y) = (a.eventTime.millis, b.eventTime.millis)
+        if x != y { return oldestFirst ? x < y : x > y }
+        if a.chain != b.chain { return a.chain < b.chain }
+        return oldestFirst ? a.sequence < b.sequence : a.sequence > b.sequence
+    }
+
+    /// The query's answer from the hot rows' answer and the segments that may hold more.
+    ///
+    /// - Parameters:
+    ///   - hot: the hot rows' answer (at most `limit`, in the query's order).
+    ///   - segments: the segments whose time range meets the query's (and that name the key,
+    ///     when it asks for one), in the query's order of their newest (or oldest) event.
+    ///   - load: the events of one segment.
+    public func merge(
+        hot: [StoredAuditEvent], segments: [AuditSegmentSummary], load: (AuditSegmentSummary) async throws(StoreError) -> AuditSegment?
+    ) async throws(StoreError) -> [StoredAuditEvent] {
+        var found = hot
+        // Over a database without snapshots an event moved into a segment after the hot read
+        // is in both answers.
+        var seen = Set(hot.map { "\($0.chain) \($0.sequence)" })
+        for summary in segments {
+            if found.count >= limit {
+                found.sort(by: precedes)
+                found.removeLast(found.count - limit)
+                // No event of this segment (nor of the later ones) can come before the last kept.
+                let bound = found[limit - 1].eventTime.millis
+                if oldestFirst ? summary.firstTime.millis > bound : summary.lastTime.millis < bound { break }
+            }
+            guard let segment = try await load(summary) else { continue }  // pruned meanwhile
+            for entry in try segment.entries() where matches(entry) && seen.insert("\(segment.chain) \(entry.sequence)").inserted {
+                found.append(entry.stored(chain: segment.chain))
+            }
+        }
+        found.sort(by: precedes)
+        return Array(found.prefix(limit))
+    }
+}
+
+extension Date {
+    /// Milliseconds since 1970, as the stores keep times.
+    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    public init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
+}
