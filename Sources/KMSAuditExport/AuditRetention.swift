@@ -25,11 +25,11 @@ public struct AuditRetention: Sendable {
         for (chain, last) in boundary where (exported[chain] ?? 0) < last {
             throw ExportError("\(exportDirectory.path) does not hold chain \(chain) through sequence \(last); nothing was pruned")
         }
-        let chains = try await ledger.chains()
-        let pruned = boundary.reduce(0) { total, entry in
-            total + Int(entry.value - (chains.first { $0.chain == entry.key }?.baseSequence ?? 0))
-        }
+        let before = try await ledger.chains()
         try await ledger.prune(through: boundary)
-        return pruned
+        // A segment that straddles the boundary stays whole: count where the bases moved to.
+        return try await ledger.chains().reduce(0) { total, chain in
+            total + Int(chain.baseSequence - (before.first { $0.chain == chain.chain }?.baseSequence ?? chain.baseSequence))
+        }
     }
 }
