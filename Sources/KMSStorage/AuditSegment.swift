@@ -246,7 +246,11 @@ extension AuditQuery {
         var found = hot
         // Over a database without snapshots an event moved into a segment after the hot read
         // is in both answers.
-        var seen = Set(hot.map { "\($0.chain) \($0.sequence)" })
+        struct Place: Hashable {
+            var chain: String
+            var sequence: Int64
+        }
+        var seen = Set(hot.map { Place(chain: $0.chain, sequence: $0.sequence) })
         for summary in segments {
             if found.count >= limit {
                 found.sort(by: precedes)
@@ -256,7 +260,7 @@ extension AuditQuery {
                 if oldestFirst ? summary.firstTime.millis > bound : summary.lastTime.millis < bound { break }
             }
             guard let segment = try await load(summary) else { continue }  // pruned meanwhile
-            for entry in try segment.entries() where matches(entry) && seen.insert("\(segment.chain) \(entry.sequence)").inserted {
+            for entry in try segment.entries() where matches(entry) && seen.insert(Place(chain: segment.chain, sequence: entry.sequence)).inserted {
                 found.append(entry.stored(chain: segment.chain))
             }
         }

@@ -104,8 +104,7 @@ public final class CachingStore: Store {
     private func cached<K: Hashable, V: Sendable>(
         _ kind: StoreMetrics.CacheKind, _ path: WritableKeyPath<State, [K: V]>, _ key: K, _ fetch: () async throws(StoreError) -> V?
     ) async throws(StoreError) -> V? {
-        let generation = try catchUp()
-        let hit = state.withLock { state -> V? in state[keyPath: path][key] }
+        let (generation, hit) = try reading { $0[keyPath: path][key] }
         if let hit {
             StoreMetrics.cacheHit(kind)
             return hit
@@ -172,10 +171,9 @@ public final class CachingStore: Store {
 
     /// The number of keys in an account and Region, read again once `keyCountAge` old.
     public func keyCount(account: String, region: String) async throws(StoreError) -> Int {
-        let generation = try catchUp()
         let scope = "\(account) \(region)"
         let now = ContinuousClock.now
-        let hit = state.withLock { state -> Int? in
+        let (generation, hit) = try reading { state -> Int? in
             guard let counted = state.keyCounts[scope], now - counted.readAt < Self.keyCountAge else { return nil }
             return counted.count
         }
@@ -217,18 +215,21 @@ public final class CachingStore: Store {
         }
     }
 
-    /// Brings the cache to the base store's change generation, which it returns: drops what
-    /// the changes since the cache's own made stale, or everything when the store cannot say.
-    /// A value read from the store after this is filed under the generation returned, and
-    /// dropped at the next catch-up that covers a change to it (never kept past one).
-    private func catchUp() throws(StoreError) -> Int64 {
+    /// `read` of the cache at the base store's change generation, and that generation. When
+    /// the generation moved, the cache first drops what the changes since its own made stale,
+    /// or everything when the store cannot say; when it did not (every request's case), the
+    /// read takes one lock. A value read from the store after this is filed under the
+    /// generation returned, and dropped at the next catch-up that covers a change to it.
+    private func reading<T: Sendable>(_ read: (inout State) -> T) throws(StoreError) -> (generation: Int64, value: T) {
         let generation = try countedNow { () throws(StoreError) in try base.changeGeneration() }
-        let cached = state.withLock { $0.generation }
-        guard cached != generation else { return generation }
+        let (cached, current) = state.withLock { state -> (Int64, T?) in
+            (state.generation, state.generation == generation ? read(&state) : nil)
+        }
+        if let current { return (generation, current) }
         let scopes =
             cached == .min || cached > generation
             ? nil : try countedNow { () throws(StoreError) in try base.changes(after: cached, through: generation) }
-        state.withLock { state in
+        let value = state.withLock { state -> T in
             if let scopes, state.generation == cached {
                 state.drop(scopes)
                 state.generation = generation
@@ -236,11 +237,13 @@ public final class CachingStore: Store {
             } else if state.generation != generation {
                 // The store could not say, or another request moved the cache meanwhile (its
                 // catch-up may have covered less or more than this one's scopes).
+                // A cache that never had a generation had nothing to drop.
+                if state.generation != .min { StoreMetrics.cacheCatchUp(dropped: nil) }
                 state.clear(generation: generation)
-                StoreMetrics.cacheCatchUp(dropped: nil)
             }
+            return read(&state)
         }
-        return generation
+        return (generation, value)
     }
 
     /// `work`, synchronous, counting a database failure in `swiftkms_database_errors_total`.

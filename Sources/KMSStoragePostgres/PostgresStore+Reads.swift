@@ -232,49 +232,36 @@ extension PostgresStore {
     }
 
     public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] {
-        var conditions: [String] = []
-        var binds = PostgresBindings()
-        func add(_ condition: (String) -> String, _ value: (some PostgresNonThrowingEncodable & Sendable)?) {
-            guard let value else { return }
-            binds.append(value)
-            conditions.append(condition("$\(binds.count)"))
-        }
-        add({ "e.event_ms >= \($0)" }, query.startTime?.millis)
-        add({ "e.event_ms < \($0)" }, query.endTime?.millis)
-        add({ "e.event_name = \($0)" }, query.eventName)
-        add({ "e.user_name = \($0)" }, query.userName)
-        add({ "e.access_key_id = \($0)" }, query.accessKeyID)
-        add({ "e.region = \($0)" }, query.region)
-        add({ "e.read_only = \($0)" }, query.readOnly)
-        add({ "EXISTS (SELECT 1 FROM audit_resource r WHERE r.key_id = \($0) AND r.chain = e.chain AND r.seq = e.seq)" }, query.keyID)
-        add({ "e.event_name = ANY(\($0))" }, query.eventNames)
-        if query.errorsOnly { conditions.append("e.error_code IS NOT NULL") }
-        if query.succeededOnly { conditions.append("e.error_code IS NULL") }
-        binds.append(Int64(query.limit))
+        var hotFilter = Filter()
+        hotFilter.add({ "e.event_ms >= \($0)" }, query.startTime?.millis)
+        hotFilter.add({ "e.event_ms < \($0)" }, query.endTime?.millis)
+        hotFilter.add({ "e.event_name = \($0)" }, query.eventName)
+        hotFilter.add({ "e.user_name = \($0)" }, query.userName)
+        hotFilter.add({ "e.access_key_id = \($0)" }, query.accessKeyID)
+        hotFilter.add({ "e.region = \($0)" }, query.region)
+        hotFilter.add({ "e.read_only = \($0)" }, query.readOnly)
+        hotFilter.add({ "EXISTS (SELECT 1 FROM audit_resource r WHERE r.key_id = \($0) AND r.chain = e.chain AND r.seq = e.seq)" }, query.keyID)
+        hotFilter.add({ "e.event_name = ANY(\($0))" }, query.eventNames)
+        if query.errorsOnly { hotFilter.conditions.append("e.error_code IS NOT NULL") }
+        if query.succeededOnly { hotFilter.conditions.append("e.error_code IS NULL") }
         let order = query.oldestFirst ? "ASC" : "DESC"
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let whereClause = hotFilter.whereClause
+        hotFilter.binds.append(Int64(query.limit))
         let sql = """
             SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause)
-            ORDER BY e.event_ms \(order), e.chain, e.seq \(order) LIMIT $\(binds.count)
+            ORDER BY e.event_ms \(order), e.chain, e.seq \(order) LIMIT $\(hotFilter.binds.count)
             """
-        let hot = try await decode(rows(PostgresQuery(unsafeSQL: sql, binds: binds)), Self.auditEvent)
-        var segmentConditions: [String] = []
-        var segmentBinds = PostgresBindings()
-        func segmentAdd(_ condition: (String) -> String, _ value: (some PostgresNonThrowingEncodable & Sendable)?) {
-            guard let value else { return }
-            segmentBinds.append(value)
-            segmentConditions.append(condition("$\(segmentBinds.count)"))
-        }
-        segmentAdd({ "s.last_ms >= \($0)" }, query.startTime?.millis)
-        segmentAdd({ "s.first_ms < \($0)" }, query.endTime?.millis)
-        segmentAdd(
+        let hot = try await decode(rows(PostgresQuery(unsafeSQL: sql, binds: hotFilter.binds)), Self.auditEvent)
+        var segmentFilter = Filter()
+        segmentFilter.add({ "s.last_ms >= \($0)" }, query.startTime?.millis)
+        segmentFilter.add({ "s.first_ms < \($0)" }, query.endTime?.millis)
+        segmentFilter.add(
             { "EXISTS (SELECT 1 FROM audit_segment_key k WHERE k.key_id = \($0) AND k.chain = s.chain AND k.first_seq = s.first_seq)" },
             query.keyID)
         let segmentSQL =
-            "SELECT s.chain, s.first_seq, s.first_ms, s.last_ms FROM audit_segment s "
-            + (segmentConditions.isEmpty ? "" : "WHERE " + segmentConditions.joined(separator: " AND "))
+            "SELECT s.chain, s.first_seq, s.first_ms, s.last_ms FROM audit_segment s \(segmentFilter.whereClause)"
             + (query.oldestFirst ? " ORDER BY s.first_ms ASC" : " ORDER BY s.last_ms DESC")
-        let summaries = try await decode(rows(PostgresQuery(unsafeSQL: segmentSQL, binds: segmentBinds))) { row in
+        let summaries = try await decode(rows(PostgresQuery(unsafeSQL: segmentSQL, binds: segmentFilter.binds))) { row in
             let (chain, firstSequence, firstMillis, lastMillis) = try row.decode((String, Int64, Int64, Int64).self)
             return AuditSegmentSummary(
                 chain: chain, firstSequence: firstSequence, firstTime: Date(millis: firstMillis), lastTime: Date(millis: lastMillis))
@@ -447,4 +434,19 @@ extension PostgresStore {
         let (statement, signature) = try row.decode((Data, Data).self)
         return SignedAuditCheckpoint(statement: Array(statement), signature: Array(signature))
     }
+}
+
+/// The conditions of a query's WHERE clause, each value bound as the next parameter.
+private struct Filter {
+    var conditions: [String] = []
+    var binds = PostgresBindings()
+
+    /// Adds `condition` of the value's parameter (`$N`), unless the value is nil.
+    mutating func add(_ condition: (String) -> String, _ value: (some PostgresNonThrowingEncodable & Sendable)?) {
+        guard let value else { return }
+        binds.append(value)
+        conditions.append(condition("$\(binds.count)"))
+    }
+
+    var whereClause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
 }

@@ -172,12 +172,13 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// A notification's payload: `VALUE NOTIFIER` and, on the next line, the scopes.
-    static func notification(value: Int64, notifier: String, scopes: [CacheScope]) -> String {
-        let text = "\(value) \(notifier)\n" + (CacheScope.encode(scopes) ?? "?")
-        // PostgreSQL takes payloads below 8,000 bytes; without its scopes a change still moves
-        // every cache (everything dropped).
-        return text.utf8.count < 7_900 ? text : "\(value) \(notifier)\n?"
+    /// A notification's payload is `VALUE ` (the new `change_generation`), then this:
+    /// `NOTIFIER` and, on the next line, the scopes.
+    static func notification(notifier: String, scopes: [CacheScope]) -> String {
+        let text = "\(notifier)\n" + (CacheScope.encode(scopes) ?? "?")
+        // PostgreSQL takes payloads below 8,000 bytes (the value takes at most 20 digits and a
+        // space); without its scopes a change still moves every cache (everything dropped).
+        return text.utf8.count < 7_900 ? text : "\(notifier)\n?"
     }
 
     private func nanoseconds(_ instant: ContinuousClock.Instant) -> Int64 {
@@ -348,7 +349,7 @@ public final class PostgresStore: Store {
                         let value =
                             try await connection.query("UPDATE change_generation SET value = value + 1 WHERE id = 1 RETURNING value", logger: logger)
                             .collect().first?.decode(Int64.self) ?? 0
-                        let payload = Self.notification(value: value, notifier: notifier, scopes: Array(stale))
+                        let payload = "\(value) " + Self.notification(notifier: notifier, scopes: Array(stale))
                         try await connection.execute("SELECT pg_notify(\(Self.changesChannel), \(payload))", logger)
                         change = Change(scopes: Array(stale), databaseGeneration: value)
                     }
@@ -389,8 +390,7 @@ public final class PostgresStore: Store {
                         try await connection.execute(try statement.query(notify: nil), logger)
                         return (.some(nil), heads)
                     }
-                    // The payload's value comes from the statement's own bump: `VALUE ` is prefixed there.
-                    let payload = String(Self.notification(value: 0, notifier: notifier, scopes: stale).drop { $0 != " " }.dropFirst())
+                    let payload = Self.notification(notifier: notifier, scopes: stale)  // the statement prefixes its own bump's value
                     let row = try await connection.query(try statement.query(notify: (Self.changesChannel, payload)), logger: logger).collect().first
                     let value = try row.map { try Array($0)[1].decode(Int64.self) } ?? 0
                     return (Change(scopes: stale, databaseGeneration: value), heads)

@@ -291,52 +291,33 @@ extension SQLiteStore {
     }
 
     public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] {
-        var conditions: [String] = []
-        var arguments = StatementArguments()
-        func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
-            guard let value else { return }
-            conditions.append(condition)
-            arguments += [value]
-        }
-        add("e.event_ms >= ?", query.startTime?.millis)
-        add("e.event_ms < ?", query.endTime?.millis)
-        add("e.event_name = ?", query.eventName)
-        add("e.user_name = ?", query.userName)
-        add("e.access_key_id = ?", query.accessKeyID)
-        add("e.region = ?", query.region)
-        add("e.read_only = ?", query.readOnly)
-        add("EXISTS (SELECT 1 FROM audit_resource r WHERE r.key_id = ? AND r.chain = e.chain AND r.seq = e.seq)", query.keyID)
-        if query.errorsOnly { conditions.append("e.error_code IS NOT NULL") }
-        if query.succeededOnly { conditions.append("e.error_code IS NULL") }
+        var hotFilter = Filter()
+        hotFilter.add("e.event_ms >= ?", query.startTime?.millis)
+        hotFilter.add("e.event_ms < ?", query.endTime?.millis)
+        hotFilter.add("e.event_name = ?", query.eventName)
+        hotFilter.add("e.user_name = ?", query.userName)
+        hotFilter.add("e.access_key_id = ?", query.accessKeyID)
+        hotFilter.add("e.region = ?", query.region)
+        hotFilter.add("e.read_only = ?", query.readOnly)
+        hotFilter.add("EXISTS (SELECT 1 FROM audit_resource r WHERE r.key_id = ? AND r.chain = e.chain AND r.seq = e.seq)", query.keyID)
+        if query.errorsOnly { hotFilter.conditions.append("e.error_code IS NOT NULL") }
+        if query.succeededOnly { hotFilter.conditions.append("e.error_code IS NULL") }
         if let names = query.eventNames {
-            conditions.append("e.event_name IN (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))")
-            for name in names { arguments += [name] }
+            hotFilter.conditions.append("e.event_name IN (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))")
+            for name in names { hotFilter.arguments += [name] }
         }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments += [query.limit]
         let sql =
-            "SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause) ORDER BY e.event_ms \(query.oldestFirst ? "ASC" : "DESC"), e.chain, e.seq \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?"
-        let bound = arguments
-        var segmentConditions: [String] = []
-        var segmentArguments = StatementArguments()
-        if let start = query.startTime {
-            segmentConditions.append("s.last_ms >= ?")
-            segmentArguments += [start.millis]
-        }
-        if let end = query.endTime {
-            segmentConditions.append("s.first_ms < ?")
-            segmentArguments += [end.millis]
-        }
-        if let keyID = query.keyID {
-            segmentConditions.append(
-                "EXISTS (SELECT 1 FROM audit_segment_key k WHERE k.key_id = ? AND k.chain = s.chain AND k.first_seq = s.first_seq)")
-            segmentArguments += [keyID]
-        }
+            "SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(hotFilter.whereClause) ORDER BY e.event_ms \(query.oldestFirst ? "ASC" : "DESC"), e.chain, e.seq \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?"
+        hotFilter.arguments += [query.limit]
+        var segmentFilter = Filter()
+        segmentFilter.add("s.last_ms >= ?", query.startTime?.millis)
+        segmentFilter.add("s.first_ms < ?", query.endTime?.millis)
+        segmentFilter.add(
+            "EXISTS (SELECT 1 FROM audit_segment_key k WHERE k.key_id = ? AND k.chain = s.chain AND k.first_seq = s.first_seq)", query.keyID)
         let segmentSQL =
-            "SELECT s.chain, s.first_seq, s.first_ms, s.last_ms FROM audit_segment s "
-            + (segmentConditions.isEmpty ? "" : "WHERE " + segmentConditions.joined(separator: " AND "))
+            "SELECT s.chain, s.first_seq, s.first_ms, s.last_ms FROM audit_segment s \(segmentFilter.whereClause)"
             + (query.oldestFirst ? " ORDER BY s.first_ms ASC" : " ORDER BY s.last_ms DESC")
-        let boundSegments = segmentArguments
+        let (bound, boundSegments) = (hotFilter.arguments, segmentFilter.arguments)
         // Hot rows and the segments' summaries in one snapshot; a segment pruned before it is
         // loaded has nothing the answer may include.
         let (hot, summaries) = try await read { db in
@@ -543,4 +524,19 @@ extension SQLiteStore {
             return (chunk, last)
         }
     }
+}
+
+/// The conditions of a query's WHERE clause, with the values their `?` bind.
+private struct Filter {
+    var conditions: [String] = []
+    var arguments = StatementArguments()
+
+    /// Adds `condition` (one `?`), unless the value is nil.
+    mutating func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
+        guard let value else { return }
+        conditions.append(condition)
+        arguments += [value]
+    }
+
+    var whereClause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
 }
