@@ -232,6 +232,9 @@ public final class PostgresStore: Store {
                 if failures > 0 { logger.notice("database reachable again") }
                 failures = 0
             } else {
+                // Closing cancels this task and then the connections: the read that failed
+                // because of that is no outage.
+                if Task.isCancelled { return }
                 failures += 1
                 reachable.store(false, ordering: .relaxed)
                 if failures == 1 { logger.error("database unreachable or not the primary; requests fail until it answers") }

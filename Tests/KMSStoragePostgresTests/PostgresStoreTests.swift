@@ -136,6 +136,31 @@ extension PostgresStoreTests {
         }
     }
 
+    /// Closing a store while its watchdog's read waits (here on a table lock) ends the read, and
+    /// that is no outage: nothing is logged (a command's last words would be cut by one).
+    @Test func closingDuringAWatchdogReadLogsNoOutage() async throws {
+        try await Self.withFreshDatabase { name, _ in
+            let records = LogRecords()
+            let store = try await PostgresStore(
+                url: Self.url(database: name), maximumConnections: 4,
+                logger: Logger(label: "test") { _ in records })
+            let other = PostgresClient(configuration: Self.configuration(database: name))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await other.run() }
+                defer { group.cancelAll() }
+                try await other.withConnection { connection in
+                    try await connection.query("BEGIN", logger: Logger(label: "test"))
+                    try await connection.query("LOCK TABLE change_generation IN ACCESS EXCLUSIVE MODE", logger: Logger(label: "test"))
+                    try await Task.sleep(for: PostgresStore.watchdogInterval * 2)
+                    store.close()
+                    try await Task.sleep(for: .seconds(1.5))
+                    try await connection.query("ROLLBACK", logger: Logger(label: "test"))
+                }
+            }
+            #expect(records.errors.isEmpty)
+        }
+    }
+
     /// Two stores append to one chain in turn, in groups: each one's memory of the head is
     /// stale every time, so its one-statement write must fail and go through the locked
     /// transaction instead. Every event is written once, in one linked chain.
@@ -190,5 +215,25 @@ extension PostgresStoreTests {
             for (index, succeeded) in results { #expect(succeeded == (index % 2 == 1)) }
             #expect(try await store.principals(account: "111122223333").count == 11)
         }
+    }
+}
+
+/// Collects what a logger writes at `error` or above.
+final class LogRecords: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [String] = []
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    var errors: [String] { lock.withLock { collected } }
+
+    func log(event: LogEvent) {
+        guard event.level >= .error else { return }
+        lock.withLock { collected.append("\(event.message)") }
     }
 }
