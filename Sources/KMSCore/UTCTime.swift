@@ -99,3 +99,9 @@ public enum UTCTime {
         }
     }
 }
+
+extension Date {
+    /// Milliseconds since 1970, as the stores and audit event IDs keep times.
+    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    public init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
+}

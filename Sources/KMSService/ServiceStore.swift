@@ -224,7 +224,7 @@ struct ServiceStore: Sendable {
     func hotAuditEvents(chain: String, limit: Int) async throws(KMSError) -> [AuditSegmentEntry] {
         try await read { () throws(StoreError) in try await base.hotAuditEvents(chain: chain, limit: limit) }
     }
-    func auditEvents(matching query: AuditQuery) async throws(KMSError) -> [StoredAuditEvent] {
+    func auditEvents(matching query: AuditQuery) async throws(KMSError) -> AuditPage {
         try await read { () throws(StoreError) in try await base.auditEvents(matching: query) }
     }
     func auditCheckpoints() async throws(KMSError) -> [SignedAuditCheckpoint] {

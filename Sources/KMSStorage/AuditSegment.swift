@@ -38,7 +38,7 @@ public struct AuditSegmentEntry: Sendable, Equatable {
     }
 
     func stored(chain: String) -> StoredAuditEvent {
-        StoredAuditEvent(chain: chain, sequence: sequence, eventTime: eventTime, bytes: bytes)
+        StoredAuditEvent(chain: chain, sequence: sequence, eventTime: eventTime, bytes: bytes, userName: userName)
     }
 }
 
@@ -59,12 +59,15 @@ public struct AuditSegment: Sendable, Equatable {
     public var lastDigest: [UInt8]
     /// Every key ID the segment's events name, once each (lookups by key skip the others).
     public var keyIDs: [String]
+    /// What lookups by user or by event name look for, once each (`AuditSegment.term`): a
+    /// lookup skips the segments without its term.
+    public var terms: [String]
     /// The entries, framed and compressed (zlib: deflate with an Adler-32 checksum).
     public var compressed: [UInt8]
 
     public init(
         chain: String, firstSequence: Int64, lastSequence: Int64, firstTime: Date, lastTime: Date, lastDigest: [UInt8], keyIDs: [String],
-        compressed: [UInt8]
+        terms: [String], compressed: [UInt8]
     ) {
         self.chain = chain
         self.firstSequence = firstSequence
@@ -73,6 +76,7 @@ public struct AuditSegment: Sendable, Equatable {
         self.lastTime = lastTime
         self.lastDigest = lastDigest
         self.keyIDs = keyIDs
+        self.terms = terms
         self.compressed = compressed
     }
 
@@ -93,8 +97,16 @@ public struct AuditSegment: Sendable, Equatable {
         self.init(
             chain: chain, firstSequence: first.sequence, lastSequence: last.sequence, firstTime: entries.map(\.eventTime).min()!,
             lastTime: entries.map(\.eventTime).max()!, lastDigest: AuditChain.digest(last.bytes),
-            keyIDs: Array(Set(entries.flatMap(\.keyIDs))).sorted(), compressed: output.readBytes(length: output.readableBytes) ?? [])
+            keyIDs: Array(Set(entries.flatMap(\.keyIDs))).sorted(), terms: Array(Set(entries.flatMap(Self.terms))).sorted(),
+            compressed: output.readBytes(length: output.readableBytes) ?? [])
     }
+
+    /// `user:NAME` and `event:NAME`: the terms an event is found by.
+    static func terms(_ entry: AuditSegmentEntry) -> [String] {
+        [term(event: entry.eventName)] + (entry.userName.map { [term(user: $0)] } ?? [])
+    }
+    public static func term(user: String) -> String { "user:" + user }
+    public static func term(event: String) -> String { "event:" + event }
 
     static let formatVersion: UInt8 = 1
     /// A segment's entries inflate to at most this: a damaged row cannot exhaust memory.
@@ -209,7 +221,8 @@ public struct AuditSegmentSummary: Sendable {
 
 extension AuditQuery {
     /// Whether the event is one the query asks for (what the stores' SQL filters on hot rows).
-    public func matches(_ entry: AuditSegmentEntry) -> Bool {
+    public func matches(_ entry: AuditSegmentEntry, chain: String) -> Bool {
+        if let after, !comesAfter(after, AuditCursor(millis: entry.eventTime.millis, chain: chain, sequence: entry.sequence)) { return false }
         if let startTime, entry.eventTime.millis < startTime.millis { return false }
         if let endTime, entry.eventTime.millis >= endTime.millis { return false }
         if let eventName, entry.eventName != eventName { return false }
@@ -221,7 +234,37 @@ extension AuditQuery {
         if let readOnly, entry.readOnly != readOnly { return false }
         if errorsOnly, entry.errorCode == nil { return false }
         if succeededOnly, entry.errorCode != nil { return false }
+        if let account, entry.account != account { return false }
+        if let recordContains, !Self.bytes(entry.bytes, contain: recordContains) { return false }
         return true
+    }
+
+    /// Whether `needle` occurs in `haystack`: `memchr` to each candidate first byte, then
+    /// `memcmp` (the search runs over every record a lookup without an index reads).
+    static func bytes(_ haystack: [UInt8], contain needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        guard haystack.count >= needle.count else { return false }
+        return haystack.withUnsafeBytes { hay in
+            needle.withUnsafeBytes { pattern in
+                guard let start = hay.baseAddress else { return false }
+                let lastStart = hay.count - pattern.count
+                var offset = 0
+                while offset <= lastStart {
+                    guard let found = memchr(start + offset, Int32(first), lastStart - offset + 1) else { return false }
+                    offset = start.distance(to: UnsafeRawPointer(found))
+                    if memcmp(start + offset, pattern.baseAddress!, pattern.count) == 0 { return true }
+                    offset += 1
+                }
+                return false
+            }
+        }
+    }
+
+    /// Whether the query's order puts `place` after `cursor`.
+    public func comesAfter(_ cursor: AuditCursor, _ place: AuditCursor) -> Bool {
+        if place.millis != cursor.millis { return oldestFirst ? place.millis > cursor.millis : place.millis < cursor.millis }
+        if place.chain != cursor.chain { return place.chain > cursor.chain }
+        return oldestFirst ? place.sequence > cursor.sequence : place.sequence < cursor.sequence
     }
 
     /// Whether `a` comes before `b` in the query's order (newest first unless `oldestFirst`;
@@ -233,7 +276,9 @@ extension AuditQuery {
         return oldestFirst ? a.sequence < b.sequence : a.sequence > b.sequence
     }
 
-    /// The query's answer from the hot rows' answer and the segments that may hold more.
+    /// The query's answer from the hot rows' answer and the segments that may hold more. Past
+    /// `segmentBudget` segments, it is the events no unread segment can come before, and where
+    /// to go on from.
     ///
     /// - Parameters:
     ///   - hot: the hot rows' answer (at most `limit`, in the query's order).
@@ -242,7 +287,7 @@ extension AuditQuery {
     ///   - load: the events of one segment.
     public func merge(
         hot: [StoredAuditEvent], segments: [AuditSegmentSummary], load: (AuditSegmentSummary) async throws(StoreError) -> AuditSegment?
-    ) async throws(StoreError) -> [StoredAuditEvent] {
+    ) async throws(StoreError) -> AuditPage {
         var found = hot
         // Over a database without snapshots an event moved into a segment after the hot read
         // is in both answers.
@@ -251,7 +296,7 @@ extension AuditQuery {
             var sequence: Int64
         }
         var seen = Set(hot.map { Place(chain: $0.chain, sequence: $0.sequence) })
-        for summary in segments {
+        for (read, summary) in segments.enumerated() {
             if found.count >= limit {
                 found.sort(by: precedes)
                 found.removeLast(found.count - limit)
@@ -259,18 +304,23 @@ extension AuditQuery {
                 let bound = found[limit - 1].eventTime.millis
                 if oldestFirst ? summary.firstTime.millis > bound : summary.lastTime.millis < bound { break }
             }
+            // This segment and the later ones may hold events from its edge on: only the events
+            // before that millisecond are final. The search stops there only when the edge is
+            // past where it started, so that the next one starts further on.
+            let edge = oldestFirst ? summary.firstTime.millis : summary.lastTime.millis
+            let progresses = after.map { oldestFirst ? edge > $0.millis : edge < $0.millis } ?? true
+            if let segmentBudget, read >= segmentBudget, progresses {
+                let final = found.filter { oldestFirst ? $0.eventTime.millis < edge : $0.eventTime.millis > edge }.sorted(by: precedes)
+                if final.count >= limit { return AuditPage(events: Array(final.prefix(limit))) }
+                return AuditPage(events: final, resume: .before(millis: edge))
+            }
             guard let segment = try await load(summary) else { continue }  // pruned meanwhile
-            for entry in try segment.entries() where matches(entry) && seen.insert(Place(chain: segment.chain, sequence: entry.sequence)).inserted {
+            for entry in try segment.entries()
+            where matches(entry, chain: segment.chain) && seen.insert(Place(chain: segment.chain, sequence: entry.sequence)).inserted {
                 found.append(entry.stored(chain: segment.chain))
             }
         }
         found.sort(by: precedes)
-        return Array(found.prefix(limit))
+        return AuditPage(events: Array(found.prefix(limit)))
     }
-}
-
-extension Date {
-    /// Milliseconds since 1970, as the stores keep times.
-    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-    public init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
 }

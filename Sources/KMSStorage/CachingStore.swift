@@ -296,7 +296,7 @@ public final class CachingStore: Store {
     public func hotAuditEvents(chain: String, limit: Int) async throws(StoreError) -> [AuditSegmentEntry] {
         try await base.hotAuditEvents(chain: chain, limit: limit)
     }
-    public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] { try await base.auditEvents(matching: query) }
+    public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> AuditPage { try await base.auditEvents(matching: query) }
     public func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint] { try await base.auditCheckpoints() }
     public func lastAuditCheckpoint() async throws(StoreError) -> SignedAuditCheckpoint? { try await base.lastAuditCheckpoint() }
     public func auditSigningKey() async throws(StoreError) -> (wrapped: [UInt8], publicKey: [UInt8])? { try await base.auditSigningKey() }

@@ -122,7 +122,42 @@ extension Mutation {
     }
 }
 
-/// `swiftkms audit lookup`'s filters, as CloudTrail's LookupEvents has them. Nil matches all.
+/// A place in the order of a lookup's answer: a time, then a chain, then a sequence number
+/// (`AuditQuery.precedes`).
+public struct AuditCursor: Sendable, Equatable {
+    public var millis: Int64
+    public var chain: String
+    public var sequence: Int64
+
+    public init(millis: Int64, chain: String, sequence: Int64) {
+        self.millis = millis
+        self.chain = chain
+        self.sequence = sequence
+    }
+
+    /// The place of an event.
+    public init(_ event: StoredAuditEvent) {
+        self.init(millis: event.eventTime.millis, chain: event.chain, sequence: event.sequence)
+    }
+
+    /// Before every event of that millisecond (no chain is named "").
+    public static func before(millis: Int64) -> AuditCursor { AuditCursor(millis: millis, chain: "", sequence: 0) }
+}
+
+/// A lookup's answer: the events, and where to go on when a segment budget ended the search
+/// before `limit` events were found.
+public struct AuditPage: Sendable {
+    public var events: [StoredAuditEvent]
+    /// Set only when events may remain past it: the next query's `after`.
+    public var resume: AuditCursor?
+
+    public init(events: [StoredAuditEvent], resume: AuditCursor? = nil) {
+        self.events = events
+        self.resume = resume
+    }
+}
+
+/// `swiftkms audit lookup`'s and LookupEvents' filters. Nil matches all.
 public struct AuditQuery: Sendable {
     public var startTime: Date?
     /// Exclusive.
@@ -142,6 +177,17 @@ public struct AuditQuery: Sendable {
     /// Oldest first instead of newest first.
     public var oldestFirst = false
     public var limit = 50
+    /// The event's `recipientAccountId`: whose trail it is.
+    public var account: String?
+    /// Only the events the query's order puts after this place (the last event of the
+    /// previous page, or where a scan stopped).
+    public var after: AuditCursor?
+    /// Only events whose sealed record holds these bytes (a prefilter: whoever asks checks the
+    /// field itself). Nothing indexes it: a store reads every candidate's record.
+    public var recordContains: [UInt8]?
+    /// How many segments the query may inflate, at most: past them, the answer ends at what is
+    /// final so far and says where to go on (`AuditPage.resume`). Nil: as many as it takes.
+    public var segmentBudget: Int?
 
     public init(
         startTime: Date? = nil, endTime: Date? = nil, eventName: String? = nil, userName: String? = nil, keyID: String? = nil,
@@ -278,8 +324,8 @@ public protocol Store: Sendable {
     func auditEvents(chain: String, afterSequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent]
     /// The oldest events of a chain not yet in a segment, oldest first.
     func hotAuditEvents(chain: String, limit: Int) async throws(StoreError) -> [AuditSegmentEntry]
-    /// Events matching `query`, newest first, from segments and hot rows alike.
-    func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent]
+    /// Events matching `query`, in its order, from segments and hot rows alike.
+    func auditEvents(matching query: AuditQuery) async throws(StoreError) -> AuditPage
     /// Checkpoints, oldest first.
     func auditCheckpoints() async throws(StoreError) -> [SignedAuditCheckpoint]
     /// The newest checkpoint (what the next one links to), without reading the others.

@@ -8,7 +8,8 @@ public enum StoreRows {
     public static let tables = [
         "hsm_cluster", "custom_key_store", "kms_key", "key_material", "import_parameters", "alias", "key_tag", "key_grant",
         "principal", "access_key", "identity_policy", "principal_tag",
-        "audit_signing_key", "audit_chain", "audit_event", "audit_resource", "audit_segment", "audit_segment_key", "audit_checkpoint",
+        "audit_signing_key", "audit_chain", "audit_event", "audit_resource", "audit_segment", "audit_segment_key", "audit_segment_term",
+        "audit_checkpoint",
     ]
 
     public enum Value: Sendable, Equatable {

@@ -215,6 +215,20 @@ enum PostgresSchema {
                 "CREATE INDEX audit_segment_key_by_segment ON audit_segment_key (chain, first_seq)",
             ]
         ),
+        // The user names and event names each segment's events carry (`AuditSegment.terms`, for
+        // lookups by user or event name). Segments sealed before have no rows there
+        // (`terms_indexed` false): such a lookup reads them all.
+        (
+            7,
+            [
+                "ALTER TABLE audit_segment ADD COLUMN terms_indexed BOOLEAN NOT NULL DEFAULT false",
+                """
+                CREATE TABLE audit_segment_term (
+                    term TEXT NOT NULL, chain TEXT NOT NULL, first_seq BIGINT NOT NULL, PRIMARY KEY (term, chain, first_seq))
+                """,
+                "CREATE INDEX audit_segment_term_by_segment ON audit_segment_term (chain, first_seq)",
+            ]
+        ),
     ]
 
     /// Brings the database to the newest version, once, whichever node gets the lock first.

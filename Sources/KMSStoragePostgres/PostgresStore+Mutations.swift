@@ -174,6 +174,7 @@ extension PostgresStore {
                 try await run("DELETE FROM audit_resource WHERE chain = \(state.chain) AND seq <= \(boundary)")
                 try await run("DELETE FROM audit_segment WHERE chain = \(state.chain) AND first_seq <= \(boundary)")
                 try await run("DELETE FROM audit_segment_key WHERE chain = \(state.chain) AND first_seq <= \(boundary)")
+                try await run("DELETE FROM audit_segment_term WHERE chain = \(state.chain) AND first_seq <= \(boundary)")
                 try await run("UPDATE audit_chain SET base_seq = \(boundary), base_digest = \(Data(digest)) WHERE name = \(state.chain)")
             }
         case .insertAuditSegment(let segment):
@@ -189,13 +190,17 @@ extension PostgresStore {
                 """)
             try await run(
                 """
-                INSERT INTO audit_segment (chain, first_seq, last_seq, first_ms, last_ms, last_digest, events)
+                INSERT INTO audit_segment (chain, first_seq, last_seq, first_ms, last_ms, last_digest, events, terms_indexed)
                 VALUES (\(segment.chain), \(segment.firstSequence), \(segment.lastSequence), \(segment.firstTime.millis),
-                        \(segment.lastTime.millis), \(Data(segment.lastDigest)), \(Data(segment.compressed)))
+                        \(segment.lastTime.millis), \(Data(segment.lastDigest)), \(Data(segment.compressed)), true)
                 """)
             for keyID in segment.keyIDs {
                 try await run(
                     "INSERT INTO audit_segment_key (key_id, chain, first_seq) VALUES (\(keyID), \(segment.chain), \(segment.firstSequence))")
+            }
+            for term in segment.terms {
+                try await run(
+                    "INSERT INTO audit_segment_term (term, chain, first_seq) VALUES (\(term), \(segment.chain), \(segment.firstSequence))")
             }
         }
     }

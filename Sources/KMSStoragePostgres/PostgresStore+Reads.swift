@@ -204,7 +204,9 @@ extension PostgresStore {
         let firstHot = hot.first?.sequence ?? .max
         while events.count < limit, after + 1 < firstHot,
             let segment = try await decode(
-                rows("SELECT * FROM audit_segment WHERE chain = \(chain) AND last_seq > \(after) ORDER BY first_seq LIMIT 1"), Self.auditSegment
+                rows(
+                    "SELECT chain, first_seq, last_seq, first_ms, last_ms, last_digest, events FROM audit_segment WHERE chain = \(chain) AND last_seq > \(after) ORDER BY first_seq LIMIT 1"
+                ), Self.auditSegment
             ).first
         {
             for entry in try segment.entries() where entry.sequence > after && entry.sequence < firstHot && events.count < limit {
@@ -231,7 +233,7 @@ extension PostgresStore {
         }
     }
 
-    public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] {
+    public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> AuditPage {
         var hotFilter = Filter()
         hotFilter.add({ "e.event_ms >= \($0)" }, query.startTime?.millis)
         hotFilter.add({ "e.event_ms < \($0)" }, query.endTime?.millis)
@@ -240,24 +242,44 @@ extension PostgresStore {
         hotFilter.add({ "e.access_key_id = \($0)" }, query.accessKeyID)
         hotFilter.add({ "e.region = \($0)" }, query.region)
         hotFilter.add({ "e.read_only = \($0)" }, query.readOnly)
+        hotFilter.add({ "e.account = \($0)" }, query.account)
+        hotFilter.add({ "position(\($0) IN e.record) > 0" }, query.recordContains.map { ByteBuffer(bytes: $0) })
         hotFilter.add({ "EXISTS (SELECT 1 FROM audit_resource r WHERE r.key_id = \($0) AND r.chain = e.chain AND r.seq = e.seq)" }, query.keyID)
         hotFilter.add({ "e.event_name = ANY(\($0))" }, query.eventNames)
         if query.errorsOnly { hotFilter.conditions.append("e.error_code IS NOT NULL") }
         if query.succeededOnly { hotFilter.conditions.append("e.error_code IS NULL") }
+        // Chains compare byte for byte (collation "C"), as `AuditQuery.precedes` compares them.
+        if let after = query.after {
+            let earlier = query.oldestFirst ? ">" : "<"
+            let (millis, chain, sequence) = (hotFilter.bind(after.millis), hotFilter.bind(after.chain), hotFilter.bind(after.sequence))
+            hotFilter.conditions.append(
+                "(e.event_ms \(earlier) \(millis) OR (e.event_ms = \(millis) AND (e.chain COLLATE \"C\" > \(chain) OR (e.chain = \(chain) AND e.seq \(earlier) \(sequence)))))"
+            )
+        }
         let order = query.oldestFirst ? "ASC" : "DESC"
         let whereClause = hotFilter.whereClause
         hotFilter.binds.append(Int64(query.limit))
         let sql = """
-            SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(whereClause)
-            ORDER BY e.event_ms \(order), e.chain, e.seq \(order) LIMIT $\(hotFilter.binds.count)
+            SELECT e.chain, e.seq, e.event_ms, e.record, e.user_name FROM audit_event e \(whereClause)
+            ORDER BY e.event_ms \(order), e.chain COLLATE "C", e.seq \(order) LIMIT $\(hotFilter.binds.count)
             """
-        let hot = try await decode(rows(PostgresQuery(unsafeSQL: sql, binds: hotFilter.binds)), Self.auditEvent)
+        let hot = try await decode(rows(PostgresQuery(unsafeSQL: sql, binds: hotFilter.binds))) { row in
+            let (chain, sequence, eventMillis, record, userName) = try row.decode((String, Int64, Int64, Data, String?).self)
+            return StoredAuditEvent(chain: chain, sequence: sequence, eventTime: Date(millis: eventMillis), bytes: Array(record), userName: userName)
+        }
         var segmentFilter = Filter()
         segmentFilter.add({ "s.last_ms >= \($0)" }, query.startTime?.millis)
         segmentFilter.add({ "s.first_ms < \($0)" }, query.endTime?.millis)
         segmentFilter.add(
             { "EXISTS (SELECT 1 FROM audit_segment_key k WHERE k.key_id = \($0) AND k.chain = s.chain AND k.first_seq = s.first_seq)" },
             query.keyID)
+        for term in [query.userName.map(AuditSegment.term(user:)), query.eventName.map(AuditSegment.term(event:))] {
+            segmentFilter.add(
+                {
+                    "(NOT s.terms_indexed OR EXISTS (SELECT 1 FROM audit_segment_term t WHERE t.term = \($0) AND t.chain = s.chain AND t.first_seq = s.first_seq))"
+                }, term)
+        }
+        segmentFilter.add({ query.oldestFirst ? "s.last_ms >= \($0)" : "s.first_ms <= \($0)" }, query.after?.millis)
         let segmentSQL =
             "SELECT s.chain, s.first_seq, s.first_ms, s.last_ms FROM audit_segment s \(segmentFilter.whereClause)"
             + (query.oldestFirst ? " ORDER BY s.first_ms ASC" : " ORDER BY s.last_ms DESC")
@@ -268,7 +290,9 @@ extension PostgresStore {
         }
         return try await query.merge(hot: hot, segments: summaries) { summary throws(StoreError) in
             try await decode(
-                rows("SELECT * FROM audit_segment WHERE chain = \(summary.chain) AND first_seq = \(summary.firstSequence)"), Self.auditSegment
+                rows(
+                    "SELECT chain, first_seq, last_seq, first_ms, last_ms, last_digest, events FROM audit_segment WHERE chain = \(summary.chain) AND first_seq = \(summary.firstSequence)"
+                ), Self.auditSegment
             ).first
         }
     }
@@ -427,7 +451,7 @@ extension PostgresStore {
             (String, Int64, Int64, Int64, Int64, Data, Data).self)
         return AuditSegment(
             chain: chain, firstSequence: first, lastSequence: last, firstTime: Date(millis: firstMillis), lastTime: Date(millis: lastMillis),
-            lastDigest: Array(lastDigest), keyIDs: [], compressed: Array(events))
+            lastDigest: Array(lastDigest), keyIDs: [], terms: [], compressed: Array(events))
     }
 
     static func checkpoint(_ row: PostgresRow) throws -> SignedAuditCheckpoint {
@@ -446,6 +470,12 @@ private struct Filter {
         guard let value else { return }
         binds.append(value)
         conditions.append(condition("$\(binds.count)"))
+    }
+
+    /// Binds a value for a condition written by hand: its parameter (`$N`).
+    mutating func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
     }
 
     var whereClause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }

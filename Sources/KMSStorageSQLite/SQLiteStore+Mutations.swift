@@ -254,7 +254,7 @@ extension SQLiteStore {
                 for table in ["audit_event", "audit_resource"] {
                     try db.cachedStatement(sql: "DELETE FROM \(table) WHERE chain = ? AND seq <= ?").execute(arguments: [state.chain, boundary])
                 }
-                for table in ["audit_segment", "audit_segment_key"] {
+                for table in ["audit_segment", "audit_segment_key", "audit_segment_term"] {
                     try db.cachedStatement(sql: "DELETE FROM \(table) WHERE chain = ? AND first_seq <= ?").execute(arguments: [state.chain, boundary])
                 }
                 try db.cachedStatement(sql: "UPDATE audit_chain SET base_seq = ?, base_digest = ? WHERE name = ?").execute(arguments: [
@@ -294,14 +294,19 @@ extension SQLiteStore {
         try db.cachedStatement(sql: "DELETE FROM audit_resource WHERE chain = ? AND seq BETWEEN ? AND ?").execute(arguments: range)
         try db.cachedStatement(
             literal: """
-                INSERT INTO audit_segment (chain, first_seq, last_seq, first_ms, last_ms, last_digest, events)
+                INSERT INTO audit_segment (chain, first_seq, last_seq, first_ms, last_ms, last_digest, events, terms_indexed)
                 VALUES (\(segment.chain), \(segment.firstSequence), \(segment.lastSequence), \(segment.firstTime.millis),
-                        \(segment.lastTime.millis), \(Data(segment.lastDigest)), \(Data(segment.compressed)))
+                        \(segment.lastTime.millis), \(Data(segment.lastDigest)), \(Data(segment.compressed)), 1)
                 """
         ).execute()
         for keyID in segment.keyIDs {
             try db.cachedStatement(sql: "INSERT INTO audit_segment_key (key_id, chain, first_seq) VALUES (?, ?, ?)").execute(arguments: [
                 keyID, segment.chain, segment.firstSequence,
+            ])
+        }
+        for term in segment.terms {
+            try db.cachedStatement(sql: "INSERT INTO audit_segment_term (term, chain, first_seq) VALUES (?, ?, ?)").execute(arguments: [
+                term, segment.chain, segment.firstSequence,
             ])
         }
     }

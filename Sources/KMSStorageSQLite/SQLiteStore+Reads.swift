@@ -290,7 +290,7 @@ extension SQLiteStore {
         }
     }
 
-    public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> [StoredAuditEvent] {
+    public func auditEvents(matching query: AuditQuery) async throws(StoreError) -> AuditPage {
         var hotFilter = Filter()
         hotFilter.add("e.event_ms >= ?", query.startTime?.millis)
         hotFilter.add("e.event_ms < ?", query.endTime?.millis)
@@ -299,7 +299,15 @@ extension SQLiteStore {
         hotFilter.add("e.access_key_id = ?", query.accessKeyID)
         hotFilter.add("e.region = ?", query.region)
         hotFilter.add("e.read_only = ?", query.readOnly)
+        hotFilter.add("e.account = ?", query.account)
+        hotFilter.add("instr(e.record, ?) > 0", query.recordContains.map { Data($0) })
         hotFilter.add("EXISTS (SELECT 1 FROM audit_resource r WHERE r.key_id = ? AND r.chain = e.chain AND r.seq = e.seq)", query.keyID)
+        if let after = query.after {
+            let (earlier, later) = query.oldestFirst ? (">", ">") : ("<", "<")
+            hotFilter.conditions.append(
+                "(e.event_ms \(earlier) ? OR (e.event_ms = ? AND (e.chain > ? OR (e.chain = ? AND e.seq \(later) ?))))")
+            hotFilter.arguments += [after.millis, after.millis, after.chain, after.chain, after.sequence]
+        }
         if query.errorsOnly { hotFilter.conditions.append("e.error_code IS NOT NULL") }
         if query.succeededOnly { hotFilter.conditions.append("e.error_code IS NULL") }
         if let names = query.eventNames {
@@ -307,13 +315,19 @@ extension SQLiteStore {
             for name in names { hotFilter.arguments += [name] }
         }
         let sql =
-            "SELECT e.chain, e.seq, e.event_ms, e.record FROM audit_event e \(hotFilter.whereClause) ORDER BY e.event_ms \(query.oldestFirst ? "ASC" : "DESC"), e.chain, e.seq \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?"
+            "SELECT e.chain, e.seq, e.event_ms, e.record, e.user_name FROM audit_event e \(hotFilter.whereClause) ORDER BY e.event_ms \(query.oldestFirst ? "ASC" : "DESC"), e.chain, e.seq \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?"
         hotFilter.arguments += [query.limit]
         var segmentFilter = Filter()
         segmentFilter.add("s.last_ms >= ?", query.startTime?.millis)
         segmentFilter.add("s.first_ms < ?", query.endTime?.millis)
         segmentFilter.add(
             "EXISTS (SELECT 1 FROM audit_segment_key k WHERE k.key_id = ? AND k.chain = s.chain AND k.first_seq = s.first_seq)", query.keyID)
+        for term in [query.userName.map(AuditSegment.term(user:)), query.eventName.map(AuditSegment.term(event:))] {
+            segmentFilter.add(
+                "(s.terms_indexed = 0 OR EXISTS (SELECT 1 FROM audit_segment_term t WHERE t.term = ? AND t.chain = s.chain AND t.first_seq = s.first_seq))",
+                term)
+        }
+        segmentFilter.add(query.oldestFirst ? "s.last_ms >= ?" : "s.first_ms <= ?", query.after?.millis)
         let segmentSQL =
             "SELECT s.chain, s.first_seq, s.first_ms, s.last_ms FROM audit_segment s \(segmentFilter.whereClause)"
             + (query.oldestFirst ? " ORDER BY s.first_ms ASC" : " ORDER BY s.last_ms DESC")
@@ -459,12 +473,14 @@ extension SQLiteStore {
     static func auditSegment(_ row: Row) -> AuditSegment {
         AuditSegment(
             chain: row["chain"], firstSequence: row["first_seq"], lastSequence: row["last_seq"], firstTime: Date(millis: row["first_ms"]),
-            lastTime: Date(millis: row["last_ms"]), lastDigest: Array(row["last_digest"] as Data), keyIDs: [],
+            lastTime: Date(millis: row["last_ms"]), lastDigest: Array(row["last_digest"] as Data), keyIDs: [], terms: [],
             compressed: Array(row["events"] as Data))
     }
 
     static func auditEvent(_ row: Row) -> StoredAuditEvent {
-        StoredAuditEvent(chain: row["chain"], sequence: row["seq"], eventTime: Date(millis: row["event_ms"]), bytes: Array(row["record"] as Data))
+        StoredAuditEvent(
+            chain: row["chain"], sequence: row["seq"], eventTime: Date(millis: row["event_ms"]), bytes: Array(row["record"] as Data),
+            userName: row.hasColumn("user_name") ? row["user_name"] : nil)
     }
 
     static func alias(_ row: Row) -> Alias {

@@ -418,6 +418,19 @@ enum Schema {
         migrator.registerMigration("v17") { db in
             try db.execute(sql: "CREATE TABLE change_log (generation INTEGER PRIMARY KEY, scopes TEXT NOT NULL)")
         }
+        // The user names and event names each segment's events carry (`AuditSegment.terms`, for
+        // lookups by user or event name). Segments sealed before have no rows there
+        // (`terms_indexed` 0): such a lookup reads them all.
+        migrator.registerMigration("v18") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE audit_segment ADD COLUMN terms_indexed INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE audit_segment_term (
+                        term TEXT NOT NULL, chain TEXT NOT NULL, first_seq INTEGER NOT NULL, PRIMARY KEY (term, chain, first_seq)
+                    );
+                    CREATE INDEX audit_segment_term_by_segment ON audit_segment_term (chain, first_seq);
+                    """)
+        }
         return migrator
     }
 }

@@ -473,7 +473,7 @@ public enum StoreConformance {
             for e in a { try expect(verifier.consume(e.bytes, storedSequence: e.sequence) == nil, "link at \(e.sequence)") }
             try expect(verifier.lastDigest == chains[0].headDigest, "head digest")
             func names(_ query: AuditQuery) async throws -> [String] {
-                try await store.auditEvents(matching: query).compactMap { JSONValue.parse(bytes: $0.bytes)?[member: "eventName"]?.stringValue }
+                try await store.auditEvents(matching: query).events.compactMap { JSONValue.parse(bytes: $0.bytes)?[member: "eventName"]?.stringValue }
             }
             try expect(try await names(AuditQuery()) == ["Encrypt", "Decrypt", "Encrypt", "CreateKey"], "newest first")
             try expect(try await names(AuditQuery(keyID: "k1")) == ["Encrypt", "CreateKey"], "by key")
@@ -537,7 +537,7 @@ public enum StoreConformance {
             try expect(try await store.auditEvents(chain: "s", afterSequence: 0, limit: 100) == all, "a chain reads the same")
             try expect(try await store.auditEvents(chain: "s", afterSequence: 2, limit: 5).map(\.sequence) == [3, 4, 5, 6, 7], "a page across")
             func numbers(_ query: AuditQuery) async throws -> [Int] {
-                try await store.auditEvents(matching: query).compactMap { event -> Int? in
+                try await store.auditEvents(matching: query).events.compactMap { event -> Int? in
                     guard case .number(let n)? = JSONValue.parse(bytes: event.bytes)?[member: "n"] else { return nil }
                     return Int(n)
                 }
@@ -561,6 +561,66 @@ public enum StoreConformance {
             try expect(state?.baseSequence == 7 && state?.baseDigest == all[6].digest, "base in the hot rows")
             try expect(try await numbers(AuditQuery(keyID: "odd", limit: 100)) == [9], "segments' keys pruned")
             try expect(try await numbers(AuditQuery(limit: 100)) == [10, 9, 8], "lookups after")
+        },
+        Check(name: "audit lookups page by cursor across chains, and narrow by account, record bytes, user, event name and segment budget") { store in
+            let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+            // Two chains with events at the same instants: ties go by chain, then sequence.
+            func event(_ chain: String, _ n: Int) -> AuditEvent {
+                AuditEvent(
+                    chain: chain, record: ["n": .number(Double(n)), "chain": .string(chain), "tag": .string(n == 2 ? "needle" : "hay")],
+                    eventTime: t0 + Double(n / 2), eventName: n == 5 ? "Decrypt" : "Encrypt", account: n % 4 == 0 ? "444455556666" : "111122223333",
+                    region: "us-east-1", userName: n == 3 ? "carol" : "alice", accessKeyID: nil, readOnly: true, errorCode: nil, keyIDs: [])
+            }
+            for n in 1...12 { try await store.commit([.appendAuditEvent(event("a", n)), .appendAuditEvent(event("b", n))]) }
+            for chain in ["a", "b"] {
+                for _ in 0..<3 {
+                    let hot = try await store.hotAuditEvents(chain: chain, limit: 3)
+                    try await store.commit([.insertAuditSegment(try AuditSegment(chain: chain, entries: hot))])
+                }
+            }
+            func places(_ events: [StoredAuditEvent]) -> [String] {
+                events.compactMap { event -> String? in
+                    guard let record = JSONValue.parse(bytes: event.bytes), case .number(let n)? = record[member: "n"] else { return nil }
+                    return "\(event.chain)\(Int(n))"
+                }
+            }
+            func places(_ query: AuditQuery) async throws -> [String] { places(try await store.auditEvents(matching: query).events) }
+            for oldestFirst in [false, true] {
+                let everything = try await places(AuditQuery(oldestFirst: oldestFirst, limit: 100))
+                var paged: [String] = []
+                var query = AuditQuery(oldestFirst: oldestFirst, limit: 5)
+                while true {
+                    let page = try await store.auditEvents(matching: query)
+                    paged += places(page.events)
+                    guard page.events.count == 5, let last = page.events.last else { break }
+                    query.after = AuditCursor(last)
+                }
+                try expect(everything.count == 24 && paged == everything, "pages in order \(oldestFirst): \(paged)")
+            }
+            try expect(try await places(AuditQuery(limit: 4)) == ["a12", "b12", "a11", "a10"], "newest first; same instant: chain, then sequence")
+            var others = AuditQuery(limit: 100)
+            others.account = "444455556666"
+            try expect(try await places(others) == ["a12", "b12", "a8", "b8", "a4", "b4"], "by account")
+            var needle = AuditQuery(limit: 100)
+            needle.recordContains = Array(#""tag":"needle""#.utf8)
+            try expect(try await places(needle) == ["a2", "b2"], "by record bytes, sealed and hot")
+            try expect(try await places(AuditQuery(userName: "carol", limit: 100)) == ["a3", "b3"], "by user, through the segments' terms")
+            try expect(try await places(AuditQuery(eventName: "Decrypt", limit: 100)) == ["a5", "b5"], "by event name, through the terms")
+            // A budget of one segment: each answer holds what no unread segment can precede, and
+            // says where to go on; following it finds everything, once.
+            var budgeted = needle
+            budgeted.limit = 10
+            budgeted.segmentBudget = 1
+            var found: [String] = []
+            var steps = 0
+            while steps < 20 {
+                steps += 1
+                let page = try await store.auditEvents(matching: budgeted)
+                found += places(page.events)
+                guard let resume = page.resume else { break }
+                budgeted.after = resume
+            }
+            try expect(found == ["a2", "b2"] && steps > 2, "budgeted steps \(steps): \(found)")
         },
         Check(name: "a job lease: one holder until it ends, renewable by its holder") { store in
             let t0 = Date(timeIntervalSince1970: 1_700_000_000)

@@ -53,12 +53,15 @@ public struct StoredAuditEvent: Sendable, Equatable {
     public var eventTime: Date
     /// `AuditChain.seal` output: canonical JSON of the record, links included.
     public var bytes: [UInt8]
+    /// The event's `userName` lookup column; set by lookups only (`Store.auditEvents(matching:)`).
+    public var userName: String?
 
-    public init(chain: String, sequence: Int64, eventTime: Date, bytes: [UInt8]) {
+    public init(chain: String, sequence: Int64, eventTime: Date, bytes: [UInt8], userName: String? = nil) {
         self.chain = chain
         self.sequence = sequence
         self.eventTime = eventTime
         self.bytes = bytes
+        self.userName = userName
     }
 
     public var digest: [UInt8] { AuditChain.digest(bytes) }

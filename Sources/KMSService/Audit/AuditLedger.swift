@@ -147,7 +147,7 @@ public struct AuditLedger: Sendable {
 
     /// Events matching `query`, newest first, as CloudTrail records.
     public func lookup(_ query: AuditQuery) async throws(KMSError) -> [JSONValue] {
-        try await store.auditEvents(matching: query).compactMap { JSONValue.parse(bytes: $0.bytes) }
+        try await store.auditEvents(matching: query).events.compactMap { JSONValue.parse(bytes: $0.bytes) }
     }
 
     /// Every stored event of every chain, in sequence order, a page at a time.

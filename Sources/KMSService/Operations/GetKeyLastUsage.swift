@@ -28,8 +28,8 @@ extension KeyManagementService {
         try await authorize(context, AccessRequest(.getKeyLastUsage), key: key)
         let last = try await store.auditEvents(
             matching: AuditQuery(keyID: key.id, region: key.region, succeededOnly: true, eventNames: Self.trackedOperations, limit: 1)
-        ).first
-        let oldest = try await store.auditEvents(matching: AuditQuery(oldestFirst: true, limit: 1)).first
+        ).events.first
+        let oldest = try await store.auditEvents(matching: AuditQuery(oldestFirst: true, limit: 1)).events.first
         var usage = KeyLastUsage(
             keyARN: key.arn, keyCreationDate: key.creationDate,
             trackingStartDate: max(key.creationDate, oldest?.eventTime ?? key.creationDate))
