@@ -1,5 +1,5 @@
 /// An action of the `kms` service, as key policies, identity policies, grants and audit
-/// events name it (`kms:Encrypt`).
+/// events name it (`kms:Encrypt`), and CloudTrail's LookupEvents, which this server answers too.
 public enum KMSAction: String, Sendable, CaseIterable, CustomStringConvertible {
     case cancelKeyDeletion = "kms:CancelKeyDeletion"
     case connectCustomKeyStore = "kms:ConnectCustomKeyStore"
@@ -56,9 +56,11 @@ public enum KMSAction: String, Sendable, CaseIterable, CustomStringConvertible {
     case updatePrimaryRegion = "kms:UpdatePrimaryRegion"
     case verify = "kms:Verify"
     case verifyMac = "kms:VerifyMac"
+    /// CloudTrail's, for the audit trail's LookupEvents (on resource `*`).
+    case lookupEvents = "cloudtrail:LookupEvents"
 
     /// The name without the service prefix (`Encrypt`), as error messages and grants spell it.
-    public var name: String { String(rawValue.dropFirst("kms:".count)) }
+    public var name: String { String(rawValue.drop { $0 != ":" }.dropFirst()) }
 
     /// `kms:Encrypt`: messages and policies spell an action so.
     public var description: String { rawValue }

@@ -32,6 +32,12 @@ public struct KMSError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidKeyUsage = "InvalidKeyUsageException"
         case invalidMac = "KMSInvalidMacException"
         case invalidMarker = "InvalidMarkerException"
+        // CloudTrail's, for LookupEvents.
+        case invalidEventCategory = "InvalidEventCategoryException"
+        case invalidLookupAttributes = "InvalidLookupAttributesException"
+        case invalidMaxResults = "InvalidMaxResultsException"
+        case invalidNextToken = "InvalidNextTokenException"
+        case invalidTimeRange = "InvalidTimeRangeException"
         /// A signature Verify finds wrong (unlike SigV4's `InvalidSignatureException`).
         case kmsInvalidSignature = "KMSInvalidSignatureException"
         case invalidSignature = "InvalidSignatureException"

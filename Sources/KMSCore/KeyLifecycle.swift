@@ -96,7 +96,7 @@ public enum KeyLifecycle {
             .getKeyLastUsage, .getKeyPolicy, .getKeyRotationStatus, .listAliases, .listGrants, .listKeyPolicies,
             .listKeyRotations, .listKeys, .listResourceTags, .listRetirableGrants, .putKeyPolicy, .retireGrant, .revokeGrant,
             .connectCustomKeyStore, .createCustomKeyStore, .deleteCustomKeyStore, .describeCustomKeyStores,
-            .disconnectCustomKeyStore, .updateCustomKeyStore:
+            .disconnectCustomKeyStore, .updateCustomKeyStore, .lookupEvents:
             .none
         }
     }

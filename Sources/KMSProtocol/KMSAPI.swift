@@ -15,6 +15,10 @@ public struct KMSAPI: Sendable {
     /// Which refusals at authentication get an event of their own.
     public let authenticationFailures: AuthenticationFailureLog
     private static let validator = RequestValidator(model: .kms)
+    /// CloudTrail names an error for each member LookupEvents can get wrong.
+    private static let cloudTrailValidator = RequestValidator(
+        model: .cloudTrail,
+        memberErrors: ["lookupAttributes": .invalidLookupAttributes, "maxResults": .invalidMaxResults, "eventCategory": .invalidEventCategory])
 
     public init(service: KeyManagementService, authenticationFailureLimits: AuthenticationFailureLog.Limits = .init()) {
         self.service = service
@@ -26,6 +30,9 @@ public struct KMSAPI: Sendable {
     static let forwardAccessTokenTarget = "SwiftKMS.CreateForwardAccessToken"
     /// Operations of `handlers` that are SwiftKMS's own, outside AWS's model.
     static let extensionOperations: Set<String> = ["CreateForwardAccessToken"]
+    /// The target prefix of CloudTrail's operations, of which LookupEvents is served here (over
+    /// the audit trail), signed for the `cloudtrail` service.
+    static let cloudTrailTargetPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 
     static let handlers: [String: OperationHandler] = [
         "CancelKeyDeletion": .cancelKeyDeletion,
@@ -83,11 +90,26 @@ public struct KMSAPI: Sendable {
         "Verify": .verify,
         "VerifyMac": .verifyMac,
         "CreateForwardAccessToken": .createForwardAccessToken,
+        "LookupEvents": .lookupEvents,
     ]
+
+    /// The service a request for `target` must be signed for (SigV4's credential scope).
+    public static func signingName(target: String?) -> String {
+        target?.hasPrefix(cloudTrailTargetPrefix) == true ? "cloudtrail" : "kms"
+    }
+
+    /// The model that has `operation`, and the validator of its requests.
+    private static func model(of operation: String) -> (ServiceModel, RequestValidator) {
+        ServiceModel.cloudTrail.operations.keys.contains(operation) ? (.cloudTrail, cloudTrailValidator) : (.kms, validator)
+    }
 
     /// The operation an `X-Amz-Target` header names, if it is one of the model's.
     public static func operationName(target: String?) -> String? {
         if target == forwardAccessTokenTarget { return "CreateForwardAccessToken" }
+        if let target, target.hasPrefix(cloudTrailTargetPrefix) {
+            let name = String(target.dropFirst(cloudTrailTargetPrefix.count))
+            return ServiceModel.cloudTrail.operations.keys.contains(name) ? name : nil
+        }
         guard let target, target.hasPrefix("TrentService.") else { return nil }
         let name = String(target.dropFirst("TrentService.".count))
         return ServiceModel.kms.operations.keys.contains(name) ? name : nil
@@ -103,7 +125,7 @@ public struct KMSAPI: Sendable {
         let input = Self.input(of: name, body)
         context.beginAudit(
             operation: name ?? Self.auditName(target: target), requestParameters: Self.auditParameters(name, input),
-            at: service.clock.now())
+            eventSource: Self.eventSource(target: target), at: service.clock.now())
         var response: Response
         var failure: KMSError?
         do {
@@ -126,7 +148,7 @@ public struct KMSAPI: Sendable {
         var context = context
         context.beginAudit(
             operation: Self.operationName(target: target) ?? Self.auditName(target: target), requestParameters: .null,
-            at: service.clock.now())
+            eventSource: Self.eventSource(target: target), at: service.clock.now())
         do {
             try await service.finishAudit(context, error: error)
             return Self.errorResponse(error)
@@ -149,12 +171,13 @@ public struct KMSAPI: Sendable {
         if let summary { events.append(service.audit.authenticationFailureSummary(summary)) }
         if record {
             let name = Self.operationName(target: target)
-            let recorder = AuditRecorder(
-                .init(
-                    eventName: name ?? Self.auditName(target: target), eventTime: now,
-                    identity: .unknown(accessKeyID: claimedAccessKeyID.map { String($0.prefix(128)) }), region: region,
-                    sourceIP: sourceIP, userAgent: userAgent.map { String($0.prefix(256)) }, requestParameters: .null, requestID: requestID,
-                    readOnly: name.map(AuditRecorder.isReadOnly) ?? true))
+            var request = AuditRecorder.Request(
+                eventName: name ?? Self.auditName(target: target), eventTime: now,
+                identity: .unknown(accessKeyID: claimedAccessKeyID.map { String($0.prefix(128)) }), region: region,
+                sourceIP: sourceIP, userAgent: userAgent.map { String($0.prefix(256)) }, requestParameters: .null, requestID: requestID,
+                readOnly: name.map(AuditRecorder.isReadOnly) ?? true)
+            request.eventSource = Self.eventSource(target: target)
+            let recorder = AuditRecorder(request)
             events.append(recorder.event(chain: service.audit.chain, error: error))
         }
         do {
@@ -182,13 +205,19 @@ public struct KMSAPI: Sendable {
 
     static func auditParameters(_ operation: String?, _ input: JSONValue?) -> JSONValue {
         guard let operation else { return .null }
-        return ServiceModel.kms.auditParameters(operation: operation, body: input)
+        return model(of: operation).0.auditParameters(operation: operation, body: input)
     }
 
     /// The event name of a request for no operation of the model: what its target named, cut short.
     private static func auditName(target: String?) -> String {
         guard let target, !target.isEmpty else { return "(no operation)" }
-        return String(target.replacingOccurrences(of: "TrentService.", with: "").prefix(64))
+        let name = target.hasPrefix(cloudTrailTargetPrefix) ? String(target.dropFirst(cloudTrailTargetPrefix.count)) : target
+        return String(name.replacingOccurrences(of: "TrentService.", with: "").prefix(64))
+    }
+
+    /// The `eventSource` of a request's event: the service its target names.
+    static func eventSource(target: String?) -> String {
+        signingName(target: target) == "cloudtrail" ? "cloudtrail.amazonaws.com" : "kms.amazonaws.com"
     }
 
     private func run(operation name: String?, input: JSONValue?, context: RequestContext) async throws(KMSError) -> Data {
@@ -211,7 +240,8 @@ public struct KMSAPI: Sendable {
     /// Checks a request's JSON against its operation's input shape in the model. Returns the
     /// grant tokens it carries, if any: they matter to authorization only, whatever the operation.
     static func validate(_ input: JSONValue, operation name: String) throws(KMSError) -> [String]? {
-        guard let inputShape = ServiceModel.kms.operations[name] ?? nil else { return nil }
+        let (model, validator) = model(of: name)
+        guard let inputShape = model.operations[name] ?? nil else { return nil }
         try validator.validate(input, shape: inputShape)
         guard case .object(let members) = input, case .array(let tokens)? = members["GrantTokens"] else { return nil }
         return tokens.compactMap { if case .string(let token) = $0 { token } else { nil } }

@@ -7,6 +7,10 @@ import KMSService
 /// worded as AWS words them). Values of blobs and sensitive members are never echoed.
 struct RequestValidator {
     let model: ServiceModel
+    /// The error a violation in a top-level member is, by the member's path (CloudTrail has
+    /// one per member: `maxResults` → `InvalidMaxResultsException`); `ValidationException`
+    /// for the others.
+    var memberErrors: [String: KMSError.Code] = [:]
 
     /// The UTF-8 bytes an encryption context's keys and values may hold in all. The model
     /// sets no bound and AWS documents none; without one a context is bounded only by the body
@@ -16,27 +20,38 @@ struct RequestValidator {
     static let maximumEncryptionContextSize = 8_192
 
     func validate(_ body: JSONValue, shape: String) throws(KMSError) {
-        var violations: [String] = []
+        var violations: [Violation] = []
         try check(body, shapeName: shape, path: nil, violations: &violations)
-        guard violations.isEmpty else {
-            let count = violations.count
-            throw KMSError.validation("\(count) validation error\(count == 1 ? "" : "s") detected: " + violations.joined(separator: "; "))
-        }
+        guard let first = violations.first else { return }
+        let count = violations.count
+        let error = KMSError.validation(
+            "\(count) validation error\(count == 1 ? "" : "s") detected: " + violations.map(\.text).joined(separator: "; "))
+        throw memberErrors[first.member].map { KMSError($0, error.message) } ?? error
     }
 
-    private func check(_ value: JSONValue, shapeName: String, path: String?, violations: inout [String]) throws(KMSError) {
+    private struct Violation {
+        /// The top-level member it is in.
+        var member: String
+        var text: String
+    }
+
+    private func check(_ value: JSONValue, shapeName: String, path: String?, violations: inout [Violation]) throws(KMSError) {
         guard let shape = model.shapes[shapeName] else { return }
         let at = path ?? ""
+        func member(_ path: String) -> String { String(path.prefix { $0 != "." }) }
         func violation(_ shown: String?, _ constraint: String) {
             let valuePart = shown.map { "Value \($0) at" } ?? "Value at"
-            violations.append("\(valuePart) '\(at)' failed to satisfy constraint: Member must \(constraint)")
+            violations.append(Violation(member: member(at), text: "\(valuePart) '\(at)' failed to satisfy constraint: Member must \(constraint)"))
         }
         switch (shape.kind, value) {
         case (_, .null):
             return
         case (.structure, .object(let members)):
             for name in shape.required where members[name] == nil || members[name].map(isNull) == true {
-                violations.append("Value null at '\(Self.memberPath(path, name))' failed to satisfy constraint: Member must not be null")
+                let memberPath = Self.memberPath(path, name)
+                violations.append(
+                    Violation(member: member(memberPath), text: "Value null at '\(memberPath)' failed to satisfy constraint: Member must not be null")
+                )
             }
             for (name, memberShape) in shape.members.sorted(by: { $0.key < $1.key }) {
                 if let memberValue = members[name] {

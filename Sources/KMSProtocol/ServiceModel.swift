@@ -1,8 +1,9 @@
 import Foundation
 import KMSService
 
-/// The constraints of the AWS KMS API model (`kms-2014-11-01.service.json`), trimmed by
-/// `scripts/generate-service-model.py` to what request validation needs.
+/// The constraints of an AWS API model, trimmed by `scripts/generate-service-model.py` to what
+/// request validation needs: KMS's (`kms-2014-11-01.service.json`), and CloudTrail's for the
+/// one operation of it served here (LookupEvents).
 struct ServiceModel: Sendable {
     struct Shape: Sendable {
         enum Kind: String, Sendable { case structure, string, blob, integer, boolean, timestamp, list, map }
@@ -25,7 +26,10 @@ struct ServiceModel: Sendable {
     let operations: [String: String?]
     let shapes: [String: Shape]
 
-    static let kms: ServiceModel = {
+    static let kms = parse(json)
+    static let cloudTrail = parse(cloudTrailJSON)
+
+    private static func parse(_ json: String) -> ServiceModel {
         struct Raw: Decodable {
             struct RawShape: Decodable {
                 var type: String
@@ -53,7 +57,7 @@ struct ServiceModel: Sendable {
                 members: s.members ?? [:], member: s.member, key: s.key, value: s.value)
         }
         return ServiceModel(operations: raw.operations, shapes: shapes)
-    }()
+    }
 
     /// The pattern with Java's ASCII meaning of `\w`, `\d` and `\s` (and their negations),
     /// which ICU reads as Unicode classes: AWS's patterns are Java's, so `é` is no `\w`.

@@ -65,7 +65,8 @@ struct KMSEndpoint: Sendable {
             try Self.refuseRepeatedHeaders(request)
             var signed = signable(request)
             let preflight = try SigV4.preflight(
-                signed, now: clock.now(), requiredSignedHeaders: Self.requiredSignedHeaders(hasTarget: !targets.isEmpty))
+                signed, now: clock.now(), service: KMSAPI.signingName(target: target),
+                requiredSignedHeaders: Self.requiredSignedHeaders(hasTarget: !targets.isEmpty))
             claimed = preflight.authorization
             let auth = preflight.authorization
             let forwardToken = request.headers[Self.forwardAccessTokenHeader]

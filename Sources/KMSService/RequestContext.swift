@@ -48,12 +48,13 @@ public struct RequestContext: Sendable {
     }
 
     /// Starts the audit event of operation `name` with its CloudTrail `requestParameters`.
-    public mutating func beginAudit(operation name: String, requestParameters: JSONValue, at time: Date) {
-        audit = AuditRecorder(
-            .init(
-                eventName: name, eventTime: time, identity: auditIdentity, region: region,
-                sourceIP: sourceIP, userAgent: userAgent, requestParameters: requestParameters, requestID: requestID,
-                readOnly: AuditRecorder.isReadOnly(name)))
+    public mutating func beginAudit(operation name: String, requestParameters: JSONValue, eventSource: String = "kms.amazonaws.com", at time: Date) {
+        var request = AuditRecorder.Request(
+            eventName: name, eventTime: time, identity: auditIdentity, region: region,
+            sourceIP: sourceIP, userAgent: userAgent, requestParameters: requestParameters, requestID: requestID,
+            readOnly: AuditRecorder.isReadOnly(name))
+        request.eventSource = eventSource
+        audit = AuditRecorder(request)
     }
 
     public var account: String { principal.account }

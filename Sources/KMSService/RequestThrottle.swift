@@ -19,6 +19,8 @@ public struct RequestRates: Sendable {
         "ListKeyRotations": 100, "ListKeys": 500, "ListResourceTags": 2_000, "ListRetirableGrants": 100, "PutKeyPolicy": 15,
         "RetireGrant": 30, "RevokeGrant": 30, "RotateKeyOnDemand": 5, "ScheduleKeyDeletion": 15, "TagResource": 10,
         "UntagResource": 5, "UpdateAlias": 5, "UpdateKeyDescription": 5,
+        // CloudTrail's: two lookups per second per account and region.
+        "LookupEvents": 2,
     ]
 
     /// AWS's defaults (the symmetric quota of most Regions; some have more).
@@ -92,6 +94,7 @@ final class RequestThrottle: Sendable {
             return ok
         }
         guard admitted else {
+            if quota == "LookupEvents" { throw KMSError(.throttling, "Rate exceeded") }  // CloudTrail's words
             throw KMSError(.throttling, "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.")
         }
     }

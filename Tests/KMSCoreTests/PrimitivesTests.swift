@@ -86,4 +86,16 @@ import Testing
             #expect(chars[14] == "4" && "89ab".contains(chars[19]))
         }
     }
+
+    /// RFC 9562's version 7: the first 48 bits are the milliseconds, which read back; the test
+    /// vector's time (2022-02-22 19:22:22 UTC) gives its prefix.
+    @Test func timeOrderedUUIDsNameTheirMillisecond() {
+        let id = UUID.timeOrderedLowercased(millis: 0x017F_22E2_79B0)
+        #expect(id.hasPrefix("017f22e2-79b0-7") && "89ab".contains(Array(id)[19]) && UUID(uuidString: id) != nil)
+        #expect(UUID.timeOrderedMillis(id) == 0x017F_22E2_79B0)
+        #expect(UUID.timeOrderedMillis("017F22E2-79B0-7CC3-98C4-DC0C0C07398F") == 0x017F_22E2_79B0)
+        #expect(UUID.timeOrderedMillis(UUID.randomLowercased()) == nil && UUID.timeOrderedMillis("not a uuid") == nil)
+        let ids = (0..<1000).map { UUID.timeOrderedLowercased(millis: 1_796_000_000_000 + Int64($0)) }
+        #expect(Set(ids).count == ids.count && ids == ids.sorted())
+    }
 }

@@ -23,9 +23,33 @@ import Testing
 
     @Test func modelCoversEveryOperation() {
         #expect(ServiceModel.kms.operations.count == 54)
+        #expect(Array(ServiceModel.cloudTrail.operations.keys) == ["LookupEvents"])
         for name in KMSAPI.handlers.keys where !KMSAPI.extensionOperations.contains(name) {
-            #expect(ServiceModel.kms.operations[name] != nil, "\(name)")
+            #expect(ServiceModel.kms.operations[name] != nil || ServiceModel.cloudTrail.operations[name] != nil, "\(name)")
         }
+    }
+
+    /// CloudTrail names an error per member of LookupEvents; the text is the model's usual one.
+    @Test func lookupEventsViolationsAreCloudTrailsErrors() throws {
+        func refusal(_ json: String) -> KMSError? {
+            do {
+                _ = try KMSAPI.validate(try #require(WireCoding.parse(Data(json.utf8))), operation: "LookupEvents")
+                return nil
+            } catch {
+                return error as? KMSError
+            }
+        }
+        let maxResults = refusal(#"{"MaxResults":51}"#)
+        #expect(maxResults?.code == .invalidMaxResults)
+        #expect(
+            maxResults?.message
+                == "1 validation error detected: Value '51' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50"
+        )
+        #expect(refusal(#"{"LookupAttributes":[{"AttributeKey":"Colour","AttributeValue":"x"}]}"#)?.code == .invalidLookupAttributes)
+        #expect(refusal(#"{"LookupAttributes":[{"AttributeKey":"EventName"}]}"#)?.code == .invalidLookupAttributes)
+        #expect(refusal(#"{"EventCategory":"outsight"}"#)?.code == .invalidEventCategory)
+        #expect(refusal(#"{"StartTime":1796000000,"EndTime":1796000001.5,"NextToken":"t"}"#) == nil)
+        #expect(refusal(#"{"StartTime":"yesterday"}"#)?.code == .serialization)
     }
 
     @Test func lengthOfABlobNeverEchoesIt() {

@@ -97,4 +97,12 @@ extension JSONValue {
     public var stringValue: String? {
         if case .string(let s) = self { s } else { nil }
     }
+
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { b } else { nil }
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { items } else { nil }
+    }
 }

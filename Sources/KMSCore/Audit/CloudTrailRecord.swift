@@ -46,7 +46,8 @@ public struct CloudTrailRecord: Sendable {
     public var responseElements: JSONValue = .null
     /// Requests only: the `x-amzn-RequestId` the caller saw.
     public var requestID: String?
-    public var eventID = UUID.randomLowercased()
+    /// Time-ordered: names the event's millisecond (`UUID.timeOrderedLowercased`).
+    public var eventID: String
     public var readOnly: Bool
     public var resources: [Resource] = []
     public var recipientAccountID: String?
@@ -69,6 +70,7 @@ public struct CloudTrailRecord: Sendable {
         self.eventTime = eventTime
         self.eventName = eventName
         self.readOnly = readOnly
+        eventID = UUID.timeOrderedLowercased(millis: eventTime.millis)
     }
 
     /// The record's JSON members: those CloudTrail always writes (null when unknown), then

@@ -81,6 +81,8 @@ public final class AuditRecorder: Sendable {
         public var requestParameters: JSONValue
         public var requestID: String
         public var readOnly: Bool
+        /// `kms.amazonaws.com`, or `cloudtrail.amazonaws.com` for LookupEvents.
+        public var eventSource = "kms.amazonaws.com"
 
         public init(
             eventName: String, eventTime: Date, identity: AuditIdentity, region: String?, sourceIP: String?, userAgent: String?,
@@ -144,7 +146,7 @@ public final class AuditRecorder: Sendable {
     /// The event, successful (`error` nil) or not.
     public func event(chain: String, error: KMSError?) -> AuditEvent {
         let (keys, responseElements, additionalEventData, eventID) = state.withLock { state in
-            let id = state.eventID ?? UUID.randomLowercased()
+            let id = state.eventID ?? UUID.timeOrderedLowercased(millis: request.eventTime.millis)
             state.eventID = id
             return (state.keys, state.responseElements, state.additionalEventData, id)
         }
@@ -152,6 +154,7 @@ public final class AuditRecorder: Sendable {
         var record = CloudTrailRecord(
             eventType: .apiCall, userIdentity: request.identity.userIdentity, eventTime: request.eventTime,
             eventName: request.eventName, readOnly: request.readOnly)
+        record.eventSource = request.eventSource
         record.awsRegion = request.region
         record.sourceIPAddress = request.sourceIP
         record.userAgent = request.userAgent
@@ -172,7 +175,7 @@ public final class AuditRecorder: Sendable {
 
     /// The operations CloudTrail marks `readOnly`: reads, and every cryptographic operation.
     public static func isReadOnly(_ operation: String) -> Bool {
-        operation.hasPrefix("Describe") || operation.hasPrefix("Get") || operation.hasPrefix("List")
+        operation.hasPrefix("Describe") || operation.hasPrefix("Get") || operation.hasPrefix("List") || operation.hasPrefix("Lookup")
             || [
                 "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
                 "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom", "GenerateMac", "VerifyMac", "Sign", "Verify", "DeriveSharedSecret",
