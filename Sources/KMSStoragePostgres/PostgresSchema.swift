@@ -217,11 +217,14 @@ enum PostgresSchema {
         ),
         // The user names and event names each segment's events carry (`AuditSegment.terms`, for
         // lookups by user or event name). Segments sealed before have no rows there
-        // (`terms_indexed` false): such a lookup reads them all.
+        // (`terms_indexed` false): such a lookup reads them all. The index by time holds every
+        // column a lookup chooses segments by (an index-only scan, not the table's pages).
         (
             7,
             [
                 "ALTER TABLE audit_segment ADD COLUMN terms_indexed BOOLEAN NOT NULL DEFAULT false",
+                "DROP INDEX audit_segment_by_time",
+                "CREATE INDEX audit_segment_by_time ON audit_segment (last_ms) INCLUDE (first_ms, chain, first_seq, terms_indexed)",
                 """
                 CREATE TABLE audit_segment_term (
                     term TEXT NOT NULL, chain TEXT NOT NULL, first_seq BIGINT NOT NULL, PRIMARY KEY (term, chain, first_seq))

@@ -420,11 +420,15 @@ enum Schema {
         }
         // The user names and event names each segment's events carry (`AuditSegment.terms`, for
         // lookups by user or event name). Segments sealed before have no rows there
-        // (`terms_indexed` 0): such a lookup reads them all.
+        // (`terms_indexed` 0): such a lookup reads them all. The index by time holds every
+        // column a lookup chooses segments by: choosing reads the small index, not one page of
+        // the table per segment (its rows hold the compressed events).
         migrator.registerMigration("v18") { db in
             try db.execute(
                 sql: """
                     ALTER TABLE audit_segment ADD COLUMN terms_indexed INTEGER NOT NULL DEFAULT 0;
+                    DROP INDEX audit_segment_by_time;
+                    CREATE INDEX audit_segment_by_time ON audit_segment (last_ms, first_ms, chain, first_seq, terms_indexed);
                     CREATE TABLE audit_segment_term (
                         term TEXT NOT NULL, chain TEXT NOT NULL, first_seq INTEGER NOT NULL, PRIMARY KEY (term, chain, first_seq)
                     );
