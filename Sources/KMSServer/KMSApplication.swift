@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var shutdownTimeout = Duration.seconds(30)
     /// How often `swiftkms_keys{state,spec}` is counted again.
     public var keyCensusInterval = Duration.seconds(30)
+    /// Whether `/console/` serves the web console (`Console`).
+    public var console = true
 
     public init(
         host: String = "127.0.0.1", port: Int = 9600, deletionInterval: Duration = .seconds(60), checkpointInterval: Duration = .seconds(60),
@@ -52,19 +54,21 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// The routes: `POST /` for the KMS API, `GET /health` (liveness: 503 while `storeAvailable`
+/// The routes: `POST /` for the KMS API, `GET /console/` (the web console's files, unless
+/// `console` is false), `GET /health` (liveness: 503 while `storeAvailable`
 /// says the database is unreachable) and `GET /ready` (readiness, `Readiness`: 503 until the
 /// jobs have started, while the database is unreachable and once shutdown begins), every
 /// response carrying its `x-amzn-RequestId`. Both probes answer from memory. Tests drive it
 /// without a socket (HummingbirdTesting's `.router`).
 public func buildRouter(
     api: KMSAPI, credentials: Credentials, clock: any KMSClock = SystemClock(), bodyTimeout: Duration, secureTransport: Bool = false,
-    readiness: Readiness = Readiness(), storeAvailable: @escaping @Sendable () -> Bool = { true }
+    readiness: Readiness = Readiness(), storeAvailable: @escaping @Sendable () -> Bool = { true }, console: Bool = true
 ) -> Router<KMSRequestContext> {
     let router = Router(context: KMSRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     let endpoint = KMSEndpoint(api: api, credentials: credentials, clock: clock, bodyTimeout: bodyTimeout, secureTransport: secureTransport)
     router.post("/") { request, context in await endpoint.handle(request, context: context) }
+    if console { Console.addRoutes(to: router) }
     router.get("/health") { _, _ in
         let available = storeAvailable()
         return Response(
@@ -94,7 +98,7 @@ public func buildApplication(
     let api = KMSAPI(service: service)
     let router = buildRouter(
         api: api, credentials: credentials, clock: clock, bodyTimeout: configuration.bodyTimeout, secureTransport: configuration.tls != nil,
-        readiness: readiness, storeAvailable: storeAvailable)
+        readiness: readiness, storeAvailable: storeAvailable, console: configuration.console)
     let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
     let server: HTTPServerBuilder
     if let tls = configuration.tls {

@@ -76,6 +76,7 @@ public struct ServeSettings: Sendable {
         public var metricsAddress: String?
         public var shutdownTimeout: Int?
         public var keyCensusInterval: Int?
+        public var noConsole = false
 
         public init() {}
     }
@@ -164,6 +165,7 @@ public struct ServeSettings: Sendable {
             try resolver.number(flags.shutdownTimeout, "--shutdown-timeout", "SWIFTKMS_SHUTDOWN_TIMEOUT", default: 30, atMost: 3_600))
         server.keyCensusInterval = .seconds(
             try resolver.number(flags.keyCensusInterval, "--key-census-interval", "SWIFTKMS_KEY_CENSUS_INTERVAL", default: 30))
+        server.console = !(flags.noConsole || environment["SWIFTKMS_NO_CONSOLE"] == "1")
     }
 
     /// Whether `host` names this machine only (127.0.0.0/8, ::1, localhost): plain HTTP there

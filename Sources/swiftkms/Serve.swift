@@ -181,6 +181,9 @@ struct Serve: AsyncParsableCommand {
         help: "Seconds between two counts of keys by state and spec (the metric swiftkms_keys). [env: SWIFTKMS_KEY_CENSUS_INTERVAL] (default: 30)")
     var keyCensusInterval: Int?
 
+    @Flag(help: "Do not serve the web console at /console/. [env: SWIFTKMS_NO_CONSOLE=1] (default: served)")
+    var noConsole = false
+
     /// The flags as given, for `ServeSettings` to resolve with the environment.
     private var flags: ServeSettings.Flags {
         var flags = ServeSettings.Flags()
@@ -216,6 +219,7 @@ struct Serve: AsyncParsableCommand {
         flags.metricsAddress = metricsAddress
         flags.shutdownTimeout = shutdownTimeout
         flags.keyCensusInterval = keyCensusInterval
+        flags.noConsole = noConsole
         return flags
     }
 
@@ -340,6 +344,7 @@ struct Serve: AsyncParsableCommand {
                 "url": "\(scheme)://\(server.host):\(server.port)",
                 "transport": "\(server.tls == nil ? "plain HTTP (for loopback, or behind a TLS-terminating proxy)" : "TLS 1.2/1.3")",
                 "metrics": "\(server.metricsAddress.map { "http://\($0.host):\($0.port)/metrics" } ?? "off")",
+                "console": "\(server.console ? "\(scheme)://\(server.host):\(server.port)/console/" : "off")",
             ])
         if server.tls == nil, !ServeSettings.isLoopback(server.host) {
             logger.warning(

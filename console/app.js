@@ -1,0 +1,285 @@
+// The console's pages. Everything shown comes from signed API calls (api.js) made as the
+// signed-in principal; the DOM is built with textContent only, never from HTML strings.
+import { ApiError, cloudtrail, credentials, kms, signIn, signOut } from "./api.js";
+
+const app = document.getElementById("app");
+
+/// An element: `h("a", { href: "#/" }, "text", child)`. Attributes starting with "on" are
+/// listeners; children are strings (text) or nodes.
+function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+function show(title, ...content) {
+  document.title = `${title} · SwiftKMS console`;
+  app.replaceChildren(h("h1", {}, title), ...content);
+  app.focus();
+}
+
+function problem(error) {
+  const code = error instanceof ApiError ? error.code : "Error";
+  return h("div", { class: "error", role: "alert" }, h("strong", {}, code), error.message ? `: ${error.message}` : "");
+}
+
+/// Runs `action` for a button, showing its error (AWS's code and message) or `done`.
+function acting(status, action, done) {
+  return async (event) => {
+    event.preventDefault();
+    status.replaceChildren();
+    try {
+      await action();
+      if (done) status.replaceChildren(h("div", { class: "notice", role: "status" }, done));
+    } catch (error) {
+      status.replaceChildren(problem(error));
+    }
+  };
+}
+
+const date = (seconds) => (seconds ? new Date(seconds * 1000).toISOString().replace(".000", "") : "");
+
+// MARK: Sign-in
+
+function signInPage() {
+  document.getElementById("nav").hidden = true;
+  const status = h("div", { "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "stack" },
+    h("label", {}, "Access key ID", h("input", { name: "accessKeyId", required: true, autocomplete: "username", spellcheck: "false" })),
+    h("label", {}, "Secret access key", h("input", { name: "secretAccessKey", type: "password", required: true, autocomplete: "current-password" })),
+    h("label", {}, "Region", h("input", { name: "region", required: true, value: "us-east-1", spellcheck: "false" })),
+    h("button", { type: "submit" }, "Sign in"),
+    status,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    signIn(data.get("accessKeyId").trim(), data.get("secretAccessKey"), data.get("region").trim());
+    location.hash = "#/keys";
+    route();
+  });
+  show(
+    "Sign in",
+    h("p", {}, "Every page is made of requests signed in this tab with these credentials, as the AWS CLI would sign them. They stay in this tab only, and signing out forgets them."),
+    form,
+  );
+}
+
+// MARK: Keys
+
+const STATES = ["Enabled", "Disabled", "PendingDeletion", "PendingImport", "PendingReplicaDeletion", "Unavailable", "Creating", "Updating"];
+const SPECS = ["SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "ECC_NIST_EDWARDS25519", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "SM2"];
+const USAGES = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"];
+const ORIGINS = ["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"];
+const PAGE = 25;
+
+/// Runs `task` over `items`, at most `width` at a time.
+async function inBatches(items, width, task) {
+  const results = [];
+  for (let i = 0; i < items.length; i += width) results.push(...(await Promise.all(items.slice(i, i + width).map(task))));
+  return results;
+}
+
+async function keysPage() {
+  show("Keys", h("p", {}, "Loading…"));
+  let ids = [];
+  let marker;
+  do {
+    const page = await kms("ListKeys", marker ? { Limit: 1000, Marker: marker } : { Limit: 1000 });
+    ids.push(...page.Keys.map((k) => k.KeyId));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  const aliases = {};
+  marker = undefined;
+  do {
+    const page = await kms("ListAliases", marker ? { Limit: 1000, Marker: marker } : { Limit: 1000 });
+    for (const alias of page.Aliases) if (alias.TargetKeyId) (aliases[alias.TargetKeyId] ??= []).push(alias.AliasName);
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  const keys = (await inBatches(ids, 8, (id) => kms("DescribeKey", { KeyId: id }).then((r) => r.KeyMetadata)))
+    .sort((a, b) => b.CreationDate - a.CreationDate);
+
+  const select = (name, values) => h("label", {}, name, h("select", { name }, h("option", { value: "" }, "Any"), values.map((v) => h("option", { value: v }, v))));
+  const filters = h("form", { class: "filters", role: "search" },
+    h("label", {}, "Search", h("input", { name: "search", type: "search", placeholder: "ID, alias or description" })),
+    select("State", STATES), select("Spec", SPECS), select("Usage", USAGES), select("Origin", ORIGINS));
+  const results = h("div", {});
+  let start = 0;
+  const render = () => {
+    const data = new FormData(filters);
+    const text = data.get("search").trim().toLowerCase();
+    const shown = keys.filter((k) =>
+      (!text || [k.KeyId, k.Description, ...(aliases[k.KeyId] ?? [])].some((v) => v && v.toLowerCase().includes(text))) &&
+      (!data.get("State") || k.KeyState === data.get("State")) && (!data.get("Spec") || k.KeySpec === data.get("Spec")) &&
+      (!data.get("Usage") || k.KeyUsage === data.get("Usage")) && (!data.get("Origin") || k.Origin === data.get("Origin")));
+    start = Math.min(start, Math.max(0, shown.length - 1));
+    const page = shown.slice(start, start + PAGE);
+    const table = h("table", {},
+      h("caption", { class: "muted" }, `${shown.length} of ${keys.length} keys`),
+      h("thead", {}, h("tr", {}, ["Key", "Aliases", "State", "Spec", "Usage"].map((c) => h("th", { scope: "col" }, c)),
+        h("th", { scope: "col", class: "optional" }, "Origin"), h("th", { scope: "col", class: "optional" }, "Created"))),
+      h("tbody", {}, page.map((k) => h("tr", {},
+        h("td", {}, h("a", { href: `#/keys/${k.KeyId}` }, k.KeyId), k.Description ? h("div", { class: "muted" }, k.Description) : null),
+        h("td", {}, (aliases[k.KeyId] ?? []).join(", ")), h("td", {}, k.KeyState), h("td", {}, k.KeySpec), h("td", {}, k.KeyUsage),
+        h("td", { class: "optional" }, k.Origin), h("td", { class: "optional" }, date(k.CreationDate))))));
+    const pager = h("div", { class: "pager" },
+      h("button", { type: "button", class: "secondary", disabled: start === 0, onclick: () => { start -= PAGE; render(); } }, "Previous"),
+      h("span", {}, shown.length ? `${start + 1}–${start + page.length}` : "none"),
+      h("button", { type: "button", class: "secondary", disabled: start + PAGE >= shown.length, onclick: () => { start += PAGE; render(); } }, "Next"));
+    results.replaceChildren(h("div", { class: "table-wrap" }, table), pager);
+  };
+  for (const type of ["input", "change"]) filters.addEventListener(type, () => { start = 0; render(); });
+  filters.addEventListener("submit", (event) => event.preventDefault());
+  show("Keys", h("p", {}, h("a", { href: "#/create" }, "Create a key")), filters, results);
+  render();
+}
+
+// MARK: A key
+
+async function keyPage(id) {
+  show(id, h("p", {}, "Loading…"));
+  const key = (await kms("DescribeKey", { KeyId: id })).KeyMetadata;
+  const [aliases, tags] = await Promise.all([
+    kms("ListAliases", { KeyId: id }).then((r) => r.Aliases).catch((e) => e),
+    kms("ListResourceTags", { KeyId: id }).then((r) => r.Tags).catch((e) => e),
+  ]);
+  const status = h("div", { "aria-live": "polite" });
+  const rows = [
+    ["ARN", h("code", {}, key.Arn)], ["Description", key.Description], ["State", key.KeyState], ["Key spec", key.KeySpec],
+    ["Usage", key.KeyUsage], ["Origin", key.Origin], ["Created", date(key.CreationDate)], ["Key manager", key.KeyManager],
+    ["Deletion date", date(key.DeletionDate)], ["Multi-Region", key.MultiRegion ? "yes" : "no"], ["Custom key store", key.CustomKeyStoreId],
+  ].filter(([, value]) => value);
+  const reload = () => keyPage(id).catch(failed);
+  const waiting = h("input", { name: "window", type: "number", min: 7, max: 30, value: 30, inputmode: "numeric" });
+  const actions = h("div", { class: "actions" },
+    key.KeyState === "Disabled" ? h("button", { type: "button", onclick: acting(status, async () => { await kms("EnableKey", { KeyId: id }); await reload(); }) }, "Enable") : null,
+    key.KeyState === "Enabled" ? h("button", { type: "button", class: "secondary", onclick: acting(status, async () => { await kms("DisableKey", { KeyId: id }); await reload(); }) }, "Disable") : null,
+    key.KeyState === "PendingDeletion"
+      ? h("button", { type: "button", onclick: acting(status, async () => { await kms("CancelKeyDeletion", { KeyId: id }); await reload(); }) }, "Cancel deletion")
+      : [h("label", {}, "Waiting period (days)", waiting),
+         h("button", { type: "button", class: "danger", onclick: acting(status, async () => {
+           await kms("ScheduleKeyDeletion", { KeyId: id, PendingWindowInDays: Number(waiting.value) });
+           await reload();
+         }) }, "Schedule deletion")]);
+  const list = (value, render) => (value instanceof Error ? problem(value) : value.length ? h("ul", {}, value.map(render)) : h("p", { class: "muted" }, "None."));
+  show(key.KeyId,
+    h("dl", {}, rows.map(([name, value]) => [h("dt", {}, name), h("dd", {}, value)])),
+    actions, status,
+    h("h2", {}, "Aliases"), list(aliases, (a) => h("li", {}, a.AliasName)),
+    h("h2", {}, "Tags"), list(tags, (t) => h("li", {}, `${t.TagKey} = ${t.TagValue}`)),
+    h("h2", {}, "Audit"), h("p", {}, h("a", { href: `#/audit?ResourceName=${encodeURIComponent(key.KeyId)}` }, "Every request that named this key")));
+}
+
+// MARK: Create a key
+
+const USAGES_OF = (spec) =>
+  spec === "SYMMETRIC_DEFAULT" ? ["ENCRYPT_DECRYPT"]
+  : spec.startsWith("HMAC") ? ["GENERATE_VERIFY_MAC"]
+  : spec.startsWith("RSA") ? ["ENCRYPT_DECRYPT", "SIGN_VERIFY"]
+  : spec === "SM2" ? ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"]
+  : spec.startsWith("ECC_NIST_P") ? ["SIGN_VERIFY", "KEY_AGREEMENT"]
+  : ["SIGN_VERIFY"];
+
+function createPage() {
+  const status = h("div", { "aria-live": "polite" });
+  const spec = h("select", { name: "KeySpec" }, SPECS.map((s) => h("option", { value: s }, s)));
+  const usage = h("select", { name: "KeyUsage" });
+  const fillUsages = () => usage.replaceChildren(...USAGES_OF(spec.value).map((u) => h("option", { value: u }, u)));
+  spec.addEventListener("change", fillUsages);
+  fillUsages();
+  const form = h("form", { class: "stack" },
+    h("label", {}, "Key spec", spec), h("label", {}, "Key usage", usage),
+    h("label", {}, "Origin", h("select", { name: "Origin" }, h("option", { value: "AWS_KMS" }, "AWS_KMS (key material made here)"), h("option", { value: "EXTERNAL" }, "EXTERNAL (you import the key material)"))),
+    h("label", {}, "Description", h("input", { name: "Description" })),
+    h("label", {}, "Alias (optional)", h("input", { name: "Alias", placeholder: "alias/my-key", spellcheck: "false" })),
+    h("button", { type: "submit" }, "Create key"), status);
+  form.addEventListener("submit", acting(status, async () => {
+    const data = new FormData(form);
+    const request = { KeySpec: data.get("KeySpec"), KeyUsage: data.get("KeyUsage"), Origin: data.get("Origin"), Description: data.get("Description") };
+    const key = (await kms("CreateKey", request)).KeyMetadata;
+    if (data.get("Alias").trim()) await kms("CreateAlias", { AliasName: data.get("Alias").trim(), TargetKeyId: key.KeyId });
+    location.hash = `#/keys/${key.KeyId}`;
+  }));
+  show("Create a key", h("p", {}, "Symmetric keys encrypt and decrypt data up to 4 KB and the data keys of envelope encryption; HMAC keys make and verify MACs; asymmetric keys sign, encrypt or agree on keys with a public key others can use."), form);
+}
+
+// MARK: The audit trail
+
+async function auditPage(query) {
+  const status = h("div", { "aria-live": "polite" });
+  const keys = ["", "ResourceName", "EventName", "Username", "EventId", "ReadOnly", "ResourceType", "EventSource", "AccessKeyId"];
+  const attribute = [...query.keys()].find((k) => keys.includes(k)) ?? "";
+  const form = h("form", { class: "filters" },
+    h("label", {}, "Attribute", h("select", { name: "key" }, keys.map((k) => h("option", { value: k, selected: k === attribute }, k || "Any")))),
+    h("label", {}, "Value", h("input", { name: "value", value: attribute ? query.get(attribute) : "" })),
+    h("button", { type: "submit" }, "Look up"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    location.hash = data.get("key") ? `#/audit?${data.get("key")}=${encodeURIComponent(data.get("value"))}` : "#/audit";
+  });
+  const results = h("div", {});
+  const detail = h("div", {});
+  let token;
+  const more = async () => {
+    const request = { MaxResults: 50 };
+    if (attribute) request.LookupAttributes = [{ AttributeKey: attribute, AttributeValue: query.get(attribute) }];
+    if (token) request.NextToken = token;
+    const page = await cloudtrail("LookupEvents", request);
+    token = page.NextToken;
+    for (const event of page.Events) {
+      const record = JSON.parse(event.CloudTrailEvent);
+      results.querySelector("tbody").append(h("tr", {},
+        h("td", {}, date(event.EventTime)),
+        h("td", {}, h("a", { href: "#", onclick: (e) => { e.preventDefault(); detail.replaceChildren(h("h2", {}, `Event ${event.EventId}`), h("pre", {}, JSON.stringify(record, null, 2))); detail.scrollIntoView(); } }, event.EventName)),
+        h("td", {}, event.Username ?? ""), h("td", { class: "optional" }, (event.Resources ?? []).map((r) => r.ResourceName).join(", ")),
+        h("td", {}, record.errorCode ?? "")));
+    }
+    moreButton.hidden = !token;
+  };
+  const moreButton = h("button", { type: "button", class: "secondary", onclick: acting(status, more) }, "More");
+  results.append(h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, ["Time", "Event", "User"].map((c) => h("th", { scope: "col" }, c)), h("th", { scope: "col", class: "optional" }, "Resources"), h("th", { scope: "col" }, "Error"))),
+    h("tbody", {}))));
+  show("Audit trail", form, status, results, h("div", { class: "pager" }, moreButton), detail);
+  await more().catch((error) => status.replaceChildren(problem(error)));
+}
+
+// MARK: Routing
+
+function failed(error) {
+  show("Something went wrong", problem(error), h("p", {}, h("a", { href: "#/keys" }, "Back to the keys")));
+}
+
+async function route() {
+  if (!credentials()) return signInPage();
+  document.getElementById("nav").hidden = false;
+  const [path, search] = location.hash.slice(1).split("?");
+  const parts = path.split("/").filter(Boolean);
+  try {
+    if (parts[0] === "keys" && parts[1]) await keyPage(decodeURIComponent(parts[1]));
+    else if (parts[0] === "create") createPage();
+    else if (parts[0] === "audit") await auditPage(new URLSearchParams(search ?? ""));
+    else await keysPage();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+document.getElementById("sign-out").addEventListener("click", () => {
+  signOut();
+  location.hash = "#/";
+  route();
+});
+window.addEventListener("hashchange", route);
+route();
