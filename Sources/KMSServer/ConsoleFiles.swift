@@ -77,7 +77,7 @@ function h(tag, attributes = {}, ...children) {
 
 function show(title, ...content) {
   document.title = `${title} · SwiftKMS console`;
-  app.replaceChildren(h("h1", {}, title), ...content);
+  app.replaceChildren(h("h1", {}, title), ...content.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false));
   app.focus();
 }
 
@@ -204,9 +204,13 @@ async function keysPage() {
 async function keyPage(id) {
   show(id, h("p", {}, "Loading…"));
   const key = (await kms("DescribeKey", { KeyId: id })).KeyMetadata;
-  const [aliases, tags] = await Promise.all([
+  const [aliases, tags, policy, grants, rotation] = await Promise.all([
     kms("ListAliases", { KeyId: id }).then((r) => r.Aliases).catch((e) => e),
     kms("ListResourceTags", { KeyId: id }).then((r) => r.Tags).catch((e) => e),
+    kms("GetKeyPolicy", { KeyId: id, PolicyName: "default" }).then((r) => r.Policy).catch((e) => e),
+    kms("ListGrants", { KeyId: id }).then((r) => r.Grants).catch((e) => e),
+    key.KeySpec === "SYMMETRIC_DEFAULT" && key.Origin === "AWS_KMS"
+      ? kms("GetKeyRotationStatus", { KeyId: id }).catch((e) => e) : Promise.resolve(null),
   ]);
   const status = h("div", { "aria-live": "polite" });
   const rows = [
@@ -232,7 +236,59 @@ async function keyPage(id) {
     actions, status,
     h("h2", {}, "Aliases"), list(aliases, (a) => h("li", {}, a.AliasName)),
     h("h2", {}, "Tags"), list(tags, (t) => h("li", {}, `${t.TagKey} = ${t.TagValue}`)),
+    rotation ? [h("h2", {}, "Rotation"), rotation instanceof Error ? problem(rotation) : rotationSection(id, rotation)] : null,
+    h("h2", {}, "Key policy"), policy instanceof Error ? problem(policy) : policyEditor(id, policy),
+    h("h2", {}, "Grants"), grants instanceof Error ? problem(grants) : grantsSection(id, grants, reload),
     h("h2", {}, "Audit"), h("p", {}, h("a", { href: `#/audit?ResourceName=${encodeURIComponent(key.KeyId)}` }, "Every request that named this key")));
+}
+
+/// The key policy in an editor; saving sends PutKeyPolicy, and the server's refusal
+/// (MalformedPolicyDocumentException, its message naming what is wrong) shows under it.
+function policyEditor(id, policy) {
+  const status = h("div", { "aria-live": "polite" });
+  let text = policy;
+  try {
+    text = JSON.stringify(JSON.parse(policy), null, 2);
+  } catch {}
+  const editor = h("textarea", { name: "policy", "aria-label": "Key policy (JSON)", spellcheck: "false" }, text);
+  return h("form", {}, editor,
+    h("div", { class: "actions" }, h("button", { type: "button", onclick: acting(status, () => kms("PutKeyPolicy", { KeyId: id, PolicyName: "default", Policy: editor.value }), "Policy saved.") }, "Save policy")),
+    status);
+}
+
+function grantsSection(id, grants, reload) {
+  const status = h("div", { "aria-live": "polite" });
+  const grantee = h("input", { name: "grantee", placeholder: "arn:aws:iam::111122223333:user/alice", spellcheck: "false" });
+  const operations = ["Encrypt", "Decrypt", "GenerateDataKey", "ReEncryptFrom", "ReEncryptTo", "DescribeKey", "Sign", "Verify", "GenerateMac", "VerifyMac", "CreateGrant", "RetireGrant"];
+  const boxes = operations.map((o) => h("label", { class: "inline" }, h("input", { type: "checkbox", name: "operation", value: o }), o));
+  const table = grants.length
+    ? h("div", { class: "table-wrap" }, h("table", {},
+        h("thead", {}, h("tr", {}, ["Grantee", "Operations", "Grant ID", ""].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, grants.map((g) => h("tr", {},
+          h("td", {}, g.GranteePrincipal), h("td", {}, g.Operations.join(", ")), h("td", {}, h("code", {}, g.GrantId)),
+          h("td", {}, h("button", { type: "button", class: "danger", "aria-label": `Revoke grant ${g.GrantId}`,
+            onclick: acting(status, async () => { await kms("RevokeGrant", { KeyId: id, GrantId: g.GrantId }); await reload(); }) }, "Revoke")))))))
+    : h("p", { class: "muted" }, "None.");
+  const form = h("form", { class: "stack" }, h("label", {}, "Grantee principal", grantee),
+    h("fieldset", {}, h("legend", {}, "Operations"), boxes), h("button", { type: "submit" }, "Create grant"));
+  form.addEventListener("submit", acting(status, async () => {
+    const chosen = boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
+    await kms("CreateGrant", { KeyId: id, GranteePrincipal: grantee.value.trim(), Operations: chosen });
+    await reload();
+  }));
+  return [table, form, status];
+}
+
+function rotationSection(id, rotation) {
+  const status = h("div", { "aria-live": "polite" });
+  const rows = [["Automatic rotation", rotation.KeyRotationEnabled ? `every ${rotation.RotationPeriodInDays} days` : "off"],
+    ["Next rotation", date(rotation.NextRotationDate)], ["Last on-demand rotation", date(rotation.OnDemandRotationStartDate)]].filter(([, v]) => v);
+  return [h("dl", {}, rows.map(([n, v]) => [h("dt", {}, n), h("dd", {}, v)])),
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "secondary", onclick: acting(status, () => kms(rotation.KeyRotationEnabled ? "DisableKeyRotation" : "EnableKeyRotation", { KeyId: id }), "Saved; reload to see it.") },
+        rotation.KeyRotationEnabled ? "Turn automatic rotation off" : "Turn automatic rotation on"),
+      h("button", { type: "button", class: "secondary", onclick: acting(status, () => kms("RotateKeyOnDemand", { KeyId: id }), "Rotation started.") }, "Rotate now")),
+    status];
 }
 
 // MARK: Create a key
@@ -381,6 +437,9 @@ pre { background: var(--panel); padding: .75rem; overflow-x: auto; font-size: .8
   dl { grid-template-columns: 1fr; }
   th.optional, td.optional { display: none; }
 }
+fieldset { border: 1px solid var(--line); border-radius: 4px; display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
+legend { font-weight: 600; }
+label.inline { display: inline-flex; gap: .35rem; align-items: center; font-weight: 400; }
 """###),
         "icon.svg": ("image/svg+xml", ###"""
 <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#232f3e"/><circle cx="12" cy="16" r="6" fill="none" stroke="#ffbf47" stroke-width="3"/><path d="M18 16h10v5M24 16v4" fill="none" stroke="#ffbf47" stroke-width="3"/></svg>
