@@ -162,6 +162,8 @@ async function keyPage(id) {
     ["ARN", h("code", {}, key.Arn)], ["Description", key.Description], ["State", key.KeyState], ["Key spec", key.KeySpec],
     ["Usage", key.KeyUsage], ["Origin", key.Origin], ["Created", date(key.CreationDate)], ["Key manager", key.KeyManager],
     ["Deletion date", date(key.DeletionDate)], ["Multi-Region", key.MultiRegion ? "yes" : "no"], ["Custom key store", key.CustomKeyStoreId],
+    ["Primary key", key.MultiRegionConfiguration?.PrimaryKey?.Arn],
+    ["Replicas", (key.MultiRegionConfiguration?.ReplicaKeys ?? []).map((r) => r.Region).join(", ")],
   ].filter(([, value]) => value);
   const reload = () => keyPage(id).catch(failed);
   const waiting = h("input", { name: "window", type: "number", min: 7, max: 30, value: 30, inputmode: "numeric" });
@@ -184,7 +186,82 @@ async function keyPage(id) {
     rotation ? [h("h2", {}, "Rotation"), rotation instanceof Error ? problem(rotation) : rotationSection(id, rotation)] : null,
     h("h2", {}, "Key policy"), policy instanceof Error ? problem(policy) : policyEditor(id, policy),
     h("h2", {}, "Grants"), grants instanceof Error ? problem(grants) : grantsSection(id, grants, reload),
-    h("h2", {}, "Audit"), h("p", {}, h("a", { href: `#/audit?ResourceName=${encodeURIComponent(key.KeyId)}` }, "Every request that named this key")));
+    key.KeyUsage === "ENCRYPT_DECRYPT" && key.KeySpec === "SYMMETRIC_DEFAULT" && key.KeyState === "Enabled" ? [h("h2", {}, "Use"), useSection(id)] : null,
+    h("h2", {}, "Audit"), h("p", {}, h("a", { href: `#/audit?ResourceName=${encodeURIComponent(key.KeyId)}` }, "Every request that named this key")),
+    usageChart(id));
+}
+
+const base64 = (bytes) => btoa(String.fromCharCode(...bytes));
+const unbase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+/// Encrypt, Decrypt and GenerateDataKey with a symmetric key, as the CLI session does. The
+/// plaintexts shown are the user's own, in this page only.
+function useSection(id) {
+  const status = h("div", { "aria-live": "polite" });
+  const plaintext = h("textarea", { name: "plaintext", class: "short", "aria-label": "Plaintext" });
+  const context = h("input", { name: "context", placeholder: "app=demo", spellcheck: "false" });
+  const ciphertext = h("textarea", { name: "ciphertext", class: "short", "aria-label": "Ciphertext (base64)", spellcheck: "false" });
+  const output = h("div", {});
+  const encryptionContext = () => Object.fromEntries(context.value.split(",").map((p) => p.trim()).filter(Boolean).map((p) => p.split("=").map((x) => x.trim())));
+  return [
+    h("form", { class: "stack" },
+      h("label", {}, "Plaintext", plaintext), h("label", {}, "Encryption context (key=value, comma-separated)", context),
+      h("label", {}, "Ciphertext (base64)", ciphertext),
+      h("div", { class: "actions" },
+        h("button", { type: "button", onclick: acting(status, async () => {
+          const answer = await kms("Encrypt", { KeyId: id, Plaintext: base64(new TextEncoder().encode(plaintext.value)), EncryptionContext: encryptionContext() });
+          ciphertext.value = answer.CiphertextBlob;
+        }, "Encrypted.") }, "Encrypt"),
+        h("button", { type: "button", onclick: acting(status, async () => {
+          const answer = await kms("Decrypt", { CiphertextBlob: ciphertext.value.trim(), EncryptionContext: encryptionContext() });
+          plaintext.value = new TextDecoder().decode(unbase64(answer.Plaintext));
+        }, "Decrypted.") }, "Decrypt"),
+        h("button", { type: "button", class: "secondary", onclick: acting(status, async () => {
+          const answer = await kms("GenerateDataKey", { KeyId: id, KeySpec: "AES_256", EncryptionContext: encryptionContext() });
+          output.replaceChildren(h("dl", {}, h("dt", {}, "Data key (plaintext, base64)"), h("dd", {}, h("code", {}, answer.Plaintext)),
+            h("dt", {}, "Data key (encrypted, base64)"), h("dd", {}, h("code", {}, answer.CiphertextBlob))));
+        }) }, "Generate a data key"))),
+    status, output];
+}
+
+/// Requests that named the key, by day, over its last 500 events: a bar chart drawn with SVG.
+function usageChart(id) {
+  const figure = h("figure", {}, h("figcaption", {}, "Requests that named this key, by day (its last 500 events)"));
+  (async () => {
+    const days = new Map();
+    let token;
+    for (let page = 0; page < 10; page++) {
+      const answer = await cloudtrail("LookupEvents", { MaxResults: 50, LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: id }], ...(token ? { NextToken: token } : {}) });
+      for (const event of answer.Events) {
+        const day = date(event.EventTime).slice(0, 10);
+        days.set(day, (days.get(day) ?? 0) + 1);
+      }
+      token = answer.NextToken;
+      if (!token) break;
+    }
+    const entries = [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).slice(-30);
+    const most = Math.max(1, ...entries.map(([, n]) => n));
+    const svg = (tag, attributes) => {
+      const element = document.createElementNS("http://www.w3.org/2000/svg", tag);
+      for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+      return element;
+    };
+    const width = 30 * entries.length + 10;
+    const chart = svg("svg", { viewBox: `0 0 ${width} 140`, width, height: 140, role: "img", "aria-label": entries.map(([d, n]) => `${d}: ${n}`).join("; ") });
+    entries.forEach(([day, count], index) => {
+      const height = Math.round((count / most) * 100);
+      const bar = svg("rect", { x: 10 + index * 30, y: 110 - height, width: 22, height, fill: "#0b5ed7" });
+      bar.append(svg("title", {}));
+      bar.firstChild.textContent = `${day}: ${count}`;
+      const label = svg("text", { x: 21 + index * 30, y: 128, "text-anchor": "middle", "font-size": 9, fill: "#16191f" });
+      label.textContent = day.slice(5);
+      const value = svg("text", { x: 21 + index * 30, y: 105 - height, "text-anchor": "middle", "font-size": 10, fill: "#16191f" });
+      value.textContent = String(count);
+      chart.append(bar, label, value);
+    });
+    figure.append(chart);
+  })().catch((error) => figure.append(problem(error)));
+  return figure;
 }
 
 /// The key policy in an editor; saving sends PutKeyPolicy, and the server's refusal
@@ -234,6 +311,36 @@ function rotationSection(id, rotation) {
         rotation.KeyRotationEnabled ? "Turn automatic rotation off" : "Turn automatic rotation on"),
       h("button", { type: "button", class: "secondary", onclick: acting(status, () => kms("RotateKeyOnDemand", { KeyId: id }), "Rotation started.") }, "Rotate now")),
     status];
+}
+
+// MARK: Aliases
+
+async function aliasesPage() {
+  const status = h("div", { "aria-live": "polite" });
+  const aliases = [];
+  let marker;
+  do {
+    const page = await kms("ListAliases", marker ? { Limit: 1000, Marker: marker } : { Limit: 1000 });
+    aliases.push(...page.Aliases);
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  const name = h("input", { name: "AliasName", placeholder: "alias/my-key", spellcheck: "false", required: true });
+  const target = h("input", { name: "TargetKeyId", placeholder: "key ID or ARN", spellcheck: "false", required: true });
+  const form = h("form", { class: "stack" }, h("label", {}, "Alias name", name), h("label", {}, "Target key", target), h("button", { type: "submit" }, "Create alias"));
+  form.addEventListener("submit", acting(status, async () => {
+    await kms("CreateAlias", { AliasName: name.value.trim(), TargetKeyId: target.value.trim() });
+    await aliasesPage();
+  }));
+  const own = aliases.filter((a) => !a.AliasName.startsWith("alias/aws/") || a.TargetKeyId);
+  show("Aliases",
+    h("div", { class: "table-wrap" }, h("table", {},
+      h("thead", {}, h("tr", {}, ["Alias", "Key", ""].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, own.map((a) => h("tr", {},
+        h("td", {}, a.AliasName),
+        h("td", {}, a.TargetKeyId ? h("a", { href: `#/keys/${a.TargetKeyId}` }, a.TargetKeyId) : h("span", { class: "muted" }, "(made on first use)")),
+        h("td", {}, a.AliasName.startsWith("alias/aws/") ? null : h("button", { type: "button", class: "danger", "aria-label": `Delete ${a.AliasName}`,
+          onclick: acting(status, async () => { await kms("DeleteAlias", { AliasName: a.AliasName }); await aliasesPage(); }) }, "Delete"))))))),
+    h("h2", {}, "Create an alias"), form, status);
 }
 
 // MARK: Create a key
@@ -325,6 +432,7 @@ async function route() {
   try {
     if (parts[0] === "keys" && parts[1]) await keyPage(decodeURIComponent(parts[1]));
     else if (parts[0] === "create") createPage();
+    else if (parts[0] === "aliases") await aliasesPage();
     else if (parts[0] === "audit") await auditPage(new URLSearchParams(search ?? ""));
     else await keysPage();
   } catch (error) {

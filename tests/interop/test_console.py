@@ -4,6 +4,7 @@ for it), and found afterwards in the audit trail as the signed-in principal's.
 
 With SWIFTKMS_CONSOLE_SCREENSHOTS=DIR, each page is saved there as a PNG (docs/console/ holds
 the ones the README shows)."""
+import base64
 import json
 import os
 import shutil
@@ -170,6 +171,43 @@ def test_a_session_in_the_browser_is_a_session_of_signed_requests(server, browse
     record = json.loads(wait(browser, EC.presence_of_element_located((By.TAG_NAME, "pre"))).text)
     assert record["requestParameters"] == {"keyId": key_id, "pendingWindowInDays": 7}
     assert record["userIdentity"]["accessKeyId"] == ACCESS_KEY and record["eventSource"] == "kms.amazonaws.com"
+    assert severe_console_messages(browser) == []
+
+    # The CLI session's cryptography, on the payments key: what the page encrypts, boto3
+    # decrypts; a wrong context is AWS's InvalidCiphertextException.
+    browser.get(server.url + f"/console/#/keys/{server.key['KeyId']}")
+    wait(browser, EC.presence_of_element_located((By.NAME, "plaintext"))).send_keys("the launch codes")
+    browser.find_element(By.NAME, "context").send_keys("app=demo")
+    browser.find_element(By.XPATH, "//button[text()='Encrypt']").click()
+    wait(browser, lambda b: b.find_element(By.NAME, "ciphertext").get_attribute("value"))
+    blob = base64.b64decode(browser.find_element(By.NAME, "ciphertext").get_attribute("value"))
+    assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"app": "demo"})["Plaintext"] == b"the launch codes"
+    browser.find_element(By.NAME, "plaintext").clear()
+    browser.find_element(By.XPATH, "//button[text()='Decrypt']").click()
+    wait(browser, lambda b: b.find_element(By.NAME, "plaintext").get_attribute("value") == "the launch codes")
+    browser.find_element(By.NAME, "context").clear()
+    browser.find_element(By.NAME, "context").send_keys("app=other")
+    browser.find_element(By.XPATH, "//button[text()='Decrypt']").click()
+    alert = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
+    assert alert.text == "InvalidCiphertextException"
+    browser.find_element(By.XPATH, "//button[text()='Generate a data key']").click()
+    text_present(browser, "Data key (encrypted, base64)")
+    # The chart of the key's use: a bar per day, its count in the bar's title.
+    bars = wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "figure svg rect"))
+    assert bars and "Decrypt" not in bars[0].text
+    shot(browser, "use")
+
+    # Aliases: made and deleted from their page.
+    browser.find_element(By.LINK_TEXT, "Aliases").click()
+    wait(browser, EC.presence_of_element_located((By.NAME, "AliasName"))).send_keys("alias/console-made")
+    browser.find_element(By.NAME, "TargetKeyId").send_keys(server.key["KeyId"])
+    browser.find_element(By.XPATH, "//button[text()='Create alias']").click()
+    text_present(browser, "alias/console-made")
+    assert kms.describe_key(KeyId="alias/console-made")["KeyMetadata"]["KeyId"] == server.key["KeyId"]
+    shot(browser, "aliases")
+    browser.find_element(By.CSS_SELECTOR, "button[aria-label='Delete alias/console-made']").click()
+    wait(browser, lambda b: "alias/console-made" not in b.find_element(By.ID, "app").text)
+    assert "alias/console-made" not in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
     assert severe_console_messages(browser) == []
 
     # Signing out forgets the credentials.
