@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import ACCESS_KEY, ACCOUNT, SECRET_KEY, Server
+from conftest import ACCESS_KEY, ACCOUNT, SECRET_KEY, Server, db_execute, db_rows
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import TimeoutException  # noqa: E402
@@ -166,6 +166,7 @@ def test_a_session_in_the_browser_is_a_session_of_signed_requests(server, browse
     browser.find_element(By.LINK_TEXT, "Every request that named this key").click()
     for step in ("CreateKey", "CreateAlias", "ScheduleKeyDeletion", "CancelKeyDeletion", "EnableKey", "PutKeyPolicy", "CreateGrant", "RevokeGrant"):
         text_present(browser, step)
+    assert "all hold" in browser.find_element(By.CSS_SELECTOR, "main p[role=status]").text
     shot(browser, "audit")
     browser.find_element(By.LINK_TEXT, "ScheduleKeyDeletion").click()
     record = json.loads(wait(browser, EC.presence_of_element_located((By.TAG_NAME, "pre"))).text)
@@ -235,6 +236,33 @@ def test_a_principal_denied_an_action_sees_awss_refusal_and_nothing_happens(serv
     alert = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
     assert "cloudtrail:LookupEvents" in alert.text
     browser.find_element(By.ID, "sign-out").click()
+
+
+def test_the_audit_page_checks_the_chain_links_it_shows(server, browser):
+    """The page recomputes, with WebCrypto, the digest each shown event names of the one before
+    it: an event altered in the database is caught in the browser (then put back)."""
+    sign_in(browser, server, ACCESS_KEY, SECRET_KEY)
+    text_present(browser, "alias/payments")
+    browser.get(server.url + "/console/#/audit")
+    wait(browser, lambda b: "all hold" in b.find_element(By.CSS_SELECTOR, "main p[role=status]").text)
+    server.stop()
+    chain, last = db_rows(server.data_dir, "SELECT chain, MAX(seq) FROM audit_event WHERE chain = 'main'")[0]
+    original = bytes(db_rows(server.data_dir, "SELECT record FROM audit_event WHERE chain = ? AND seq = ?", (chain, last - 1))[0][0])
+    altered = original.replace(b'"eventCategory":"Management"', b'"eventCategory":"Managemant"')
+    assert altered != original
+    db_execute(server.data_dir, "UPDATE audit_event SET record = ? WHERE chain = ? AND seq = ?", (altered, chain, last - 1))
+    try:
+        server.start()
+        browser.get(server.url + "/console/#/keys")
+        text_present(browser, "alias/payments")
+        browser.get(server.url + "/console/#/audit")
+        status = wait(browser, lambda b: b.find_element(By.CSS_SELECTOR, "main p[role=status]").text)
+        wait(browser, lambda b: "Broken chain link" in b.find_element(By.CSS_SELECTOR, "main p[role=status]").text)
+    finally:
+        server.stop()
+        db_execute(server.data_dir, "UPDATE audit_event SET record = ? WHERE chain = ? AND seq = ?", (original, chain, last - 1))
+        server.start()
+    assert status is not None
 
 
 def test_no_console_flag_serves_none(tmp_path):
