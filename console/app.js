@@ -149,13 +149,15 @@ async function keysPage() {
 async function keyPage(id) {
   show(id, h("p", {}, "Loading…"));
   const key = (await kms("DescribeKey", { KeyId: id })).KeyMetadata;
-  const [aliases, tags, policy, grants, rotation] = await Promise.all([
+  const [aliases, tags, policy, grants, rotation, store] = await Promise.all([
     kms("ListAliases", { KeyId: id }).then((r) => r.Aliases).catch((e) => e),
     kms("ListResourceTags", { KeyId: id }).then((r) => r.Tags).catch((e) => e),
     kms("GetKeyPolicy", { KeyId: id, PolicyName: "default" }).then((r) => r.Policy).catch((e) => e),
     kms("ListGrants", { KeyId: id }).then((r) => r.Grants).catch((e) => e),
     key.KeySpec === "SYMMETRIC_DEFAULT" && key.Origin === "AWS_KMS"
       ? kms("GetKeyRotationStatus", { KeyId: id }).catch((e) => e) : Promise.resolve(null),
+    key.CustomKeyStoreId
+      ? kms("DescribeCustomKeyStores", { CustomKeyStoreId: key.CustomKeyStoreId }).then((r) => r.CustomKeyStores[0]).catch((e) => e) : Promise.resolve(null),
   ]);
   const status = h("div", { "aria-live": "polite" });
   const rows = [
@@ -183,6 +185,10 @@ async function keyPage(id) {
     actions, status,
     h("h2", {}, "Aliases"), list(aliases, (a) => h("li", {}, a.AliasName)),
     h("h2", {}, "Tags"), list(tags, (t) => h("li", {}, `${t.TagKey} = ${t.TagValue}`)),
+    store ? [h("h2", {}, "Custom key store"), store instanceof Error ? problem(store) : h("dl", {},
+      [["Name", store.CustomKeyStoreName], ["Type", store.CustomKeyStoreType], ["Connection", store.ConnectionState],
+       ["Error", store.ConnectionErrorCode], ["Proxy", store.XksProxyConfiguration?.UriEndpoint], ["External key", key.XksKeyConfiguration?.Id]]
+        .filter(([, v]) => v).map(([n, v]) => [h("dt", {}, n), h("dd", {}, v)]))] : null,
     rotation ? [h("h2", {}, "Rotation"), rotation instanceof Error ? problem(rotation) : rotationSection(id, rotation)] : null,
     h("h2", {}, "Key policy"), policy instanceof Error ? problem(policy) : policyEditor(id, policy),
     h("h2", {}, "Grants"), grants instanceof Error ? problem(grants) : grantsSection(id, grants, reload),
@@ -353,27 +359,56 @@ const USAGES_OF = (spec) =>
   : spec.startsWith("ECC_NIST_P") ? ["SIGN_VERIFY", "KEY_AGREEMENT"]
   : ["SIGN_VERIFY"];
 
-function createPage() {
+/// What AWS's console says of each choice, in short.
+function describeSpec(spec, usage) {
+  if (spec === "SYMMETRIC_DEFAULT") return "A 256-bit AES-GCM key that never leaves the server: encrypts up to 4 KB, and the data keys of envelope encryption. Rotation available.";
+  if (spec.startsWith("HMAC")) return `An HMAC key (${spec.slice(5)} bits): GenerateMac and VerifyMac with HMAC_SHA_${spec.slice(5)}; the key never leaves the server.`;
+  const pair = "An asymmetric key pair: the private key never leaves the server; GetPublicKey gives the public key to anyone allowed";
+  if (usage === "SIGN_VERIFY") return `${pair}, to verify signatures without calling the server.`;
+  if (usage === "ENCRYPT_DECRYPT") return `${pair}, to encrypt for the key without calling the server (${spec.startsWith("RSA") ? "RSAES_OAEP_SHA_1 or _256" : "SM2PKE"}).`;
+  return `${pair}; DeriveSharedSecret agrees on a secret with another party's public key (ECDH).`;
+}
+
+async function createPage() {
   const status = h("div", { "aria-live": "polite" });
   const spec = h("select", { name: "KeySpec" }, SPECS.map((s) => h("option", { value: s }, s)));
   const usage = h("select", { name: "KeyUsage" });
+  const about = h("p", { class: "muted", "aria-live": "polite" });
   const fillUsages = () => usage.replaceChildren(...USAGES_OF(spec.value).map((u) => h("option", { value: u }, u)));
-  spec.addEventListener("change", fillUsages);
+  const describe = () => about.replaceChildren(describeSpec(spec.value, usage.value));
+  spec.addEventListener("change", () => { fillUsages(); describe(); });
+  usage.addEventListener("change", describe);
   fillUsages();
+  describe();
+  const stores = await kms("DescribeCustomKeyStores", {}).then((r) => r.CustomKeyStores).catch(() => []);
+  const origin = h("select", { name: "Origin" },
+    h("option", { value: "AWS_KMS" }, "AWS_KMS: key material made here"),
+    h("option", { value: "EXTERNAL" }, "EXTERNAL: you import the key material (symmetric, HMAC or asymmetric)"),
+    stores.some((s) => s.CustomKeyStoreType === "AWS_CLOUDHSM") ? h("option", { value: "AWS_CLOUDHSM" }, "AWS_CLOUDHSM: in an HSM key store") : null,
+    stores.some((s) => s.CustomKeyStoreType === "EXTERNAL_KEY_STORE") ? h("option", { value: "EXTERNAL_KEY_STORE" }, "EXTERNAL_KEY_STORE: in an external key manager") : null);
+  const store = h("select", { name: "CustomKeyStoreId" }, stores.map((s) => h("option", { value: s.CustomKeyStoreId }, `${s.CustomKeyStoreName} (${s.CustomKeyStoreId}, ${s.ConnectionState})`)));
+  const storeField = h("label", { hidden: true }, "Custom key store", store);
+  const xksKey = h("label", { hidden: true }, "External key ID", h("input", { name: "XksKeyId", spellcheck: "false" }));
+  origin.addEventListener("change", () => {
+    storeField.hidden = !["AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"].includes(origin.value);
+    xksKey.hidden = origin.value !== "EXTERNAL_KEY_STORE";
+  });
   const form = h("form", { class: "stack" },
-    h("label", {}, "Key spec", spec), h("label", {}, "Key usage", usage),
-    h("label", {}, "Origin", h("select", { name: "Origin" }, h("option", { value: "AWS_KMS" }, "AWS_KMS (key material made here)"), h("option", { value: "EXTERNAL" }, "EXTERNAL (you import the key material)"))),
+    h("label", {}, "Key spec", spec), h("label", {}, "Key usage", usage), about,
+    h("label", {}, "Origin", origin), storeField, xksKey,
     h("label", {}, "Description", h("input", { name: "Description" })),
     h("label", {}, "Alias (optional)", h("input", { name: "Alias", placeholder: "alias/my-key", spellcheck: "false" })),
     h("button", { type: "submit" }, "Create key"), status);
   form.addEventListener("submit", acting(status, async () => {
     const data = new FormData(form);
     const request = { KeySpec: data.get("KeySpec"), KeyUsage: data.get("KeyUsage"), Origin: data.get("Origin"), Description: data.get("Description") };
+    if (!storeField.hidden) request.CustomKeyStoreId = data.get("CustomKeyStoreId");
+    if (!xksKey.hidden) request.XksKeyId = data.get("XksKeyId");
     const key = (await kms("CreateKey", request)).KeyMetadata;
     if (data.get("Alias").trim()) await kms("CreateAlias", { AliasName: data.get("Alias").trim(), TargetKeyId: key.KeyId });
     location.hash = `#/keys/${key.KeyId}`;
   }));
-  show("Create a key", h("p", {}, "Symmetric keys encrypt and decrypt data up to 4 KB and the data keys of envelope encryption; HMAC keys make and verify MACs; asymmetric keys sign, encrypt or agree on keys with a public key others can use."), form);
+  show("Create a key", form);
 }
 
 // MARK: The audit trail
@@ -385,12 +420,19 @@ async function auditPage(query) {
   const form = h("form", { class: "filters" },
     h("label", {}, "Attribute", h("select", { name: "key" }, keys.map((k) => h("option", { value: k, selected: k === attribute }, k || "Any")))),
     h("label", {}, "Value", h("input", { name: "value", value: attribute ? query.get(attribute) : "" })),
+    h("label", {}, "From (UTC)", h("input", { name: "from", type: "datetime-local", value: query.get("from") ?? "" })),
+    h("label", {}, "To (UTC)", h("input", { name: "to", type: "datetime-local", value: query.get("to") ?? "" })),
     h("button", { type: "submit" }, "Look up"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const data = new FormData(form);
-    location.hash = data.get("key") ? `#/audit?${data.get("key")}=${encodeURIComponent(data.get("value"))}` : "#/audit";
+    const next = new URLSearchParams();
+    if (data.get("key")) next.set(data.get("key"), data.get("value"));
+    for (const bound of ["from", "to"]) if (data.get(bound)) next.set(bound, data.get(bound));
+    location.hash = `#/audit?${next}`;
   });
+  // The inputs' local date and time, read as UTC (as the table shows times).
+  const seconds = (text) => Date.parse(text.length === 16 ? `${text}:00Z` : `${text}Z`) / 1000;
   const results = h("div", {});
   const detail = h("div", {});
   const links = h("p", { role: "status" });
@@ -399,6 +441,8 @@ async function auditPage(query) {
   const more = async () => {
     const request = { MaxResults: 50 };
     if (attribute) request.LookupAttributes = [{ AttributeKey: attribute, AttributeValue: query.get(attribute) }];
+    if (query.get("from")) request.StartTime = seconds(query.get("from"));
+    if (query.get("to")) request.EndTime = seconds(query.get("to"));
     if (token) request.NextToken = token;
     const page = await cloudtrail("LookupEvents", request);
     token = page.NextToken;
@@ -457,7 +501,7 @@ async function route() {
   const parts = path.split("/").filter(Boolean);
   try {
     if (parts[0] === "keys" && parts[1]) await keyPage(decodeURIComponent(parts[1]));
-    else if (parts[0] === "create") createPage();
+    else if (parts[0] === "create") await createPage();
     else if (parts[0] === "aliases") await aliasesPage();
     else if (parts[0] === "audit") await auditPage(new URLSearchParams(search ?? ""));
     else await keysPage();

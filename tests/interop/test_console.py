@@ -217,6 +217,59 @@ def test_a_session_in_the_browser_is_a_session_of_signed_requests(server, browse
     assert browser.execute_script("return sessionStorage.length") == 0
 
 
+def test_a_key_of_each_kind_from_the_create_page(server, browser):
+    """Every kind the create page offers, each as boto3 then describes it; the page says what
+    each choice is."""
+    kms = server.client()
+    sign_in(browser, server, ACCESS_KEY, SECRET_KEY)
+    text_present(browser, "alias/payments")
+    kinds = [("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "AWS_KMS", "AES-GCM"), ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "EXTERNAL", "AES-GCM"),
+             ("HMAC_512", "GENERATE_VERIFY_MAC", "AWS_KMS", "HMAC_SHA_512"), ("RSA_3072", "ENCRYPT_DECRYPT", "AWS_KMS", "RSAES_OAEP"),
+             ("RSA_2048", "SIGN_VERIFY", "AWS_KMS", "verify signatures"), ("ECC_NIST_P256", "KEY_AGREEMENT", "AWS_KMS", "ECDH"),
+             ("ECC_SECG_P256K1", "SIGN_VERIFY", "AWS_KMS", "verify signatures"), ("ECC_NIST_EDWARDS25519", "SIGN_VERIFY", "AWS_KMS", "verify signatures"),
+             ("ML_DSA_65", "SIGN_VERIFY", "AWS_KMS", "verify signatures")]
+    for spec, usage, origin, said in kinds:
+        browser.get(server.url + "/console/#/create")
+        wait(browser, EC.presence_of_element_located((By.NAME, "KeySpec")))
+        Select(browser.find_element(By.NAME, "KeySpec")).select_by_value(spec)
+        Select(browser.find_element(By.NAME, "KeyUsage")).select_by_value(usage)
+        Select(browser.find_element(By.NAME, "Origin")).select_by_value(origin)
+        text_present(browser, said)
+        browser.find_element(By.NAME, "Description").send_keys(f"{spec} {usage} {origin}")
+        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait(browser, lambda b: "/keys/" in b.current_url)
+        key_id = browser.current_url.rsplit("/", 1)[1]
+        described = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        assert (described["KeySpec"], described["KeyUsage"], described["Origin"]) == (spec, usage, origin)
+        text_present(browser, "PendingImport" if origin == "EXTERNAL" else "Enabled")
+
+
+def test_at_phone_width_nothing_overflows_the_page(server, browser):
+    sign_in(browser, server, ACCESS_KEY, SECRET_KEY)
+    browser.set_window_size(390, 844)
+    try:
+        for page, text in (("keys", "alias/payments"), (f"keys/{server.key['KeyId']}", "Key policy"), ("audit", "Chain links"), ("create", "Key spec")):
+            browser.get(server.url + f"/console/#/{page}")
+            text_present(browser, text)
+            assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), page
+        browser.get(server.url + "/console/#/keys")
+        text_present(browser, "alias/payments")
+        shot(browser, "keys-phone")
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+def test_the_audit_page_bounds_a_lookup_in_time(server, browser):
+    sign_in(browser, server, ACCESS_KEY, SECRET_KEY)
+    text_present(browser, "alias/payments")
+    browser.get(server.url + "/console/#/audit?EventName=CreateAlias&from=2000-01-01T00:00&to=2000-01-02T00:00")
+    wait(browser, lambda b: "0 checked" in b.find_element(By.CSS_SELECTOR, "main p[role=status]").text)
+    assert browser.find_elements(By.CSS_SELECTOR, "tbody tr") == []
+    browser.get(server.url + "/console/#/audit?EventName=CreateAlias&from=2000-01-01T00:00")
+    text_present(browser, "CreateAlias")
+    assert browser.find_elements(By.CSS_SELECTOR, "tbody tr")
+
+
 def test_a_principal_denied_an_action_sees_awss_refusal_and_nothing_happens(server, browser):
     viewer = json.loads(server.admin("create-user", "--name", "viewer"))
     server.admin("attach-policy", "--principal", "user/viewer", "--policy-name", "p", "--policy-document", json.dumps(
