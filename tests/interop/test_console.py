@@ -55,6 +55,21 @@ def wait(browser, condition, timeout=20):
     return WebDriverWait(browser, timeout).until(condition)
 
 
+def click(browser, by, value):
+    """Clicks the element once it is there, again if the page re-rendered it meanwhile (each
+    action reloads the page from the API)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    def attempt(b):
+        b.find_element(by, value).click()
+        return True
+    WebDriverWait(browser, 20, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(attempt)
+
+
+def element(browser, by, value):
+    return wait(browser, EC.presence_of_element_located((by, value)))
+
+
 def text_present(browser, text):
     wait(browser, lambda b: text in b.find_element(By.ID, "app").text)
 
@@ -68,12 +83,12 @@ def shot(browser, name):
 def sign_in(browser, server, access_key, secret_key):
     browser.get(server.url + "/console/")
     if browser.find_elements(By.ID, "sign-out") and browser.find_element(By.ID, "nav").is_displayed():
-        browser.find_element(By.ID, "sign-out").click()
+        click(browser, By.ID, "sign-out")
     wait(browser, EC.presence_of_element_located((By.NAME, "accessKeyId")))
     shot(browser, "sign-in")
     browser.find_element(By.NAME, "accessKeyId").send_keys(access_key)
     browser.find_element(By.NAME, "secretAccessKey").send_keys(secret_key)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    click(browser, By.CSS_SELECTOR, "form button[type=submit]")
 
 
 def severe_console_messages(browser):
@@ -105,70 +120,71 @@ def test_a_session_in_the_browser_is_a_session_of_signed_requests(server, browse
     Select(browser.find_element(By.NAME, "Spec")).select_by_value("")
 
     # Create an HMAC key with an alias.
-    browser.find_element(By.LINK_TEXT, "Create key").click()
+    click(browser, By.LINK_TEXT, "Create key")
     wait(browser, EC.presence_of_element_located((By.NAME, "KeySpec")))
     Select(browser.find_element(By.NAME, "KeySpec")).select_by_value("HMAC_256")
     browser.find_element(By.NAME, "Description").send_keys("webhook MACs")
     browser.find_element(By.NAME, "Alias").send_keys("alias/webhooks")
     shot(browser, "create-key")
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    text_present(browser, "GENERATE_VERIFY_MAC")
+    click(browser, By.CSS_SELECTOR, "form button[type=submit]")
+    wait(browser, lambda b: "/keys/" in b.current_url)
+    element(browser, By.NAME, "window")
     key_id = browser.current_url.rsplit("/", 1)[1]
     described = kms.describe_key(KeyId="alias/webhooks")["KeyMetadata"]
     assert described["KeyId"] == key_id and described["KeySpec"] == "HMAC_256" and described["Description"] == "webhook MACs"
     shot(browser, "key")
 
     # Schedule deletion (7 days), cancel it, enable the key again.
-    field = browser.find_element(By.NAME, "window")
+    field = element(browser, By.NAME, "window")
     field.clear()
     field.send_keys("7")
-    browser.find_element(By.XPATH, "//button[text()='Schedule deletion']").click()
+    click(browser, By.XPATH, "//button[text()='Schedule deletion']")
     text_present(browser, "PendingDeletion")
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
-    browser.find_element(By.XPATH, "//button[text()='Cancel deletion']").click()
+    click(browser, By.XPATH, "//button[text()='Cancel deletion']")
     wait(browser, lambda b: b.find_elements(By.XPATH, "//button[text()='Enable']"))
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Disabled"
-    browser.find_element(By.XPATH, "//button[text()='Enable']").click()
+    click(browser, By.XPATH, "//button[text()='Enable']")
     wait(browser, lambda b: b.find_elements(By.XPATH, "//button[text()='Disable']"))
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
 
     # The key policy: a malformed one is refused with the server's words, then a good one saved.
-    editor = browser.find_element(By.NAME, "policy")
+    editor = element(browser, By.NAME, "policy")
     browser.execute_script("arguments[0].value = arguments[1]", editor, '{"Version": "2012-10-17", "Statement": [')
-    browser.find_element(By.XPATH, "//button[text()='Save policy']").click()
+    click(browser, By.XPATH, "//button[text()='Save policy']")
     alert = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
     assert alert.text.startswith("MalformedPolicyDocumentException")
     policy = {"Version": "2012-10-17", "Statement": [
         {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
         {"Sid": "Console", "Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:app": "blocked"}}}]}
     browser.execute_script("arguments[0].value = arguments[1]", editor, json.dumps(policy, indent=2))
-    browser.find_element(By.XPATH, "//button[text()='Save policy']").click()
+    click(browser, By.XPATH, "//button[text()='Save policy']")
     wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "[role=status]")))
     assert json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]) == policy
 
     # A grant, created then revoked.
     alice = json.loads(server.admin("create-user", "--name", "alice"))
-    browser.find_element(By.NAME, "grantee").send_keys(f"arn:aws:iam::{ACCOUNT}:user/alice")
+    element(browser, By.NAME, "grantee").send_keys(f"arn:aws:iam::{ACCOUNT}:user/alice")
     for operation in ("GenerateMac", "VerifyMac"):
-        browser.find_element(By.CSS_SELECTOR, f"input[name=operation][value={operation}]").click()
-    browser.find_element(By.XPATH, "//button[text()='Create grant']").click()
-    revoke = wait(browser, EC.presence_of_element_located((By.XPATH, "//button[text()='Revoke']")))
+        click(browser, By.CSS_SELECTOR, f"input[name=operation][value={operation}]")
+    click(browser, By.XPATH, "//button[text()='Create grant']")
+    element(browser, By.XPATH, "//button[text()='Revoke']")
     grants = kms.list_grants(KeyId=key_id)["Grants"]
     assert [(g["GranteePrincipal"], sorted(g["Operations"])) for g in grants] == [(f"arn:aws:iam::{ACCOUNT}:user/alice", ["GenerateMac", "VerifyMac"])]
     assert alice["AccessKeyId"]
     browser.execute_script("arguments[0].scrollIntoView()", browser.find_element(By.XPATH, "//h2[text()='Key policy']"))
     shot(browser, "key-policy-and-grants")
-    revoke.click()
+    click(browser, By.XPATH, "//button[text()='Revoke']")
     wait(browser, lambda b: not b.find_elements(By.XPATH, "//button[text()='Revoke']"))
     assert kms.list_grants(KeyId=key_id)["Grants"] == []
 
     # The audit page finds every step, as the root's.
-    browser.find_element(By.LINK_TEXT, "Every request that named this key").click()
+    click(browser, By.LINK_TEXT, "Every request that named this key")
     for step in ("CreateKey", "CreateAlias", "ScheduleKeyDeletion", "CancelKeyDeletion", "EnableKey", "PutKeyPolicy", "CreateGrant", "RevokeGrant"):
         text_present(browser, step)
     assert "all hold" in browser.find_element(By.CSS_SELECTOR, "main p[role=status]").text
     shot(browser, "audit")
-    browser.find_element(By.LINK_TEXT, "ScheduleKeyDeletion").click()
+    click(browser, By.LINK_TEXT, "ScheduleKeyDeletion")
     record = json.loads(wait(browser, EC.presence_of_element_located((By.TAG_NAME, "pre"))).text)
     assert record["requestParameters"] == {"keyId": key_id, "pendingWindowInDays": 7}
     assert record["userIdentity"]["accessKeyId"] == ACCESS_KEY and record["eventSource"] == "kms.amazonaws.com"
@@ -179,19 +195,19 @@ def test_a_session_in_the_browser_is_a_session_of_signed_requests(server, browse
     browser.get(server.url + f"/console/#/keys/{server.key['KeyId']}")
     wait(browser, EC.presence_of_element_located((By.NAME, "plaintext"))).send_keys("the launch codes")
     browser.find_element(By.NAME, "context").send_keys("app=demo")
-    browser.find_element(By.XPATH, "//button[text()='Encrypt']").click()
+    click(browser, By.XPATH, "//button[text()='Encrypt']")
     wait(browser, lambda b: b.find_element(By.NAME, "ciphertext").get_attribute("value"))
     blob = base64.b64decode(browser.find_element(By.NAME, "ciphertext").get_attribute("value"))
     assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"app": "demo"})["Plaintext"] == b"the launch codes"
     browser.find_element(By.NAME, "plaintext").clear()
-    browser.find_element(By.XPATH, "//button[text()='Decrypt']").click()
+    click(browser, By.XPATH, "//button[text()='Decrypt']")
     wait(browser, lambda b: b.find_element(By.NAME, "plaintext").get_attribute("value") == "the launch codes")
     browser.find_element(By.NAME, "context").clear()
     browser.find_element(By.NAME, "context").send_keys("app=other")
-    browser.find_element(By.XPATH, "//button[text()='Decrypt']").click()
+    click(browser, By.XPATH, "//button[text()='Decrypt']")
     alert = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
     assert alert.text == "InvalidCiphertextException"
-    browser.find_element(By.XPATH, "//button[text()='Generate a data key']").click()
+    click(browser, By.XPATH, "//button[text()='Generate a data key']")
     text_present(browser, "Data key (encrypted, base64)")
     # The chart of the key's use: a bar per day, its count in the bar's title.
     bars = wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "figure svg rect"))
@@ -199,20 +215,20 @@ def test_a_session_in_the_browser_is_a_session_of_signed_requests(server, browse
     shot(browser, "use")
 
     # Aliases: made and deleted from their page.
-    browser.find_element(By.LINK_TEXT, "Aliases").click()
+    click(browser, By.LINK_TEXT, "Aliases")
     wait(browser, EC.presence_of_element_located((By.NAME, "AliasName"))).send_keys("alias/console-made")
     browser.find_element(By.NAME, "TargetKeyId").send_keys(server.key["KeyId"])
-    browser.find_element(By.XPATH, "//button[text()='Create alias']").click()
+    click(browser, By.XPATH, "//button[text()='Create alias']")
     text_present(browser, "alias/console-made")
     assert kms.describe_key(KeyId="alias/console-made")["KeyMetadata"]["KeyId"] == server.key["KeyId"]
     shot(browser, "aliases")
-    browser.find_element(By.CSS_SELECTOR, "button[aria-label='Delete alias/console-made']").click()
+    click(browser, By.CSS_SELECTOR, "button[aria-label='Delete alias/console-made']")
     wait(browser, lambda b: "alias/console-made" not in b.find_element(By.ID, "app").text)
     assert "alias/console-made" not in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
     assert severe_console_messages(browser) == []
 
     # Signing out forgets the credentials.
-    browser.find_element(By.ID, "sign-out").click()
+    click(browser, By.ID, "sign-out")
     wait(browser, EC.presence_of_element_located((By.NAME, "accessKeyId")))
     assert browser.execute_script("return sessionStorage.length") == 0
 
@@ -236,7 +252,7 @@ def test_a_key_of_each_kind_from_the_create_page(server, browser):
         Select(browser.find_element(By.NAME, "Origin")).select_by_value(origin)
         text_present(browser, said)
         browser.find_element(By.NAME, "Description").send_keys(f"{spec} {usage} {origin}")
-        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        click(browser, By.CSS_SELECTOR, "form button[type=submit]")
         wait(browser, lambda b: "/keys/" in b.current_url)
         key_id = browser.current_url.rsplit("/", 1)[1]
         described = kms.describe_key(KeyId=key_id)["KeyMetadata"]
@@ -277,9 +293,9 @@ def test_a_principal_denied_an_action_sees_awss_refusal_and_nothing_happens(serv
     before = len(server.client().list_keys()["Keys"])
     sign_in(browser, server, viewer["AccessKeyId"], viewer["SecretAccessKey"])
     text_present(browser, "alias/payments")
-    browser.find_element(By.LINK_TEXT, "Create key").click()
+    click(browser, By.LINK_TEXT, "Create key")
     wait(browser, EC.presence_of_element_located((By.NAME, "KeySpec")))
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    click(browser, By.CSS_SELECTOR, "form button[type=submit]")
     alert = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
     assert alert.text == (f"AccessDeniedException: User: arn:aws:iam::{ACCOUNT}:user/viewer is not authorized to perform: "
                           "kms:CreateKey on resource: * because no identity-based policy allows the kms:CreateKey action")
@@ -288,7 +304,7 @@ def test_a_principal_denied_an_action_sees_awss_refusal_and_nothing_happens(serv
     browser.get(server.url + "/console/#/audit")
     alert = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
     assert "cloudtrail:LookupEvents" in alert.text
-    browser.find_element(By.ID, "sign-out").click()
+    click(browser, By.ID, "sign-out")
 
 
 def test_the_audit_page_checks_the_chain_links_it_shows(server, browser):
