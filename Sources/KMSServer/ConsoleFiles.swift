@@ -349,8 +349,11 @@ function grantsSection(id, grants, reload) {
         h("thead", {}, h("tr", {}, ["Grantee", "Operations", "Grant ID", ""].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, grants.map((g) => h("tr", {},
           h("td", {}, g.GranteePrincipal), h("td", {}, g.Operations.join(", ")), h("td", {}, h("code", {}, g.GrantId)),
-          h("td", {}, h("button", { type: "button", class: "danger", "aria-label": `Revoke grant ${g.GrantId}`,
-            onclick: acting(status, async () => { await kms("RevokeGrant", { KeyId: id, GrantId: g.GrantId }); await reload(); }) }, "Revoke")))))))
+          h("td", {}, h("div", { class: "actions" },
+            h("button", { type: "button", class: "secondary", "aria-label": `Retire grant ${g.GrantId}`,
+              onclick: acting(status, async () => { await kms("RetireGrant", { KeyId: id, GrantId: g.GrantId }); await reload(); }) }, "Retire"),
+            h("button", { type: "button", class: "danger", "aria-label": `Revoke grant ${g.GrantId}`,
+              onclick: acting(status, async () => { await kms("RevokeGrant", { KeyId: id, GrantId: g.GrantId }); await reload(); }) }, "Revoke"))))))))
     : h("p", { class: "muted" }, "None.");
   const form = h("form", { class: "stack" }, h("label", {}, "Grantee principal", grantee),
     h("fieldset", {}, h("legend", {}, "Operations"), boxes), h("button", { type: "submit" }, "Create grant"));
@@ -364,14 +367,20 @@ function grantsSection(id, grants, reload) {
 
 function rotationSection(id, rotation) {
   const status = h("div", { "aria-live": "polite" });
+  const history = h("div", {});
+  kms("ListKeyRotations", { KeyId: id }).then((r) => history.replaceChildren(r.Rotations.length
+    ? h("table", {}, h("caption", { class: "muted" }, "Rotations"),
+        h("thead", {}, h("tr", {}, ["Date", "Type"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, r.Rotations.map((x) => h("tr", {}, h("td", {}, date(x.RotationDate)), h("td", {}, x.RotationType)))))
+    : h("p", { class: "muted" }, "Not rotated yet."))).catch((error) => history.replaceChildren(problem(error)));
   const rows = [["Automatic rotation", rotation.KeyRotationEnabled ? `every ${rotation.RotationPeriodInDays} days` : "off"],
     ["Next rotation", date(rotation.NextRotationDate)], ["Last on-demand rotation", date(rotation.OnDemandRotationStartDate)]].filter(([, v]) => v);
   return [h("dl", {}, rows.map(([n, v]) => [h("dt", {}, n), h("dd", {}, v)])),
     h("div", { class: "actions" },
       h("button", { type: "button", class: "secondary", onclick: acting(status, () => kms(rotation.KeyRotationEnabled ? "DisableKeyRotation" : "EnableKeyRotation", { KeyId: id }), "Saved; reload to see it.") },
         rotation.KeyRotationEnabled ? "Turn automatic rotation off" : "Turn automatic rotation on"),
-      h("button", { type: "button", class: "secondary", onclick: acting(status, () => kms("RotateKeyOnDemand", { KeyId: id }), "Rotation started.") }, "Rotate now")),
-    status];
+      h("button", { type: "button", class: "secondary", onclick: acting(status, async () => { await kms("RotateKeyOnDemand", { KeyId: id }); await keyPage(id); }) }, "Rotate now")),
+    status, history];
 }
 
 // MARK: Aliases

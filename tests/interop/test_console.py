@@ -177,10 +177,24 @@ def test_a_session_in_the_browser_is_a_session_of_signed_requests(server, browse
     click(browser, By.XPATH, "//button[text()='Revoke']")
     wait(browser, lambda b: not b.find_elements(By.XPATH, "//button[text()='Revoke']"))
     assert kms.list_grants(KeyId=key_id)["Grants"] == []
+    # And one retired (as the account's root may).
+    element(browser, By.NAME, "grantee").send_keys(f"arn:aws:iam::{ACCOUNT}:user/alice")
+    click(browser, By.CSS_SELECTOR, "input[name=operation][value=GenerateMac]")
+    click(browser, By.XPATH, "//button[text()='Create grant']")
+    click(browser, By.XPATH, "//button[text()='Retire']")
+    wait(browser, lambda b: not b.find_elements(By.XPATH, "//button[text()='Retire']"))
+    assert kms.list_grants(KeyId=key_id)["Grants"] == []
 
     # The audit page finds every step, as the root's.
     click(browser, By.LINK_TEXT, "Every request that named this key")
-    for step in ("CreateKey", "CreateAlias", "ScheduleKeyDeletion", "CancelKeyDeletion", "EnableKey", "PutKeyPolicy", "CreateGrant", "RevokeGrant"):
+    # Each page is 50 events (the console's own reads are events too): "More" until all are shown.
+    wait(browser, lambda b: "all hold" in b.find_element(By.CSS_SELECTOR, "main p[role=status]").text)
+    while browser.find_element(By.XPATH, "//button[text()='More']").is_displayed():
+        shown = len(browser.find_elements(By.CSS_SELECTOR, "tbody tr"))
+        click(browser, By.XPATH, "//button[text()='More']")
+        wait(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "tbody tr")) > shown)
+    for step in ("CreateKey", "CreateAlias", "ScheduleKeyDeletion", "CancelKeyDeletion", "EnableKey", "PutKeyPolicy", "CreateGrant", "RevokeGrant",
+                 "RetireGrant"):
         text_present(browser, step)
     assert "all hold" in browser.find_element(By.CSS_SELECTOR, "main p[role=status]").text
     shot(browser, "audit")
@@ -193,6 +207,10 @@ def test_a_session_in_the_browser_is_a_session_of_signed_requests(server, browse
     # The CLI session's cryptography, on the payments key: what the page encrypts, boto3
     # decrypts; a wrong context is AWS's InvalidCiphertextException.
     browser.get(server.url + f"/console/#/keys/{server.key['KeyId']}")
+    text_present(browser, "Not rotated yet.")
+    click(browser, By.XPATH, "//button[text()='Rotate now']")
+    wait(browser, lambda b: "ON_DEMAND" in b.find_element(By.ID, "app").text)
+    assert [r["RotationType"] for r in kms.list_key_rotations(KeyId=server.key["KeyId"])["Rotations"]] == ["ON_DEMAND"]
     wait(browser, EC.presence_of_element_located((By.NAME, "plaintext"))).send_keys("the launch codes")
     browser.find_element(By.NAME, "context").send_keys("app=demo")
     click(browser, By.XPATH, "//button[text()='Encrypt']")
@@ -209,6 +227,12 @@ def test_a_session_in_the_browser_is_a_session_of_signed_requests(server, browse
     assert alert.text == "InvalidCiphertextException"
     click(browser, By.XPATH, "//button[text()='Generate a data key']")
     text_present(browser, "Data key (encrypted, base64)")
+    # Those steps are in the audit trail, found from the key's page.
+    click(browser, By.LINK_TEXT, "Every request that named this key")
+    for step in ("RotateKeyOnDemand", "Encrypt", "Decrypt", "GenerateDataKey"):
+        text_present(browser, step)
+    wait(browser, lambda b: "InvalidCiphertextException" in b.find_element(By.TAG_NAME, "table").text)
+    browser.back()
     # The chart of the key's use: a bar per day, its count in the bar's title.
     bars = wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "figure svg rect"))
     assert bars and "Decrypt" not in bars[0].text
