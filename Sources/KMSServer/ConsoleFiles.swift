@@ -584,6 +584,7 @@ route();
 """###),
         "console.css": ("text/css; charset=utf-8", ###"""
 :root { --ink: #16191f; --muted: #545b64; --line: #d5dbdb; --accent: #0b5ed7; --bad: #b3261e; --good: #1d6b2f; --bg: #fff; --panel: #f4f6f8; }
+[hidden] { display: none !important; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, sans-serif; color: var(--ink); background: var(--bg); }
 .bar { display: flex; flex-wrap: wrap; align-items: center; gap: 1rem; padding: .5rem 1rem; background: #232f3e; color: #fff; }
