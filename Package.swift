@@ -61,7 +61,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // Test support, shipped in no product: the behaviour every Store must have.
-        .target(name: "KMSStoreTesting", dependencies: ["KMSStorage"], swiftSettings: strict),
+        .target(
+            name: "KMSStoreTesting", dependencies: ["KMSStorage", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(
             name: "KMSStorageSQLite",
             dependencies: ["KMSStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
@@ -169,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KMSServerTests",
-            dependencies: ["KMSServer", "KMSStorageSQLite", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["KMSServer", "KMSStorageSQLite", "KMSStoreTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strict
         ),
         .testTarget(

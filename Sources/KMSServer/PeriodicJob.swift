@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// Runs `work` at start and then every `interval` until graceful shutdown, and then
 /// `atShutdown` once (the audit checkpoint job signs the trail's last events that way, so that
 /// a stopped server leaves them under a signed checkpoint). A failure is logged; the next run
-/// comes as scheduled. Each run is counted in `swiftkms_job_runs_total{job,outcome}` and
+/// comes as scheduled. A run that shutdown interrupted is neither logged nor counted. Each run is counted in `swiftkms_job_runs_total{job,outcome}` and
 /// timed in `swiftkms_job_duration_seconds{job}`, and told to `readiness`.
 public struct PeriodicJob: Service {
     let name: String
@@ -45,6 +45,7 @@ public struct PeriodicJob: Service {
         do {
             try await job()
         } catch {
+            if Task.isCancelled { return }
             succeeded = false
             logger.error("\(name) job failed", metadata: ["error": "\(error)"])
         }

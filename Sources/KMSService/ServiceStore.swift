@@ -111,11 +111,12 @@ struct ServiceStore: Sendable {
 
     // MARK: Reads
 
+    /// A read's failure is logged unless the task was cancelled (a job stopped by shutdown).
     private func read<T>(_ body: () async throws(StoreError) -> T) async throws(KMSError) -> T {
         do {
             return try await body()
         } catch {
-            logger.error("store failure", metadata: ["error": "\(error)"])
+            if !Task.isCancelled { logger.error("store failure", metadata: ["error": "\(error)"]) }
             throw KMSError.internalFailure()
         }
     }

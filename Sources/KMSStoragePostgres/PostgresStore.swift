@@ -476,6 +476,8 @@ public final class PostgresStore: Store {
                     "code": "\(error.code)", "sqlState": "\(error.serverInfo?[.sqlState] ?? "")",
                     "message": "\(error.serverInfo?[.message] ?? "")",
                 ])
+        } else if error is CancellationError {
+            // The caller gave up (a job at shutdown): no failure of the database's.
         } else if error is DeadlineExceeded {
             logger.error("database call timed out", metadata: ["after": "\(callDeadline)"])
         } else {

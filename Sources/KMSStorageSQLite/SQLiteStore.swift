@@ -191,6 +191,8 @@ public final class SQLiteStore: Store {
             logger.error(
                 "database failure", metadata: ["code": "\(error.resultCode)", "message": "\(error.message ?? "")", "sql": "\(error.sql ?? "")"])
             throw .unavailable
+        } catch is CancellationError {
+            throw .unavailable  // the caller gave up (a job at shutdown): no failure of the database's
         } catch {
             logger.error("database failure", metadata: ["error": "\(type(of: error))"])
             throw .unavailable

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KMSServer
+import KMSStoreTesting
+import Logging
 import Testing
 
 /// The HTTP layer through the real routes, without a socket: the request ID middleware,
@@ -57,6 +59,31 @@ import Testing
             }
             #expect(ready.status == .ok && String(buffer: ready.body).contains(#""status":"ready""#))
         }
+    }
+
+    /// A run that fails because shutdown cancelled it logs nothing; a run that fails on its own
+    /// is logged.
+    @Test func aJobInterruptedByShutdownLogsNoFailure() async throws {
+        let records = LogRecords()
+        let logger = Logger(label: "test") { _ in records }
+        let (started, starting) = AsyncStream.makeStream(of: Void.self)
+        let interrupted = PeriodicJob(name: "census", interval: .seconds(3600), logger: logger) {
+            starting.yield()
+            try await Task.sleep(for: .seconds(3600))
+        }
+        let run = Task { await interrupted.run() }
+        for await _ in started { break }
+        run.cancel()
+        await run.value
+        #expect(records.errors.isEmpty)
+
+        struct Broken: Error {}
+        let failing = PeriodicJob(name: "broken", interval: .seconds(3600), logger: logger) { throw Broken() }
+        let second = Task { await failing.run() }
+        for _ in 0..<500 where records.errors.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        second.cancel()
+        await second.value
+        #expect(records.errors == ["broken job failed"])
     }
 
     @Test func refusalsAtAuthenticationAreNamedAndCostNoBodyParse() async throws {

@@ -217,23 +217,3 @@ extension PostgresStoreTests {
         }
     }
 }
-
-/// Collects what a logger writes at `error` or above.
-final class LogRecords: LogHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var collected: [String] = []
-    var logLevel: Logger.Level = .trace
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    var errors: [String] { lock.withLock { collected } }
-
-    func log(event: LogEvent) {
-        guard event.level >= .error else { return }
-        lock.withLock { collected.append("\(event.message)") }
-    }
-}
