@@ -237,7 +237,7 @@ if wrk_bars:
     bars = [{"label": r["label"], "scenario": r["scenario"], "rps": r["rps"], "p99_ms": r["p99_us"] / 1000} for r in wrk_bars]
 else:
     bars = [r for r in runs if r["concurrency"] == 16 and r["keys"] == 1 and "#" not in r["label"]]
-longs = [r for r in wrk_lines if "p50_us" in r and not r.get("phase") and r["seconds"] >= 30]
+longs = [r for r in wrk_lines if r["label"] == "swiftkms" and "p50_us" in r and not r.get("phase") and r["seconds"] >= 30]
 labels = [f"{r['label']}\n{r['scenario']}" for r in bars]
 fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(max(10, len(bars) * 0.7), 11), gridspec_kw={"height_ratios": [3, 3, 2]})
 colors = {"swiftkms": "tab:blue", "bare": "tab:gray", "moto": "tab:orange"}

@@ -160,11 +160,12 @@ struct KMSLoad: AsyncParsableCommand {
                     script += "signed[\(n + 1)] = wrk.format(\"POST\", \"/\", {\(table)}, \(lua(body)))\n"
                     if n % 1000 == 999 || n == requests - 1 { script += "end)()\n" }
                 }
-                // Each thread starts at its own place in the list, so that writes spread out.
+                // Each thread starts at its own place in the list, so that writes spread out. The
+                // garbage of building the list is collected before the run, not during it.
                 script += """
                     local next = 1
                     setup = function(thread) thread:set("offset", math.random(#signed)) end
-                    init = function() next = (offset or 1) end
+                    init = function() next = (offset or 1); collectgarbage() end
                     request = function()
                       local r = signed[next]
                       next = next % #signed + 1
