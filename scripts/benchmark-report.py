@@ -51,8 +51,11 @@ def yes(ok):
 
 
 def per_second_floor(r):
-    """The slowest full second of a run against its median second."""
-    inner = sorted(r["per_second"][1:-1]) or [0]
+    """The slowest full second of a run against its median second. Seconds before the first
+    request (the sampler starts before wrk has loaded a large script) are not the run's."""
+    series = r["per_second"]
+    first = next((i for i, n in enumerate(series) if n), len(series))
+    inner = sorted(series[first + 1:-1]) or [0]
     return inner[0] / max(1, inner[len(inner) // 2])
 
 
@@ -233,6 +236,7 @@ open(markdown_path, "w").write("\n".join(out) + "\n")
 # The wrk runs of 8 s (kms-load's at c=16 and 1 key when there are none): one bar per (server,
 # scenario) for throughput and for p99; below, the long runs' requests of each second.
 wrk_bars = [r for r in wrk_lines if "p50_us" in r and not r.get("phase") and r["seconds"] < 30]
+wrk_bars = [r for i, r in enumerate(wrk_bars) if (r["label"], r["scenario"]) not in {(b["label"], b["scenario"]) for b in wrk_bars[:i]}]
 if wrk_bars:
     bars = [{"label": r["label"], "scenario": r["scenario"], "rps": r["rps"], "p99_ms": r["p99_us"] / 1000} for r in wrk_bars]
 else:
